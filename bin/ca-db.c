@@ -1,0 +1,286 @@
+/*
+ * ca-db - list, show and audit what the CA has issued.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca.h"
+#include "authority.h"
+#include "cli.h"
+#include "conf.h"
+#include "db.h"
+#include "json.h"
+#include "store.h"
+#include "x509.h"
+
+static const char usage[] =
+"Usage: ca-db -d DIR list [--json]\n"
+"       ca-db -d DIR show [--json] SERIAL\n"
+"       ca-db -d DIR check\n"
+"List the certificates the CA has issued, show one (SERIAL in decimal, or\n"
+"hex with 0x or colons), or audit the whole database.\n"
+"\n"
+"  -d, --state-dir DIR   the CA's directory (default $CA_STATE_DIR)\n"
+"      --json            JSON output\n"
+"  -q, --quiet           check: print only problems\n"
+"  -v, --verbose         say more\n"
+"  -h, --help            show this help and exit\n"
+"  -V, --version         show the version and exit\n"
+"\n"
+"Exit status: 0 success, 1 failure (check: problems found), 2 usage error,\n"
+"4 database busy (retry).\n";
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static struct json_object *
+info_json(const struct ca_cert_info *ci, time_t now)
+{
+	struct json_object *o = json_object_new_object(), *sans;
+	char t[32], *dec, *copy, *tok, *save;
+	unsigned char *bytes;
+	size_t n;
+
+	if (o == NULL || (sans = json_object_new_array()) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "serial", json_object_new_string(ci->serial));
+	if (ca_unhex(ci->serial, &bytes, &n) == 0) {
+		if ((dec = ca_serial_decimal(bytes, n)) != NULL)
+			json_object_object_add(o, "serialDecimal",
+			    json_object_new_string(dec));
+		free(dec);
+		free(bytes);
+	}
+	json_object_object_add(o, "subject", json_object_new_string(ci->subject));
+	if ((copy = strdup(ci->sans)) != NULL) {
+		for (tok = strtok_r(copy, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			json_object_array_add(sans, json_object_new_string(tok));
+		free(copy);
+	}
+	json_object_object_add(o, "sans", sans);
+	ca_time_format(ci->not_before, t, sizeof(t));
+	json_object_object_add(o, "notBefore", json_object_new_string(t));
+	ca_time_format(ci->not_after, t, sizeof(t));
+	json_object_object_add(o, "notAfter", json_object_new_string(t));
+	json_object_object_add(o, "provisioner", ci->provisioner ?
+	    json_object_new_string(ci->provisioner) : NULL);
+	json_object_object_add(o, "status",
+	    json_object_new_string(ca_cert_info_status(ci, now)));
+	if (ci->issued_at) {
+		ca_time_format(ci->issued_at, t, sizeof(t));
+		json_object_object_add(o, "issuedAt", json_object_new_string(t));
+	}
+	return o;
+}
+
+static int
+print_json(struct json_object *o)
+{
+	char *s = ca_json_dump_pretty(o);
+	int rc;
+
+	if (s == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	rc = fputs(s, stdout) < 0 ? ca_err(CA_ERR_IO, "standard output") : 0;
+	free(s);
+	return rc;
+}
+
+static int
+cmd_list(struct ca_authority *a, int json)
+{
+	struct ca_cert_info *v = NULL;
+	struct json_object *arr = NULL;
+	time_t now = time(NULL);
+	char t[32];
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = ca_store_begin(a->store, 0)) != 0)
+		return rc;
+	rc = ca_db_list(a->store, &v, &n);
+	ca_store_abort(a->store);
+	if (rc != 0)
+		return rc;
+	if (json) {
+		if ((arr = json_object_new_array()) == NULL)
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		for (i = 0; i < n && rc == 0; i++)
+			json_object_array_add(arr, info_json(&v[i], now));
+		if (rc == 0)
+			rc = print_json(arr);
+		json_object_put(arr);
+	} else {
+		printf("SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\n");
+		for (i = 0; i < n; i++) {
+			ca_time_format(v[i].not_after, t, sizeof(t));
+			printf("%s\t%s\t%s\t%s\t%s\t%s\n", v[i].serial, t,
+			    ca_cert_info_status(&v[i], now),
+			    v[i].provisioner ? v[i].provisioner : "-",
+			    v[i].subject, v[i].sans);
+		}
+	}
+	for (i = 0; i < n; i++)
+		ca_cert_info_free(&v[i]);
+	free(v);
+	return rc;
+}
+
+static int
+cmd_show(struct ca_authority *a, const char *arg, int json)
+{
+	struct ca_cert_info ci;
+	struct json_object *o;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	char *serial = NULL, t1[32], t2[32];
+	int rc;
+
+	if ((rc = ca_serial_canon(arg, &serial)) != 0)
+		return rc;
+	if ((rc = ca_store_begin(a->store, 0)) != 0) {
+		free(serial);
+		return rc;
+	}
+	rc = ca_db_get(a->store, serial, &ci);
+	ca_store_abort(a->store);
+	free(serial);
+	if (rc != 0)
+		return rc;
+	if ((rc = ca_x509_import(ci.der, ci.der_len, &crt)) != 0 ||
+	    (rc = ca_x509_export(crt, GNUTLS_X509_FMT_PEM, &pem)) != 0)
+		goto out;
+	if (json) {
+		if ((o = info_json(&ci, time(NULL))) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		json_object_object_add(o, "pem",
+		    json_object_new_string_len((char *)pem.data, (int)pem.size));
+		rc = print_json(o);
+		json_object_put(o);
+	} else {
+		ca_time_format(ci.not_before, t1, sizeof(t1));
+		ca_time_format(ci.not_after, t2, sizeof(t2));
+		printf("serial: %s\nsubject: %s\nsans: %s\nnot-before: %s\n"
+		    "not-after: %s\nstatus: %s\nprovisioner: %s\n%.*s",
+		    ci.serial, ci.subject, ci.sans, t1, t2,
+		    ca_cert_info_status(&ci, time(NULL)),
+		    ci.provisioner ? ci.provisioner : "-", (int)pem.size,
+		    (char *)pem.data);
+	}
+out:
+	gnutls_free(pem.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	ca_cert_info_free(&ci);
+	return rc;
+}
+
+static void
+report(void *arg, const char *problem)
+{
+	(void)arg;
+	printf("%s\n", problem);
+}
+
+static int
+cmd_check(struct ca_authority *a, int quiet, size_t *problems)
+{
+	size_t certs = 0;
+	int rc;
+
+	if ((rc = ca_store_begin(a->store, 0)) != 0)
+		return rc;
+	rc = ca_db_check(a->store, a->issuer.crt, report, NULL, problems,
+	    &certs);
+	ca_store_abort(a->store);
+	if (rc == 0 && (!quiet || *problems > 0))
+		printf("%zu certificates, %zu problems\n", certs, *problems);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ca_authority *a = NULL;
+	const char *dir = NULL, *cmd;
+	unsigned long seen = 0;
+	size_t problems = 0;
+	int ch, rc, json = 0, quiet = 0, nargs;
+
+	ca_cli_init(argv);
+	while ((ch = getopt_long(argc, argv, "d:qvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (ca_cli_once(&seen, 0, "state-dir"))
+				return CA_EXIT_USAGE;
+			dir = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'v':
+			ca_verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			return ca_cli_version();
+		default:
+			return ca_cli_usage("invalid option");
+		}
+	}
+	if (optind >= argc)
+		return ca_cli_usage("a command is required: list, show or check");
+	cmd = argv[optind];
+	nargs = argc - optind - 1;
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "check") == 0) {
+		if (nargs != 0)
+			return ca_cli_usage("%s takes no arguments", cmd);
+	} else if (strcmp(cmd, "show") == 0) {
+		if (nargs != 1)
+			return ca_cli_usage("show takes one SERIAL");
+	} else
+		return ca_cli_usage("unknown command '%s'", cmd);
+	if (json && strcmp(cmd, "check") == 0)
+		return ca_cli_usage("--json applies to list and show");
+	if ((dir = ca_config_state_dir(dir)) == NULL)
+		return ca_cli_usage("%s", ca_errmsg());
+	if ((rc = ca_authority_open_public(dir, &a)) != 0)
+		return ca_cli_fail(rc);
+	if (strcmp(cmd, "list") == 0)
+		rc = cmd_list(a, json);
+	else if (strcmp(cmd, "show") == 0)
+		rc = cmd_show(a, argv[optind + 1], json);
+	else
+		rc = cmd_check(a, quiet, &problems);
+	ca_authority_close(a);
+	if (rc != 0)
+		return ca_cli_fail(rc);
+	if (fflush(stdout) != 0)
+		return CA_EXIT_FAIL;
+	return problems > 0 ? CA_EXIT_FAIL : 0;
+}

@@ -1,0 +1,179 @@
+/*
+ * ca-init - create a certificate authority in a state directory.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "authority.h"
+#include "cli.h"
+#include "conf.h"
+
+static const char usage[] =
+"Usage: ca-init -d DIR --name NAME --dns NAME[,NAME...] --provisioner NAME\n"
+"               --password-file FILE [OPTION]...\n"
+"Create a certificate authority (root and intermediate certificates and keys,\n"
+"a JWK provisioner, config/ca.json and db/) in DIR, and print the root\n"
+"certificate's SHA-256 fingerprint.\n"
+"\n"
+"  -d, --state-dir DIR                 the CA's directory (default $CA_STATE_DIR);\n"
+"                                      must not exist or be empty\n"
+"  -n, --name NAME                     the CA's name, used in its certificates\n"
+"      --dns NAME[,NAME...]            DNS names or IPs of the CA (repeatable)\n"
+"      --address [HOST]:PORT           where ca-serve listens (default :443)\n"
+"      --provisioner NAME              name of the first (JWK) provisioner\n"
+"      --password-file FILE            password that encrypts the CA keys\n"
+"      --provisioner-password-file FILE\n"
+"                                      password of the provisioner key\n"
+"                                      (default: the CA key password)\n"
+"      --key-type TYPE                 ec-p256 (default), ec-p384, ed25519, rsa-3072\n"
+"      --unencrypted-intermediate-key  store the intermediate key unencrypted\n"
+"                                      (mode 0600) for unattended signing\n"
+"  -q, --quiet                         no warnings\n"
+"  -v, --verbose                       say more\n"
+"  -h, --help                          show this help and exit\n"
+"  -V, --version                       show the version and exit\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+enum { O_DNS = 256, O_ADDRESS, O_PROV, O_PASS, O_PPASS, O_KEYTYPE, O_UNENC };
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "dns", required_argument, NULL, O_DNS },
+	{ "address", required_argument, NULL, O_ADDRESS },
+	{ "provisioner", required_argument, NULL, O_PROV },
+	{ "password-file", required_argument, NULL, O_PASS },
+	{ "provisioner-password-file", required_argument, NULL, O_PPASS },
+	{ "key-type", required_argument, NULL, O_KEYTYPE },
+	{ "unencrypted-intermediate-key", no_argument, NULL, O_UNENC },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct ca_init_opts o;
+	const char *dir = NULL, *pass_file = NULL, *ppass_file = NULL;
+	char *pw = NULL, *ppw = NULL, *fp = NULL, *tok, *save;
+	char **dns = NULL, *dnsbuf[64];
+	size_t pwlen = 0, ppwlen = 0, ndns = 0;
+	unsigned long seen = 0;
+	int ch, rc, quiet = 0, status = CA_EXIT_FAIL;
+
+	ca_cli_init(argv);
+	memset(&o, 0, sizeof(o));
+	o.address = ":443";
+	dns = dnsbuf;
+	while ((ch = getopt_long(argc, argv, "d:n:qvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (ca_cli_once(&seen, 0, "state-dir"))
+				return CA_EXIT_USAGE;
+			dir = optarg;
+			break;
+		case 'n':
+			if (ca_cli_once(&seen, 1, "name"))
+				return CA_EXIT_USAGE;
+			o.name = optarg;
+			break;
+		case O_DNS:
+			for (tok = strtok_r(optarg, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save)) {
+				if (ndns == sizeof(dnsbuf) / sizeof(dnsbuf[0]))
+					return ca_cli_usage("too many --dns names");
+				dns[ndns++] = tok;
+			}
+			break;
+		case O_ADDRESS:
+			if (ca_cli_once(&seen, 2, "address"))
+				return CA_EXIT_USAGE;
+			o.address = optarg;
+			break;
+		case O_PROV:
+			if (ca_cli_once(&seen, 3, "provisioner"))
+				return CA_EXIT_USAGE;
+			o.provisioner = optarg;
+			break;
+		case O_PASS:
+			if (ca_cli_once(&seen, 4, "password-file"))
+				return CA_EXIT_USAGE;
+			pass_file = optarg;
+			break;
+		case O_PPASS:
+			if (ca_cli_once(&seen, 5, "provisioner-password-file"))
+				return CA_EXIT_USAGE;
+			ppass_file = optarg;
+			break;
+		case O_KEYTYPE:
+			if (ca_cli_once(&seen, 6, "key-type"))
+				return CA_EXIT_USAGE;
+			o.key_type = optarg;
+			break;
+		case O_UNENC:
+			o.unencrypted_intermediate = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'v':
+			ca_verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			return ca_cli_version();
+		default:
+			return ca_cli_usage("invalid option");
+		}
+	}
+	if (optind != argc)
+		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
+	if ((o.dir = ca_config_state_dir(dir)) == NULL)
+		return ca_cli_usage("%s", ca_errmsg());
+	if (o.name == NULL)
+		return ca_cli_usage("--name is required");
+	if (ndns == 0)
+		return ca_cli_usage("--dns is required");
+	if (o.provisioner == NULL)
+		return ca_cli_usage("--provisioner is required");
+	if (pass_file == NULL)
+		return ca_cli_usage("--password-file is required");
+	o.dns = (const char *const *)dns;
+	o.n_dns = ndns;
+	if ((rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+		goto fail;
+	if (ppass_file != NULL &&
+	    (rc = ca_secret_read(ppass_file, &ppw, &ppwlen)) != 0)
+		goto fail;
+	o.password = pw;
+	o.prov_password = ppw != NULL ? ppw : pw;
+	if (o.unencrypted_intermediate && !quiet)
+		ca_cli_warn("warning: the intermediate key is stored unencrypted "
+		    "(protected only by file mode 0600)");
+	if ((rc = ca_init_create(&o, &fp)) != 0)
+		goto fail;
+	printf("%s\n", fp);
+	status = fflush(stdout) == 0 ? 0 : CA_EXIT_FAIL;
+	goto out;
+fail:
+	status = ca_cli_fail(rc);
+out:
+	ca_free_secret(pw, pwlen);
+	ca_free_secret(ppw, ppwlen);
+	free(fp);
+	return status;
+}

@@ -1,0 +1,228 @@
+/*
+ * ca-sign - turn a CSR and a one-time token into a certificate.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "authority.h"
+#include "cli.h"
+#include "conf.h"
+
+static const char usage[] =
+"Usage: ca-sign -d DIR --token-file FILE (--csr FILE | --key-out FILE) [OPTION]...\n"
+"Verify the token, then the CSR, issue a certificate, record it, and print\n"
+"the certificate followed by the intermediate (PEM).\n"
+"\n"
+"  -d, --state-dir DIR        the CA's directory (default $CA_STATE_DIR)\n"
+"      --token-file FILE      the one-time token (- for standard input)\n"
+"      --csr FILE             the certificate signing request, PEM or DER\n"
+"                             (- for standard input)\n"
+"      --key-out FILE         make the key (type as the CA's default) and the\n"
+"                             CSR here, from the token's subject and names;\n"
+"                             the key is written to FILE (mode 0600)\n"
+"      --not-before TIME      start of validity: RFC 3339 or a duration from\n"
+"                             now (default now, backdated one minute)\n"
+"      --not-after TIME       end of validity: RFC 3339 or a duration from now\n"
+"                             (default: the provisioner's, 24h)\n"
+"      --password-file FILE   password of the intermediate key, if encrypted\n"
+"  -o, --output FILE          write the certificate chain to FILE, not stdout\n"
+"  -q, --quiet                no warnings\n"
+"  -v, --verbose              say more\n"
+"  -h, --help                 show this help and exit\n"
+"  -V, --version              show the version and exit\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error, 4 database busy (retry).\n";
+
+enum { O_TOKEN = 256, O_CSR, O_KEYOUT, O_NB, O_NA, O_PASS };
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "token-file", required_argument, NULL, O_TOKEN },
+	{ "csr", required_argument, NULL, O_CSR },
+	{ "key-out", required_argument, NULL, O_KEYOUT },
+	{ "not-before", required_argument, NULL, O_NB },
+	{ "not-after", required_argument, NULL, O_NA },
+	{ "password-file", required_argument, NULL, O_PASS },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The directory of path must be writable before anything is signed. */
+static int
+writable_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int ok;
+
+	if (copy == NULL)
+		return 0;
+	ok = access(dirname(copy), W_OK) == 0;
+	free(copy);
+	return ok;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ca_sign_req req;
+	struct ca_sign_result res;
+	struct ca_authority *a = NULL;
+	const char *dir = NULL, *tok_file = NULL, *csr_file = NULL;
+	const char *key_out = NULL, *out = NULL, *pass_file = NULL;
+	const char *nb_arg = NULL, *na_arg = NULL;
+	char *tok = NULL, *csr = NULL, *pw = NULL, *chain = NULL, *key_tmp = NULL;
+	size_t toklen = 0, csrlen = 0, pwlen = 0;
+	unsigned long seen = 0;
+	time_t now;
+	int ch, rc, status = CA_EXIT_FAIL;
+
+	ca_cli_init(argv);
+	memset(&req, 0, sizeof(req));
+	memset(&res, 0, sizeof(res));
+	while ((ch = getopt_long(argc, argv, "d:o:qvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (ca_cli_once(&seen, 0, "state-dir"))
+				return CA_EXIT_USAGE;
+			dir = optarg;
+			break;
+		case O_TOKEN:
+			if (ca_cli_once(&seen, 1, "token-file"))
+				return CA_EXIT_USAGE;
+			tok_file = optarg;
+			break;
+		case O_CSR:
+			if (ca_cli_once(&seen, 2, "csr"))
+				return CA_EXIT_USAGE;
+			csr_file = optarg;
+			break;
+		case O_KEYOUT:
+			if (ca_cli_once(&seen, 3, "key-out"))
+				return CA_EXIT_USAGE;
+			key_out = optarg;
+			break;
+		case O_NB:
+			if (ca_cli_once(&seen, 4, "not-before"))
+				return CA_EXIT_USAGE;
+			nb_arg = optarg;
+			break;
+		case O_NA:
+			if (ca_cli_once(&seen, 5, "not-after"))
+				return CA_EXIT_USAGE;
+			na_arg = optarg;
+			break;
+		case O_PASS:
+			if (ca_cli_once(&seen, 6, "password-file"))
+				return CA_EXIT_USAGE;
+			pass_file = optarg;
+			break;
+		case 'o':
+			if (ca_cli_once(&seen, 7, "output"))
+				return CA_EXIT_USAGE;
+			out = optarg;
+			break;
+		case 'q':
+			break;
+		case 'v':
+			ca_verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			return ca_cli_version();
+		default:
+			return ca_cli_usage("invalid option");
+		}
+	}
+	if (optind != argc)
+		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
+	if (tok_file == NULL)
+		return ca_cli_usage("--token-file is required");
+	if ((csr_file == NULL) == (key_out == NULL))
+		return ca_cli_usage("give exactly one of --csr and --key-out");
+	if (csr_file != NULL && strcmp(tok_file, "-") == 0 &&
+	    strcmp(csr_file, "-") == 0)
+		return ca_cli_usage("the token and the CSR cannot both be standard input");
+	if (key_out != NULL && strcmp(key_out, "-") == 0)
+		return ca_cli_usage("--key-out needs a file name");
+	if ((dir = ca_config_state_dir(dir)) == NULL)
+		return ca_cli_usage("%s", ca_errmsg());
+	now = time(NULL);
+	if (nb_arg != NULL && ca_time_parse(nb_arg, now, &req.not_before) != 0)
+		return ca_cli_usage("--not-before: %s", ca_errmsg());
+	if (na_arg != NULL && ca_time_parse(na_arg, now, &req.not_after) != 0)
+		return ca_cli_usage("--not-after: %s", ca_errmsg());
+
+	/* Refuse what would fail after signing before the token is spent. */
+	if (key_out != NULL && access(key_out, F_OK) == 0) {
+		rc = ca_err(CA_ERR_EXISTS, "%s: already exists", key_out);
+		goto fail;
+	}
+	if ((key_out != NULL && !writable_dir(key_out)) ||
+	    (out != NULL && strcmp(out, "-") != 0 && !writable_dir(out))) {
+		rc = ca_err(CA_ERR_IO, "%s: directory not writable",
+		    key_out != NULL && !writable_dir(key_out) ? key_out : out);
+		goto fail;
+	}
+	if ((rc = ca_file_read(tok_file, CA_MAX_TOKEN, &tok, &toklen)) != 0 ||
+	    (csr_file != NULL &&
+	    (rc = ca_file_read(csr_file, CA_MAX_CSR, &csr, &csrlen)) != 0))
+		goto fail;
+	if (pass_file != NULL && (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+		goto fail;
+	if ((rc = ca_authority_open(dir, pw, &a)) != 0)
+		goto fail;
+	ca_free_secret(pw, pwlen);
+	pw = NULL;
+	req.token = tok;
+	req.token_len = toklen;
+	req.csr = csr;
+	req.csr_len = csrlen;
+	if ((rc = ca_authority_sign(a, &req, &res)) != 0)
+		goto fail;
+	ca_debug("issued serial %s for \"%s\" (provisioner %s)", res.serial,
+	    res.subject, res.provisioner);
+	if (key_out != NULL) {
+		if ((rc = ca_file_stage(key_out, res.key_pem, res.key_pem_len,
+		    0600, &key_tmp)) != 0 ||
+		    (rc = ca_file_commit(key_tmp, key_out, 1)) != 0)
+			goto fail;
+	}
+	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = ca_file_write_atomic(out ? out : "-", chain, strlen(chain),
+	    0644)) != 0)
+		goto fail;
+	status = 0;
+	goto done;
+fail:
+	status = ca_cli_fail(rc);
+done:
+	ca_file_abort(&key_tmp);
+	ca_free_secret(pw, pwlen);
+	ca_sign_result_free(&res);
+	ca_authority_close(a);
+	free(tok);
+	free(csr);
+	free(chain);
+	return status;
+}

@@ -1,0 +1,94 @@
+/*
+ * authority.h - the narrow API through which tools and the server use
+ * the CA: open it, sign. Nothing above this layer touches a key.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_AUTHORITY_H
+#define CA_AUTHORITY_H
+
+#include <stddef.h>
+#include <time.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "x509.h"
+
+struct ca_config;
+struct ca_store;
+
+struct ca_authority {
+	struct ca_config	*cfg;
+	struct ca_issuer	 issuer;	/* the intermediate */
+	gnutls_x509_crt_t	 root;
+	char			*root_fp;	/* lowercase hex SHA-256 */
+	gnutls_datum_t		 root_pem;
+	gnutls_datum_t		 crt_pem;	/* the intermediate's PEM */
+	struct ca_store		*store;
+};
+
+/*
+ * Open the CA in state directory dir: configuration, root and
+ * intermediate certificates, the intermediate key (password may be NULL
+ * when it is stored unencrypted) and the store.
+ */
+int	 ca_authority_open(const char *dir, const char *password,
+	    struct ca_authority **out);
+void	 ca_authority_close(struct ca_authority *a);
+/* Open for reading only (no key): configuration, certificates, store. */
+int	 ca_authority_open_public(const char *dir, struct ca_authority **out);
+
+struct ca_sign_req {
+	const char	*token;		/* compact JWS */
+	size_t		 token_len;
+	const char	*csr;		/* PEM or DER; NULL to generate a key */
+	size_t		 csr_len;
+	time_t		 not_before;	/* 0: now (backdated 1 min) */
+	time_t		 not_after;	/* 0: provisioner default */
+};
+
+struct ca_sign_result {
+	char		*crt_pem;	/* the new leaf */
+	char		*chain_pem;	/* intermediate */
+	char		*key_pem;	/* when the authority made the key */
+	size_t		 key_pem_len;
+	char		*serial;	/* canonical hex */
+	char		*subject;	/* token sub */
+	const char	*provisioner;	/* borrowed from the configuration */
+	time_t		 not_before, not_after;
+};
+
+/*
+ * Verify the token, then the CSR, issue, and record the certificate and
+ * the used token in one store transaction (synced before return).
+ * Errors: CA_ERR_AUTH (token), CA_ERR_REPLAY (token used), CA_ERR_INVAL
+ * (malformed CSR/request), CA_ERR_FORBIDDEN (names, key, lifetime),
+ * CA_ERR_TEMP (store busy), others. Free *res with ca_sign_result_free.
+ */
+int	 ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
+	    struct ca_sign_result *res);
+void	 ca_sign_result_free(struct ca_sign_result *res);
+
+/* Options of ca_init_create(). */
+struct ca_init_opts {
+	const char	*dir;
+	const char	*name;
+	const char *const *dns;
+	size_t		 n_dns;
+	const char	*address;
+	const char	*provisioner;
+	const char	*password;		/* CA keys */
+	const char	*prov_password;		/* provisioner key (JWE) */
+	const char	*key_type;		/* NULL: ec-p256 */
+	int		 unencrypted_intermediate;
+	unsigned	 p2c;			/* 0: 600000 */
+};
+/*
+ * Create a CA in o->dir (which must not hold one): keys, certificates,
+ * ca.json, db/. *root_fp receives the root fingerprint (caller frees).
+ * On failure, nothing created here is left behind.
+ */
+int	 ca_init_create(const struct ca_init_opts *o, char **root_fp);
+
+#endif /* CA_AUTHORITY_H */

@@ -1,0 +1,106 @@
+/*
+ * cli.c - shared helpers of the tools' main() functions.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ca.h"
+#include "cli.h"
+
+static const char *prog = "ca-tools";
+
+void
+ca_cli_init(char **argv)
+{
+	struct rlimit rl = { 0, 0 };
+	const char *p;
+
+	if (argv != NULL && argv[0] != NULL) {
+		p = strrchr(argv[0], '/');
+		prog = p != NULL ? p + 1 : argv[0];
+	}
+	/* Processes that may hold key material leave no core behind. */
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *
+ca_cli_prog(void)
+{
+	return prog;
+}
+
+void
+ca_cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+ca_cli_fail(int rc)
+{
+	const char *msg = ca_errmsg();
+
+	if (msg[0] == '\0')
+		msg = rc == CA_ERR_NOMEM ? "out of memory" : "failed";
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	return ca_exit_status(rc);
+}
+
+int
+ca_cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return CA_EXIT_USAGE;
+}
+
+int
+ca_cli_version(void)
+{
+	printf("%s (ca-tools) %s\n", prog, PACKAGE_VERSION);
+	return 0;
+}
+
+int
+ca_cli_once(unsigned long *seen, int bit, const char *name)
+{
+	if (*seen & (1UL << bit))
+		return ca_cli_usage("option --%s given more than once", name);
+	*seen |= 1UL << bit;
+	return 0;
+}
+
+int
+ca_cli_duration(const char *arg, const char *name, long long *secs)
+{
+	int64_t v;
+
+	if (ca_duration_parse(arg, 0, &v) != 0)
+		return ca_cli_usage("--%s: %s", name, ca_errmsg());
+	*secs = (long long)v;
+	return 0;
+}

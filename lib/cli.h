@@ -1,0 +1,30 @@
+/*
+ * cli.h - what every tool's main() shares: diagnostics with the program
+ * name, usage errors, option bookkeeping, process hardening.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_CLI_H
+#define CA_CLI_H
+
+/* Call first in main(): program name, no core dumps, SIGPIPE ignored. */
+void	 ca_cli_init(char **argv);
+const char *ca_cli_prog(void);
+/* "prog: message" on stderr. */
+void	 ca_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print the recorded library error for code rc; returns the exit status. */
+int	 ca_cli_fail(int rc);
+/* "prog: message" + "Try 'prog --help'."; returns 2 (usage). */
+int	 ca_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "prog (ca-tools) VERSION" on stdout; returns 0. */
+int	 ca_cli_version(void);
+/*
+ * Mark option name as seen; returns 0 the first time, else prints a usage
+ * error and returns 2. seen is a bitmask indexed by bit.
+ */
+int	 ca_cli_once(unsigned long *seen, int bit, const char *name);
+/* Parse a non-negative duration argument for option name into seconds. */
+int	 ca_cli_duration(const char *arg, const char *name, long long *secs);
+
+#endif /* CA_CLI_H */

@@ -1,0 +1,437 @@
+/*
+ * conf.c - loading and validating config/ca.json.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "jose.h"
+#include "json.h"
+
+const char *
+ca_config_state_dir(const char *opt)
+{
+	const char *env;
+
+	if (opt != NULL && opt[0] != '\0')
+		return opt;
+	env = getenv("CA_STATE_DIR");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	ca_err(CA_ERR_INVAL,
+	    "no state directory: use -d DIR or set CA_STATE_DIR");
+	return NULL;
+}
+
+static int
+claim_duration(struct json_object *o, const char *key, int64_t *v)
+{
+	const char *s;
+	int rc;
+
+	rc = ca_json_string(o, key, 0, &s);
+	if (rc == CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = ca_duration_parse(s, 0, v)) != 0)
+		ca_err_context("claims.%s", key);
+	return rc;
+}
+
+int
+ca_claims_parse(struct json_object *o, struct ca_claims *c)
+{
+	int rc, b;
+
+	if (o == NULL)
+		return 0;
+	if ((rc = claim_duration(o, "minTLSCertDuration", &c->min_dur)) != 0 ||
+	    (rc = claim_duration(o, "maxTLSCertDuration", &c->max_dur)) != 0 ||
+	    (rc = claim_duration(o, "defaultTLSCertDuration",
+	    &c->default_dur)) != 0)
+		return rc;
+	rc = ca_json_bool(o, "disableRenewal", 0, &b);
+	if (rc == 0)
+		c->disable_renewal = b;
+	else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	rc = ca_json_bool(o, "allowRenewalAfterExpiry", 0, &b);
+	if (rc == 0)
+		c->allow_renewal_after_expiry = b;
+	else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	return 0;
+}
+
+static int
+claims_check(const struct ca_claims *c, const char *who)
+{
+	if (c->min_dur <= 0 || c->min_dur > c->max_dur ||
+	    c->default_dur < c->min_dur || c->default_dur > c->max_dur)
+		return ca_err(CA_ERR_CONFIG,
+		    "%s: claims must satisfy 0 < minTLSCertDuration <= defaultTLSCertDuration <= maxTLSCertDuration",
+		    who);
+	return 0;
+}
+
+static int
+path_member(struct ca_config *cfg, struct json_object *o, const char *key,
+    const char *dflt, char **out)
+{
+	const char *s;
+	int rc;
+
+	rc = ca_json_string(o, key, dflt == NULL, &s);
+	if (rc == CA_ERR_NOTFOUND)
+		s = dflt;
+	else if (rc != 0)
+		return rc;
+	if (s[0] == '\0')
+		return ca_err(CA_ERR_CONFIG, "\"%s\" is empty", key);
+	if ((*out = ca_path_join(cfg->dir, s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
+parse_address(struct ca_config *cfg)
+{
+	const char *colon;
+	char *end;
+	long port;
+
+	cfg->port = 443;
+	if (cfg->address == NULL || cfg->address[0] == '\0')
+		return 0;
+	if ((colon = strrchr(cfg->address, ':')) == NULL)
+		return ca_err(CA_ERR_CONFIG,
+		    "address \"%s\" is not [HOST]:PORT", cfg->address);
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || port < 0 || port > 65535)
+		return ca_err(CA_ERR_CONFIG, "address \"%s\": invalid port",
+		    cfg->address);
+	cfg->port = (int)port;
+	return 0;
+}
+
+static int
+load_provisioner(struct ca_config *cfg, struct json_object *o,
+    struct ca_provisioner *p)
+{
+	struct json_object *key, *claims;
+	const char *s;
+	int rc;
+
+	if (!json_object_is_type(o, json_type_object))
+		return ca_err(CA_ERR_CONFIG, "provisioner is not an object");
+	if ((rc = ca_json_string(o, "name", 1, &s)) != 0)
+		return rc;
+	if ((p->name = strdup(s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = ca_json_string(o, "type", 1, &s)) != 0)
+		goto ctx;
+	if ((p->type = strdup(s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	p->claims = cfg->claims;
+	rc = ca_json_object(o, "claims", 0, &claims);
+	if (rc == 0) {
+		if ((rc = ca_claims_parse(claims, &p->claims)) != 0)
+			goto ctx;
+	} else if (rc != CA_ERR_NOTFOUND)
+		goto ctx;
+	if ((rc = claims_check(&p->claims, p->name)) != 0)
+		return rc;
+	if (strcasecmp(p->type, "JWK") != 0)
+		return 0;	/* other kinds are kept but cannot issue here */
+	if ((rc = ca_json_object(o, "key", 1, &key)) != 0 ||
+	    (rc = ca_jwk_from_json(key, &p->key)) != 0)
+		goto ctx;
+	if (ca_jwk_is_private(p->key)) {
+		rc = ca_err(CA_ERR_CONFIG,
+		    "the public \"key\" holds a private key");
+		goto ctx;
+	}
+	if (ca_jwk_kid(p->key) != NULL)
+		p->kid = strdup(ca_jwk_kid(p->key));
+	else if ((rc = ca_jwk_thumbprint(p->key, &p->kid)) != 0)
+		goto ctx;
+	if (p->kid == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	rc = ca_json_string(o, "encryptedKey", 0, &p->encrypted_key);
+	if (rc == CA_ERR_NOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		goto ctx;
+	return 0;
+ctx:
+	ca_err_context("provisioner \"%s\"", p->name ? p->name : "?");
+	return rc;
+}
+
+static int
+load(struct ca_config *cfg)
+{
+	struct json_object *o = cfg->json, *auth = NULL, *a, *claims, *db, *ext;
+	const char *s;
+	size_t i, n;
+	int64_t d;
+	int rc;
+
+	if (!json_object_is_type(o, json_type_object))
+		return ca_err(CA_ERR_CONFIG, "not a JSON object");
+	if ((rc = ca_json_object(o, "authority", 0, &auth)) != 0 &&
+	    rc != CA_ERR_NOTFOUND)
+		return rc;
+	if (auth != NULL && ca_json_string(auth, "type", 0, &s) == 0 &&
+	    strcasecmp(s, "stepcas") == 0)
+		cfg->is_ra = 1;
+	if ((rc = path_member(cfg, o, "root", NULL, &cfg->root)) != 0)
+		return rc;
+	if ((rc = path_member(cfg, o, "crt", cfg->is_ra ?
+	    "certs/intermediate_ca.crt" : NULL, &cfg->crt)) != 0)
+		return rc;
+	if ((rc = path_member(cfg, o, "key", cfg->is_ra ? "-" : NULL,
+	    &cfg->key)) != 0)
+		return rc;
+	if ((rc = ca_json_string(o, "address", 0, &cfg->address)) != 0 &&
+	    rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = parse_address(cfg)) != 0)
+		return rc;
+	if ((rc = ca_json_array(o, "dnsNames", 1, &a)) != 0)
+		return rc;
+	n = json_object_array_length(a);
+	if (n == 0)
+		return ca_err(CA_ERR_CONFIG, "\"dnsNames\" is empty");
+	if ((cfg->dns_names = calloc(n, sizeof(char *))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(e, json_type_string) ||
+		    json_object_get_string_len(e) == 0)
+			return ca_err(CA_ERR_CONFIG,
+			    "\"dnsNames\" must hold non-empty strings");
+		cfg->dns_names[i] = json_object_get_string(e);
+	}
+	cfg->n_dns_names = n;
+
+	/* db: {"type": "gdbm", "dataSource": "db"} */
+	s = "db";
+	if ((rc = ca_json_object(o, "db", 0, &db)) == 0) {
+		const char *type;
+		if ((rc = ca_json_string(db, "type", 0, &type)) == 0 &&
+		    strcmp(type, "gdbm") != 0)
+			return ca_err(CA_ERR_CONFIG,
+			    "db.type \"%s\" is not supported (gdbm)", type);
+		if (rc != 0 && rc != CA_ERR_NOTFOUND)
+			return rc;
+		if ((rc = ca_json_string(db, "dataSource", 0, &s)) != 0 &&
+		    rc != CA_ERR_NOTFOUND)
+			return rc;
+		if (rc != 0)
+			s = "db";
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((cfg->db_dir = ca_path_join(cfg->dir, s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+
+	/* Our own settings, which step-ca ignores. */
+	cfg->key_type = CA_KEY_EC_P256;
+	cfg->lock_timeout_ms = 10000;
+	ext = NULL;
+	if ((rc = ca_json_object(o, "caTools", 0, &ext)) != 0 &&
+	    rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = path_member(cfg, ext, "rootKey", "secrets/root_ca_key",
+	    &cfg->root_key)) != 0)
+		return rc;
+	if (ext != NULL) {
+		if ((rc = ca_json_string(ext, "keyType", 0, &s)) == 0) {
+			if ((rc = ca_key_type_parse(s, &cfg->key_type)) != 0)
+				return rc;
+		} else if (rc != CA_ERR_NOTFOUND)
+			return rc;
+		if ((rc = ca_json_string(ext, "lockTimeout", 0, &s)) == 0) {
+			if ((rc = ca_duration_parse(s, 0, &d)) != 0)
+				return rc;
+			cfg->lock_timeout_ms = (unsigned)(d > 3600 ? 3600000 :
+			    d * 1000);
+		} else if (rc != CA_ERR_NOTFOUND)
+			return rc;
+	}
+
+	cfg->claims.min_dur = CA_CLAIMS_MIN_DEFAULT;
+	cfg->claims.max_dur = CA_CLAIMS_MAX_DEFAULT;
+	cfg->claims.default_dur = CA_CLAIMS_DEFAULT_DEFAULT;
+	if (auth == NULL)
+		return 0;
+	if ((rc = ca_json_object(auth, "claims", 0, &claims)) == 0) {
+		if ((rc = ca_claims_parse(claims, &cfg->claims)) != 0)
+			return rc;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = claims_check(&cfg->claims, "authority")) != 0)
+		return rc;
+	rc = ca_json_array(auth, "provisioners", 0, &a);
+	if (rc == CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	n = json_object_array_length(a);
+	if ((cfg->provisioners = calloc(n ? n : 1, sizeof(*cfg->provisioners)))
+	    == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		cfg->n_provisioners = i + 1;
+		if ((rc = load_provisioner(cfg, json_object_array_get_idx(a, i),
+		    &cfg->provisioners[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+ca_config_load(const char *dir, struct ca_config **out)
+{
+	struct ca_config *cfg;
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((cfg->dir = strdup(dir)) == NULL ||
+	    (cfg->path = ca_path_join(dir, "config/ca.json")) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_file_read(cfg->path, CA_MAX_CONFIG, &buf, &len)) != 0) {
+		if (rc == CA_ERR_NOTFOUND)
+			rc = ca_err(CA_ERR_CONFIG,
+			    "%s: no CA here (config/ca.json not found)", dir);
+		goto out;
+	}
+	if ((rc = ca_json_parse(buf, len, cfg->path, &cfg->json)) != 0) {
+		rc = CA_ERR_CONFIG;
+		goto out;
+	}
+	if ((rc = load(cfg)) != 0) {
+		ca_err_context("%s", cfg->path);
+		rc = CA_ERR_CONFIG;
+		goto out;
+	}
+out:
+	free(buf);
+	if (rc != 0)
+		ca_config_free(cfg);
+	else
+		*out = cfg;
+	return rc;
+}
+
+void
+ca_config_free(struct ca_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_provisioners; i++) {
+		free(cfg->provisioners[i].name);
+		free(cfg->provisioners[i].type);
+		free(cfg->provisioners[i].kid);
+		ca_jwk_free(cfg->provisioners[i].key);
+	}
+	free(cfg->provisioners);
+	free(cfg->dns_names);
+	free(cfg->dir);
+	free(cfg->path);
+	free(cfg->root);
+	free(cfg->crt);
+	free(cfg->key);
+	free(cfg->root_key);
+	free(cfg->db_dir);
+	json_object_put(cfg->json);
+	free(cfg);
+}
+
+int
+ca_config_provisioner(const struct ca_config *cfg, const char *name,
+    const char *kid, const struct ca_provisioner **out)
+{
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < cfg->n_provisioners; i++) {
+		const struct ca_provisioner *p = &cfg->provisioners[i];
+		if (strcmp(p->name, name) != 0)
+			continue;
+		if (kid != NULL && (p->kid == NULL || strcmp(p->kid, kid) != 0))
+			continue;
+		*out = p;
+		return 0;
+	}
+	if (kid != NULL)
+		return ca_err(CA_ERR_NOTFOUND,
+		    "no provisioner \"%s\" with key id %s", name, kid);
+	return ca_err(CA_ERR_NOTFOUND, "no provisioner \"%s\"", name);
+}
+
+static char *
+audience_for(const char *dns, int port, const char *path)
+{
+	char *s;
+	int bracket = strchr(dns, ':') != NULL;	/* an IPv6 literal */
+
+	if (port == 443 || port == 0)
+		return asprintf(&s, "https://%s%s%s%s", bracket ? "[" : "", dns,
+		    bracket ? "]" : "", path) < 0 ? NULL : s;
+	return asprintf(&s, "https://%s%s%s:%d%s", bracket ? "[" : "", dns,
+	    bracket ? "]" : "", port, path) < 0 ? NULL : s;
+}
+
+char *
+ca_config_audience(const struct ca_config *cfg, const char *path)
+{
+	return audience_for(cfg->dns_names[0], cfg->port, path);
+}
+
+int
+ca_config_audience_ok(const struct ca_config *cfg, const char *path,
+    const char *aud)
+{
+	const char *short_path = path;
+	char *a;
+	size_t i;
+	int match;
+
+	/* "/1.0/sign" is also accepted as "/sign", as step-ca does. */
+	if (strncmp(path, "/1.0/", 5) == 0)
+		short_path = path + 4;
+	for (i = 0; i < cfg->n_dns_names; i++) {
+		if ((a = audience_for(cfg->dns_names[i], cfg->port, path)) == NULL)
+			return 0;
+		match = strcmp(a, aud) == 0;
+		free(a);
+		if (match)
+			return 1;
+		if ((a = audience_for(cfg->dns_names[i], cfg->port,
+		    short_path)) == NULL)
+			return 0;
+		match = strcmp(a, aud) == 0;
+		free(a);
+		if (match)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * conf.h - the state directory's config/ca.json (see ca-state(5)).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_CONF_H
+#define CA_CONF_H
+
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "keys.h"
+
+struct ca_jwk;
+
+/* Certificate lifetime policy (step-ca's "claims"), in seconds. */
+struct ca_claims {
+	int64_t	 min_dur;
+	int64_t	 max_dur;
+	int64_t	 default_dur;
+	int	 disable_renewal;
+	int	 allow_renewal_after_expiry;
+};
+
+#define CA_CLAIMS_MIN_DEFAULT		(5 * 60)
+#define CA_CLAIMS_MAX_DEFAULT		(24 * 3600)
+#define CA_CLAIMS_DEFAULT_DEFAULT	(24 * 3600)
+
+struct ca_provisioner {
+	char		*name;
+	char		*type;		/* "JWK" */
+	char		*kid;		/* the key's kid (RFC 7638 thumbprint) */
+	struct ca_jwk	*key;		/* public key */
+	const char	*encrypted_key;	/* JWE compact, borrowed from json; or NULL */
+	struct ca_claims claims;	/* authority claims overridden by its own */
+};
+
+struct ca_config {
+	char		*dir;		/* the state directory */
+	char		*path;		/* .../config/ca.json */
+	struct json_object *json;	/* the whole document */
+	char		*root;		/* absolute paths */
+	char		*crt;
+	char		*key;
+	char		*root_key;
+	char		*db_dir;
+	const char	*address;	/* borrowed from json */
+	const char	**dns_names;
+	size_t		 n_dns_names;
+	int		 port;		/* from address, 443 if none */
+	enum ca_key_type key_type;	/* for keys the CA makes for clients */
+	unsigned	 lock_timeout_ms;
+	int		 is_ra;		/* authority.type "stepcas" */
+	struct ca_claims claims;
+	struct ca_provisioner *provisioners;
+	size_t		 n_provisioners;
+};
+
+/*
+ * Resolve the state directory: opt if given, else $CA_STATE_DIR.
+ * Returns NULL (with an error recorded) when neither is set.
+ */
+const char *ca_config_state_dir(const char *opt);
+/*
+ * Load and validate dir/config/ca.json. Relative paths in it are taken
+ * relative to dir. Caller frees with ca_config_free().
+ */
+int	 ca_config_load(const char *dir, struct ca_config **out);
+void	 ca_config_free(struct ca_config *cfg);
+/*
+ * Find a provisioner by name and, if kid is not NULL, by key id.
+ * Returns CA_ERR_NOTFOUND (error recorded) when there is none.
+ */
+int	 ca_config_provisioner(const struct ca_config *cfg, const char *name,
+	    const char *kid, const struct ca_provisioner **out);
+/*
+ * The audience a token for path ("/1.0/sign", "/1.0/revoke") must carry:
+ * https://<dnsNames[0]>[:port]<path>. Caller frees.
+ */
+char	*ca_config_audience(const struct ca_config *cfg, const char *path);
+/* Whether aud is one of this CA's audiences for path (any dnsName, with or without /1.0). */
+int	 ca_config_audience_ok(const struct ca_config *cfg, const char *path,
+	    const char *aud);
+/* Parse a "claims" object into c (members absent leave c unchanged). */
+int	 ca_claims_parse(struct json_object *o, struct ca_claims *c);
+
+#endif /* CA_CONF_H */

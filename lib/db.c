@@ -1,0 +1,392 @@
+/*
+ * db.c - the CA's records in the store (see db.h for the keys).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "db.h"
+#include "json.h"
+#include "store.h"
+#include "x509.h"
+
+#define K_CERT	"x509_certs/"
+#define K_DATA	"x509_certs_data/"
+#define K_OTT	"used_ott/"
+
+static int
+key_of(char *buf, size_t len, const char *prefix, const char *a,
+    const char *b)
+{
+	int n = b != NULL ? snprintf(buf, len, "%s%s.%s", prefix, a, b) :
+	    snprintf(buf, len, "%s%s", prefix, a);
+
+	if (n < 0 || (size_t)n >= len)
+		return ca_err(CA_ERR_INVAL, "record key too long");
+	return 0;
+}
+
+int
+ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
+{
+	char kc[128], kd[128], ko[512], *data = NULL, *ott = NULL;
+	struct json_object *d = NULL, *p = NULL, *o = NULL;
+	int rc;
+
+	if ((rc = key_of(kc, sizeof(kc), K_CERT, is->serial, NULL)) != 0 ||
+	    (rc = key_of(kd, sizeof(kd), K_DATA, is->serial, NULL)) != 0 ||
+	    (rc = key_of(ko, sizeof(ko), K_OTT, is->prov->kid, is->jti)) != 0)
+		return rc;
+	rc = ca_store_get(st, ko, NULL, NULL);
+	if (rc == 0)
+		return ca_err(CA_ERR_REPLAY, "token already used (jti %s)",
+		    is->jti);
+	if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	rc = ca_store_get(st, kc, NULL, NULL);
+	if (rc == 0)
+		return CA_ERR_EXISTS;	/* a serial collision: the caller retries */
+	if (rc != CA_ERR_NOTFOUND)
+		return rc;
+
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((d = json_object_new_object()) == NULL ||
+	    (p = json_object_new_object()) == NULL ||
+	    (o = json_object_new_object()) == NULL)
+		goto out;
+	json_object_object_add(p, "id", json_object_new_string(is->prov->kid));
+	json_object_object_add(p, "name", json_object_new_string(is->prov->name));
+	json_object_object_add(p, "type", json_object_new_string(is->prov->type));
+	json_object_object_add(d, "provisioner", p);
+	p = NULL;
+	json_object_object_add(d, "jti", json_object_new_string(is->jti));
+	json_object_object_add(d, "issuedAt", json_object_new_int64(is->issued_at));
+	json_object_object_add(o, "serial", json_object_new_string(is->serial));
+	json_object_object_add(o, "provisioner",
+	    json_object_new_string(is->prov->name));
+	json_object_object_add(o, "exp", json_object_new_int64(is->token_exp));
+	json_object_object_add(o, "usedAt", json_object_new_int64(is->issued_at));
+	if ((data = ca_json_dump(d)) == NULL || (ott = ca_json_dump(o)) == NULL)
+		goto out;
+	if ((rc = ca_store_put(st, kc, is->der, is->der_len, 1)) != 0 ||
+	    (rc = ca_store_put(st, kd, data, strlen(data), 0)) != 0 ||
+	    (rc = ca_store_put(st, ko, ott, strlen(ott), 1)) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_object_put(d);
+	json_object_put(p);
+	json_object_put(o);
+	free(data);
+	free(ott);
+	return rc;
+}
+
+void
+ca_cert_info_free(struct ca_cert_info *ci)
+{
+	if (ci == NULL)
+		return;
+	free(ci->serial);
+	free(ci->subject);
+	free(ci->sans);
+	free(ci->provisioner);
+	free(ci->jti);
+	free(ci->der);
+	memset(ci, 0, sizeof(*ci));
+}
+
+const char *
+ca_cert_info_status(const struct ca_cert_info *ci, time_t now)
+{
+	return ci->not_after < now ? "expired" : "valid";
+}
+
+/* Fill ci from a certificate record and its data record. */
+static int
+fill_info(struct ca_store *st, const char *serial, const unsigned char *der,
+    size_t len, struct ca_cert_info *ci)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t dn = { NULL, 0 };
+	struct json_object *d = NULL, *p;
+	unsigned char *data = NULL;
+	char kd[128];
+	const char *s;
+	size_t dlen;
+	int64_t v;
+	int rc;
+
+	memset(ci, 0, sizeof(*ci));
+	if ((ci->serial = strdup(serial)) == NULL ||
+	    (ci->der = malloc(len ? len : 1)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(ci->der, der, len);
+	ci->der_len = len;
+	if ((rc = ca_x509_import(der, len, &crt)) != 0) {
+		ca_err_context("certificate %s", serial);
+		goto out;
+	}
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0)
+		ci->subject = strdup("");
+	else
+		ci->subject = strdup((char *)dn.data);
+	gnutls_free(dn.data);
+	ci->not_before = gnutls_x509_crt_get_activation_time(crt);
+	ci->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if ((rc = ca_x509_san_list(crt, &ci->sans)) != 0)
+		goto out;
+	if ((rc = key_of(kd, sizeof(kd), K_DATA, serial, NULL)) != 0)
+		goto out;
+	rc = ca_store_get(st, kd, &data, &dlen);
+	if (rc == CA_ERR_NOTFOUND) {
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if ((rc = ca_json_parse((char *)data, dlen, kd, &d)) != 0)
+		goto out;
+	if (ca_json_object(d, "provisioner", 0, &p) == 0 &&
+	    ca_json_string(p, "name", 0, &s) == 0 &&
+	    (ci->provisioner = strdup(s)) == NULL)
+		goto nomem;
+	if (ca_json_string(d, "jti", 0, &s) == 0 &&
+	    (ci->jti = strdup(s)) == NULL)
+		goto nomem;
+	if (ca_json_int64(d, "issuedAt", 0, &v) == 0)
+		ci->issued_at = (time_t)v;
+	if (ci->subject == NULL)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+out:
+	json_object_put(d);
+	free(data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (rc != 0)
+		ca_cert_info_free(ci);
+	return rc;
+}
+
+struct list_ctx {
+	struct ca_store		*st;
+	struct ca_cert_info	*v;
+	size_t			 n, cap;
+};
+
+static int
+list_one(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct list_ctx *c = arg;
+	struct ca_cert_info *nv;
+	int rc;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		if ((nv = reallocarray(c->v, ncap, sizeof(*nv))) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		c->v = nv;
+		c->cap = ncap;
+	}
+	if ((rc = fill_info(c->st, key + strlen(K_CERT), val, len,
+	    &c->v[c->n])) != 0)
+		return rc;
+	c->n++;
+	return 0;
+}
+
+static int
+by_time(const void *a, const void *b)
+{
+	const struct ca_cert_info *x = a, *y = b;
+
+	if (x->not_before != y->not_before)
+		return x->not_before < y->not_before ? -1 : 1;
+	return strcmp(x->serial, y->serial);
+}
+
+int
+ca_db_list(struct ca_store *st, struct ca_cert_info **out, size_t *n)
+{
+	struct list_ctx c = { st, NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = ca_store_foreach(st, K_CERT, list_one, &c)) != 0) {
+		for (i = 0; i < c.n; i++)
+			ca_cert_info_free(&c.v[i]);
+		free(c.v);
+		return rc;
+	}
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), by_time);
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+int
+ca_db_get(struct ca_store *st, const char *serial, struct ca_cert_info *out)
+{
+	unsigned char *der;
+	char kc[128];
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = key_of(kc, sizeof(kc), K_CERT, serial, NULL)) != 0)
+		return rc;
+	rc = ca_store_get(st, kc, &der, &len);
+	if (rc == CA_ERR_NOTFOUND)
+		return ca_err(CA_ERR_NOTFOUND, "no certificate with serial %s",
+		    serial);
+	if (rc != 0)
+		return rc;
+	rc = fill_info(st, serial, der, len, out);
+	free(der);
+	return rc;
+}
+
+struct check_ctx {
+	struct ca_store		*st;
+	gnutls_x509_crt_t	 issuer;
+	void			(*report)(void *, const char *);
+	void			*arg;
+	size_t			 problems, certs;
+};
+
+static void
+problem(struct check_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct check_ctx *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	c->problems++;
+	c->report(c->arg, buf);
+}
+
+static int
+check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct check_ctx *c = arg;
+	const char *serial = key + strlen(K_CERT);
+	gnutls_x509_crt_t crt = NULL;
+	struct json_object *d = NULL, *o = NULL, *p;
+	unsigned char sbuf[CA_SERIAL_MAX + 2], *data = NULL, *ott = NULL;
+	char *hex = NULL, kd[128], ko[512];
+	const char *jti, *kid, *s;
+	size_t slen = sizeof(sbuf), dlen, olen;
+	unsigned status;
+
+	c->certs++;
+	if (ca_x509_import(val, len, &crt) != 0) {
+		problem(c, "%s: stored certificate does not parse", serial);
+		return 0;
+	}
+	if (gnutls_x509_crt_get_serial(crt, sbuf, &slen) < 0 ||
+	    (hex = ca_hex(sbuf, slen)) == NULL || strcmp(hex, serial) != 0)
+		problem(c, "%s: certificate's serial is %s", serial,
+		    hex ? hex : "unreadable");
+	if (gnutls_x509_crt_verify(crt, &c->issuer, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status) < 0 ||
+	    status != 0)
+		problem(c, "%s: not signed by this CA's intermediate", serial);
+	if (key_of(kd, sizeof(kd), K_DATA, serial, NULL) != 0 ||
+	    ca_store_get(c->st, kd, &data, &dlen) != 0) {
+		problem(c, "%s: no issuance data record", serial);
+		goto out;
+	}
+	if (ca_json_parse((char *)data, dlen, kd, &d) != 0 ||
+	    ca_json_object(d, "provisioner", 0, &p) != 0 ||
+	    ca_json_string(p, "name", 0, &s) != 0 ||
+	    ca_json_string(p, "id", 0, &kid) != 0) {
+		problem(c, "%s: issuance data names no provisioner", serial);
+		goto out;
+	}
+	if (ca_json_string(d, "jti", 0, &jti) != 0) {
+		problem(c, "%s: issuance data has no token id", serial);
+		goto out;
+	}
+	if (key_of(ko, sizeof(ko), K_OTT, kid, jti) != 0 ||
+	    ca_store_get(c->st, ko, &ott, &olen) != 0) {
+		problem(c, "%s: token %s has no used-token record", serial, jti);
+		goto out;
+	}
+	if (ca_json_parse((char *)ott, olen, ko, &o) != 0 ||
+	    ca_json_string(o, "serial", 0, &s) != 0 || strcmp(s, serial) != 0)
+		problem(c, "%s: used-token record %s points elsewhere", serial,
+		    jti);
+out:
+	ca_err_clear();
+	json_object_put(d);
+	json_object_put(o);
+	free(data);
+	free(ott);
+	free(hex);
+	gnutls_x509_crt_deinit(crt);
+	return 0;
+}
+
+static int
+check_ott(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct check_ctx *c = arg;
+	struct json_object *o = NULL;
+	const char *serial;
+	char kc[128];
+
+	if (ca_json_parse((const char *)val, len, key, &o) != 0 ||
+	    ca_json_string(o, "serial", 0, &serial) != 0) {
+		problem(c, "%s: unreadable used-token record", key);
+	} else if (key_of(kc, sizeof(kc), K_CERT, serial, NULL) != 0 ||
+	    ca_store_get(c->st, kc, NULL, NULL) != 0)
+		problem(c, "%s: used token points at unknown certificate %s",
+		    key, serial);
+	ca_err_clear();
+	json_object_put(o);
+	return 0;
+}
+
+int
+ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
+    void (*report)(void *, const char *), void *arg, size_t *problems,
+    size_t *certs)
+{
+	struct check_ctx c = { st, issuer, report, arg, 0, 0 };
+	int rc;
+
+	*problems = 0;
+	*certs = 0;
+	if (ca_store_get(st, "!redo", NULL, NULL) == 0)
+		problem(&c, "an interrupted transaction awaits completion (the next write completes it)");
+	if ((rc = ca_store_foreach(st, K_CERT, check_cert, &c)) != 0 ||
+	    (rc = ca_store_foreach(st, K_OTT, check_ott, &c)) != 0)
+		return rc;
+	*problems = c.problems;
+	*certs = c.certs;
+	return 0;
+}

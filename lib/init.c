@@ -1,0 +1,425 @@
+/*
+ * init.c - creating a CA: keys, certificates, provisioner, ca.json, db/.
+ *
+ * Everything is built in a temporary directory next to the target and
+ * renamed into place at the end, so a failure leaves nothing behind and
+ * a reader never sees half a CA.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "authority.h"
+#include "jose.h"
+#include "json.h"
+#include "keys.h"
+#include "store.h"
+#include "x509.h"
+
+#define CA_YEARS	10
+#define P2C_DEFAULT	600000
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rm_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A target that does not exist or is an empty directory is fine. */
+static int
+check_target(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int empty = 1;
+
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return ca_err(CA_ERR_IO, "%s: %s", dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	if (!empty)
+		return ca_err(CA_ERR_EXISTS,
+		    "%s already exists and is not empty: refusing to touch it",
+		    dir);
+	return 0;
+}
+
+static int
+write_key(const char *dir, const char *rel, gnutls_x509_privkey_t key,
+    const char *password)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	char *path;
+	int rc;
+
+	if ((path = ca_path_join(dir, rel)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = ca_key_export(key, password, &pem)) == 0)
+		rc = ca_file_write_new(path, pem.data, pem.size, 0600);
+	if (pem.data != NULL) {
+		ca_wipe(pem.data, pem.size);
+		gnutls_free(pem.data);
+	}
+	free(path);
+	return rc;
+}
+
+static int
+write_cert(const char *dir, const char *rel, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t pem = { NULL, 0 };
+	char *path;
+	int rc;
+
+	if ((path = ca_path_join(dir, rel)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = ca_x509_export(crt, GNUTLS_X509_FMT_PEM, &pem)) == 0)
+		rc = ca_file_write_new(path, pem.data, pem.size, 0644);
+	gnutls_free(pem.data);
+	free(path);
+	return rc;
+}
+
+static int
+make_privkey(gnutls_x509_privkey_t x, gnutls_privkey_t *out)
+{
+	int ret;
+
+	*out = NULL;
+	if ((ret = gnutls_privkey_init(out)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(*out, x, 0)) < 0) {
+		gnutls_privkey_deinit(*out);
+		*out = NULL;
+		return ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+	}
+	return 0;
+}
+
+/* The JWK provisioner: public JWK plus the private one as a JWE. */
+static int
+make_provisioner(const struct ca_init_opts *o, struct json_object **out)
+{
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_privkey_t k = NULL;
+	struct ca_jwk *jwk = NULL;
+	struct json_object *p = NULL, *pub = NULL, *priv = NULL;
+	char *priv_s = NULL, *jwe = NULL;
+	int ret, rc;
+
+	*out = NULL;
+	if ((rc = ca_key_generate(CA_KEY_EC_P256, &x)) != 0)
+		goto out;
+	if ((ret = gnutls_privkey_init(&k)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(k, x,
+	    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	x = NULL;
+	if ((rc = ca_jwk_from_privkey(k, "ES256", &jwk)) != 0)
+		goto out;
+	k = NULL;
+	if ((rc = ca_jwk_to_json(jwk, 0, &pub)) != 0 ||
+	    (rc = ca_jwk_to_json(jwk, 1, &priv)) != 0)
+		goto out;
+	if ((priv_s = ca_json_dump(priv)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_jwe_encrypt_password(priv_s, strlen(priv_s),
+	    o->prov_password, strlen(o->prov_password),
+	    o->p2c ? o->p2c : P2C_DEFAULT, "jwk+json", &jwe)) != 0)
+		goto out;
+	if ((p = json_object_new_object()) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	json_object_object_add(p, "type", json_object_new_string("JWK"));
+	json_object_object_add(p, "name", json_object_new_string(o->provisioner));
+	json_object_object_add(p, "key", pub);
+	pub = NULL;
+	json_object_object_add(p, "encryptedKey", json_object_new_string(jwe));
+	*out = p;
+	rc = 0;
+out:
+	if (priv_s != NULL)
+		ca_free_secret(priv_s, strlen(priv_s));
+	free(jwe);
+	json_object_put(pub);
+	json_object_put(priv);
+	ca_jwk_free(jwk);
+	gnutls_privkey_deinit(k);
+	if (x != NULL)
+		gnutls_x509_privkey_deinit(x);
+	return rc;
+}
+
+static struct json_object *
+jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static int
+make_config(const struct ca_init_opts *o, struct json_object *prov,
+    const char *key_type, char **out)
+{
+	struct json_object *c, *dns, *db, *auth, *claims, *provs, *ext, *logger;
+	size_t i;
+
+	*out = NULL;
+	c = json_object_new_object();
+	dns = json_object_new_array();
+	db = json_object_new_object();
+	auth = json_object_new_object();
+	claims = json_object_new_object();
+	provs = json_object_new_array();
+	ext = json_object_new_object();
+	logger = json_object_new_object();
+	if (c == NULL || dns == NULL || db == NULL || auth == NULL ||
+	    claims == NULL || provs == NULL || ext == NULL || logger == NULL) {
+		json_object_put(c);
+		json_object_put(dns);
+		json_object_put(db);
+		json_object_put(auth);
+		json_object_put(claims);
+		json_object_put(provs);
+		json_object_put(ext);
+		json_object_put(logger);
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	for (i = 0; i < o->n_dns; i++)
+		json_object_array_add(dns, jstr(o->dns[i]));
+	json_object_object_add(c, "root", jstr("certs/root_ca.crt"));
+	json_object_object_add(c, "federatedRoots", NULL);
+	json_object_object_add(c, "crt", jstr("certs/intermediate_ca.crt"));
+	json_object_object_add(c, "key", jstr("secrets/intermediate_ca_key"));
+	json_object_object_add(c, "address", jstr(o->address));
+	json_object_object_add(c, "insecureAddress", jstr(""));
+	json_object_object_add(c, "dnsNames", dns);
+	json_object_object_add(logger, "format", jstr("text"));
+	json_object_object_add(c, "logger", logger);
+	json_object_object_add(db, "type", jstr("gdbm"));
+	json_object_object_add(db, "dataSource", jstr("db"));
+	json_object_object_add(c, "db", db);
+	json_object_object_add(claims, "minTLSCertDuration", jstr("5m0s"));
+	json_object_object_add(claims, "maxTLSCertDuration", jstr("24h0m0s"));
+	json_object_object_add(claims, "defaultTLSCertDuration", jstr("24h0m0s"));
+	json_object_object_add(claims, "disableRenewal",
+	    json_object_new_boolean(0));
+	json_object_object_add(claims, "allowRenewalAfterExpiry",
+	    json_object_new_boolean(0));
+	json_object_object_add(auth, "claims", claims);
+	json_object_array_add(provs, json_object_get(prov));
+	json_object_object_add(auth, "provisioners", provs);
+	json_object_object_add(c, "authority", auth);
+	json_object_object_add(ext, "keyType", jstr(key_type));
+	json_object_object_add(ext, "rootKey", jstr("secrets/root_ca_key"));
+	json_object_object_add(ext, "lockTimeout", jstr("10s"));
+	json_object_object_add(c, "caTools", ext);
+	*out = ca_json_dump_pretty(c);
+	json_object_put(c);
+	return *out != NULL ? 0 : ca_err(CA_ERR_NOMEM, "out of memory");
+}
+
+static int
+check_opts(const struct ca_init_opts *o, enum ca_key_type *kt)
+{
+	struct ca_names names;
+	int rc;
+
+	if (o->name == NULL || o->name[0] == '\0')
+		return ca_err(CA_ERR_INVAL, "the CA needs a name (--name)");
+	if (o->n_dns == 0)
+		return ca_err(CA_ERR_INVAL, "the CA needs a DNS name (--dns)");
+	if ((rc = ca_names_classify(o->dns, o->n_dns, &names)) != 0)
+		return rc;
+	if (names.n_email > 0 || names.n_uri > 0)
+		rc = ca_err(CA_ERR_INVAL, "--dns takes DNS names and IP addresses");
+	ca_names_free(&names);
+	if (rc != 0)
+		return rc;
+	if (o->address == NULL || strchr(o->address, ':') == NULL)
+		return ca_err(CA_ERR_INVAL, "--address must be [HOST]:PORT");
+	if (o->provisioner == NULL || o->provisioner[0] == '\0')
+		return ca_err(CA_ERR_INVAL,
+		    "the CA needs a provisioner name (--provisioner)");
+	if (o->password == NULL || o->prov_password == NULL)
+		return ca_err(CA_ERR_INVAL, "passwords are required");
+	*kt = CA_KEY_EC_P256;
+	if (o->key_type != NULL)
+		return ca_key_type_parse(o->key_type, kt);
+	return 0;
+}
+
+int
+ca_init_create(const struct ca_init_opts *o, char **root_fp)
+{
+	gnutls_x509_privkey_t rootx = NULL, intx = NULL;
+	gnutls_privkey_t rootk = NULL, intk = NULL;
+	gnutls_x509_crt_t rootc = NULL, intc = NULL;
+	struct json_object *prov = NULL;
+	struct ca_store *st = NULL;
+	struct ca_issuer parent;
+	enum ca_key_type kt;
+	char *tmp = NULL, *copy = NULL, *conf = NULL, *path = NULL;
+	char *rootcn = NULL, *intcn = NULL;
+	time_t now = time(NULL), nb = now - 60,
+	    na = now + (time_t)CA_YEARS * 365 * 86400 + 2 * 86400;
+	int rc;
+
+	*root_fp = NULL;
+	if ((rc = check_opts(o, &kt)) != 0 || (rc = check_target(o->dir)) != 0)
+		return rc;
+	if ((copy = strdup(o->dir)) == NULL ||
+	    asprintf(&tmp, "%s.init-XXXXXX", o->dir) < 0) {
+		free(copy);
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	if (mkdtemp(tmp) == NULL) {
+		rc = ca_err(CA_ERR_IO, "%s: cannot create: %s", o->dir,
+		    strerror(errno));
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	if ((rc = ca_mkdir_p(tmp, 0700)) != 0)
+		goto out;
+#define SUB(rel) do {							\
+	free(path);							\
+	if ((path = ca_path_join(tmp, rel)) == NULL) {			\
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");		\
+		goto out;						\
+	}								\
+	if ((rc = ca_mkdir_p(path, 0700)) != 0)				\
+		goto out;						\
+} while (0)
+	SUB("config");
+	SUB("certs");
+	SUB("secrets");
+	SUB("db");
+#undef SUB
+	/* Root and intermediate, named as step names them. */
+	if (asprintf(&rootcn, "%s Root CA", o->name) < 0 ||
+	    asprintf(&intcn, "%s Intermediate CA", o->name) < 0) {
+		rootcn = intcn = NULL;
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_key_generate(kt, &rootx)) != 0 ||
+	    (rc = make_privkey(rootx, &rootk)) != 0 ||
+	    (rc = ca_x509_make_ca(rootk, o->name, rootcn, 1, nb, na, NULL,
+	    &rootc)) != 0)
+		goto out;
+	parent.crt = rootc;
+	parent.key = rootk;
+	parent.dig = ca_key_digest(rootk);
+	parent.not_after = na;
+	if ((rc = ca_key_generate(kt, &intx)) != 0 ||
+	    (rc = make_privkey(intx, &intk)) != 0 ||
+	    (rc = ca_x509_make_ca(intk, o->name, intcn, 0, nb, na, &parent,
+	    &intc)) != 0)
+		goto out;
+	if ((rc = write_key(tmp, "secrets/root_ca_key", rootx, o->password)) != 0 ||
+	    (rc = write_key(tmp, "secrets/intermediate_ca_key", intx,
+	    o->unencrypted_intermediate ? NULL : o->password)) != 0 ||
+	    (rc = write_cert(tmp, "certs/root_ca.crt", rootc)) != 0 ||
+	    (rc = write_cert(tmp, "certs/intermediate_ca.crt", intc)) != 0)
+		goto out;
+	/* Provisioner and configuration. */
+	if ((rc = make_provisioner(o, &prov)) != 0 ||
+	    (rc = make_config(o, prov, ca_key_type_name(kt), &conf)) != 0)
+		goto out;
+	free(path);
+	if ((path = ca_path_join(tmp, "config/ca.json")) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_file_write_new(path, conf, strlen(conf), 0600)) != 0)
+		goto out;
+	/* An empty database, so that readers find one. */
+	free(path);
+	if ((path = ca_path_join(tmp, "db")) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_store_open(path, 1000, &st)) != 0 ||
+	    (rc = ca_store_begin(st, 1)) != 0 || (rc = ca_store_commit(st)) != 0)
+		goto out;
+	ca_store_close(st);
+	st = NULL;
+	if ((rc = ca_x509_fingerprint(rootc, root_fp)) != 0)
+		goto out;
+	/* Publish: rename replaces a missing or empty directory. */
+	if (rename(tmp, o->dir) != 0) {
+		rc = ca_err(errno == ENOTEMPTY || errno == EEXIST ?
+		    CA_ERR_EXISTS : CA_ERR_IO, "%s: %s", o->dir, strerror(errno));
+		goto out;
+	}
+	{
+		int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	free(tmp);
+	tmp = NULL;
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(*root_fp);
+		*root_fp = NULL;
+	}
+	if (tmp != NULL) {
+		rm_tree(tmp);
+		free(tmp);
+	}
+	ca_store_close(st);
+	free(copy);
+	free(path);
+	free(rootcn);
+	free(intcn);
+	if (conf != NULL)
+		ca_free_secret(conf, strlen(conf));
+	json_object_put(prov);
+	if (rootc != NULL)
+		gnutls_x509_crt_deinit(rootc);
+	if (intc != NULL)
+		gnutls_x509_crt_deinit(intc);
+	gnutls_privkey_deinit(rootk);
+	gnutls_privkey_deinit(intk);
+	if (rootx != NULL)
+		gnutls_x509_privkey_deinit(rootx);
+	if (intx != NULL)
+		gnutls_x509_privkey_deinit(intx);
+	return rc;
+}

@@ -1,0 +1,219 @@
+/*
+ * keys.c - private key generation, export and loading.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "keys.h"
+
+static const struct {
+	const char		*name;
+	enum ca_key_type	 type;
+} key_types[] = {
+	{ "ec-p256", CA_KEY_EC_P256 },
+	{ "ec-p384", CA_KEY_EC_P384 },
+	{ "ed25519", CA_KEY_ED25519 },
+	{ "rsa-3072", CA_KEY_RSA_3072 },
+};
+
+int
+ca_key_type_parse(const char *s, enum ca_key_type *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
+		if (strcmp(s, key_types[i].name) == 0) {
+			*out = key_types[i].type;
+			return 0;
+		}
+	return ca_err(CA_ERR_INVAL,
+	    "unknown key type '%s' (ec-p256, ec-p384, ed25519 or rsa-3072)", s);
+}
+
+const char *
+ca_key_type_name(enum ca_key_type t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
+		if (key_types[i].type == t)
+			return key_types[i].name;
+	return "unknown";
+}
+
+int
+ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out)
+{
+	gnutls_pk_algorithm_t pk;
+	unsigned bits;
+	int ret;
+
+	*out = NULL;
+	switch (t) {
+	case CA_KEY_EC_P256:
+		pk = GNUTLS_PK_ECDSA;
+		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
+		break;
+	case CA_KEY_EC_P384:
+		pk = GNUTLS_PK_ECDSA;
+		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1);
+		break;
+	case CA_KEY_ED25519:
+		pk = GNUTLS_PK_EDDSA_ED25519;
+		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519);
+		break;
+	case CA_KEY_RSA_3072:
+		pk = GNUTLS_PK_RSA;
+		bits = 3072;
+		break;
+	default:
+		return ca_err(CA_ERR_INVAL, "unknown key type");
+	}
+	if ((ret = gnutls_x509_privkey_init(out)) < 0)
+		return ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+	if ((ret = gnutls_x509_privkey_generate2(*out, pk, bits, 0, NULL, 0)) < 0) {
+		gnutls_x509_privkey_deinit(*out);
+		*out = NULL;
+		return ca_err(CA_ERR_CRYPTO, "key generation: %s",
+		    gnutls_strerror(ret));
+	}
+	return 0;
+}
+
+int
+ca_key_export(gnutls_x509_privkey_t key, const char *password,
+    gnutls_datum_t *out)
+{
+	unsigned flags = password != NULL ? GNUTLS_PKCS_PBES2_AES_256 :
+	    GNUTLS_PKCS_PLAIN;
+	int ret;
+
+	out->data = NULL;
+	out->size = 0;
+	ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM,
+	    password, flags, out);
+	if (ret < 0)
+		return ca_err(CA_ERR_CRYPTO, "exporting key: %s",
+		    gnutls_strerror(ret));
+	return 0;
+}
+
+static int
+read_key_file(const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	int fd, rc;
+
+	*buf = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return ca_err(errno == ENOENT ? CA_ERR_NOTFOUND : CA_ERR_IO,
+		    "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		rc = ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode))
+		return ca_err(CA_ERR_INVAL, "%s: not a regular file", path);
+	if (st.st_mode & 077)
+		return ca_err(CA_ERR_FORBIDDEN,
+		    "%s: key file is readable by group or others (mode %03o); chmod 600 it",
+		    path, (unsigned)(st.st_mode & 0777));
+	return ca_file_read(path, CA_MAX_KEY, buf, len);
+}
+
+int
+ca_key_is_encrypted(const char *path)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = read_key_file(path, &buf, &len)) != 0)
+		return rc;
+	rc = strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL;
+	ca_free_secret(buf, len);
+	return rc;
+}
+
+int
+ca_key_load(const char *path, const char *password, gnutls_privkey_t *out)
+{
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_datum_t d;
+	char *buf = NULL;
+	size_t len = 0;
+	int ret, rc, encrypted;
+
+	*out = NULL;
+	if ((rc = read_key_file(path, &buf, &len)) != 0)
+		return rc;
+	encrypted = strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL;
+	if (encrypted && password == NULL) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "%s: the key is encrypted: a password file is needed", path);
+		goto out;
+	}
+	d.data = (unsigned char *)buf;
+	d.size = (unsigned)len;
+	if ((ret = gnutls_x509_privkey_init(&x)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	ret = gnutls_x509_privkey_import2(x, &d, GNUTLS_X509_FMT_PEM,
+	    encrypted ? password : NULL, encrypted ? 0 : GNUTLS_PKCS_PLAIN);
+	if (ret < 0 && !encrypted)
+		ret = gnutls_x509_privkey_import2(x, &d, GNUTLS_X509_FMT_DER,
+		    NULL, GNUTLS_PKCS_PLAIN);
+	if (ret < 0) {
+		if (encrypted && (ret == GNUTLS_E_DECRYPTION_FAILED ||
+		    ret == GNUTLS_E_ASN1_DER_ERROR ||
+		    ret == GNUTLS_E_PK_INVALID_PRIVKEY ||
+		    ret == GNUTLS_E_ASN1_TAG_ERROR))
+			rc = ca_err(CA_ERR_AUTH, "%s: wrong password", path);
+		else
+			rc = ca_err(CA_ERR_INVAL, "%s: cannot read key: %s",
+			    path, gnutls_strerror(ret));
+		goto out;
+	}
+	if ((ret = gnutls_privkey_init(out)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(*out, x,
+	    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s: %s", path, gnutls_strerror(ret));
+		gnutls_privkey_deinit(*out);
+		*out = NULL;
+		goto out;
+	}
+	x = NULL;
+	rc = 0;
+out:
+	if (x != NULL)
+		gnutls_x509_privkey_deinit(x);
+	ca_free_secret(buf, len);
+	return rc;
+}
+
+gnutls_digest_algorithm_t
+ca_key_digest(gnutls_privkey_t key)
+{
+	unsigned bits = 0;
+	int pk = gnutls_privkey_get_pk_algorithm(key, &bits);
+
+	if (pk == GNUTLS_PK_EDDSA_ED25519 || pk == GNUTLS_PK_EDDSA_ED448)
+		return GNUTLS_DIG_UNKNOWN;
+	if (pk == GNUTLS_PK_ECDSA && bits >= 384)
+		return bits > 384 ? GNUTLS_DIG_SHA512 : GNUTLS_DIG_SHA384;
+	return GNUTLS_DIG_SHA256;
+}

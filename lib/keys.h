@@ -1,0 +1,48 @@
+/*
+ * keys.h - private keys: generation, PKCS#8 export (PBES2 AES-256 when
+ * a password is given), loading with permission checks.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_KEYS_H
+#define CA_KEYS_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+
+enum ca_key_type {
+	CA_KEY_EC_P256,
+	CA_KEY_EC_P384,
+	CA_KEY_ED25519,
+	CA_KEY_RSA_3072,
+};
+
+/* "ec-p256", "ec-p384", "ed25519", "rsa-3072". */
+int	 ca_key_type_parse(const char *s, enum ca_key_type *out);
+const char *ca_key_type_name(enum ca_key_type t);
+
+/* Generate a key; caller frees with gnutls_x509_privkey_deinit. */
+int	 ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out);
+/*
+ * Export as PEM PKCS#8: encrypted with PBES2 AES-256 (PBKDF2-SHA256) when
+ * password is not NULL, plain otherwise. Free out->data with
+ * ca_free_secret(out->data, out->size).
+ */
+int	 ca_key_export(gnutls_x509_privkey_t key, const char *password,
+	    gnutls_datum_t *out);
+/*
+ * Load a private key file (PEM or DER; PKCS#8 encrypted or not, SEC1,
+ * PKCS#1). Refuses a file that group or others can read. password may be
+ * NULL for an unencrypted key; an encrypted key without one, or with a
+ * wrong one, fails with CA_ERR_AUTH. Caller frees with gnutls_privkey_deinit.
+ */
+int	 ca_key_load(const char *path, const char *password,
+	    gnutls_privkey_t *out);
+/* Whether the key file at path is encrypted (1), not (0), or an error. */
+int	 ca_key_is_encrypted(const char *path);
+/* Hash used when this key signs certificates (SHA-256/384, 0 for EdDSA). */
+gnutls_digest_algorithm_t ca_key_digest(gnutls_privkey_t key);
+
+#endif /* CA_KEYS_H */

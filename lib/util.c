@@ -1,0 +1,638 @@
+/*
+ * util.c - error reporting, files, durations, times, hex.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "ca.h"
+
+static _Thread_local char errbuf[512];
+int ca_verbose;
+static void (*log_fn)(int, const char *);
+
+int
+ca_err(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+ca_errmsg(void)
+{
+	return errbuf;
+}
+
+void
+ca_err_clear(void)
+{
+	errbuf[0] = '\0';
+}
+
+void
+ca_err_context(const char *fmt, ...)
+{
+	char ctx[256], old[sizeof(errbuf)];
+	size_t n, m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx, sizeof(ctx), fmt, ap);
+	va_end(ap);
+	memcpy(old, errbuf, sizeof(old));
+	n = strlen(ctx);
+	if (n > sizeof(errbuf) - 3)
+		n = sizeof(errbuf) - 3;
+	memcpy(errbuf, ctx, n);
+	errbuf[n++] = ':';
+	errbuf[n++] = ' ';
+	m = strlen(old);
+	if (m > sizeof(errbuf) - 1 - n)
+		m = sizeof(errbuf) - 1 - n;
+	memcpy(errbuf + n, old, m);
+	errbuf[n + m] = '\0';
+}
+
+int
+ca_exit_status(int code)
+{
+	if (code == 0)
+		return CA_EXIT_OK;
+	if (code == CA_ERR_TEMP)
+		return CA_EXIT_TEMP;
+	return CA_EXIT_FAIL;
+}
+
+void
+ca_set_log_function(void (*fn)(int, const char *))
+{
+	log_fn = fn;
+}
+
+void
+ca_debug(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (!ca_verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (log_fn != NULL)
+		log_fn(1, buf);
+	else
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, buf);
+}
+
+void
+ca_wipe(void *p, size_t n)
+{
+	if (p != NULL)
+		gnutls_memset(p, 0, n);
+}
+
+void
+ca_free_secret(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	gnutls_memset(p, 0, n);
+	free(p);
+}
+
+int
+ca_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+ca_file_read(const char *path, size_t max, char **out, size_t *outlen)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, rc = CA_OK;
+	int is_stdin = strcmp(path, "-") == 0;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ca_err(errno == ENOENT ? CA_ERR_NOTFOUND : CA_ERR_IO,
+		    "%s: %s", path, strerror(errno));
+	for (;;) {
+		if (len + 1 >= cap) {
+			cap = cap ? cap * 2 : 4096;
+			if (cap > max + 2)
+				cap = max + 2;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				rc = ca_err(CA_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = ca_err(CA_ERR_IO, "%s: %s",
+			    is_stdin ? "standard input" : path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			rc = ca_err(CA_ERR_TOOBIG, "%s: larger than %zu bytes",
+			    is_stdin ? "standard input" : path, max);
+			goto out;
+		}
+	}
+	if (buf == NULL && (buf = malloc(1)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (outlen != NULL)
+		*outlen = len;
+out:
+	if (buf != NULL)
+		ca_free_secret(buf, cap);
+	if (!is_stdin)
+		close(fd);
+	return rc;
+}
+
+int
+ca_secret_read(const char *path, char **out, size_t *outlen)
+{
+	char *buf;
+	size_t len, i;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((rc = ca_file_read(path, CA_MAX_PASSWORD, &buf, &len)) != 0)
+		return rc;
+	/* The secret is the first line; a single trailing newline is not part of it. */
+	for (i = 0; i < len && buf[i] != '\n'; i++)
+		;
+	if (i < len && i + 1 < len) {
+		ca_free_secret(buf, len);
+		return ca_err(CA_ERR_INVAL,
+		    "%s: more than one line in a password file", path);
+	}
+	if (i > 0 && buf[i - 1] == '\r')
+		i--;
+	if (memchr(buf, '\0', i) != NULL) {
+		ca_free_secret(buf, len);
+		return ca_err(CA_ERR_INVAL, "%s: NUL byte in password", path);
+	}
+	gnutls_memset(buf + i, 0, len - i);
+	if (i == 0) {
+		ca_free_secret(buf, len);
+		return ca_err(CA_ERR_INVAL, "%s: empty password", path);
+	}
+	*out = buf;
+	*outlen = i;
+	return 0;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char *copy, *dir;
+	int fd, rc = 0;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		rc = -1;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return rc;
+}
+
+int
+ca_file_stage(const char *path, const void *data, size_t len, int mode,
+    char **tmp)
+{
+	char *name;
+	int fd, saved;
+
+	*tmp = NULL;
+	if (asprintf(&name, "%s.tmpXXXXXX", path) < 0)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((fd = mkostemp(name, O_CLOEXEC)) < 0) {
+		saved = errno;
+		free(name);
+		return ca_err(CA_ERR_IO, "%s: cannot create a temporary file: %s",
+		    path, strerror(saved));
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || ca_write_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(name);
+		free(name);
+		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(saved));
+	}
+	if (close(fd) != 0) {
+		saved = errno;
+		unlink(name);
+		free(name);
+		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(saved));
+	}
+	*tmp = name;
+	return 0;
+}
+
+int
+ca_file_commit(const char *tmp, const char *path, int exclusive)
+{
+	int rc;
+
+	/* link() fails if path exists: an exclusive rename. */
+	if (exclusive) {
+		if (link(tmp, path) != 0) {
+			rc = errno == EEXIST ? CA_ERR_EXISTS : CA_ERR_IO;
+			return ca_err(rc, "%s: %s", path, strerror(errno));
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) != 0)
+		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
+	if (fsync_dir_of(path) != 0)
+		return ca_err(CA_ERR_IO, "%s: cannot sync directory: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+void
+ca_file_abort(char **tmp)
+{
+	if (*tmp != NULL) {
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+}
+
+static int
+write_file(const char *path, const void *data, size_t len, int mode,
+    int exclusive)
+{
+	char *tmp;
+	int rc;
+
+	if (strcmp(path, "-") == 0) {
+		if (ca_write_all(STDOUT_FILENO, data, len) != 0)
+			return ca_err(CA_ERR_IO, "standard output: %s",
+			    strerror(errno));
+		return 0;
+	}
+	if (exclusive && access(path, F_OK) == 0)
+		return ca_err(CA_ERR_EXISTS, "%s: already exists", path);
+	if ((rc = ca_file_stage(path, data, len, mode, &tmp)) != 0)
+		return rc;
+	rc = ca_file_commit(tmp, path, exclusive);
+	ca_file_abort(&tmp);
+	return rc;
+}
+
+int
+ca_file_write_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	return write_file(path, data, len, mode, 0);
+}
+
+int
+ca_file_write_new(const char *path, const void *data, size_t len, int mode)
+{
+	return write_file(path, data, len, mode, 1);
+}
+
+int
+ca_mkdir_p(const char *path, int mode)
+{
+	char *copy, *p;
+	int rc = 0;
+
+	if ((copy = strdup(path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (p = copy + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST) {
+			rc = ca_err(CA_ERR_IO, "%s: %s", copy, strerror(errno));
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+char *
+ca_path_join(const char *dir, const char *rel)
+{
+	char *s;
+
+	if (rel[0] == '/' || dir == NULL || dir[0] == '\0')
+		return strdup(rel);
+	if (asprintf(&s, "%s/%s", dir, rel) < 0)
+		return NULL;
+	return s;
+}
+
+/*
+ * Durations. Units: d, h, m, s, ms, us, ns, as Go's time.ParseDuration
+ * plus days; a bare number is refused (ambiguous).
+ */
+int
+ca_duration_parse(const char *s, int allow_neg, int64_t *secs)
+{
+	const char *p = s;
+	int neg = 0, any = 0;
+	int64_t total_ns_part = 0, total = 0;
+
+	*secs = 0;
+	if (*p == '-' || *p == '+') {
+		neg = *p == '-';
+		p++;
+	}
+	if (neg && !allow_neg)
+		return ca_err(CA_ERR_INVAL, "negative duration '%s'", s);
+	if (strcmp(p, "0") == 0)
+		return 0;
+	while (*p != '\0') {
+		uint64_t v = 0, mult;
+		int digits = 0;
+		double frac = 0, scale = 0.1;
+
+		while (isdigit((unsigned char)*p)) {
+			if (v > (UINT64_MAX - 9) / 10)
+				goto range;
+			v = v * 10 + (uint64_t)(*p++ - '0');
+			digits++;
+		}
+		if (*p == '.') {
+			p++;
+			while (isdigit((unsigned char)*p)) {
+				frac += (*p++ - '0') * scale;
+				scale /= 10;
+				digits++;
+			}
+		}
+		if (digits == 0)
+			goto bad;
+		if (strncmp(p, "ms", 2) == 0) {
+			total_ns_part += (int64_t)((v + frac) * 1e6);
+			p += 2;
+			any = 1;
+			continue;
+		} else if (strncmp(p, "us", 2) == 0 || strncmp(p, "µs", 3) == 0) {
+			total_ns_part += (int64_t)((v + frac) * 1e3);
+			p += p[0] == 'u' ? 2 : 3;
+			any = 1;
+			continue;
+		} else if (strncmp(p, "ns", 2) == 0) {
+			total_ns_part += (int64_t)v;
+			p += 2;
+			any = 1;
+			continue;
+		}
+		switch (*p) {
+		case 'd': mult = 86400; break;
+		case 'h': mult = 3600; break;
+		case 'm': mult = 60; break;
+		case 's': mult = 1; break;
+		default: goto bad;
+		}
+		p++;
+		if (v > (uint64_t)(INT64_MAX / 4) / mult)
+			goto range;
+		total += (int64_t)(v * mult) + (int64_t)(frac * (double)mult);
+		if (total > INT64_MAX / 4)
+			goto range;
+		any = 1;
+	}
+	if (!any)
+		goto bad;
+	total += total_ns_part / 1000000000;
+	*secs = neg ? -total : total;
+	return 0;
+bad:
+	return ca_err(CA_ERR_INVAL,
+	    "invalid duration '%s' (use e.g. 90d, 24h, 5m, 30s)", s);
+range:
+	return ca_err(CA_ERR_INVAL, "duration '%s' out of range", s);
+}
+
+void
+ca_duration_format(int64_t secs, char *buf, size_t len)
+{
+	const char *sign = "";
+	uint64_t u;
+
+	if (secs < 0) {
+		sign = "-";
+		u = (uint64_t)(-(secs + 1)) + 1;
+	} else
+		u = (uint64_t)secs;
+	snprintf(buf, len, "%s%" PRIu64 "h%" PRIu64 "m%" PRIu64 "s", sign,
+	    u / 3600, (u / 60) % 60, u % 60);
+}
+
+static int
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+num(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+int
+ca_time_parse(const char *s, time_t now, time_t *out)
+{
+	struct tm tm;
+	const char *p;
+	int64_t d;
+	int off = 0;
+	time_t t;
+
+	*out = 0;
+	/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
+	if (strlen(s) >= 20 && s[4] == '-' && s[7] == '-' &&
+	    (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && s[13] == ':' &&
+	    s[16] == ':') {
+		if (!all_digits(s, 4) || !all_digits(s + 5, 2) ||
+		    !all_digits(s + 8, 2) || !all_digits(s + 11, 2) ||
+		    !all_digits(s + 14, 2) || !all_digits(s + 17, 2))
+			goto bad;
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = num(s, 4) - 1900;
+		tm.tm_mon = num(s + 5, 2) - 1;
+		tm.tm_mday = num(s + 8, 2);
+		tm.tm_hour = num(s + 11, 2);
+		tm.tm_min = num(s + 14, 2);
+		tm.tm_sec = num(s + 17, 2);
+		if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+		    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+			goto bad;
+		p = s + 19;
+		if (*p == '.') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
+			off = 0;
+		else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
+		    all_digits(p + 1, 2) && p[3] == ':' && all_digits(p + 4, 2)) {
+			off = num(p + 1, 2) * 3600 + num(p + 4, 2) * 60;
+			if (*p == '-')
+				off = -off;
+		} else
+			goto bad;
+		if ((t = timegm(&tm)) == (time_t)-1)
+			goto bad;
+		*out = t - off;
+		return 0;
+	}
+	if (ca_duration_parse(s, 1, &d) != 0)
+		goto bad;
+	*out = now + (time_t)d;
+	return 0;
+bad:
+	return ca_err(CA_ERR_INVAL,
+	    "invalid time '%s' (use RFC 3339, e.g. 2026-01-02T03:04:05Z, or a duration such as 24h)",
+	    s);
+}
+
+void
+ca_time_format(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+char *
+ca_hex(const unsigned char *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *s;
+	size_t i;
+
+	if ((s = malloc(len * 2 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		s[2 * i] = digits[p[i] >> 4];
+		s[2 * i + 1] = digits[p[i] & 15];
+	}
+	s[len * 2] = '\0';
+	return s;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+ca_unhex(const char *s, unsigned char **out, size_t *outlen)
+{
+	size_t n = strlen(s), i;
+	unsigned char *b;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n % 2 != 0)
+		return ca_err(CA_ERR_INVAL, "odd number of hex digits");
+	if ((b = malloc(n / 2 + 1)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			free(b);
+			return ca_err(CA_ERR_INVAL, "invalid hex digit");
+		}
+		b[i] = (unsigned char)(hi << 4 | lo);
+	}
+	*out = b;
+	*outlen = n / 2;
+	return 0;
+}

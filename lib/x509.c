@@ -1,0 +1,849 @@
+/*
+ * x509.c - certificate profiles, CSRs, names and serial numbers.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/x509-ext.h>
+
+#include "ca.h"
+#include "keys.h"
+#include "x509.h"
+
+#define OID_SAN "2.5.29.17"
+
+static int
+tls_fail(int ret, const char *what)
+{
+	return ca_err(CA_ERR_CRYPTO, "%s: %s", what, gnutls_strerror(ret));
+}
+
+/* Names */
+
+static int
+valid_dns(const char *s)
+{
+	size_t len = strlen(s), label = 0, i = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	if (strncmp(s, "*.", 2) == 0)
+		i = 2;		/* a wildcard as the whole leftmost label */
+	if (s[i] == '\0')
+		return 0;
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!(isalnum(c) || c == '-' || c == '_'))
+			return 0;
+		if (label == 0 && c == '-')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+static int
+printable_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+has_scheme(const char *s)
+{
+	const char *p = s;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return *p == ':' && p > s;
+}
+
+static int
+canon_ip(const char *s, char *out, size_t outlen)
+{
+	unsigned char b[16];
+
+	if (inet_pton(AF_INET, s, b) == 1)
+		return inet_ntop(AF_INET, b, out, (socklen_t)outlen) != NULL;
+	if (inet_pton(AF_INET6, s, b) == 1)
+		return inet_ntop(AF_INET6, b, out, (socklen_t)outlen) != NULL;
+	return 0;
+}
+
+static int
+add_name(char ***list, size_t *n, const char *s, int casefold)
+{
+	char **nl;
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((casefold ? strcasecmp((*list)[i], s) : strcmp((*list)[i], s)) == 0)
+			return 0;
+	if ((nl = reallocarray(*list, *n + 1, sizeof(char *))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	*list = nl;
+	if ((nl[*n] = strdup(s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+int
+ca_names_classify(const char *const *sans, size_t n, struct ca_names *out)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *s, *at;
+	size_t i;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n && rc == 0; i++) {
+		s = sans[i];
+		if (s[0] == '\0' || strlen(s) > 1024) {
+			rc = ca_err(CA_ERR_INVAL, "empty or overlong name");
+			break;
+		}
+		if (canon_ip(s, ip, sizeof(ip)))
+			rc = add_name(&out->ip, &out->n_ip, ip, 0);
+		else if (has_scheme(s)) {
+			if (!printable_ascii(s))
+				rc = ca_err(CA_ERR_INVAL, "invalid URI name '%s'", s);
+			else
+				rc = add_name(&out->uri, &out->n_uri, s, 0);
+		} else if ((at = strchr(s, '@')) != NULL) {
+			if (!printable_ascii(s) || at == s ||
+			    strchr(at + 1, '@') != NULL || !valid_dns(at + 1))
+				rc = ca_err(CA_ERR_INVAL,
+				    "invalid e-mail name '%s'", s);
+			else
+				rc = add_name(&out->email, &out->n_email, s, 0);
+		} else if (!valid_dns(s))
+			rc = ca_err(CA_ERR_INVAL, "invalid DNS name '%s'", s);
+		else
+			rc = add_name(&out->dns, &out->n_dns, s, 1);
+	}
+	if (rc != 0)
+		ca_names_free(out);
+	return rc;
+}
+
+static void
+free_list(char **l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+void
+ca_names_free(struct ca_names *nm)
+{
+	if (nm == NULL)
+		return;
+	free_list(nm->dns, nm->n_dns);
+	free_list(nm->ip, nm->n_ip);
+	free_list(nm->email, nm->n_email);
+	free_list(nm->uri, nm->n_uri);
+	memset(nm, 0, sizeof(*nm));
+}
+
+size_t
+ca_names_count(const struct ca_names *nm)
+{
+	return nm->n_dns + nm->n_ip + nm->n_email + nm->n_uri;
+}
+
+/* Serials */
+
+int
+ca_serial_generate(unsigned char *buf, size_t *len)
+{
+	int ret;
+
+	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, buf, 17)) < 0)
+		return tls_fail(ret, "random serial");
+	/* First octet in 0x40..0x7f: positive, minimal, always 17 octets. */
+	buf[0] = (unsigned char)((buf[0] & 0x3f) | 0x40);
+	*len = 17;
+	return 0;
+}
+
+char *
+ca_serial_decimal(const unsigned char *p, size_t len)
+{
+	unsigned char num[CA_SERIAL_MAX + 1];
+	char digits[64], *s;
+	size_t nd = 0, i, start = 0;
+
+	if (len > CA_SERIAL_MAX + 1)
+		return NULL;
+	memcpy(num, p, len);
+	/* Repeated division by 10 of the big-endian number. */
+	for (;;) {
+		unsigned rem = 0;
+		int zero = 1;
+		for (i = start; i < len; i++) {
+			unsigned cur = rem * 256 + num[i];
+			num[i] = (unsigned char)(cur / 10);
+			rem = cur % 10;
+			if (num[i] != 0)
+				zero = 0;
+		}
+		digits[nd++] = (char)('0' + rem);
+		if (zero || nd >= sizeof(digits) - 1)
+			break;
+		while (start < len && num[start] == 0)
+			start++;
+	}
+	if ((s = malloc(nd + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < nd; i++)
+		s[i] = digits[nd - 1 - i];
+	s[nd] = '\0';
+	return s;
+}
+
+int
+ca_serial_canon(const char *s, char **hex)
+{
+	unsigned char num[CA_SERIAL_MAX + 1];
+	char digits[2 * (CA_SERIAL_MAX + 1) + 1];
+	size_t n = 0, i, len;
+	int is_hex = 0;
+	const char *p;
+
+	*hex = NULL;
+	if (strncasecmp(s, "0x", 2) == 0) {
+		is_hex = 1;
+		s += 2;
+	} else
+		for (p = s; *p != '\0'; p++)
+			if (strchr("abcdefABCDEF:", *p) != NULL)
+				is_hex = 1;
+	if (*s == '\0')
+		goto bad;
+	memset(num, 0, sizeof(num));
+	if (is_hex) {
+		for (p = s; *p != '\0'; p++) {
+			if (*p == ':')
+				continue;
+			if (!isxdigit((unsigned char)*p) || n + 1 >= sizeof(digits))
+				goto bad;
+			digits[n++] = (char)tolower((unsigned char)*p);
+		}
+		digits[n] = '\0';
+		/* strip leading zeros (keep one digit) */
+		for (i = 0; i + 1 < n && digits[i] == '0'; i++)
+			;
+		if (n - i > 2 * CA_SERIAL_MAX + 2)
+			goto range;
+		/* even number of digits; minimal DER needs a 0 byte if MSB set */
+		p = digits + i;
+		len = strlen(p);
+		if (asprintf(hex, "%s%s", len % 2 ? "0" : "", p) < 0)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+	} else {
+		for (p = s; *p != '\0'; p++) {
+			unsigned carry;
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			carry = (unsigned)(*p - '0');
+			for (i = sizeof(num); i > 0; i--) {
+				unsigned cur = num[i - 1] * 10u + carry;
+				num[i - 1] = (unsigned char)cur;
+				carry = cur >> 8;
+			}
+			if (carry)
+				goto range;
+		}
+		for (i = 0; i + 1 < sizeof(num) && num[i] == 0; i++)
+			;
+		if ((*hex = ca_hex(num + i, sizeof(num) - i)) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	/* A serial whose first octet has the top bit set is stored with a 00. */
+	if (strlen(*hex) >= 2 && strchr("89abcdef", (*hex)[0]) != NULL) {
+		char *t;
+		if (asprintf(&t, "00%s", *hex) < 0) {
+			free(*hex);
+			*hex = NULL;
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		}
+		free(*hex);
+		*hex = t;
+	}
+	return 0;
+bad:
+	return ca_err(CA_ERR_INVAL,
+	    "invalid serial number '%s' (decimal, or hex with 0x)", s);
+range:
+	return ca_err(CA_ERR_INVAL, "serial number '%s' is too long", s);
+}
+
+/* Certificates */
+
+int
+ca_x509_import(const void *buf, size_t len, gnutls_x509_crt_t *out)
+{
+	gnutls_datum_t d;
+	int ret;
+
+	*out = NULL;
+	d.data = (unsigned char *)(uintptr_t)buf;
+	d.size = (unsigned)len;
+	if ((ret = gnutls_x509_crt_init(out)) < 0)
+		return tls_fail(ret, "certificate");
+	ret = gnutls_x509_crt_import(*out, &d, memmem(buf, len, "-----BEGIN", 10)
+	    != NULL ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
+	if (ret < 0) {
+		gnutls_x509_crt_deinit(*out);
+		*out = NULL;
+		return ca_err(CA_ERR_INVAL, "cannot parse certificate: %s",
+		    gnutls_strerror(ret));
+	}
+	return 0;
+}
+
+int
+ca_x509_load(const char *path, gnutls_x509_crt_t *out)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ca_file_read(path, CA_MAX_CERT, &buf, &len)) != 0)
+		return rc;
+	if ((rc = ca_x509_import(buf, len, out)) != 0)
+		ca_err_context("%s", path);
+	free(buf);
+	return rc;
+}
+
+int
+ca_x509_export(gnutls_x509_crt_t crt, gnutls_x509_crt_fmt_t fmt,
+    gnutls_datum_t *out)
+{
+	int ret;
+
+	if ((ret = gnutls_x509_crt_export2(crt, fmt, out)) < 0)
+		return tls_fail(ret, "exporting certificate");
+	return 0;
+}
+
+int
+ca_x509_fingerprint(gnutls_x509_crt_t crt, char **hex)
+{
+	unsigned char fp[32];
+	size_t size = sizeof(fp);
+	int ret;
+
+	*hex = NULL;
+	if ((ret = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp,
+	    &size)) < 0)
+		return tls_fail(ret, "fingerprint");
+	if ((*hex = ca_hex(fp, size)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
+set_key_ids(gnutls_x509_crt_t crt, gnutls_pubkey_t pub,
+    const struct ca_issuer *parent)
+{
+	unsigned char id[64];
+	size_t size = sizeof(id);
+	int ret;
+
+	if ((ret = gnutls_pubkey_get_key_id(pub, 0, id, &size)) < 0 ||
+	    (ret = gnutls_x509_crt_set_subject_key_id(crt, id, size)) < 0)
+		return tls_fail(ret, "subject key identifier");
+	if (parent == NULL)
+		return 0;
+	size = sizeof(id);
+	if ((ret = gnutls_x509_crt_get_subject_key_id(parent->crt, id, &size,
+	    NULL)) < 0 ||
+	    (ret = gnutls_x509_crt_set_authority_key_id(crt, id, size)) < 0)
+		return tls_fail(ret, "authority key identifier");
+	return 0;
+}
+
+int
+ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
+    int pathlen, time_t not_before, time_t not_after,
+    const struct ca_issuer *parent, gnutls_x509_crt_t *out)
+{
+	unsigned char serial[CA_SERIAL_MAX];
+	size_t slen;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t pub = NULL;
+	int ret, rc;
+
+	*out = NULL;
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0) {
+		rc = tls_fail(ret, "CA certificate");
+		goto out;
+	}
+	if ((rc = ca_serial_generate(serial, &slen)) != 0)
+		goto out;
+	if ((ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
+	    (ret = gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_ORGANIZATION_NAME, 0, org, (unsigned)strlen(org))) < 0 ||
+	    (ret = gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned)strlen(cn))) < 0 ||
+	    (ret = gnutls_x509_crt_set_activation_time(crt, not_before)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
+	    (ret = gnutls_x509_crt_set_pubkey(crt, pub)) < 0 ||
+	    (ret = gnutls_x509_crt_set_basic_constraints(crt, 1, pathlen)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key_usage(crt, GNUTLS_KEY_KEY_CERT_SIGN |
+	    GNUTLS_KEY_CRL_SIGN)) < 0) {
+		rc = tls_fail(ret, "CA certificate");
+		goto out;
+	}
+	if ((rc = set_key_ids(crt, pub, parent)) != 0)
+		goto out;
+	if (parent != NULL)
+		ret = gnutls_x509_crt_privkey_sign(crt, parent->crt, parent->key,
+		    parent->dig, 0);
+	else
+		ret = gnutls_x509_crt_privkey_sign(crt, crt, key,
+		    ca_key_digest(key), 0);
+	if (ret < 0) {
+		rc = tls_fail(ret, "signing CA certificate");
+		goto out;
+	}
+	*out = crt;
+	crt = NULL;
+	rc = 0;
+out:
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	gnutls_pubkey_deinit(pub);
+	return rc;
+}
+
+static int
+names_to_san(const struct ca_names *nm, gnutls_datum_t *der)
+{
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t d;
+	unsigned char ip[16];
+	size_t i;
+	int ret, rc = 0;
+
+	der->data = NULL;
+	der->size = 0;
+	if ((ret = gnutls_subject_alt_names_init(&sans)) < 0)
+		return tls_fail(ret, "subject alternative names");
+#define ADD(list, n, type) \
+	for (i = 0; i < (n); i++) {					\
+		d.data = (unsigned char *)(list)[i];			\
+		d.size = (unsigned)strlen((list)[i]);			\
+		if ((ret = gnutls_subject_alt_names_set(sans, (type), &d,	\
+		    NULL)) < 0) {					\
+			rc = tls_fail(ret, "subject alternative name");	\
+			goto out;					\
+		}							\
+	}
+	ADD(nm->dns, nm->n_dns, GNUTLS_SAN_DNSNAME);
+	for (i = 0; i < nm->n_ip; i++) {
+		d.data = ip;
+		if (inet_pton(AF_INET, nm->ip[i], ip) == 1)
+			d.size = 4;
+		else if (inet_pton(AF_INET6, nm->ip[i], ip) == 1)
+			d.size = 16;
+		else {
+			rc = ca_err(CA_ERR_INVAL, "invalid IP '%s'", nm->ip[i]);
+			goto out;
+		}
+		if ((ret = gnutls_subject_alt_names_set(sans,
+		    GNUTLS_SAN_IPADDRESS, &d, NULL)) < 0) {
+			rc = tls_fail(ret, "subject alternative name");
+			goto out;
+		}
+	}
+	ADD(nm->email, nm->n_email, GNUTLS_SAN_RFC822NAME);
+	ADD(nm->uri, nm->n_uri, GNUTLS_SAN_URI);
+#undef ADD
+	if ((ret = gnutls_x509_ext_export_subject_alt_names(sans, der)) < 0)
+		rc = tls_fail(ret, "subject alternative names");
+out:
+	gnutls_subject_alt_names_deinit(sans);
+	return rc;
+}
+
+int
+ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t san = { NULL, 0 };
+	unsigned ku = GNUTLS_KEY_DIGITAL_SIGNATURE, bits;
+	int ret, rc, has_cn = leaf->cn != NULL && leaf->cn[0] != '\0';
+
+	*out = NULL;
+	if (!has_cn && ca_names_count(leaf->names) == 0)
+		return ca_err(CA_ERR_INVAL,
+		    "a certificate needs a subject or at least one name");
+	if (gnutls_pubkey_get_pk_algorithm(leaf->pub, &bits) == GNUTLS_PK_RSA)
+		ku |= GNUTLS_KEY_KEY_ENCIPHERMENT;
+	if ((rc = ca_serial_generate(serial, serial_len)) != 0)
+		return rc;
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (ret = gnutls_x509_crt_set_serial(crt, serial, *serial_len)) < 0 ||
+	    (has_cn && (ret = gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, leaf->cn,
+	    (unsigned)strlen(leaf->cn))) < 0) ||
+	    (ret = gnutls_x509_crt_set_activation_time(crt, leaf->not_before)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(crt, leaf->not_after)) < 0 ||
+	    (ret = gnutls_x509_crt_set_pubkey(crt, leaf->pub)) < 0 ||
+	    (ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key_usage(crt, ku)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key_purpose_oid(crt,
+	    GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key_purpose_oid(crt,
+	    GNUTLS_KP_TLS_WWW_CLIENT, 0)) < 0) {
+		rc = tls_fail(ret, "certificate");
+		goto out;
+	}
+	if ((rc = set_key_ids(crt, leaf->pub, iss)) != 0)
+		goto out;
+	if (ca_names_count(leaf->names) > 0) {
+		if ((rc = names_to_san(leaf->names, &san)) != 0)
+			goto out;
+		/* RFC 5280 4.2.1.6: critical when the subject is empty. */
+		if ((ret = gnutls_x509_crt_set_extension_by_oid(crt, OID_SAN,
+		    san.data, san.size, has_cn ? 0 : 1)) < 0) {
+			rc = tls_fail(ret, "subject alternative names");
+			goto out;
+		}
+	}
+	if ((ret = gnutls_x509_crt_privkey_sign(crt, iss->crt, iss->key,
+	    iss->dig, 0)) < 0) {
+		rc = tls_fail(ret, "signing certificate");
+		goto out;
+	}
+	*out = crt;
+	crt = NULL;
+	rc = 0;
+out:
+	gnutls_free(san.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+/* CSRs */
+
+int
+ca_csr_import(const void *buf, size_t len, gnutls_x509_crq_t *out)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_datum_t d;
+	unsigned bits = 0;
+	int ret, rc, pk;
+
+	*out = NULL;
+	if (len > CA_MAX_CSR)
+		return ca_err(CA_ERR_TOOBIG, "CSR larger than %d bytes",
+		    CA_MAX_CSR);
+	d.data = (unsigned char *)(uintptr_t)buf;
+	d.size = (unsigned)len;
+	if ((ret = gnutls_x509_crq_init(&crq)) < 0)
+		return tls_fail(ret, "CSR");
+	ret = gnutls_x509_crq_import(crq, &d, memmem(buf, len, "-----BEGIN", 10)
+	    != NULL ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
+	if (ret < 0) {
+		rc = ca_err(CA_ERR_INVAL, "cannot parse CSR: %s",
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if ((ret = gnutls_x509_crq_verify(crq, 0)) < 0) {
+		rc = ca_err(CA_ERR_INVAL, "CSR signature does not verify");
+		goto out;
+	}
+	pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
+	switch (pk) {
+	case GNUTLS_PK_RSA:
+		if (bits < 2048) {
+			rc = ca_err(CA_ERR_FORBIDDEN,
+			    "CSR key is RSA %u bits: at least 2048 needed", bits);
+			goto out;
+		}
+		if (bits > 8192) {
+			rc = ca_err(CA_ERR_FORBIDDEN, "CSR key is RSA %u bits: at most 8192",
+			    bits);
+			goto out;
+		}
+		break;
+	case GNUTLS_PK_ECDSA:
+	case GNUTLS_PK_EDDSA_ED25519:
+	case GNUTLS_PK_EDDSA_ED448:
+		break;
+	default:
+		rc = ca_err(CA_ERR_FORBIDDEN, "CSR key algorithm %s not accepted",
+		    gnutls_pk_get_name((gnutls_pk_algorithm_t)pk));
+		goto out;
+	}
+	*out = crq;
+	crq = NULL;
+	rc = 0;
+out:
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	return rc;
+}
+
+static int
+in_list(char **l, size_t n, const char *s, int casefold)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((casefold ? strcasecmp(l[i], s) : strcmp(l[i], s)) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+same_set(char **a, size_t na, char **b, size_t nb, int casefold,
+    const char **bad)
+{
+	size_t i;
+
+	*bad = NULL;
+	for (i = 0; i < na; i++)
+		if (!in_list(b, nb, a[i], casefold)) {
+			*bad = a[i];
+			return 0;
+		}
+	for (i = 0; i < nb; i++)
+		if (!in_list(a, na, b[i], casefold)) {
+			*bad = b[i];
+			return 0;
+		}
+	return 1;
+}
+
+int
+ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
+    const struct ca_names *allowed)
+{
+	struct ca_names got;
+	char buf[1025], ip[INET6_ADDRSTRLEN];
+	const char *bad;
+	size_t size;
+	unsigned i, type, critical;
+	int ret, rc = 0;
+
+	memset(&got, 0, sizeof(got));
+	for (i = 0;; i++) {
+		size = sizeof(buf) - 1;
+		ret = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &size,
+		    &type, &critical);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0) {
+			rc = ca_err(CA_ERR_INVAL, "CSR subject alternative name: %s",
+			    gnutls_strerror(ret));
+			goto out;
+		}
+		buf[size] = '\0';
+		switch (type) {
+		case GNUTLS_SAN_DNSNAME:
+			if (strlen(buf) != size)
+				goto nul;
+			rc = add_name(&got.dns, &got.n_dns, buf, 1);
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip,
+			    sizeof(ip)) == NULL || (size != 4 && size != 16)) {
+				rc = ca_err(CA_ERR_INVAL, "CSR has a malformed IP name");
+				goto out;
+			}
+			rc = add_name(&got.ip, &got.n_ip, ip, 0);
+			break;
+		case GNUTLS_SAN_RFC822NAME:
+			if (strlen(buf) != size)
+				goto nul;
+			rc = add_name(&got.email, &got.n_email, buf, 0);
+			break;
+		case GNUTLS_SAN_URI:
+			if (strlen(buf) != size)
+				goto nul;
+			rc = add_name(&got.uri, &got.n_uri, buf, 0);
+			break;
+		default:
+			rc = ca_err(CA_ERR_FORBIDDEN,
+			    "CSR has a subject alternative name of a type not allowed");
+			goto out;
+		}
+		if (rc != 0)
+			goto out;
+	}
+#define CHECK(field, n, casefold, what)					\
+	if (got.n > 0 && !same_set(got.field, got.n, allowed->field,	\
+	    allowed->n, casefold, &bad)) {				\
+		rc = ca_err(CA_ERR_FORBIDDEN,				\
+		    "CSR %s names do not match the token: '%s'", what, bad);\
+		goto out;						\
+	}
+	CHECK(dns, n_dns, 1, "DNS");
+	CHECK(ip, n_ip, 0, "IP");
+	CHECK(email, n_email, 0, "e-mail");
+	CHECK(uri, n_uri, 0, "URI");
+#undef CHECK
+	for (i = 0;; i++) {
+		size = sizeof(buf) - 1;
+		ret = gnutls_x509_crq_get_dn_by_oid(crq,
+		    GNUTLS_OID_X520_COMMON_NAME, i, 0, buf, &size);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0) {
+			rc = ca_err(CA_ERR_INVAL, "CSR common name: %s",
+			    gnutls_strerror(ret));
+			goto out;
+		}
+		buf[size] = '\0';
+		if (strlen(buf) != size)
+			goto nul;
+		if (strcmp(buf, sub) == 0 || in_list(allowed->dns,
+		    allowed->n_dns, buf, 1) || in_list(allowed->ip,
+		    allowed->n_ip, buf, 0) || in_list(allowed->email,
+		    allowed->n_email, buf, 0) || in_list(allowed->uri,
+		    allowed->n_uri, buf, 0))
+			continue;
+		rc = ca_err(CA_ERR_FORBIDDEN,
+		    "CSR common name '%s' is neither the token's subject nor one of its names",
+		    buf);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+nul:
+	rc = ca_err(CA_ERR_INVAL, "CSR has a name with a NUL byte");
+out:
+	ca_names_free(&got);
+	return rc;
+}
+
+int
+ca_csr_make(gnutls_privkey_t key, const char *cn, const struct ca_names *nm,
+    gnutls_datum_t *pem)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
+	unsigned char ip[16];
+	size_t i;
+	int ret, rc = 0;
+
+	pem->data = NULL;
+	pem->size = 0;
+	if ((ret = gnutls_x509_crq_init(&crq)) < 0 ||
+	    (ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
+	    (ret = gnutls_x509_crq_set_version(crq, 1)) < 0 ||
+	    (ret = gnutls_x509_crq_set_pubkey(crq, pub)) < 0 ||
+	    (cn != NULL && cn[0] != '\0' &&
+	    (ret = gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME,
+	    0, cn, (unsigned)strlen(cn))) < 0))
+		goto fail;
+#define ADD(list, n, type)						\
+	for (i = 0; i < (n); i++)					\
+		if ((ret = gnutls_x509_crq_set_subject_alt_name(crq, (type),	\
+		    (list)[i], (unsigned)strlen((list)[i]),		\
+		    GNUTLS_FSAN_APPEND)) < 0)				\
+			goto fail;
+	ADD(nm->dns, nm->n_dns, GNUTLS_SAN_DNSNAME);
+	ADD(nm->email, nm->n_email, GNUTLS_SAN_RFC822NAME);
+	ADD(nm->uri, nm->n_uri, GNUTLS_SAN_URI);
+#undef ADD
+	for (i = 0; i < nm->n_ip; i++) {
+		unsigned sz = inet_pton(AF_INET, nm->ip[i], ip) == 1 ? 4 : 16;
+		if (sz == 16 && inet_pton(AF_INET6, nm->ip[i], ip) != 1)
+			return ca_err(CA_ERR_INVAL, "invalid IP '%s'", nm->ip[i]);
+		if ((ret = gnutls_x509_crq_set_subject_alt_name(crq,
+		    GNUTLS_SAN_IPADDRESS, ip, sz, GNUTLS_FSAN_APPEND)) < 0)
+			goto fail;
+	}
+	if ((ret = gnutls_x509_crq_privkey_sign(crq, key,
+	    ca_key_digest(key), 0)) < 0 ||
+	    (ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, pem)) < 0)
+		goto fail;
+	goto out;
+fail:
+	rc = tls_fail(ret, "making CSR");
+out:
+	gnutls_pubkey_deinit(pub);
+	gnutls_x509_crq_deinit(crq);
+	return rc;
+}
+
+int
+ca_x509_san_list(gnutls_x509_crt_t crt, char **out)
+{
+	char buf[1025], ip[INET6_ADDRSTRLEN], *s = NULL, *t;
+	size_t size;
+	unsigned i;
+	int ret;
+
+	*out = NULL;
+	for (i = 0;; i++) {
+		const char *name = buf;
+		size = sizeof(buf) - 1;
+		ret = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size,
+		    NULL);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0) {
+			free(s);
+			return tls_fail(ret, "subject alternative names");
+		}
+		buf[size] = '\0';
+		if (ret == GNUTLS_SAN_IPADDRESS) {
+			if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip,
+			    sizeof(ip)) == NULL)
+				continue;
+			name = ip;
+		}
+		if (asprintf(&t, "%s%s%s", s ? s : "", s ? "," : "", name) < 0) {
+			free(s);
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		}
+		free(s);
+		s = t;
+	}
+	if (s == NULL && (s = strdup("")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	*out = s;
+	return 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * x509.h - certificates: names, CSRs, the CA and leaf profiles, serials.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_X509_H
+#define CA_X509_H
+
+#include <stddef.h>
+#include <time.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+
+/* Subject alternative names, split by type; IPs in canonical text form. */
+struct ca_names {
+	char	**dns;
+	size_t	  n_dns;
+	char	**ip;
+	size_t	  n_ip;
+	char	**email;
+	size_t	  n_email;
+	char	**uri;
+	size_t	  n_uri;
+};
+
+/*
+ * Split names into types the way step does (IP address, URI with a
+ * scheme, e-mail with an @, else DNS) and validate each. Duplicates are
+ * dropped. Free with ca_names_free().
+ */
+int	 ca_names_classify(const char *const *sans, size_t n,
+	    struct ca_names *out);
+void	 ca_names_free(struct ca_names *names);
+size_t	 ca_names_count(const struct ca_names *names);
+
+/* A signing CA: its certificate and key (borrowed by the profiles). */
+struct ca_issuer {
+	gnutls_x509_crt_t	 crt;
+	gnutls_privkey_t	 key;
+	gnutls_digest_algorithm_t dig;
+	time_t			 not_after;
+};
+
+/* Serial numbers: 17 octets, 134 random bits, positive, minimal DER. */
+#define CA_SERIAL_MAX 20
+int	 ca_serial_generate(unsigned char *buf, size_t *len);
+/*
+ * Canonical key of a serial typed by a person: decimal, 0x-hex, or hex
+ * with colons; returned as lowercase minimal hex (caller frees).
+ */
+int	 ca_serial_canon(const char *s, char **hex);
+/* Decimal text of a serial (caller frees). */
+char	*ca_serial_decimal(const unsigned char *p, size_t len);
+
+/* Certificate files: PEM (first certificate) or DER. */
+int	 ca_x509_load(const char *path, gnutls_x509_crt_t *out);
+int	 ca_x509_import(const void *buf, size_t len, gnutls_x509_crt_t *out);
+/* Lowercase hex SHA-256 of the DER (the "fingerprint"). Caller frees. */
+int	 ca_x509_fingerprint(gnutls_x509_crt_t crt, char **hex);
+int	 ca_x509_export(gnutls_x509_crt_t crt, gnutls_x509_crt_fmt_t fmt,
+	    gnutls_datum_t *out);
+
+/*
+ * Make a CA certificate for key: subject O=org, CN=cn; basicConstraints
+ * CA:TRUE with pathlen (critical), keyUsage keyCertSign+cRLSign
+ * (critical), SKI, and AKI when issued by parent (NULL: self-signed).
+ */
+int	 ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
+	    int pathlen, time_t not_before, time_t not_after,
+	    const struct ca_issuer *parent, gnutls_x509_crt_t *out);
+
+/* What a leaf certificate is made of: all decided by the authority. */
+struct ca_leaf {
+	const char		*cn;	/* subject CN; NULL or "" for none */
+	const struct ca_names	*names;
+	gnutls_pubkey_t		 pub;	/* the only thing taken from a CSR */
+	time_t			 not_before;
+	time_t			 not_after;
+};
+/*
+ * Issue a leaf: KU digitalSignature (+keyEncipherment for RSA), EKU
+ * serverAuth+clientAuth, CA:FALSE, SKI, AKI, SAN (critical when the
+ * subject is empty). The serial is generated here and returned.
+ */
+int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+	    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len);
+
+/*
+ * Import a CSR (PEM or DER), verify its signature and key: RSA below
+ * 2048 bits and unknown algorithms are refused. Caller deinits.
+ */
+int	 ca_csr_import(const void *buf, size_t len, gnutls_x509_crq_t *out);
+/*
+ * The CSR's names against what was authorised: for each type the CSR
+ * names must equal allowed's names of that type (a CSR without names of
+ * a type is fine); a CN, if present, must be sub or one of the names.
+ * CA_ERR_FORBIDDEN naming the first offending name otherwise.
+ */
+int	 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
+	    const struct ca_names *allowed);
+/* Make a PEM CSR for key with CN=cn and the names. */
+int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
+	    const struct ca_names *names, gnutls_datum_t *pem);
+
+/* Subject alternative names of a certificate, as one string "a, b". */
+int	 ca_x509_san_list(gnutls_x509_crt_t crt, char **out);
+
+#endif /* CA_X509_H */

@@ -36,6 +36,9 @@ static const char usage[] =
 "      --key-type TYPE                 ec-p256 (default), ec-p384, ed25519, rsa-3072\n"
 "      --unencrypted-intermediate-key  store the intermediate key unencrypted\n"
 "                                      (mode 0600) for unattended signing\n"
+"      --provisioner-key-out FILE      also write the provisioner's private key,\n"
+"                                      unencrypted JWK (mode 0600), for\n"
+"                                      ca-token --key\n"
 "  -q, --quiet                         no warnings\n"
 "  -v, --verbose                       say more\n"
 "  -h, --help                          show this help and exit\n"
@@ -43,7 +46,8 @@ static const char usage[] =
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error.\n";
 
-enum { O_DNS = 256, O_ADDRESS, O_PROV, O_PASS, O_PPASS, O_KEYTYPE, O_UNENC };
+enum { O_DNS = 256, O_ADDRESS, O_PROV, O_PASS, O_PPASS, O_KEYTYPE, O_UNENC,
+	O_PKEYOUT };
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
@@ -55,6 +59,7 @@ static const struct option longopts[] = {
 	{ "provisioner-password-file", required_argument, NULL, O_PPASS },
 	{ "key-type", required_argument, NULL, O_KEYTYPE },
 	{ "unencrypted-intermediate-key", no_argument, NULL, O_UNENC },
+	{ "provisioner-key-out", required_argument, NULL, O_PKEYOUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -124,6 +129,11 @@ main(int argc, char **argv)
 			break;
 		case O_UNENC:
 			o.unencrypted_intermediate = 1;
+			break;
+		case O_PKEYOUT:
+			if (ca_cli_once(&seen, 7, "provisioner-key-out"))
+				return CA_EXIT_USAGE;
+			o.prov_key_out = optarg;
 			break;
 		case 'q':
 			quiet = 1;

@@ -83,6 +83,7 @@ struct ca_init_opts {
 	const char	*key_type;		/* NULL: ec-p256 */
 	int		 unencrypted_intermediate;
 	unsigned	 p2c;			/* 0: 600000 */
+	const char	*prov_key_out;		/* also write the plain JWK here */
 };
 /*
  * Create a CA in o->dir (which must not hold one): keys, certificates,

@@ -125,7 +125,8 @@ make_privkey(gnutls_x509_privkey_t x, gnutls_privkey_t *out)
 
 /* The JWK provisioner: public JWK plus the private one as a JWE. */
 static int
-make_provisioner(const struct ca_init_opts *o, struct json_object **out)
+make_provisioner(const struct ca_init_opts *o, struct json_object **out,
+    int *wrote_key)
 {
 	gnutls_x509_privkey_t x = NULL;
 	gnutls_privkey_t k = NULL;
@@ -153,6 +154,12 @@ make_provisioner(const struct ca_init_opts *o, struct json_object **out)
 	if ((priv_s = ca_json_dump(priv)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
+	}
+	if (o->prov_key_out != NULL) {
+		if ((rc = ca_file_write_new(o->prov_key_out, priv_s,
+		    strlen(priv_s), 0600)) != 0)
+			goto out;
+		*wrote_key = 1;
 	}
 	if ((rc = ca_jwe_encrypt_password(priv_s, strlen(priv_s),
 	    o->prov_password, strlen(o->prov_password),
@@ -292,6 +299,7 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	enum ca_key_type kt;
 	char *tmp = NULL, *copy = NULL, *conf = NULL, *path = NULL;
 	char *rootcn = NULL, *intcn = NULL;
+	int wrote_key = 0;
 	time_t now = time(NULL), nb = now - 60,
 	    na = now + (time_t)CA_YEARS * 365 * 86400 + 2 * 86400;
 	int rc;
@@ -355,7 +363,7 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	    (rc = write_cert(tmp, "certs/intermediate_ca.crt", intc)) != 0)
 		goto out;
 	/* Provisioner and configuration. */
-	if ((rc = make_provisioner(o, &prov)) != 0 ||
+	if ((rc = make_provisioner(o, &prov, &wrote_key)) != 0 ||
 	    (rc = make_config(o, prov, ca_key_type_name(kt), &conf)) != 0)
 		goto out;
 	free(path);
@@ -398,6 +406,8 @@ out:
 	if (rc != 0) {
 		free(*root_fp);
 		*root_fp = NULL;
+		if (wrote_key)
+			unlink(o->prov_key_out);
 	}
 	if (tmp != NULL) {
 		rm_tree(tmp);

@@ -1,0 +1,105 @@
+# helpers.bash - shared set-up for the bats suites (load helpers).
+#
+# The tools come from the build tree: `make check` puts its bin/ first on
+# PATH; run by hand, the _build/ tree next to the sources is used.
+
+bats_require_minimum_version 1.5.0
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+: "${CA_TOP_SRCDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+: "${CA_FIXTURES:=$CA_TOP_SRCDIR/tests/fixtures}"
+export CA_TOP_SRCDIR CA_FIXTURES
+if ! command -v ca-init >/dev/null 2>&1; then
+	PATH="${CA_TOP_BUILDDIR:-$CA_TOP_SRCDIR/_build}/bin:$PATH"
+fi
+unset CA_STATE_DIR
+export LC_ALL=C
+
+PYTHON=${PYTHON:-python3}
+
+# A CA made once per file (setup_file) and copied for each test, so that
+# every test starts from the same clean state without paying for key
+# generation and PBKDF2 each time.
+#   $CA   the test's state directory      $PW  its password file
+#   $PK   the provisioner's plain key     $FP  the root fingerprint
+make_template_ca() {
+	local t=$BATS_FILE_TMPDIR/template
+	[ -d "$t/ca" ] && return 0
+	mkdir -p "$t"
+	printf 'test-password\n' > "$t/pw"
+	ca-init -d "$t/ca" --name "Test" --dns ca.test,localhost \
+		--address 127.0.0.1:8443 --provisioner admin \
+		--password-file "$t/pw" --unencrypted-intermediate-key \
+		--provisioner-key-out "$t/prov.json" -q > "$t/fp"
+}
+
+use_ca() {
+	make_template_ca
+	cp -a "$BATS_FILE_TMPDIR/template/." "$BATS_TEST_TMPDIR/"
+	CA=$BATS_TEST_TMPDIR/ca
+	PW=$BATS_TEST_TMPDIR/pw
+	PK=$BATS_TEST_TMPDIR/prov.json
+	FP=$(cat "$BATS_TEST_TMPDIR/fp")
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# csr NAME [SAN-SPEC] [KEYOPTS...]: a CSR in NAME.csr with key NAME.key.
+csr() {
+	local name=$1 san=${2:-DNS:$1}
+	shift 2 || shift $#
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$name.key" -subj "/CN=$name" \
+		-addext "subjectAltName=$san" -out "$name.csr" 2>/dev/null
+}
+
+# token SUBJECT [ca-token options...]: a token in SUBJECT.tok
+token() {
+	local sub=$1
+	shift
+	ca-token -d "$CA" --key "$PK" "$@" "$sub" > "$sub.tok"
+}
+
+# The number of issued certificates.
+issued() {
+	ca-db -d "$CA" list | tail -n +2 | wc -l
+}
+
+# A fingerprint of the store's content, to show that a refusal changed nothing.
+store_state() {
+	ca-db -d "$CA" list --json | sha256sum
+}
+
+# Decode the JWS part $2 (0 header, 1 payload) of a token file $1 as JSON.
+jws_part() {
+	"$PYTHON" - "$1" "$2" <<'PY'
+import base64, json, sys
+tok = open(sys.argv[1]).read().strip()
+part = tok.split(".")[int(sys.argv[2])]
+print(json.dumps(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))), sort_keys=True))
+PY
+}
+
+# Edit ca.json with a python expression on `c`.
+edit_config() {
+	"$PYTHON" - "$CA/config/ca.json" "$1" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+exec(sys.argv[2])
+open(p, "w").write(json.dumps(c, indent=2))
+PY
+}
+
+# jq-like: evaluate a python expression on the JSON document on stdin
+# (bound to d); print the result (JSON for lists and dicts).
+pj() {
+	"$PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+r = eval(sys.argv[1])
+print(json.dumps(r) if isinstance(r, (list, dict, bool)) or r is None else r)
+' "$1"
+}

@@ -1,3 +1,187 @@
 #!/usr/bin/env bats
+# ca-sign: from token and CSR to a recorded certificate.
+
 load helpers
-@test "placeholder" { true; }
+
+setup() {
+	use_ca
+}
+
+@test "init -> token -> sign: the chain verifies with openssl -x509_strict -purpose sslserver" {
+	csr svc.test
+	token svc.test
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr
+	[ -z "$stderr" ]
+	echo "$output" > chain.pem
+	assert_equal "$(grep -c 'BEGIN CERTIFICATE' chain.pem)" 2
+	run -0 openssl verify -x509_strict -purpose sslserver -CAfile "$CA/certs/root_ca.crt" -untrusted chain.pem chain.pem
+	# the second certificate is the intermediate
+	awk '/BEGIN/{n++} n==2' chain.pem > second.pem
+	run -0 cmp <(openssl x509 -in second.pem -outform DER) <(openssl x509 -in "$CA/certs/intermediate_ca.crt" -outform DER)
+	# the certificate's key is the CSR's
+	run -0 cmp <(openssl x509 -in chain.pem -noout -pubkey) <(openssl pkey -in svc.test.key -pubout)
+}
+
+@test "the leaf profile, checked by python cryptography's server verifier" {
+	csr svc.test "DNS:svc.test,IP:10.0.0.1"
+	token svc.test --san svc.test --san 10.0.0.1
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr > chain.pem
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" chain.pem 10.0.0.1
+	echo "$output" > p
+	run -0 pj '[d["chain_length"], d["cn"], d["dns"], d["ip"], d["ca"], d["bc_critical"], d["digital_signature"], d["key_encipherment"], d["ku_critical"], d["server_auth"], d["client_auth"], d["aki_matches_issuer_ski"], d["has_ski"], d["san_critical"]]' < p
+	assert_output '[3, ["svc.test"], ["svc.test"], ["10.0.0.1"], false, true, true, false, true, true, true, true, true, false]'
+	# serial: positive, 17 octets (>= 128 random bits), at most 20
+	run -0 pj '[d["serial_positive"], d["serial_octets"], d["serial_bits"] > 128]' < p
+	assert_output '[true, 17, true]'
+	# only the extensions of the profile: SKI, KU, SAN, BC, AKI, EKU
+	run -0 pj 'd["extensions"]' < p
+	assert_output '["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.35", "2.5.29.37"]'
+	# 24 h from now, backdated one minute
+	run -0 pj '[d["lifetime_s"], -75 <= d["starts_in_s"] <= -55]' < p
+	assert_output '[86460, true]'
+}
+
+@test "nothing of the CSR but its key reaches the certificate" {
+	# a CSR asking for CA:TRUE, keyCertSign and an odd subject
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem \
+		-subj "/CN=svc.test/O=Evil Corp/OU=admins" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+		-addext "subjectAltName=DNS:svc.test" -addext "nameConstraints=permitted;DNS:.evil" \
+		-out r.csr 2>/dev/null
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr r.csr
+	echo "$output" > chain.pem
+	run -0 openssl x509 -in chain.pem -noout -subject -ext basicConstraints,keyUsage,nameConstraints
+	assert_output --partial "subject=CN = svc.test"
+	assert_output --partial "CA:FALSE"
+	refute_output --partial "Evil"
+	refute_output --partial "Certificate Sign"
+	refute_output --partial "Permitted"
+}
+
+@test "an RSA 2048 CSR gets keyEncipherment too" {
+	openssl req -new -newkey rsa:2048 -nodes -keyout k.pem -subj /CN=rsa.test -out r.csr 2>/dev/null
+	token rsa.test
+	ca-sign -d "$CA" --token-file rsa.test.tok --csr r.csr > chain.pem
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" chain.pem rsa.test
+	run -0 pj '[d["rsa"], d["digital_signature"], d["key_encipherment"]]' <<< "$output"
+	assert_output '[true, true, true]'
+}
+
+@test "--key-out makes a 0600 key and the CSR from the token's names" {
+	token svc.test --san svc.test --san api.test --san 192.0.2.1 --san ops@acme.test --san spiffe://acme/svc
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o chain.pem
+	assert_output ""
+	assert_equal "$(stat -c %a svc.key)" 600
+	run -0 cmp <(openssl x509 -in chain.pem -noout -pubkey) <(openssl pkey -in svc.key -pubout)
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" chain.pem api.test
+	run -0 pj '[d["dns"], d["ip"], d["email"], d["uri"]]' <<< "$output"
+	assert_output '[["svc.test", "api.test"], ["192.0.2.1"], ["ops@acme.test"], ["spiffe://acme/svc"]]'
+	run -0 openssl pkey -in svc.key -noout -text
+	assert_output --partial "P-256"
+}
+
+@test "--key-out refuses an existing file before the token is spent" {
+	token svc.test
+	echo keep > svc.key
+	run -1 ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key
+	assert_output "ca-sign: svc.key: already exists"
+	assert_equal "$(cat svc.key)" keep
+	assert_equal "$(issued)" 0
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --key-out new.key
+}
+
+@test "--not-after and --not-before set the validity within the claims" {
+	csr svc.test
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 1h > c.pem
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" c.pem svc.test
+	run -0 pj 'd["lifetime_s"]' <<< "$output"
+	assert_output 3660
+	token svc.test
+	nb=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
+	na=$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%SZ)
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-before "$nb" --not-after "$na" > c2.pem
+	run -0 openssl x509 -in c2.pem -noout -startdate -enddate
+	assert_output "notBefore=$(date -u -d "$nb" '+%b %e %H:%M:%S %Y GMT')
+notAfter=$(date -u -d "$na" '+%b %e %H:%M:%S %Y GMT')"
+}
+
+@test "a lifetime outside the claims is refused and the token stays unused" {
+	csr svc.test
+	token svc.test
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 48h
+	assert_output ""
+	[[ $stderr == *"outside provisioner \"admin\"'s 0h5m0s to 24h0m0s"* ]]
+	run -1 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 1m
+	assert_equal "$(issued)" 0
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr
+	assert_equal "$(issued)" 1
+}
+
+@test "provisioner claims in ca.json change the default and the limits" {
+	edit_config 'c["authority"]["provisioners"][0]["claims"] = {"defaultTLSCertDuration": "2h", "maxTLSCertDuration": "72h"}'
+	csr svc.test
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr > c.pem
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" c.pem svc.test
+	run -0 pj 'd["lifetime_s"]' <<< "$output"
+	assert_output 7260
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 48h
+}
+
+@test "never past the intermediate's notAfter" {
+	edit_config 'c["authority"]["claims"]["maxTLSCertDuration"] = "200000h"'
+	csr svc.test
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 175000h > c.pem
+	run -0 openssl x509 -in c.pem -noout -enddate
+	leaf=$output
+	run -0 openssl x509 -in "$CA/certs/intermediate_ca.crt" -noout -enddate
+	assert_equal "$leaf" "$output"
+}
+
+@test "the token and CSR can come from standard input" {
+	csr svc.test
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file - --csr svc.test.csr < svc.test.tok
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr - < svc.test.csr
+	run -2 ca-sign -d "$CA" --token-file - --csr -
+}
+
+@test "an encrypted intermediate key needs --password-file" {
+	rm -rf ca2
+	ca-init -d ca2 --name Enc --dns ca.test --provisioner admin --password-file "$PW" \
+		--provisioner-key-out pk2.json -q > /dev/null
+	csr svc.test
+	ca-token -d ca2 --key pk2.json svc.test > t
+	run -1 --separate-stderr ca-sign -d ca2 --token-file t --csr svc.test.csr
+	[[ $stderr == *"the intermediate key is encrypted: give --password-file" ]]
+	printf 'wrong\n' > bad
+	run -1 --separate-stderr ca-sign -d ca2 --token-file t --csr svc.test.csr --password-file bad
+	[[ $stderr == *"intermediate_ca_key: wrong password" ]]
+	run -0 ca-sign -d ca2 --token-file t --csr svc.test.csr --password-file "$PW"
+}
+
+@test "DER CSRs are accepted" {
+	csr svc.test
+	openssl req -in svc.test.csr -outform DER -out svc.der
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.der
+}
+
+@test "ed25519 and ec-p384 CAs issue certificates that openssl verifies" {
+	for kt in ed25519 ec-p384; do
+		rm -rf ca-$kt
+		ca-init -d ca-$kt --name K --dns ca.test --provisioner admin --password-file "$PW" \
+			--unencrypted-intermediate-key --provisioner-key-out pk-$kt.json --key-type $kt -q > /dev/null
+		ca-token -d ca-$kt --key pk-$kt.json svc.test > t
+		run -0 ca-sign -d ca-$kt --token-file t --key-out key-$kt.pem -o c.pem
+		run -0 openssl verify -x509_strict -purpose sslserver -CAfile ca-$kt/certs/root_ca.crt -untrusted c.pem c.pem
+	done
+	# --key-out follows the CA's key type
+	run -0 openssl pkey -in key-ed25519.pem -noout -text
+	assert_output --partial "ED25519"
+}

@@ -221,7 +221,7 @@ done:
 	ca_free_secret(pw, pwlen);
 	ca_sign_result_free(&res);
 	ca_authority_close(a);
-	free(tok);
+	ca_free_secret(tok, toklen);
 	free(csr);
 	free(chain);
 	return status;

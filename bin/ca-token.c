@@ -159,6 +159,15 @@ main(int argc, char **argv)
 	o.now = time(NULL);
 	if (nb_arg != NULL && ca_time_parse(nb_arg, o.now, &o.not_before) != 0)
 		return ca_cli_usage("--not-before: %s", ca_errmsg());
+	if (!revoke) {
+		/* Refuse now the names ca-sign would refuse later. */
+		struct ca_names names;
+		const char *sub = argv[optind];
+		if ((rc = ca_names_classify(nsans ? sans : &sub, nsans ? nsans : 1,
+		    &names)) != 0)
+			goto fail;
+		ca_names_free(&names);
+	}
 	if ((rc = ca_config_load(dir, &cfg)) != 0)
 		goto fail;
 	if (pname == NULL) {

@@ -352,6 +352,22 @@ out:
 }
 
 static int
+check_data(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct check_ctx *c = arg;
+	const char *serial = key + strlen(K_DATA);
+	char kc[128];
+
+	(void)val;
+	(void)len;
+	if (key_of(kc, sizeof(kc), K_CERT, serial, NULL) != 0 ||
+	    ca_store_get(c->st, kc, NULL, NULL) != 0)
+		problem(c, "%s: issuance data without its certificate", serial);
+	ca_err_clear();
+	return 0;
+}
+
+static int
 check_ott(void *arg, const char *key, const unsigned char *val, size_t len)
 {
 	struct check_ctx *c = arg;
@@ -384,6 +400,7 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 	if (ca_store_get(st, "!redo", NULL, NULL) == 0)
 		problem(&c, "an interrupted transaction awaits completion (the next write completes it)");
 	if ((rc = ca_store_foreach(st, K_CERT, check_cert, &c)) != 0 ||
+	    (rc = ca_store_foreach(st, K_DATA, check_data, &c)) != 0 ||
 	    (rc = ca_store_foreach(st, K_OTT, check_ott, &c)) != 0)
 		return rc;
 	*problems = c.problems;

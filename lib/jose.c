@@ -127,12 +127,18 @@ struct jwe_enc {
 };
 
 static const struct jwe_enc jwe_encs[] = {
-	{ "A128GCM", 1, 16, GNUTLS_CIPHER_AES_128_GCM, GNUTLS_MAC_UNKNOWN, 12, 16 },
-	{ "A192GCM", 1, 24, GNUTLS_CIPHER_AES_192_GCM, GNUTLS_MAC_UNKNOWN, 12, 16 },
-	{ "A256GCM", 1, 32, GNUTLS_CIPHER_AES_256_GCM, GNUTLS_MAC_UNKNOWN, 12, 16 },
-	{ "A128CBC-HS256", 0, 32, GNUTLS_CIPHER_AES_128_CBC, GNUTLS_MAC_SHA256, 16, 16 },
-	{ "A192CBC-HS384", 0, 48, GNUTLS_CIPHER_AES_192_CBC, GNUTLS_MAC_SHA384, 16, 24 },
-	{ "A256CBC-HS512", 0, 64, GNUTLS_CIPHER_AES_256_CBC, GNUTLS_MAC_SHA512, 16, 32 },
+	{ "A128GCM", 1, 16, GNUTLS_CIPHER_AES_128_GCM, GNUTLS_MAC_UNKNOWN,
+	  12, 16 },
+	{ "A192GCM", 1, 24, GNUTLS_CIPHER_AES_192_GCM, GNUTLS_MAC_UNKNOWN,
+	  12, 16 },
+	{ "A256GCM", 1, 32, GNUTLS_CIPHER_AES_256_GCM, GNUTLS_MAC_UNKNOWN,
+	  12, 16 },
+	{ "A128CBC-HS256", 0, 32, GNUTLS_CIPHER_AES_128_CBC, GNUTLS_MAC_SHA256,
+	  16, 16 },
+	{ "A192CBC-HS384", 0, 48, GNUTLS_CIPHER_AES_192_CBC, GNUTLS_MAC_SHA384,
+	  16, 24 },
+	{ "A256CBC-HS512", 0, 64, GNUTLS_CIPHER_AES_256_CBC, GNUTLS_MAC_SHA512,
+	  16, 32 },
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -404,17 +410,22 @@ parse_header(const struct part *h, const char *what, struct json_object **out)
 	return 0;
 }
 
+/* Add member key to o; v (possibly NULL after a failed allocation) is
+ * consumed either way. */
 static int
-add_str(struct json_object *o, const char *key, const char *val)
+add(struct json_object *o, const char *key, struct json_object *v)
 {
-	struct json_object *v;
-
-	if ((v = json_object_new_string(val)) == NULL ||
-	    json_object_object_add(o, key, v) != 0) {
+	if (v == NULL || json_object_object_add(o, key, v) != 0) {
 		json_object_put(v);
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	}
 	return 0;
+}
+
+static int
+add_str(struct json_object *o, const char *key, const char *val)
+{
+	return add(o, key, json_object_new_string(val));
 }
 
 /*
@@ -600,7 +611,7 @@ int
 ca_jwk_from_json(struct json_object *o, struct ca_jwk **out)
 {
 	struct ca_jwk *k;
-	const char *kty, *crv, *alg, *kid, *use;
+	const char *kty, *crv, *alg, *kid;
 	int rc;
 
 	*out = NULL;
@@ -610,8 +621,6 @@ ca_jwk_from_json(struct json_object *o, struct ca_jwk **out)
 	    ((rc = ca_json_string(o, "alg", 0, &alg)) != 0 &&
 	    rc != CA_ERR_NOTFOUND) ||
 	    ((rc = ca_json_string(o, "kid", 0, &kid)) != 0 &&
-	    rc != CA_ERR_NOTFOUND) ||
-	    ((rc = ca_json_string(o, "use", 0, &use)) != 0 &&
 	    rc != CA_ERR_NOTFOUND)) {
 		ca_err_context("JWK");
 		return rc;
@@ -720,8 +729,8 @@ ca_jwk_thumbprint(const struct ca_jwk *k, char **out)
 		return rc;
 	/* RFC 7638 3.2: required members only, sorted, no whitespace. */
 	if (k->kty == KTY_EC)
-		n = asprintf(&json, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\","
-		    "\"y\":\"%s\"}", k->curve->crv, a, b);
+		n = asprintf(&json, "{\"crv\":\"%s\",\"kty\":\"EC\","
+		    "\"x\":\"%s\",\"y\":\"%s\"}", k->curve->crv, a, b);
 	else if (k->kty == KTY_OKP)
 		n = asprintf(&json, "{\"crv\":\"%s\",\"kty\":\"OKP\","
 		    "\"x\":\"%s\"}", k->curve->crv, a);
@@ -747,6 +756,7 @@ ca_jwk_thumbprint(const struct ca_jwk *k, char **out)
 	return rc;
 }
 
+/* On success the JWK owns key; on failure the caller still does. */
 int
 ca_jwk_from_privkey(gnutls_privkey_t key, const char *alg,
     struct ca_jwk **out)
@@ -1239,31 +1249,22 @@ aes_block(gnutls_cipher_hd_t h, int decrypt, unsigned char b[16])
 static int
 aes_ecb_init(gnutls_cipher_hd_t *h, const unsigned char *key, size_t keylen)
 {
-	gnutls_cipher_algorithm_t alg;
 	gnutls_datum_t k, iv;
 	unsigned char zero[16];
 	int grc;
 
 	*h = NULL;
-	switch (keylen) {
-	case 16:
-		alg = GNUTLS_CIPHER_AES_128_CBC;
-		break;
-	case 24:
-		alg = GNUTLS_CIPHER_AES_192_CBC;
-		break;
-	case 32:
-		alg = GNUTLS_CIPHER_AES_256_CBC;
-		break;
-	default:
+	if (keylen != 16 && keylen != 24 && keylen != 32)
 		return ca_err(CA_ERR_INVAL, "AES key of %zu bytes", keylen);
-	}
 	memset(zero, 0, sizeof(zero));
 	k.data = (unsigned char *)(uintptr_t)key;
 	k.size = (unsigned int)keylen;
 	iv.data = zero;
 	iv.size = sizeof(zero);
-	if ((grc = gnutls_cipher_init(h, alg, &k, &iv)) < 0) {
+	if ((grc = gnutls_cipher_init(h, keylen == 16 ?
+	    GNUTLS_CIPHER_AES_128_CBC : keylen == 24 ?
+	    GNUTLS_CIPHER_AES_192_CBC : GNUTLS_CIPHER_AES_256_CBC, &k,
+	    &iv)) < 0) {
 		*h = NULL;
 		return ca_err(CA_ERR_CRYPTO, "AES: %s", gnutls_strerror(grc));
 	}
@@ -1305,23 +1306,15 @@ aeskw(int unwrap, const unsigned char *kek, size_t keklen,
 		j = unwrap ? 5 - step / n : step / n;
 		i = unwrap ? n - step % n : step % n + 1;
 		t = (uint64_t)(n * j + i);
-		if (unwrap) {
-			for (k = 0; k < 8; k++)
-				a[7 - k] ^= (unsigned char)(t >> (8 * k));
-			memcpy(b, a, 8);
-			memcpy(b + 8, r + (i - 1) * 8, 8);
-			if ((rc = aes_block(h, 1, b)) != 0)
-				goto out;
-			memcpy(a, b, 8);
-		} else {
-			memcpy(b, a, 8);
-			memcpy(b + 8, r + (i - 1) * 8, 8);
-			if ((rc = aes_block(h, 0, b)) != 0)
-				goto out;
-			memcpy(a, b, 8);
-			for (k = 0; k < 8; k++)
-				a[7 - k] ^= (unsigned char)(t >> (8 * k));
-		}
+		for (k = 0; unwrap && k < 8; k++)
+			a[7 - k] ^= (unsigned char)(t >> (8 * k));
+		memcpy(b, a, 8);
+		memcpy(b + 8, r + (i - 1) * 8, 8);
+		if ((rc = aes_block(h, unwrap, b)) != 0)
+			goto out;
+		memcpy(a, b, 8);
+		for (k = 0; !unwrap && k < 8; k++)
+			a[7 - k] ^= (unsigned char)(t >> (8 * k));
 		memcpy(r + (i - 1) * 8, b + 8, 8);
 	}
 	if (!unwrap)
@@ -1403,7 +1396,8 @@ pbes2_kek(const struct pbes2 *pb, const char *password, size_t pwlen,
 	grc = gnutls_pbkdf2(pb->mac, &pw, &salt, p2c, kek, pb->kek_len);
 	free(salt.data);
 	if (grc < 0)
-		return ca_err(CA_ERR_CRYPTO, "PBKDF2: %s", gnutls_strerror(grc));
+		return ca_err(CA_ERR_CRYPTO, "PBKDF2: %s",
+		    gnutls_strerror(grc));
 	return 0;
 }
 
@@ -1542,7 +1536,7 @@ ca_jwe_encrypt_password(const void *pt, size_t ptlen, const char *password,
 {
 	const struct pbes2 *pb = &pbes2_algs[0];
 	const struct jwe_enc *e = &jwe_encs[2];		/* A256GCM */
-	struct json_object *h = NULL, *v;
+	struct json_object *h = NULL;
 	gnutls_aead_cipher_hd_t aead = NULL;
 	gnutls_datum_t k;
 	unsigned char p2s[P2S_LEN], cek[32], kek[16], ek[40], iv[12];
@@ -1571,8 +1565,7 @@ ca_jwe_encrypt_password(const void *pt, size_t ptlen, const char *password,
 	    add_str(h, "alg", pb->name) != 0 ||
 	    (cty != NULL && add_str(h, "cty", cty) != 0) ||
 	    add_str(h, "enc", e->name) != 0 ||
-	    (v = json_object_new_int64(p2c)) == NULL ||
-	    json_object_object_add(h, "p2c", v) != 0 ||
+	    add(h, "p2c", json_object_new_int64(p2c)) != 0 ||
 	    add_str(h, "p2s", p2s64) != 0 ||
 	    (hjson = ca_json_dump(h)) == NULL ||
 	    (h64 = ca_b64url_encode(hjson, strlen(hjson))) == NULL) {

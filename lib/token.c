@@ -29,6 +29,7 @@ ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
 	char *jti = NULL, *payload = NULL;
 	time_t nbf = o->not_before ? o->not_before : o->now;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
+	const char *kid = o->kid != NULL ? o->kid : ca_jwk_kid(key);
 	size_t i;
 	int ret, rc;
 
@@ -36,8 +37,6 @@ ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
 	if (life > CA_TOKEN_MAX_LIFETIME)
 		return ca_err(CA_ERR_INVAL,
 		    "token lifetime over %d s would be refused", CA_TOKEN_MAX_LIFETIME);
-	const char *kid = o->kid != NULL ? o->kid : ca_jwk_kid(key);
-
 	if (kid == NULL)
 		return ca_err(CA_ERR_INVAL, "provisioner key has no kid");
 	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd))) < 0)

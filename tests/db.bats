@@ -82,6 +82,7 @@ setup() {
 	gdbmtool "$CA/db/ca.gdbm" delete "x509_certs/$serial_b"
 	run -1 ca-db -d "$CA" check
 	assert_output --partial "used token points at unknown certificate $serial_b"
+	assert_line "$serial_b: issuance data without its certificate"
 }
 
 @test "check: finds a stored certificate that does not parse" {

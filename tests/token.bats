@@ -105,3 +105,10 @@ open("prov.pem", "wb").write(k.private_key.private_bytes(s.Encoding.PEM, s.Priva
 	run -1 ca-token -d "$CA" --provisioner nobody --key "$PK" x
 	assert_output 'ca-token: no provisioner "nobody"'
 }
+
+@test "names ca-sign would refuse are refused when the token is made" {
+	run -1 --separate-stderr ca-token -d "$CA" --key "$PK" --san 'bad name!' x.test
+	assert_output ""
+	assert_equal "$stderr" "ca-token: invalid DNS name 'bad name!'"
+	run -1 ca-token -d "$CA" --key "$PK" 'no spaces.test'
+}

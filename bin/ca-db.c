@@ -41,11 +41,7 @@ static const char usage[] =
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CA_CLI_COMMON_OPTIONS,
 };
 
 static struct json_object *
@@ -225,10 +221,10 @@ main(int argc, char **argv)
 	const char *dir = NULL, *cmd;
 	unsigned long seen = 0;
 	size_t problems = 0;
-	int ch, rc, json = 0, quiet = 0, nargs;
+	int ch, rc, json = 0, nargs;
 
 	ca_cli_init(argv);
-	while ((ch = getopt_long(argc, argv, "d:qvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (ca_cli_once(&seen, 0, "state-dir"))
@@ -238,19 +234,10 @@ main(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'v':
-			ca_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			return ca_cli_version();
 		default:
-			return ca_cli_usage("invalid option");
+			if ((rc = ca_cli_common(ch, usage)) >= 0)
+				return rc;
+			break;
 		}
 	}
 	if (optind >= argc)
@@ -276,7 +263,7 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "show") == 0)
 		rc = cmd_show(a, argv[optind + 1], json);
 	else
-		rc = cmd_check(a, quiet, &problems);
+		rc = cmd_check(a, ca_cli_quiet, &problems);
 	ca_authority_close(a);
 	if (rc != 0)
 		return ca_cli_fail(rc);

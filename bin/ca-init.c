@@ -60,11 +60,7 @@ static const struct option longopts[] = {
 	{ "key-type", required_argument, NULL, O_KEYTYPE },
 	{ "unencrypted-intermediate-key", no_argument, NULL, O_UNENC },
 	{ "provisioner-key-out", required_argument, NULL, O_PKEYOUT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CA_CLI_COMMON_OPTIONS,
 };
 
 int
@@ -76,13 +72,13 @@ main(int argc, char **argv)
 	char **dns = NULL, *dnsbuf[64];
 	size_t pwlen = 0, ppwlen = 0, ndns = 0;
 	unsigned long seen = 0;
-	int ch, rc, quiet = 0, status = CA_EXIT_FAIL;
+	int ch, rc, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&o, 0, sizeof(o));
 	o.address = ":443";
 	dns = dnsbuf;
-	while ((ch = getopt_long(argc, argv, "d:n:qvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:n:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (ca_cli_once(&seen, 0, "state-dir"))
@@ -135,19 +131,10 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			o.prov_key_out = optarg;
 			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'v':
-			ca_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			return ca_cli_version();
 		default:
-			return ca_cli_usage("invalid option");
+			if ((rc = ca_cli_common(ch, usage)) >= 0)
+				return rc;
+			break;
 		}
 	}
 	if (optind != argc)
@@ -171,7 +158,7 @@ main(int argc, char **argv)
 		goto fail;
 	o.password = pw;
 	o.prov_password = ppw != NULL ? ppw : pw;
-	if (o.unencrypted_intermediate && !quiet)
+	if (o.unencrypted_intermediate && !ca_cli_quiet)
 		ca_cli_warn("warning: the intermediate key is stored unencrypted "
 		    "(protected only by file mode 0600)");
 	if ((rc = ca_init_create(&o, &fp)) != 0)

@@ -56,11 +56,7 @@ static const struct option longopts[] = {
 	{ "not-after", required_argument, NULL, O_NA },
 	{ "password-file", required_argument, NULL, O_PASS },
 	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CA_CLI_COMMON_OPTIONS,
 };
 
 /* The directory of path must be writable before anything is signed. */
@@ -95,7 +91,7 @@ main(int argc, char **argv)
 	ca_cli_init(argv);
 	memset(&req, 0, sizeof(req));
 	memset(&res, 0, sizeof(res));
-	while ((ch = getopt_long(argc, argv, "d:o:qvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (ca_cli_once(&seen, 0, "state-dir"))
@@ -137,18 +133,10 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			out = optarg;
 			break;
-		case 'q':
-			break;
-		case 'v':
-			ca_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			return ca_cli_version();
 		default:
-			return ca_cli_usage("invalid option");
+			if ((rc = ca_cli_common(ch, usage)) >= 0)
+				return rc;
+			break;
 		}
 	}
 	if (optind != argc)

@@ -56,11 +56,7 @@ static const struct option longopts[] = {
 	{ "not-after", required_argument, NULL, O_NA },
 	{ "revoke", no_argument, NULL, O_REVOKE },
 	{ "output-file", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	CA_CLI_COMMON_OPTIONS,
 };
 
 #define MAX_SANS 100
@@ -83,7 +79,7 @@ main(int argc, char **argv)
 
 	ca_cli_init(argv);
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "d:o:qvhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			if (ca_cli_once(&seen, 0, "state-dir"))
@@ -130,18 +126,10 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			out_file = optarg;
 			break;
-		case 'q':
-			break;
-		case 'v':
-			ca_verbose = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			return ca_cli_version();
 		default:
-			return ca_cli_usage("invalid option");
+			if ((rc = ca_cli_common(ch, usage)) >= 0)
+				return rc;
+			break;
 		}
 	}
 	if (argc - optind != 1)

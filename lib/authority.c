@@ -195,19 +195,15 @@ make_key_and_csr(const struct ca_authority *a, const char *sub,
 	gnutls_x509_privkey_t x = NULL;
 	gnutls_privkey_t k = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
-	int ret, rc;
+	int rc;
 
 	*key_pem = NULL;
 	*key_len = 0;
 	if ((rc = ca_key_generate(a->cfg->key_type, &x)) != 0 ||
 	    (rc = ca_key_export(x, NULL, &pem)) != 0)
 		goto out;
-	if ((ret = gnutls_privkey_init(&k)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(k, x,
-	    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE)) < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
 		goto out;
-	}
 	x = NULL;
 	if ((rc = ca_csr_make(k, sub, names, csr)) != 0)
 		goto out;

@@ -19,6 +19,7 @@
 #include "cli.h"
 
 static const char *prog = "ca-tools";
+int ca_cli_quiet;
 
 void
 ca_cli_init(char **argv)
@@ -103,4 +104,24 @@ ca_cli_duration(const char *arg, const char *name, long long *secs)
 		return ca_cli_usage("--%s: %s", name, ca_errmsg());
 	*secs = (long long)v;
 	return 0;
+}
+
+int
+ca_cli_common(int ch, const char *usage)
+{
+	switch (ch) {
+	case 'q':
+		ca_cli_quiet = 1;
+		return -1;
+	case 'v':
+		ca_verbose = 1;
+		return -1;
+	case 'h':
+		fputs(usage, stdout);
+		return fflush(stdout) == 0 ? 0 : CA_EXIT_FAIL;
+	case 'V':
+		return ca_cli_version();
+	default:
+		return ca_cli_usage("invalid option");
+	}
 }

@@ -8,6 +8,25 @@
 #ifndef CA_CLI_H
 #define CA_CLI_H
 
+/* The options every tool has; end a struct option array with it. */
+#define CA_CLI_COMMON_OPTIONS					\
+	{ "quiet", no_argument, NULL, 'q' },			\
+	{ "verbose", no_argument, NULL, 'v' },			\
+	{ "help", no_argument, NULL, 'h' },			\
+	{ "version", no_argument, NULL, 'V' },			\
+	{ NULL, 0, NULL, 0 }
+#define CA_CLI_COMMON_SHORT	"qvhV"
+
+/* Set by -q. */
+extern int ca_cli_quiet;
+
+/*
+ * The default: branch of every tool's option switch: handles -q, -v,
+ * -h (usage on stdout) and -V. Returns -1 to go on parsing, or the exit
+ * status to return at once (0 after --help/--version, 2 otherwise).
+ */
+int	 ca_cli_common(int ch, const char *usage);
+
 /* Call first in main(): program name, no core dumps, SIGPIPE ignored. */
 void	 ca_cli_init(char **argv);
 const char *ca_cli_prog(void);

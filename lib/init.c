@@ -108,21 +108,6 @@ write_cert(const char *dir, const char *rel, gnutls_x509_crt_t crt)
 	return rc;
 }
 
-static int
-make_privkey(gnutls_x509_privkey_t x, gnutls_privkey_t *out)
-{
-	int ret;
-
-	*out = NULL;
-	if ((ret = gnutls_privkey_init(out)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(*out, x, 0)) < 0) {
-		gnutls_privkey_deinit(*out);
-		*out = NULL;
-		return ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
-	}
-	return 0;
-}
-
 /* The JWK provisioner: public JWK plus the private one as a JWE. */
 static int
 make_provisioner(const struct ca_init_opts *o, struct json_object **out,
@@ -133,17 +118,13 @@ make_provisioner(const struct ca_init_opts *o, struct json_object **out,
 	struct ca_jwk *jwk = NULL;
 	struct json_object *p = NULL, *pub = NULL, *priv = NULL;
 	char *priv_s = NULL, *jwe = NULL;
-	int ret, rc;
+	int rc;
 
 	*out = NULL;
 	if ((rc = ca_key_generate(CA_KEY_EC_P256, &x)) != 0)
 		goto out;
-	if ((ret = gnutls_privkey_init(&k)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(k, x,
-	    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE)) < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
 		goto out;
-	}
 	x = NULL;
 	if ((rc = ca_jwk_from_privkey(k, "ES256", &jwk)) != 0)
 		goto out;
@@ -343,7 +324,7 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 		goto out;
 	}
 	if ((rc = ca_key_generate(kt, &rootx)) != 0 ||
-	    (rc = make_privkey(rootx, &rootk)) != 0 ||
+	    (rc = ca_key_wrap(rootx, 0, &rootk)) != 0 ||
 	    (rc = ca_x509_make_ca(rootk, o->name, rootcn, 1, nb, na, NULL,
 	    &rootc)) != 0)
 		goto out;
@@ -352,7 +333,7 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	parent.dig = ca_key_digest(rootk);
 	parent.not_after = na;
 	if ((rc = ca_key_generate(kt, &intx)) != 0 ||
-	    (rc = make_privkey(intx, &intk)) != 0 ||
+	    (rc = ca_key_wrap(intx, 0, &intk)) != 0 ||
 	    (rc = ca_x509_make_ca(intk, o->name, intcn, 0, nb, na, &parent,
 	    &intc)) != 0)
 		goto out;

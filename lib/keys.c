@@ -92,6 +92,22 @@ ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out)
 }
 
 int
+ca_key_wrap(gnutls_x509_privkey_t x, int own, gnutls_privkey_t *out)
+{
+	int ret;
+
+	*out = NULL;
+	if ((ret = gnutls_privkey_init(out)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(*out, x,
+	    own ? GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE : 0)) < 0) {
+		gnutls_privkey_deinit(*out);
+		*out = NULL;
+		return ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+	}
+	return 0;
+}
+
+int
 ca_key_export(gnutls_x509_privkey_t key, const char *password,
     gnutls_datum_t *out)
 {
@@ -188,12 +204,8 @@ ca_key_load(const char *path, const char *password, gnutls_privkey_t *out)
 			    path, gnutls_strerror(ret));
 		goto out;
 	}
-	if ((ret = gnutls_privkey_init(out)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(*out, x,
-	    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE)) < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "%s: %s", path, gnutls_strerror(ret));
-		gnutls_privkey_deinit(*out);
-		*out = NULL;
+	if ((rc = ca_key_wrap(x, 1, out)) != 0) {
+		ca_err_context("%s", path);
 		goto out;
 	}
 	x = NULL;

@@ -26,6 +26,11 @@ const char *ca_key_type_name(enum ca_key_type t);
 /* Generate a key; caller frees with gnutls_x509_privkey_deinit. */
 int	 ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out);
 /*
+ * An abstract key for x. With own set, the new key owns x (on success
+ * only): the caller must then not deinit x. Caller deinits *out.
+ */
+int	 ca_key_wrap(gnutls_x509_privkey_t x, int own, gnutls_privkey_t *out);
+/*
  * Export as PEM PKCS#8: encrypted with PBES2 AES-256 (PBKDF2-SHA256) when
  * password is not NULL, plain otherwise. Free out->data with
  * ca_free_secret(out->data, out->size).

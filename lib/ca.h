@@ -82,6 +82,9 @@ void	 ca_free_secret(void *p, size_t n);
  * Fails with CA_ERR_TOOBIG when the file is larger than max.
  */
 int	 ca_file_read(const char *path, size_t max, char **out, size_t *outlen);
+/* The same from an open descriptor; name is used in messages. */
+int	 ca_fd_read(int fd, const char *name, size_t max, char **out,
+	    size_t *outlen);
 /*
  * Read a secret: the first line of the file, trailing newline removed,
  * empty refused. Free with ca_free_secret(*out, *outlen).

@@ -132,22 +132,22 @@ read_key_file(const char *path, char **buf, size_t *len)
 	int fd, rc;
 
 	*buf = NULL;
+	/* Checked and read through one descriptor: no swap in between. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return ca_err(errno == ENOENT ? CA_ERR_NOTFOUND : CA_ERR_IO,
 		    "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0)
 		rc = ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
-		close(fd);
-		return rc;
-	}
-	close(fd);
-	if (!S_ISREG(st.st_mode))
-		return ca_err(CA_ERR_INVAL, "%s: not a regular file", path);
-	if (st.st_mode & 077)
-		return ca_err(CA_ERR_FORBIDDEN,
+	else if (!S_ISREG(st.st_mode))
+		rc = ca_err(CA_ERR_INVAL, "%s: not a regular file", path);
+	else if (st.st_mode & 077)
+		rc = ca_err(CA_ERR_FORBIDDEN,
 		    "%s: key file is readable by group or others (mode %03o); chmod 600 it",
 		    path, (unsigned)(st.st_mode & 0777));
-	return ca_file_read(path, CA_MAX_KEY, buf, len);
+	else
+		rc = ca_fd_read(fd, path, CA_MAX_KEY, buf, len);
+	close(fd);
+	return rc;
 }
 
 int

@@ -62,8 +62,6 @@ ca_store_open(const char *dir, unsigned lock_timeout_ms, struct ca_store **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = ca_mkdir_p(dir, 0700)) != 0)
-		return rc;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	st->lockfd = -1;
@@ -77,7 +75,8 @@ ca_store_open(const char *dir, unsigned lock_timeout_ms, struct ca_store **out)
 	st->lockfd = open(st->lockpath, O_RDWR | O_CREAT | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
 	if (st->lockfd < 0) {
-		rc = ca_err(CA_ERR_IO, "%s: %s", st->lockpath, strerror(errno));
+		rc = ca_err(errno == ENOENT ? CA_ERR_CONFIG : CA_ERR_IO,
+		    "%s: %s", st->lockpath, strerror(errno));
 		ca_store_close(st);
 		return rc;
 	}

@@ -21,8 +21,9 @@
 struct ca_store;
 
 /*
- * Open the store in directory dir (created 0700 with its lock file and
- * database if missing). No lock is held until ca_store_begin().
+ * Open the store in directory dir, which must exist (ca-init makes it);
+ * the lock file is created if missing, the database by the first write.
+ * No lock is held until ca_store_begin().
  * lock_timeout_ms bounds every wait for the lock.
  */
 int	 ca_store_open(const char *dir, unsigned lock_timeout_ms,

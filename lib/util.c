@@ -145,21 +145,16 @@ ca_write_all(int fd, const void *buf, size_t len)
 }
 
 int
-ca_file_read(const char *path, size_t max, char **out, size_t *outlen)
+ca_fd_read(int fd, const char *name, size_t max, char **out, size_t *outlen)
 {
 	char *buf = NULL, *nbuf;
 	size_t len = 0, cap = 0;
 	ssize_t n;
-	int fd, rc = CA_OK;
-	int is_stdin = strcmp(path, "-") == 0;
+	int rc = CA_OK;
 
 	*out = NULL;
 	if (outlen != NULL)
 		*outlen = 0;
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ca_err(errno == ENOENT ? CA_ERR_NOTFOUND : CA_ERR_IO,
-		    "%s: %s", path, strerror(errno));
 	for (;;) {
 		if (len + 1 >= cap) {
 			cap = cap ? cap * 2 : 4096;
@@ -175,16 +170,15 @@ ca_file_read(const char *path, size_t max, char **out, size_t *outlen)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = ca_err(CA_ERR_IO, "%s: %s",
-			    is_stdin ? "standard input" : path, strerror(errno));
+			rc = ca_err(CA_ERR_IO, "%s: %s", name, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > max) {
-			rc = ca_err(CA_ERR_TOOBIG, "%s: larger than %zu bytes",
-			    is_stdin ? "standard input" : path, max);
+			rc = ca_err(CA_ERR_TOOBIG, "%s: larger than %zu bytes", name,
+			    max);
 			goto out;
 		}
 	}
@@ -200,8 +194,24 @@ ca_file_read(const char *path, size_t max, char **out, size_t *outlen)
 out:
 	if (buf != NULL)
 		ca_free_secret(buf, cap);
-	if (!is_stdin)
-		close(fd);
+	return rc;
+}
+
+int
+ca_file_read(const char *path, size_t max, char **out, size_t *outlen)
+{
+	int fd, rc;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if (strcmp(path, "-") == 0)
+		return ca_fd_read(STDIN_FILENO, "standard input", max, out, outlen);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return ca_err(errno == ENOENT ? CA_ERR_NOTFOUND : CA_ERR_IO,
+		    "%s: %s", path, strerror(errno));
+	rc = ca_fd_read(fd, path, max, out, outlen);
+	close(fd);
 	return rc;
 }
 

@@ -256,6 +256,12 @@ main(int argc, char **argv)
 		return ca_cli_usage("--json applies to list and show");
 	if ((dir = ca_config_state_dir(dir)) == NULL)
 		return ca_cli_usage("%s", ca_errmsg());
+	if (strcmp(cmd, "show") == 0) {
+		char *canon;
+		if (ca_serial_canon(argv[optind + 1], &canon) != 0)
+			return ca_cli_usage("%s", ca_errmsg());
+		free(canon);
+	}
 	if ((rc = ca_authority_open_public(dir, &a)) != 0)
 		return ca_cli_fail(rc);
 	if (strcmp(cmd, "list") == 0)

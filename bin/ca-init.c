@@ -15,6 +15,8 @@
 #include "authority.h"
 #include "cli.h"
 #include "conf.h"
+#include "keys.h"
+#include "x509.h"
 
 static const char usage[] =
 "Usage: ca-init -d DIR --name NAME --dns NAME[,NAME...] --provisioner NAME\n"
@@ -71,8 +73,10 @@ main(int argc, char **argv)
 	char *pw = NULL, *ppw = NULL, *fp = NULL, *tok, *save;
 	char **dns = NULL, *dnsbuf[64];
 	size_t pwlen = 0, ppwlen = 0, ndns = 0;
+	struct ca_names names;
+	enum ca_key_type kt;
 	unsigned long seen = 0;
-	int ch, rc, status = CA_EXIT_FAIL;
+	int ch, rc, port, bad, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&o, 0, sizeof(o));
@@ -151,6 +155,17 @@ main(int argc, char **argv)
 		return ca_cli_usage("--password-file is required");
 	o.dns = (const char *const *)dns;
 	o.n_dns = ndns;
+	/* Bad values are usage errors, found before any key is made. */
+	if (o.key_type != NULL && ca_key_type_parse(o.key_type, &kt) != 0)
+		return ca_cli_usage("--key-type: %s", ca_errmsg());
+	if (ca_address_parse(o.address, &port) != 0)
+		return ca_cli_usage("--address: %s", ca_errmsg());
+	if (ca_names_classify(o.dns, o.n_dns, &names) != 0)
+		return ca_cli_usage("--dns: %s", ca_errmsg());
+	bad = names.n_email > 0 || names.n_uri > 0;
+	ca_names_free(&names);
+	if (bad)
+		return ca_cli_usage("--dns takes DNS names and IP addresses");
 	if ((rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
 		goto fail;
 	if (ppass_file != NULL &&

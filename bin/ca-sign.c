@@ -37,7 +37,7 @@ static const char usage[] =
 "      --not-after TIME       end of validity: RFC 3339 or a duration from now\n"
 "                             (default: the provisioner's, 24h)\n"
 "      --password-file FILE   password of the intermediate key, if encrypted\n"
-"  -o, --output FILE          write the certificate chain to FILE, not stdout\n"
+"  -o, --output-file FILE     write the certificate chain to FILE, not stdout\n"
 "  -q, --quiet                no warnings\n"
 "  -v, --verbose              say more\n"
 "  -h, --help                 show this help and exit\n"
@@ -55,7 +55,7 @@ static const struct option longopts[] = {
 	{ "not-before", required_argument, NULL, O_NB },
 	{ "not-after", required_argument, NULL, O_NA },
 	{ "password-file", required_argument, NULL, O_PASS },
-	{ "output", required_argument, NULL, 'o' },
+	{ "output-file", required_argument, NULL, 'o' },
 	CA_CLI_COMMON_OPTIONS,
 };
 
@@ -129,7 +129,7 @@ main(int argc, char **argv)
 			pass_file = optarg;
 			break;
 		case 'o':
-			if (ca_cli_once(&seen, 7, "output"))
+			if (ca_cli_once(&seen, 7, "output-file"))
 				return CA_EXIT_USAGE;
 			out = optarg;
 			break;

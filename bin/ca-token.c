@@ -151,9 +151,9 @@ main(int argc, char **argv)
 		/* Refuse now the names ca-sign would refuse later. */
 		struct ca_names names;
 		const char *sub = argv[optind];
-		if ((rc = ca_names_classify(nsans ? sans : &sub, nsans ? nsans : 1,
-		    &names)) != 0)
-			goto fail;
+		if (ca_names_classify(nsans ? sans : &sub, nsans ? nsans : 1,
+		    &names) != 0)
+			return ca_cli_usage("%s", ca_errmsg());
 		ca_names_free(&names);
 	}
 	if ((rc = ca_config_load(dir, &cfg)) != 0)

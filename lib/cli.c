@@ -75,7 +75,7 @@ ca_cli_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	fprintf(stderr, " (see %s --help)\n", prog);
 	return CA_EXIT_USAGE;
 }
 

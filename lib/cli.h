@@ -34,7 +34,7 @@ const char *ca_cli_prog(void);
 void	 ca_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the recorded library error for code rc; returns the exit status. */
 int	 ca_cli_fail(int rc);
-/* "prog: message" + "Try 'prog --help'."; returns 2 (usage). */
+/* "prog: message (see prog --help)", one line; returns 2 (usage). */
 int	 ca_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog (ca-tools) VERSION" on stdout; returns 0. */
 int	 ca_cli_version(void);

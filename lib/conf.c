@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,24 +103,28 @@ path_member(struct ca_config *cfg, struct json_object *o, const char *key,
 	return 0;
 }
 
-static int
-parse_address(struct ca_config *cfg)
+int
+ca_address_parse(const char *address, int *port)
 {
 	const char *colon;
 	char *end;
-	long port;
+	long p;
 
-	cfg->port = 443;
-	if (cfg->address == NULL || cfg->address[0] == '\0')
+	*port = 443;
+	if (address == NULL || address[0] == '\0')
 		return 0;
-	if ((colon = strrchr(cfg->address, ':')) == NULL)
-		return ca_err(CA_ERR_CONFIG,
-		    "address \"%s\" is not [HOST]:PORT", cfg->address);
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || port < 0 || port > 65535)
-		return ca_err(CA_ERR_CONFIG, "address \"%s\": invalid port",
-		    cfg->address);
-	cfg->port = (int)port;
+	if ((colon = strrchr(address, ':')) == NULL)
+		return ca_err(CA_ERR_INVAL, "address \"%s\" is not [HOST]:PORT",
+		    address);
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || !isdigit((unsigned char)colon[1]) ||
+	    p < 0 || p > 65535)
+		return ca_err(CA_ERR_INVAL, "address \"%s\": invalid port",
+		    address);
+	if (address[0] == '[' && colon[-1] != ']')
+		return ca_err(CA_ERR_INVAL,
+		    "address \"%s\": unbalanced brackets", address);
+	*port = (int)p;
 	return 0;
 }
 
@@ -205,8 +210,8 @@ load(struct ca_config *cfg)
 	if ((rc = ca_json_string(o, "address", 0, &cfg->address)) != 0 &&
 	    rc != CA_ERR_NOTFOUND)
 		return rc;
-	if ((rc = parse_address(cfg)) != 0)
-		return rc;
+	if (ca_address_parse(cfg->address, &cfg->port) != 0)
+		return CA_ERR_CONFIG;
 	if ((rc = ca_json_array(o, "dnsNames", 1, &a)) != 0)
 		return rc;
 	n = json_object_array_length(a);

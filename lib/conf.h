@@ -82,6 +82,8 @@ char	*ca_config_audience(const struct ca_config *cfg, const char *path);
 /* Whether aud is one of this CA's audiences for path (any dnsName, with or without /1.0). */
 int	 ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 	    const char *aud);
+/* The port of an address "[HOST]:PORT" (443 when address is empty). */
+int	 ca_address_parse(const char *address, int *port);
 /* Parse a "claims" object into c (members absent leave c unchanged). */
 int	 ca_claims_parse(struct json_object *o, struct ca_claims *c);
 

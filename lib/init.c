@@ -24,6 +24,7 @@
 
 #include "ca.h"
 #include "authority.h"
+#include "conf.h"
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
@@ -242,7 +243,7 @@ static int
 check_opts(const struct ca_init_opts *o, enum ca_key_type *kt)
 {
 	struct ca_names names;
-	int rc;
+	int rc, port;
 
 	if (o->name == NULL || o->name[0] == '\0')
 		return ca_err(CA_ERR_INVAL, "the CA needs a name (--name)");
@@ -255,7 +256,7 @@ check_opts(const struct ca_init_opts *o, enum ca_key_type *kt)
 	ca_names_free(&names);
 	if (rc != 0)
 		return rc;
-	if (o->address == NULL || strchr(o->address, ':') == NULL)
+	if (o->address == NULL || ca_address_parse(o->address, &port) != 0)
 		return ca_err(CA_ERR_INVAL, "--address must be [HOST]:PORT");
 	if (o->provisioner == NULL || o->provisioner[0] == '\0')
 		return ca_err(CA_ERR_INVAL,

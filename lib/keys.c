@@ -125,8 +125,8 @@ ca_key_export(gnutls_x509_privkey_t key, const char *password,
 	return 0;
 }
 
-static int
-read_key_file(const char *path, char **buf, size_t *len)
+int
+ca_key_file_read(const char *path, char **buf, size_t *len)
 {
 	struct stat st;
 	int fd, rc;
@@ -157,7 +157,7 @@ ca_key_is_encrypted(const char *path)
 	size_t len;
 	int rc;
 
-	if ((rc = read_key_file(path, &buf, &len)) != 0)
+	if ((rc = ca_key_file_read(path, &buf, &len)) != 0)
 		return rc;
 	rc = strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL;
 	ca_free_secret(buf, len);
@@ -174,7 +174,7 @@ ca_key_load(const char *path, const char *password, gnutls_privkey_t *out)
 	int ret, rc, encrypted;
 
 	*out = NULL;
-	if ((rc = read_key_file(path, &buf, &len)) != 0)
+	if ((rc = ca_key_file_read(path, &buf, &len)) != 0)
 		return rc;
 	encrypted = strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL;
 	if (encrypted && password == NULL) {

@@ -45,6 +45,11 @@ int	 ca_key_export(gnutls_x509_privkey_t key, const char *password,
  */
 int	 ca_key_load(const char *path, const char *password,
 	    gnutls_privkey_t *out);
+/*
+ * Read a file holding a private key: a regular file (no symlink) that
+ * group and others cannot read. Free with ca_free_secret(*buf, *len).
+ */
+int	 ca_key_file_read(const char *path, char **buf, size_t *len);
 /* Whether the key file at path is encrypted (1), not (0), or an error. */
 int	 ca_key_is_encrypted(const char *path);
 /* Hash used when this key signs certificates (SHA-256/384, 0 for EdDSA). */

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "jose.h"
 #include "json.h"
+#include "keys.h"
 #include "token.h"
 
 #define MAX_SANS	100
@@ -34,9 +35,10 @@ ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
 	int ret, rc;
 
 	*out = NULL;
-	if (life > CA_TOKEN_MAX_LIFETIME)
+	if (nbf + life - o->now > CA_TOKEN_MAX_LIFETIME)
 		return ca_err(CA_ERR_INVAL,
-		    "token lifetime over %d s would be refused", CA_TOKEN_MAX_LIFETIME);
+		    "a token expiring more than %d s after it is made would be refused",
+		    CA_TOKEN_MAX_LIFETIME);
 	if (kid == NULL)
 		return ca_err(CA_ERR_INVAL, "provisioner key has no kid");
 	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd))) < 0)
@@ -304,7 +306,7 @@ ca_token_provisioner_key(const struct ca_provisioner *p, const char *password,
 		return ca_err(CA_ERR_INVAL, "provisioner \"%s\" is not a JWK provisioner",
 		    p->name);
 	if (key_path != NULL) {
-		if ((rc = ca_file_read(key_path, CA_MAX_KEY, &buf, &len)) != 0)
+		if ((rc = ca_key_file_read(key_path, &buf, &len)) != 0)
 			return rc;
 		for (i = 0; i < len && (buf[i] == ' ' || buf[i] == '\n' ||
 		    buf[i] == '\t' || buf[i] == '\r'); i++)

@@ -55,8 +55,8 @@ setup() {
 @test "show: unknown and malformed serials" {
 	run -1 --separate-stderr ca-db -d "$CA" show 12345
 	assert_equal "$stderr" "ca-db: no certificate with serial 3039"
-	run -1 --separate-stderr ca-db -d "$CA" show 12x45
-	[[ $stderr == *"invalid serial number"* ]]
+	run -2 --separate-stderr ca-db -d "$CA" show 12x45
+	[[ $stderr == "ca-db: invalid serial number '12x45'"* ]]
 	run -2 ca-db -d "$CA" show
 	run -2 ca-db -d "$CA" list extra
 	run -2 ca-db -d "$CA" frobnicate

@@ -145,11 +145,16 @@ print(ECKey.import_key(k).thumbprint() == k["kid"])'
 }
 
 @test "bad input leaves nothing behind: bad DNS name, bad key type, empty password" {
-	run -1 --separate-stderr init --dns 'bad name!'
-	assert_equal "$(echo "$stderr" | wc -l)" 1
-	assert_equal "$stderr" "ca-init: invalid DNS name 'bad name!'"
-	run -1 init --key-type dsa
+	run -2 --separate-stderr init --dns 'bad name!'
+	assert_equal "$stderr" "ca-init: --dns: invalid DNS name 'bad name!' (see ca-init --help)"
+	run -2 init --dns ops@acme.test
+	assert_output --partial "--dns takes DNS names and IP addresses"
+	run -2 init --key-type dsa
 	assert_output --partial "unknown key type 'dsa'"
+	for a in foo foo: :x :70000 '[::1:443'; do
+		run -2 init --address "$a"
+		assert_output --partial -- "--address"
+	done
 	: > empty
 	run -1 ca-init -d ca --name X --dns x.test --provisioner p --password-file empty
 	assert_output --partial "empty password"

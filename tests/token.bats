@@ -107,8 +107,20 @@ open("prov.pem", "wb").write(k.private_key.private_bytes(s.Encoding.PEM, s.Priva
 }
 
 @test "names ca-sign would refuse are refused when the token is made" {
-	run -1 --separate-stderr ca-token -d "$CA" --key "$PK" --san 'bad name!' x.test
+	run -2 --separate-stderr ca-token -d "$CA" --key "$PK" --san 'bad name!' x.test
 	assert_output ""
-	assert_equal "$stderr" "ca-token: invalid DNS name 'bad name!'"
-	run -1 ca-token -d "$CA" --key "$PK" 'no spaces.test'
+	assert_equal "$stderr" "ca-token: invalid DNS name 'bad name!' (see ca-token --help)"
+	run -2 ca-token -d "$CA" --key "$PK" 'no spaces.test'
+}
+
+@test "a token that would outlive the 1 h limit is not made" {
+	run -1 --separate-stderr ca-token -d "$CA" --key "$PK" --not-before 30m --not-after 1h x.test
+	assert_output ""
+	[[ $stderr == "ca-token: a token expiring more than 3600 s after it is made would be refused" ]]
+}
+
+@test "a provisioner key that others can read is refused" {
+	chmod 644 "$PK"
+	run -1 ca-token -d "$CA" --key "$PK" x.test
+	assert_output --partial "readable by group or others"
 }

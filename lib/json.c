@@ -40,6 +40,44 @@ skip_ws(struct lex *l)
 		l->p++;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+static int
+utf8_len(const char *sp, const char *end)
+{
+	const unsigned char *p = (const unsigned char *)sp;
+	size_t avail = (size_t)(end - sp);
+	unsigned char lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (avail < (size_t)n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 static int
 lex_string(struct lex *l)
 {
@@ -54,6 +92,13 @@ lex_string(struct lex *l)
 		}
 		if (c < 0x20)
 			return lex_fail(l, "control character in string");
+		if (c >= 0x80) {
+			int n = utf8_len(l->p, l->end);
+			if (n == 0)
+				return lex_fail(l, "invalid UTF-8 in string");
+			l->p += n;
+			continue;
+		}
 		if (c == '\\') {
 			l->p++;
 			if (l->p >= l->end)
@@ -267,8 +312,11 @@ ca_json_parse(const char *buf, size_t len, const char *what,
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
+	/* A bare number or literal waits for more input: end it. */
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1);
+	/* The lexer above has checked the syntax; a top-level null is NULL. */
+	if (json_tokener_get_error(tok) != json_tokener_success) {
 		rc = ca_err(CA_ERR_INVAL, "%s: invalid JSON: %s", what,
 		    json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);

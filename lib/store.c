@@ -197,8 +197,9 @@ apply_one(struct ca_store *st, int kind, const char *key, size_t klen,
 	return 0;
 }
 
+/* Check the whole record first (apply 0), then apply it (apply 1). */
 static int
-apply_redo(struct ca_store *st, const unsigned char *p, size_t len)
+walk_redo(struct ca_store *st, const unsigned char *p, size_t len, int apply)
 {
 	size_t off = 0, klen, vlen;
 	int kind, rc;
@@ -214,9 +215,8 @@ apply_redo(struct ca_store *st, const unsigned char *p, size_t len)
 		if (vlen > len - off - 9 - klen || (kind != OP_PUT &&
 		    kind != OP_DEL))
 			goto bad;
-		rc = apply_one(st, kind, (const char *)p + off + 5, klen,
-		    p + off + 9 + klen, vlen);
-		if (rc != 0)
+		if (apply && (rc = apply_one(st, kind, (const char *)p + off + 5,
+		    klen, p + off + 9 + klen, vlen)) != 0)
 			return rc;
 		off += 9 + klen + vlen;
 	}
@@ -238,7 +238,9 @@ recover(struct ca_store *st)
 		return 0;
 	ca_debug("%s: completing a transaction interrupted by a crash",
 	    st->dbpath);
-	rc = apply_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize);
+	if ((rc = walk_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize,
+	    0)) == 0)
+		rc = walk_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize, 1);
 	free(v.dptr);
 	if (rc != 0)
 		return rc;

@@ -412,7 +412,7 @@ ca_duration_parse(const char *s, int allow_neg, int64_t *secs)
 {
 	const char *p = s;
 	int neg = 0, any = 0;
-	int64_t total_ns_part = 0, total = 0;
+	int64_t ns = 0, total = 0;
 
 	*secs = 0;
 	if (*p == '-' || *p == '+') {
@@ -424,7 +424,7 @@ ca_duration_parse(const char *s, int allow_neg, int64_t *secs)
 	if (strcmp(p, "0") == 0)
 		return 0;
 	while (*p != '\0') {
-		uint64_t v = 0, mult;
+		uint64_t v = 0, mult, div;
 		int digits = 0;
 		double frac = 0, scale = 0.1;
 
@@ -444,19 +444,31 @@ ca_duration_parse(const char *s, int allow_neg, int64_t *secs)
 		}
 		if (digits == 0)
 			goto bad;
+		/* Sub-second units: whole seconds, and the rest in ns. */
+		div = 0;
 		if (strncmp(p, "ms", 2) == 0) {
-			total_ns_part += (int64_t)((v + frac) * 1e6);
+			div = 1000;
 			p += 2;
-			any = 1;
-			continue;
-		} else if (strncmp(p, "us", 2) == 0 || strncmp(p, "µs", 3) == 0) {
-			total_ns_part += (int64_t)((v + frac) * 1e3);
-			p += p[0] == 'u' ? 2 : 3;
-			any = 1;
-			continue;
+		} else if (strncmp(p, "us", 2) == 0) {
+			div = 1000000;
+			p += 2;
+		} else if (strncmp(p, "\xc2\xb5s", 3) == 0) {
+			div = 1000000;
+			p += 3;
 		} else if (strncmp(p, "ns", 2) == 0) {
-			total_ns_part += (int64_t)v;
+			div = 1000000000;
 			p += 2;
+		}
+		if (div != 0) {
+			if (v / div > (uint64_t)(INT64_MAX / 4) - (uint64_t)total)
+				goto range;
+			total += (int64_t)(v / div);
+			ns += (int64_t)((double)(v % div) * (1e9 / (double)div) +
+			    frac * (1e9 / (double)div));
+			while (ns >= 1000000000) {
+				ns -= 1000000000;
+				total++;
+			}
 			any = 1;
 			continue;
 		}
@@ -477,7 +489,6 @@ ca_duration_parse(const char *s, int allow_neg, int64_t *secs)
 	}
 	if (!any)
 		goto bad;
-	total += total_ns_part / 1000000000;
 	*secs = neg ? -total : total;
 	return 0;
 bad:
@@ -498,8 +509,15 @@ ca_duration_format(int64_t secs, char *buf, size_t len)
 		u = (uint64_t)(-(secs + 1)) + 1;
 	} else
 		u = (uint64_t)secs;
-	snprintf(buf, len, "%s%" PRIu64 "h%" PRIu64 "m%" PRIu64 "s", sign,
-	    u / 3600, (u / 60) % 60, u % 60);
+	/* As Go's time.Duration.String() for whole seconds. */
+	if (u >= 3600)
+		snprintf(buf, len, "%s%" PRIu64 "h%" PRIu64 "m%" PRIu64 "s", sign,
+		    u / 3600, (u / 60) % 60, u % 60);
+	else if (u >= 60)
+		snprintf(buf, len, "%s%" PRIu64 "m%" PRIu64 "s", sign, u / 60,
+		    u % 60);
+	else
+		snprintf(buf, len, "%s%" PRIu64 "s", sign, u);
 }
 
 static int
@@ -522,6 +540,17 @@ num(const char *s, size_t n)
 	for (i = 0; i < n; i++)
 		v = v * 10 + (s[i] - '0');
 	return v;
+}
+
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (mon == 1 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
+		return 29;
+	return days[mon];
 }
 
 int
@@ -549,7 +578,8 @@ ca_time_parse(const char *s, time_t now, time_t *out)
 		tm.tm_hour = num(s + 11, 2);
 		tm.tm_min = num(s + 14, 2);
 		tm.tm_sec = num(s + 17, 2);
-		if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+		if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+		    tm.tm_mday > days_in_month(tm.tm_year + 1900, tm.tm_mon) ||
 		    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
 			goto bad;
 		p = s + 19;
@@ -564,6 +594,8 @@ ca_time_parse(const char *s, time_t now, time_t *out)
 			off = 0;
 		else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
 		    all_digits(p + 1, 2) && p[3] == ':' && all_digits(p + 4, 2)) {
+			if (num(p + 1, 2) > 23 || num(p + 4, 2) > 59)
+				goto bad;
 			off = num(p + 1, 2) * 3600 + num(p + 4, 2) * 60;
 			if (*p == '-')
 				off = -off;

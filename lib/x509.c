@@ -297,6 +297,11 @@ ca_serial_canon(const char *s, char **hex)
 		free(*hex);
 		*hex = t;
 	}
+	if (strlen(*hex) > 2 * CA_SERIAL_MAX) {
+		free(*hex);
+		*hex = NULL;
+		goto range;
+	}
 	return 0;
 bad:
 	return ca_err(CA_ERR_INVAL,
@@ -372,6 +377,32 @@ ca_x509_fingerprint(gnutls_x509_crt_t crt, char **hex)
 	return 0;
 }
 
+/*
+ * GnuTLS fills some caches of a certificate (names, raw DNs) only on
+ * import; hand out a re-imported object so that it behaves like one read
+ * from a file.
+ */
+static int
+reimport(gnutls_x509_crt_t *crt)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_crt_t n = NULL;
+	int ret;
+
+	if ((ret = gnutls_x509_crt_export2(*crt, GNUTLS_X509_FMT_DER, &der)) < 0 ||
+	    (ret = gnutls_x509_crt_init(&n)) < 0 ||
+	    (ret = gnutls_x509_crt_import(n, &der, GNUTLS_X509_FMT_DER)) < 0) {
+		gnutls_free(der.data);
+		if (n != NULL)
+			gnutls_x509_crt_deinit(n);
+		return tls_fail(ret, "certificate");
+	}
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(*crt);
+	*crt = n;
+	return 0;
+}
+
 static int
 set_key_ids(gnutls_x509_crt_t crt, gnutls_pubkey_t pub,
     const struct ca_issuer *parent)
@@ -440,6 +471,8 @@ ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
 		rc = tls_fail(ret, "signing CA certificate");
 		goto out;
 	}
+	if ((rc = reimport(&crt)) != 0)
+		goto out;
 	*out = crt;
 	crt = NULL;
 	rc = 0;
@@ -552,6 +585,8 @@ ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 		rc = tls_fail(ret, "signing certificate");
 		goto out;
 	}
+	if ((rc = reimport(&crt)) != 0)
+		goto out;
 	*out = crt;
 	crt = NULL;
 	rc = 0;

@@ -104,7 +104,7 @@ int	 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
 int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
 	    const struct ca_names *names, gnutls_datum_t *pem);
 
-/* Subject alternative names of a certificate, as one string "a, b". */
+/* Subject alternative names of a certificate, as one string "a,b". */
 int	 ca_x509_san_list(gnutls_x509_crt_t crt, char **out);
 
 #endif /* CA_X509_H */

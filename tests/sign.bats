@@ -112,7 +112,7 @@ notAfter=$(date -u -d "$na" '+%b %e %H:%M:%S %Y GMT')"
 	token svc.test
 	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 48h
 	assert_output ""
-	[[ $stderr == *"outside provisioner \"admin\"'s 0h5m0s to 24h0m0s"* ]]
+	[[ $stderr == *"outside provisioner \"admin\"'s 5m0s to 24h0m0s"* ]]
 	run -1 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 1m
 	assert_equal "$(issued)" 0
 	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr

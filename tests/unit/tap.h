@@ -7,7 +7,10 @@
 #ifndef CA_TAP_H
 #define CA_TAP_H
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -40,6 +43,37 @@ static int tap_n, tap_failed;
 		printf("#   got \"%s\", want \"%s\"\n",			\
 		    is_g_ ? is_g_ : "(null)", is_w_ ? is_w_ : "(null)");\
 } while (0)
+
+/* A private temporary directory for a test program, and its removal. */
+static char tmpdir[4096];
+
+static int
+tap_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void
+tmpdir_make(const char *name)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ca-unit-%s-XXXXXX",
+	    t != NULL && t[0] != '\0' ? t : "/tmp", name);
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+static inline void
+tmpdir_remove(void)
+{
+	nftw(tmpdir, tap_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static inline int
 tap_done(void)

@@ -36,7 +36,6 @@
 
 #define T0	((time_t)1767323045)
 
-static char tmpdir[4096];
 static int ndirs;
 
 static void
@@ -44,26 +43,6 @@ bail(const char *what)
 {
 	printf("Bail out! %s: %s\n", what, ca_errmsg());
 	exit(1);
-}
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-tmpdir_make(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ca-unit-store-XXXXXX",
-	    t != NULL && t[0] != '\0' ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL)
-		bail("mkdtemp");
 }
 
 /* A new empty directory under the temporary one (static buffer). */
@@ -1074,7 +1053,7 @@ test_db_check(void)
 int
 main(void)
 {
-	tmpdir_make();
+	tmpdir_make("store");
 	test_open();
 	test_transactions();
 	test_locking();
@@ -1083,6 +1062,6 @@ main(void)
 	test_db_records();
 	test_db_check();
 	db_teardown();
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove();
 	return tap_done();
 }

@@ -24,38 +24,8 @@
 #include "ca.h"
 #include "tap.h"
 
-static char tmpdir[4096];
-
 /* Something not NULL, to see that results are cleared. */
 static char junk[1];
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-tmpdir_make(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ca-unit-util-XXXXXX",
-	    t != NULL && t[0] != '\0' ? t : "/tmp");
-	if (mkdtemp(tmpdir) == NULL) {
-		printf("Bail out! mkdtemp: %s\n", strerror(errno));
-		exit(1);
-	}
-}
-
-static void
-tmpdir_remove(void)
-{
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A path inside the temporary directory (static buffer, one at a time). */
 static const char *
@@ -654,7 +624,7 @@ test_paths(void)
 int
 main(void)
 {
-	tmpdir_make();
+	tmpdir_make("util");
 	test_duration_parse();
 	test_duration_format();
 	test_time_parse();

@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "conf.h"
 #include "db.h"
 #include "jose.h"
+#include "json.h"
 #include "keys.h"
 #include "store.h"
 #include "token.h"
@@ -38,6 +40,14 @@ open_common(const char *dir, struct ca_authority **out)
 	*out = NULL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
+	pthread_rwlock_init(&a->cfg_lock, NULL);
+	pthread_mutex_init(&a->sign_lock, NULL);
+	pthread_mutex_init(&a->commit_lock, NULL);
+	pthread_cond_init(&a->commit_cv, NULL);
+	if ((a->dir = strdup(dir)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
 	if ((rc = ca_config_load(dir, &a->cfg)) != 0)
 		goto fail;
 	if ((rc = ca_x509_load(a->cfg->root, &a->root)) != 0 ||
@@ -140,6 +150,11 @@ ca_authority_close(struct ca_authority *a)
 	gnutls_free(a->crt_pem.data);
 	free(a->root_fp);
 	ca_config_free(a->cfg);
+	free(a->dir);
+	pthread_rwlock_destroy(&a->cfg_lock);
+	pthread_mutex_destroy(&a->sign_lock);
+	pthread_mutex_destroy(&a->commit_lock);
+	pthread_cond_destroy(&a->commit_cv);
 	free(a);
 }
 
@@ -153,6 +168,7 @@ ca_sign_result_free(struct ca_sign_result *r)
 	ca_free_secret(r->key_pem, r->key_pem_len);
 	free(r->serial);
 	free(r->subject);
+	free(r->provisioner);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -237,8 +253,140 @@ dup_datum(const gnutls_datum_t *d)
 	return s;
 }
 
-int
-ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
+/*
+ * Group commit. Each issuance waiting to be recorded is a ca_pending on
+ * a->queue. The first caller to find nobody committing takes the whole
+ * queue and records it in one store transaction (one set of syncs); the
+ * others wait on commit_cv and find their result in their ca_pending.
+ */
+struct ca_pending {
+	struct ca_issuance	 is;
+	int			 rc;
+	int			 done;
+	char			 msg[256];
+	struct ca_pending	*next;
+};
+
+static void
+commit_batch(struct ca_authority *a, struct ca_pending *batch)
+{
+	struct ca_pending *p;
+	size_t n = 0, ok = 0;
+	int rc;
+
+	if ((rc = ca_store_begin(a->store, 1)) == 0) {
+		for (p = batch; p != NULL; p = p->next) {
+			n++;
+			p->rc = ca_db_add_issuance(a->store, &p->is);
+			if (p->rc == 0)
+				ok++;
+			else if (p->rc != CA_ERR_EXISTS)
+				snprintf(p->msg, sizeof(p->msg), "%s", ca_errmsg());
+		}
+		rc = ok > 0 ? ca_store_commit(a->store) : 0;
+		if (ok == 0)
+			ca_store_abort(a->store);
+	}
+	if (rc != 0)
+		for (p = batch; p != NULL; p = p->next)
+			if (p->rc == 0) {
+				p->rc = rc;
+				snprintf(p->msg, sizeof(p->msg), "%s", ca_errmsg());
+			}
+	a->batches++;
+	a->batched += n;
+}
+
+static int
+commit_issuance(struct ca_authority *a, const struct ca_issuance *is)
+{
+	struct ca_pending me, **tail, *batch;
+
+	memset(&me, 0, sizeof(me));
+	me.is = *is;
+	pthread_mutex_lock(&a->commit_lock);
+	for (tail = &a->queue; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = &me;
+	while (!me.done) {
+		if (a->committing) {
+			pthread_cond_wait(&a->commit_cv, &a->commit_lock);
+			continue;
+		}
+		a->committing = 1;
+		batch = a->queue;
+		a->queue = NULL;
+		pthread_mutex_unlock(&a->commit_lock);
+		commit_batch(a, batch);
+		pthread_mutex_lock(&a->commit_lock);
+		for (; batch != NULL; batch = batch->next)
+			batch->done = 1;
+		a->committing = 0;
+		pthread_cond_broadcast(&a->commit_cv);
+	}
+	pthread_mutex_unlock(&a->commit_lock);
+	if (me.rc != 0 && me.rc != CA_ERR_EXISTS)
+		ca_err(me.rc, "%s", me.msg);
+	return me.rc;
+}
+
+/* Issue and record: a serial collision (2^-134) takes a new serial. */
+static int
+issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
+    const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
+    time_t now, gnutls_x509_crt_t *crt, char **serial_hex)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned char serial[CA_SERIAL_MAX];
+	struct ca_issuance is;
+	size_t slen;
+	int rc = 0, attempt;
+
+	*crt = NULL;
+	*serial_hex = NULL;
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (*crt != NULL)
+			gnutls_x509_crt_deinit(*crt);
+		*crt = NULL;
+		gnutls_free(der.data);
+		der.data = NULL;
+		free(*serial_hex);
+		*serial_hex = NULL;
+		pthread_mutex_lock(&a->sign_lock);
+		rc = ca_x509_issue(&a->issuer, leaf, crt, serial, &slen);
+		pthread_mutex_unlock(&a->sign_lock);
+		if (rc != 0 ||
+		    (rc = ca_x509_export(*crt, GNUTLS_X509_FMT_DER, &der)) != 0)
+			break;
+		if ((*serial_hex = ca_hex(serial, slen)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			break;
+		}
+		is.serial = *serial_hex;
+		is.der = der.data;
+		is.der_len = der.size;
+		is.prov = prov;
+		is.jti = jti;
+		is.token_exp = token_exp;
+		is.issued_at = now;
+		if ((rc = commit_issuance(a, &is)) != CA_ERR_EXISTS)
+			break;
+	}
+	if (rc == CA_ERR_EXISTS)
+		rc = ca_err(CA_ERR_STORE, "could not find a free serial");
+	gnutls_free(der.data);
+	if (rc != 0) {
+		if (*crt != NULL)
+			gnutls_x509_crt_deinit(*crt);
+		*crt = NULL;
+		free(*serial_hex);
+		*serial_hex = NULL;
+	}
+	return rc;
+}
+
+static int
+sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
     struct ca_sign_result *res)
 {
 	const struct ca_provisioner *prov;
@@ -247,18 +395,11 @@ ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t der = { NULL, 0 }, pem = { NULL, 0 }, mycsr = { NULL, 0 };
-	unsigned char serial[CA_SERIAL_MAX];
-	size_t slen;
-	struct ca_issuance is;
+	gnutls_datum_t pem = { NULL, 0 }, mycsr = { NULL, 0 };
 	time_t now = time(NULL), nb, na;
-	int rc, ret, attempt;
+	int rc, ret;
 
-	memset(res, 0, sizeof(*res));
 	memset(&names, 0, sizeof(names));
-	if (a->issuer.key == NULL)
-		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
-
 	/* 1. The token: shape, signature, claims. */
 	if ((rc = ca_token_parse(req->token, req->token_len, &tok)) != 0) {
 		ca_err_context("invalid token");
@@ -294,64 +435,28 @@ ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
 		goto out;
 	}
 
-	/* 3. Issue and record; a serial collision (2^-134) takes a new one. */
+	/* 3. Issue, and record with the used token. */
 	if ((rc = validity(a, prov, req, now, &nb, &na)) != 0)
 		goto out;
-	for (attempt = 0; attempt < 3; attempt++) {
+	{
 		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na };
-
-		if (crt != NULL)
-			gnutls_x509_crt_deinit(crt);
-		gnutls_free(der.data);
-		der.data = NULL;
-		free(res->serial);
-		if ((rc = ca_x509_issue(&a->issuer, &leaf, &crt, serial,
-		    &slen)) != 0 ||
-		    (rc = ca_x509_export(crt, GNUTLS_X509_FMT_DER, &der)) != 0)
+		if ((rc = issue_and_record(a, prov, &leaf, tok->jti, tok->exp,
+		    now, &crt, &res->serial)) != 0)
 			goto out;
-		if ((res->serial = ca_hex(serial, slen)) == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		is.serial = res->serial;
-		is.der = der.data;
-		is.der_len = der.size;
-		is.prov = prov;
-		is.jti = tok->jti;
-		is.token_exp = tok->exp;
-		is.issued_at = now;
-		if ((rc = ca_store_begin(a->store, 1)) != 0)
-			goto out;
-		rc = ca_db_add_issuance(a->store, &is);
-		if (rc == 0) {
-			rc = ca_store_commit(a->store);
-			break;
-		}
-		ca_store_abort(a->store);
-		if (rc != CA_ERR_EXISTS)
-			goto out;
-	}
-	if (rc != 0) {
-		if (rc == CA_ERR_EXISTS)
-			rc = ca_err(CA_ERR_STORE, "could not find a free serial");
-		goto out;
 	}
 	if ((rc = pem_of(crt, &pem)) != 0)
 		goto out;
 	if ((res->crt_pem = dup_datum(&pem)) == NULL ||
 	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL ||
-	    (res->subject = strdup(tok->sub)) == NULL) {
+	    (res->subject = strdup(tok->sub)) == NULL ||
+	    (res->provisioner = strdup(prov->name)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	res->provisioner = prov->name;
 	res->not_before = nb;
 	res->not_after = na;
 	rc = 0;
 out:
-	if (rc != 0)
-		ca_sign_result_free(res);
-	gnutls_free(der.data);
 	gnutls_free(pem.data);
 	gnutls_free(mycsr.data);
 	if (crt != NULL)
@@ -361,5 +466,213 @@ out:
 	gnutls_pubkey_deinit(pub);
 	ca_names_free(&names);
 	ca_token_free(tok);
+	return rc;
+}
+
+int
+ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
+    struct ca_sign_result *res)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (a->issuer.key == NULL)
+		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = sign_locked(a, req, res);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0)
+		ca_sign_result_free(res);
+	return rc;
+}
+
+static void
+apply_ports(struct ca_authority *a)
+{
+	size_t i;
+
+	a->cfg->n_extra_ports = 0;
+	for (i = 0; i < a->n_ports && i < 8; i++)
+		a->cfg->extra_ports[a->cfg->n_extra_ports++] = a->ports[i];
+}
+
+void
+ca_authority_set_ports(struct ca_authority *a, const int *ports, size_t n)
+{
+	size_t i;
+
+	pthread_rwlock_wrlock(&a->cfg_lock);
+	a->n_ports = 0;
+	for (i = 0; i < n && i < 8; i++)
+		a->ports[a->n_ports++] = ports[i];
+	apply_ports(a);
+	pthread_rwlock_unlock(&a->cfg_lock);
+}
+
+int
+ca_authority_reload(struct ca_authority *a)
+{
+	struct ca_config *cfg, *old;
+	int rc;
+
+	if ((rc = ca_config_load(a->dir, &cfg)) != 0)
+		return rc;
+	pthread_rwlock_wrlock(&a->cfg_lock);
+	old = a->cfg;
+	a->cfg = cfg;
+	apply_ports(a);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	ca_config_free(old);
+	return 0;
+}
+
+/* A provisioner as the API shows it: its ca.json entry, as step-ca does. */
+int
+ca_authority_provisioners(struct ca_authority *a, const char *cursor,
+    size_t limit, char **json)
+{
+	struct json_object *o = NULL, *list = NULL, *all;
+	size_t i, n, start = 0;
+	char next[32] = "";
+	int rc = 0;
+
+	*json = NULL;
+	if (cursor != NULL && cursor[0] != '\0') {
+		char *end;
+		unsigned long v = strtoul(cursor, &end, 10);
+		if (*end != '\0' || !(cursor[0] >= '0' && cursor[0] <= '9'))
+			return ca_err(CA_ERR_INVAL, "invalid cursor");
+		start = v;
+	}
+	if (limit == 0 || limit > 100)
+		limit = limit == 0 ? 20 : 100;
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	if ((o = json_object_new_object()) == NULL ||
+	    (list = json_object_new_array()) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	n = 0;
+	if (ca_json_object(a->cfg->json, "authority", 0, &all) == 0 &&
+	    ca_json_array(all, "provisioners", 0, &all) == 0) {
+		n = json_object_array_length(all);
+		for (i = start; i < n && i < start + limit; i++)
+			json_object_array_add(list, json_object_get(
+			    json_object_array_get_idx(all, i)));
+	}
+	if (start + limit < n)
+		snprintf(next, sizeof(next), "%zu", start + limit);
+	json_object_object_add(o, "provisioners", list);
+	list = NULL;
+	json_object_object_add(o, "nextCursor", json_object_new_string(next));
+	if ((*json = ca_json_dump(o)) == NULL)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+out:
+	pthread_rwlock_unlock(&a->cfg_lock);
+	json_object_put(list);
+	json_object_put(o);
+	return rc;
+}
+
+int
+ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
+    char **jwe)
+{
+	size_t i;
+	int rc = CA_ERR_NOTFOUND;
+
+	*jwe = NULL;
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	for (i = 0; i < a->cfg->n_provisioners; i++) {
+		const struct ca_provisioner *p = &a->cfg->provisioners[i];
+		if (p->kid == NULL || strcmp(p->kid, kid) != 0)
+			continue;
+		if (p->encrypted_key == NULL)
+			break;
+		rc = (*jwe = strdup(p->encrypted_key)) != NULL ? 0 :
+		    ca_err(CA_ERR_NOMEM, "out of memory");
+		break;
+	}
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc == CA_ERR_NOTFOUND)
+		ca_err(rc, "no provisioner with an encrypted key has kid %s", kid);
+	return rc;
+}
+
+int
+ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
+    time_t *not_before, time_t *not_after)
+{
+	struct ca_provisioner internal;
+	struct ca_names names;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_privkey_t k = NULL;
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t kpem = { NULL, 0 }, cpem = { NULL, 0 };
+	char *serial = NULL;
+	time_t now = time(NULL);
+	int rc, ret;
+
+	*pem = NULL;
+	*len = 0;
+	memset(&names, 0, sizeof(names));
+	memset(&internal, 0, sizeof(internal));
+	internal.name = (char *)(uintptr_t)CA_INTERNAL_PROVISIONER;
+	internal.type = (char *)(uintptr_t)CA_INTERNAL_TYPE;
+	internal.kid = (char *)(uintptr_t)"-";
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = ca_names_classify(a->cfg->dns_names, a->cfg->n_dns_names, &names);
+	*not_before = now - BACKDATE;
+	*not_after = now + a->cfg->claims.default_dur;
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0)
+		goto out;
+	if (*not_after > a->issuer.not_after)
+		*not_after = a->issuer.not_after;
+	/* The TLS key is always EC P-256: fast handshakes, any client. */
+	if ((rc = ca_key_generate(CA_KEY_EC_P256, &x)) != 0 ||
+	    (rc = ca_key_export(x, NULL, &kpem)) != 0 ||
+	    (rc = ca_key_wrap(x, 1, &k)) != 0)
+		goto out;
+	x = NULL;
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_privkey(pub, k, 0, 0)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	{
+		struct ca_leaf leaf = { names.n_dns ? names.dns[0] : NULL, &names,
+		    pub, *not_before, *not_after };
+		if ((rc = issue_and_record(a, &internal, &leaf, NULL, 0, now,
+		    &crt, &serial)) != 0)
+			goto out;
+	}
+	if ((rc = pem_of(crt, &cpem)) != 0)
+		goto out;
+	*len = kpem.size + cpem.size + a->crt_pem.size;
+	if ((*pem = malloc(*len + 1)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*pem, kpem.data, kpem.size);
+	memcpy(*pem + kpem.size, cpem.data, cpem.size);
+	memcpy(*pem + kpem.size + cpem.size, a->crt_pem.data, a->crt_pem.size);
+	(*pem)[*len] = '\0';
+	rc = 0;
+out:
+	if (kpem.data != NULL) {
+		ca_wipe(kpem.data, kpem.size);
+		gnutls_free(kpem.data);
+	}
+	gnutls_free(cpem.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (x != NULL)
+		gnutls_x509_privkey_deinit(x);
+	gnutls_privkey_deinit(k);
+	gnutls_pubkey_deinit(pub);
+	ca_names_free(&names);
+	free(serial);
 	return rc;
 }

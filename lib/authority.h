@@ -8,6 +8,7 @@
 #ifndef CA_AUTHORITY_H
 #define CA_AUTHORITY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <time.h>
 #include <gnutls/gnutls.h>
@@ -17,15 +18,33 @@
 
 struct ca_config;
 struct ca_store;
+struct ca_pending;
 
+/*
+ * An open CA. Every function below may be called from several threads at
+ * once: the configuration is read under cfg_lock (ca_authority_reload
+ * takes it for writing), the key is used under sign_lock, and the records
+ * of concurrent issuances are committed together (group commit) by
+ * whichever caller finds the store idle, with one set of syncs.
+ */
 struct ca_authority {
+	char			*dir;
 	struct ca_config	*cfg;
+	pthread_rwlock_t	 cfg_lock;
 	struct ca_issuer	 issuer;	/* the intermediate */
+	pthread_mutex_t		 sign_lock;
 	gnutls_x509_crt_t	 root;
 	char			*root_fp;	/* lowercase hex SHA-256 */
 	gnutls_datum_t		 root_pem;
 	gnutls_datum_t		 crt_pem;	/* the intermediate's PEM */
 	struct ca_store		*store;
+	pthread_mutex_t		 commit_lock;
+	pthread_cond_t		 commit_cv;
+	struct ca_pending	*queue;		/* waiting to be committed */
+	int			 committing;
+	int			 ports[8];	/* also accepted in audiences */
+	size_t			 n_ports;
+	unsigned long		 batches, batched;	/* group commit statistics */
 };
 
 /*
@@ -55,7 +74,7 @@ struct ca_sign_result {
 	size_t		 key_pem_len;
 	char		*serial;	/* canonical hex */
 	char		*subject;	/* token sub */
-	const char	*provisioner;	/* borrowed from the configuration */
+	char		*provisioner;	/* its name */
 	time_t		 not_before, not_after;
 };
 
@@ -69,6 +88,34 @@ struct ca_sign_result {
 int	 ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
 	    struct ca_sign_result *res);
 void	 ca_sign_result_free(struct ca_sign_result *res);
+
+/*
+ * Re-read config/ca.json (provisioners, claims) without touching keys or
+ * certificates; in-flight requests finish with the old configuration.
+ */
+int	 ca_authority_reload(struct ca_authority *a);
+/* Ports the server listens on: token audiences may name them too. */
+void	 ca_authority_set_ports(struct ca_authority *a, const int *ports,
+	    size_t n);
+/*
+ * Public material for the API. ca_authority_provisioners returns
+ * {"provisioners":[...],"nextCursor":"..."} for a page starting after
+ * cursor (NULL: the first) with at most limit entries; encryptedKey is
+ * included as step-ca does. ca_authority_encrypted_key finds one by kid.
+ * Caller frees the strings.
+ */
+int	 ca_authority_provisioners(struct ca_authority *a, const char *cursor,
+	    size_t limit, char **json);
+int	 ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
+	    char **jwe);
+/*
+ * Issue the server's own TLS certificate for the configured dnsNames,
+ * recorded in the store under the internal provisioner "ca-serve".
+ * *pem is the key (PKCS#8), the certificate and the intermediate, in that
+ * order; free with ca_free_secret(*pem, *len).
+ */
+int	 ca_authority_server_cert(struct ca_authority *a, char **pem,
+	    size_t *len, time_t *not_before, time_t *not_after);
 
 /* Options of ca_init_create(). */
 struct ca_init_opts {

@@ -417,26 +417,29 @@ ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 {
 	const char *short_path = path;
 	char *a;
-	size_t i;
+	size_t i, j;
 	int match;
 
 	/* "/1.0/sign" is also accepted as "/sign", as step-ca does. */
 	if (strncmp(path, "/1.0/", 5) == 0)
 		short_path = path + 4;
 	for (i = 0; i < cfg->n_dns_names; i++) {
-		if ((a = audience_for(cfg->dns_names[i], cfg->port, path)) == NULL)
-			return 0;
-		match = strcmp(a, aud) == 0;
-		free(a);
-		if (match)
-			return 1;
-		if ((a = audience_for(cfg->dns_names[i], cfg->port,
-		    short_path)) == NULL)
-			return 0;
-		match = strcmp(a, aud) == 0;
-		free(a);
-		if (match)
-			return 1;
+		for (j = 0; j <= cfg->n_extra_ports; j++) {
+			int port = j == 0 ? cfg->port : cfg->extra_ports[j - 1];
+			if ((a = audience_for(cfg->dns_names[i], port, path)) == NULL)
+				return 0;
+			match = strcmp(a, aud) == 0;
+			free(a);
+			if (match)
+				return 1;
+			if ((a = audience_for(cfg->dns_names[i], port,
+			    short_path)) == NULL)
+				return 0;
+			match = strcmp(a, aud) == 0;
+			free(a);
+			if (match)
+				return 1;
+		}
 	}
 	return 0;
 }

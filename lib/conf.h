@@ -49,6 +49,8 @@ struct ca_config {
 	const char	**dns_names;
 	size_t		 n_dns_names;
 	int		 port;		/* from address, 443 if none */
+	int		 extra_ports[8];	/* also accepted in audiences (ca-serve's) */
+	size_t		 n_extra_ports;
 	enum ca_key_type key_type;	/* for keys the CA makes for clients */
 	unsigned	 lock_timeout_ms;
 	int		 is_ra;		/* authority.type "stepcas" */

@@ -43,14 +43,17 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 
 	if ((rc = key_of(kc, sizeof(kc), K_CERT, is->serial, NULL)) != 0 ||
 	    (rc = key_of(kd, sizeof(kd), K_DATA, is->serial, NULL)) != 0 ||
-	    (rc = key_of(ko, sizeof(ko), K_OTT, is->prov->kid, is->jti)) != 0)
+	    (is->jti != NULL &&
+	    (rc = key_of(ko, sizeof(ko), K_OTT, is->prov->kid, is->jti)) != 0))
 		return rc;
-	rc = ca_store_get(st, ko, NULL, NULL);
-	if (rc == 0)
-		return ca_err(CA_ERR_REPLAY, "token already used (jti %s)",
-		    is->jti);
-	if (rc != CA_ERR_NOTFOUND)
-		return rc;
+	if (is->jti != NULL) {
+		rc = ca_store_get(st, ko, NULL, NULL);
+		if (rc == 0)
+			return ca_err(CA_ERR_REPLAY, "token already used (jti %s)",
+			    is->jti);
+		if (rc != CA_ERR_NOTFOUND)
+			return rc;
+	}
 	rc = ca_store_get(st, kc, NULL, NULL);
 	if (rc == 0)
 		return CA_ERR_EXISTS;	/* a serial collision: the caller retries */
@@ -67,7 +70,8 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	json_object_object_add(p, "type", json_object_new_string(is->prov->type));
 	json_object_object_add(d, "provisioner", p);
 	p = NULL;
-	json_object_object_add(d, "jti", json_object_new_string(is->jti));
+	if (is->jti != NULL)
+		json_object_object_add(d, "jti", json_object_new_string(is->jti));
 	json_object_object_add(d, "issuedAt", json_object_new_int64(is->issued_at));
 	json_object_object_add(o, "serial", json_object_new_string(is->serial));
 	json_object_object_add(o, "provisioner",
@@ -78,7 +82,8 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 		goto out;
 	if ((rc = ca_store_put(st, kc, is->der, is->der_len, 1)) != 0 ||
 	    (rc = ca_store_put(st, kd, data, strlen(data), 0)) != 0 ||
-	    (rc = ca_store_put(st, ko, ott, strlen(ott), 1)) != 0)
+	    (is->jti != NULL &&
+	    (rc = ca_store_put(st, ko, ott, strlen(ott), 1)) != 0))
 		goto out;
 	rc = 0;
 out:
@@ -328,7 +333,11 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 		goto out;
 	}
 	if (ca_json_string(d, "jti", 0, &jti) != 0) {
-		problem(c, "%s: issuance data has no token id", serial);
+		const char *type;
+		/* The CA's own certificates are issued without a token. */
+		if (ca_json_string(p, "type", 0, &type) != 0 ||
+		    strcmp(type, CA_INTERNAL_TYPE) != 0)
+			problem(c, "%s: issuance data has no token id", serial);
 		goto out;
 	}
 	if (key_of(ko, sizeof(ko), K_OTT, kid, jti) != 0 ||

@@ -27,10 +27,14 @@ struct ca_issuance {
 	const unsigned char *der;
 	size_t		 der_len;
 	const struct ca_provisioner *prov;
-	const char	*jti;
+	const char	*jti;		/* NULL for internal issuances */
 	int64_t		 token_exp;
 	time_t		 issued_at;
 };
+
+/* The provisioner recorded for certificates the CA makes for itself. */
+#define CA_INTERNAL_PROVISIONER	"ca-serve"
+#define CA_INTERNAL_TYPE	"internal"
 
 /*
  * Queue the records of one issuance in the open write transaction.

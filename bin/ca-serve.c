@@ -1,0 +1,273 @@
+/*
+ * ca-serve - the online CA: step-ca's HTTPS API, served from inetd,
+ * systemd socket activation, or its own listening sockets.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "authority.h"
+#include "cli.h"
+#include "conf.h"
+#include "http.h"
+
+static const char usage[] =
+"Usage: ca-serve -d DIR [--password-file FILE] [--inetd | --listen ADDR:PORT...]\n"
+"                [OPTION]...\n"
+"Serve the CA in DIR over HTTPS with step-ca's API: from inetd (the\n"
+"connection on standard input and output), from systemd socket activation,\n"
+"or on its own sockets (--listen, else the address in ca.json).\n"
+"\n"
+"  -d, --state-dir DIR          the CA's directory (default $CA_STATE_DIR)\n"
+"      --password-file FILE     password of the intermediate key, if encrypted\n"
+"      --inetd                  serve the one connection on fds 0 and 1, then exit\n"
+"      --listen ADDR:PORT       listen on ADDR:PORT (repeatable; port 0 picks one)\n"
+"      --ready-fd N             once listening, write each bound port and a\n"
+"                               newline to descriptor N, then close it\n"
+"      --log-file FILE          append the log to FILE\n"
+"      --syslog                 log to syslog (the default with --inetd)\n"
+"      --threads N              threads per listening socket (default: CPUs)\n"
+"      --max-body BYTES         largest request body (default 65536)\n"
+"      --deadline DURATION      time to read and answer a request (default 15s)\n"
+"      --idle-timeout DURATION  time a silent connection or TLS handshake may\n"
+"                               take (default 10s)\n"
+"  -q, --quiet                  no warnings\n"
+"  -v, --verbose                log more\n"
+"  -h, --help                   show this help and exit\n"
+"  -V, --version                show the version and exit\n"
+"\n"
+"Signals: SIGHUP reloads ca.json (provisioners, claims); SIGTERM stops\n"
+"accepting, finishes the requests in progress and exits 0.\n"
+"Exit status: 0 success, 1 failure, 2 usage error.\n";
+
+enum { O_PASS = 256, O_INETD, O_LISTEN, O_READY, O_LOG, O_SYSLOG, O_THREADS,
+	O_MAXBODY, O_DEADLINE, O_IDLE };
+
+static const struct option longopts[] = {
+	{ "state-dir", required_argument, NULL, 'd' },
+	{ "password-file", required_argument, NULL, O_PASS },
+	{ "inetd", no_argument, NULL, O_INETD },
+	{ "listen", required_argument, NULL, O_LISTEN },
+	{ "ready-fd", required_argument, NULL, O_READY },
+	{ "log-file", required_argument, NULL, O_LOG },
+	{ "syslog", no_argument, NULL, O_SYSLOG },
+	{ "threads", required_argument, NULL, O_THREADS },
+	{ "max-body", required_argument, NULL, O_MAXBODY },
+	{ "deadline", required_argument, NULL, O_DEADLINE },
+	{ "idle-timeout", required_argument, NULL, O_IDLE },
+	CA_CLI_COMMON_OPTIONS,
+};
+
+#define MAX_LISTEN 16
+
+static int
+number(const char *arg, const char *name, long lo, long hi, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || arg[0] == '\0' || *v < lo || *v > hi)
+		return ca_cli_usage("--%s: '%s' is not a number from %ld to %ld",
+		    name, arg, lo, hi);
+	return 0;
+}
+
+/* inetd may hand us the socket on fd 2 as well: nothing may go there. */
+static void
+quiet_stdio(int keep_stdin)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (!keep_stdin)
+		dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ca_server_opts so;
+	struct ca_authority *a = NULL;
+	struct ca_server *srv = NULL;
+	const char *dir = NULL, *pass_file = NULL, *listen[MAX_LISTEN];
+	char *pw = NULL;
+	size_t pwlen = 0, nlisten = 0, i;
+	unsigned long seen = 0;
+	long v, ready_fd = -1;
+	long long secs;
+	int ch, rc, inetd = 0, fds[MAX_LISTEN], ports[MAX_LISTEN], nfds = 0;
+	int status = CA_EXIT_FAIL, sig;
+	sigset_t set;
+
+	ca_cli_init(argv);
+	memset(&so, 0, sizeof(so));
+	while ((ch = getopt_long(argc, argv, "d:" CA_CLI_COMMON_SHORT, longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (ca_cli_once(&seen, 0, "state-dir"))
+				return CA_EXIT_USAGE;
+			dir = optarg;
+			break;
+		case O_PASS:
+			if (ca_cli_once(&seen, 1, "password-file"))
+				return CA_EXIT_USAGE;
+			pass_file = optarg;
+			break;
+		case O_INETD:
+			inetd = 1;
+			break;
+		case O_LISTEN:
+			if (nlisten == MAX_LISTEN)
+				return ca_cli_usage("at most %d --listen", MAX_LISTEN);
+			listen[nlisten++] = optarg;
+			break;
+		case O_READY:
+			if (ca_cli_once(&seen, 2, "ready-fd") ||
+			    number(optarg, "ready-fd", 3, 65535, &ready_fd))
+				return CA_EXIT_USAGE;
+			break;
+		case O_LOG:
+			if (ca_cli_once(&seen, 3, "log-file"))
+				return CA_EXIT_USAGE;
+			so.log_file = optarg;
+			break;
+		case O_SYSLOG:
+			so.use_syslog = 1;
+			break;
+		case O_THREADS:
+			if (ca_cli_once(&seen, 4, "threads") ||
+			    number(optarg, "threads", 1, 64, &v))
+				return CA_EXIT_USAGE;
+			so.threads = (unsigned)v;
+			break;
+		case O_MAXBODY:
+			if (ca_cli_once(&seen, 5, "max-body") ||
+			    number(optarg, "max-body", 1024, 16 << 20, &v))
+				return CA_EXIT_USAGE;
+			so.max_body = (size_t)v;
+			break;
+		case O_DEADLINE:
+			if (ca_cli_once(&seen, 6, "deadline") ||
+			    ca_cli_duration(optarg, "deadline", &secs))
+				return CA_EXIT_USAGE;
+			if (secs < 1 || secs > 3600)
+				return ca_cli_usage("--deadline: from 1s to 1h");
+			so.deadline_s = (unsigned)secs;
+			break;
+		case O_IDLE:
+			if (ca_cli_once(&seen, 7, "idle-timeout") ||
+			    ca_cli_duration(optarg, "idle-timeout", &secs))
+				return CA_EXIT_USAGE;
+			if (secs < 1 || secs > 3600)
+				return ca_cli_usage("--idle-timeout: from 1s to 1h");
+			so.idle_s = (unsigned)secs;
+			break;
+		default:
+			if ((rc = ca_cli_common(ch, usage)) >= 0)
+				return rc;
+			break;
+		}
+	}
+	if (optind != argc)
+		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
+	if (inetd && (nlisten > 0 || ready_fd >= 0))
+		return ca_cli_usage("--inetd excludes --listen and --ready-fd");
+	if ((dir = ca_config_state_dir(dir)) == NULL)
+		return ca_cli_usage("%s", ca_errmsg());
+	if (inetd) {
+		if (so.log_file == NULL)
+			so.use_syslog = 1;
+		quiet_stdio(1);
+	}
+
+	if (pass_file != NULL && (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+		goto fail;
+	rc = ca_authority_open(dir, pw, &a);
+	ca_free_secret(pw, pwlen);
+	if (rc != 0)
+		goto fail;
+	if ((rc = ca_server_new(a, &so, &srv)) != 0)
+		goto fail;
+
+	if (inetd) {
+		if ((rc = ca_server_serve_connection(srv, STDIN_FILENO)) != 0)
+			goto fail;
+		status = 0;
+		goto out;
+	}
+
+	/* Signals are taken by sigwait() below, not by the serving threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if ((nfds = ca_listen_fds(fds, MAX_LISTEN)) == 0) {
+		if (nlisten == 0)
+			listen[nlisten++] = a->cfg->address[0] ? a->cfg->address :
+			    ":443";
+		for (i = 0; i < nlisten; i++) {
+			if ((rc = ca_listen_socket(listen[i], &fds[i])) != 0)
+				goto fail;
+			nfds++;
+		}
+	}
+	for (i = 0; i < (size_t)nfds; i++)
+		if ((rc = ca_server_listen(srv, fds[i], &ports[i])) != 0)
+			goto fail;
+	ca_authority_set_ports(a, ports, (size_t)nfds);
+	for (i = 0; i < (size_t)nfds; i++)
+		ca_server_log(srv, "listening on port %d", ports[i]);
+	if (ready_fd >= 0) {
+		char buf[16];
+		for (i = 0; i < (size_t)nfds; i++) {
+			int n = snprintf(buf, sizeof(buf), "%d\n", ports[i]);
+			if (ca_write_all((int)ready_fd, buf, (size_t)n) != 0) {
+				rc = ca_err(CA_ERR_IO, "--ready-fd %ld: %s", ready_fd,
+				    strerror(errno));
+				goto fail;
+			}
+		}
+		close((int)ready_fd);
+	}
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			ca_server_reload(srv);
+			continue;
+		}
+		ca_server_log(srv, "signal %d: finishing requests in progress", sig);
+		ca_server_shutdown(srv, so.deadline_s ? so.deadline_s + 1 : 16);
+		break;
+	}
+	status = 0;
+	goto out;
+fail:
+	if (srv != NULL)
+		ca_server_log(srv, "%s", ca_errmsg());
+	status = ca_cli_fail(rc);
+out:
+	ca_server_free(srv);
+	ca_authority_close(a);
+	return status;
+}

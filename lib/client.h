@@ -1,0 +1,1 @@
+/* lib/client.h: see lib/client.c */

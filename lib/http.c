@@ -1,0 +1,481 @@
+/*
+ * http.c - ca-serve's requests: routing, bodies with limits, JSON in and
+ * out, step-ca's routes, one log line per request.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ca.h"
+#include "authority.h"
+#include "json.h"
+#include "serve-internal.h"
+
+/* One request, from its headers to its log line. */
+struct req {
+	int64_t		 start_ms;
+	char		*body;
+	size_t		 len, cap;
+	int		 too_big;
+	int		 status;
+	size_t		 bytes;
+	char		 method[12];
+	char		 path[160];
+	char		 detail[300];	/* why it failed, for the log */
+	char		 extra[400];	/* what was issued, for the log */
+	struct ca_conn	*conn;
+};
+
+static struct ca_conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result
+reply(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    unsigned status, const char *type, char *body, size_t len)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+		    strcmp(r->path, "/sign") == 0 ? "POST" : "GET, HEAD");
+	if (s->draining)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	r->status = (int)status;
+	r->bytes = len;
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+reply_json(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    unsigned status, struct json_object *o)
+{
+	char *body = ca_json_dump(o);
+
+	json_object_put(o);
+	if (body == NULL)
+		return MHD_NO;
+	return reply(s, c, r, status, "application/json", body, strlen(body));
+}
+
+/*
+ * An error as step-ca sends it: {"status": N, "message": "..."}. The
+ * message is what the client may know; detail (if any) goes to the log.
+ */
+static enum MHD_Result
+reply_error(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    unsigned status, const char *message, const char *detail)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return MHD_NO;
+	snprintf(r->detail, sizeof(r->detail), "%s", detail != NULL ? detail :
+	    message);
+	json_object_object_add(o, "status", json_object_new_int((int)status));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	return reply_json(s, c, r, status, o);
+}
+
+/* The HTTP status for a library failure, and what the client is told. */
+static enum MHD_Result
+reply_failure(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    int rc)
+{
+	const char *msg = ca_errmsg();
+
+	switch (rc) {
+	case CA_ERR_AUTH:
+	case CA_ERR_REPLAY:
+		return reply_error(s, c, r, MHD_HTTP_UNAUTHORIZED, msg, NULL);
+	case CA_ERR_FORBIDDEN:
+		return reply_error(s, c, r, MHD_HTTP_FORBIDDEN, msg, NULL);
+	case CA_ERR_INVAL:
+	case CA_ERR_TOOBIG:
+		return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, msg, NULL);
+	case CA_ERR_NOTFOUND:
+		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, msg, NULL);
+	case CA_ERR_TEMP:
+		return reply_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "the CA is busy, retry later", msg);
+	default:
+		/* Server-side detail (paths, library errors) stays in the log. */
+		return reply_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error", msg);
+	}
+}
+
+static enum MHD_Result
+reply_pem_list(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    const gnutls_datum_t *pem, int as_pem)
+{
+	struct json_object *o, *a;
+	char *body;
+
+	if (as_pem) {
+		if ((body = malloc(pem->size + 1)) == NULL)
+			return MHD_NO;
+		memcpy(body, pem->data, pem->size);
+		return reply(s, c, r, MHD_HTTP_OK, "application/x-pem-file", body,
+		    pem->size);
+	}
+	if ((o = json_object_new_object()) == NULL ||
+	    (a = json_object_new_array()) == NULL) {
+		json_object_put(o);
+		return MHD_NO;
+	}
+	json_object_array_add(a, json_object_new_string_len((char *)pem->data,
+	    (int)pem->size));
+	json_object_object_add(o, "crts", a);
+	return reply_json(s, c, r, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result
+route_root(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    const char *fp)
+{
+	struct json_object *o;
+
+	if (strcasecmp(fp, s->a->root_fp) != 0)
+		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND,
+		    "no root with that fingerprint", NULL);
+	if ((o = json_object_new_object()) == NULL)
+		return MHD_NO;
+	json_object_object_add(o, "ca", json_object_new_string_len(
+	    (char *)s->a->root_pem.data, (int)s->a->root_pem.size));
+	return reply_json(s, c, r, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result
+route_provisioners(struct ca_server *s, struct MHD_Connection *c,
+    struct req *r)
+{
+	const char *cursor, *limit;
+	char *json, *end;
+	unsigned long n = 0;
+	int rc;
+
+	cursor = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cursor");
+	limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+	if (limit != NULL && limit[0] != '\0') {
+		n = strtoul(limit, &end, 10);
+		if (*end != '\0' || limit[0] < '0' || limit[0] > '9')
+			return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST,
+			    "invalid limit", NULL);
+	}
+	if ((rc = ca_authority_provisioners(s->a, cursor, n, &json)) != 0)
+		return reply_failure(s, c, r, rc);
+	return reply(s, c, r, MHD_HTTP_OK, "application/json", json,
+	    strlen(json));
+}
+
+static enum MHD_Result
+route_encrypted_key(struct ca_server *s, struct MHD_Connection *c,
+    struct req *r, const char *rest)
+{
+	struct json_object *o;
+	const char *slash = strchr(rest, '/');
+	char kid[128], *jwe;
+	int rc;
+
+	if (slash == NULL || strcmp(slash, "/encrypted-key") != 0 ||
+	    (size_t)(slash - rest) >= sizeof(kid) || slash == rest)
+		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	memcpy(kid, rest, (size_t)(slash - rest));
+	kid[slash - rest] = '\0';
+	if ((rc = ca_authority_encrypted_key(s->a, kid, &jwe)) != 0)
+		return reply_failure(s, c, r, rc);
+	if ((o = json_object_new_object()) == NULL) {
+		free(jwe);
+		return MHD_NO;
+	}
+	json_object_object_add(o, "key", json_object_new_string(jwe));
+	free(jwe);
+	return reply_json(s, c, r, MHD_HTTP_OK, o);
+}
+
+/* A time in a request: RFC 3339, or a duration from now; "" is absent. */
+static int
+request_time(struct json_object *o, const char *key, time_t *out)
+{
+	const char *v;
+	int rc;
+
+	*out = 0;
+	rc = ca_json_string(o, key, 0, &v);
+	if (rc == CA_ERR_NOTFOUND || (rc == 0 && v[0] == '\0'))
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = ca_time_parse(v, time(NULL), out)) != 0)
+		ca_err_context("\"%s\"", key);
+	return rc;
+}
+
+static enum MHD_Result
+route_sign(struct ca_server *s, struct MHD_Connection *c, struct req *r)
+{
+	struct ca_sign_req sreq;
+	struct ca_sign_result res;
+	struct json_object *o = NULL, *out, *chain;
+	const char *csr, *ott;
+	enum MHD_Result ret;
+	int rc;
+
+	memset(&sreq, 0, sizeof(sreq));
+	if ((rc = ca_json_parse(r->body != NULL ? r->body : "", r->len,
+	    "request", &o)) != 0 || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST,
+		    rc != 0 ? ca_errmsg() : "request: not a JSON object", NULL);
+	}
+	if ((rc = ca_json_string(o, "csr", 1, &csr)) != 0 ||
+	    (rc = ca_json_string(o, "ott", 1, &ott)) != 0 ||
+	    (rc = request_time(o, "notBefore", &sreq.not_before)) != 0 ||
+	    (rc = request_time(o, "notAfter", &sreq.not_after)) != 0) {
+		ca_err_context("request");
+		ret = reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, ca_errmsg(), NULL);
+		json_object_put(o);
+		return ret;
+	}
+	sreq.token = ott;
+	sreq.token_len = strlen(ott);
+	sreq.csr = csr;
+	sreq.csr_len = strlen(csr);
+	rc = ca_authority_sign(s->a, &sreq, &res);
+	json_object_put(o);
+	if (rc != 0)
+		return reply_failure(s, c, r, rc);
+	snprintf(r->extra, sizeof(r->extra),
+	    " serial=%s subject=\"%s\" provisioner=\"%s\"", res.serial,
+	    res.subject, res.provisioner);
+	if ((out = json_object_new_object()) == NULL ||
+	    (chain = json_object_new_array()) == NULL) {
+		json_object_put(out);
+		ca_sign_result_free(&res);
+		return MHD_NO;
+	}
+	json_object_object_add(out, "crt", json_object_new_string(res.crt_pem));
+	json_object_object_add(out, "ca", json_object_new_string(res.chain_pem));
+	json_object_array_add(chain, json_object_new_string(res.crt_pem));
+	json_object_array_add(chain, json_object_new_string(res.chain_pem));
+	json_object_object_add(out, "certChain", chain);
+	ca_sign_result_free(&res);
+	return reply_json(s, c, r, MHD_HTTP_CREATED, out);
+}
+
+/* Routes, at / and at /1.0/ as step-ca has them. */
+static enum MHD_Result
+route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    const char *method)
+{
+	const char *p = r->path;
+	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int post = strcmp(method, "POST") == 0;
+	struct json_object *o;
+
+	if (strcmp(p, "/sign") == 0) {
+		if (!post)
+			goto not_allowed;
+		return route_sign(s, c, r);
+	}
+	if (strcmp(p, "/health") == 0 || strcmp(p, "/version") == 0 ||
+	    strcmp(p, "/roots") == 0 || strcmp(p, "/roots.pem") == 0 ||
+	    strcmp(p, "/intermediates") == 0 ||
+	    strcmp(p, "/intermediates.pem") == 0 ||
+	    strcmp(p, "/provisioners") == 0 || strncmp(p, "/root/", 6) == 0 ||
+	    strncmp(p, "/provisioners/", 14) == 0) {
+		if (!get)
+			goto not_allowed;
+	} else
+		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found", NULL);
+
+	if (strcmp(p, "/health") == 0) {
+		if ((o = json_object_new_object()) == NULL)
+			return MHD_NO;
+		json_object_object_add(o, "status", json_object_new_string("ok"));
+		return reply_json(s, c, r, MHD_HTTP_OK, o);
+	}
+	if (strcmp(p, "/version") == 0) {
+		if ((o = json_object_new_object()) == NULL)
+			return MHD_NO;
+		json_object_object_add(o, "version",
+		    json_object_new_string(PACKAGE_VERSION));
+		json_object_object_add(o, "requireClientAuthentication",
+		    json_object_new_boolean(0));
+		return reply_json(s, c, r, MHD_HTTP_OK, o);
+	}
+	if (strncmp(p, "/roots", 6) == 0)
+		return reply_pem_list(s, c, r, &s->a->root_pem, p[6] == '.');
+	if (strncmp(p, "/intermediates", 14) == 0)
+		return reply_pem_list(s, c, r, &s->a->crt_pem, p[14] == '.');
+	if (strncmp(p, "/root/", 6) == 0)
+		return route_root(s, c, r, p + 6);
+	if (strcmp(p, "/provisioners") == 0)
+		return route_provisioners(s, c, r);
+	return route_encrypted_key(s, c, r, p + 14);
+not_allowed:
+	return reply_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+	    "method not allowed", NULL);
+}
+
+static int
+is_json_type(const char *ct)
+{
+	size_t n = strlen("application/json");
+
+	return strncasecmp(ct, "application/json", n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+enum MHD_Result
+ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct ca_server *s = cls;
+	struct req *r = *con_cls;
+	const char *cl, *ct;
+	char *nb;
+
+	(void)version;
+	if (r == NULL) {
+		/* Headers only: set up, and refuse early what must be refused. */
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*con_cls = r;
+		r->start_ms = ca_now_ms();
+		r->conn = conn_of(c);
+		if (r->conn != NULL)
+			r->conn->busy = 1;
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		/* Step-ca serves every route at /1.0/ too. */
+		if (strncmp(url, "/1.0/", 5) == 0)
+			url += 4;
+		snprintf(r->path, sizeof(r->path), "%s", url);
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->o.max_body)
+			return reply_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "request body too large", NULL);
+		ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (strcmp(method, "POST") == 0 && ct != NULL && !is_json_type(ct))
+			return reply_error(s, c, r,
+			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			    "Content-Type must be application/json", NULL);
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		/* Chunked bodies have no Content-Length: count and drop. */
+		if (!r->too_big && r->len + *upload_size > s->o.max_body) {
+			r->too_big = 1;
+			free(r->body);
+			r->body = NULL;
+			r->len = r->cap = 0;
+		}
+		if (!r->too_big) {
+			if (r->len + *upload_size + 1 > r->cap) {
+				size_t ncap = r->len + *upload_size + 1;
+				if (ncap < 4096)
+					ncap = 4096;
+				if ((nb = realloc(r->body, ncap)) == NULL)
+					return MHD_NO;
+				r->body = nb;
+				r->cap = ncap;
+			}
+			memcpy(r->body + r->len, upload, *upload_size);
+			r->len += *upload_size;
+			r->body[r->len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_big)
+		return reply_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large", NULL);
+	return route(s, c, r, method);
+}
+
+static void
+peer_of(struct MHD_Connection *c, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci;
+	char host[64], port[16];
+	struct sockaddr *sa;
+
+	snprintf(buf, len, "-");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_UNIX) {
+		snprintf(buf, len, "unix");
+		return;
+	}
+	if (getnameinfo(sa, sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), host,
+	    sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(buf, len, sa->sa_family == AF_INET6 ? "[%s]:%s" :
+		    "%s:%s", host, port);
+}
+
+void
+ca_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct ca_server *s = cls;
+	struct req *r = *con_cls;
+	char peer[96], status[8];
+
+	if (r == NULL)
+		return;
+	peer_of(c, peer, sizeof(peer));
+	if (r->status != 0)
+		snprintf(status, sizeof(status), "%d", r->status);
+	else
+		snprintf(status, sizeof(status), "-");
+	ca_server_log(s, "%s %s %s %s %zu %lldms%s%s%s%s%s", peer, r->method,
+	    r->path, status, r->bytes, (long long)(ca_now_ms() - r->start_ms),
+	    r->extra, r->detail[0] ? " error=\"" : "", r->detail,
+	    r->detail[0] ? "\"" : "",
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+	    toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " (timed out)" :
+	    " (connection closed early)");
+	/* The next request on this connection has its own deadline. */
+	if (r->conn != NULL) {
+		pthread_mutex_lock(&s->conn_lock);
+		r->conn->busy = 0;
+		r->conn->deadline_ms = ca_now_ms() + (int64_t)s->o.deadline_s * 1000;
+		pthread_mutex_unlock(&s->conn_lock);
+	}
+	free(r->body);
+	free(r);
+	*con_cls = NULL;
+}

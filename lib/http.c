@@ -31,7 +31,8 @@ struct req {
 	int		 status;
 	size_t		 bytes;
 	char		 method[12];
-	char		 path[160];
+	char		 path[160];	/* for routing: without /1.0 */
+	char		 url[200];	/* as asked, for the log */
 	char		 detail[300];	/* why it failed, for the log */
 	char		 extra[400];	/* what was issued, for the log */
 	struct ca_conn	*conn;
@@ -376,6 +377,7 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 		if (r->conn != NULL)
 			r->conn->busy = 1;
 		snprintf(r->method, sizeof(r->method), "%s", method);
+		snprintf(r->url, sizeof(r->url), "%s", url);
 		/* Step-ca serves every route at /1.0/ too. */
 		if (strncmp(url, "/1.0/", 5) == 0)
 			url += 4;
@@ -387,7 +389,8 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 			    "request body too large", NULL);
 		ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_TYPE);
-		if (strcmp(method, "POST") == 0 && ct != NULL && !is_json_type(ct))
+		if (strcmp(method, "POST") == 0 && strcmp(r->path, "/sign") == 0 &&
+		    ct != NULL && !is_json_type(ct))
 			return reply_error(s, c, r,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "Content-Type must be application/json", NULL);
@@ -462,7 +465,7 @@ ca_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	else
 		snprintf(status, sizeof(status), "-");
 	ca_server_log(s, "%s %s %s %s %zu %lldms%s%s%s%s%s", peer, r->method,
-	    r->path, status, r->bytes, (long long)(ca_now_ms() - r->start_ms),
+	    r->url, status, r->bytes, (long long)(ca_now_ms() - r->start_ms),
 	    r->extra, r->detail[0] ? " error=\"" : "", r->detail,
 	    r->detail[0] ? "\"" : "",
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :

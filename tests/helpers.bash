@@ -87,10 +87,10 @@ PY
 edit_config() {
 	"$PYTHON" - "$CA/config/ca.json" "$1" <<'PY'
 import json, sys
-p = sys.argv[1]
-c = json.load(open(p))
+_path = sys.argv[1]
+c = json.load(open(_path))
 exec(sys.argv[2])
-open(p, "w").write(json.dumps(c, indent=2))
+open(_path, "w").write(json.dumps(c, indent=2))
 PY
 }
 
@@ -103,4 +103,66 @@ d = json.load(sys.stdin)
 r = eval(sys.argv[1])
 print(json.dumps(r) if isinstance(r, (list, dict, bool)) or r is None else r)
 ' "$1"
+}
+
+# claims [PYTHON]: good claims for svc.test as JSON, changed by PYTHON on d.
+# The audience is $AUD (default: the test CA's offline sign audience).
+claims() {
+	FP=$FP AUD=${AUD:-https://ca.test:8443/1.0/sign} "$PYTHON" -c '
+import json, os, secrets, sys, time
+now = int(time.time())
+d = {"aud": os.environ["AUD"], "iss": "admin", "sub": "svc.test",
+     "sans": ["svc.test"], "jti": secrets.token_hex(32), "iat": now, "nbf": now,
+     "exp": now + 300, "sha": os.environ["FP"]}
+exec(sys.argv[1])
+print(json.dumps(d))' "${1:-pass}"
+}
+
+# pytok FILE CLAIMS [HEADER]: a token signed by joserfc with the provisioner key.
+pytok() {
+	"$PYTHON" "$CA_TOP_SRCDIR/tests/jwt.py" sign "$PK" "$2" ${3:+"$3"} > "$1"
+}
+
+# start_server [ca-serve options...]: ca-serve on 127.0.0.1, port 0, its
+# readiness read from --ready-fd; sets PORT, SERVER_PID, URL, SERVER_LOG.
+start_server() {
+	local fifo=$BATS_TEST_TMPDIR/ready.fifo
+	SERVER_LOG=$BATS_TEST_TMPDIR/serve.log
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	ca-serve -d "$CA" --listen 127.0.0.1:0 --ready-fd 3 --log-file "$SERVER_LOG" \
+		"$@" 3>"$fifo" &
+	SERVER_PID=$!
+	read -r PORT < "$fifo" || true
+	rm -f "$fifo"
+	[ -n "$PORT" ] || { cat "$SERVER_LOG" >&2; fail "ca-serve did not start"; }
+	URL=https://localhost:$PORT
+	export PORT URL SERVER_PID SERVER_LOG
+}
+
+# stop_server: SIGTERM, and the server must exit 0 (not have crashed).
+stop_server() {
+	[ -n "${SERVER_PID:-}" ] || return 0
+	local status=0
+	kill -TERM "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" || status=$?
+	SERVER_PID=
+	[ "$status" = 0 ] || fail "ca-serve exited with status $status"
+}
+
+# api [curl options...] PATH: an HTTPS request trusting only the CA's root;
+# prints the body, then the status code on the last line.
+api() {
+	local path=${!#}
+	curl -sS --cacert "$CA/certs/root_ca.crt" -w '\n%{http_code}' \
+		"${@:1:$#-1}" "$URL$path"
+}
+
+# sign_body TOKEN-FILE CSR-FILE [PYTHON]: the JSON of a /sign request.
+sign_body() {
+	"$PYTHON" -c '
+import json, sys
+d = {"csr": open(sys.argv[2]).read(), "ott": open(sys.argv[1]).read().strip()}
+exec(sys.argv[3])
+print(json.dumps(d))' "$1" "$2" "${3:-pass}"
 }

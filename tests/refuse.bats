@@ -24,23 +24,6 @@ refused() {
 	assert_equal "$(store_state)" "$before"
 }
 
-# claims [PYTHON]: good claims for svc.test as JSON, changed by PYTHON on d.
-claims() {
-	FP=$FP "$PYTHON" -c '
-import json, os, secrets, sys, time
-now = int(time.time())
-d = {"aud": "https://ca.test:8443/1.0/sign", "iss": "admin", "sub": "svc.test",
-     "sans": ["svc.test"], "jti": secrets.token_hex(32), "iat": now, "nbf": now,
-     "exp": now + 300, "sha": os.environ["FP"]}
-exec(sys.argv[1])
-print(json.dumps(d))' "${1:-pass}"
-}
-
-# pytok FILE CLAIMS [HEADER]: a token signed by joserfc with the provisioner key.
-pytok() {
-	"$PYTHON" "$CA_TOP_SRCDIR/tests/jwt.py" sign "$PK" "$2" ${3:+"$3"} > "$1"
-}
-
 sign() {
 	ca-sign -d "$CA" --token-file "$1" --csr "${2:-svc.test.csr}"
 }

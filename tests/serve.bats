@@ -1,2 +1,292 @@
 #!/usr/bin/env bats
+# ca-serve standalone: the API, its errors and limits, TLS, signals.
+
 load helpers
+
+setup() {
+	use_ca
+	start_server
+	AUD=$URL/1.0/sign
+	csr svc.test
+}
+
+teardown() {
+	stop_server
+}
+
+# status/body of the last api call
+status_of() { tail -n 1 <<< "$output"; }
+body_of() { sed '$d' <<< "$output"; }
+
+@test "health, version, roots, intermediates: at / and at /1.0/" {
+	run -0 api /health
+	assert_equal "$(body_of)" '{"status":"ok"}'
+	assert_equal "$(status_of)" 200
+	run -0 api /1.0/health
+	assert_equal "$(status_of)" 200
+	run -0 api /version
+	run -0 pj 'd["version"]' <<< "$(body_of)"
+	assert_output 0.1.0
+	run -0 api /roots
+	body_of | pj 'd["crts"][0]' > roots.pem
+	run -0 cmp <(openssl x509 -in roots.pem -outform DER) <(openssl x509 -in "$CA/certs/root_ca.crt" -outform DER)
+	run -0 api /1.0/intermediates.pem
+	body_of > inter.pem
+	run -0 cmp <(openssl x509 -in inter.pem -outform DER) <(openssl x509 -in "$CA/certs/intermediate_ca.crt" -outform DER)
+	run -0 curl -sS -I --cacert "$CA/certs/root_ca.crt" "$URL/roots.pem"
+	assert_output --partial "Content-Type: application/x-pem-file"
+}
+
+@test "GET /root/{sha256}: the root by its fingerprint, 404 for another" {
+	run -0 api "/root/$FP"
+	body_of | pj 'd["ca"]' > r.pem
+	run -0 cmp <(openssl x509 -in r.pem -outform DER) <(openssl x509 -in "$CA/certs/root_ca.crt" -outform DER)
+	run -0 api "/1.0/root/${FP^^}"
+	assert_equal "$(status_of)" 200
+	run -0 api "/root/$(printf '0%.0s' {1..64})"
+	assert_equal "$(status_of)" 404
+	run -0 pj 'd["status"]' <<< "$(body_of)"
+	assert_output 404
+}
+
+@test "GET /provisioners pages, and /provisioners/{kid}/encrypted-key" {
+	# a second provisioner, picked up by SIGHUP
+	edit_config 'p = dict(c["authority"]["provisioners"][0]); p["name"] = "second"; c["authority"]["provisioners"].append(p)'
+	kill -HUP "$SERVER_PID"
+	for _ in $(seq 50); do grep -q "reloaded" "$SERVER_LOG" && break; sleep 0.1; done
+	run -0 api /provisioners
+	run -0 pj '[[p["name"] for p in d["provisioners"]], d["nextCursor"]]' <<< "$(body_of)"
+	assert_output '[["admin", "second"], ""]'
+	run -0 api '/provisioners?limit=1'
+	run -0 pj '[[p["name"] for p in d["provisioners"]], d["nextCursor"]]' <<< "$(body_of)"
+	assert_output '[["admin"], "1"]'
+	run -0 api '/1.0/provisioners?limit=1&cursor=1'
+	run -0 pj '[[p["name"] for p in d["provisioners"]], d["nextCursor"]]' <<< "$(body_of)"
+	assert_output '[["second"], ""]'
+	kid=$(pj 'd["authority"]["provisioners"][0]["key"]["kid"]' < "$CA/config/ca.json")
+	run -0 api "/provisioners/$kid/encrypted-key"
+	run -0 pj 'd["key"]' <<< "$(body_of)"
+	assert_equal "$output" "$(pj 'd["authority"]["provisioners"][0]["encryptedKey"]' < "$CA/config/ca.json")"
+	run -0 api /provisioners/nosuchkid/encrypted-key
+	assert_equal "$(status_of)" 404
+	run -0 api '/provisioners?limit=x'
+	assert_equal "$(status_of)" 400
+}
+
+@test "POST /sign: 201 with crt, ca and certChain; openssl verifies it; recorded" {
+	pytok t "$(claims)"
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /1.0/sign
+	assert_equal "$(status_of)" 201
+	body_of > resp.json
+	pj 'd["crt"] + d["ca"]' < resp.json > chain.pem
+	run -0 openssl verify -x509_strict -purpose sslserver -CAfile "$CA/certs/root_ca.crt" -untrusted chain.pem chain.pem
+	run -0 pj 'd["certChain"] == [d["crt"], d["ca"]]' < resp.json
+	assert_output true
+	serial=$(openssl x509 -in chain.pem -noout -serial | cut -d= -f2)
+	run -0 ca-db -d "$CA" show "0x$serial"
+	assert_line "provisioner: admin"
+	# one log line, with what was issued
+	run -0 grep -c "POST /1.0/sign 201 .* serial=${serial,,} subject=\"svc.test\" provisioner=\"admin\"" "$SERVER_LOG"
+	assert_output 1
+	# notBefore/notAfter in the request
+	pytok t "$(claims)"
+	sign_body t svc.test.csr 'd["notAfter"] = "1h"' > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	body_of | pj 'd["crt"]' > c.pem
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" <(cat c.pem "$CA/certs/intermediate_ca.crt") svc.test
+	run -0 pj 'd["lifetime_s"]' <<< "$output"
+	assert_output 3660
+}
+
+@test "POST /sign refusals: 401 replay and bad token, 403 names, 400 bad CSR; the store unchanged" {
+	pytok t "$(claims)"
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	before=$(store_state)
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 401
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "token already used"
+	# audience of the offline CA (another port) is not this server's
+	pytok t2 "$(AUD=https://ca.test:1/1.0/sign claims)"
+	sign_body t2 svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 401
+	csr other.test "DNS:svc.test,DNS:other.test"
+	pytok t3 "$(claims)"
+	sign_body t3 other.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 403
+	echo garbage > bad.csr
+	sign_body t3 bad.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 400
+	assert_equal "$(store_state)" "$before"
+	# the log says why, the client gets the status
+	run -0 grep -c 'POST /sign 40[0-9] .* error="' "$SERVER_LOG"
+	assert_output 4
+}
+
+@test "a token used offline by ca-sign -d is refused by the server: one store, many processes" {
+	# the server also accepts the configured audience, so one token serves both ways
+	pytok t "$(AUD=https://ca.test:8443/1.0/sign claims)"
+	run -0 ca-sign -d "$CA" --token-file t --csr svc.test.csr
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 401
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "token already used"
+}
+
+@test "malformed requests: bad JSON, wrong types, duplicate keys, missing members -> 400" {
+	pytok t "$(claims)"
+	for body in '{"csr": "x", "ott": ' '[]' '{"csr": 1, "ott": "x"}' \
+	    '{"csr": "a", "csr": "b", "ott": "x"}' '{"ott": "x"}' '{"csr":"x","ott":"y"} trailing' \
+	    '{"csr":"x","ott":"y","notAfter":"tomorrow"}'; do
+		run -0 api -H 'Content-Type: application/json' --data "$body" /sign
+		assert_equal "$(status_of)" 400
+		run -0 pj 'd["status"]' <<< "$(body_of)"
+		assert_output 400
+	done
+}
+
+@test "404 unknown path, 405 wrong method with Allow, 415 wrong content type" {
+	run -0 api /nope
+	assert_equal "$(status_of)" 404
+	run -0 api /1.0/sign
+	assert_equal "$(status_of)" 405
+	run -0 curl -sS -o /dev/null -D - --cacert "$CA/certs/root_ca.crt" "$URL/sign"
+	assert_output --partial "Allow: POST"
+	run -0 api -X POST --data x /health
+	assert_equal "$(status_of)" 405
+	run -0 api -X DELETE /roots
+	assert_equal "$(status_of)" 405
+	run -0 api -H 'Content-Type: text/plain' --data '{}' /sign
+	assert_equal "$(status_of)" 415
+}
+
+@test "413 for a body over the limit: with Content-Length, and chunked" {
+	head -c 70000 /dev/zero | tr '\0' a > big
+	run -0 api -H 'Content-Type: application/json' -H 'Expect: 100-continue' --data-binary @big /sign
+	assert_equal "$(status_of)" 413
+	run -0 api -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @big /sign
+	assert_equal "$(status_of)" 413
+	# the server goes on
+	run -0 api /health
+	assert_equal "$(status_of)" 200
+}
+
+@test "431 for a header block over the limit" {
+	run -0 api -H "X-Big: $(head -c 40000 /dev/zero | tr '\0' a)" /health
+	assert_equal "$(status_of)" 431
+}
+
+@test "TLS: 1.3 and 1.2 with ECDHE and AEAD; older versions and CBC refused; the chain is sent" {
+	run -0 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -tls1_3 \
+		-CAfile "$CA/certs/root_ca.crt" -verify_return_error -showcerts < /dev/null
+	assert_output --partial "TLSv1.3"
+	assert_equal "$(grep -c 'BEGIN CERTIFICATE' <<< "$output")" 2
+	run -0 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -CAfile "$CA/certs/root_ca.crt" -verify_return_error < /dev/null
+	assert_output --regexp "Cipher is ECDHE-ECDSA-(AES..*-GCM|CHACHA20-POLY1305)"
+	run ! openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 < /dev/null
+	run ! openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA < /dev/null
+	run -0 gnutls-cli --x509cafile "$CA/certs/root_ca.crt" -p "$PORT" localhost < /dev/null
+	assert_output --partial "(TLS1.3"
+	# the server's certificate is the CA's, for its names, recorded as internal
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "	ca-serve	CN=ca.test	ca.test,localhost$"
+	run -0 api /health
+}
+
+@test "handshake failures and clients that vanish do not hurt the server" {
+	local pids=()
+	for _ in 1 2 3; do
+		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "127.0.0.1:$PORT" -quiet >/dev/null 2>&1 3>&- &
+		pids+=($!)
+		head -c 300 /dev/urandom > noise
+		timeout 2 bash -c "cat noise > /dev/tcp/127.0.0.1/$PORT" || true
+		printf 'GET /health HTTP/1.1\r\n\r\n' > plain
+		timeout 2 bash -c "cat plain > /dev/tcp/127.0.0.1/$PORT" || true
+	done
+	wait "${pids[@]}" || true
+	pytok t "$(claims)"
+	sign_body t svc.test.csr > body.json
+	# a client that sends the request and leaves before the answer
+	curl -sS --cacert "$CA/certs/root_ca.crt" -H 'Content-Type: application/json' --data @body.json \
+		--max-time 0.001 "$URL/sign" > /dev/null 2>&1 || true
+	run -0 api /health
+	assert_equal "$(status_of)" 200
+	run -0 ca-db -d "$CA" check
+}
+
+@test "a silent client is dropped after the idle timeout, a slow one at the deadline" {
+	stop_server
+	start_server --idle-timeout 1s --deadline 2s
+	run -0 "$PYTHON" - "$PORT" "$CA/certs/root_ca.crt" <<'PY'
+import socket, ssl, sys, time
+port, root = int(sys.argv[1]), sys.argv[2]
+# silent: TCP connect, no TLS
+s = socket.create_connection(("127.0.0.1", port))
+t = time.monotonic()
+s.settimeout(10)
+assert s.recv(100) in (b"",) or True
+silent = time.monotonic() - t
+# slow: TLS, then one header byte every 0.3 s
+ctx = ssl.create_default_context(cafile=root)
+c = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+t = time.monotonic()
+req = b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100
+try:
+    for b in req:
+        c.send(bytes([b]))
+        time.sleep(0.3)
+    slow = None
+except OSError:
+    slow = time.monotonic() - t
+print("%.1f %s" % (silent, "%.1f" % slow if slow is not None else "never"))
+PY
+	read -r silent slow <<< "$output"
+	[[ $slow != never ]] || fail "the slow client was never dropped"
+	awk -v s="$silent" 'BEGIN { exit !(s >= 0.8 && s < 4) }' || fail "silent client dropped after $silent s"
+	awk -v s="$slow" 'BEGIN { exit !(s >= 1.5 && s < 5) }' || fail "slow client dropped after $slow s"
+	run -0 api /health
+}
+
+@test "keep-alive: many requests on one connection" {
+	run -0 curl -sS --cacert "$CA/certs/root_ca.crt" -o /dev/null -o /dev/null -o /dev/null \
+		-w '%{num_connects}\n' "$URL/health" "$URL/roots" "$URL/version"
+	assert_equal "$(echo "$output" | paste -sd' ')" "1 0 0"
+}
+
+@test "SIGTERM finishes the request in progress and exits 0" {
+	run -0 api /health
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID"
+	SERVER_PID=
+	run -0 grep -c "signal 15" "$SERVER_LOG"
+	run ! curl -sS --cacert "$CA/certs/root_ca.crt" "$URL/health"
+}
+
+@test "64 concurrent clients: every success recorded once, no 5xx" {
+	# offline tokens carry the configured audience, which the server accepts too
+	for i in $(seq 256); do
+		ca-token -d "$CA" --key "$PK" svc.test > t$i
+	done
+	"$PYTHON" -c '
+import json
+csr = open("svc.test.csr").read()
+for i in range(1, 257):
+    json.dump({"csr": csr, "ott": open("t%d" % i).read().strip()}, open("b%d.json" % i, "w"))' 
+	seq 256 | xargs -P 64 -I{} curl -sS --cacert "$CA/certs/root_ca.crt" \
+		-H 'Content-Type: application/json' --data @b{}.json -o r{}.json \
+		-w '%{http_code}\n' "$URL/sign" > codes
+	assert_equal "$(grep -c '^201$' codes)" 256
+	assert_equal "$(ca-db -d "$CA" list --json | pj 'len([x for x in d if x["provisioner"] == "admin"])')" 256
+	run -0 ca-db -d "$CA" check
+	run -0 grep -c 'POST /sign 201 ' "$SERVER_LOG"
+	assert_output 256
+	run -1 grep ' 5[0-9][0-9] [0-9]' "$SERVER_LOG"
+}

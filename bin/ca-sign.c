@@ -18,20 +18,30 @@
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
+#include "client.h"
 #include "conf.h"
+#include "keys.h"
 
 static const char usage[] =
 "Usage: ca-sign -d DIR --token-file FILE (--csr FILE | --key-out FILE) [OPTION]...\n"
+"       ca-sign --ca-url URL --root FILE --token-file FILE\n"
+"               (--csr FILE | --key-out FILE) [OPTION]...\n"
 "Verify the token, then the CSR, issue a certificate, record it, and print\n"
-"the certificate followed by the intermediate (PEM).\n"
+"the certificate followed by the intermediate (PEM). With --ca-url, the\n"
+"CA's server does that.\n"
 "\n"
 "  -d, --state-dir DIR        the CA's directory (default $CA_STATE_DIR)\n"
+"      --ca-url URL           the CA's server, https://HOST[:PORT]\n"
+"      --root FILE            the CA's root certificate, the only one trusted\n"
+"                             for --ca-url (see ca-bootstrap)\n"
 "      --token-file FILE      the one-time token (- for standard input)\n"
 "      --csr FILE             the certificate signing request, PEM or DER\n"
 "                             (- for standard input)\n"
 "      --key-out FILE         make the key (type as the CA's default) and the\n"
 "                             CSR here, from the token's subject and names;\n"
 "                             the key is written to FILE (mode 0600)\n"
+"      --key-type TYPE        with --ca-url and --key-out: ec-p256 (default),\n"
+"                             ec-p384, ed25519 or rsa-3072\n"
 "      --not-before TIME      start of validity: RFC 3339 or a duration from\n"
 "                             now (default now, backdated one minute)\n"
 "      --not-after TIME       end of validity: RFC 3339 or a duration from now\n"
@@ -43,12 +53,17 @@ static const char usage[] =
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
 "\n"
-"Exit status: 0 success, 1 failure, 2 usage error, 4 database busy (retry).\n";
+"Exit status: 0 success, 1 failure, 2 usage error, 4 database busy or CA\n"
+"unreachable (retry).\n";
 
-enum { O_TOKEN = 256, O_CSR, O_KEYOUT, O_NB, O_NA, O_PASS };
+enum { O_TOKEN = 256, O_CSR, O_KEYOUT, O_NB, O_NA, O_PASS, O_URL, O_ROOT,
+	O_KEYTYPE };
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
+	{ "ca-url", required_argument, NULL, O_URL },
+	{ "root", required_argument, NULL, O_ROOT },
+	{ "key-type", required_argument, NULL, O_KEYTYPE },
 	{ "token-file", required_argument, NULL, O_TOKEN },
 	{ "csr", required_argument, NULL, O_CSR },
 	{ "key-out", required_argument, NULL, O_KEYOUT },
@@ -73,24 +88,100 @@ writable_dir(const char *path)
 	return ok;
 }
 
+/* What was issued, from the authority or from the CA's server. */
+struct issued {
+	char	*crt;		/* the leaf, PEM */
+	char	*chain;		/* the intermediate, PEM */
+	char	*key;		/* with --key-out: the new key, PEM */
+	size_t	 key_len;
+};
+
+static int
+sign_offline(const char *dir, const char *pass_file,
+    const struct ca_sign_req *req, struct issued *out)
+{
+	struct ca_authority *a = NULL;
+	struct ca_sign_result res;
+	char *pw = NULL;
+	size_t pwlen = 0;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	if (pass_file != NULL &&
+	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+		return rc;
+	rc = ca_authority_open(dir, pw, &a);
+	ca_free_secret(pw, pwlen);
+	if (rc != 0)
+		return rc;
+	if ((rc = ca_authority_sign(a, req, &res)) == 0) {
+		ca_debug("issued serial %s for \"%s\" (provisioner %s)",
+		    res.serial, res.subject, res.provisioner);
+		out->crt = res.crt_pem;
+		out->chain = res.chain_pem;
+		out->key = res.key_pem;
+		out->key_len = res.key_pem_len;
+		res.crt_pem = res.chain_pem = res.key_pem = NULL;
+		res.key_pem_len = 0;
+	}
+	ca_sign_result_free(&res);
+	ca_authority_close(a);
+	return rc;
+}
+
+/* POST /sign; with make_key, the key and CSR are made here first. */
+static int
+sign_online(const char *url, const char *root, int make_key,
+    enum ca_key_type kt, const struct ca_sign_req *req, struct issued *out)
+{
+	struct ca_client *c = NULL;
+	struct ca_client_sign_req creq;
+	gnutls_datum_t csr = { NULL, 0 };
+	int rc;
+
+	memset(&creq, 0, sizeof(creq));
+	creq.token = req->token;
+	creq.token_len = req->token_len;
+	creq.csr = req->csr;
+	creq.csr_len = req->csr_len;
+	creq.not_before = req->not_before;
+	creq.not_after = req->not_after;
+	if (make_key) {
+		if ((rc = ca_client_keygen(kt, req->token, req->token_len, &csr,
+		    &out->key, &out->key_len)) != 0)
+			goto out;
+		creq.csr = (const char *)csr.data;
+		creq.csr_len = csr.size;
+	}
+	if ((rc = ca_client_open(url, root, &c)) != 0 ||
+	    (rc = ca_client_sign(c, &creq, &out->crt, &out->chain)) != 0)
+		goto out;
+	ca_debug("issued by %s", url);
+out:
+	gnutls_free(csr.data);
+	ca_client_close(c);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ca_sign_req req;
-	struct ca_sign_result res;
-	struct ca_authority *a = NULL;
+	struct issued is;
+	enum ca_key_type kt = CA_KEY_EC_P256;
 	const char *dir = NULL, *tok_file = NULL, *csr_file = NULL;
 	const char *key_out = NULL, *out = NULL, *pass_file = NULL;
-	const char *nb_arg = NULL, *na_arg = NULL;
-	char *tok = NULL, *csr = NULL, *pw = NULL, *chain = NULL, *key_tmp = NULL;
-	size_t toklen = 0, csrlen = 0, pwlen = 0;
+	const char *nb_arg = NULL, *na_arg = NULL, *url = NULL, *root = NULL;
+	const char *kt_arg = NULL;
+	char *tok = NULL, *csr = NULL, *chain = NULL, *key_tmp = NULL;
+	size_t toklen = 0, csrlen = 0;
 	unsigned long seen = 0;
 	time_t now;
 	int ch, rc, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&req, 0, sizeof(req));
-	memset(&res, 0, sizeof(res));
+	memset(&is, 0, sizeof(is));
 	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -133,6 +224,23 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			out = optarg;
 			break;
+		case O_URL:
+			if (ca_cli_once(&seen, 8, "ca-url"))
+				return CA_EXIT_USAGE;
+			url = optarg;
+			break;
+		case O_ROOT:
+			if (ca_cli_once(&seen, 9, "root"))
+				return CA_EXIT_USAGE;
+			root = optarg;
+			break;
+		case O_KEYTYPE:
+			if (ca_cli_once(&seen, 10, "key-type"))
+				return CA_EXIT_USAGE;
+			if (ca_key_type_parse(optarg, &kt) != 0)
+				return ca_cli_usage("--key-type: %s", ca_errmsg());
+			kt_arg = optarg;
+			break;
 		default:
 			if ((rc = ca_cli_common(ch, usage)) >= 0)
 				return rc;
@@ -150,7 +258,18 @@ main(int argc, char **argv)
 		return ca_cli_usage("the token and the CSR cannot both be standard input");
 	if (key_out != NULL && strcmp(key_out, "-") == 0)
 		return ca_cli_usage("--key-out needs a file name");
-	if ((dir = ca_config_state_dir(dir)) == NULL)
+	if (url != NULL && dir != NULL)
+		return ca_cli_usage("--state-dir and --ca-url exclude each other");
+	if ((url == NULL) != (root == NULL))
+		return ca_cli_usage(url != NULL ? "--ca-url needs --root" :
+		    "--root needs --ca-url");
+	if (url != NULL && pass_file != NULL)
+		return ca_cli_usage("--password-file is for the CA's key: not with --ca-url");
+	if (kt_arg != NULL && (url == NULL || key_out == NULL))
+		return ca_cli_usage("--key-type needs --ca-url and --key-out (offline, the CA's key type is used)");
+	if (url != NULL && ca_client_url_check(url) != 0)
+		return ca_cli_usage("--ca-url: %s", ca_errmsg());
+	if (url == NULL && (dir = ca_config_state_dir(dir)) == NULL)
 		return ca_cli_usage("%s", ca_errmsg());
 	now = time(NULL);
 	if (nb_arg != NULL && ca_time_parse(nb_arg, now, &req.not_before) != 0)
@@ -173,27 +292,24 @@ main(int argc, char **argv)
 	    (csr_file != NULL &&
 	    (rc = ca_file_read(csr_file, CA_MAX_CSR, &csr, &csrlen)) != 0))
 		goto fail;
-	if (pass_file != NULL && (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
-		goto fail;
-	if ((rc = ca_authority_open(dir, pw, &a)) != 0)
-		goto fail;
-	ca_free_secret(pw, pwlen);
-	pw = NULL;
 	req.token = tok;
 	req.token_len = toklen;
 	req.csr = csr;
 	req.csr_len = csrlen;
-	if ((rc = ca_authority_sign(a, &req, &res)) != 0)
+	if (url != NULL)
+		rc = sign_online(url, root, key_out != NULL, kt, &req, &is);
+	else
+		rc = sign_offline(dir, pass_file, &req, &is);
+	if (rc != 0)
 		goto fail;
-	ca_debug("issued serial %s for \"%s\" (provisioner %s)", res.serial,
-	    res.subject, res.provisioner);
 	if (key_out != NULL) {
-		if ((rc = ca_file_stage(key_out, res.key_pem, res.key_pem_len,
-		    0600, &key_tmp)) != 0 ||
+		if ((rc = ca_file_stage(key_out, is.key, is.key_len, 0600,
+		    &key_tmp)) != 0 ||
 		    (rc = ca_file_commit(key_tmp, key_out, 1)) != 0)
 			goto fail;
 	}
-	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
+	if (asprintf(&chain, "%s%s", is.crt, is.chain) < 0) {
+		chain = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -206,9 +322,9 @@ fail:
 	status = ca_cli_fail(rc);
 done:
 	ca_file_abort(&key_tmp);
-	ca_free_secret(pw, pwlen);
-	ca_sign_result_free(&res);
-	ca_authority_close(a);
+	free(is.crt);
+	free(is.chain);
+	ca_free_secret(is.key, is.key_len);
 	ca_free_secret(tok, toklen);
 	free(csr);
 	free(chain);

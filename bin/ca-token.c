@@ -14,6 +14,7 @@
 
 #include "ca.h"
 #include "cli.h"
+#include "client.h"
 #include "conf.h"
 #include "jose.h"
 #include "token.h"
@@ -22,10 +23,16 @@
 static const char usage[] =
 "Usage: ca-token -d DIR [--provisioner NAME] (--password-file FILE | --key FILE)\n"
 "                [OPTION]... SUBJECT\n"
+"       ca-token --ca-url URL --root FILE [--provisioner NAME]\n"
+"                (--password-file FILE | --key FILE) [OPTION]... SUBJECT\n"
 "Print a one-time token that authorises a certificate for SUBJECT (or, with\n"
-"--revoke, the revocation of serial number SUBJECT).\n"
+"--revoke, the revocation of serial number SUBJECT). With --ca-url, the\n"
+"provisioner comes from the CA's server instead of its directory.\n"
 "\n"
 "  -d, --state-dir DIR          the CA's directory (default $CA_STATE_DIR)\n"
+"      --ca-url URL             the CA's server, https://HOST[:PORT]\n"
+"      --root FILE              the CA's root certificate, the only one\n"
+"                               trusted for --ca-url (see ca-bootstrap)\n"
 "      --provisioner NAME       the JWK provisioner (default: the only one)\n"
 "      --password-file FILE     password that decrypts the provisioner key\n"
 "      --key FILE               the provisioner's private key, PEM or JWK,\n"
@@ -42,12 +49,15 @@ static const char usage[] =
 "  -h, --help                   show this help and exit\n"
 "  -V, --version                show the version and exit\n"
 "\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n";
+"Exit status: 0 success, 1 failure, 2 usage error, 4 CA unreachable (retry).\n";
 
-enum { O_PROV = 256, O_PASS, O_KEY, O_SAN, O_NB, O_NA, O_REVOKE };
+enum { O_PROV = 256, O_PASS, O_KEY, O_SAN, O_NB, O_NA, O_REVOKE, O_URL,
+	O_ROOT };
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
+	{ "ca-url", required_argument, NULL, O_URL },
+	{ "root", required_argument, NULL, O_ROOT },
 	{ "provisioner", required_argument, NULL, O_PROV },
 	{ "password-file", required_argument, NULL, O_PASS },
 	{ "key", required_argument, NULL, O_KEY },
@@ -61,24 +71,118 @@ static const struct option longopts[] = {
 
 #define MAX_SANS 100
 
+/* Where the provisioner, its key, the root and the audience come from. */
+struct source {
+	struct ca_config		*cfg;		/* offline */
+	struct ca_client		*client;	/* online */
+	struct ca_remote_provisioner	*remote;
+	const struct ca_provisioner	*prov;
+	struct ca_jwk			*key;
+	char				*fp;		/* the root's */
+	char				*aud;
+};
+
+static void
+source_free(struct source *s)
+{
+	ca_jwk_free(s->key);
+	ca_client_provisioner_free(s->remote);
+	ca_client_close(s->client);
+	ca_config_free(s->cfg);
+	free(s->fp);
+	free(s->aud);
+}
+
+/* The provisioner's private key: --key, or encryptedKey and the password. */
+static int
+provisioner_key(struct source *s, const char *pass_file, const char *key_file)
+{
+	char *pw = NULL;
+	size_t pwlen = 0;
+	int rc;
+
+	if (pass_file != NULL &&
+	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+		return rc;
+	rc = ca_token_provisioner_key(s->prov, pw, pwlen, key_file, &s->key);
+	ca_free_secret(pw, pwlen);
+	return rc;
+}
+
+/*
+ * From the state directory. Returns 0, a (negative) library status, or
+ * CA_EXIT_USAGE after reporting a usage error.
+ */
+static int
+offline(struct source *s, const char *dir, const char *pname,
+    const char *pass_file, const char *key_file, const char *path)
+{
+	gnutls_x509_crt_t root = NULL;
+	int rc;
+
+	if ((rc = ca_config_load(dir, &s->cfg)) != 0)
+		return rc;
+	if (pname == NULL) {
+		if (s->cfg->n_provisioners != 1) {
+			ca_cli_usage("the CA has %zu provisioners: name one with --provisioner",
+			    s->cfg->n_provisioners);
+			return CA_EXIT_USAGE;
+		}
+		s->prov = &s->cfg->provisioners[0];
+	} else if ((rc = ca_config_provisioner(s->cfg, pname, NULL,
+	    &s->prov)) != 0)
+		return rc;
+	if ((rc = provisioner_key(s, pass_file, key_file)) != 0)
+		return rc;
+	if ((rc = ca_x509_load(s->cfg->root, &root)) != 0)
+		return rc;
+	rc = ca_x509_fingerprint(root, &s->fp);
+	gnutls_x509_crt_deinit(root);
+	if (rc != 0)
+		return rc;
+	if ((s->aud = ca_config_audience(s->cfg, path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* From the CA's server; the audience is the URL the user gave. */
+static int
+online(struct source *s, const char *url, const char *root,
+    const char *pname, const char *pass_file, const char *key_file,
+    const char *path)
+{
+	int rc;
+
+	if ((rc = ca_client_open(url, root, &s->client)) != 0 ||
+	    (rc = ca_client_provisioner(s->client, pname, key_file == NULL,
+	    &s->remote)) != 0)
+		return rc;
+	s->prov = &s->remote->prov;
+	if ((rc = provisioner_key(s, pass_file, key_file)) != 0)
+		return rc;
+	if ((s->fp = strdup(ca_client_root_fp(s->client))) == NULL ||
+	    (s->aud = ca_client_url(s->client, path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct ca_token_opts o;
-	struct ca_config *cfg = NULL;
-	const struct ca_provisioner *prov = NULL;
-	struct ca_jwk *key = NULL;
-	gnutls_x509_crt_t root = NULL;
+	struct source src;
 	const char *dir = NULL, *pname = NULL, *pass_file = NULL, *key_file = NULL;
-	const char *nb_arg = NULL, *out_file = NULL, *sans[MAX_SANS];
-	char *pw = NULL, *fp = NULL, *aud = NULL, *tok = NULL, *line = NULL;
-	size_t pwlen = 0, nsans = 0;
+	const char *nb_arg = NULL, *out_file = NULL, *url = NULL, *root = NULL;
+	const char *sans[MAX_SANS], *path;
+	char *tok = NULL, *line = NULL;
+	size_t nsans = 0;
 	unsigned long seen = 0;
 	long long life = 0;
 	int ch, rc, revoke = 0, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&o, 0, sizeof(o));
+	memset(&src, 0, sizeof(src));
 	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -126,6 +230,16 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			out_file = optarg;
 			break;
+		case O_URL:
+			if (ca_cli_once(&seen, 7, "ca-url"))
+				return CA_EXIT_USAGE;
+			url = optarg;
+			break;
+		case O_ROOT:
+			if (ca_cli_once(&seen, 8, "root"))
+				return CA_EXIT_USAGE;
+			root = optarg;
+			break;
 		default:
 			if ((rc = ca_cli_common(ch, usage)) >= 0)
 				return rc;
@@ -141,7 +255,14 @@ main(int argc, char **argv)
 		return ca_cli_usage("--password-file or --key is required");
 	if (revoke && nsans > 0)
 		return ca_cli_usage("--revoke takes no --san");
-	if ((dir = ca_config_state_dir(dir)) == NULL)
+	if (url != NULL && dir != NULL)
+		return ca_cli_usage("--state-dir and --ca-url exclude each other");
+	if ((url == NULL) != (root == NULL))
+		return ca_cli_usage(url != NULL ? "--ca-url needs --root" :
+		    "--root needs --ca-url");
+	if (url != NULL && ca_client_url_check(url) != 0)
+		return ca_cli_usage("--ca-url: %s", ca_errmsg());
+	if (url == NULL && (dir = ca_config_state_dir(dir)) == NULL)
 		return ca_cli_usage("%s", ca_errmsg());
 
 	o.now = time(NULL);
@@ -156,43 +277,30 @@ main(int argc, char **argv)
 			return ca_cli_usage("%s", ca_errmsg());
 		ca_names_free(&names);
 	}
-	if ((rc = ca_config_load(dir, &cfg)) != 0)
-		goto fail;
-	if (pname == NULL) {
-		if (cfg->n_provisioners != 1) {
-			status = ca_cli_usage("the CA has %zu provisioners: name one with --provisioner",
-			    cfg->n_provisioners);
-			goto out;
-		}
-		prov = &cfg->provisioners[0];
-	} else if ((rc = ca_config_provisioner(cfg, pname, NULL, &prov)) != 0)
-		goto fail;
-	if (pass_file != NULL && (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
-		goto fail;
-	if ((rc = ca_token_provisioner_key(prov, pw, pwlen, key_file, &key)) != 0)
-		goto fail;
-	ca_free_secret(pw, pwlen);
-	pw = NULL;
-	if ((rc = ca_x509_load(cfg->root, &root)) != 0 ||
-	    (rc = ca_x509_fingerprint(root, &fp)) != 0)
-		goto fail;
-	if ((aud = ca_config_audience(cfg, revoke ? "/1.0/revoke" :
-	    "/1.0/sign")) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto fail;
+	path = revoke ? "/1.0/revoke" : "/1.0/sign";
+	if (url != NULL)
+		rc = online(&src, url, root, pname, pass_file, key_file, path);
+	else
+		rc = offline(&src, dir, pname, pass_file, key_file, path);
+	if (rc == CA_EXIT_USAGE) {
+		status = rc;
+		goto out;
 	}
-	o.iss = prov->name;
-	o.kid = prov->kid;
+	if (rc != 0)
+		goto fail;
+	o.iss = src.prov->name;
+	o.kid = src.prov->kid;
 	o.sub = argv[optind];
-	o.aud = aud;
+	o.aud = src.aud;
 	o.sans = nsans ? sans : NULL;
 	o.n_sans = nsans;
-	o.sha = fp;
+	o.sha = src.fp;
 	o.lifetime = life;
 	o.no_sans = revoke;
-	if ((rc = ca_token_mint(key, &o, &tok)) != 0)
+	if ((rc = ca_token_mint(src.key, &o, &tok)) != 0)
 		goto fail;
 	if (asprintf(&line, "%s\n", tok) < 0) {
+		line = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -204,14 +312,10 @@ main(int argc, char **argv)
 fail:
 	status = ca_cli_fail(rc);
 out:
-	ca_free_secret(pw, pwlen);
-	ca_jwk_free(key);
-	if (root != NULL)
-		gnutls_x509_crt_deinit(root);
-	ca_config_free(cfg);
-	free(fp);
-	free(aud);
-	free(tok);
-	free(line);
+	source_free(&src);
+	if (tok != NULL)
+		ca_free_secret(tok, strlen(tok));
+	if (line != NULL)
+		ca_free_secret(line, strlen(line));
 	return status;
 }

@@ -6,7 +6,9 @@
 
 load helpers
 
-TOOLS=(ca-init ca-token ca-sign ca-db)
+TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap)
+# The tools that work on a state directory (-d, --state-dir).
+STATE_TOOLS=(ca-init ca-token ca-sign ca-db)
 
 # The options in the option table of TOOL --help, one per line: the short
 # and the long spelling of "  -d, --state-dir DIR   ..." and the long one of
@@ -111,8 +113,10 @@ bash_complete() {
 @test "the options are found in each tool's --help" {
 	for t in "${TOOLS[@]}"; do
 		run -0 help_options "$t"
-		assert_line -- --state-dir
-		assert_line -- -d
+		if [[ " ${STATE_TOOLS[*]} " == *" $t "* ]]; then
+			assert_line -- --state-dir
+			assert_line -- -d
+		fi
 		assert_line -- --help
 		assert_line -- -h
 		assert_line -- --version
@@ -157,8 +161,8 @@ bash_complete() {
 		done
 	done
 	head -n 1 "$CA_TOP_SRCDIR/completions/zsh/_ca-tools" |
-	    grep -qx '#compdef ca-init ca-token ca-sign ca-db' ||
-	    missing+="completions/zsh/_ca-tools: the first line is not '#compdef ca-init ca-token ca-sign ca-db'"$'\n'
+	    grep -qxF "#compdef ${TOOLS[*]}" ||
+	    missing+="completions/zsh/_ca-tools: the first line is not '#compdef ${TOOLS[*]}'"$'\n'
 	[ -z "$missing" ] || fail "$missing"
 }
 
@@ -225,7 +229,7 @@ bash_complete() {
 	cd "$BATS_TEST_TMPDIR"
 	mkdir statedir
 	touch statefile
-	for t in "${TOOLS[@]}"; do
+	for t in "${STATE_TOOLS[@]}"; do
 		run -0 bash_complete "$t" -d state
 		assert_output statedir
 		run -0 bash_complete "$t" --state-dir = state
@@ -237,6 +241,14 @@ bash_complete() {
 	assert_output statefile
 	run -0 bash_complete ca-init --password-file statef
 	assert_output statefile
+	run -0 bash_complete ca-sign --root statef
+	assert_output statefile
+	run -0 bash_complete ca-token --root statef
+	assert_output statefile
+	run -0 bash_complete ca-bootstrap -o statef
+	assert_output statefile
+	run -0 bash_complete ca-sign --key-type ''
+	assert_equal "$(sort <<< "$output")" "$types"
 }
 
 @test "the zsh completion parses" {

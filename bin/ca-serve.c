@@ -263,7 +263,8 @@ main(int argc, char **argv)
 	status = 0;
 	goto out;
 fail:
-	if (srv != NULL)
+	/* Where the log is not standard error, it gets the reason too. */
+	if (srv != NULL && (so.log_file != NULL || so.use_syslog))
 		ca_server_log(srv, "%s", ca_errmsg());
 	status = ca_cli_fail(rc);
 out:

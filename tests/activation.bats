@@ -162,3 +162,23 @@ for i in range(1, 49):
 	run -0 ca-db -d "$CA" check
 	run -1 grep ' 5[0-9][0-9] [0-9]' "$LOG"
 }
+
+@test "inetd mode renews a cached server certificate past two thirds of its life" {
+	cmd=$(localize "$(sed -n 's/^ExecStart=//p' "$C/systemd/ca-serve-inetd@.service")")
+	activate -a --inetd -- $cmd --log-file "$LOG"
+	run -0 call https://localhost/health
+	assert_equal "$(grep -c 'issued the server' "$LOG")" 1
+	# Replace the cache with a certificate 20 h into its 24 h.
+	token localhost --san localhost
+	ca-sign -d "$CA" --token-file localhost.tok --key-out old.key -o old.crt \
+		--not-before "$(date -u -d '-20 hours' +%Y-%m-%dT%H:%M:%SZ)" \
+		--not-after "$(date -u -d '+4 hours' +%Y-%m-%dT%H:%M:%SZ)"
+	cat old.key old.crt > "$CA/secrets/ca-serve.pem"
+	run -0 call https://localhost/health
+	assert_equal "$(grep -c 'issued the server' "$LOG")" 2
+	# and the renewed one is what the next connection gets
+	run -0 openssl s_client -unix "$SOCK" -servername localhost < /dev/null
+	served=$(openssl x509 -noout -serial <<< "$output")
+	[ "$served" != "$(openssl x509 -in old.crt -noout -serial)" ]
+	assert_equal "$(grep -c 'issued the server' "$LOG")" 2
+}

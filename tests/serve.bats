@@ -290,3 +290,61 @@ for i in range(1, 257):
 	assert_output 256
 	run -1 grep ' 5[0-9][0-9] [0-9]' "$SERVER_LOG"
 }
+
+@test "SIGHUP reloads ca.json without dropping a keep-alive connection" {
+	run -0 "$PYTHON" - "$PORT" "$CA/certs/root_ca.crt" "$SERVER_PID" "$CA/config/ca.json" "$SERVER_LOG" <<'PY'
+import http.client, json, os, signal, ssl, sys, time
+port, root, pid, conf, log = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context(cafile=root)
+h = http.client.HTTPSConnection("localhost", port, context=ctx)
+def names():
+    h.request("GET", "/provisioners")
+    r = h.getresponse()
+    return [p["name"] for p in json.loads(r.read())["provisioners"]]
+before = names()
+sock = h.sock
+c = json.load(open(conf))
+p = dict(c["authority"]["provisioners"][0]); p["name"] = "added"
+c["authority"]["provisioners"].append(p)
+open(conf, "w").write(json.dumps(c))
+os.kill(pid, signal.SIGHUP)
+for _ in range(50):
+    if "reloaded" in open(log).read():
+        break
+    time.sleep(0.1)
+after = names()
+print(before, after, "same connection" if h.sock is sock else "reconnected")
+PY
+	assert_output "['admin'] ['admin', 'added'] same connection"
+}
+
+@test "a broken ca.json on SIGHUP keeps the old configuration" {
+	echo '{"broken": ' > "$CA/config/ca.json"
+	kill -HUP "$SERVER_PID"
+	for _ in $(seq 50); do grep -q "reload failed" "$SERVER_LOG" && break; sleep 0.1; done
+	run -0 grep -c "reload failed, keeping the old configuration" "$SERVER_LOG"
+	run -0 api /provisioners
+	assert_equal "$(status_of)" 200
+}
+
+@test "several --listen, IPv4 and IPv6, each port on --ready-fd" {
+	stop_server
+	[ -n "$(ip -6 addr show lo 2>/dev/null)" ] || skip "no IPv6 on loopback"
+	mkfifo ready2
+	ca-serve -d "$CA" --listen 127.0.0.1:0 --listen '[::1]:0' --ready-fd 3 --log-file s2.log 3>ready2 &
+	SERVER_PID=$!
+	mapfile -t ports < ready2
+	assert_equal "${#ports[@]}" 2
+	run -0 curl -sS --cacert "$CA/certs/root_ca.crt" "https://localhost:${ports[0]}/health"
+	run -0 curl -sS --cacert "$CA/certs/root_ca.crt" --resolve "localhost:${ports[1]}:::1" "https://localhost:${ports[1]}/health"
+	assert_output '{"status":"ok"}'
+}
+
+@test "usage errors: --inetd with --listen, bad numbers and durations" {
+	run -2 ca-serve -d "$CA" --inetd --listen 127.0.0.1:0
+	run -2 ca-serve -d "$CA" --threads 0
+	run -2 ca-serve -d "$CA" --deadline 0s
+	run -2 ca-serve -d "$CA" --max-body 10
+	run -1 --separate-stderr ca-serve -d "$CA" --listen 256.0.0.1:0
+	[[ $stderr == "ca-serve: --listen 256.0.0.1:0: "* ]]
+}

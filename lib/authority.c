@@ -202,45 +202,6 @@ validity(const struct ca_authority *a, const struct ca_provisioner *p,
 	return 0;
 }
 
-/* Key and CSR made by the authority for the token's subject and names. */
-static int
-make_key_and_csr(const struct ca_authority *a, const char *sub,
-    const struct ca_names *names, gnutls_datum_t *csr, char **key_pem,
-    size_t *key_len)
-{
-	gnutls_x509_privkey_t x = NULL;
-	gnutls_privkey_t k = NULL;
-	gnutls_datum_t pem = { NULL, 0 };
-	int rc;
-
-	*key_pem = NULL;
-	*key_len = 0;
-	if ((rc = ca_key_generate(a->cfg->key_type, &x)) != 0 ||
-	    (rc = ca_key_export(x, NULL, &pem)) != 0)
-		goto out;
-	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
-		goto out;
-	x = NULL;
-	if ((rc = ca_csr_make(k, sub, names, csr)) != 0)
-		goto out;
-	if ((*key_pem = malloc(pem.size + 1)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(*key_pem, pem.data, pem.size);
-	(*key_pem)[pem.size] = '\0';
-	*key_len = pem.size;
-out:
-	if (pem.data != NULL) {
-		ca_wipe(pem.data, pem.size);
-		gnutls_free(pem.data);
-	}
-	if (x != NULL)
-		gnutls_x509_privkey_deinit(x);
-	gnutls_privkey_deinit(k);
-	return rc;
-}
-
 static char *
 dup_datum(const gnutls_datum_t *d)
 {
@@ -418,7 +379,7 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 
 	/* 2. The CSR: signature, key, names. */
 	if (req->csr == NULL) {
-		if ((rc = make_key_and_csr(a, tok->sub, &names, &mycsr,
+		if ((rc = ca_csr_make_new_key(a->cfg->key_type, tok->sub, &names, &mycsr,
 		    &res->key_pem, &res->key_pem_len)) != 0)
 			goto out;
 		rc = ca_csr_import(mycsr.data, mycsr.size, &crq);

@@ -1148,9 +1148,6 @@ ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 {
 	struct ca_token *tok = NULL;
 	struct ca_names names;
-	gnutls_x509_privkey_t x = NULL;
-	gnutls_privkey_t k = NULL;
-	gnutls_datum_t pem = { NULL, 0 };
 	int rc;
 
 	csr->data = NULL;
@@ -1167,29 +1164,8 @@ ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 		ca_err_context("token sans");
 		goto out;
 	}
-	if ((rc = ca_key_generate(t, &x)) != 0 ||
-	    (rc = ca_key_export(x, NULL, &pem)) != 0)
-		goto out;
-	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
-		goto out;
-	x = NULL;
-	if ((rc = ca_csr_make(k, tok->sub, &names, csr)) != 0)
-		goto out;
-	if ((*key_pem = malloc(pem.size + 1)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(*key_pem, pem.data, pem.size);
-	(*key_pem)[pem.size] = '\0';
-	*key_len = pem.size;
+	rc = ca_csr_make_new_key(t, tok->sub, &names, csr, key_pem, key_len);
 out:
-	if (pem.data != NULL) {
-		ca_wipe(pem.data, pem.size);
-		gnutls_free(pem.data);
-	}
-	if (x != NULL)
-		gnutls_x509_privkey_deinit(x);
-	gnutls_privkey_deinit(k);
 	ca_names_free(&names);
 	ca_token_free(tok);
 	return rc;

@@ -844,6 +844,44 @@ out:
 }
 
 int
+ca_csr_make_new_key(int t, const char *sub,
+    const struct ca_names *names, gnutls_datum_t *csr, char **key_pem,
+    size_t *key_len)
+{
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_privkey_t k = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	int rc;
+
+	*key_pem = NULL;
+	*key_len = 0;
+	if ((rc = ca_key_generate((enum ca_key_type)t, &x)) != 0 ||
+	    (rc = ca_key_export(x, NULL, &pem)) != 0)
+		goto out;
+	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
+		goto out;
+	x = NULL;
+	if ((rc = ca_csr_make(k, sub, names, csr)) != 0)
+		goto out;
+	if ((*key_pem = malloc(pem.size + 1)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*key_pem, pem.data, pem.size);
+	(*key_pem)[pem.size] = '\0';
+	*key_len = pem.size;
+out:
+	if (pem.data != NULL) {
+		ca_wipe(pem.data, pem.size);
+		gnutls_free(pem.data);
+	}
+	if (x != NULL)
+		gnutls_x509_privkey_deinit(x);
+	gnutls_privkey_deinit(k);
+	return rc;
+}
+
+int
 ca_x509_san_list(gnutls_x509_crt_t crt, char **out)
 {
 	char buf[1025], ip[INET6_ADDRSTRLEN], *s = NULL, *t;

@@ -104,6 +104,14 @@ int	 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
 int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
 	    const struct ca_names *names, gnutls_datum_t *pem);
 
+/*
+ * A new key of type t (an enum ca_key_type) and a PEM CSR for it with
+ * CN=cn and the names. *key_pem is PKCS#8 PEM: free it with
+ * ca_free_secret(*key_pem, *key_len); csr->data with gnutls_free.
+ */
+int	 ca_csr_make_new_key(int t, const char *cn, const struct ca_names *names,
+	    gnutls_datum_t *csr, char **key_pem, size_t *key_len);
+
 /* Subject alternative names of a certificate, as one string "a,b". */
 int	 ca_x509_san_list(gnutls_x509_crt_t crt, char **out);
 

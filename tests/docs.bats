@@ -6,9 +6,17 @@
 
 load helpers
 
-TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap)
+TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve)
 # The tools that work on a state directory (-d, --state-dir).
-STATE_TOOLS=(ca-init ca-token ca-sign ca-db)
+STATE_TOOLS=(ca-init ca-token ca-sign ca-db ca-serve)
+
+# The man page of TOOL: section 8 for the daemon, 1 for the commands.
+man_page() {
+	case $1 in
+	ca-serve) printf '%s\n' "$CA_TOP_SRCDIR/man/$1.8" ;;
+	*) printf '%s\n' "$CA_TOP_SRCDIR/man/$1.1" ;;
+	esac
+}
 
 # The options in the option table of TOOL --help, one per line: the short
 # and the long spelling of "  -d, --state-dir DIR   ..." and the long one of
@@ -127,12 +135,12 @@ bash_complete() {
 @test "every option of --help is in the OPTIONS of the tool's man page" {
 	local t o page missing=
 	for t in "${TOOLS[@]}"; do
-		page=$CA_TOP_SRCDIR/man/$t.1
-		[ -f "$page" ] || { missing+="$t: man/$t.1 does not exist"$'\n'; continue; }
+		page=$(man_page "$t")
+		[ -f "$page" ] || { missing+="$t: man/${page##*/} does not exist"$'\n'; continue; }
 		tags=$(man_option_tags "$page")
 		for o in $(help_options "$t"); do
 			contains_opt "$tags" "$(roff "$o")" ||
-			    missing+="$t: $o ($(roff "$o")) is not a .TP tag in OPTIONS of man/$t.1"$'\n'
+			    missing+="$t: $o ($(roff "$o")) is not a .TP tag in OPTIONS of man/${page##*/}"$'\n'
 		done
 	done
 	[ -z "$missing" ] || fail "$missing"
@@ -167,14 +175,16 @@ bash_complete() {
 }
 
 @test "the man pages and completions name no option that --help does not list" {
-	local t o h extra=
+	local t o h page extra=
 	for t in "${TOOLS[@]}"; do
 		h=$(help_options "$t")
-		for o in $(man_option_tags "$CA_TOP_SRCDIR/man/$t.1" |
+		page=$(man_page "$t")
+		[ -f "$page" ] || extra+="$t: man/${page##*/} does not exist"$'\n'
+		for o in $(man_option_tags "$page" 2>/dev/null |
 		    grep -oE '(\\-){1,2}[A-Za-z0-9]([A-Za-z0-9]|\\-)*' |
 		    sed 's/\\-/-/g'); do
 			grep -qxF -- "$o" <<< "$h" ||
-			    extra+="$t: man/$t.1 documents $o, which $t --help does not list"$'\n'
+			    extra+="$t: man/${page##*/} documents $o, which $t --help does not list"$'\n'
 		done
 		for o in $(bash_completion_opts "$t"); do
 			grep -qxF -- "$o" <<< "$h" ||
@@ -247,6 +257,12 @@ bash_complete() {
 	assert_output statefile
 	run -0 bash_complete ca-bootstrap -o statef
 	assert_output statefile
+	run -0 bash_complete ca-serve --password-file statef
+	assert_output statefile
+	run -0 bash_complete ca-serve --log-file statef
+	assert_output statefile
+	run -0 bash_complete ca-serve --listen ''
+	assert_output ''
 	run -0 bash_complete ca-sign --key-type ''
 	assert_equal "$(sort <<< "$output")" "$types"
 }
@@ -270,19 +286,22 @@ bash_complete() {
 }
 
 @test "every man page has the sections the house style asks for" {
-	local t s missing=
+	local t s page name missing=
 	for t in "${TOOLS[@]}"; do
+		page=$(man_page "$t")
+		name=man/${page##*/}
+		[ -f "$page" ] || { missing+="$t: $name does not exist"$'\n'; continue; }
 		for s in NAME SYNOPSIS DESCRIPTION OPTIONS ENVIRONMENT FILES \
 		    'EXIT STATUS' EXAMPLES 'SEE ALSO'; do
-			grep -qEx "\.SH \"?$s\"?" "$CA_TOP_SRCDIR/man/$t.1" ||
-			    missing+="man/$t.1: no .SH $s"$'\n'
+			grep -qEx "\.SH \"?$s\"?" "$page" ||
+			    missing+="$name: no .SH $s"$'\n'
 		done
-		grep -q CA_STATE_DIR "$CA_TOP_SRCDIR/man/$t.1" ||
-		    missing+="man/$t.1: CA_STATE_DIR is not described"$'\n'
+		grep -q CA_STATE_DIR "$page" ||
+		    missing+="$name: CA_STATE_DIR is not described"$'\n'
 		for s in 0 1 2 3 4; do
-			awk '/^\.SH/ { on = ($2 == "EXIT") } on' "$CA_TOP_SRCDIR/man/$t.1" |
+			awk '/^\.SH/ { on = ($2 == "EXIT") } on' "$page" |
 			    grep -qx "\.B $s" ||
-			    missing+="man/$t.1: exit status $s is not in EXIT STATUS"$'\n'
+			    missing+="$name: exit status $s is not in EXIT STATUS"$'\n'
 		done
 	done
 	[ -z "$missing" ] || fail "$missing"

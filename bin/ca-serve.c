@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ca.h"
@@ -49,7 +51,8 @@ static const char usage[] =
 "\n"
 "Signals: SIGHUP reloads ca.json (provisioners, claims); SIGTERM stops\n"
 "accepting, finishes the requests in progress and exits 0.\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n";
+"Exit status: 0 success, 1 failure, 2 usage error, 4 temporary failure at\n"
+"start (database busy while issuing the server certificate).\n";
 
 enum { O_PASS = 256, O_INETD, O_LISTEN, O_READY, O_LOG, O_SYSLOG, O_THREADS,
 	O_MAXBODY, O_DEADLINE, O_IDLE };
@@ -98,6 +101,30 @@ quiet_stdio(int keep_stdin)
 	dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
+}
+
+/* A failure before the server (and its log) exists, in --inetd mode. */
+static void
+early_log(const struct ca_server_opts *so, const char *msg)
+{
+	char t[32], *line;
+	int fd;
+
+	if (so->log_file == NULL) {
+		openlog("ca-serve", LOG_PID, LOG_DAEMON);
+		syslog(LOG_ERR, "%s", msg);
+		closelog();
+		return;
+	}
+	ca_time_format(time(NULL), t, sizeof(t));
+	if (asprintf(&line, "%s ca-serve[%ld]: %s\n", t, (long)getpid(), msg) < 0)
+		return;
+	fd = open(so->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd >= 0) {
+		(void)ca_write_all(fd, line, strlen(line));
+		close(fd);
+	}
+	free(line);
 }
 
 int
@@ -221,15 +248,18 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	if ((nfds = ca_listen_fds(fds, MAX_LISTEN)) == 0) {
-		if (nlisten == 0)
-			listen[nlisten++] = a->cfg->address[0] ? a->cfg->address :
-			    ":443";
-		for (i = 0; i < nlisten; i++) {
-			if ((rc = ca_listen_socket(listen[i], &fds[i])) != 0)
-				goto fail;
-			nfds++;
+	/* Sockets from systemd, then ours; ca.json's address if neither. */
+	nfds = ca_listen_fds(fds, MAX_LISTEN);
+	if (nfds == 0 && nlisten == 0)
+		listen[nlisten++] = a->cfg->address[0] ? a->cfg->address : ":443";
+	for (i = 0; i < nlisten; i++) {
+		if (nfds == MAX_LISTEN) {
+			rc = ca_err(CA_ERR_INVAL, "more than %d sockets", MAX_LISTEN);
+			goto fail;
 		}
+		if ((rc = ca_listen_socket(listen[i], &fds[nfds])) != 0)
+			goto fail;
+		nfds++;
 	}
 	for (i = 0; i < (size_t)nfds; i++)
 		if ((rc = ca_server_listen(srv, fds[i], &ports[i])) != 0)
@@ -266,6 +296,8 @@ fail:
 	/* Where the log is not standard error, it gets the reason too. */
 	if (srv != NULL && (so.log_file != NULL || so.use_syslog))
 		ca_server_log(srv, "%s", ca_errmsg());
+	else if (srv == NULL && inetd)
+		early_log(&so, ca_errmsg());
 	status = ca_cli_fail(rc);
 out:
 	ca_server_free(srv);

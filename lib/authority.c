@@ -453,7 +453,7 @@ apply_ports(struct ca_authority *a)
 	size_t i;
 
 	a->cfg->n_extra_ports = 0;
-	for (i = 0; i < a->n_ports && i < 8; i++)
+	for (i = 0; i < a->n_ports && i < CA_MAX_PORTS; i++)
 		a->cfg->extra_ports[a->cfg->n_extra_ports++] = a->ports[i];
 }
 
@@ -464,7 +464,7 @@ ca_authority_set_ports(struct ca_authority *a, const int *ports, size_t n)
 
 	pthread_rwlock_wrlock(&a->cfg_lock);
 	a->n_ports = 0;
-	for (i = 0; i < n && i < 8; i++)
+	for (i = 0; i < n && i < CA_MAX_PORTS; i++)
 		a->ports[a->n_ports++] = ports[i];
 	apply_ports(a);
 	pthread_rwlock_unlock(&a->cfg_lock);

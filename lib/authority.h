@@ -14,6 +14,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "conf.h"
 #include "x509.h"
 
 struct ca_config;
@@ -42,7 +43,7 @@ struct ca_authority {
 	pthread_cond_t		 commit_cv;
 	struct ca_pending	*queue;		/* waiting to be committed */
 	int			 committing;
-	int			 ports[8];	/* also accepted in audiences */
+	int			 ports[CA_MAX_PORTS];	/* also accepted in audiences */
 	size_t			 n_ports;
 	unsigned long		 batches, batched;	/* group commit statistics */
 };

@@ -398,7 +398,7 @@ audience_for(const char *dns, int port, const char *path)
 	char *s;
 	int bracket = strchr(dns, ':') != NULL;	/* an IPv6 literal */
 
-	if (port == 443 || port == 0)
+	if (port == 0)
 		return asprintf(&s, "https://%s%s%s%s", bracket ? "[" : "", dns,
 		    bracket ? "]" : "", path) < 0 ? NULL : s;
 	return asprintf(&s, "https://%s%s%s:%d%s", bracket ? "[" : "", dns,
@@ -408,7 +408,20 @@ audience_for(const char *dns, int port, const char *path)
 char *
 ca_config_audience(const struct ca_config *cfg, const char *path)
 {
-	return audience_for(cfg->dns_names[0], cfg->port, path);
+	/* https://host/... rather than https://host:443/... */
+	return audience_for(cfg->dns_names[0], cfg->port == 443 ? 0 : cfg->port,
+	    path);
+}
+
+static int
+port_listed(const struct ca_config *cfg, int port)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_extra_ports; i++)
+		if (cfg->extra_ports[i] == port)
+			return 1;
+	return 0;
 }
 
 int
@@ -424,8 +437,13 @@ ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 	if (strncmp(path, "/1.0/", 5) == 0)
 		short_path = path + 4;
 	for (i = 0; i < cfg->n_dns_names; i++) {
-		for (j = 0; j <= cfg->n_extra_ports; j++) {
-			int port = j == 0 ? cfg->port : cfg->extra_ports[j - 1];
+		/* j = 0: the configured port; then ca-serve's; then 443 implied. */
+		for (j = 0; j <= cfg->n_extra_ports + 1; j++) {
+			int port = j == 0 ? cfg->port : j <= cfg->n_extra_ports ?
+			    cfg->extra_ports[j - 1] : 0;
+			if (j == cfg->n_extra_ports + 1 && cfg->port != 443 &&
+			    !port_listed(cfg, 443))
+				continue;
 			if ((a = audience_for(cfg->dns_names[i], port, path)) == NULL)
 				return 0;
 			match = strcmp(a, aud) == 0;

@@ -14,6 +14,8 @@
 
 struct ca_jwk;
 
+#define CA_MAX_PORTS	16
+
 /* Certificate lifetime policy (step-ca's "claims"), in seconds. */
 struct ca_claims {
 	int64_t	 min_dur;
@@ -49,7 +51,7 @@ struct ca_config {
 	const char	**dns_names;
 	size_t		 n_dns_names;
 	int		 port;		/* from address, 443 if none */
-	int		 extra_ports[8];	/* also accepted in audiences (ca-serve's) */
+	int		 extra_ports[CA_MAX_PORTS];	/* ca-serve's, also in audiences */
 	size_t		 n_extra_ports;
 	enum ca_key_type key_type;	/* for keys the CA makes for clients */
 	unsigned	 lock_timeout_ms;

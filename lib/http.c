@@ -54,6 +54,13 @@ reply(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	if (r->conn != NULL) {
+		pthread_mutex_lock(&s->conn_lock);
+		r->conn->processing = 0;
+		r->conn->deadline_ms = ca_now_ms() + (int64_t)s->o.deadline_s * 1000;
+		pthread_mutex_unlock(&s->conn_lock);
+	}
+
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(body);
@@ -86,6 +93,22 @@ reply_json(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	return reply(s, c, r, status, "application/json", body, strlen(body));
 }
 
+/* s with " and \\ escaped, and control characters dropped: one log field. */
+static void
+escape_into(char *buf, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 3 < len; s++) {
+		if ((unsigned char)*s < 0x20)
+			continue;
+		if (*s == '"' || *s == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+}
+
 /*
  * An error as step-ca sends it: {"status": N, "message": "..."}. The
  * message is what the client may know; detail (if any) goes to the log.
@@ -98,7 +121,7 @@ reply_error(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 
 	if (o == NULL)
 		return MHD_NO;
-	snprintf(r->detail, sizeof(r->detail), "%s", detail != NULL ? detail :
+	escape_into(r->detail, sizeof(r->detail), detail != NULL ? detail :
 	    message);
 	json_object_object_add(o, "status", json_object_new_int((int)status));
 	json_object_object_add(o, "message", json_object_new_string(message));
@@ -274,9 +297,14 @@ route_sign(struct ca_server *s, struct MHD_Connection *c, struct req *r)
 	json_object_put(o);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
-	snprintf(r->extra, sizeof(r->extra),
-	    " serial=%s subject=\"%s\" provisioner=\"%s\"", res.serial,
-	    res.subject, res.provisioner);
+	{
+		char sub[200], prov[100];
+		escape_into(sub, sizeof(sub), res.subject);
+		escape_into(prov, sizeof(prov), res.provisioner);
+		snprintf(r->extra, sizeof(r->extra),
+		    " serial=%s subject=\"%s\" provisioner=\"%s\"", res.serial,
+		    sub, prov);
+	}
 	if ((out = json_object_new_object()) == NULL ||
 	    (chain = json_object_new_array()) == NULL) {
 		json_object_put(out);
@@ -424,6 +452,17 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->too_big)
 		return reply_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large", NULL);
+	/*
+	 * The request is in: while the server works on it (a wait for the
+	 * store lock included, bounded by its timeout) the watchdog leaves
+	 * the connection alone, so that nothing is issued and then lost.
+	 * Writing the answer gets a deadline of its own.
+	 */
+	if (r->conn != NULL) {
+		pthread_mutex_lock(&s->conn_lock);
+		r->conn->processing = 1;
+		pthread_mutex_unlock(&s->conn_lock);
+	}
 	return route(s, c, r, method);
 }
 

@@ -33,6 +33,7 @@ struct ca_conn {
 	int			 fd;
 	int64_t			 deadline_ms;	/* monotonic */
 	int			 busy;		/* a request is in progress */
+	int			 processing;	/* read in full, being answered */
 	int			 cut;		/* shut down by the watchdog */
 	struct ca_conn		*prev, *next;
 };

@@ -222,8 +222,12 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 	if ((rc = ca_file_write_atomic(s->cache_path, pem, len, 0600)) != 0 ||
 	    (rc = pair_parse(pem, len, &p)) != 0)
 		goto done;
-	ca_server_log(s, "issued the server's TLS certificate, valid until %lld",
-	    (long long)na);
+	{
+		char t[32];
+		ca_time_format(na, t, sizeof(t));
+		ca_server_log(s, "issued the server's TLS certificate, valid until %s",
+		    t);
+	}
 done:
 	if (pem != NULL)
 		ca_free_secret(pem, len);
@@ -343,7 +347,7 @@ watchdog(void *arg)
 		now = ca_now_ms();
 		pthread_mutex_lock(&s->conn_lock);
 		for (k = s->conns; k != NULL; k = k->next) {
-			if (k->cut || k->fd < 0)
+			if (k->cut || k->fd < 0 || k->processing)
 				continue;
 			if (now > k->deadline_ms || (s->draining && !k->busy)) {
 				shutdown(k->fd, SHUT_RDWR);
@@ -621,7 +625,7 @@ ca_listen_socket(const char *addr, int *fdp)
 	struct addrinfo hints, *res = NULL;
 	char host[256], *colon;
 	const char *port;
-	int fd = -1, one = 1, err;
+	int fd = -1, one = 1, zero = 0, err;
 
 	*fdp = -1;
 	if (strlen(addr) >= sizeof(host) || (colon = strrchr(addr, ':')) == NULL)
@@ -634,14 +638,22 @@ ca_listen_socket(const char *addr, int *fdp)
 		host[strlen(host) - 1] = '\0';
 	}
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	/* ":PORT" is every address, IPv6 and IPv4 (a dual-stack socket). */
+	hints.ai_family = host[0] ? AF_UNSPEC : AF_INET6;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((err = getaddrinfo(host[0] ? host : NULL, port, &hints, &res)) != 0)
+	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (err != 0 && !host[0]) {
+		hints.ai_family = AF_INET;	/* no IPv6 here */
+		err = getaddrinfo(NULL, port, &hints, &res);
+	}
+	if (err != 0)
 		return ca_err(CA_ERR_INVAL, "--listen %s: %s", addr,
 		    gai_strerror(err));
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
 	    res->ai_protocol);
+	if (fd >= 0 && res->ai_family == AF_INET6 && !host[0])
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 256) != 0) {

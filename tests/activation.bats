@@ -182,3 +182,9 @@ for i in range(1, 49):
 	[ "$served" != "$(openssl x509 -in old.crt -noout -serial)" ]
 	assert_equal "$(grep -c 'issued the server' "$LOG")" 2
 }
+
+@test "--inetd: a failure at start is logged, not lost" {
+	rm "$CA/config/ca.json"
+	run -1 ca-serve --inetd -d "$CA" --log-file early.log < /dev/null
+	run -0 grep -c "no CA here" early.log
+}

@@ -348,3 +348,49 @@ PY
 	run -1 --separate-stderr ca-serve -d "$CA" --listen 256.0.0.1:0
 	[[ $stderr == "ca-serve: --listen 256.0.0.1:0: "* ]]
 }
+
+@test "an explicit :443 and all of up to 16 listening ports count in token audiences" {
+	stop_server
+	mkfifo r16
+	args=()
+	for _ in $(seq 16); do args+=(--listen 127.0.0.1:0); done
+	ca-serve -d "$CA" "${args[@]}" --ready-fd 3 --log-file s16.log 3>r16 &
+	SERVER_PID=$!
+	mapfile -t ports < r16
+	assert_equal "${#ports[@]}" 16
+	URL=https://localhost:${ports[15]}
+	pytok t "$(AUD=$URL/1.0/sign claims)"
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	# the configured port written out as :8443, and 443 implied or explicit
+	edit_config 'c["address"] = ":443"'
+	kill -HUP "$SERVER_PID"
+	for _ in $(seq 50); do grep -q "reloaded" s16.log && break; sleep 0.1; done
+	for aud in https://localhost:443/1.0/sign https://localhost/1.0/sign; do
+		pytok t "$(AUD=$aud claims)"
+		sign_body t svc.test.csr > body.json
+		run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+		assert_equal "$(status_of)" 201
+	done
+}
+
+@test "log fields are quoted with their quotes escaped" {
+	run -0 api -H 'Content-Type: application/json' --data '{}' /sign
+	assert_equal "$(status_of)" 400
+	run -0 grep -F 'error="request: missing \"csr\""' "$SERVER_LOG"
+}
+
+@test "a request waiting for the store is answered, not cut at the deadline" {
+	stop_server
+	start_server --deadline 1s
+	AUD=$URL/1.0/sign
+	pytok t "$(claims)"
+	sign_body t svc.test.csr > body.json
+	flock -o "$CA/db/lock" sleep 3 3>&- &
+	holder=$!
+	for _ in $(seq 50); do flock -n "$CA/db/lock" true || break; sleep 0.1; done
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	wait "$holder"
+}

@@ -291,33 +291,33 @@ commit_issuance(struct ca_authority *a, const struct ca_issuance *is)
 	return me.rc;
 }
 
-/* Issue and record: a serial collision (2^-134) takes a new serial. */
+/*
+ * Issue and record: a serial collision (2^-134) takes a new serial.
+ * *pem is the new certificate (gnutls_free).
+ */
 static int
 issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
     const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
-    time_t now, gnutls_x509_crt_t *crt, char **serial_hex)
+    time_t now, gnutls_datum_t *pem, char **serial_hex)
 {
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char serial[CA_SERIAL_MAX];
 	struct ca_issuance is;
 	size_t slen;
-	int rc = 0, attempt;
+	int rc = 0, ret, attempt;
 
-	*crt = NULL;
+	pem->data = NULL;
+	pem->size = 0;
 	*serial_hex = NULL;
 	for (attempt = 0; attempt < 3; attempt++) {
-		if (*crt != NULL)
-			gnutls_x509_crt_deinit(*crt);
-		*crt = NULL;
 		gnutls_free(der.data);
 		der.data = NULL;
 		free(*serial_hex);
 		*serial_hex = NULL;
 		pthread_mutex_lock(&a->sign_lock);
-		rc = ca_x509_issue(&a->issuer, leaf, crt, serial, &slen);
+		rc = ca_x509_issue_der(&a->issuer, leaf, &der, serial, &slen);
 		pthread_mutex_unlock(&a->sign_lock);
-		if (rc != 0 ||
-		    (rc = ca_x509_export(*crt, GNUTLS_X509_FMT_DER, &der)) != 0)
+		if (rc != 0)
 			break;
 		if ((*serial_hex = ca_hex(serial, slen)) == NULL) {
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
@@ -335,11 +335,11 @@ issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 	}
 	if (rc == CA_ERR_EXISTS)
 		rc = ca_err(CA_ERR_STORE, "could not find a free serial");
+	if (rc == 0 && (ret = gnutls_pem_base64_encode2("CERTIFICATE", &der,
+	    pem)) < 0)
+		rc = ca_err(CA_ERR_CRYPTO, "PEM: %s", gnutls_strerror(ret));
 	gnutls_free(der.data);
 	if (rc != 0) {
-		if (*crt != NULL)
-			gnutls_x509_crt_deinit(*crt);
-		*crt = NULL;
 		free(*serial_hex);
 		*serial_hex = NULL;
 	}
@@ -354,7 +354,6 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	struct ca_token *tok = NULL;
 	struct ca_names names;
 	gnutls_x509_crq_t crq = NULL;
-	gnutls_x509_crt_t crt = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pem = { NULL, 0 }, mycsr = { NULL, 0 };
 	time_t now = time(NULL), nb, na;
@@ -402,11 +401,9 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	{
 		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na };
 		if ((rc = issue_and_record(a, prov, &leaf, tok->jti, tok->exp,
-		    now, &crt, &res->serial)) != 0)
+		    now, &pem, &res->serial)) != 0)
 			goto out;
 	}
-	if ((rc = pem_of(crt, &pem)) != 0)
-		goto out;
 	if ((res->crt_pem = dup_datum(&pem)) == NULL ||
 	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL ||
 	    (res->subject = strdup(tok->sub)) == NULL ||
@@ -420,8 +417,6 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 out:
 	gnutls_free(pem.data);
 	gnutls_free(mycsr.data);
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);
 	gnutls_pubkey_deinit(pub);
@@ -569,7 +564,6 @@ ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
 	gnutls_pubkey_t pub = NULL;
 	gnutls_privkey_t k = NULL;
 	gnutls_x509_privkey_t x = NULL;
-	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t kpem = { NULL, 0 }, cpem = { NULL, 0 };
 	char *serial = NULL;
 	time_t now = time(NULL);
@@ -606,11 +600,9 @@ ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
 		struct ca_leaf leaf = { names.n_dns ? names.dns[0] : NULL, &names,
 		    pub, *not_before, *not_after };
 		if ((rc = issue_and_record(a, &internal, &leaf, NULL, 0, now,
-		    &crt, &serial)) != 0)
+		    &cpem, &serial)) != 0)
 			goto out;
 	}
-	if ((rc = pem_of(crt, &cpem)) != 0)
-		goto out;
 	*len = kpem.size + cpem.size + a->crt_pem.size;
 	if ((*pem = malloc(*len + 1)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
@@ -627,8 +619,6 @@ out:
 		gnutls_free(kpem.data);
 	}
 	gnutls_free(cpem.data);
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
 	if (x != NULL)
 		gnutls_x509_privkey_deinit(x);
 	gnutls_privkey_deinit(k);

@@ -55,6 +55,7 @@ struct ca_server {
 	struct ca_conn		*conns;
 	size_t			 n_conns;
 	pthread_t		 watchdog;
+	pthread_cond_t		 wake;		/* ends the watchdog's wait */
 	int			 watchdog_running;
 	volatile int		 stopping;	/* watchdog: exit */
 	volatile int		 draining;	/* SIGTERM: close idle connections */

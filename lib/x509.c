@@ -533,8 +533,8 @@ out:
 	return rc;
 }
 
-int
-ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+static int
+issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
     gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len)
 {
 	gnutls_x509_crt_t crt = NULL;
@@ -585,8 +585,6 @@ ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 		rc = tls_fail(ret, "signing certificate");
 		goto out;
 	}
-	if ((rc = reimport(&crt)) != 0)
-		goto out;
 	*out = crt;
 	crt = NULL;
 	rc = 0;
@@ -594,6 +592,36 @@ out:
 	gnutls_free(san.data);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int
+ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len)
+{
+	int rc;
+
+	if ((rc = issue(iss, leaf, out, serial, serial_len)) == 0 &&
+	    (rc = reimport(out)) != 0) {
+		gnutls_x509_crt_deinit(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+ca_x509_issue_der(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    gnutls_datum_t *der, unsigned char *serial, size_t *serial_len)
+{
+	gnutls_x509_crt_t crt;
+	int rc;
+
+	der->data = NULL;
+	der->size = 0;
+	if ((rc = issue(iss, leaf, &crt, serial, serial_len)) != 0)
+		return rc;
+	rc = ca_x509_export(crt, GNUTLS_X509_FMT_DER, der);
+	gnutls_x509_crt_deinit(crt);
 	return rc;
 }
 

@@ -87,6 +87,11 @@ struct ca_leaf {
 int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len);
 
+/* The same, handing out only the DER (cheaper: no re-import). */
+int	 ca_x509_issue_der(const struct ca_issuer *iss,
+	    const struct ca_leaf *leaf, gnutls_datum_t *der,
+	    unsigned char *serial, size_t *serial_len);
+
 /*
  * Import a CSR (PEM or DER), verify its signature and key: RSA below
  * 2048 bits and unknown algorithms are refused. Caller deinits.

@@ -289,6 +289,8 @@ main(int argc, char **argv)
 		}
 		ca_server_log(srv, "signal %d: finishing requests in progress", sig);
 		ca_server_shutdown(srv, so.deadline_s ? so.deadline_s + 1 : 16);
+		ca_server_log(srv, "stopped: %lu issuances recorded in %lu commits",
+		    a->batched, a->batches);
 		break;
 	}
 	status = 0;

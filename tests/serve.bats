@@ -189,6 +189,9 @@ body_of() { sed '$d' <<< "$output"; }
 		-CAfile "$CA/certs/root_ca.crt" -verify_return_error -showcerts < /dev/null
 	assert_output --partial "TLSv1.3"
 	assert_equal "$(grep -c 'BEGIN CERTIFICATE' <<< "$output")" 2
+	# client certificates are requested (for renewal), not required
+	assert_output --partial "Acceptable client certificate CA names"
+	assert_output --partial "CN = Test Root CA"
 	run -0 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -CAfile "$CA/certs/root_ca.crt" -verify_return_error < /dev/null
 	assert_output --regexp "Cipher is ECDHE-ECDSA-(AES..*-GCM|CHACHA20-POLY1305)"
 	run ! openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 < /dev/null

@@ -16,6 +16,7 @@
 #include "authority.h"
 #include "cli.h"
 #include "conf.h"
+#include "crl.h"
 #include "db.h"
 #include "json.h"
 #include "store.h"
@@ -84,6 +85,20 @@ info_json(const struct ca_cert_info *ci, time_t now)
 		ca_time_format(ci->issued_at, t, sizeof(t));
 		json_object_object_add(o, "issuedAt", json_object_new_string(t));
 	}
+	if (ci->renewed_from != NULL)
+		json_object_object_add(o, "renewedFrom",
+		    json_object_new_string(ci->renewed_from));
+	if (ci->revoked) {
+		ca_time_format(ci->revoked_at, t, sizeof(t));
+		json_object_object_add(o, "revokedAt", json_object_new_string(t));
+		json_object_object_add(o, "reasonCode", json_object_new_int(
+		    ci->reason < 0 ? 0 : ci->reason));
+		json_object_object_add(o, "reason", json_object_new_string(
+		    ca_reason_name(ci->reason)));
+		if (ci->reason_text != NULL)
+			json_object_object_add(o, "reasonText",
+			    json_object_new_string(ci->reason_text));
+	}
 	return o;
 }
 
@@ -125,13 +140,18 @@ cmd_list(struct ca_authority *a, int json)
 			rc = print_json(arr);
 		json_object_put(arr);
 	} else {
-		printf("SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\n");
+		printf("SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\t"
+		    "REVOKED-AT\tREASON\n");
 		for (i = 0; i < n; i++) {
 			ca_time_format(v[i].not_after, t, sizeof(t));
-			printf("%s\t%s\t%s\t%s\t%s\t%s\n", v[i].serial, t,
+			char rt[32] = "-";
+			if (v[i].revoked)
+				ca_time_format(v[i].revoked_at, rt, sizeof(rt));
+			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v[i].serial, t,
 			    ca_cert_info_status(&v[i], now),
 			    v[i].provisioner ? v[i].provisioner : "-",
-			    v[i].subject, v[i].sans);
+			    v[i].subject, v[i].sans, rt, v[i].revoked ?
+			    ca_reason_name(v[i].reason) : "-");
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -177,11 +197,20 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 		ca_time_format(ci.not_before, t1, sizeof(t1));
 		ca_time_format(ci.not_after, t2, sizeof(t2));
 		printf("serial: %s\nsubject: %s\nsans: %s\nnot-before: %s\n"
-		    "not-after: %s\nstatus: %s\nprovisioner: %s\n%.*s",
+		    "not-after: %s\nstatus: %s\nprovisioner: %s\n",
 		    ci.serial, ci.subject, ci.sans, t1, t2,
 		    ca_cert_info_status(&ci, time(NULL)),
-		    ci.provisioner ? ci.provisioner : "-", (int)pem.size,
-		    (char *)pem.data);
+		    ci.provisioner ? ci.provisioner : "-");
+		if (ci.renewed_from != NULL)
+			printf("renewed-from: %s\n", ci.renewed_from);
+		if (ci.revoked) {
+			ca_time_format(ci.revoked_at, t1, sizeof(t1));
+			printf("revoked-at: %s\nreason: %s\n", t1,
+			    ca_reason_name(ci.reason));
+			if (ci.reason_text != NULL)
+				printf("reason-text: %s\n", ci.reason_text);
+		}
+		printf("%.*s", (int)pem.size, (char *)pem.data);
 	}
 out:
 	gnutls_free(pem.data);

@@ -14,6 +14,7 @@
 #include "ca.h"
 #include "authority.h"
 #include "conf.h"
+#include "crl.h"
 #include "db.h"
 #include "jose.h"
 #include "json.h"
@@ -43,6 +44,7 @@ open_common(const char *dir, struct ca_authority **out)
 	pthread_rwlock_init(&a->cfg_lock, NULL);
 	pthread_mutex_init(&a->sign_lock, NULL);
 	pthread_mutex_init(&a->commit_lock, NULL);
+	pthread_mutex_init(&a->store_lock, NULL);
 	pthread_cond_init(&a->commit_cv, NULL);
 	if ((a->dir = strdup(dir)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
@@ -154,6 +156,7 @@ ca_authority_close(struct ca_authority *a)
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->sign_lock);
 	pthread_mutex_destroy(&a->commit_lock);
+	pthread_mutex_destroy(&a->store_lock);
 	pthread_cond_destroy(&a->commit_cv);
 	free(a);
 }
@@ -235,6 +238,7 @@ commit_batch(struct ca_authority *a, struct ca_pending *batch)
 	size_t n = 0, ok = 0;
 	int rc;
 
+	pthread_mutex_lock(&a->store_lock);
 	if ((rc = ca_store_begin(a->store, 1)) == 0) {
 		for (p = batch; p != NULL; p = p->next) {
 			n++;
@@ -254,6 +258,7 @@ commit_batch(struct ca_authority *a, struct ca_pending *batch)
 				p->rc = rc;
 				snprintf(p->msg, sizeof(p->msg), "%s", ca_errmsg());
 			}
+	pthread_mutex_unlock(&a->store_lock);
 	a->batches++;
 	a->batched += n;
 }
@@ -295,10 +300,16 @@ commit_issuance(struct ca_authority *a, const struct ca_issuance *is)
  * Issue and record: a serial collision (2^-134) takes a new serial.
  * *pem is the new certificate (gnutls_free).
  */
+struct ca_issuance_extra {
+	const char	*renewed_from;
+	const char	*ott_kid;
+};
+
 static int
-issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
+issue_and_record_ex(struct ca_authority *a, const struct ca_provisioner *prov,
     const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
-    time_t now, gnutls_datum_t *pem, char **serial_hex)
+    time_t now, const struct ca_issuance_extra *ex, gnutls_datum_t *pem,
+    char **serial_hex)
 {
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char serial[CA_SERIAL_MAX];
@@ -323,6 +334,7 @@ issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 			break;
 		}
+		memset(&is, 0, sizeof(is));
 		is.serial = *serial_hex;
 		is.der = der.data;
 		is.der_len = der.size;
@@ -330,6 +342,8 @@ issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 		is.jti = jti;
 		is.token_exp = token_exp;
 		is.issued_at = now;
+		is.renewed_from = ex != NULL ? ex->renewed_from : NULL;
+		is.ott_kid = ex != NULL ? ex->ott_kid : NULL;
 		if ((rc = commit_issuance(a, &is)) != CA_ERR_EXISTS)
 			break;
 	}
@@ -344,6 +358,15 @@ issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 		*serial_hex = NULL;
 	}
 	return rc;
+}
+
+static int
+issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
+    const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
+    time_t now, gnutls_datum_t *pem, char **serial_hex)
+{
+	return issue_and_record_ex(a, prov, leaf, jti, token_exp, now, NULL, pem,
+	    serial_hex);
 }
 
 static int
@@ -625,5 +648,484 @@ out:
 	gnutls_pubkey_deinit(pub);
 	ca_names_free(&names);
 	free(serial);
+	return rc;
+}
+
+/* Revocation */
+
+/* Whether crt was issued by this CA's intermediate (validity not checked). */
+static int
+issued_here(const struct ca_authority *a, gnutls_x509_crt_t crt)
+{
+	unsigned status = 1;
+
+	return gnutls_x509_crt_verify(crt, &a->issuer.crt, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status) >= 0 &&
+	    status == 0;
+}
+
+static int
+serial_of(gnutls_x509_crt_t crt, char **hex)
+{
+	unsigned char buf[CA_SERIAL_MAX + 2];
+	size_t len = sizeof(buf);
+
+	*hex = NULL;
+	if (gnutls_x509_crt_get_serial(crt, buf, &len) < 0)
+		return ca_err(CA_ERR_INVAL, "cannot read the certificate's serial");
+	if ((*hex = ca_hex(buf, len)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
+revoke_locked(struct ca_authority *a, const struct ca_revoke_req *req,
+    const char *serial, time_t now)
+{
+	const struct ca_provisioner *prov = NULL;
+	struct ca_token *tok = NULL;
+	gnutls_x509_crt_t peer = NULL;
+	struct ca_revocation rev;
+	char *sub = NULL, *peer_serial = NULL;
+	const char *by = req->by != NULL ? req->by : "ca-revoke";
+	int rc;
+
+	/* Who may revoke: the operator, a revoke token for this serial, or
+	 * the certificate itself over mutual TLS. */
+	if (req->token != NULL) {
+		if ((rc = ca_token_parse(req->token, req->token_len, &tok)) != 0) {
+			ca_err_context("invalid token");
+			rc = rc == CA_ERR_NOMEM ? rc : CA_ERR_AUTH;
+			goto out;
+		}
+		if ((rc = ca_token_verify(tok, a->cfg, "/1.0/revoke", a->root_fp,
+		    now, &prov)) != 0)
+			goto out;
+		if (ca_serial_canon(tok->sub, &sub) != 0 || strcmp(sub, serial) != 0) {
+			rc = ca_err(CA_ERR_FORBIDDEN,
+			    "the token authorises revoking %s, not %s", tok->sub,
+			    serial);
+			goto out;
+		}
+		by = prov->name;
+	} else if (req->peer_der != NULL) {
+		if ((rc = ca_x509_import(req->peer_der, req->peer_len, &peer)) != 0)
+			goto out;
+		if (!issued_here(a, peer)) {
+			rc = ca_err(CA_ERR_AUTH,
+			    "the client certificate was not issued by this CA");
+			goto out;
+		}
+		if ((rc = serial_of(peer, &peer_serial)) != 0)
+			goto out;
+		if (strcmp(peer_serial, serial) != 0) {
+			rc = ca_err(CA_ERR_FORBIDDEN,
+			    "certificate %s may revoke only itself, not %s",
+			    peer_serial, serial);
+			goto out;
+		}
+		by = "mtls";
+	} else if (!req->trusted) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "revocation needs a token or the certificate (mutual TLS)");
+		goto out;
+	}
+	memset(&rev, 0, sizeof(rev));
+	rev.serial = serial;
+	rev.reason = req->reason;
+	rev.reason_text = req->reason_text;
+	rev.revoked_at = now;
+	rev.by = by;
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 1)) == 0) {
+		if ((rc = ca_db_add_revocation(a->store, &rev)) == 0 &&
+		    tok != NULL)
+			rc = ca_db_use_token(a->store, prov->kid, tok->jti,
+			    prov->name, serial, tok->exp, now);
+		if (rc == 0)
+			rc = ca_store_commit(a->store);
+		else
+			ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	if (rc == 0)
+		a->revision++;
+out:
+	if (peer != NULL)
+		gnutls_x509_crt_deinit(peer);
+	free(peer_serial);
+	free(sub);
+	ca_token_free(tok);
+	return rc;
+}
+
+int
+ca_authority_revoke(struct ca_authority *a, const struct ca_revoke_req *req,
+    char **serial)
+{
+	int rc;
+
+	*serial = NULL;
+	if (req->reason < CA_REASON_NONE || req->reason > 10 || req->reason == 7)
+		return ca_err(CA_ERR_INVAL, "invalid reason code %d", req->reason);
+	if (req->reason_text != NULL && strlen(req->reason_text) > 256)
+		return ca_err(CA_ERR_INVAL, "reason text longer than 256 bytes");
+	if ((rc = ca_serial_canon(req->serial, serial)) != 0)
+		return rc;
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = revoke_locked(a, req, *serial, time(NULL));
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0) {
+		free(*serial);
+		*serial = NULL;
+	}
+	return rc;
+}
+
+/* Renewal */
+
+/* The x5c renew token: signed by the certificate's own key. */
+static int
+x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
+    const char *path, gnutls_x509_crt_t *crt, char **jti, int64_t *exp)
+{
+	struct ca_jws *jws = NULL;
+	struct ca_jwk *jwk = NULL;
+	struct json_object *x5c, *cl = NULL, *v;
+	gnutls_pubkey_t pub = NULL;
+	unsigned char *der = NULL;
+	const char *s;
+	size_t len, i;
+	int64_t nbf, iat;
+	unsigned ku = 0, crit;
+	char oid[128];
+	int rc, ret, client_auth = 0, aud_ok = 0;
+
+	*crt = NULL;
+	*jti = NULL;
+	if (req->token_len > CA_MAX_TOKEN)
+		return ca_err(CA_ERR_TOOBIG, "token larger than %d bytes",
+		    CA_MAX_TOKEN);
+	if ((rc = ca_jws_parse(req->token, req->token_len, &jws)) != 0)
+		goto auth;
+	if ((rc = ca_json_array(jws->header, "x5c", 1, &x5c)) != 0 ||
+	    json_object_array_length(x5c) < 1 ||
+	    !json_object_is_type(json_object_array_get_idx(x5c, 0),
+	    json_type_string)) {
+		rc = ca_err(CA_ERR_AUTH, "renew token has no x5c certificate");
+		goto out;
+	}
+	s = json_object_get_string(json_object_array_get_idx(x5c, 0));
+	/* x5c holds standard base64 (RFC 7515 4.1.6). */
+	{
+		gnutls_datum_t in = { (unsigned char *)(uintptr_t)s,
+		    (unsigned)strlen(s) }, outd = { NULL, 0 };
+		if ((ret = gnutls_base64_decode2(&in, &outd)) < 0) {
+			rc = ca_err(CA_ERR_AUTH, "renew token: bad x5c encoding");
+			goto out;
+		}
+		der = outd.data;
+		len = outd.size;
+	}
+	if ((rc = ca_x509_import(der, len, crt)) != 0)
+		goto auth;
+	/* The chain: ours, whatever its validity (checked by the caller). */
+	if (!issued_here(a, *crt)) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "renew token certificate was not issued by this CA");
+		goto out;
+	}
+	if (gnutls_x509_crt_get_key_usage(*crt, &ku, &crit) < 0 ||
+	    !(ku & GNUTLS_KEY_DIGITAL_SIGNATURE)) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "renew token certificate lacks keyUsage digitalSignature");
+		goto out;
+	}
+	for (i = 0;; i++) {
+		size_t olen = sizeof(oid);
+		if (gnutls_x509_crt_get_key_purpose_oid(*crt, (unsigned)i, oid,
+		    &olen, NULL) < 0)
+			break;
+		if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
+			client_auth = 1;
+	}
+	if (!client_auth) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "renew token certificate lacks extendedKeyUsage clientAuth");
+		goto out;
+	}
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(pub, *crt, 0)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	if ((rc = ca_jwk_from_pubkey(pub, NULL, &jwk)) != 0)
+		goto auth;
+	pub = NULL;
+	if (ca_jws_verify(jws, jwk) != 0) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "renew token signature does not verify with its certificate");
+		goto out;
+	}
+	if ((rc = ca_json_parse((const char *)jws->payload, jws->payload_len,
+	    "renew token claims", &cl)) != 0)
+		goto auth;
+	if ((rc = ca_json_string(cl, "jti", 1, &s)) != 0)
+		goto auth;
+	if (s[0] == '\0' || strlen(s) > 256 || (*jti = strdup(s)) == NULL) {
+		rc = ca_err(CA_ERR_AUTH, "renew token: bad jti");
+		goto out;
+	}
+	if ((rc = ca_json_int64(cl, "exp", 1, exp)) != 0)
+		goto auth;
+	if (*exp + CA_TOKEN_LEEWAY < now) {
+		rc = ca_err(CA_ERR_AUTH, "renew token expired");
+		goto out;
+	}
+	if (ca_json_int64(cl, "nbf", 0, &nbf) == 0 && nbf - CA_TOKEN_LEEWAY > now) {
+		rc = ca_err(CA_ERR_AUTH, "renew token not yet valid");
+		goto out;
+	}
+	iat = now;
+	if (ca_json_int64(cl, "iat", 0, &iat) == 0 &&
+	    *exp - iat > CA_TOKEN_MAX_LIFETIME) {
+		rc = ca_err(CA_ERR_AUTH, "renew token lifetime exceeds %d s",
+		    CA_TOKEN_MAX_LIFETIME);
+		goto out;
+	}
+	if (json_object_object_get_ex(cl, "aud", &v)) {
+		if (json_object_is_type(v, json_type_string))
+			aud_ok = ca_config_audience_ok(a->cfg, path,
+			    json_object_get_string(v));
+		else if (json_object_is_type(v, json_type_array))
+			for (i = 0; i < json_object_array_length(v) && !aud_ok; i++)
+				if (json_object_is_type(json_object_array_get_idx(v,
+				    i), json_type_string))
+					aud_ok = ca_config_audience_ok(a->cfg, path,
+					    json_object_get_string(
+					    json_object_array_get_idx(v, i)));
+	}
+	if (!aud_ok) {
+		rc = ca_err(CA_ERR_AUTH, "renew token audience is not this CA's %s",
+		    path);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+auth:
+	ca_err_context("renew token");
+	if (rc != CA_ERR_NOMEM)
+		rc = CA_ERR_AUTH;
+out:
+	if (rc != 0) {
+		if (*crt != NULL)
+			gnutls_x509_crt_deinit(*crt);
+		*crt = NULL;
+		free(*jti);
+		*jti = NULL;
+	}
+	json_object_put(cl);
+	gnutls_free(der);
+	gnutls_pubkey_deinit(pub);
+	ca_jwk_free(jwk);
+	ca_jws_free(jws);
+	return rc;
+}
+
+/* The provisioner that issued serial, from the store. */
+static int
+issuing_provisioner(struct ca_authority *a, const char *serial,
+    const struct ca_provisioner **prov)
+{
+	struct ca_cert_info ci;
+	int rc, revoked;
+
+	*prov = NULL;
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		rc = ca_db_get(a->store, serial, &ci);
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	if (rc != 0) {
+		if (rc == CA_ERR_NOTFOUND)
+			rc = ca_err(CA_ERR_AUTH,
+			    "certificate %s is not in this CA's database", serial);
+		return rc;
+	}
+	revoked = ci.revoked;
+	if (ci.provisioner == NULL)
+		rc = ca_err(CA_ERR_AUTH, "certificate %s has no provisioner record",
+		    serial);
+	else if (revoked)
+		rc = ca_err(CA_ERR_AUTH, "certificate %s is revoked", serial);
+	else if (ca_config_provisioner(a->cfg, ci.provisioner, NULL, prov) != 0)
+		rc = ca_err(CA_ERR_AUTH,
+		    "certificate %s: its provisioner \"%s\" no longer exists",
+		    serial, ci.provisioner);
+	ca_cert_info_free(&ci);
+	return rc;
+}
+
+/* The names of crt, for the renewed certificate. */
+static int
+names_of(gnutls_x509_crt_t crt, struct ca_names *names)
+{
+	char *list = NULL, *tok, *save;
+	const char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(names, 0, sizeof(*names));
+	if ((rc = ca_x509_san_list(crt, &list)) != 0)
+		return rc;
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		const char **nv = reallocarray(v, n + 1, sizeof(*v));
+		if (nv == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		v[n++] = tok;
+	}
+	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
+out:
+	free(v);
+	free(list);
+	return rc;
+}
+
+static int
+renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
+    struct ca_sign_result *res)
+{
+	const struct ca_provisioner *prov;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t pem = { NULL, 0 }, cn = { NULL, 0 };
+	struct ca_names names;
+	char *serial = NULL, *jti = NULL;
+	int64_t token_exp = 0;
+	time_t now = time(NULL), nb, na, onb, ona;
+	const char *path = req->csr != NULL ? "/1.0/rekey" : "/1.0/renew";
+	int rc, ret;
+
+	memset(&names, 0, sizeof(names));
+	if (req->token != NULL)
+		rc = x5c_token(a, req, now, path, &crt, &jti, &token_exp);
+	else if (req->cert_der != NULL) {
+		if ((rc = ca_x509_import(req->cert_der, req->cert_len, &crt)) == 0 &&
+		    !issued_here(a, crt))
+			rc = ca_err(CA_ERR_AUTH,
+			    "the certificate was not issued by this CA");
+	} else
+		rc = ca_err(CA_ERR_AUTH,
+		    "renewal needs the certificate (mutual TLS) or a renew token");
+	if (rc != 0)
+		goto out;
+	if ((rc = serial_of(crt, &serial)) != 0 ||
+	    (rc = issuing_provisioner(a, serial, &prov)) != 0)
+		goto out;
+	onb = gnutls_x509_crt_get_activation_time(crt);
+	ona = gnutls_x509_crt_get_expiration_time(crt);
+	if (prov->claims.disable_renewal) {
+		rc = ca_err(CA_ERR_AUTH, "provisioner \"%s\" does not allow renewal",
+		    prov->name);
+		goto out;
+	}
+	if (now < onb) {
+		rc = ca_err(CA_ERR_AUTH, "certificate %s is not valid yet", serial);
+		goto out;
+	}
+	if (now > ona && !prov->claims.allow_renewal_after_expiry) {
+		rc = ca_err(CA_ERR_AUTH,
+		    "certificate %s has expired (provisioner \"%s\" does not allow renewal after expiry)",
+		    serial, prov->name);
+		goto out;
+	}
+	/* The same names and total lifetime; a new serial. */
+	if ((rc = names_of(crt, &names)) != 0)
+		goto out;
+	{
+		size_t need = 0;
+		ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+		    0, 0, NULL, &need);
+		cn.size = (unsigned)need;
+	}
+	if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+		size_t sz = cn.size + 1;
+		if ((cn.data = gnutls_malloc(sz)) == NULL ||
+		    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+		    0, 0, cn.data, &sz) < 0) {
+			rc = ca_err(CA_ERR_INVAL, "cannot read the common name");
+			goto out;
+		}
+	}
+	if (req->csr != NULL) {
+		if ((rc = ca_csr_import(req->csr, req->csr_len, &crq)) != 0)
+			goto out;
+		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+		    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {
+			rc = ca_err(CA_ERR_INVAL, "CSR public key: %s",
+			    gnutls_strerror(ret));
+			goto out;
+		}
+	} else if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(pub, crt, 0)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	nb = now - BACKDATE;
+	na = nb + (ona - onb);
+	if (na > a->issuer.not_after)
+		na = a->issuer.not_after;
+	{
+		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na };
+		struct ca_issuance_extra ex = { serial, jti != NULL ? "x5c" : NULL };
+		if ((rc = issue_and_record_ex(a, prov, &leaf, jti, token_exp, now,
+		    &ex, &pem, &res->serial)) != 0)
+			goto out;
+	}
+	if ((res->crt_pem = dup_datum(&pem)) == NULL ||
+	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL ||
+	    (res->subject = strdup(cn.data != NULL ? (char *)cn.data : "")) == NULL ||
+	    (res->provisioner = strdup(prov->name)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	res->not_before = nb;
+	res->not_after = na;
+	rc = 0;
+out:
+	gnutls_free(pem.data);
+	gnutls_free(cn.data);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	gnutls_pubkey_deinit(pub);
+	ca_names_free(&names);
+	free(serial);
+	free(jti);
+	return rc;
+}
+
+int
+ca_authority_renew(struct ca_authority *a, const struct ca_renew_req *req,
+    struct ca_sign_result *res)
+{
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (a->issuer.key == NULL)
+		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = renew_locked(a, req, res);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0)
+		ca_sign_result_free(res);
 	return rc;
 }

@@ -39,6 +39,7 @@ struct ca_authority {
 	gnutls_datum_t		 root_pem;
 	gnutls_datum_t		 crt_pem;	/* the intermediate's PEM */
 	struct ca_store		*store;
+	pthread_mutex_t		 store_lock;	/* one user of a->store at a time */
 	pthread_mutex_t		 commit_lock;
 	pthread_cond_t		 commit_cv;
 	struct ca_pending	*queue;		/* waiting to be committed */
@@ -46,6 +47,7 @@ struct ca_authority {
 	int			 ports[CA_MAX_PORTS];	/* also accepted in audiences */
 	size_t			 n_ports;
 	unsigned long		 batches, batched;	/* group commit statistics */
+	volatile unsigned long	 revision;	/* bumped by each revocation here */
 };
 
 /*
@@ -117,6 +119,49 @@ int	 ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
  */
 int	 ca_authority_server_cert(struct ca_authority *a, char **pem,
 	    size_t *len, time_t *not_before, time_t *not_after);
+
+struct ca_revoke_req {
+	const char	*serial;	/* decimal, or hex with 0x or colons */
+	int		 reason;	/* CA_REASON_* (crl.h); NONE for no code */
+	const char	*reason_text;	/* may be NULL */
+	/* Authorisation: one of a revoke token, the certificate itself (its
+	 * DER from mutual TLS), or the operator of the state directory. */
+	const char	*token;
+	size_t		 token_len;
+	const unsigned char *peer_der;
+	size_t		 peer_len;
+	int		 trusted;
+	const char	*by;		/* who, for the record (trusted only) */
+};
+/*
+ * Revoke a certificate; *serial receives its canonical hex (caller
+ * frees). Errors: CA_ERR_INVAL (bad serial or reason), CA_ERR_NOTFOUND
+ * (never issued here), CA_ERR_EXISTS (already revoked), CA_ERR_AUTH (bad
+ * token), CA_ERR_FORBIDDEN (token or certificate for another serial).
+ * Nothing is recorded on failure.
+ */
+int	 ca_authority_revoke(struct ca_authority *a,
+	    const struct ca_revoke_req *req, char **serial);
+
+struct ca_renew_req {
+	/* The certificate to renew: its DER when its key was proven (mutual
+	 * TLS, or the key file offline), or an x5c token signed by that key. */
+	const unsigned char *cert_der;
+	size_t		 cert_len;
+	const char	*token;
+	size_t		 token_len;
+	const char	*csr;		/* rekey: the new key's CSR; NULL: same key */
+	size_t		 csr_len;
+};
+/*
+ * Renew (or rekey): a new certificate with the same names and total
+ * lifetime and a new serial, refused (CA_ERR_AUTH) when the certificate
+ * is revoked, not yet valid, expired (unless allowRenewalAfterExpiry) or
+ * its provisioner has disableRenewal. The revocation check is repeated
+ * in the transaction that records the new certificate.
+ */
+int	 ca_authority_renew(struct ca_authority *a,
+	    const struct ca_renew_req *req, struct ca_sign_result *res);
 
 /* Options of ca_init_create(). */
 struct ca_init_opts {

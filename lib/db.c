@@ -21,6 +21,8 @@
 #define K_CERT	"x509_certs/"
 #define K_DATA	"x509_certs_data/"
 #define K_OTT	"used_ott/"
+#define K_REV	"revoked_x509_certs/"
+#define K_CRLNUM "crl/number"
 
 static int
 key_of(char *buf, size_t len, const char *prefix, const char *a,
@@ -44,7 +46,8 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	if ((rc = key_of(kc, sizeof(kc), K_CERT, is->serial, NULL)) != 0 ||
 	    (rc = key_of(kd, sizeof(kd), K_DATA, is->serial, NULL)) != 0 ||
 	    (is->jti != NULL &&
-	    (rc = key_of(ko, sizeof(ko), K_OTT, is->prov->kid, is->jti)) != 0))
+	    (rc = key_of(ko, sizeof(ko), K_OTT, is->ott_kid != NULL ?
+	    is->ott_kid : is->prov->kid, is->jti)) != 0))
 		return rc;
 	if (is->jti != NULL) {
 		rc = ca_store_get(st, ko, NULL, NULL);
@@ -59,6 +62,20 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 		return CA_ERR_EXISTS;	/* a serial collision: the caller retries */
 	if (rc != CA_ERR_NOTFOUND)
 		return rc;
+	if (is->renewed_from != NULL) {
+		/* Checked in the transaction that records the renewal: a
+		 * revocation acknowledged before it always wins. */
+		char kr[128];
+		if ((rc = key_of(kr, sizeof(kr), K_REV, is->renewed_from,
+		    NULL)) != 0)
+			return rc;
+		rc = ca_store_get(st, kr, NULL, NULL);
+		if (rc == 0)
+			return ca_err(CA_ERR_AUTH, "certificate %s is revoked",
+			    is->renewed_from);
+		if (rc != CA_ERR_NOTFOUND)
+			return rc;
+	}
 
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((d = json_object_new_object()) == NULL ||
@@ -73,6 +90,9 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	if (is->jti != NULL)
 		json_object_object_add(d, "jti", json_object_new_string(is->jti));
 	json_object_object_add(d, "issuedAt", json_object_new_int64(is->issued_at));
+	if (is->renewed_from != NULL)
+		json_object_object_add(d, "renewedFrom",
+		    json_object_new_string(is->renewed_from));
 	json_object_object_add(o, "serial", json_object_new_string(is->serial));
 	json_object_object_add(o, "provisioner",
 	    json_object_new_string(is->prov->name));
@@ -106,12 +126,16 @@ ca_cert_info_free(struct ca_cert_info *ci)
 	free(ci->provisioner);
 	free(ci->jti);
 	free(ci->der);
+	free(ci->reason_text);
+	free(ci->renewed_from);
 	memset(ci, 0, sizeof(*ci));
 }
 
 const char *
 ca_cert_info_status(const struct ca_cert_info *ci, time_t now)
 {
+	if (ci->revoked)
+		return "revoked";
 	return ci->not_after < now ? "expired" : "valid";
 }
 
@@ -151,6 +175,12 @@ fill_info(struct ca_store *st, const char *serial, const unsigned char *der,
 	ci->not_after = gnutls_x509_crt_get_expiration_time(crt);
 	if ((rc = ca_x509_san_list(crt, &ci->sans)) != 0)
 		goto out;
+	rc = ca_db_get_revocation(st, serial, &ci->reason, &ci->revoked_at,
+	    &ci->reason_text);
+	if (rc == 0)
+		ci->revoked = 1;
+	else if (rc != CA_ERR_NOTFOUND)
+		goto out;
 	if ((rc = key_of(kd, sizeof(kd), K_DATA, serial, NULL)) != 0)
 		goto out;
 	rc = ca_store_get(st, kd, &data, &dlen);
@@ -171,6 +201,9 @@ fill_info(struct ca_store *st, const char *serial, const unsigned char *der,
 		goto nomem;
 	if (ca_json_int64(d, "issuedAt", 0, &v) == 0)
 		ci->issued_at = (time_t)v;
+	if (ca_json_string(d, "renewedFrom", 0, &s) == 0 &&
+	    (ci->renewed_from = strdup(s)) == NULL)
+		goto nomem;
 	if (ci->subject == NULL)
 		goto nomem;
 	rc = 0;
@@ -268,6 +301,174 @@ ca_db_get(struct ca_store *st, const char *serial, struct ca_cert_info *out)
 	return rc;
 }
 
+int
+ca_db_add_revocation(struct ca_store *st, const struct ca_revocation *r)
+{
+	struct json_object *o;
+	char kc[128], kr[128], *v;
+	int rc;
+
+	if ((rc = key_of(kc, sizeof(kc), K_CERT, r->serial, NULL)) != 0 ||
+	    (rc = key_of(kr, sizeof(kr), K_REV, r->serial, NULL)) != 0)
+		return rc;
+	rc = ca_store_get(st, kc, NULL, NULL);
+	if (rc == CA_ERR_NOTFOUND)
+		return ca_err(CA_ERR_NOTFOUND, "no certificate with serial %s",
+		    r->serial);
+	if (rc != 0)
+		return rc;
+	rc = ca_store_get(st, kr, NULL, NULL);
+	if (rc == 0)
+		return ca_err(CA_ERR_EXISTS, "certificate %s is already revoked",
+		    r->serial);
+	if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((o = json_object_new_object()) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	json_object_object_add(o, "reasonCode", json_object_new_int(r->reason));
+	if (r->reason_text != NULL)
+		json_object_object_add(o, "reason",
+		    json_object_new_string(r->reason_text));
+	json_object_object_add(o, "revokedAt", json_object_new_int64(r->revoked_at));
+	json_object_object_add(o, "by", json_object_new_string(r->by ? r->by : ""));
+	v = ca_json_dump(o);
+	json_object_put(o);
+	if (v == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	rc = ca_store_put(st, kr, v, strlen(v), 1);
+	free(v);
+	return rc;
+}
+
+static int
+parse_revocation(const char *key, const unsigned char *val, size_t len,
+    int *reason, time_t *at, char **text)
+{
+	struct json_object *o;
+	const char *s;
+	int64_t v;
+	int rc;
+
+	if ((rc = ca_json_parse((const char *)val, len, key, &o)) != 0)
+		return rc;
+	*reason = -1;
+	*at = 0;
+	if (ca_json_int64(o, "reasonCode", 0, &v) == 0)
+		*reason = (int)v;
+	if (ca_json_int64(o, "revokedAt", 0, &v) == 0)
+		*at = (time_t)v;
+	if (text != NULL) {
+		*text = NULL;
+		if (ca_json_string(o, "reason", 0, &s) == 0 &&
+		    (*text = strdup(s)) == NULL)
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	json_object_put(o);
+	return rc;
+}
+
+int
+ca_db_get_revocation(struct ca_store *st, const char *serial, int *reason,
+    time_t *revoked_at, char **reason_text)
+{
+	unsigned char *val;
+	char kr[128];
+	size_t len;
+	int rc;
+
+	if (reason_text != NULL)
+		*reason_text = NULL;
+	if ((rc = key_of(kr, sizeof(kr), K_REV, serial, NULL)) != 0)
+		return rc;
+	if ((rc = ca_store_get(st, kr, &val, &len)) != 0)
+		return rc;
+	rc = parse_revocation(kr, val, len, reason, revoked_at, reason_text);
+	free(val);
+	return rc;
+}
+
+struct rev_ctx {
+	int	(*fn)(void *, const char *, time_t, int);
+	void	*arg;
+};
+
+static int
+each_revocation(void *arg, const char *key, const unsigned char *val,
+    size_t len)
+{
+	struct rev_ctx *c = arg;
+	time_t at;
+	int reason, rc;
+
+	if ((rc = parse_revocation(key, val, len, &reason, &at, NULL)) != 0)
+		return rc;
+	return c->fn(c->arg, key + strlen(K_REV), at, reason);
+}
+
+int
+ca_db_foreach_revocation(struct ca_store *st,
+    int (*fn)(void *, const char *, time_t, int), void *arg)
+{
+	struct rev_ctx c = { fn, arg };
+
+	return ca_store_foreach(st, K_REV, each_revocation, &c);
+}
+
+int
+ca_db_use_token(struct ca_store *st, const char *kid, const char *jti,
+    const char *provisioner, const char *serial, int64_t exp, time_t now)
+{
+	struct json_object *o;
+	char ko[512], *v;
+	int rc;
+
+	if ((rc = key_of(ko, sizeof(ko), K_OTT, kid, jti)) != 0)
+		return rc;
+	rc = ca_store_get(st, ko, NULL, NULL);
+	if (rc == 0)
+		return ca_err(CA_ERR_REPLAY, "token already used (jti %s)", jti);
+	if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((o = json_object_new_object()) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	json_object_object_add(o, "serial", json_object_new_string(serial));
+	json_object_object_add(o, "provisioner", json_object_new_string(provisioner));
+	json_object_object_add(o, "exp", json_object_new_int64(exp));
+	json_object_object_add(o, "usedAt", json_object_new_int64(now));
+	json_object_object_add(o, "use", json_object_new_string("revoke"));
+	v = ca_json_dump(o);
+	json_object_put(o);
+	if (v == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	rc = ca_store_put(st, ko, v, strlen(v), 1);
+	free(v);
+	return rc;
+}
+
+int
+ca_db_next_crl_number(struct ca_store *st, uint64_t *number)
+{
+	unsigned char *val = NULL;
+	char buf[32], *end;
+	size_t len;
+	int rc;
+
+	*number = 1;
+	rc = ca_store_get(st, K_CRLNUM, &val, &len);
+	if (rc == 0) {
+		unsigned long long v = strtoull((char *)val, &end, 10);
+		if (*end != '\0' || len == 0) {
+			free(val);
+			return ca_err(CA_ERR_STORE, "corrupt CRL number");
+		}
+		*number = (uint64_t)v + 1;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	free(val);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)*number);
+	return ca_store_put(st, K_CRLNUM, buf, strlen(buf), 0);
+}
+
 struct check_ctx {
 	struct ca_store		*st;
 	gnutls_x509_crt_t	 issuer;
@@ -335,8 +536,9 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 	if (ca_json_string(d, "jti", 0, &jti) != 0) {
 		const char *type;
 		/* The CA's own certificates are issued without a token. */
-		if (ca_json_string(p, "type", 0, &type) != 0 ||
-		    strcmp(type, CA_INTERNAL_TYPE) != 0)
+		if ((ca_json_string(p, "type", 0, &type) != 0 ||
+		    strcmp(type, CA_INTERNAL_TYPE) != 0) &&
+		    ca_json_string(d, "renewedFrom", 0, &type) != 0)
 			problem(c, "%s: issuance data has no token id", serial);
 		goto out;
 	}
@@ -377,6 +579,22 @@ check_data(void *arg, const char *key, const unsigned char *val, size_t len)
 }
 
 static int
+check_rev(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct check_ctx *c = arg;
+	const char *serial = key + strlen(K_REV);
+	char kc[128];
+
+	(void)val;
+	(void)len;
+	if (key_of(kc, sizeof(kc), K_CERT, serial, NULL) != 0 ||
+	    ca_store_get(c->st, kc, NULL, NULL) != 0)
+		problem(c, "%s: revocation of an unknown certificate", serial);
+	ca_err_clear();
+	return 0;
+}
+
+static int
 check_ott(void *arg, const char *key, const unsigned char *val, size_t len)
 {
 	struct check_ctx *c = arg;
@@ -410,7 +628,8 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 		problem(&c, "an interrupted transaction awaits completion (the next write completes it)");
 	if ((rc = ca_store_foreach(st, K_CERT, check_cert, &c)) != 0 ||
 	    (rc = ca_store_foreach(st, K_DATA, check_data, &c)) != 0 ||
-	    (rc = ca_store_foreach(st, K_OTT, check_ott, &c)) != 0)
+	    (rc = ca_store_foreach(st, K_OTT, check_ott, &c)) != 0 ||
+	    (rc = ca_store_foreach(st, K_REV, check_rev, &c)) != 0)
 		return rc;
 	*problems = c.problems;
 	*certs = c.certs;

@@ -7,6 +7,8 @@
  *   x509_certs_data/<serial hex>  JSON: provisioner {id,name,type}, jti,
  *                                 issuedAt
  *   used_ott/<kid>.<jti>          JSON: serial, provisioner, exp, usedAt
+ *   revoked_x509_certs/<serial>   JSON: reasonCode, reason, revokedAt, by
+ *   crl/number                    the last CRL number (decimal text)
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -27,9 +29,11 @@ struct ca_issuance {
 	const unsigned char *der;
 	size_t		 der_len;
 	const struct ca_provisioner *prov;
-	const char	*jti;		/* NULL for internal issuances */
+	const char	*jti;		/* NULL for internal issuances and mTLS renewals */
 	int64_t		 token_exp;
 	time_t		 issued_at;
+	const char	*renewed_from;	/* a renewal: that serial must not be revoked */
+	const char	*ott_kid;	/* the token's key id if not prov->kid (x5c) */
 };
 
 /* The provisioner recorded for certificates the CA makes for itself. */
@@ -54,9 +58,14 @@ struct ca_cert_info {
 	time_t		 issued_at;
 	unsigned char	*der;
 	size_t		 der_len;
+	int		 revoked;
+	time_t		 revoked_at;
+	int		 reason;	/* CA_REASON_* */
+	char		*reason_text;
+	char		*renewed_from;
 };
 void	 ca_cert_info_free(struct ca_cert_info *ci);
-/* Status word at time now: "valid", "expired". */
+/* Status word at time now: "valid", "expired", "revoked". */
 const char *ca_cert_info_status(const struct ca_cert_info *ci, time_t now);
 
 /*
@@ -67,6 +76,38 @@ int	 ca_db_list(struct ca_store *st, struct ca_cert_info **out, size_t *n);
 /* One certificate by canonical serial; CA_ERR_NOTFOUND if unknown. */
 int	 ca_db_get(struct ca_store *st, const char *serial,
 	    struct ca_cert_info *out);
+/* A revocation, as recorded. */
+struct ca_revocation {
+	const char	*serial;	/* canonical hex */
+	int		 reason;	/* CA_REASON_* (NONE: unspecified, no code) */
+	const char	*reason_text;	/* may be NULL */
+	time_t		 revoked_at;
+	const char	*by;		/* "ca-revoke -d", a provisioner, "mtls" */
+};
+/*
+ * Queue a revocation in the open write transaction: CA_ERR_NOTFOUND for
+ * a serial this CA never issued, CA_ERR_EXISTS if already revoked.
+ */
+int	 ca_db_add_revocation(struct ca_store *st, const struct ca_revocation *r);
+/*
+ * Whether serial is revoked: 0 and *rev filled (strings malloc'd: free
+ * reason_text and by), or CA_ERR_NOTFOUND.
+ */
+int	 ca_db_get_revocation(struct ca_store *st, const char *serial,
+	    int *reason, time_t *revoked_at, char **reason_text);
+/* Call fn for every revocation (serial hex, time, reason). */
+int	 ca_db_foreach_revocation(struct ca_store *st,
+	    int (*fn)(void *arg, const char *serial, time_t revoked_at,
+	    int reason), void *arg);
+/*
+ * Queue the record of a one-time token spent on something other than an
+ * issuance (a revocation): CA_ERR_REPLAY if it was used before.
+ */
+int	 ca_db_use_token(struct ca_store *st, const char *kid, const char *jti,
+	    const char *provisioner, const char *serial, int64_t exp, time_t now);
+/* Take the next CRL number (queued in the open write transaction). */
+int	 ca_db_next_crl_number(struct ca_store *st, uint64_t *number);
+
 /*
  * Audit the whole store: every certificate parses, its serial matches its
  * key, it was signed by issuer (time checks off), it has its data record

@@ -19,6 +19,7 @@
 
 #include "ca.h"
 #include "authority.h"
+#include "crl.h"
 #include "json.h"
 #include "serve-internal.h"
 
@@ -37,6 +38,14 @@ struct req {
 	char		 extra[400];	/* what was issued, for the log */
 	struct ca_conn	*conn;
 };
+
+static int
+is_post_route(const char *p)
+{
+	return strcmp(p, "/sign") == 0 || strcmp(p, "/revoke") == 0 ||
+	    strcmp(p, "/renew") == 0 || strcmp(p, "/rekey") == 0 ||
+	    strcmp(p, "/ocsp") == 0;
+}
 
 static struct ca_conn *
 conn_of(struct MHD_Connection *c)
@@ -71,7 +80,7 @@ reply(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-		    strcmp(r->path, "/sign") == 0 ? "POST" : "GET, HEAD");
+		    is_post_route(r->path) ? "POST" : "GET, HEAD");
 	if (s->draining)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r->status = (int)status;
@@ -143,6 +152,7 @@ reply_failure(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		return reply_error(s, c, r, MHD_HTTP_FORBIDDEN, msg, NULL);
 	case CA_ERR_INVAL:
 	case CA_ERR_TOOBIG:
+	case CA_ERR_EXISTS:	/* already revoked */
 		return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, msg, NULL);
 	case CA_ERR_NOTFOUND:
 		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, msg, NULL);
@@ -264,11 +274,38 @@ request_time(struct json_object *o, const char *key, time_t *out)
 }
 
 static enum MHD_Result
+reply_certificate(struct ca_server *s, struct MHD_Connection *c,
+    struct req *r, struct ca_sign_result *res)
+{
+	struct json_object *out, *chain;
+	char sub[200], prov[100];
+
+	escape_into(sub, sizeof(sub), res->subject);
+	escape_into(prov, sizeof(prov), res->provisioner);
+	snprintf(r->extra, sizeof(r->extra),
+	    " serial=%s subject=\"%s\" provisioner=\"%s\"", res->serial, sub,
+	    prov);
+	if ((out = json_object_new_object()) == NULL ||
+	    (chain = json_object_new_array()) == NULL) {
+		json_object_put(out);
+		ca_sign_result_free(res);
+		return MHD_NO;
+	}
+	json_object_object_add(out, "crt", json_object_new_string(res->crt_pem));
+	json_object_object_add(out, "ca", json_object_new_string(res->chain_pem));
+	json_object_array_add(chain, json_object_new_string(res->crt_pem));
+	json_object_array_add(chain, json_object_new_string(res->chain_pem));
+	json_object_object_add(out, "certChain", chain);
+	ca_sign_result_free(res);
+	return reply_json(s, c, r, MHD_HTTP_CREATED, out);
+}
+
+static enum MHD_Result
 route_sign(struct ca_server *s, struct MHD_Connection *c, struct req *r)
 {
 	struct ca_sign_req sreq;
 	struct ca_sign_result res;
-	struct json_object *o = NULL, *out, *chain;
+	struct json_object *o = NULL;
 	const char *csr, *ott;
 	enum MHD_Result ret;
 	int rc;
@@ -297,27 +334,139 @@ route_sign(struct ca_server *s, struct MHD_Connection *c, struct req *r)
 	json_object_put(o);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
-	{
-		char sub[200], prov[100];
-		escape_into(sub, sizeof(sub), res.subject);
-		escape_into(prov, sizeof(prov), res.provisioner);
-		snprintf(r->extra, sizeof(r->extra),
-		    " serial=%s subject=\"%s\" provisioner=\"%s\"", res.serial,
-		    sub, prov);
+	return reply_certificate(s, c, r, &res);
+}
+
+/* The client's certificate (mutual TLS), DER, borrowed from the session. */
+static const gnutls_datum_t *
+peer_certificate(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *list;
+	unsigned n = 0;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return NULL;
+	list = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session,
+	    &n);
+	return list != NULL && n > 0 ? &list[0] : NULL;
+}
+
+/* The JSON object of a POST body; "" or absent is {} when allowed. */
+static int
+body_object(struct req *r, int empty_ok, struct json_object **o)
+{
+	int rc;
+
+	*o = NULL;
+	if (r->len == 0 && empty_ok) {
+		*o = json_object_new_object();
+		return *o != NULL ? 0 : ca_err(CA_ERR_NOMEM, "out of memory");
 	}
-	if ((out = json_object_new_object()) == NULL ||
-	    (chain = json_object_new_array()) == NULL) {
-		json_object_put(out);
-		ca_sign_result_free(&res);
+	if ((rc = ca_json_parse(r->body != NULL ? r->body : "", r->len,
+	    "request", o)) != 0)
+		return rc;
+	if (!json_object_is_type(*o, json_type_object)) {
+		json_object_put(*o);
+		*o = NULL;
+		return ca_err(CA_ERR_INVAL, "request: not a JSON object");
+	}
+	return 0;
+}
+
+static enum MHD_Result
+route_revoke(struct ca_server *s, struct MHD_Connection *c, struct req *r)
+{
+	struct ca_revoke_req rr;
+	struct json_object *o, *out;
+	const gnutls_datum_t *peer;
+	const char *ott = NULL, *reason = NULL;
+	char *serial = NULL;
+	int64_t code = CA_REASON_NONE;
+	int rc, passive;
+
+	memset(&rr, 0, sizeof(rr));
+	if ((rc = body_object(r, 0, &o)) != 0)
+		return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, ca_errmsg(), NULL);
+	if ((rc = ca_json_string(o, "serial", 1, &rr.serial)) != 0 ||
+	    ((rc = ca_json_string(o, "ott", 0, &ott)) != 0 &&
+	    rc != CA_ERR_NOTFOUND) ||
+	    ((rc = ca_json_int64(o, "reasonCode", 0, &code)) != 0 &&
+	    rc != CA_ERR_NOTFOUND) ||
+	    ((rc = ca_json_string(o, "reason", 0, &reason)) != 0 &&
+	    rc != CA_ERR_NOTFOUND) ||
+	    ((rc = ca_json_bool(o, "passive", 0, &passive)) != 0 &&
+	    rc != CA_ERR_NOTFOUND)) {
+		enum MHD_Result ret;
+		ca_err_context("request");
+		ret = reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, ca_errmsg(), NULL);
+		json_object_put(o);
+		return ret;
+	}
+	rr.reason = code < INT32_MIN || code > INT32_MAX ? 7 : (int)code;
+	rr.reason_text = reason != NULL && reason[0] != '\0' ? reason : NULL;
+	if (ott != NULL && ott[0] != '\0') {
+		rr.token = ott;
+		rr.token_len = strlen(ott);
+	} else if ((peer = peer_certificate(c)) != NULL) {
+		rr.peer_der = peer->data;
+		rr.peer_len = peer->size;
+	}
+	rc = ca_authority_revoke(s->a, &rr, &serial);
+	json_object_put(o);
+	if (rc != 0)
+		return reply_failure(s, c, r, rc);
+	snprintf(r->extra, sizeof(r->extra), " revoked=%s reason=%s", serial,
+	    ca_reason_name(rr.reason));
+	free(serial);
+	if ((out = json_object_new_object()) == NULL)
 		return MHD_NO;
+	json_object_object_add(out, "status", json_object_new_string("ok"));
+	return reply_json(s, c, r, MHD_HTTP_OK, out);
+}
+
+/* POST /renew and /rekey: mutual TLS, or Authorization: Bearer <x5c token>. */
+static enum MHD_Result
+route_renew(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    int rekey)
+{
+	struct ca_renew_req rr;
+	struct ca_sign_result res;
+	struct json_object *o;
+	const gnutls_datum_t *peer;
+	const char *auth, *csr;
+	int rc;
+
+	memset(&rr, 0, sizeof(rr));
+	if ((rc = body_object(r, !rekey, &o)) != 0)
+		return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, ca_errmsg(), NULL);
+	if (rekey) {
+		if ((rc = ca_json_string(o, "csr", 1, &csr)) != 0) {
+			enum MHD_Result ret;
+			ca_err_context("request");
+			ret = reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, ca_errmsg(),
+			    NULL);
+			json_object_put(o);
+			return ret;
+		}
+		rr.csr = csr;
+		rr.csr_len = strlen(csr);
 	}
-	json_object_object_add(out, "crt", json_object_new_string(res.crt_pem));
-	json_object_object_add(out, "ca", json_object_new_string(res.chain_pem));
-	json_object_array_add(chain, json_object_new_string(res.crt_pem));
-	json_object_array_add(chain, json_object_new_string(res.chain_pem));
-	json_object_object_add(out, "certChain", chain);
-	ca_sign_result_free(&res);
-	return reply_json(s, c, r, MHD_HTTP_CREATED, out);
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
+		rr.token = auth + 7;
+		rr.token_len = strlen(rr.token);
+	} else if ((peer = peer_certificate(c)) != NULL) {
+		rr.cert_der = peer->data;
+		rr.cert_len = peer->size;
+	}
+	rc = ca_authority_renew(s->a, &rr, &res);
+	json_object_put(o);
+	if (rc != 0)
+		return reply_failure(s, c, r, rc);
+	return reply_certificate(s, c, r, &res);
 }
 
 /* Routes, at / and at /1.0/ as step-ca has them. */
@@ -330,10 +479,17 @@ route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	int post = strcmp(method, "POST") == 0;
 	struct json_object *o;
 
-	if (strcmp(p, "/sign") == 0) {
+	if (is_post_route(p)) {
 		if (!post)
 			goto not_allowed;
-		return route_sign(s, c, r);
+		if (strcmp(p, "/sign") == 0)
+			return route_sign(s, c, r);
+		if (strcmp(p, "/revoke") == 0)
+			return route_revoke(s, c, r);
+		if (strcmp(p, "/ocsp") == 0)
+			return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found",
+			    NULL);
+		return route_renew(s, c, r, strcmp(p, "/rekey") == 0);
 	}
 	if (strcmp(p, "/health") == 0 || strcmp(p, "/version") == 0 ||
 	    strcmp(p, "/roots") == 0 || strcmp(p, "/roots.pem") == 0 ||
@@ -417,8 +573,8 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 			    "request body too large", NULL);
 		ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_TYPE);
-		if (strcmp(method, "POST") == 0 && strcmp(r->path, "/sign") == 0 &&
-		    ct != NULL && !is_json_type(ct))
+		if (strcmp(method, "POST") == 0 && is_post_route(r->path) &&
+		    strcmp(r->path, "/ocsp") != 0 && ct != NULL && !is_json_type(ct))
 			return reply_error(s, c, r,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "Content-Type must be application/json", NULL);

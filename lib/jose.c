@@ -756,14 +756,47 @@ ca_jwk_thumbprint(const struct ca_jwk *k, char **out)
 	return rc;
 }
 
+/* Fill in the kind, curve, algorithm and kid of k from k->pub. */
+static int
+jwk_describe(struct ca_jwk *k, const char *alg)
+{
+	gnutls_ecc_curve_t curve;
+	unsigned bits = 0;
+	int grc;
+
+	switch (gnutls_pubkey_get_pk_algorithm(k->pub, &bits)) {
+	case GNUTLS_PK_ECDSA:
+	case GNUTLS_PK_EDDSA_ED25519:
+		if ((grc = gnutls_pubkey_export_ecc_raw2(k->pub, &curve, NULL,
+		    NULL, 0)) < 0)
+			return ca_err(CA_ERR_CRYPTO, "cannot get the curve: %s",
+			    gnutls_strerror(grc));
+		if ((k->curve = curve_by_id(curve)) == NULL)
+			return ca_err(CA_ERR_INVAL, "unsupported curve %s",
+			    gnutls_ecc_curve_get_name(curve));
+		k->kty = k->curve->kty;
+		break;
+	case GNUTLS_PK_RSA:
+		if (rsa_bits_ok(bits) != 0)
+			return CA_ERR_INVAL;
+		k->kty = KTY_RSA;
+		break;
+	default:
+		return ca_err(CA_ERR_INVAL, "unsupported key type %s",
+		    gnutls_pk_get_name(gnutls_pubkey_get_pk_algorithm(k->pub,
+		    NULL)));
+	}
+	if (pick_alg(k->kty, k->curve, alg, &k->alg) != 0)
+		return CA_ERR_INVAL;
+	return ca_jwk_thumbprint(k, &k->kid);
+}
+
 /* On success the JWK owns key; on failure the caller still does. */
 int
 ca_jwk_from_privkey(gnutls_privkey_t key, const char *alg,
     struct ca_jwk **out)
 {
 	struct ca_jwk *k;
-	gnutls_ecc_curve_t curve;
-	unsigned bits = 0;
 	int rc, grc;
 
 	*out = NULL;
@@ -775,35 +808,7 @@ ca_jwk_from_privkey(gnutls_privkey_t key, const char *alg,
 		    gnutls_strerror(grc));
 		goto out;
 	}
-	switch (gnutls_pubkey_get_pk_algorithm(k->pub, &bits)) {
-	case GNUTLS_PK_ECDSA:
-	case GNUTLS_PK_EDDSA_ED25519:
-		if ((grc = gnutls_pubkey_export_ecc_raw2(k->pub, &curve, NULL,
-		    NULL, 0)) < 0) {
-			rc = ca_err(CA_ERR_CRYPTO, "cannot get the curve: %s",
-			    gnutls_strerror(grc));
-			goto out;
-		}
-		if ((k->curve = curve_by_id(curve)) == NULL) {
-			rc = ca_err(CA_ERR_INVAL, "unsupported curve %s",
-			    gnutls_ecc_curve_get_name(curve));
-			goto out;
-		}
-		k->kty = k->curve->kty;
-		break;
-	case GNUTLS_PK_RSA:
-		if ((rc = rsa_bits_ok(bits)) != 0)
-			goto out;
-		k->kty = KTY_RSA;
-		break;
-	default:
-		rc = ca_err(CA_ERR_INVAL, "unsupported key type %s",
-		    gnutls_pk_get_name(gnutls_pubkey_get_pk_algorithm(k->pub,
-		    NULL)));
-		goto out;
-	}
-	if ((rc = pick_alg(k->kty, k->curve, alg, &k->alg)) != 0 ||
-	    (rc = ca_jwk_thumbprint(k, &k->kid)) != 0)
+	if ((rc = jwk_describe(k, alg)) != 0)
 		goto out;
 	k->priv = key;
 	*out = k;
@@ -811,6 +816,26 @@ ca_jwk_from_privkey(gnutls_privkey_t key, const char *alg,
  out:
 	ca_jwk_free(k);
 	return rc;
+}
+
+/* On success the JWK owns pub; on failure the caller still does. */
+int
+ca_jwk_from_pubkey(gnutls_pubkey_t pub, const char *alg, struct ca_jwk **out)
+{
+	struct ca_jwk *k;
+	int rc;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	k->pub = pub;
+	if ((rc = jwk_describe(k, alg)) != 0) {
+		k->pub = NULL;
+		ca_jwk_free(k);
+		return rc;
+	}
+	*out = k;
+	return 0;
 }
 
 int

@@ -40,6 +40,9 @@ int	 ca_jwk_parse(const char *buf, size_t len, struct ca_jwk **out);
  */
 int	 ca_jwk_from_privkey(gnutls_privkey_t key, const char *alg,
 	    struct ca_jwk **out);
+/* The same for a public key (a certificate's, e.g.); takes ownership of pub. */
+int	 ca_jwk_from_pubkey(gnutls_pubkey_t pub, const char *alg,
+	    struct ca_jwk **out);
 /* Import a PEM/DER private key file's contents (PKCS#8, SEC1 or PKCS#1). */
 int	 ca_jwk_from_pem(const char *buf, size_t len, struct ca_jwk **out);
 /*

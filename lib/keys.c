@@ -107,6 +107,126 @@ ca_key_wrap(gnutls_x509_privkey_t x, int own, gnutls_privkey_t *out)
 	return 0;
 }
 
+/* DER tag-length-value into p (NULL: only count); returns the size. */
+static size_t
+der_tlv(unsigned char *p, unsigned char tag, const unsigned char *v,
+    size_t len)
+{
+	size_t hl = len < 128 ? 2 : len < 256 ? 3 : 4;
+
+	if (p != NULL) {
+		p[0] = tag;
+		if (len < 128)
+			p[1] = (unsigned char)len;
+		else if (len < 256) {
+			p[1] = 0x81;
+			p[2] = (unsigned char)len;
+		} else {
+			p[1] = 0x82;
+			p[2] = (unsigned char)(len >> 8);
+			p[3] = (unsigned char)len;
+		}
+		if (v != NULL)
+			memmove(p + hl, v, len);
+	}
+	return hl + len;
+}
+
+/*
+ * Plain PKCS#8 for an EC key, encoded here: GnuTLS 3.7 writes the
+ * ECPrivateKey's privateKey with a leading zero byte when its top bit is
+ * set (33 octets for P-256), which RFC 5915 does not allow and python's
+ * cryptography refuses. Here it is always the field size.
+ */
+static int
+ec_pkcs8(gnutls_x509_privkey_t key, gnutls_datum_t *out)
+{
+	static const unsigned char oid_ec[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	    0x02, 0x01 };
+	static const unsigned char oid_p256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	    0x03, 0x01, 0x07 };
+	static const unsigned char oid_p384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
+	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 }, k = { NULL, 0 }, der;
+	gnutls_ecc_curve_t curve;
+	const unsigned char *oid;
+	unsigned char buf[512], ec[320], alg[32], pub[100], d[48], tmp[64];
+	size_t fl, oidlen, n, m;
+	int ret, rc;
+
+	out->data = NULL;
+	out->size = 0;
+	if ((ret = gnutls_x509_privkey_export_ecc_raw(key, &curve, &x, &y,
+	    &k)) < 0)
+		return ca_err(CA_ERR_CRYPTO, "exporting key: %s",
+		    gnutls_strerror(ret));
+	if (curve == GNUTLS_ECC_CURVE_SECP256R1) {
+		fl = 32, oid = oid_p256, oidlen = sizeof(oid_p256);
+	} else if (curve == GNUTLS_ECC_CURVE_SECP384R1) {
+		fl = 48, oid = oid_p384, oidlen = sizeof(oid_p384);
+	} else {
+		rc = ca_err(CA_ERR_INVAL, "unsupported curve");
+		goto out;
+	}
+	/* Left-pad or strip to exactly the field size. */
+#define FIT(dst, src) do {						\
+	size_t i_ = 0;							\
+	while ((src).size - i_ > fl && (src).data[i_] == 0)		\
+		i_++;							\
+	if ((src).size - i_ > fl) {					\
+		rc = ca_err(CA_ERR_CRYPTO, "EC value too long");	\
+		goto out;						\
+	}								\
+	memset((dst), 0, fl - ((src).size - i_));			\
+	memcpy((dst) + fl - ((src).size - i_), (src).data + i_,		\
+	    (src).size - i_);						\
+} while (0)
+	FIT(d, k);
+	pub[0] = 0x00;	/* BIT STRING: no unused bits */
+	pub[1] = 0x04;	/* uncompressed point */
+	FIT(pub + 2, x);
+	FIT(pub + 2 + fl, y);
+#undef FIT
+	/* ECPrivateKey ::= SEQUENCE { 1, privateKey, [0] curve, [1] pub } */
+	n = der_tlv(tmp, 0x02, (const unsigned char *)"\x01", 1);
+	memcpy(ec, tmp, n);
+	n += der_tlv(ec + n, 0x04, d, fl);
+	m = der_tlv(tmp, 0x06, oid, oidlen);
+	n += der_tlv(ec + n, 0xa0, tmp, m);
+	m = der_tlv(buf, 0x03, pub, 2 + 2 * fl);
+	n += der_tlv(ec + n, 0xa1, buf, m);
+	/* PrivateKeyInfo ::= SEQUENCE { 0, AlgorithmIdentifier, OCTET STRING } */
+	m = der_tlv(alg, 0x06, oid_ec, sizeof(oid_ec));
+	m += der_tlv(alg + m, 0x06, oid, oidlen);
+	{
+		unsigned char body[480];
+		size_t b = der_tlv(body, 0x02, (const unsigned char *)"\x00", 1);
+		b += der_tlv(body + b, 0x30, alg, m);
+		unsigned char seq[330];
+		size_t q = der_tlv(seq, 0x30, ec, n);
+		b += der_tlv(body + b, 0x04, seq, q);
+		ca_wipe(seq, sizeof(seq));
+		der.size = (unsigned)der_tlv(buf, 0x30, body, b);
+		der.data = buf;
+		ca_wipe(body, sizeof(body));
+	}
+	if ((ret = gnutls_pem_base64_encode2("PRIVATE KEY", &der, out)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "PEM: %s", gnutls_strerror(ret));
+		goto out;
+	}
+	rc = 0;
+out:
+	ca_wipe(buf, sizeof(buf));
+	ca_wipe(ec, sizeof(ec));
+	ca_wipe(d, sizeof(d));
+	if (k.data != NULL) {
+		ca_wipe(k.data, k.size);
+		gnutls_free(k.data);
+	}
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	return rc;
+}
+
 int
 ca_key_export(gnutls_x509_privkey_t key, const char *password,
     gnutls_datum_t *out)
@@ -117,6 +237,9 @@ ca_key_export(gnutls_x509_privkey_t key, const char *password,
 
 	out->data = NULL;
 	out->size = 0;
+	if (password == NULL &&
+	    gnutls_x509_privkey_get_pk_algorithm(key) == GNUTLS_PK_ECDSA)
+		return ec_pkcs8(key, out);
 	ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM,
 	    password, flags, out);
 	if (ret < 0)

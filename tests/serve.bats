@@ -196,11 +196,15 @@ body_of() { sed '$d' <<< "$output"; }
 	assert_output --regexp "Cipher is ECDHE-ECDSA-(AES..*-GCM|CHACHA20-POLY1305)"
 	run ! openssl s_client -connect "127.0.0.1:$PORT" -tls1_1 < /dev/null
 	run ! openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA < /dev/null
-	run -0 gnutls-cli --x509cafile "$CA/certs/root_ca.crt" -p "$PORT" localhost < /dev/null
+	# gnutls-cli exits 1 when the server closes after answering (HTTP/1.0)
+	run gnutls-cli --x509cafile "$CA/certs/root_ca.crt" -p "$PORT" localhost \
+		<<< $'GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n'
 	assert_output --partial "(TLS1.3"
+	assert_output --partial '{"status":"ok"}'
+	refute_output --partial "Error in the certificate"
 	# the server's certificate is the CA's, for its names, recorded as internal
 	run -0 ca-db -d "$CA" list
-	assert_line --regexp "	ca-serve	CN=ca.test	ca.test,localhost$"
+	assert_line --regexp "	ca-serve	CN=ca.test	ca.test,localhost	-	-$"
 	run -0 api /health
 }
 
@@ -396,4 +400,177 @@ PY
 	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
 	assert_equal "$(status_of)" 201
 	wait "$holder"
+}
+
+# a certificate (svc.crt, svc.key) issued offline, for the lifecycle tests
+issue_svc() {
+	rm -f svc.key svc.crt
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o svc.crt
+	SVC_SERIAL=$(openssl x509 -in svc.crt -noout -serial | cut -d= -f2)
+}
+
+# x5c_token KEY CERT AUD [PYTHON]: a renew token signed by the certificate's key
+x5c_token() {
+	"$PYTHON" - "$@" <<'PY'
+import base64, json, secrets, sys, time, warnings
+warnings.simplefilter("ignore")
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from joserfc import jws
+from joserfc.jwk import ECKey
+key, crt, aud = sys.argv[1:4]
+certs = x509.load_pem_x509_certificates(open(crt, "rb").read())
+now = int(time.time())
+claims = {"aud": aud, "sub": "svc.test", "iat": now, "nbf": now, "exp": now + 300,
+          "jti": secrets.token_hex(32)}
+if len(sys.argv) > 4:
+    exec(sys.argv[4])
+hdr = {"alg": "ES256", "typ": "JWT",
+       "x5c": [base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in certs]}
+print(jws.serialize_compact(hdr, json.dumps(claims).encode(), ECKey.import_key(open(key).read()),
+                            algorithms=["ES256"]))
+PY
+}
+
+@test "POST /revoke with a revoke token: 200, listed as revoked; twice 400, unknown 404, another serial 403" {
+	issue_svc
+	ca-token -d "$CA" --key "$PK" --revoke "0x$SVC_SERIAL" > rt
+	before=$(store_state)
+	run -0 api -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"12345\",\"ott\":\"$(cat rt)\",\"reasonCode\":1}" /1.0/revoke
+	assert_equal "$(status_of)" 403
+	assert_equal "$(store_state)" "$before"
+	dec=$("$PYTHON" -c "print(int('$SVC_SERIAL', 16))")
+	run -0 api -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"$dec\",\"ott\":\"$(cat rt)\",\"reasonCode\":1,\"reason\":\"laptop lost\",\"passive\":true}" /1.0/revoke
+	assert_equal "$(status_of)" 200
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "^${SVC_SERIAL,,}	.*	revoked	admin	CN=svc.test	svc.test	[0-9T:Z-]+	keyCompromise$"
+	run -0 ca-db -d "$CA" show "0x$SVC_SERIAL"
+	assert_line "reason-text: laptop lost"
+	before=$(store_state)
+	ca-token -d "$CA" --key "$PK" --revoke "0x$SVC_SERIAL" > rt2
+	run -0 api -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"0x$SVC_SERIAL\",\"ott\":\"$(cat rt2)\"}" /revoke
+	assert_equal "$(status_of)" 400
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "already revoked"
+	ca-token -d "$CA" --key "$PK" --revoke 0x4242 > rt3
+	run -0 api -H 'Content-Type: application/json' \
+		--data '{"serial":"0x4242","ott":"'"$(cat rt3)"'"}' /revoke
+	assert_equal "$(status_of)" 404
+	# a sign token cannot revoke
+	run -0 api -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"0x4242\",\"ott\":\"$(cat svc.test.tok)\"}" /revoke
+	assert_equal "$(status_of)" 401
+	assert_equal "$(store_state)" "$before"
+}
+
+@test "POST /revoke over mutual TLS: a certificate revokes itself, not another" {
+	issue_svc
+	cp svc.crt a.crt; cp svc.key a.key
+	issue_svc
+	before=$(store_state)
+	run -0 api --cert a.crt --key a.key -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"0x$SVC_SERIAL\"}" /revoke
+	assert_equal "$(status_of)" 403
+	run -0 api -H 'Content-Type: application/json' --data "{\"serial\":\"0x$SVC_SERIAL\"}" /revoke
+	assert_equal "$(status_of)" 401
+	assert_equal "$(store_state)" "$before"
+	run -0 api --cert svc.crt --key svc.key -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"0x$SVC_SERIAL\",\"reasonCode\":4}" /revoke
+	assert_equal "$(status_of)" 200
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "^${SVC_SERIAL,,}	.*	revoked	.*	superseded$"
+}
+
+@test "POST /renew over mutual TLS: same names, key and lifetime, new serial; refused once revoked" {
+	issue_svc
+	run -0 api --cert svc.crt --key svc.key -X POST /1.0/renew
+	assert_equal "$(status_of)" 201
+	body_of | pj 'd["crt"] + d["ca"]' > new.pem
+	run -0 openssl verify -x509_strict -purpose sslserver -CAfile "$CA/certs/root_ca.crt" -untrusted new.pem new.pem
+	new_serial=$(openssl x509 -in new.pem -noout -serial | cut -d= -f2)
+	[ "$new_serial" != "$SVC_SERIAL" ]
+	run -0 cmp <(openssl x509 -in new.pem -noout -pubkey) <(openssl x509 -in svc.crt -noout -pubkey)
+	assert_equal "$(openssl x509 -in new.pem -noout -ext subjectAltName | tail -1)" \
+		"$(openssl x509 -in svc.crt -noout -ext subjectAltName | tail -1)"
+	life() { echo $(( $(date -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s) - $(date -d "$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)" +%s) )); }
+	assert_equal "$(life new.pem)" "$(life svc.crt)"
+	run -0 ca-db -d "$CA" show "0x$new_serial"
+	assert_line "renewed-from: ${SVC_SERIAL,,}"
+	# no client certificate: 401
+	run -0 api -X POST /renew
+	assert_equal "$(status_of)" 401
+	# revoked: never renewed again
+	run -0 api --cert svc.crt --key svc.key -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"0x$SVC_SERIAL\"}" /revoke
+	assert_equal "$(status_of)" 200
+	before=$(store_state)
+	run -0 api --cert svc.crt --key svc.key -X POST /renew
+	assert_equal "$(status_of)" 401
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "is revoked"
+	assert_equal "$(store_state)" "$before"
+	run -0 ca-db -d "$CA" check
+}
+
+@test "POST /rekey with a CSR: a new key; POST /renew with an x5c Bearer token" {
+	issue_svc
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k2 -subj /CN=x -out k2.csr 2>/dev/null
+	run -0 api --cert svc.crt --key svc.key -H 'Content-Type: application/json' \
+		--data "$("$PYTHON" -c 'import json; print(json.dumps({"csr": open("k2.csr").read()}))')" /rekey
+	assert_equal "$(status_of)" 201
+	body_of | pj 'd["crt"]' > rekeyed.pem
+	run -0 cmp <(openssl x509 -in rekeyed.pem -noout -pubkey) <(openssl pkey -in k2 -pubout)
+	run -0 openssl x509 -in rekeyed.pem -noout -subject
+	assert_output "subject=CN = svc.test"
+	# Bearer: the token signed by the certificate's key, its chain in x5c
+	cat svc.crt > chain.pem
+	x5c_token svc.key chain.pem "$URL/1.0/renew" > x5c.tok
+	run -0 api -H "Authorization: Bearer $(cat x5c.tok)" -X POST /renew
+	assert_equal "$(status_of)" 201
+	# single use
+	run -0 api -H "Authorization: Bearer $(cat x5c.tok)" -X POST /renew
+	assert_equal "$(status_of)" 401
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "token already used"
+	# signed by another key, or for another audience: refused
+	x5c_token k2 chain.pem "$URL/1.0/renew" > bad.tok || true
+	run -0 api -H "Authorization: Bearer $(cat bad.tok)" -X POST /renew
+	assert_equal "$(status_of)" 401
+	x5c_token svc.key chain.pem "https://elsewhere.test/1.0/renew" > aud.tok
+	run -0 api -H "Authorization: Bearer $(cat aud.tok)" -X POST /renew
+	assert_equal "$(status_of)" 401
+}
+
+@test "renewal rules: disableRenewal, and expiry with and without allowRenewalAfterExpiry" {
+	edit_config 'c["authority"]["claims"]["minTLSCertDuration"] = "1m"'
+	kill -HUP "$SERVER_PID"
+	for _ in $(seq 50); do grep -q "reloaded" "$SERVER_LOG" && break; sleep 0.1; done
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out old.key -o old.crt \
+		--not-before "$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)" \
+		--not-after "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+	cat old.crt > oldchain.pem
+	x5c_token old.key oldchain.pem "$URL/1.0/renew" > t1
+	run -0 api -H "Authorization: Bearer $(cat t1)" -X POST /renew
+	assert_equal "$(status_of)" 401
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "has expired"
+	edit_config 'c["authority"]["claims"]["allowRenewalAfterExpiry"] = True'
+	kill -HUP "$SERVER_PID"
+	for _ in $(seq 50); do [ "$(grep -c reloaded "$SERVER_LOG")" -ge 2 ] && break; sleep 0.1; done
+	x5c_token old.key oldchain.pem "$URL/1.0/renew" > t2
+	run -0 api -H "Authorization: Bearer $(cat t2)" -X POST /renew
+	assert_equal "$(status_of)" 201
+	edit_config 'c["authority"]["claims"]["disableRenewal"] = True'
+	kill -HUP "$SERVER_PID"
+	for _ in $(seq 50); do [ "$(grep -c reloaded "$SERVER_LOG")" -ge 3 ] && break; sleep 0.1; done
+	issue_svc
+	run -0 api --cert svc.crt --key svc.key -X POST /renew
+	assert_equal "$(status_of)" 401
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output --partial "does not allow renewal"
 }

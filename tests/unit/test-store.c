@@ -670,6 +670,7 @@ add(struct ca_store *st, const struct leaf *l, const char *jti)
 {
 	struct ca_issuance is;
 
+	memset(&is, 0, sizeof(is));
 	is.serial = l->serial;
 	is.der = l->der.data;
 	is.der_len = l->der.size;

@@ -46,6 +46,8 @@ open_common(const char *dir, struct ca_authority **out)
 	pthread_mutex_init(&a->commit_lock, NULL);
 	pthread_mutex_init(&a->store_lock, NULL);
 	pthread_cond_init(&a->commit_cv, NULL);
+	if ((rc = ca_status_new(&a->status)) != 0)
+		goto fail;
 	if ((a->dir = strdup(dir)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -141,6 +143,7 @@ ca_authority_close(struct ca_authority *a)
 {
 	if (a == NULL)
 		return;
+	ca_status_free(a->status);
 	ca_store_close(a->store);
 	if (a->issuer.key != NULL)
 		gnutls_privkey_deinit(a->issuer.key);
@@ -422,7 +425,8 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	if ((rc = validity(a, prov, req, now, &nb, &na)) != 0)
 		goto out;
 	{
-		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na };
+		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
+		    a->cfg->crl_url, a->cfg->ocsp_url };
 		if ((rc = issue_and_record(a, prov, &leaf, tok->jti, tok->exp,
 		    now, &pem, &res->serial)) != 0)
 			goto out;
@@ -621,7 +625,7 @@ ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
 	}
 	{
 		struct ca_leaf leaf = { names.n_dns ? names.dns[0] : NULL, &names,
-		    pub, *not_before, *not_after };
+		    pub, *not_before, *not_after, NULL, NULL };
 		if ((rc = issue_and_record(a, &internal, &leaf, NULL, 0, now,
 		    &cpem, &serial)) != 0)
 			goto out;
@@ -750,7 +754,7 @@ revoke_locked(struct ca_authority *a, const struct ca_revoke_req *req,
 	}
 	pthread_mutex_unlock(&a->store_lock);
 	if (rc == 0)
-		a->revision++;
+		ca_status_bump(a);
 out:
 	if (peer != NULL)
 		gnutls_x509_crt_deinit(peer);
@@ -1083,7 +1087,8 @@ renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
 	if (na > a->issuer.not_after)
 		na = a->issuer.not_after;
 	{
-		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na };
+		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
+		    a->cfg->crl_url, a->cfg->ocsp_url };
 		struct ca_issuance_extra ex = { serial, jti != NULL ? "x5c" : NULL };
 		if ((rc = issue_and_record_ex(a, prov, &leaf, jti, token_exp, now,
 		    &ex, &pem, &res->serial)) != 0)

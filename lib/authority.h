@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -20,6 +21,8 @@
 struct ca_config;
 struct ca_store;
 struct ca_pending;
+struct ca_status;
+struct ca_db_crl;
 
 /*
  * An open CA. Every function below may be called from several threads at
@@ -48,6 +51,7 @@ struct ca_authority {
 	size_t			 n_ports;
 	unsigned long		 batches, batched;	/* group commit statistics */
 	volatile unsigned long	 revision;	/* bumped by each revocation here */
+	struct ca_status	*status;	/* lib/status.c: CRL, OCSP, db/revision */
 };
 
 /*
@@ -164,6 +168,32 @@ int	 ca_authority_renew(struct ca_authority *a,
 	    const struct ca_renew_req *req, struct ca_sign_result *res);
 
 /* Options of ca_init_create(). */
+/*
+ * Active revocation (lib/status.c). The CRL: the current one when it
+ * includes every revocation and is less than two thirds through its life
+ * (kept in memory and in the store, so that processes share it), else a
+ * new one, numbered with the next CRL number, signed by the intermediate
+ * and stored; fresh set: always a new one. out->der: free().
+ */
+int	 ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
+	    struct ca_db_crl *out);
+/*
+ * The OCSP response (DER, gnutls_free) to a DER request: a signed basic
+ * response, or an unsuccessful one (malformedRequest, unauthorized for
+ * another issuer's certificates, tryLater when the store is busy,
+ * internalError). Responses to single requests without nonce are cached
+ * until a revocation or half their life. *next_update: 0 for errors.
+ * Fails only when out of memory or without the key.
+ */
+int	 ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
+	    time_t now, gnutls_datum_t *resp, time_t *next_update);
+/* The revocation counter (db/revision), as this process sees it now. */
+uint64_t ca_authority_revision(struct ca_authority *a);
+/* Internal: status.c's state, and counting a committed revocation. */
+int	 ca_status_new(struct ca_status **out);
+void	 ca_status_free(struct ca_status *s);
+void	 ca_status_bump(struct ca_authority *a);
+
 struct ca_init_opts {
 	const char	*dir;
 	const char	*name;

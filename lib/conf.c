@@ -182,6 +182,56 @@ ctx:
 	return rc;
 }
 
+/* A duration member of obj (named in where) between min and max seconds;
+ * *out keeps its default when the member is absent. */
+static int
+duration_member(struct json_object *obj, const char *where, const char *name,
+    int64_t min, int64_t max, int64_t *out)
+{
+	const char *s;
+	int64_t d;
+	int rc;
+
+	if ((rc = ca_json_string(obj, name, 0, &s)) == CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = ca_duration_parse(s, 0, &d)) != 0) {
+		ca_err_context("%s.%s", where, name);
+		return rc;
+	}
+	if (d < min || d > max)
+		return ca_err(CA_ERR_CONFIG, "%s.%s: %s is out of range "
+		    "(%lld s to %lld s)", where, name, s, (long long)min,
+		    (long long)max);
+	*out = d;
+	return 0;
+}
+
+/* An http:// or https:// URL member (for certificate extensions). */
+static int
+url_member(struct json_object *obj, const char *where, const char *name,
+    const char **out)
+{
+	const char *s, *p;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ca_json_string(obj, name, 0, &s)) == CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		return ca_err(CA_ERR_CONFIG, "%s.%s: not an http:// or https:// "
+		    "URL: %s", where, name, s);
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return ca_err(CA_ERR_CONFIG, "%s.%s: spaces or "
+			    "non-ASCII characters in the URL", where, name);
+	*out = s;
+	return 0;
+}
+
 static int
 load(struct ca_config *cfg)
 {
@@ -252,6 +302,8 @@ load(struct ca_config *cfg)
 	/* Our own settings, which step-ca ignores. */
 	cfg->key_type = CA_KEY_EC_P256;
 	cfg->lock_timeout_ms = 10000;
+	cfg->crl_validity = CA_CRL_VALIDITY_DEFAULT;
+	cfg->ocsp_validity = CA_OCSP_VALIDITY_DEFAULT;
 	ext = NULL;
 	if ((rc = ca_json_object(o, "caTools", 0, &ext)) != 0 &&
 	    rc != CA_ERR_NOTFOUND)
@@ -272,7 +324,21 @@ load(struct ca_config *cfg)
 			    d * 1000);
 		} else if (rc != CA_ERR_NOTFOUND)
 			return rc;
+		if ((rc = duration_member(ext, "caTools", "ocspNextUpdate",
+		    60, 7 * 86400, &cfg->ocsp_validity)) != 0 ||
+		    (rc = url_member(ext, "caTools", "crlURL",
+		    &cfg->crl_url)) != 0 ||
+		    (rc = url_member(ext, "caTools", "ocspURL",
+		    &cfg->ocsp_url)) != 0)
+			return rc;
 	}
+	/* step-ca's "crl" object: only cacheDuration is used here. */
+	if ((rc = ca_json_object(o, "crl", 0, &ext)) == 0) {
+		if ((rc = duration_member(ext, "crl", "cacheDuration", 1,
+		    366 * 86400, &cfg->crl_validity)) != 0)
+			return rc;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
 
 	cfg->claims.min_dur = CA_CLAIMS_MIN_DEFAULT;
 	cfg->claims.max_dur = CA_CLAIMS_MAX_DEFAULT;

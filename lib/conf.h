@@ -25,6 +25,8 @@ struct ca_claims {
 	int	 allow_renewal_after_expiry;
 };
 
+#define CA_CRL_VALIDITY_DEFAULT		(24 * 3600)	/* step-ca's crl.cacheDuration */
+#define CA_OCSP_VALIDITY_DEFAULT	(3600)
 #define CA_CLAIMS_MIN_DEFAULT		(5 * 60)
 #define CA_CLAIMS_MAX_DEFAULT		(24 * 3600)
 #define CA_CLAIMS_DEFAULT_DEFAULT	(24 * 3600)
@@ -55,6 +57,10 @@ struct ca_config {
 	size_t		 n_extra_ports;
 	enum ca_key_type key_type;	/* for keys the CA makes for clients */
 	unsigned	 lock_timeout_ms;
+	int64_t		 crl_validity;	/* crl.cacheDuration: nextUpdate - thisUpdate */
+	int64_t		 ocsp_validity;	/* caTools.ocspNextUpdate, <= 7 days */
+	const char	*crl_url;	/* caTools.crlURL: CDP in leaves, or NULL */
+	const char	*ocsp_url;	/* caTools.ocspURL: AIA in leaves, or NULL */
 	int		 is_ra;		/* authority.type "stepcas" */
 	struct ca_claims claims;
 	struct ca_provisioner *provisioners;

@@ -23,6 +23,8 @@
 #define K_OTT	"used_ott/"
 #define K_REV	"revoked_x509_certs/"
 #define K_CRLNUM "crl/number"
+#define K_CRLDER "crl/der"
+#define K_CRLINFO "crl/info"
 
 static int
 key_of(char *buf, size_t len, const char *prefix, const char *a,
@@ -634,4 +636,70 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 	*problems = c.problems;
 	*certs = c.certs;
 	return 0;
+}
+
+int
+ca_db_exists(struct ca_store *st, const char *serial)
+{
+	unsigned char *val = NULL;
+	char k[128];
+	size_t len;
+	int rc;
+
+	if ((rc = key_of(k, sizeof(k), K_CERT, serial, NULL)) != 0)
+		return rc;
+	rc = ca_store_get(st, k, &val, &len);
+	free(val);
+	if (rc == CA_ERR_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : rc;
+}
+
+int
+ca_db_get_crl(struct ca_store *st, struct ca_db_crl *out)
+{
+	unsigned char *info = NULL;
+	unsigned long long num, rev;
+	long long tu, nu;
+	char text[128];
+	size_t len;
+	int rc, used = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = ca_store_get(st, K_CRLINFO, &info, &len)) != 0)
+		return rc;
+	if (len >= sizeof(text)) {
+		free(info);
+		return ca_err(CA_ERR_STORE, "corrupt record %s", K_CRLINFO);
+	}
+	memcpy(text, info, len);
+	text[len] = '\0';
+	free(info);
+	if (sscanf(text, "%llu %lld %lld %llu%n", &num, &tu, &nu, &rev,
+	    &used) != 4 || (size_t)used != len)
+		return ca_err(CA_ERR_STORE, "corrupt record %s", K_CRLINFO);
+	if ((rc = ca_store_get(st, K_CRLDER, &out->der, &out->len)) != 0) {
+		if (rc == CA_ERR_NOTFOUND)
+			rc = ca_err(CA_ERR_STORE, "record %s missing", K_CRLDER);
+		return rc;
+	}
+	out->number = num;
+	out->this_update = (time_t)tu;
+	out->next_update = (time_t)nu;
+	out->revision = rev;
+	return 0;
+}
+
+int
+ca_db_put_crl(struct ca_store *st, const struct ca_db_crl *c)
+{
+	char text[128];
+	int rc, n;
+
+	n = snprintf(text, sizeof(text), "%llu %lld %lld %llu",
+	    (unsigned long long)c->number, (long long)c->this_update,
+	    (long long)c->next_update, (unsigned long long)c->revision);
+	if ((rc = ca_store_put(st, K_CRLDER, c->der, c->len, 0)) != 0)
+		return rc;
+	return ca_store_put(st, K_CRLINFO, text, (size_t)n, 0);
 }

@@ -9,6 +9,8 @@
  *   used_ott/<kid>.<jti>          JSON: serial, provisioner, exp, usedAt
  *   revoked_x509_certs/<serial>   JSON: reasonCode, reason, revokedAt, by
  *   crl/number                    the last CRL number (decimal text)
+ *   crl/der, crl/info             the last CRL, and "number thisUpdate
+ *                                 nextUpdate revision" (decimal text)
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -105,6 +107,22 @@ int	 ca_db_foreach_revocation(struct ca_store *st,
  */
 int	 ca_db_use_token(struct ca_store *st, const char *kid, const char *jti,
 	    const char *provisioner, const char *serial, int64_t exp, time_t now);
+/* Whether this CA issued serial: 1 yes, 0 no, or an error. */
+int	 ca_db_exists(struct ca_store *st, const char *serial);
+
+/* The CRL last made, as stored (see crl/ above). */
+struct ca_db_crl {
+	unsigned char	*der;		/* malloc'd by ca_db_get_crl */
+	size_t		 len;
+	uint64_t	 number;
+	time_t		 this_update, next_update;
+	uint64_t	 revision;	/* the revocation counter it includes */
+};
+/* CA_ERR_NOTFOUND when no CRL was made yet; free out->der. */
+int	 ca_db_get_crl(struct ca_store *st, struct ca_db_crl *out);
+/* Queue it in the open write transaction. */
+int	 ca_db_put_crl(struct ca_store *st, const struct ca_db_crl *c);
+
 /* Take the next CRL number (queued in the open write transaction). */
 int	 ca_db_next_crl_number(struct ca_store *st, uint64_t *number);
 

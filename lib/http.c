@@ -11,6 +11,7 @@
 
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 #include "ca.h"
 #include "authority.h"
 #include "crl.h"
+#include "db.h"
 #include "json.h"
+#include "ocsp.h"
 #include "serve-internal.h"
 
 /* One request, from its headers to its log line. */
@@ -32,8 +35,9 @@ struct req {
 	int		 status;
 	size_t		 bytes;
 	char		 method[12];
-	char		 path[160];	/* for routing: without /1.0 */
+	char		 path[1024];	/* for routing: without /1.0 */
 	char		 url[200];	/* as asked, for the log */
+	char		 cache[64];	/* Cache-Control; "" for no-store */
 	char		 detail[300];	/* why it failed, for the log */
 	char		 extra[400];	/* what was issued, for the log */
 	struct ca_conn	*conn;
@@ -76,7 +80,8 @@ reply(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    r->cache[0] != '\0' ? r->cache : "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
@@ -469,6 +474,100 @@ route_renew(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	return reply_certificate(s, c, r, &res);
 }
 
+static enum MHD_Result
+has_pem(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcmp(key, "pem") == 0) {
+		*(int *)cls = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* GET /crl: DER, or PEM with ?pem. */
+static enum MHD_Result
+route_crl(struct ca_server *s, struct MHD_Connection *c, struct req *r)
+{
+	struct ca_db_crl crl;
+	gnutls_datum_t der, pem = { NULL, 0 };
+	char *body;
+	size_t len;
+	int rc, want_pem = 0, ret;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, has_pem, &want_pem);
+	if ((rc = ca_authority_crl(s->a, time(NULL), 0, &crl)) != 0)
+		return reply_failure(s, c, r, rc);
+	snprintf(r->extra, sizeof(r->extra), " crl=%llu",
+	    (unsigned long long)crl.number);
+	if (!want_pem)
+		return reply(s, c, r, MHD_HTTP_OK, "application/pkix-crl",
+		    (char *)crl.der, crl.len);
+	der.data = crl.der;
+	der.size = (unsigned)crl.len;
+	ret = gnutls_pem_base64_encode2("X509 CRL", &der, &pem);
+	free(crl.der);
+	if (ret < 0 || (body = malloc(pem.size)) == NULL) {
+		gnutls_free(pem.data);
+		return reply_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error", "CRL to PEM");
+	}
+	memcpy(body, pem.data, pem.size);
+	len = pem.size;
+	gnutls_free(pem.data);
+	return reply(s, c, r, MHD_HTTP_OK, "application/x-pem-file", body, len);
+}
+
+/*
+ * POST /ocsp (the DER request as the body) and GET /ocsp/{base64 of it}
+ * (RFC 6960 appendix A). Errors in the request are OCSP answers too
+ * (malformedRequest, HTTP 200), as the RFC has them.
+ */
+static enum MHD_Result
+route_ocsp(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    const char *b64)
+{
+	gnutls_datum_t in = { NULL, 0 }, enc, resp = { NULL, 0 };
+	time_t now = time(NULL), next = 0;
+	char *body;
+	int rc;
+
+	if (b64 != NULL) {
+		enc.data = (unsigned char *)(uintptr_t)b64;
+		enc.size = (unsigned)strlen(b64);
+		if (enc.size == 0 || enc.size > 16384 ||
+		    gnutls_base64_decode2(&enc, &in) < 0) {
+			in.data = NULL;
+			in.size = 0;
+		}
+		rc = in.size == 0 ? ca_ocsp_response_error(1, &resp) :
+		    ca_authority_ocsp(s->a, in.data, in.size, now, &resp,
+		    &next);
+		gnutls_free(in.data);
+	} else
+		rc = ca_authority_ocsp(s->a, r->body, r->len, now, &resp,
+		    &next);
+	if (rc != 0)
+		return reply_failure(s, c, r, rc);
+	if ((body = malloc(resp.size)) == NULL) {
+		gnutls_free(resp.data);
+		return MHD_NO;
+	}
+	memcpy(body, resp.data, resp.size);
+	/* A GET answer may be cached as long as it is valid (RFC 5019 6.2). */
+	if (b64 != NULL && next > now)
+		snprintf(r->cache, sizeof(r->cache),
+		    "max-age=%lld, public, no-transform, must-revalidate",
+		    (long long)(next - now));
+	if (next == 0)
+		snprintf(r->extra, sizeof(r->extra), " ocsp=error");
+	rc = (int)resp.size;
+	gnutls_free(resp.data);
+	return reply(s, c, r, MHD_HTTP_OK, "application/ocsp-response", body,
+	    (size_t)rc);
+}
+
 /* Routes, at / and at /1.0/ as step-ca has them. */
 static enum MHD_Result
 route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
@@ -487,9 +586,14 @@ route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		if (strcmp(p, "/revoke") == 0)
 			return route_revoke(s, c, r);
 		if (strcmp(p, "/ocsp") == 0)
-			return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found",
-			    NULL);
+			return route_ocsp(s, c, r, NULL);
 		return route_renew(s, c, r, strcmp(p, "/rekey") == 0);
+	}
+	if (strcmp(p, "/crl") == 0 || strncmp(p, "/ocsp/", 6) == 0) {
+		if (!get)
+			goto not_allowed;
+		return p[1] == 'c' ? route_crl(s, c, r) :
+		    route_ocsp(s, c, r, p + 6);
 	}
 	if (strcmp(p, "/health") == 0 || strcmp(p, "/version") == 0 ||
 	    strcmp(p, "/roots") == 0 || strcmp(p, "/roots.pem") == 0 ||
@@ -573,8 +677,15 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 			    "request body too large", NULL);
 		ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_TYPE);
-		if (strcmp(method, "POST") == 0 && is_post_route(r->path) &&
-		    strcmp(r->path, "/ocsp") != 0 && ct != NULL && !is_json_type(ct))
+		if (strcmp(method, "POST") == 0 && strcmp(r->path, "/ocsp") == 0) {
+			if (ct != NULL && strncasecmp(ct,
+			    "application/ocsp-request", 24) != 0)
+				return reply_error(s, c, r,
+				    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				    "Content-Type must be application/ocsp-request",
+				    NULL);
+		} else if (strcmp(method, "POST") == 0 &&
+		    is_post_route(r->path) && ct != NULL && !is_json_type(ct))
 			return reply_error(s, c, r,
 			    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 			    "Content-Type must be application/json", NULL);

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -577,6 +578,22 @@ issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 		if ((ret = gnutls_x509_crt_set_extension_by_oid(crt, OID_SAN,
 		    san.data, san.size, has_cn ? 0 : 1)) < 0) {
 			rc = tls_fail(ret, "subject alternative names");
+			goto out;
+		}
+	}
+	if (leaf->crl_url != NULL &&
+	    (ret = gnutls_x509_crt_set_crl_dist_points2(crt, GNUTLS_SAN_URI,
+	    leaf->crl_url, (unsigned)strlen(leaf->crl_url), 0)) < 0) {
+		rc = tls_fail(ret, "CRL distribution point");
+		goto out;
+	}
+	if (leaf->ocsp_url != NULL) {
+		gnutls_datum_t u = { (unsigned char *)(uintptr_t)leaf->ocsp_url,
+		    (unsigned)strlen(leaf->ocsp_url) };
+
+		if ((ret = gnutls_x509_crt_set_authority_info_access(crt,
+		    GNUTLS_IA_OCSP_URI, &u)) < 0) {
+			rc = tls_fail(ret, "authority information access");
 			goto out;
 		}
 	}

@@ -78,11 +78,13 @@ struct ca_leaf {
 	gnutls_pubkey_t		 pub;	/* the only thing taken from a CSR */
 	time_t			 not_before;
 	time_t			 not_after;
+	const char		*crl_url;	/* CRL distribution point, or NULL */
+	const char		*ocsp_url;	/* AIA OCSP responder, or NULL */
 };
 /*
  * Issue a leaf: KU digitalSignature (+keyEncipherment for RSA), EKU
  * serverAuth+clientAuth, CA:FALSE, SKI, AKI, SAN (critical when the
- * subject is empty). The serial is generated here and returned.
+ * subject is empty), and CRL distribution point and AIA OCSP when given. The serial is generated here and returned.
  */
 int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len);

@@ -586,6 +586,7 @@ make_leaf(const struct ca_issuer *is, const char *cn, const char *name,
 	if (ca_names_classify(v, 1, &nm) != 0 || gnutls_pubkey_init(&pub) < 0 ||
 	    gnutls_pubkey_import_privkey(pub, leaf_key, 0, 0) < 0)
 		bail("leaf setup");
+	memset(&leaf, 0, sizeof(leaf));
 	leaf.cn = cn;
 	leaf.names = &nm;
 	leaf.pub = pub;

@@ -553,6 +553,7 @@ test_issue(void)
 	names_of(&dnm, dns_only, 1);
 	memset(&none, 0, sizeof(none));
 
+	memset(&leaf, 0, sizeof(leaf));
 	leaf.cn = "www.example.com";
 	leaf.names = &nm;
 	leaf.pub = rsa_pub;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <gnutls/crypto.h>
 
 #include "ca.h"
 #include "client.h"
@@ -202,6 +203,17 @@ on_data(char *p, size_t size, size_t n, void *arg)
 	memcpy(c->buf + c->len, p, n);
 	c->len += n;
 	c->buf[c->len] = '\0';
+	return n;
+}
+
+/* curl_slist_append that frees the list when it fails. */
+static struct curl_slist *
+slist_add(struct curl_slist *l, const char *s)
+{
+	struct curl_slist *n = cu.slist_append(l, s);
+
+	if (n == NULL && l != NULL)
+		cu.slist_free_all(l);
 	return n;
 }
 
@@ -397,9 +409,11 @@ transport_error(const struct ca_client *c, CURLcode cc)
 
 static int
 request(struct ca_client *c, const char *method, const char *path,
-    const char *body, size_t blen, struct ca_client_response *r)
+    const char *body, size_t blen, const char *bearer,
+    struct ca_client_response *r)
 {
-	char *url = NULL;
+	struct curl_slist *hdr = NULL, *l;
+	char *url = NULL, *auth = NULL;
 	CURLcode cc;
 	long status = 0;
 	int rc;
@@ -410,20 +424,38 @@ request(struct ca_client *c, const char *method, const char *path,
 	c->errbuf[0] = '\0';
 	if ((url = ca_client_url(c, path)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if (bearer != NULL) {
+		/* This request's headers: the usual ones and the credential. */
+		if (asprintf(&auth, "Authorization: Bearer %s", bearer) < 0) {
+			auth = NULL;
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (l = body != NULL ? c->hdr_post : c->hdr_get; l != NULL;
+		    l = l->next)
+			if ((hdr = slist_add(hdr, l->data)) == NULL)
+				break;
+		if (l != NULL || (hdr = slist_add(hdr, auth)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	SETOPT(c, CURLOPT_URL, url);
 	if (body != NULL) {
 		SETOPT(c, CURLOPT_POST, 1L);
 		SETOPT(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
 		SETOPT(c, CURLOPT_POSTFIELDS, body);
-		SETOPT(c, CURLOPT_HTTPHEADER, c->hdr_post);
+		SETOPT(c, CURLOPT_HTTPHEADER, hdr != NULL ? hdr : c->hdr_post);
 	} else {
 		SETOPT(c, CURLOPT_HTTPGET, 1L);
-		SETOPT(c, CURLOPT_HTTPHEADER, c->hdr_get);
+		SETOPT(c, CURLOPT_HTTPHEADER, hdr != NULL ? hdr : c->hdr_get);
 	}
 	cc = cu.easy_perform(c->h);
-	/* curl keeps the pointer: the caller wipes the body after this. */
+	/* curl keeps the pointers: the caller wipes the body after this. */
 	if (body != NULL)
 		cu.easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
+	if (hdr != NULL)
+		cu.easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
 	if (cc != CURLE_OK) {
 		rc = transport_error(c, cc);
 		goto out;
@@ -446,6 +478,12 @@ setopt:
 	rc = ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
 	    cu.easy_strerror(cc));
 out:
+	for (l = hdr; l != NULL; l = l->next)
+		ca_wipe(l->data, strlen(l->data));
+	if (hdr != NULL)
+		cu.slist_free_all(hdr);
+	if (auth != NULL)
+		ca_free_secret(auth, strlen(auth));
 	free(url);
 	return rc;
 }
@@ -454,14 +492,22 @@ int
 ca_client_get(struct ca_client *c, const char *path,
     struct ca_client_response *r)
 {
-	return request(c, "GET", path, NULL, 0, r);
+	return request(c, "GET", path, NULL, 0, NULL, r);
 }
 
 int
 ca_client_post(struct ca_client *c, const char *path, const char *body,
     size_t len, struct ca_client_response *r)
 {
-	return request(c, "POST", path, body, len, r);
+	return request(c, "POST", path, body, len, NULL, r);
+}
+
+int
+ca_client_post_bearer(struct ca_client *c, const char *path,
+    const char *body, size_t len, const char *bearer,
+    struct ca_client_response *r)
+{
+	return request(c, "POST", path, body, len, bearer, r);
 }
 
 void
@@ -1048,61 +1094,46 @@ csr_pem(const char *csr, size_t len, char **out)
 	return rc;
 }
 
-int
-ca_client_sign(struct ca_client *c, const struct ca_client_sign_req *req,
-    char **crt_pem, char **ca_pem)
+/*
+ * The token of a request: trailing white space dropped, then only
+ * base64url and '.' allowed, since it goes into a JSON string or a
+ * header as is. *len is its length.
+ */
+static int
+token_check(const char *token, size_t *len)
 {
-	struct ca_client_response r;
-	struct json_object *csr_js = NULL, *o = NULL, *chain;
-	const char *crt = NULL, *ca = NULL, *csr_json;
-	char *csr = NULL, *body = NULL, nb[32], na[32];
-	size_t toklen = req->token_len, i, blen = 0;
-	int rc, n;
+	size_t i;
+
+	while (*len > 0 && isspace((unsigned char)token[*len - 1]))
+		(*len)--;
+	if (*len == 0)
+		return ca_err(CA_ERR_INVAL, "token is empty");
+	if (*len > CA_MAX_TOKEN)
+		return ca_err(CA_ERR_TOOBIG, "token larger than %d bytes",
+		    CA_MAX_TOKEN);
+	for (i = 0; i < *len; i++)
+		if (!isalnum((unsigned char)token[i]) && token[i] != '-' &&
+		    token[i] != '_' && token[i] != '.')
+			return ca_err(CA_ERR_INVAL,
+			    "token holds characters outside base64url and '.'");
+	return 0;
+}
+
+/*
+ * The certificates of a 201 answer to /sign, /renew or /rekey: "crt",
+ * and "ca" (or the second of "certChain"). Caller frees both.
+ */
+static int
+issued_response(const struct ca_client_response *r, char **crt_pem,
+    char **ca_pem)
+{
+	struct json_object *o = NULL, *chain;
+	const char *crt = NULL, *ca = NULL;
+	int rc;
 
 	*crt_pem = NULL;
 	*ca_pem = NULL;
-	memset(&r, 0, sizeof(r));
-	while (toklen > 0 && isspace((unsigned char)req->token[toklen - 1]))
-		toklen--;
-	if (toklen == 0)
-		return ca_err(CA_ERR_INVAL, "token is empty");
-	if (toklen > CA_MAX_TOKEN)
-		return ca_err(CA_ERR_TOOBIG, "token larger than %d bytes",
-		    CA_MAX_TOKEN);
-	for (i = 0; i < toklen; i++)
-		if (!isalnum((unsigned char)req->token[i]) &&
-		    req->token[i] != '-' && req->token[i] != '_' &&
-		    req->token[i] != '.')
-			return ca_err(CA_ERR_INVAL,
-			    "token holds characters outside base64url and '.'");
-	if ((rc = csr_pem(req->csr, req->csr_len, &csr)) != 0)
-		goto out;
-	if ((csr_js = json_object_new_string(csr)) == NULL ||
-	    (csr_json = json_object_to_json_string_ext(csr_js,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (req->not_before != 0)
-		ca_time_format(req->not_before, nb, sizeof(nb));
-	if (req->not_after != 0)
-		ca_time_format(req->not_after, na, sizeof(na));
-	/* The token is a secret: the body is built here and wiped. */
-	if ((n = asprintf(&body, "{\"csr\":%s,\"ott\":\"%.*s\"%s%s%s%s%s%s}",
-	    csr_json, (int)toklen, req->token,
-	    req->not_before ? ",\"notBefore\":\"" : "",
-	    req->not_before ? nb : "", req->not_before ? "\"" : "",
-	    req->not_after ? ",\"notAfter\":\"" : "",
-	    req->not_after ? na : "", req->not_after ? "\"" : "")) < 0) {
-		body = NULL;
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	blen = (size_t)n;
-	rc = ca_client_post(c, "/sign", body, blen, &r);
-	ca_free_secret(body, blen);
-	body = NULL;
-	if (rc != 0 || (rc = response_json(&r, 201, &o)) != 0)
+	if ((rc = response_json(r, 201, &o)) != 0)
 		goto out;
 	if ((rc = ca_json_string(o, "crt", 1, &crt)) != 0) {
 		ca_err_context("CA response");
@@ -1134,10 +1165,59 @@ out:
 		free(*crt_pem);
 		*crt_pem = NULL;
 	}
+	json_object_put(o);
+	return rc;
+}
+
+int
+ca_client_sign(struct ca_client *c, const struct ca_client_sign_req *req,
+    char **crt_pem, char **ca_pem)
+{
+	struct ca_client_response r;
+	struct json_object *csr_js = NULL;
+	const char *csr_json;
+	char *csr = NULL, *body = NULL, nb[32], na[32];
+	size_t toklen = req->token_len, blen = 0;
+	int rc, n;
+
+	*crt_pem = NULL;
+	*ca_pem = NULL;
+	memset(&r, 0, sizeof(r));
+	if ((rc = token_check(req->token, &toklen)) != 0)
+		return rc;
+	if ((rc = csr_pem(req->csr, req->csr_len, &csr)) != 0)
+		goto out;
+	if ((csr_js = json_object_new_string(csr)) == NULL ||
+	    (csr_json = json_object_to_json_string_ext(csr_js,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (req->not_before != 0)
+		ca_time_format(req->not_before, nb, sizeof(nb));
+	if (req->not_after != 0)
+		ca_time_format(req->not_after, na, sizeof(na));
+	/* The token is a secret: the body is built here and wiped. */
+	if ((n = asprintf(&body, "{\"csr\":%s,\"ott\":\"%.*s\"%s%s%s%s%s%s}",
+	    csr_json, (int)toklen, req->token,
+	    req->not_before ? ",\"notBefore\":\"" : "",
+	    req->not_before ? nb : "", req->not_before ? "\"" : "",
+	    req->not_after ? ",\"notAfter\":\"" : "",
+	    req->not_after ? na : "", req->not_after ? "\"" : "")) < 0) {
+		body = NULL;
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	blen = (size_t)n;
+	rc = ca_client_post(c, "/sign", body, blen, &r);
+	ca_free_secret(body, blen);
+	body = NULL;
+	if (rc == 0)
+		rc = issued_response(&r, crt_pem, ca_pem);
+out:
 	ca_free_secret(body, blen);
 	ca_client_response_free(&r);
 	json_object_put(csr_js);
-	json_object_put(o);
 	free(csr);
 	return rc;
 }
@@ -1168,5 +1248,505 @@ ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 out:
 	ca_names_free(&names);
 	ca_token_free(tok);
+	return rc;
+}
+
+/* Mutual TLS */
+
+/* Whether the file at path is PEM (1) or not (0, taken as DER). */
+static int
+file_is_pem(const char *path, int secret, int *pem)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*pem = 0;
+	rc = secret ? ca_key_file_read(path, &buf, &len) :
+	    ca_file_read(path, CA_MAX_CERT, &buf, &len);
+	if (rc != 0)
+		return rc;
+	*pem = memmem(buf, len, "-----BEGIN", 10) != NULL;
+	if (secret)
+		ca_free_secret(buf, len);
+	else
+		free(buf);
+	return 0;
+}
+
+int
+ca_client_set_identity(struct ca_client *c, const char *cert_path,
+    const char *key_path)
+{
+	CURLcode cc;
+	int rc, cpem, kpem;
+
+	if ((rc = file_is_pem(cert_path, 0, &cpem)) != 0 ||
+	    (rc = file_is_pem(key_path, 1, &kpem)) != 0)
+		return rc;
+	/* libcurl's GnuTLS back end reads both with the certificate's type. */
+	if (cpem != kpem)
+		return ca_err(CA_ERR_INVAL,
+		    "%s and %s: for mutual TLS, both must be PEM or both DER",
+		    cert_path, key_path);
+	SETOPT(c, CURLOPT_SSLCERT, cert_path);
+	SETOPT(c, CURLOPT_SSLCERTTYPE, cpem ? "PEM" : "DER");
+	SETOPT(c, CURLOPT_SSLKEY, key_path);
+	SETOPT(c, CURLOPT_SSLKEYTYPE, kpem ? "PEM" : "DER");
+	return 0;
+setopt:
+	return ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
+	    cu.easy_strerror(cc));
+}
+
+/* Renewal */
+
+void
+ca_client_cert_free(struct ca_client_cert *cc)
+{
+	unsigned i;
+
+	if (cc == NULL)
+		return;
+	for (i = 0; i < cc->n; i++) {
+		if (cc->chain != NULL && cc->chain[i] != NULL)
+			gnutls_x509_crt_deinit(cc->chain[i]);
+		if (cc->der != NULL)
+			gnutls_free(cc->der[i].data);
+	}
+	gnutls_free(cc->chain);
+	free(cc->der);
+	ca_jwk_free(cc->key);
+	free(cc->cn);
+	free(cc->serial);
+	free(cc->cert_path);
+	free(cc->key_path);
+	free(cc);
+}
+
+/* The SHA-256 key id of a public key into id (32 bytes). */
+static int
+key_id(gnutls_pubkey_t pub, unsigned char *id)
+{
+	size_t len = 32;
+	int ret;
+
+	if ((ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, id,
+	    &len)) < 0 || len != 32)
+		return ca_err(CA_ERR_CRYPTO, "key id: %s",
+		    gnutls_strerror(ret < 0 ? ret : GNUTLS_E_INTERNAL_ERROR));
+	return 0;
+}
+
+/* Whether crt certifies pub: 0, or CA_ERR_INVAL recording msg. */
+static int
+crt_has_key(gnutls_x509_crt_t crt, gnutls_pubkey_t pub, const char *msg)
+{
+	gnutls_pubkey_t cpub = NULL;
+	unsigned char a[32], b[32];
+	int rc, ret;
+
+	if ((ret = gnutls_pubkey_init(&cpub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(cpub, crt, 0)) < 0) {
+		rc = ca_err(CA_ERR_INVAL, "certificate public key: %s",
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if ((rc = key_id(cpub, a)) != 0 || (rc = key_id(pub, b)) != 0)
+		goto out;
+	if (memcmp(a, b, sizeof(a)) != 0)
+		rc = ca_err(CA_ERR_INVAL, "%s", msg);
+out:
+	gnutls_pubkey_deinit(cpub);
+	return rc;
+}
+
+/* The first CN of crt, or "". Caller frees. */
+static int
+crt_cn(gnutls_x509_crt_t crt, char **out)
+{
+	char buf[1025];
+	size_t len = sizeof(buf) - 1;
+	int ret;
+
+	*out = NULL;
+	ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    0, buf, &len);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		len = 0;
+	else if (ret < 0)
+		return ca_err(CA_ERR_INVAL, "certificate common name: %s",
+		    gnutls_strerror(ret));
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+		return ca_err(CA_ERR_INVAL, "certificate common name holds a NUL");
+	if ((*out = strdup(buf)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* The certificates of buf: a PEM list, or one DER certificate. */
+static int
+cert_list(struct ca_client_cert *cc, const char *buf, size_t len)
+{
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)buf, (unsigned)len };
+	unsigned i;
+	int ret;
+
+	if (memmem(buf, len, "-----BEGIN", 10) != NULL)
+		ret = gnutls_x509_crt_list_import2(&cc->chain, &cc->n, &d,
+		    GNUTLS_X509_FMT_PEM, 0);
+	else if ((cc->chain = gnutls_calloc(1, sizeof(*cc->chain))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	else if ((ret = gnutls_x509_crt_init(&cc->chain[0])) >= 0) {
+		cc->n = 1;
+		ret = gnutls_x509_crt_import(cc->chain[0], &d,
+		    GNUTLS_X509_FMT_DER);
+	}
+	if (ret < 0 || cc->n == 0)
+		return ca_err(CA_ERR_INVAL, "%s: no certificate: %s",
+		    cc->cert_path, ret < 0 ? gnutls_strerror(ret) : "empty");
+	if ((cc->der = calloc(cc->n, sizeof(*cc->der))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < cc->n; i++)
+		if ((ret = gnutls_x509_crt_export2(cc->chain[i],
+		    GNUTLS_X509_FMT_DER, &cc->der[i])) < 0)
+			return ca_err(CA_ERR_CRYPTO, "%s: %s", cc->cert_path,
+			    gnutls_strerror(ret));
+	return 0;
+}
+
+int
+ca_client_cert_load(const char *cert_path, const char *key_path,
+    struct ca_client_cert **out)
+{
+	struct ca_client_cert *cc;
+	gnutls_privkey_t key = NULL;
+	unsigned char sn[CA_SERIAL_MAX + 2];
+	size_t snlen = sizeof(sn);
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if ((cc = calloc(1, sizeof(*cc))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((cc->cert_path = strdup(cert_path)) == NULL ||
+	    (cc->key_path = strdup(key_path)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_file_read(cert_path, CA_MAX_CERT, &buf, &len)) != 0 ||
+	    (rc = cert_list(cc, buf, len)) != 0)
+		goto out;
+	if ((rc = ca_key_load(key_path, NULL, &key)) != 0) {
+		if (rc == CA_ERR_AUTH)
+			rc = ca_err(CA_ERR_INVAL,
+			    "%s: the key is encrypted: an unencrypted key (mode 0600) is needed",
+			    key_path);
+		goto out;
+	}
+	if ((rc = ca_jwk_from_privkey(key, NULL, &cc->key)) != 0) {
+		ca_err_context("%s", key_path);
+		goto out;
+	}
+	key = NULL;
+	if ((rc = crt_has_key(cc->chain[0], ca_jwk_pubkey(cc->key), "")) != 0) {
+		if (rc == CA_ERR_INVAL)
+			ca_err(rc, "%s is not the key of %s", key_path,
+			    cert_path);
+		goto out;
+	}
+	if ((rc = crt_cn(cc->chain[0], &cc->cn)) != 0)
+		goto out;
+	if (gnutls_x509_crt_get_serial(cc->chain[0], sn, &snlen) < 0) {
+		rc = ca_err(CA_ERR_INVAL, "%s: cannot read the serial",
+		    cert_path);
+		goto out;
+	}
+	if ((cc->serial = ca_hex(sn, snlen)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	cc->not_before = gnutls_x509_crt_get_activation_time(cc->chain[0]);
+	cc->not_after = gnutls_x509_crt_get_expiration_time(cc->chain[0]);
+	if (cc->not_before == (time_t)-1 || cc->not_after == (time_t)-1 ||
+	    cc->not_after <= cc->not_before) {
+		rc = ca_err(CA_ERR_INVAL, "%s: bad validity period", cert_path);
+		goto out;
+	}
+	*out = cc;
+	cc = NULL;
+	rc = 0;
+out:
+	if (key != NULL)
+		gnutls_privkey_deinit(key);
+	ca_client_cert_free(cc);
+	free(buf);
+	return rc;
+}
+
+int
+ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
+    time_t now, int64_t *left)
+{
+	uint64_t r = 0;
+	int64_t jitter = 0;
+	int ret;
+
+	*left = (int64_t)cc->not_after - (int64_t)now;
+	if (expires_in < 0)
+		expires_in = ((int64_t)cc->not_after - cc->not_before) / 3;
+	if (expires_in >= 10) {
+		if ((ret = gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r))) < 0)
+			return ca_err(CA_ERR_CRYPTO, "random: %s",
+			    gnutls_strerror(ret));
+		jitter = (int64_t)(r % (uint64_t)(expires_in / 10 + 1));
+	}
+	return *left < expires_in + jitter;
+}
+
+int
+ca_client_cert_x5c(const struct ca_client_cert *cc, const char *aud,
+    time_t now, char **token)
+{
+	struct ca_x5c_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.aud = aud;
+	o.sub = cc->cn;
+	o.chain = cc->der;
+	o.n_chain = cc->n;
+	o.now = now;
+	return ca_token_x5c_mint(cc->key, &o, token);
+}
+
+/* The names of crt, as the authority reads them for a renewal. */
+static int
+crt_names(gnutls_x509_crt_t crt, struct ca_names *names)
+{
+	char *list = NULL, *tok, *save;
+	const char **v = NULL, **nv;
+	size_t n = 0;
+	int rc;
+
+	memset(names, 0, sizeof(*names));
+	if ((rc = ca_x509_san_list(crt, &list)) != 0)
+		return rc;
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		v[n++] = tok;
+	}
+	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
+out:
+	free(v);
+	free(list);
+	return rc;
+}
+
+int
+ca_client_cert_rekey_csr(const struct ca_client_cert *cc,
+    gnutls_datum_t *csr, char **key_pem, size_t *key_len)
+{
+	gnutls_pubkey_t pub = ca_jwk_pubkey(cc->key);
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_privkey_t k = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	gnutls_ecc_curve_t curve;
+	gnutls_pk_algorithm_t pk;
+	struct ca_names names;
+	unsigned bits = 0;
+	int rc, ret;
+
+	csr->data = NULL;
+	csr->size = 0;
+	*key_pem = NULL;
+	*key_len = 0;
+	memset(&names, 0, sizeof(names));
+	/* The same kind of key: curve, or RSA modulus size. */
+	switch ((pk = gnutls_pubkey_get_pk_algorithm(pub, &bits))) {
+	case GNUTLS_PK_ECDSA:
+	case GNUTLS_PK_EDDSA_ED25519:
+		if ((ret = gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL,
+		    0)) < 0)
+			return ca_err(CA_ERR_CRYPTO, "key curve: %s",
+			    gnutls_strerror(ret));
+		bits = GNUTLS_CURVE_TO_BITS(curve);
+		break;
+	case GNUTLS_PK_RSA:
+		break;
+	default:
+		return ca_err(CA_ERR_INVAL, "cannot make a new %s key",
+		    gnutls_pk_get_name(pk));
+	}
+	if ((ret = gnutls_x509_privkey_init(&x)) < 0 ||
+	    (ret = gnutls_x509_privkey_generate2(x, pk, bits, 0, NULL, 0)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "key generation: %s",
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if ((rc = ca_key_export(x, NULL, &pem)) != 0 ||
+	    (rc = ca_key_wrap(x, 1, &k)) != 0)
+		goto out;
+	x = NULL;
+	if ((rc = crt_names(cc->chain[0], &names)) != 0 ||
+	    (rc = ca_csr_make(k, cc->cn, &names, csr)) != 0)
+		goto out;
+	if ((*key_pem = malloc(pem.size + 1)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*key_pem, pem.data, pem.size);
+	(*key_pem)[pem.size] = '\0';
+	*key_len = pem.size;
+out:
+	if (rc != 0) {
+		gnutls_free(csr->data);
+		csr->data = NULL;
+		csr->size = 0;
+	}
+	if (pem.data != NULL) {
+		ca_wipe(pem.data, pem.size);
+		gnutls_free(pem.data);
+	}
+	if (x != NULL)
+		gnutls_x509_privkey_deinit(x);
+	gnutls_privkey_deinit(k);
+	ca_names_free(&names);
+	return rc;
+}
+
+int
+ca_client_cert_check_key(const struct ca_client_cert *cc, const char *crt_pem,
+    const char *key_pem, size_t key_len)
+{
+	gnutls_x509_crt_t crt = NULL;
+	struct ca_jwk *k = NULL;
+	int rc;
+
+	if ((rc = ca_x509_import(crt_pem, strlen(crt_pem), &crt)) != 0)
+		return rc;
+	if (key_pem != NULL && (rc = ca_jwk_from_pem(key_pem, key_len, &k)) != 0)
+		goto out;
+	rc = crt_has_key(crt, ca_jwk_pubkey(k != NULL ? k : cc->key),
+	    "the new certificate is not for the expected key");
+out:
+	ca_jwk_free(k);
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int
+ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
+    int mtls, const char *csr, size_t csr_len, char **crt_pem, char **ca_pem)
+{
+	struct ca_client_response r;
+	struct json_object *o = NULL;
+	const char *body = "";
+	char *pem = NULL, *aud = NULL, *token = NULL;
+	int rc;
+
+	*crt_pem = NULL;
+	*ca_pem = NULL;
+	memset(&r, 0, sizeof(r));
+	if (csr != NULL) {
+		if ((rc = csr_pem(csr, csr_len, &pem)) != 0)
+			goto out;
+		if ((o = json_object_new_object()) == NULL ||
+		    json_object_object_add(o, "csr",
+		    json_object_new_string(pem)) != 0 ||
+		    (body = json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
+		    NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (mtls)
+		rc = ca_client_set_identity(c, cc->cert_path, cc->key_path);
+	else if ((aud = ca_client_url(c, csr != NULL ? "/1.0/rekey" :
+	    "/1.0/renew")) == NULL)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	else
+		rc = ca_client_cert_x5c(cc, aud, time(NULL), &token);
+	if (rc != 0)
+		goto out;
+	ca_debug("%s %s with %s", csr != NULL ? "rekey" : "renew", cc->serial,
+	    mtls ? "mutual TLS" : "an x5c token");
+	if ((rc = ca_client_post_bearer(c, csr != NULL ? "/rekey" : "/renew",
+	    body, strlen(body), token, &r)) != 0)
+		goto out;
+	rc = issued_response(&r, crt_pem, ca_pem);
+out:
+	if (token != NULL)
+		ca_free_secret(token, strlen(token));
+	ca_client_response_free(&r);
+	json_object_put(o);
+	free(pem);
+	free(aud);
+	return rc;
+}
+
+int
+ca_client_revoke(struct ca_client *c, const struct ca_client_revoke_req *req)
+{
+	struct ca_client_response r;
+	struct json_object *o = NULL, *text = NULL;
+	unsigned char *sn = NULL;
+	const char *tj = NULL;
+	char *hex = NULL, *dec = NULL, *body = NULL, code[24];
+	size_t snlen = 0, toklen = req->token_len, blen = 0;
+	int rc, n;
+
+	memset(&r, 0, sizeof(r));
+	/* step-ca's clients send the serial in decimal. */
+	if ((rc = ca_serial_canon(req->serial, &hex)) != 0 ||
+	    (rc = ca_unhex(hex, &sn, &snlen)) != 0)
+		goto out;
+	if ((dec = ca_serial_decimal(sn, snlen)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (req->token != NULL && (rc = token_check(req->token, &toklen)) != 0)
+		goto out;
+	if (req->reason_text != NULL &&
+	    ((text = json_object_new_string(req->reason_text)) == NULL ||
+	    (tj = json_object_to_json_string_ext(text,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL)) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(code, sizeof(code), "%d", req->reason);
+	/* The token is a secret: the body is built here and wiped. */
+	if ((n = asprintf(&body,
+	    "{\"serial\":\"%s\"%s%.*s%s%s%s%s%s,\"passive\":true}", dec,
+	    req->token != NULL ? ",\"ott\":\"" : "",
+	    req->token != NULL ? (int)toklen : 0,
+	    req->token != NULL ? req->token : "",
+	    req->token != NULL ? "\"" : "",
+	    req->reason >= 0 ? ",\"reasonCode\":" : "",
+	    req->reason >= 0 ? code : "",
+	    tj != NULL ? ",\"reason\":" : "", tj != NULL ? tj : "")) < 0) {
+		body = NULL;
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	blen = (size_t)n;
+	rc = ca_client_post(c, "/revoke", body, blen, &r);
+	if (rc == 0)
+		rc = response_json(&r, 200, &o);
+out:
+	ca_free_secret(body, blen);
+	ca_client_response_free(&r);
+	json_object_put(o);
+	json_object_put(text);
+	free(hex);
+	free(sn);
+	free(dec);
 	return rc;
 }

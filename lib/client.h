@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <time.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 #include <json-c/json.h>
 
 #include "conf.h"
@@ -22,6 +24,7 @@
 #define CA_CLIENT_TIMEOUT	30	/* seconds, whole request */
 
 struct ca_client;
+struct ca_jwk;
 
 /*
  * Whether url can name a CA: "https://HOST[:PORT][/PATH]", without user
@@ -52,6 +55,15 @@ const char *ca_client_root_fp(const struct ca_client *c);
 /* The CA URL without trailing slashes followed by path. Caller frees. */
 char	*ca_client_url(const struct ca_client *c, const char *path);
 
+/*
+ * Present a client certificate (mutual TLS) on the requests that follow:
+ * cert_path holds the certificate, optionally followed by its chain, and
+ * key_path its private key, each PEM or DER, read by libcurl when it
+ * connects. Connections made without it are not reused.
+ */
+int	 ca_client_set_identity(struct ca_client *c, const char *cert_path,
+	    const char *key_path);
+
 /* A response: the HTTP status and the body (NUL-terminated). */
 struct ca_client_response {
 	long	 status;
@@ -70,6 +82,13 @@ int	 ca_client_get(struct ca_client *c, const char *path,
 	    struct ca_client_response *r);
 int	 ca_client_post(struct ca_client *c, const char *path, const char *body,
 	    size_t len, struct ca_client_response *r);
+/*
+ * The same with "Authorization: Bearer <bearer>" (a secret: the copies
+ * made here are wiped).
+ */
+int	 ca_client_post_bearer(struct ca_client *c, const char *path,
+	    const char *body, size_t len, const char *bearer,
+	    struct ca_client_response *r);
 void	 ca_client_response_free(struct ca_client_response *r);
 /*
  * The error a response with an unexpected status stands for, recorded
@@ -136,5 +155,84 @@ int	 ca_client_sign(struct ca_client *c, const struct ca_client_sign_req *req,
  */
 int	 ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 	    gnutls_datum_t *csr, char **key_pem, size_t *key_len);
+
+/*
+ * Renewal, online (ca_client_renew) or through the authority: the
+ * certificate to renew with its chain, and its private key.
+ */
+struct ca_client_cert {
+	gnutls_x509_crt_t	*chain;		/* [0]: the certificate */
+	gnutls_datum_t		*der;		/* DER of each */
+	unsigned		 n;
+	struct ca_jwk		*key;		/* private; matches chain[0] */
+	char			*cn;		/* "" when there is none */
+	time_t			 not_before, not_after;
+	char			*serial;	/* canonical hex */
+	char			*cert_path, *key_path;
+};
+/*
+ * Load a certificate file (PEM: the certificate, then any chain; or one
+ * DER certificate) and its key file (unencrypted; refused if group or
+ * others can read it). CA_ERR_INVAL when the key is not the
+ * certificate's. Free with ca_client_cert_free().
+ */
+int	 ca_client_cert_load(const char *cert_path, const char *key_path,
+	    struct ca_client_cert **out);
+void	 ca_client_cert_free(struct ca_client_cert *cc);
+/*
+ * Whether cc is due for renewal at now: less than expires_in seconds of
+ * validity left (negative: a third of its lifetime), counting up to a
+ * tenth of expires_in more, at random, so that clients that cron starts
+ * at the same minute do not all come at once. 1 due, 0 not yet, or an
+ * error. *left receives the seconds left (negative once expired).
+ */
+int	 ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
+	    time_t now, int64_t *left);
+/*
+ * An x5c token for cc (see ca_token_x5c_mint) with audience aud, signed
+ * by its key. Free *token with ca_free_secret(*token, strlen(*token)).
+ */
+int	 ca_client_cert_x5c(const struct ca_client_cert *cc, const char *aud,
+	    time_t now, char **token);
+/*
+ * For a rekey: a new key of cc's key's kind (the same curve, or RSA of
+ * the same size) and a PEM CSR for it with cc's CN and subject
+ * alternative names. Free *key_pem with ca_free_secret(*key_pem,
+ * *key_len), csr->data with gnutls_free.
+ */
+int	 ca_client_cert_rekey_csr(const struct ca_client_cert *cc,
+	    gnutls_datum_t *csr, char **key_pem, size_t *key_len);
+/*
+ * Whether crt_pem (a new certificate) certifies key_pem's key, or cc's
+ * key when key_pem is NULL: CA_ERR_INVAL otherwise.
+ */
+int	 ca_client_cert_check_key(const struct ca_client_cert *cc,
+	    const char *crt_pem, const char *key_pem, size_t key_len);
+
+/*
+ * POST /renew (csr NULL; empty body) or POST /rekey {"csr"}, proving
+ * possession of cc's key over mutual TLS (mtls set), else with an x5c
+ * token made here ("Authorization: Bearer"), whose audience is the CA
+ * URL followed by /1.0/renew or /1.0/rekey. On 201, *crt_pem and
+ * *ca_pem as ca_client_sign() gives them.
+ */
+int	 ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
+	    int mtls, const char *csr, size_t csr_len, char **crt_pem,
+	    char **ca_pem);
+
+struct ca_client_revoke_req {
+	const char	*serial;	/* decimal, 0x-hex or hex with colons */
+	const char	*token;		/* revoke token; NULL: mutual TLS */
+	size_t		 token_len;
+	int		 reason;	/* CA_REASON_* (crl.h); NONE: no code */
+	const char	*reason_text;	/* NULL: none */
+};
+/*
+ * POST /revoke {"serial" (decimal), "ott"?, "reasonCode"?, "reason"?,
+ * "passive": true}, step-ca's body; 0 on 200. Without a token, the
+ * client certificate set by ca_client_set_identity() authorises it.
+ */
+int	 ca_client_revoke(struct ca_client *c,
+	    const struct ca_client_revoke_req *req);
 
 #endif /* CA_CLIENT_H */

@@ -85,6 +85,82 @@ out:
 	return rc;
 }
 
+/* Standard base64 (RFC 4648 section 4, padded) of d, as x5c holds it. */
+static struct json_object *
+b64_string(const gnutls_datum_t *d)
+{
+	struct json_object *o;
+	gnutls_datum_t b = { NULL, 0 };
+
+	if (gnutls_base64_encode2(d, &b) < 0)
+		return NULL;
+	o = json_object_new_string_len((const char *)b.data, (int)b.size);
+	gnutls_free(b.data);
+	return o;
+}
+
+int
+ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
+    char **out)
+{
+	struct json_object *hdr = NULL, *cl = NULL, *x5c = NULL, *e;
+	unsigned char rnd[32];
+	char *jti = NULL, *payload = NULL;
+	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
+	size_t i;
+	int ret, rc;
+
+	*out = NULL;
+	if (o->n_chain == 0)
+		return ca_err(CA_ERR_INVAL, "x5c token without a certificate");
+	if (life <= 0 || life > CA_TOKEN_MAX_LIFETIME)
+		return ca_err(CA_ERR_INVAL,
+		    "a token living more than %d s would be refused",
+		    CA_TOKEN_MAX_LIFETIME);
+	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd))) < 0)
+		return ca_err(CA_ERR_CRYPTO, "random: %s", gnutls_strerror(ret));
+	if ((jti = ca_hex(rnd, sizeof(rnd))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((hdr = json_object_new_object()) == NULL ||
+	    (cl = json_object_new_object()) == NULL ||
+	    (x5c = json_object_new_array()) == NULL)
+		goto out;
+	for (i = 0; i < o->n_chain; i++) {
+		if ((e = b64_string(&o->chain[i])) == NULL)
+			goto out;
+		if (json_object_array_add(x5c, e) != 0) {
+			json_object_put(e);
+			goto out;
+		}
+	}
+	/* ca_jws_sign adds "alg", from the key. */
+	if (json_object_object_add(hdr, "typ",
+	    json_object_new_string("JWT")) != 0 ||
+	    json_object_object_add(hdr, "x5c", x5c) != 0)
+		goto out;
+	x5c = NULL;
+	if (json_object_object_add(cl, "aud", json_object_new_string(o->aud)) ||
+	    json_object_object_add(cl, "exp",
+	    json_object_new_int64(o->now + life)) ||
+	    json_object_object_add(cl, "iat", json_object_new_int64(o->now)) ||
+	    json_object_object_add(cl, "jti", json_object_new_string(jti)) ||
+	    json_object_object_add(cl, "nbf", json_object_new_int64(o->now)) ||
+	    json_object_object_add(cl, "sub",
+	    json_object_new_string(o->sub != NULL ? o->sub : "")))
+		goto out;
+	if ((payload = ca_json_dump(cl)) == NULL)
+		goto out;
+	rc = ca_jws_sign(key, hdr, payload, strlen(payload), out);
+out:
+	json_object_put(hdr);
+	json_object_put(cl);
+	json_object_put(x5c);
+	free(payload);
+	free(jti);
+	return rc;
+}
+
 void
 ca_token_free(struct ca_token *t)
 {

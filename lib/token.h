@@ -8,8 +8,10 @@
 #ifndef CA_TOKEN_H
 #define CA_TOKEN_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <gnutls/gnutls.h>
 
 struct ca_jwk;
 struct ca_jws;
@@ -39,6 +41,27 @@ struct ca_token_opts {
  * jti (64 hex characters), nbf, sans, sha, sub. Caller frees *out.
  */
 int	 ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
+	    char **out);
+
+/* What an x5c token (renew, rekey) says; see ca_token_x5c_mint. */
+struct ca_x5c_opts {
+	const char		*aud;	/* "<CA URL>/1.0/renew" or ".../1.0/rekey" */
+	const char		*sub;	/* the certificate's CN (may be "") */
+	const gnutls_datum_t	*chain;	/* DER: the certificate, then issuers */
+	size_t			 n_chain;
+	time_t			 now;
+	int64_t			 lifetime;	/* seconds; 0: 5 minutes */
+};
+
+/*
+ * Mint a token that proves possession of a certificate's key, as step
+ * does for renewal without mutual TLS: header {alg (from key), typ JWT,
+ * x5c: [standard base64 of each DER of o->chain]}, claims aud, exp, iat,
+ * jti (64 hex characters), nbf, sub; signed by key, the certificate's own
+ * private key (the caller checks that they match). Free *out with
+ * ca_free_secret(*out, strlen(*out)): it is a bearer credential.
+ */
+int	 ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 	    char **out);
 
 /*

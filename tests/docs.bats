@@ -6,9 +6,9 @@
 
 load helpers
 
-TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve)
+TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve ca-renew ca-revoke)
 # The tools that work on a state directory (-d, --state-dir).
-STATE_TOOLS=(ca-init ca-token ca-sign ca-db ca-serve)
+STATE_TOOLS=(ca-init ca-token ca-sign ca-db ca-serve ca-renew ca-revoke)
 
 # The man page of TOOL: section 8 for the daemon, 1 for the commands.
 man_page() {
@@ -265,6 +265,53 @@ bash_complete() {
 	assert_output ''
 	run -0 bash_complete ca-sign --key-type ''
 	assert_equal "$(sort <<< "$output")" "$types"
+	run -0 bash_complete ca-renew --root statef
+	assert_output statefile
+	run -0 bash_complete ca-renew --key-out statef
+	assert_output statefile
+	# ca-renew's operands, CERT and KEY, are files.
+	run -0 bash_complete ca-renew statef
+	assert_output statefile
+	run -0 bash_complete ca-renew statefile statef
+	assert_output statefile
+	run -0 bash_complete ca-renew --exec ''
+	assert_output ''
+	run -0 bash_complete ca-revoke --token-file statef
+	assert_output statefile
+	run -0 bash_complete ca-revoke --cert statef
+	assert_output statefile
+	run -0 bash_complete ca-revoke --key statef
+	assert_output statefile
+	# ca-revoke's operand is a serial number: nothing to complete.
+	run -0 bash_complete ca-revoke statef
+	assert_output ''
+}
+
+@test "completion: ca-revoke --reason offers the RFC 5280 reason names" {
+	# The names of CRLReason (RFC 5280 5.3.1), code 7 unused; the man page
+	# lists them under --reason.
+	reasons='aACompromise
+affiliationChanged
+cACompromise
+certificateHold
+cessationOfOperation
+keyCompromise
+privilegeWithdrawn
+removeFromCRL
+superseded
+unspecified'
+	run -0 bash_complete ca-revoke --reason ''
+	assert_equal "$(LC_ALL=C sort <<< "$output")" "$reasons"
+	run -0 bash_complete ca-revoke --reason = key
+	assert_output keyCompromise
+	for r in $reasons; do
+		zsh_section ca-revoke | grep -qw -- "$r" ||
+		    fail "reason $r is missing from ca-revoke in completions/zsh/_ca-tools"
+		awk '/^\.SH/ { on = ($2 == "OPTIONS") } on' \
+		    "$CA_TOP_SRCDIR/man/ca-revoke.1" | grep -qx "\.B $r" ||
+		    fail "reason $r is not listed in OPTIONS of man/ca-revoke.1"
+		run -0 ca-revoke --reason "$r" --help
+	done
 }
 
 @test "the zsh completion parses" {

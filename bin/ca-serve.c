@@ -137,7 +137,7 @@ main(int argc, char **argv)
 	const char *dir = NULL, *pass_file = NULL, *listen[MAX_LISTEN];
 	char *pw = NULL;
 	size_t pwlen = 0, nlisten = 0, i;
-	unsigned long seen = 0;
+	unsigned long seen = 0, hits = 0, built = 0;
 	long v, ready_fd = -1;
 	long long secs;
 	int ch, rc, inetd = 0, fds[MAX_LISTEN], ports[MAX_LISTEN], nfds = 0;
@@ -289,8 +289,10 @@ main(int argc, char **argv)
 		}
 		ca_server_log(srv, "signal %d: finishing requests in progress", sig);
 		ca_server_shutdown(srv, so.deadline_s ? so.deadline_s + 1 : 16);
-		ca_server_log(srv, "stopped: %lu issuances recorded in %lu commits",
-		    a->batched, a->batches);
+		ca_authority_ocsp_stats(a, &hits, &built);
+		ca_server_log(srv, "stopped: %lu issuances recorded in %lu "
+		    "commits; OCSP: %lu answers signed, %lu from the cache",
+		    a->batched, a->batches, built, hits);
 		break;
 	}
 	status = 0;

@@ -187,6 +187,9 @@ int	 ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
  */
 int	 ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 	    time_t now, gnutls_datum_t *resp, time_t *next_update);
+/* OCSP answers served from the cache, and signed, so far. */
+void	 ca_authority_ocsp_stats(struct ca_authority *a, unsigned long *hits,
+	    unsigned long *built);
 /* The revocation counter (db/revision), as this process sees it now. */
 uint64_t ca_authority_revision(struct ca_authority *a);
 /* Internal: status.c's state, and counting a committed revocation. */

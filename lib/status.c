@@ -39,7 +39,7 @@
 #include "ocsp.h"
 #include "store.h"
 
-#define OCSP_SLOTS	4096		/* cached responses, at most 3/4 used */
+#define OCSP_SLOTS	32768		/* cached responses, at most 3/4 used */
 
 struct ocsp_slot {
 	int		 used;
@@ -54,7 +54,8 @@ struct ocsp_slot {
 };
 
 struct ca_status {
-	pthread_mutex_t		 lock;
+	pthread_mutex_t		 lock;		/* the counter and the OCSP cache */
+	pthread_mutex_t		 crl_lock;	/* crl, and making one */
 	int			 tried;		/* db/revision opened (or not) */
 	int			 fd;
 	const volatile uint64_t	*map;		/* NULL: no shared counter */
@@ -72,6 +73,7 @@ ca_status_new(struct ca_status **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->crl_lock, NULL);
 	s->fd = -1;
 	*out = s;
 	return 0;
@@ -103,6 +105,7 @@ ca_status_free(struct ca_status *s)
 	free(s->slots);
 	free(s->crl.der);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->crl_lock);
 	free(s);
 }
 
@@ -189,6 +192,16 @@ ca_status_bump(struct ca_authority *a)
 		flock(s->fd, LOCK_UN);
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+void
+ca_authority_ocsp_stats(struct ca_authority *a, unsigned long *hits,
+    unsigned long *built)
+{
+	pthread_mutex_lock(&a->status->lock);
+	*hits = a->status->ocsp_hits;
+	*built = __atomic_load_n(&a->status->ocsp_built, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&a->status->lock);
 }
 
 /* CRL */
@@ -353,14 +366,20 @@ ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
 		    "a CRL needs the intermediate key (this is %s)",
 		    a->cfg->is_ra ? "a registration authority" :
 		    "a read-only opening");
+	/*
+	 * Making a CRL of 100,000 entries takes half a second: under a lock
+	 * of its own, so that OCSP answers are not held up meanwhile.
+	 */
+	pthread_mutex_lock(&s->crl_lock);
 	pthread_mutex_lock(&s->lock);
 	rev_open(a, s);
 	shared = s->map != NULL;
 	rev = rev_now(a, s);
+	pthread_mutex_unlock(&s->lock);
 	if (!fresh && s->crl.der != NULL && s->crl.revision == rev &&
 	    now >= s->crl.this_update && now < crl_refresh(&s->crl)) {
 		rc = crl_copy(&s->crl, out);
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->crl_lock);
 		return rc;
 	}
 	pthread_rwlock_rdlock(&a->cfg_lock);
@@ -387,7 +406,7 @@ ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
 		s->crl = got;
 		rc = crl_copy(&s->crl, out);
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->crl_lock);
 	return rc;
 }
 
@@ -541,12 +560,18 @@ ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 	pthread_mutex_unlock(&a->sign_lock);
 	if (rc != 0)
 		return ocsp_error(2, resp, ca_errmsg());
+	__atomic_add_fetch(&s->ocsp_built, 1, __ATOMIC_RELAXED);
 	*next_update = now + validity;
-	/* Unknown serials are not kept: one may be issued at any time. */
+	/*
+	 * Unknown serials are not kept, here or (GET, max-age) downstream:
+	 * one may be issued at any time.
+	 */
+	for (i = 0; i < req.n; i++)
+		if (single[i].status == CA_OCSP_UNKNOWN)
+			*next_update = now;
 	if (!cacheable || single[0].status == CA_OCSP_UNKNOWN)
 		return 0;
 	pthread_mutex_lock(&s->lock);
-	s->ocsp_built++;
 	if (s->slots == NULL &&
 	    (s->slots = calloc(OCSP_SLOTS, sizeof(*s->slots))) == NULL)
 		goto unlock;

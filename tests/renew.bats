@@ -359,3 +359,34 @@ PY
 	run ca-db -d "$CA" check
 	assert_success
 }
+
+@test "ca-serve SIGKILLed during renewals: every CERT is whole, and what it holds is recorded" {
+	leaf svc
+	local root=$CA/certs/root_ca.crt i j pids s
+	for i in $(seq 1 6); do
+		start_server
+		pids=()
+		for j in 1 2 3 4; do
+			[ -e "c$j.crt" ] || cp svc.crt "c$j.crt"
+			ca-renew --ca-url "$URL" --root "$root" --force \
+				"c$j.crt" svc.key 2>/dev/null &
+			pids+=($!)
+		done
+		sleep "0.0$((RANDOM % 10))"
+		kill -9 "$SERVER_PID"
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=
+		wait "${pids[@]}" || true
+		for j in 1 2 3 4; do
+			run verify_chain "c$j.crt"
+			assert_success
+			s=$(serial_of "c$j.crt")
+			run ca-db -d "$CA" show "0x$s"
+			assert_success
+		done
+	done
+	run ca-renew -d "$CA" --force svc.crt svc.key
+	assert_success
+	run ca-db -d "$CA" check
+	assert_success
+}

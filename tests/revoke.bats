@@ -294,6 +294,15 @@ ocsp_ask() {
 	assert_line "0x0badc0de: unknown"
 	assert_output --partial "This Update:"
 	assert_output --partial "Next Update:"
+	# An unknown serial may be issued next: its GET answer is not cacheable.
+	openssl ocsp -issuer "$INTER" -serial 0x0badc0de -no_nonce -reqout u.der
+	curl -sS --cacert "$ROOT" -D uh -o u.resp \
+		"$URL/ocsp/$(base64 -w0 u.der | sed 's|+|%2B|g; s|/|%2F|g; s|=|%3D|g')"
+	grep -qi '^cache-control: no-store' uh
+	openssl ocsp -issuer "$INTER" -serial "0x$sa" -no_nonce -reqout g.der
+	curl -sS --cacert "$ROOT" -D gh -o g.resp \
+		"$URL/ocsp/$(base64 -w0 g.der | sed 's|+|%2B|g; s|/|%2F|g; s|=|%3D|g')"
+	grep -qi '^cache-control: max-age=' gh
 }
 
 @test "OCSP: python cryptography and ocsptool agree; GET with base64 in the path; cached answers follow revocations" {

@@ -14,6 +14,7 @@
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
+#include "client.h"
 #include "conf.h"
 #include "keys.h"
 #include "x509.h"
@@ -21,9 +22,15 @@
 static const char usage[] =
 "Usage: ca-init -d DIR --name NAME --dns NAME[,NAME...] --provisioner NAME\n"
 "               --password-file FILE [OPTION]...\n"
+"       ca-init --ra --upstream URL --upstream-fingerprint FP\n"
+"               --upstream-provisioner NAME --upstream-password-file FILE\n"
+"               -d DIR --name NAME --dns NAME[,NAME...] --provisioner NAME\n"
+"               --password-file FILE [OPTION]...\n"
 "Create a certificate authority (root and intermediate certificates and keys,\n"
 "a JWK provisioner, config/ca.json and db/) in DIR, and print the root\n"
-"certificate's SHA-256 fingerprint.\n"
+"certificate's SHA-256 fingerprint. With --ra, a registration authority\n"
+"instead: its own provisioner and no CA key; ca-serve on it has the\n"
+"upstream CA sign what it authenticates.\n"
 "\n"
 "  -d, --state-dir DIR                 the CA's directory (default $CA_STATE_DIR);\n"
 "                                      must not exist or be empty\n"
@@ -41,15 +48,26 @@ static const char usage[] =
 "      --provisioner-key-out FILE      also write the provisioner's private key,\n"
 "                                      unencrypted JWK (mode 0600), for\n"
 "                                      ca-token --key\n"
+"      --ra                            a registration authority (needs the\n"
+"                                      four --upstream options)\n"
+"      --upstream URL                  the upstream CA, https://HOST[:PORT]\n"
+"      --upstream-fingerprint FP       SHA-256 of the upstream root (ca-init\n"
+"                                      printed it there); the root is fetched\n"
+"                                      and pinned\n"
+"      --upstream-provisioner NAME     the upstream's JWK provisioner the RA\n"
+"                                      signs its requests with\n"
+"      --upstream-password-file FILE   its key's password (checked here; give\n"
+"                                      it to ca-serve --upstream-password-file)\n"
 "  -q, --quiet                         no warnings\n"
 "  -v, --verbose                       say more\n"
 "  -h, --help                          show this help and exit\n"
 "  -V, --version                       show the version and exit\n"
 "\n"
-"Exit status: 0 success, 1 failure, 2 usage error.\n";
+"Exit status: 0 success, 1 failure, 2 usage error, 4 (--ra) the upstream CA\n"
+"cannot be reached (retry).\n";
 
 enum { O_DNS = 256, O_ADDRESS, O_PROV, O_PASS, O_PPASS, O_KEYTYPE, O_UNENC,
-	O_PKEYOUT };
+	O_PKEYOUT, O_RA, O_UP, O_UPFP, O_UPPROV, O_UPPASS };
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
@@ -62,6 +80,11 @@ static const struct option longopts[] = {
 	{ "key-type", required_argument, NULL, O_KEYTYPE },
 	{ "unencrypted-intermediate-key", no_argument, NULL, O_UNENC },
 	{ "provisioner-key-out", required_argument, NULL, O_PKEYOUT },
+	{ "ra", no_argument, NULL, O_RA },
+	{ "upstream", required_argument, NULL, O_UP },
+	{ "upstream-fingerprint", required_argument, NULL, O_UPFP },
+	{ "upstream-provisioner", required_argument, NULL, O_UPPROV },
+	{ "upstream-password-file", required_argument, NULL, O_UPPASS },
 	CA_CLI_COMMON_OPTIONS,
 };
 
@@ -70,13 +93,14 @@ main(int argc, char **argv)
 {
 	struct ca_init_opts o;
 	const char *dir = NULL, *pass_file = NULL, *ppass_file = NULL;
-	char *pw = NULL, *ppw = NULL, *fp = NULL, *tok, *save;
+	const char *upass_file = NULL;
+	char *pw = NULL, *ppw = NULL, *upw = NULL, *fp = NULL, *fpc, *tok, *save;
 	char **dns = NULL, *dnsbuf[64];
-	size_t pwlen = 0, ppwlen = 0, ndns = 0;
+	size_t pwlen = 0, ppwlen = 0, upwlen = 0, ndns = 0;
 	struct ca_names names;
 	enum ca_key_type kt;
 	unsigned long seen = 0;
-	int ch, rc, port, bad, status = CA_EXIT_FAIL;
+	int ch, rc, port, bad, ra = 0, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&o, 0, sizeof(o));
@@ -135,6 +159,29 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			o.prov_key_out = optarg;
 			break;
+		case O_RA:
+			ra = 1;
+			break;
+		case O_UP:
+			if (ca_cli_once(&seen, 8, "upstream"))
+				return CA_EXIT_USAGE;
+			o.ra_url = optarg;
+			break;
+		case O_UPFP:
+			if (ca_cli_once(&seen, 9, "upstream-fingerprint"))
+				return CA_EXIT_USAGE;
+			o.ra_fingerprint = optarg;
+			break;
+		case O_UPPROV:
+			if (ca_cli_once(&seen, 10, "upstream-provisioner"))
+				return CA_EXIT_USAGE;
+			o.ra_provisioner = optarg;
+			break;
+		case O_UPPASS:
+			if (ca_cli_once(&seen, 11, "upstream-password-file"))
+				return CA_EXIT_USAGE;
+			upass_file = optarg;
+			break;
 		default:
 			if ((rc = ca_cli_common(ch, usage)) >= 0)
 				return rc;
@@ -153,6 +200,24 @@ main(int argc, char **argv)
 		return ca_cli_usage("--provisioner is required");
 	if (pass_file == NULL)
 		return ca_cli_usage("--password-file is required");
+	if (ra) {
+		if (o.ra_url == NULL || o.ra_fingerprint == NULL ||
+		    o.ra_provisioner == NULL || upass_file == NULL)
+			return ca_cli_usage("--ra needs --upstream, "
+			    "--upstream-fingerprint, --upstream-provisioner and "
+			    "--upstream-password-file");
+		if (o.key_type != NULL || o.unencrypted_intermediate)
+			return ca_cli_usage("--ra makes no CA keys: no --key-type "
+			    "or --unencrypted-intermediate-key");
+		if (ca_client_url_check(o.ra_url) != 0)
+			return ca_cli_usage("--upstream: %s", ca_errmsg());
+		if (ca_client_fingerprint_parse(o.ra_fingerprint, &fpc) != 0)
+			return ca_cli_usage("--upstream-fingerprint: %s",
+			    ca_errmsg());
+		free(fpc);
+	} else if (o.ra_url != NULL || o.ra_fingerprint != NULL ||
+	    o.ra_provisioner != NULL || upass_file != NULL)
+		return ca_cli_usage("the --upstream options need --ra");
 	o.dns = (const char *const *)dns;
 	o.n_dns = ndns;
 	/* Bad values are usage errors, found before any key is made. */
@@ -171,8 +236,12 @@ main(int argc, char **argv)
 	if (ppass_file != NULL &&
 	    (rc = ca_secret_read(ppass_file, &ppw, &ppwlen)) != 0)
 		goto fail;
+	if (upass_file != NULL &&
+	    (rc = ca_secret_read(upass_file, &upw, &upwlen)) != 0)
+		goto fail;
 	o.password = pw;
 	o.prov_password = ppw != NULL ? ppw : pw;
+	o.ra_password = upw;
 	if (o.unencrypted_intermediate && !ca_cli_quiet)
 		ca_cli_warn("warning: the intermediate key is stored unencrypted "
 		    "(protected only by file mode 0600)");
@@ -186,6 +255,7 @@ fail:
 out:
 	ca_free_secret(pw, pwlen);
 	ca_free_secret(ppw, ppwlen);
+	ca_free_secret(upw, upwlen);
 	free(fp);
 	return status;
 }

@@ -29,10 +29,15 @@ static const char usage[] =
 "                [OPTION]...\n"
 "Serve the CA in DIR over HTTPS with step-ca's API: from inetd (the\n"
 "connection on standard input and output), from systemd socket activation,\n"
-"or on its own sockets (--listen, else the address in ca.json).\n"
+"or on its own sockets (--listen, else the address in ca.json). When DIR\n"
+"is a registration authority (ca-init --ra), requests are authenticated\n"
+"here and signed by the upstream CA.\n"
 "\n"
 "  -d, --state-dir DIR          the CA's directory (default $CA_STATE_DIR)\n"
 "      --password-file FILE     password of the intermediate key, if encrypted\n"
+"      --upstream-password-file FILE\n"
+"                               a registration authority: password of the\n"
+"                               upstream provisioner's encrypted key\n"
 "      --inetd                  serve the one connection on fds 0 and 1, then exit\n"
 "      --listen ADDR:PORT       listen on ADDR:PORT (repeatable; port 0 picks one)\n"
 "      --ready-fd N             once listening, write each bound port and a\n"
@@ -55,12 +60,13 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure, 2 usage error, 4 temporary failure at\n"
 "start (database busy while issuing the server certificate).\n";
 
-enum { O_PASS = 256, O_INETD, O_LISTEN, O_READY, O_LOG, O_SYSLOG, O_THREADS,
+enum { O_PASS = 256, O_UPASS, O_INETD, O_LISTEN, O_READY, O_LOG, O_SYSLOG, O_THREADS,
 	O_MAXBODY, O_DEADLINE, O_IDLE };
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
 	{ "password-file", required_argument, NULL, O_PASS },
+	{ "upstream-password-file", required_argument, NULL, O_UPASS },
 	{ "inetd", no_argument, NULL, O_INETD },
 	{ "listen", required_argument, NULL, O_LISTEN },
 	{ "ready-fd", required_argument, NULL, O_READY },
@@ -135,8 +141,9 @@ main(int argc, char **argv)
 	struct ca_authority *a = NULL;
 	struct ca_server *srv = NULL;
 	const char *dir = NULL, *pass_file = NULL, *listen[MAX_LISTEN];
-	char *pw = NULL;
-	size_t pwlen = 0, nlisten = 0, i;
+	const char *upass_file = NULL;
+	char *pw = NULL, *upw = NULL;
+	size_t pwlen = 0, upwlen = 0, nlisten = 0, i;
 	unsigned long seen = 0, hits = 0, built = 0;
 	long v, ready_fd = -1;
 	long long secs;
@@ -158,6 +165,11 @@ main(int argc, char **argv)
 			if (ca_cli_once(&seen, 1, "password-file"))
 				return CA_EXIT_USAGE;
 			pass_file = optarg;
+			break;
+		case O_UPASS:
+			if (ca_cli_once(&seen, 12, "upstream-password-file"))
+				return CA_EXIT_USAGE;
+			upass_file = optarg;
 			break;
 		case O_INETD:
 			inetd = 1;
@@ -228,8 +240,14 @@ main(int argc, char **argv)
 
 	if (pass_file != NULL && (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
 		goto fail;
-	rc = ca_authority_open(dir, pw, &a);
+	if (upass_file != NULL &&
+	    (rc = ca_secret_read(upass_file, &upw, &upwlen)) != 0) {
+		ca_free_secret(pw, pwlen);
+		goto fail;
+	}
+	rc = ca_authority_open_server(dir, pw, upw, &a);
 	ca_free_secret(pw, pwlen);
+	ca_free_secret(upw, upwlen);
 	if (rc != 0)
 		goto fail;
 	if ((rc = ca_server_new(a, &so, &srv)) != 0)

@@ -15,6 +15,7 @@
 #include "authority.h"
 #include "conf.h"
 #include "crl.h"
+#include "ra.h"
 #include "db.h"
 #include "jose.h"
 #include "json.h"
@@ -81,13 +82,14 @@ ca_authority_open_public(const char *dir, struct ca_authority **out)
 	return open_common(dir, out);
 }
 
+static int load_key(struct ca_authority *a, const char *password);
+
 int
 ca_authority_open(const char *dir, const char *password,
     struct ca_authority **out)
 {
 	struct ca_authority *a;
-	gnutls_pubkey_t pub = NULL;
-	int rc, ret;
+	int rc;
 
 	*out = NULL;
 	if ((rc = open_common(dir, &a)) != 0)
@@ -98,6 +100,46 @@ ca_authority_open(const char *dir, const char *password,
 		    dir);
 		goto fail;
 	}
+	if ((rc = load_key(a, password)) != 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	ca_authority_close(a);
+	return rc;
+}
+
+int
+ca_authority_open_server(const char *dir, const char *password,
+    const char *upstream_password, struct ca_authority **out)
+{
+	struct ca_authority *a;
+	int rc;
+
+	*out = NULL;
+	if ((rc = open_common(dir, &a)) != 0)
+		return rc;
+	if (a->cfg->is_ra)
+		rc = ca_upstream_open(a, upstream_password,
+		    upstream_password != NULL ? strlen(upstream_password) : 0,
+		    &a->upstream);
+	else
+		rc = load_key(a, password);
+	if (rc != 0) {
+		ca_authority_close(a);
+		return rc;
+	}
+	*out = a;
+	return 0;
+}
+
+/* The intermediate's key, checked against its certificate. */
+static int
+load_key(struct ca_authority *a, const char *password)
+{
+	gnutls_pubkey_t pub = NULL;
+	int rc, ret;
+
 	if ((rc = ca_key_load(a->cfg->key, password, &a->issuer.key)) != 0) {
 		if (rc == CA_ERR_AUTH && password == NULL)
 			ca_err(CA_ERR_AUTH,
@@ -130,11 +172,9 @@ ca_authority_open(const char *dir, const char *password,
 	}
 	a->issuer.dig = ca_key_digest(a->issuer.key);
 	gnutls_pubkey_deinit(pub);
-	*out = a;
 	return 0;
 fail:
 	gnutls_pubkey_deinit(pub);
-	ca_authority_close(a);
 	return rc;
 }
 
@@ -144,6 +184,7 @@ ca_authority_close(struct ca_authority *a)
 	if (a == NULL)
 		return;
 	ca_status_free(a->status);
+	ca_upstream_free(a->upstream);
 	ca_store_close(a->store);
 	if (a->issuer.key != NULL)
 		gnutls_privkey_deinit(a->issuer.key);
@@ -308,6 +349,27 @@ struct ca_issuance_extra {
 	const char	*ott_kid;
 };
 
+/* Record an issuance (certificate, data, spent token) in one commit. */
+static int
+record_issuance(struct ca_authority *a, const struct ca_provisioner *prov,
+    const char *serial_hex, const gnutls_datum_t *der, const char *jti,
+    int64_t token_exp, time_t now, const struct ca_issuance_extra *ex)
+{
+	struct ca_issuance is;
+
+	memset(&is, 0, sizeof(is));
+	is.serial = serial_hex;
+	is.der = der->data;
+	is.der_len = der->size;
+	is.prov = prov;
+	is.jti = jti;
+	is.token_exp = token_exp;
+	is.issued_at = now;
+	is.renewed_from = ex != NULL ? ex->renewed_from : NULL;
+	is.ott_kid = ex != NULL ? ex->ott_kid : NULL;
+	return commit_issuance(a, &is);
+}
+
 static int
 issue_and_record_ex(struct ca_authority *a, const struct ca_provisioner *prov,
     const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
@@ -316,7 +378,6 @@ issue_and_record_ex(struct ca_authority *a, const struct ca_provisioner *prov,
 {
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char serial[CA_SERIAL_MAX];
-	struct ca_issuance is;
 	size_t slen;
 	int rc = 0, ret, attempt;
 
@@ -337,17 +398,8 @@ issue_and_record_ex(struct ca_authority *a, const struct ca_provisioner *prov,
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 			break;
 		}
-		memset(&is, 0, sizeof(is));
-		is.serial = *serial_hex;
-		is.der = der.data;
-		is.der_len = der.size;
-		is.prov = prov;
-		is.jti = jti;
-		is.token_exp = token_exp;
-		is.issued_at = now;
-		is.renewed_from = ex != NULL ? ex->renewed_from : NULL;
-		is.ott_kid = ex != NULL ? ex->ott_kid : NULL;
-		if ((rc = commit_issuance(a, &is)) != CA_ERR_EXISTS)
+		if ((rc = record_issuance(a, prov, *serial_hex, &der, jti,
+		    token_exp, now, ex)) != CA_ERR_EXISTS)
 			break;
 	}
 	if (rc == CA_ERR_EXISTS)
@@ -370,6 +422,199 @@ issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 {
 	return issue_and_record_ex(a, prov, leaf, jti, token_exp, now, NULL, pem,
 	    serial_hex);
+}
+
+/* Whether two sets of names (as ca_names_classify makes them) are equal. */
+static int
+same_list(char *const *x, size_t nx, char *const *y, size_t ny)
+{
+	size_t i, j;
+
+	if (nx != ny)
+		return 0;
+	for (i = 0; i < nx; i++) {
+		for (j = 0; j < ny && strcasecmp(x[i], y[j]) != 0; j++)
+			;
+		if (j == ny)
+			return 0;
+	}
+	return 1;
+}
+
+static int names_of(gnutls_x509_crt_t crt, struct ca_names *names);
+static int serial_of(gnutls_x509_crt_t crt, char **hex);
+
+/*
+ * What the upstream issued, checked before it is relayed: the CSR's key,
+ * the names asked for, a chain to the pinned root. 502 otherwise.
+ */
+static int
+relay_check(struct ca_authority *a, gnutls_x509_crt_t crt, const char *ca_pem,
+    gnutls_pubkey_t pub, const struct ca_names *want)
+{
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t *inter = NULL, chain[2];
+	gnutls_pubkey_t got = NULL;
+	gnutls_datum_t d1 = { NULL, 0 }, d2 = { NULL, 0 }, cd;
+	struct ca_names names;
+	unsigned n = 0, i, status = 1;
+	int rc, ret;
+
+	memset(&names, 0, sizeof(names));
+	if ((ret = gnutls_pubkey_init(&got)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(got, crt, 0)) < 0 ||
+	    (ret = gnutls_pubkey_export2(got, GNUTLS_X509_FMT_DER, &d1)) < 0 ||
+	    (ret = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &d2)) < 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate's "
+		    "key: %s", gnutls_strerror(ret));
+		goto out;
+	}
+	if (d1.size != d2.size || memcmp(d1.data, d2.data, d1.size) != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+		    "certificate for another key");
+		goto out;
+	}
+	if ((rc = names_of(crt, &names)) != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate's "
+		    "names: %s", ca_errmsg());
+		goto out;
+	}
+	if (!same_list(names.dns, names.n_dns, want->dns, want->n_dns) ||
+	    !same_list(names.ip, names.n_ip, want->ip, want->n_ip) ||
+	    !same_list(names.email, names.n_email, want->email,
+	    want->n_email) ||
+	    !same_list(names.uri, names.n_uri, want->uri, want->n_uri)) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+		    "certificate for other names");
+		goto out;
+	}
+	cd.data = (unsigned char *)(uintptr_t)ca_pem;
+	cd.size = (unsigned)strlen(ca_pem);
+	if ((ret = gnutls_x509_crt_list_import2(&inter, &n, &cd,
+	    GNUTLS_X509_FMT_PEM, 0)) < 0 || n == 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its intermediate: %s",
+		    ret < 0 ? gnutls_strerror(ret) : "none");
+		goto out;
+	}
+	chain[0] = crt;
+	chain[1] = inter[0];
+	if ((ret = gnutls_x509_trust_list_init(&tl, 0)) < 0 ||
+	    (ret = gnutls_x509_trust_list_add_cas(tl, &a->root, 1,
+	    GNUTLS_TL_NO_DUPLICATES)) < 0 ||
+	    (ret = gnutls_x509_trust_list_verify_crt2(tl, chain, 2, NULL, 0,
+	    0, &status, NULL)) < 0 || status != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+		    "certificate that does not chain to the pinned root");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (tl != NULL)
+		gnutls_x509_trust_list_deinit(tl, 0);	/* the root is a->root */
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(inter[i]);
+	gnutls_free(inter);
+	gnutls_free(d1.data);
+	gnutls_free(d2.data);
+	gnutls_pubkey_deinit(got);
+	ca_names_free(&names);
+	return rc;
+}
+
+/* A registration authority: whether the token kid.jti is still unspent
+ * here, checked before the upstream is asked (a replay stops here). */
+static int
+relay_token_unused(struct ca_authority *a, const char *kid, const char *jti)
+{
+	int rc;
+
+	if (jti == NULL)
+		return 0;
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		rc = ca_db_token_used(a->store, kid, jti);
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
+/*
+ * What the upstream answered (*crt_pem, *chain_pem): checked, then
+ * recorded here with the token; freed on failure.
+ */
+static int
+relay_finish(struct ca_authority *a, const struct ca_provisioner *prov,
+    gnutls_pubkey_t pub, const struct ca_names *names,
+    const struct ca_issuance_extra *ex, const char *jti, int64_t token_exp,
+    time_t now, char **crt_pem, char **chain_pem, char **serial_hex)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_crt_t crt = NULL;
+	int rc;
+
+	*serial_hex = NULL;
+	if ((rc = ca_x509_import(*crt_pem, strlen(*crt_pem), &crt)) != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate: %s",
+		    ca_errmsg());
+		goto out;
+	}
+	if ((rc = relay_check(a, crt, *chain_pem, pub, names)) != 0 ||
+	    (rc = serial_of(crt, serial_hex)) != 0 ||
+	    (rc = ca_x509_export(crt, GNUTLS_X509_FMT_DER, &der)) != 0)
+		goto out;
+	rc = record_issuance(a, prov, *serial_hex, &der, jti, token_exp, now,
+	    ex);
+out:
+	if (rc != 0) {
+		free(*crt_pem);
+		free(*chain_pem);
+		free(*serial_hex);
+		*crt_pem = *chain_pem = *serial_hex = NULL;
+	}
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	gnutls_free(der.data);
+	return rc;
+}
+
+/*
+ * A registration authority issues through its upstream: the token was
+ * spent nowhere yet, the upstream signs, the certificate is checked,
+ * recorded here with the token, and only then handed out.
+ */
+static int
+relay_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
+    gnutls_x509_crq_t crq, gnutls_pubkey_t pub, const char *sub,
+    const char *const *sans, size_t n_sans, const struct ca_names *names,
+    time_t nb, time_t na, const char *jti, int64_t token_exp, time_t now,
+    char **crt_pem, char **chain_pem, char **serial_hex)
+{
+	struct ca_upstream_sign_req ur;
+	gnutls_datum_t csr = { NULL, 0 };
+	int rc, ret;
+
+	*crt_pem = *chain_pem = *serial_hex = NULL;
+	if ((rc = relay_token_unused(a, prov->kid, jti)) != 0)
+		return rc;
+	if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &csr)) < 0)
+		return ca_err(CA_ERR_CRYPTO, "CSR: %s", gnutls_strerror(ret));
+	memset(&ur, 0, sizeof(ur));
+	ur.csr_pem = (const char *)csr.data;
+	ur.csr_len = csr.size;
+	ur.sub = sub;
+	ur.sans = sans;
+	ur.n_sans = n_sans;
+	/* The default start (backdated) is left to the upstream, which
+	 * counts the lifetime from now as this RA did. */
+	ur.not_before = nb == now - BACKDATE ? 0 : nb;
+	ur.not_after = na;
+	if ((rc = ca_upstream_sign(a->upstream, a->root_fp, &ur, crt_pem,
+	    chain_pem)) == 0)
+		rc = relay_finish(a, prov, pub, names, NULL, jti, token_exp, now,
+		    crt_pem, chain_pem, serial_hex);
+	gnutls_free(csr.data);
+	return rc;
 }
 
 static int
@@ -424,6 +669,22 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	/* 3. Issue, and record with the used token. */
 	if ((rc = validity(a, prov, req, now, &nb, &na)) != 0)
 		goto out;
+	if (a->upstream != NULL) {
+		if ((rc = relay_and_record(a, prov, crq, pub, tok->sub,
+		    (const char *const *)tok->sans, tok->n_sans, &names, nb, na,
+		    tok->jti, tok->exp, now, &res->crt_pem, &res->chain_pem,
+		    &res->serial)) != 0)
+			goto out;
+		if ((res->subject = strdup(tok->sub)) == NULL ||
+		    (res->provisioner = strdup(prov->name)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		res->not_before = nb;
+		res->not_after = na;
+		rc = 0;
+		goto out;
+	}
 	{
 		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url };
@@ -459,7 +720,7 @@ ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (a->issuer.key == NULL)
+	if (a->issuer.key == NULL && a->upstream == NULL)
 		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = sign_locked(a, req, res);
@@ -582,6 +843,54 @@ ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
 	return rc;
 }
 
+/* A registration authority's TLS certificate, issued by its upstream. */
+static int
+ra_server_cert(struct ca_authority *a, const struct ca_provisioner *internal,
+    const struct ca_names *names, time_t nb, time_t na, time_t now,
+    char **pem, size_t *len)
+{
+	gnutls_datum_t csr = { NULL, 0 };
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
+	char *key = NULL, *crt = NULL, *chain = NULL, *serial = NULL;
+	const char *cn = names->n_dns ? names->dns[0] : NULL;
+	size_t klen = 0;
+	int rc, ret;
+
+	if ((rc = ca_csr_make_new_key(CA_KEY_EC_P256, cn, names, &csr, &key,
+	    &klen)) != 0 ||
+	    (rc = ca_csr_import(csr.data, csr.size, &crq)) != 0)
+		goto out;
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = relay_and_record(a, internal, crq, pub, cn != NULL ? cn : "",
+	    a->cfg->dns_names, a->cfg->n_dns_names, names, nb, na, NULL, 0,
+	    now, &crt, &chain, &serial);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0)
+		goto out;
+	if (asprintf(pem, "%s%s%s", key, crt, chain) < 0) {
+		*pem = NULL;
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*len = strlen(*pem);
+out:
+	ca_free_secret(key, klen);
+	free(crt);
+	free(chain);
+	free(serial);
+	gnutls_free(csr.data);
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	gnutls_pubkey_deinit(pub);
+	return rc;
+}
+
 int
 ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
     time_t *not_before, time_t *not_after)
@@ -612,6 +921,11 @@ ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
 		goto out;
 	if (*not_after > a->issuer.not_after)
 		*not_after = a->issuer.not_after;
+	if (a->upstream != NULL) {
+		rc = ra_server_cert(a, &internal, &names, *not_before,
+		    *not_after, now, pem, len);
+		goto out;
+	}
 	/* The TLS key is always EC P-256: fast handshakes, any client. */
 	if ((rc = ca_key_generate(CA_KEY_EC_P256, &x)) != 0 ||
 	    (rc = ca_key_export(x, NULL, &kpem)) != 0 ||
@@ -735,6 +1049,28 @@ revoke_locked(struct ca_authority *a, const struct ca_revoke_req *req,
 		    "revocation needs a token or the certificate (mutual TLS)");
 		goto out;
 	}
+	/* A registration authority: the upstream revokes, then the record
+	 * here (if the certificate went through this RA). */
+	if (a->upstream != NULL) {
+		/* Only what went through this RA, and a token unspent here. */
+		pthread_mutex_lock(&a->store_lock);
+		if ((rc = ca_store_begin(a->store, 0)) == 0) {
+			if ((rc = ca_db_exists(a->store, serial)) == 0)
+				rc = ca_err(CA_ERR_NOTFOUND, "certificate %s "
+				    "was not issued through this registration "
+				    "authority", serial);
+			else if (rc == 1)
+				rc = tok == NULL ? 0 : ca_db_token_used(a->store,
+				    prov->kid, tok->jti);
+			ca_store_abort(a->store);
+		}
+		pthread_mutex_unlock(&a->store_lock);
+		if (rc != 0)
+			goto out;
+		if ((rc = ca_upstream_revoke(a->upstream, a->root_fp, serial,
+		    req->reason, req->reason_text)) != 0)
+			goto out;
+	}
 	memset(&rev, 0, sizeof(rev));
 	rev.serial = serial;
 	rev.reason = req->reason;
@@ -743,8 +1079,8 @@ revoke_locked(struct ca_authority *a, const struct ca_revoke_req *req,
 	rev.by = by;
 	pthread_mutex_lock(&a->store_lock);
 	if ((rc = ca_store_begin(a->store, 1)) == 0) {
-		if ((rc = ca_db_add_revocation(a->store, &rev)) == 0 &&
-		    tok != NULL)
+		rc = ca_db_add_revocation(a->store, &rev);
+		if (rc == 0 && tok != NULL)
 			rc = ca_db_use_token(a->store, prov->kid, tok->jti,
 			    prov->name, serial, tok->exp, now);
 		if (rc == 0)
@@ -771,6 +1107,10 @@ ca_authority_revoke(struct ca_authority *a, const struct ca_revoke_req *req,
 	int rc;
 
 	*serial = NULL;
+	if (a->cfg->is_ra && a->upstream == NULL)
+		return ca_err(CA_ERR_CONFIG, "%s is a registration authority: "
+		    "revoke through its server or the CA's (use --ca-url)",
+		    a->dir);
 	if (req->reason < CA_REASON_NONE || req->reason > 10 || req->reason == 7)
 		return ca_err(CA_ERR_INVAL, "invalid reason code %d", req->reason);
 	if (req->reason_text != NULL && strlen(req->reason_text) > 256)
@@ -1018,6 +1358,12 @@ renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
 	int rc, ret;
 
 	memset(&names, 0, sizeof(names));
+	if (a->upstream != NULL && req->token == NULL) {
+		rc = ca_err(CA_ERR_AUTH, "a registration authority renews with "
+		    "an x5c token (Authorization: Bearer; ca-renew --no-mtls): "
+		    "mutual TLS cannot reach its upstream CA");
+		goto out;
+	}
 	if (req->token != NULL)
 		rc = x5c_token(a, req, now, path, &crt, &jti, &token_exp);
 	else if (req->cert_der != NULL) {
@@ -1086,6 +1432,31 @@ renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
 	na = nb + (ona - onb);
 	if (na > a->issuer.not_after)
 		na = a->issuer.not_after;
+	if (a->upstream != NULL) {
+		/* The client's token goes upstream as it is: the upstream
+		 * lists this RA in caTools.registrationAuthorities. */
+		struct ca_issuance_extra ex = { serial, "x5c" };
+		char *crt_pem = NULL, *chain = NULL;
+
+		if ((rc = relay_token_unused(a, "x5c", jti)) != 0 ||
+		    (rc = ca_upstream_renew(a->upstream, req->token, req->csr,
+		    req->csr_len, &crt_pem, &chain)) != 0 ||
+		    (rc = relay_finish(a, prov, pub, &names, &ex, jti,
+		    token_exp, now, &crt_pem, &chain, &res->serial)) != 0)
+			goto out;
+		res->crt_pem = crt_pem;
+		res->chain_pem = chain;
+		if ((res->subject = strdup(cn.data != NULL ? (char *)cn.data :
+		    "")) == NULL ||
+		    (res->provisioner = strdup(prov->name)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		res->not_before = nb;
+		res->not_after = na;
+		rc = 0;
+		goto out;
+	}
 	{
 		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url };
@@ -1125,7 +1496,7 @@ ca_authority_renew(struct ca_authority *a, const struct ca_renew_req *req,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (a->issuer.key == NULL)
+	if (a->issuer.key == NULL && a->upstream == NULL)
 		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = renew_locked(a, req, res);

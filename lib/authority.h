@@ -22,6 +22,7 @@ struct ca_config;
 struct ca_store;
 struct ca_pending;
 struct ca_status;
+struct ca_upstream;
 struct ca_db_crl;
 
 /*
@@ -52,6 +53,7 @@ struct ca_authority {
 	unsigned long		 batches, batched;	/* group commit statistics */
 	volatile unsigned long	 revision;	/* bumped by each revocation here */
 	struct ca_status	*status;	/* lib/status.c: CRL, OCSP, db/revision */
+	struct ca_upstream	*upstream;	/* a registration authority's CA */
 };
 
 /*
@@ -64,6 +66,14 @@ int	 ca_authority_open(const char *dir, const char *password,
 void	 ca_authority_close(struct ca_authority *a);
 /* Open for reading only (no key): configuration, certificates, store. */
 int	 ca_authority_open_public(const char *dir, struct ca_authority **out);
+/*
+ * For ca-serve: a CA with its key (password as for ca_authority_open), or
+ * a registration authority (authority.type "stepcas") connected to its
+ * upstream, whose provisioner key is decrypted with upstream_password
+ * unless ca.json names a key file.
+ */
+int	 ca_authority_open_server(const char *dir, const char *password,
+	    const char *upstream_password, struct ca_authority **out);
 
 struct ca_sign_req {
 	const char	*token;		/* compact JWS */
@@ -210,6 +220,11 @@ struct ca_init_opts {
 	int		 unencrypted_intermediate;
 	unsigned	 p2c;			/* 0: 600000 */
 	const char	*prov_key_out;		/* also write the plain JWK here */
+	/* A registration authority (no CA keys): its upstream. */
+	const char	*ra_url;		/* certificateAuthority */
+	const char	*ra_fingerprint;	/* of the upstream root */
+	const char	*ra_provisioner;	/* upstream provisioner name */
+	const char	*ra_password;		/* its key's password (checked) */
 };
 /*
  * Create a CA in o->dir (which must not hold one): keys, certificates,

@@ -28,6 +28,8 @@ enum {
 	CA_ERR_CONFIG = -11,	/* state directory or configuration invalid */
 	CA_ERR_STORE = -12,	/* database failure or corruption */
 	CA_ERR_TOOBIG = -13,	/* input over its size limit */
+	CA_ERR_UPSTREAM = -14,	/* RA: the upstream CA failed or misbehaved (502) */
+	CA_ERR_UPSTREAM_TIMEOUT = -15,	/* RA: the upstream CA did not answer (504) */
 };
 
 /* Exit statuses shared by every tool (see the man pages). */

@@ -58,6 +58,8 @@ struct ca_client {
 	struct curl_slist	*hdr_get, *hdr_post;
 	int			 loaded;	/* holds a reference on cu */
 	char			 errbuf[CURL_ERROR_SIZE];
+	int			 last_transport;	/* CA_CLIENT_T_* of the last request */
+	long			 last_status;	/* its HTTP status, 0 if none */
 	/* the response being received */
 	char			*buf;
 	size_t			 len, cap;
@@ -450,7 +452,16 @@ request(struct ca_client *c, const char *method, const char *path,
 		SETOPT(c, CURLOPT_HTTPGET, 1L);
 		SETOPT(c, CURLOPT_HTTPHEADER, hdr != NULL ? hdr : c->hdr_get);
 	}
+	c->last_transport = CA_CLIENT_T_OK;
+	c->last_status = 0;
 	cc = cu.easy_perform(c->h);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		c->last_transport = CA_CLIENT_T_TIMEOUT;
+	else if (cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CONNECT_ERROR)
+		c->last_transport = CA_CLIENT_T_TLS;
+	else if (cc != CURLE_OK)
+		c->last_transport = CA_CLIENT_T_FAILED;
 	/* curl keeps the pointers: the caller wipes the body after this. */
 	if (body != NULL)
 		cu.easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
@@ -461,6 +472,7 @@ request(struct ca_client *c, const char *method, const char *path,
 		goto out;
 	}
 	cu.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+	c->last_status = status;
 	ca_debug("%s %s: HTTP %ld, %zu bytes", method, url, status, c->len);
 	r->status = status;
 	if (c->buf == NULL && (c->buf = calloc(1, 1)) == NULL) {
@@ -1642,13 +1654,13 @@ out:
 }
 
 int
-ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
-    int mtls, const char *csr, size_t csr_len, char **crt_pem, char **ca_pem)
+ca_client_renew_token(struct ca_client *c, const char *token, const char *csr,
+    size_t csr_len, char **crt_pem, char **ca_pem)
 {
 	struct ca_client_response r;
 	struct json_object *o = NULL;
 	const char *body = "";
-	char *pem = NULL, *aud = NULL, *token = NULL;
+	char *pem = NULL;
 	int rc;
 
 	*crt_pem = NULL;
@@ -1667,6 +1679,26 @@ ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
 			goto out;
 		}
 	}
+	if ((rc = ca_client_post_bearer(c, csr != NULL ? "/rekey" : "/renew",
+	    body, strlen(body), token, &r)) != 0)
+		goto out;
+	rc = issued_response(&r, crt_pem, ca_pem);
+out:
+	ca_client_response_free(&r);
+	json_object_put(o);
+	free(pem);
+	return rc;
+}
+
+int
+ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
+    int mtls, const char *csr, size_t csr_len, char **crt_pem, char **ca_pem)
+{
+	char *aud = NULL, *token = NULL;
+	int rc;
+
+	*crt_pem = NULL;
+	*ca_pem = NULL;
 	if (mtls)
 		rc = ca_client_set_identity(c, cc->cert_path, cc->key_path);
 	else if ((aud = ca_client_url(c, csr != NULL ? "/1.0/rekey" :
@@ -1678,16 +1710,10 @@ ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
 		goto out;
 	ca_debug("%s %s with %s", csr != NULL ? "rekey" : "renew", cc->serial,
 	    mtls ? "mutual TLS" : "an x5c token");
-	if ((rc = ca_client_post_bearer(c, csr != NULL ? "/rekey" : "/renew",
-	    body, strlen(body), token, &r)) != 0)
-		goto out;
-	rc = issued_response(&r, crt_pem, ca_pem);
+	rc = ca_client_renew_token(c, token, csr, csr_len, crt_pem, ca_pem);
 out:
 	if (token != NULL)
 		ca_free_secret(token, strlen(token));
-	ca_client_response_free(&r);
-	json_object_put(o);
-	free(pem);
 	free(aud);
 	return rc;
 }
@@ -1749,4 +1775,29 @@ out:
 	free(sn);
 	free(dec);
 	return rc;
+}
+
+int
+ca_client_last_transport(const struct ca_client *c)
+{
+	return c->last_transport;
+}
+
+long
+ca_client_last_status(const struct ca_client *c)
+{
+	return c->last_status;
+}
+
+int
+ca_client_set_timeout(struct ca_client *c, long ms)
+{
+	CURLcode cc;
+
+	SETOPT(c, CURLOPT_TIMEOUT_MS, ms);
+	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	return 0;
+setopt:
+	return ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
+	    cu.easy_strerror(cc));
 }

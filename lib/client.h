@@ -64,6 +64,16 @@ char	*ca_client_url(const struct ca_client *c, const char *path);
 int	 ca_client_set_identity(struct ca_client *c, const char *cert_path,
 	    const char *key_path);
 
+/* How the last request's transport went (a registration authority maps
+ * these to 502 and 504). */
+enum { CA_CLIENT_T_OK, CA_CLIENT_T_TIMEOUT, CA_CLIENT_T_TLS,
+	CA_CLIENT_T_FAILED };
+int	 ca_client_last_transport(const struct ca_client *c);
+/* The HTTP status of the last request (0 when there was no answer). */
+long	 ca_client_last_status(const struct ca_client *c);
+/* The whole-request (and connect) timeout, instead of CA_CLIENT_TIMEOUT. */
+int	 ca_client_set_timeout(struct ca_client *c, long ms);
+
 /* A response: the HTTP status and the body (NUL-terminated). */
 struct ca_client_response {
 	long	 status;
@@ -219,6 +229,14 @@ int	 ca_client_cert_check_key(const struct ca_client_cert *cc,
 int	 ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
 	    int mtls, const char *csr, size_t csr_len, char **crt_pem,
 	    char **ca_pem);
+
+/*
+ * The same with a token made elsewhere (a registration authority relays
+ * its client's): POST /renew, or /rekey when csr is given, "Authorization:
+ * Bearer token" (NULL: none, mutual TLS).
+ */
+int	 ca_client_renew_token(struct ca_client *c, const char *token,
+	    const char *csr, size_t csr_len, char **crt_pem, char **ca_pem);
 
 struct ca_client_revoke_req {
 	const char	*serial;	/* decimal, 0x-hex or hex with colons */

@@ -182,6 +182,76 @@ ctx:
 	return rc;
 }
 
+/*
+ * A registration authority's upstream, in step-ca's StepCAS shape:
+ * authority.certificateAuthority (https URL), .certificateAuthorityFingerprint
+ * (SHA-256 of the upstream root, hex), .certificateIssuer {type "jwk",
+ * provisioner NAME, key FILE (optional: else the encrypted key is fetched
+ * and decrypted at start)}.
+ */
+static int
+load_upstream(struct ca_config *cfg, struct json_object *auth)
+{
+	struct json_object *iss = NULL;
+	const char *s;
+	int rc;
+
+	if ((rc = ca_json_string(auth, "certificateAuthority", 1,
+	    &cfg->upstream_url)) != 0 ||
+	    (rc = ca_json_string(auth, "certificateAuthorityFingerprint", 1,
+	    &cfg->upstream_fp)) != 0 ||
+	    (rc = ca_json_object(auth, "certificateIssuer", 1, &iss)) != 0 ||
+	    (rc = ca_json_string(iss, "provisioner", 1,
+	    &cfg->upstream_prov)) != 0) {
+		ca_err_context("authority (a stepcas registration authority)");
+		return rc;
+	}
+	if (strncmp(cfg->upstream_url, "https://", 8) != 0)
+		return ca_err(CA_ERR_CONFIG, "authority.certificateAuthority: "
+		    "not an https:// URL: %s", cfg->upstream_url);
+	if ((rc = ca_json_string(iss, "type", 0, &s)) == 0) {
+		if (strcasecmp(s, "jwk") != 0)
+			return ca_err(CA_ERR_CONFIG, "authority.certificateIssuer"
+			    ".type %s: only jwk is supported", s);
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = ca_json_string(iss, "key", 0, &s)) == 0) {
+		if ((cfg->upstream_key = ca_path_join(cfg->dir, s)) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	return 0;
+}
+
+/* caTools.registrationAuthorities: https:// base URLs, no trailing '/'. */
+static int
+ra_urls_member(struct ca_config *cfg, struct json_object *ext)
+{
+	struct json_object *a, *v;
+	const char *s;
+	size_t i, n;
+	int rc;
+
+	if ((rc = ca_json_array(ext, "registrationAuthorities", 0, &a)) ==
+	    CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	n = json_object_array_length(a);
+	if ((cfg->ra_urls = calloc(n ? n : 1, sizeof(*cfg->ra_urls))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    strncmp((s = json_object_get_string(v)), "https://", 8) != 0 ||
+		    s[strlen(s) - 1] == '/')
+			return ca_err(CA_ERR_CONFIG, "caTools.registrationAuthorities"
+			    "[%zu]: not an https:// URL without a trailing /", i);
+		cfg->ra_urls[cfg->n_ra_urls++] = s;
+	}
+	return 0;
+}
+
 /* A duration member of obj (named in where) between min and max seconds;
  * *out keeps its default when the member is absent. */
 static int
@@ -249,6 +319,8 @@ load(struct ca_config *cfg)
 	if (auth != NULL && ca_json_string(auth, "type", 0, &s) == 0 &&
 	    strcasecmp(s, "stepcas") == 0)
 		cfg->is_ra = 1;
+	if (cfg->is_ra && (rc = load_upstream(cfg, auth)) != 0)
+		return rc;
 	if ((rc = path_member(cfg, o, "root", NULL, &cfg->root)) != 0)
 		return rc;
 	if ((rc = path_member(cfg, o, "crt", cfg->is_ra ?
@@ -304,6 +376,7 @@ load(struct ca_config *cfg)
 	cfg->lock_timeout_ms = 10000;
 	cfg->crl_validity = CA_CRL_VALIDITY_DEFAULT;
 	cfg->ocsp_validity = CA_OCSP_VALIDITY_DEFAULT;
+	cfg->upstream_timeout = 10;
 	ext = NULL;
 	if ((rc = ca_json_object(o, "caTools", 0, &ext)) != 0 &&
 	    rc != CA_ERR_NOTFOUND)
@@ -323,6 +396,10 @@ load(struct ca_config *cfg)
 			cfg->lock_timeout_ms = (unsigned)(d > 3600 ? 3600000 :
 			    d * 1000);
 		} else if (rc != CA_ERR_NOTFOUND)
+			return rc;
+		if ((rc = duration_member(ext, "caTools", "upstreamTimeout",
+		    1, 60, &cfg->upstream_timeout)) != 0 ||
+		    (rc = ra_urls_member(cfg, ext)) != 0)
 			return rc;
 		if ((rc = duration_member(ext, "caTools", "ocspNextUpdate",
 		    60, 7 * 86400, &cfg->ocsp_validity)) != 0 ||
@@ -431,6 +508,8 @@ ca_config_free(struct ca_config *cfg)
 	free(cfg->crt);
 	free(cfg->key);
 	free(cfg->root_key);
+	free(cfg->upstream_key);
+	free(cfg->ra_urls);
 	free(cfg->db_dir);
 	json_object_put(cfg->json);
 	free(cfg);
@@ -502,6 +581,15 @@ ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 	/* "/1.0/sign" is also accepted as "/sign", as step-ca does. */
 	if (strncmp(path, "/1.0/", 5) == 0)
 		short_path = path + 4;
+	/* Renew tokens relayed by a registration authority carry its URL. */
+	if (strcmp(short_path, "/renew") == 0 || strcmp(short_path, "/rekey") == 0)
+		for (i = 0; i < cfg->n_ra_urls; i++) {
+			size_t n = strlen(cfg->ra_urls[i]);
+			if (strncmp(aud, cfg->ra_urls[i], n) == 0 &&
+			    (strcmp(aud + n, path) == 0 ||
+			    strcmp(aud + n, short_path) == 0))
+				return 1;
+		}
 	for (i = 0; i < cfg->n_dns_names; i++) {
 		/* j = 0: the configured port; then ca-serve's; then 443 implied. */
 		for (j = 0; j <= cfg->n_extra_ports + 1; j++) {

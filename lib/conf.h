@@ -62,6 +62,16 @@ struct ca_config {
 	const char	*crl_url;	/* caTools.crlURL: CDP in leaves, or NULL */
 	const char	*ocsp_url;	/* caTools.ocspURL: AIA in leaves, or NULL */
 	int		 is_ra;		/* authority.type "stepcas" */
+	/* RA only (step-ca's StepCAS settings in "authority"): */
+	const char	*upstream_url;	/* certificateAuthority */
+	const char	*upstream_fp;	/* certificateAuthorityFingerprint */
+	const char	*upstream_prov;	/* certificateIssuer.provisioner */
+	char		*upstream_key;	/* certificateIssuer.key: a key file, or NULL */
+	int64_t		 upstream_timeout;	/* caTools.upstreamTimeout, s */
+	/* A CA: caTools.registrationAuthorities, the base URLs of RAs whose
+	 * clients' renew tokens (audience the RA's) are accepted here. */
+	const char	**ra_urls;
+	size_t		 n_ra_urls;
 	struct ca_claims claims;
 	struct ca_provisioner *provisioners;
 	size_t		 n_provisioners;

@@ -518,10 +518,11 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 	    (hex = ca_hex(sbuf, slen)) == NULL || strcmp(hex, serial) != 0)
 		problem(c, "%s: certificate's serial is %s", serial,
 		    hex ? hex : "unreadable");
-	if (gnutls_x509_crt_verify(crt, &c->issuer, 1,
+	/* No issuer (a registration authority's store): not checked. */
+	if (c->issuer != NULL && (gnutls_x509_crt_verify(crt, &c->issuer, 1,
 	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status) < 0 ||
-	    status != 0)
+	    status != 0))
 		problem(c, "%s: not signed by this CA's intermediate", serial);
 	if (key_of(kd, sizeof(kd), K_DATA, serial, NULL) != 0 ||
 	    ca_store_get(c->st, kd, &data, &dlen) != 0) {
@@ -544,8 +545,12 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 			problem(c, "%s: issuance data has no token id", serial);
 		goto out;
 	}
-	if (key_of(ko, sizeof(ko), K_OTT, kid, jti) != 0 ||
-	    ca_store_get(c->st, ko, &ott, &olen) != 0) {
+	/* A renewal by x5c token records it under "x5c", not the kid. */
+	if ((key_of(ko, sizeof(ko), K_OTT, kid, jti) != 0 ||
+	    ca_store_get(c->st, ko, &ott, &olen) != 0) &&
+	    (ca_json_string(d, "renewedFrom", 0, &s) != 0 ||
+	    key_of(ko, sizeof(ko), K_OTT, "x5c", jti) != 0 ||
+	    ca_store_get(c->st, ko, &ott, &olen) != 0)) {
 		problem(c, "%s: token %s has no used-token record", serial, jti);
 		goto out;
 	}
@@ -702,4 +707,18 @@ ca_db_put_crl(struct ca_store *st, const struct ca_db_crl *c)
 	if ((rc = ca_store_put(st, K_CRLDER, c->der, c->len, 0)) != 0)
 		return rc;
 	return ca_store_put(st, K_CRLINFO, text, (size_t)n, 0);
+}
+
+int
+ca_db_token_used(struct ca_store *st, const char *kid, const char *jti)
+{
+	char ko[512];
+	int rc;
+
+	if ((rc = key_of(ko, sizeof(ko), K_OTT, kid, jti)) != 0)
+		return rc;
+	rc = ca_store_get(st, ko, NULL, NULL);
+	if (rc == 0)
+		return ca_err(CA_ERR_REPLAY, "token already used (jti %s)", jti);
+	return rc == CA_ERR_NOTFOUND ? 0 : rc;
 }

@@ -107,6 +107,9 @@ int	 ca_db_foreach_revocation(struct ca_store *st,
  */
 int	 ca_db_use_token(struct ca_store *st, const char *kid, const char *jti,
 	    const char *provisioner, const char *serial, int64_t exp, time_t now);
+/* 0 when the token kid.jti was never used, else CA_ERR_REPLAY (or an error). */
+int	 ca_db_token_used(struct ca_store *st, const char *kid, const char *jti);
+
 /* Whether this CA issued serial: 1 yes, 0 no, or an error. */
 int	 ca_db_exists(struct ca_store *st, const char *serial);
 

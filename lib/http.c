@@ -164,6 +164,12 @@ reply_failure(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	case CA_ERR_TEMP:
 		return reply_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "the CA is busy, retry later", msg);
+	case CA_ERR_UPSTREAM:
+		return reply_error(s, c, r, MHD_HTTP_BAD_GATEWAY,
+		    "the upstream CA failed", msg);
+	case CA_ERR_UPSTREAM_TIMEOUT:
+		return reply_error(s, c, r, MHD_HTTP_GATEWAY_TIMEOUT,
+		    "the upstream CA did not answer in time", msg);
 	default:
 		/* Server-side detail (paths, library errors) stays in the log. */
 		return reply_error(s, c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,

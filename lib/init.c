@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "token.h"
+#include "client.h"
 #include "authority.h"
 #include "conf.h"
 #include "jose.h"
@@ -209,8 +211,12 @@ make_config(const struct ca_init_opts *o, struct json_object *prov,
 		json_object_array_add(dns, jstr(o->dns[i]));
 	json_object_object_add(c, "root", jstr("certs/root_ca.crt"));
 	json_object_object_add(c, "federatedRoots", NULL);
-	json_object_object_add(c, "crt", jstr("certs/intermediate_ca.crt"));
-	json_object_object_add(c, "key", jstr("secrets/intermediate_ca_key"));
+	if (o->ra_url == NULL) {
+		json_object_object_add(c, "crt",
+		    jstr("certs/intermediate_ca.crt"));
+		json_object_object_add(c, "key",
+		    jstr("secrets/intermediate_ca_key"));
+	}
 	json_object_object_add(c, "address", jstr(o->address));
 	json_object_object_add(c, "insecureAddress", jstr(""));
 	json_object_object_add(c, "dnsNames", dns);
@@ -229,14 +235,79 @@ make_config(const struct ca_init_opts *o, struct json_object *prov,
 	json_object_object_add(auth, "claims", claims);
 	json_object_array_add(provs, json_object_get(prov));
 	json_object_object_add(auth, "provisioners", provs);
+	if (o->ra_url != NULL) {
+		/* step-ca's StepCAS registration authority. */
+		struct json_object *iss = json_object_new_object();
+
+		if (iss == NULL) {
+			json_object_put(c);
+			json_object_put(auth);
+			json_object_put(ext);
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		}
+		json_object_object_add(auth, "type", jstr("stepcas"));
+		json_object_object_add(auth, "certificateAuthority",
+		    jstr(o->ra_url));
+		json_object_object_add(auth, "certificateAuthorityFingerprint",
+		    jstr(o->ra_fingerprint));
+		json_object_object_add(iss, "type", jstr("jwk"));
+		json_object_object_add(iss, "provisioner",
+		    jstr(o->ra_provisioner));
+		json_object_object_add(auth, "certificateIssuer", iss);
+	}
 	json_object_object_add(c, "authority", auth);
 	json_object_object_add(ext, "keyType", jstr(key_type));
-	json_object_object_add(ext, "rootKey", jstr("secrets/root_ca_key"));
+	if (o->ra_url == NULL)
+		json_object_object_add(ext, "rootKey",
+		    jstr("secrets/root_ca_key"));
 	json_object_object_add(ext, "lockTimeout", jstr("10s"));
 	json_object_object_add(c, "caTools", ext);
 	*out = ca_json_dump_pretty(c);
 	json_object_put(c);
 	return *out != NULL ? 0 : ca_err(CA_ERR_NOMEM, "out of memory");
+}
+
+/*
+ * A registration authority: the upstream's root, fetched by fingerprint
+ * (what ca-bootstrap does), into certs/root_ca.crt; and a check that the
+ * upstream provisioner exists and its key opens with the password given,
+ * so that a mistake shows now, not when ca-serve starts.
+ */
+static int
+ra_fetch_root(const struct ca_init_opts *o, const char *tmp,
+    gnutls_x509_crt_t *root)
+{
+	struct ca_remote_provisioner *rp = NULL;
+	struct ca_client *c = NULL;
+	struct ca_jwk *key = NULL;
+	char *pem = NULL, *path = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ca_client_bootstrap(o->ra_url, o->ra_fingerprint, &pem,
+	    &len)) != 0)
+		return rc;
+	if ((path = ca_path_join(tmp, "certs/root_ca.crt")) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_file_write_new(path, pem, len, 0644)) != 0 ||
+	    (rc = ca_x509_import(pem, len, root)) != 0 ||
+	    (rc = ca_client_open(o->ra_url, path, &c)) != 0)
+		goto out;
+	if ((rc = ca_client_provisioner(c, o->ra_provisioner, 1, &rp)) != 0 ||
+	    (rc = ca_token_provisioner_key(&rp->prov, o->ra_password,
+	    strlen(o->ra_password), NULL, &key)) != 0) {
+		ca_err_context("upstream provisioner %s", o->ra_provisioner);
+		goto out;
+	}
+out:
+	ca_jwk_free(key);
+	ca_client_provisioner_free(rp);
+	ca_client_close(c);
+	free(path);
+	free(pem);
+	return rc;
 }
 
 static int
@@ -261,8 +332,14 @@ check_opts(const struct ca_init_opts *o, enum ca_key_type *kt)
 	if (o->provisioner == NULL || o->provisioner[0] == '\0')
 		return ca_err(CA_ERR_INVAL,
 		    "the CA needs a provisioner name (--provisioner)");
-	if (o->password == NULL || o->prov_password == NULL)
+	if ((o->password == NULL && o->ra_url == NULL) ||
+	    o->prov_password == NULL)
 		return ca_err(CA_ERR_INVAL, "passwords are required");
+	if (o->ra_url != NULL && (o->ra_fingerprint == NULL ||
+	    o->ra_provisioner == NULL || o->ra_password == NULL))
+		return ca_err(CA_ERR_INVAL, "a registration authority needs "
+		    "the upstream's URL, root fingerprint, provisioner and "
+		    "its password");
 	*kt = CA_KEY_EC_P256;
 	if (o->key_type != NULL)
 		return ca_key_type_parse(o->key_type, kt);
@@ -317,6 +394,11 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	SUB("secrets");
 	SUB("db");
 #undef SUB
+	if (o->ra_url != NULL) {
+		if ((rc = ra_fetch_root(o, tmp, &rootc)) != 0)
+			goto out;
+		goto config;
+	}
 	/* Root and intermediate, named as step names them. */
 	if (asprintf(&rootcn, "%s Root CA", o->name) < 0 ||
 	    asprintf(&intcn, "%s Intermediate CA", o->name) < 0) {
@@ -344,6 +426,7 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	    (rc = write_cert(tmp, "certs/root_ca.crt", rootc)) != 0 ||
 	    (rc = write_cert(tmp, "certs/intermediate_ca.crt", intc)) != 0)
 		goto out;
+config:
 	/* Provisioner and configuration. */
 	if ((rc = make_provisioner(o, &prov, &wrote_key)) != 0 ||
 	    (rc = make_config(o, prov, ca_key_type_name(kt), &conf)) != 0)

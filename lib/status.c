@@ -361,11 +361,14 @@ ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
 
 	memset(out, 0, sizeof(*out));
 	memset(&got, 0, sizeof(got));
+	if (a->cfg->is_ra)
+		return ca_err(CA_ERR_NOTFOUND, "a registration authority "
+		    "publishes no CRL: the upstream CA at %s does",
+		    a->cfg->upstream_url);
 	if (a->issuer.key == NULL)
 		return ca_err(CA_ERR_CONFIG,
-		    "a CRL needs the intermediate key (this is %s)",
-		    a->cfg->is_ra ? "a registration authority" :
-		    "a read-only opening");
+		    "a CRL needs the intermediate key (this is a read-only "
+		    "opening)");
 	/*
 	 * Making a CRL of 100,000 entries takes half a second: under a lock
 	 * of its own, so that OCSP answers are not held up meanwhile.
@@ -509,6 +512,10 @@ ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 	resp->data = NULL;
 	resp->size = 0;
 	*next_update = 0;
+	if (a->cfg->is_ra)
+		return ca_err(CA_ERR_NOTFOUND, "a registration authority "
+		    "answers no OCSP: the upstream CA at %s does",
+		    a->cfg->upstream_url);
 	if (a->issuer.key == NULL)
 		return ca_err(CA_ERR_CONFIG, "OCSP needs the intermediate key");
 	if ((rc = ca_ocsp_request_parse(der, len, &req)) != 0) {

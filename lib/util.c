@@ -81,7 +81,8 @@ ca_exit_status(int code)
 {
 	if (code == 0)
 		return CA_EXIT_OK;
-	if (code == CA_ERR_TEMP)
+	if (code == CA_ERR_TEMP || code == CA_ERR_UPSTREAM ||
+	    code == CA_ERR_UPSTREAM_TIMEOUT)
 		return CA_EXIT_TEMP;
 	return CA_EXIT_FAIL;
 }

@@ -251,6 +251,14 @@ bash_complete() {
 	assert_output statefile
 	run -0 bash_complete ca-init --password-file statef
 	assert_output statefile
+	run -0 bash_complete ca-init --upstream-password-file statef
+	assert_output statefile
+	run -0 bash_complete ca-init --upstream ''
+	assert_output ''
+	run -0 bash_complete ca-init --upstream-fingerprint ''
+	assert_output ''
+	run -0 bash_complete ca-init --upstream-provisioner ''
+	assert_output ''
 	run -0 bash_complete ca-sign --root statef
 	assert_output statefile
 	run -0 bash_complete ca-token --root statef
@@ -258,6 +266,8 @@ bash_complete() {
 	run -0 bash_complete ca-bootstrap -o statef
 	assert_output statefile
 	run -0 bash_complete ca-serve --password-file statef
+	assert_output statefile
+	run -0 bash_complete ca-serve --upstream-password-file statef
 	assert_output statefile
 	run -0 bash_complete ca-serve --log-file statef
 	assert_output statefile

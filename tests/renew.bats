@@ -234,6 +234,9 @@ verify_chain() {
 	run grep -c "POST /rekey 201" "$SERVER_LOG"
 	assert_output 1
 	assert_equal "$(ca-db -d "$CA" show --json "0x$s2" | pj 'd["renewedFrom"]')" "$s1"
+	# The x5c renewal's token is recorded where ca-db check looks for it.
+	run ca-db -d "$CA" check
+	assert_success
 }
 
 @test "usage errors: missing operands, --ca-url without --root, -d with --ca-url, bad durations" {

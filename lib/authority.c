@@ -498,6 +498,21 @@ relay_check(struct ca_authority *a, gnutls_x509_crt_t crt, const char *ca_pem,
 	}
 	chain[0] = crt;
 	chain[1] = inter[0];
+	/*
+	 * The usual case: the intermediate this RA fetched at start (and
+	 * checked against the pinned root then): one signature to verify.
+	 */
+	if (a->issuer.crt != NULL && gnutls_x509_crt_equals(inter[0],
+	    a->issuer.crt)) {
+		if (gnutls_x509_crt_verify(crt, &a->issuer.crt, 1, 0,
+		    &status) < 0 || status != 0) {
+			rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+			    "certificate its intermediate did not sign");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
 	if ((ret = gnutls_x509_trust_list_init(&tl, 0)) < 0 ||
 	    (ret = gnutls_x509_trust_list_add_cas(tl, &a->root, 1,
 	    GNUTLS_TL_NO_DUPLICATES)) < 0 ||

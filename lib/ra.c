@@ -147,6 +147,7 @@ ca_upstream_open(struct ca_authority *a, const char *password, size_t pwlen,
 	struct ca_upstream *u;
 	struct ca_client *c = NULL;
 	char *fp = NULL;
+	unsigned status = 1;
 	int rc;
 
 	*out = NULL;
@@ -205,6 +206,14 @@ ca_upstream_open(struct ca_authority *a, const char *password, size_t pwlen,
 	}
 	if ((rc = ca_x509_import(r.body, r.len, &a->issuer.crt)) != 0) {
 		ca_err_context("upstream /intermediates.pem");
+		goto out;
+	}
+	/* Relayed certificates are checked against it: it must be the
+	 * pinned root's. */
+	if (gnutls_x509_crt_verify(a->issuer.crt, &a->root, 1, 0,
+	    &status) < 0 || status != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "the upstream's intermediate is "
+		    "not signed by the pinned root");
 		goto out;
 	}
 	if ((rc = ca_x509_export(a->issuer.crt, GNUTLS_X509_FMT_PEM,

@@ -99,6 +99,10 @@ int	 ca_x509_issue_der(const struct ca_issuer *iss,
  * 2048 bits and unknown algorithms are refused. Caller deinits.
  */
 int	 ca_csr_import(const void *buf, size_t len, gnutls_x509_crq_t *out);
+/* The same; without verify, the signature is left to whoever signs (a
+ * registration authority relays the CSR to the CA, which checks it). */
+int	 ca_csr_import2(const void *buf, size_t len, int verify,
+	    gnutls_x509_crq_t *out);
 /*
  * The CSR's names against what was authorised: for each type the CSR
  * names must equal allowed's names of that type (a CSR without names of

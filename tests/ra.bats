@@ -136,6 +136,26 @@ start_stub() {
 	ca-db -d "$CA" list | grep -q "^$rs	"
 	run curl -sS --cacert "$ROOT" "$RA_URL/intermediates.pem"
 	assert_equal "$output" "$(cat "$CA/certs/intermediate_ca.crt")"
+	# A CSR whose signature is broken: the RA leaves that check to the
+	# CA, whose 400 comes back; nothing is issued.
+	csr bad.test
+	"$PYTHON" - bad.test.csr <<'PY'
+import base64, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+p = sys.argv[1]
+der = bytearray(x509.load_pem_x509_csr(open(p, "rb").read()).public_bytes(serialization.Encoding.DER))
+der[-3] ^= 0x01
+b = base64.b64encode(bytes(der)).decode()
+open(p, "w").write("-----BEGIN CERTIFICATE REQUEST-----\n" +
+    "\n".join(b[i:i + 64] for i in range(0, len(b), 64)) + "\n-----END CERTIFICATE REQUEST-----\n")
+PY
+	ca-token --ca-url "$RA_URL" --root "$ROOT" --key ra-prov.json bad.test > bad.tok
+	run ca-sign --ca-url "$RA_URL" --root "$ROOT" --token-file bad.tok --csr bad.test.csr
+	assert_failure 1
+	assert_output --partial "CSR signature does not verify (HTTP 400)"
+	run bash -c "ca-db -d '$CA' list | grep -c 'CN=bad.test'"
+	assert_output 0
 	# The same token again: refused at the RA, the upstream never asked.
 	local n
 	n=$(grep -c "POST /sign" "$SERVER_LOG")

@@ -128,7 +128,8 @@ verify_chain() {
 	run ca-renew -d "$CA" --force --rekey --key-out svc.key svc.crt svc.key
 	assert_success
 	assert_equal "$(stat -c %a svc.key)" 600
-	! cmp -s svc.key old.key
+	run cmp -s svc.key old.key
+	assert_failure
 	assert_equal "$(openssl x509 -in svc.crt -noout -pubkey)" \
 		"$(openssl pkey -in svc.key -pubout)"
 	openssl pkey -in svc.key -noout -text | grep -q "NIST CURVE: P-256"

@@ -11,6 +11,7 @@
 #   RSS_RUNS   processes measured for peak RSS (default 20)
 #   SAMPLE     ca-sign outputs checked with `openssl verify` (default 10)
 #   PROFILE=1  also break down where a ca-sign process spends its time
+#   KEEP=1     keep the scratch directory (its path is printed)
 #   TMPDIR     where the scratch directory is made (its file system matters:
 #              ca-sign fsyncs, openssl ca does not)
 #
@@ -25,21 +26,13 @@
 # performance targets are met (this is a benchmark, not a test); 1 when a
 # correctness check fails; 2 on a usage error or missing tool.
 #
+# Shared code (tools, scratch directory, report lines): bench/lib.sh.
+#
 # Needs only Debian packages: bash (5, for $EPOCHREALTIME), openssl, gawk or
 # mawk, coreutils; optionally time (/usr/bin/time), hyperfine, strace, perf.
 
 set -euo pipefail
-
-prog=${0##*/}
-
-die() {
-	printf '%s: %s\n' "$prog" "$*" >&2
-	exit 2
-}
-
-note() {
-	printf '%s: %s\n' "$prog" "$*" >&2
-}
+. "$(dirname "$0")/lib.sh"
 
 # --- arguments and tools ---------------------------------------------------
 
@@ -50,87 +43,18 @@ RSS_RUNS=${RSS_RUNS:-20}
 SAMPLE=${SAMPLE:-10}
 [[ $SAMPLE =~ ^[1-9][0-9]*$ ]] || die "SAMPLE must be a positive integer"
 PROFILE=${PROFILE:-0}
-[[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is needed (\$EPOCHREALTIME)"
+KEEP=${KEEP:-0}
 
-find_bin() {
-	local d here
-	here=$(cd "$(dirname "$0")" && pwd)
-	for d in ${CA_BIN:+"$CA_BIN"} "$here/../_build/bin" /work/main/_build/bin; do
-		if [[ -x $d/ca-sign ]]; then
-			(cd "$d" && pwd)
-			return 0
-		fi
-	done
-	if [[ -n ${CA_BIN:-} ]]; then
-		return 1
-	fi
-	d=$(command -v ca-sign) || return 1
-	dirname "$d"
-}
-
-BIN=$(find_bin) || die "ca-sign not found (set CA_BIN)"
-for t in ca-init ca-token ca-sign ca-db; do
-	[[ -x $BIN/$t ]] || die "$BIN/$t: not found or not executable"
-done
+use_tools ca-sign ca-init ca-token ca-sign ca-db
 command -v openssl >/dev/null || die "openssl not found"
 OPENSSL=$(command -v openssl)
-
-GNU_TIME=
-if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M true >/dev/null 2>&1; then
-	GNU_TIME=/usr/bin/time
-fi
+find_gnu_time
 
 # --- scratch directory -----------------------------------------------------
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/ca-bench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
-trap 'exit 130' INT TERM
-cd "$W"
+scratch ca-bench
 mkdir bin csr crtA crtB ocrt tokA
-
-# Run a copy of the tools: a rebuild of $BIN during the run (make relinks
-# in place) would otherwise mix two builds or fail half-way.
-for t in ca-init ca-token ca-sign ca-db; do
-	cp "$BIN/$t" bin/ || die "cannot copy $BIN/$t (is a build running?)"
-	bin/$t --version >/dev/null 2>&1 ||
-	    die "$BIN/$t --version fails (is a build running?)"
-done
-CA_INIT=$W/bin/ca-init
-CA_TOKEN=$W/bin/ca-token
-CA_SIGN=$W/bin/ca-sign
-CA_DB=$W/bin/ca-db
-build_id=$(cd bin && sha256sum ca-sign | cut -c1-12)
-build_time=$(date -u -r "$BIN/ca-sign" +%Y-%m-%dT%H:%M:%SZ)
-
-failures=0
-fail() {
-	printf '%s: CHECK FAILED: %s\n' "$prog" "$*" >&2
-	failures=$((failures + 1))
-}
-
-now() {
-	printf '%s\n' "$EPOCHREALTIME"
-}
-
-# elapsed START END -> seconds with 3 decimals
-elapsed() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
-}
-
-# rate COUNT SECONDS -> per second
-rate() {
-	awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "inf" }'
-}
-
-# ratio R1 R2 -> R1/R2
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
-}
-
-# atleast X Y -> PASS if X >= Y
-atleast() {
-	awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "PASS" : "FAIL" }'
-}
+copy_tools
 
 # spread T0 TM1 TM9 T1 -> "first 10%: x ms, last 10%: y ms" per certificate
 spread() {
@@ -149,8 +73,7 @@ name() {
 
 # --- the two CAs -----------------------------------------------------------
 
-printf 'bench-password\n' >pw
-chmod 600 pw
+password_file
 
 make_ca() {
 	"$CA_INIT" -d "$1" --name Bench --dns ca.bench --provisioner bench \
@@ -504,15 +427,14 @@ rateB=$(rate "$N" "$secB")
 rateO=$(rate "$N" "$secO")
 ratioA=$(ratio "$rateA" "$rateO")
 ratioB=$(ratio "$rateB" "$rateO")
-fstype=$(stat -f -c %T "$W" 2>/dev/null || echo unknown)
+machine
 
 echo "== ca-tools offline issuance vs openssl ca"
-printf 'machine:  %s CPUs, Linux %s, %s\n' "$(nproc)" "$(uname -r)" \
-    "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?')"
+print_machine
 printf 'tools:    %s, copied from %s/ (ca-sign built %s, sha256 %s)\n' \
     "$("$CA_SIGN" --version | head -n 1)" "$BIN" "$build_time" "$build_id"
 printf '          %s\n' "$("$OPENSSL" version)"
-printf 'scratch:  %s (%s)\n' "$W" "$fstype"
+print_scratch
 printf 'method:   one process per certificate from a bash loop, wall clock; order A, peer, B\n'
 echo
 printf '%-32s %6s %9s %10s %8s\n' scenario count seconds certs/s ratio
@@ -563,8 +485,4 @@ if [[ $PROFILE == 1 ]]; then
 	profile
 fi
 
-if ((failures > 0)); then
-	note "$failures correctness check(s) failed"
-	exit 1
-fi
-exit 0
+finish

@@ -55,30 +55,19 @@
 # targets are met (this is a benchmark, not a test); 1 when a correctness
 # check fails; 2 on a usage error or missing tool.
 #
+# Shared code (tools, scratch directory, servers, report lines):
+# bench/lib.sh.
+#
 # Needs Debian packages: bash 5, wrk, openssl, curl, gcc (cc), pkg-config,
 # libgnutls28-dev, libtasn1-6-dev, libjson-c-dev, libgdbm-dev; optionally
 # time (/usr/bin/time), linux-perf (perf).
 
 set -euo pipefail
-
-prog=${0##*/}
-
-die() {
-	printf '%s: %s\n' "$prog" "$*" >&2
-	exit 2
-}
-
-note() {
-	printf '%s: %s\n' "$prog" "$*" >&2
-}
+. "$(dirname "$0")/lib.sh"
 
 # --- arguments and tools ---------------------------------------------------
 
-D=${1:-${DURATION:-10}}
-[[ $D =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a positive integer (seconds), not '$D'"
-posint() {
-	[[ ${!1} =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, not '${!1}'"
-}
+set_duration "${1:-}"
 CLIENTS=${CLIENTS:-16}; posint CLIENTS
 WRK_THREADS=${WRK_THREADS:-2}; posint WRK_THREADS
 OSSL_MULTI=${OSSL_MULTI:-$(nproc)}; posint OSSL_MULTI
@@ -90,113 +79,35 @@ PROFILE=${PROFILE:-auto}
     die "PROFILE must be auto, 0 or 1, not '$PROFILE'"
 KEEP=${KEEP:-0}
 CC=${CC:-cc}
-[[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is needed (\$EPOCHREALTIME)"
 ((WRK_THREADS <= CLIENTS)) || die "WRK_THREADS must not exceed CLIENTS"
 
 # Targets
 OCSP_TARGET=5000	# responses/s, A
 CRL_TARGET=2		# seconds, ca-revoke --crl with N_REVOKED entries
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-TOOLS="ca-init ca-token ca-sign ca-revoke ca-serve ca-db"
-
-find_bin() {
-	local d
-	for d in ${CA_BIN:+"$CA_BIN"} "$HERE/../_build/bin" /work/main/_build/bin; do
-		if [[ -x $d/ca-serve ]]; then
-			(cd "$d" && pwd)
-			return 0
-		fi
-	done
-	if [[ -n ${CA_BIN:-} ]]; then
-		return 1
-	fi
-	d=$(command -v ca-serve) || return 1
-	dirname "$d"
-}
-
-BIN=$(find_bin) || die "ca-serve not found (set CA_BIN)"
-for t in $TOOLS; do
-	[[ -x $BIN/$t ]] || die "$BIN/$t: not found or not executable"
-done
+use_tools ca-serve ca-init ca-token ca-sign ca-revoke ca-serve ca-db
 LIBCA=${LIBCA:-$BIN/../lib/libca.a}
 [[ -r $LIBCA ]] || die "$LIBCA not found (set LIBCA, or CA_BIN to a build tree's bin)"
 BUILD_DIR=$(cd "$(dirname "$LIBCA")/.." && pwd)
 [[ -r $BUILD_DIR/config.h ]] || die "$BUILD_DIR/config.h not found (the build tree of $LIBCA)"
 [[ -r $HERE/../lib/db.h ]] || die "$HERE/../lib/db.h not found (the sources of libca)"
-for t in wrk openssl curl "$CC" pkg-config; do
-	command -v "$t" >/dev/null || die "$t not found"
-done
+need wrk openssl curl "$CC" pkg-config
 [[ -r $HERE/revocation-ocsp.lua && -r $HERE/mkrevoked.c ]] ||
     die "$HERE/revocation-ocsp.lua or mkrevoked.c not found"
 pkg-config --exists gnutls libtasn1 json-c ||
     die "pkg-config cannot find gnutls libtasn1 json-c (libgnutls28-dev libtasn1-6-dev libjson-c-dev)"
 
-GNU_TIME=
-if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M true >/dev/null 2>&1; then
-	GNU_TIME=/usr/bin/time
-fi
-TCK=$(getconf CLK_TCK)
+find_gnu_time
 
-# --- scratch directory, processes, cleanup ---------------------------------
+# --- scratch directory -----------------------------------------------------
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/ca-bench-revocation.XXXXXX")
-PIDS=()
-
-# Every background process this script starts is tracked by its id and
-# stopped here; nothing is looked up by name.
-cleanup() {
-	local pid i alive
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for ((i = 0; i < 50; i++)); do
-		alive=0
-		for pid in "${PIDS[@]}"; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	if [[ $KEEP == 1 ]]; then
-		note "scratch directory kept: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$W"
+scratch ca-bench-revocation
 mkdir bin logs out req
-
-track() {
-	PIDS+=("$1")
-}
-
-# Run a copy of the tools: a rebuild of $BIN during the run (make relinks
-# in place) would otherwise mix two builds or fail half-way.
-for t in $TOOLS; do
-	cp "$BIN/$t" bin/ || die "cannot copy $BIN/$t (is a build running?)"
-	"bin/$t" --version >/dev/null 2>&1 ||
-	    die "$BIN/$t --version fails (is a build running?)"
-done
+copy_tools
 cp "$LIBCA" bin/libca.a
 cp "$HERE/revocation-ocsp.lua" bin/
 LUA=$W/bin/revocation-ocsp.lua
-CA_INIT=$W/bin/ca-init
-CA_TOKEN=$W/bin/ca-token
-CA_SIGN=$W/bin/ca-sign
-CA_REVOKE=$W/bin/ca-revoke
-CA_SERVE=$W/bin/ca-serve
-CA_DB=$W/bin/ca-db
 MKREVOKED=$W/bin/mkrevoked
-build_id=$(cd bin && sha256sum ca-serve | cut -c1-12)
-build_time=$(date -u -r "$BIN/ca-serve" +%Y-%m-%dT%H:%M:%SZ)
 
 # The bench program, against the build tree's libca.a; the same command
 # is printed in the report.
@@ -209,53 +120,12 @@ MK_CMD=("$CC" -std=gnu11 -O2 -Wall -Wextra -I"$BUILD_DIR" -I"$HERE/../lib"
 	die "cannot build bench/mkrevoked.c (libgdbm-dev installed? libca.a and lib/*.h from the same sources?)"
 }
 
-failures=0
-fail() {
-	printf '%s: CHECK FAILED: %s\n' "$prog" "$*" >&2
-	failures=$((failures + 1))
-}
-
-ANOMALIES=()
-anomaly() {
-	ANOMALIES+=("$*")
-}
-
 # --- small helpers ---------------------------------------------------------
-
-now() {
-	printf '%s\n' "$EPOCHREALTIME"
-}
-
-elapsed() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
-}
-
-atleast() {
-	awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "PASS" : "FAIL" }'
-}
-
-below() {
-	awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? "PASS" : "FAIL" }'
-}
 
 median() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
 		if (NR % 2) print v[(NR + 1) / 2]
 		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# kv FILE PREFIX KEY: the value of KEY=... on the line starting PREFIX
-kv() {
-	awk -v p="$2" -v k="$3" '$1 == p {
-		for (i = 2; i <= NF; i++) {
-			split($i, a, "=")
-			if (a[1] == k) { v = substr($i, length(k) + 2) }
-		}
-	} END { print (v == "" ? "?" : v) }' "$1"
 }
 
 # cpu_ticks PID: user+system clock ticks of a process (all its threads)
@@ -270,48 +140,12 @@ cpu_ticks() {
 	echo "$t"
 }
 
-# ms_per COUNT TICKS: milliseconds of CPU per item
-ms_per() {
-	awk -v n="$1" -v t="$2" -v hz="$TCK" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1000 / n; else print "?" }'
-}
-
 # running PID: the process exists and has not exited (zombies do not count)
 running() {
 	local s
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
 	s=${s##*) }
 	[[ ${s:0:1} != Z ]]
-}
-
-# start_ca_serve NAME DIR [options]: ca-serve on 127.0.0.1 port 0, its
-# port read from --ready-fd; sets SRV_PID and SRV_PORT.
-start_ca_serve() {
-	local name=$1 dir=$2 fifo=$W/ready.fifo
-	shift 2
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$CA_SERVE" -d "$dir" --listen 127.0.0.1:0 --ready-fd 3 \
-	    --log-file "$W/logs/$name.log" "$@" 3>"$fifo" 2>>"$W/logs/$name.err" &
-	SRV_PID=$!
-	track "$SRV_PID"
-	SRV_PORT=
-	read -t 60 -r SRV_PORT <"$fifo" || true
-	rm -f "$fifo"
-	[[ -n $SRV_PORT ]] || {
-		cat "$W/logs/$name.log" "$W/logs/$name.err" >&2 2>/dev/null || true
-		die "ca-serve ($name) did not start"
-	}
-}
-
-# stop_server PID NAME [EXPECTED-STATUS]: SIGTERM and reap; a ca-serve
-# must exit 0 (a crash is a failed check).
-stop_server() {
-	local pid=$1 name=$2 want=${3:-0} st=0
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || st=$?
-	if [[ $want != any && $st != "$want" ]]; then
-		fail "$name exited with status $st on SIGTERM (expected $want)"
-	fi
 }
 
 # wrk_run NAME URL PATH MODE PID: one timed wrk run over the request
@@ -324,8 +158,7 @@ wrk_run() {
 	    -s "$LUA" "$url" -- "$path" "$mode" "${REQS[@]}" \
 	    >"out/$name.wrk" 2>&1 || st=$?
 	c1=$(cpu_ticks "$pid")
-	((st == 0)) || fail "$name: wrk exited $st: $(tail -n 2 "out/$name.wrk")"
-	grep -q '^WRK ' "out/$name.wrk" || fail "$name: no result line from wrk"
+	wrk_check "$name" "$st"
 	echo $((c1 - c0)) >"out/$name.cpu"
 	local n2 e
 	n2=$(kv "out/$name.wrk" WRK non2xx)
@@ -429,19 +262,16 @@ index_rows() {
 
 # --- machine, versions -----------------------------------------------------
 
-cpus=$(nproc)
-model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?')
-fstype=$(stat -f -c %T "$W" 2>/dev/null || echo unknown)
+machine
 v_ca=$("$CA_SERVE" --version | head -n 1)
 v_openssl=$(openssl version)
-v_wrk=$( (wrk -v 2>&1 || true) | head -n 1 | awk '{ print $1, $2 }')
-v_mhd=$(dpkg-query -W -f '${Version}' libmicrohttpd12 2>/dev/null || echo '?')
+v_wrk=$(wrk_version)
+v_mhd=$(deb_version libmicrohttpd12)
 
 # --- the CA and its certificates (untimed) ---------------------------------
 
 note "setting up the CA"
-printf 'bench-password\n' >pw
-chmod 600 pw
+password_file
 "$CA_INIT" -d caO --name Bench --dns localhost,127.0.0.1 \
     --address 127.0.0.1:8443 --provisioner bench --password-file pw \
     --unencrypted-intermediate-key --provisioner-key-out prov.json -q >/dev/null
@@ -856,7 +686,7 @@ printf 'machine:  %s CPUs (load generator and servers share them), %s, Linux %s\
 printf 'tools:    %s, copied from %s/ (ca-serve built %s, sha256 %s)\n' \
     "$v_ca" "$BIN" "$build_time" "$build_id"
 printf '          %s; %s; libmicrohttpd %s\n' "$v_openssl" "$v_wrk" "$v_mhd"
-printf 'scratch:  %s (%s)\n' "$W" "$fstype"
+print_scratch
 echo
 echo "-- OCSP: wrk -t$WRK_THREADS -c$CLIENTS -d${D}s --latency -s bench/revocation-ocsp.lua URL -- PATH MODE REQ.der..."
 printf 'requests: openssl ocsp -issuer inter.pem -serial 0x<serial> -no_nonce -reqout REQ.der,\n'
@@ -941,8 +771,4 @@ elif [[ $PROF != none ]]; then
 	echo "profile: $PROF"
 fi
 
-if ((failures > 0)); then
-	note "$failures correctness check(s) failed"
-	exit 1
-fi
-exit 0
+finish

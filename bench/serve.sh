@@ -43,31 +43,20 @@
 # performance targets are met (this is a benchmark, not a test); 1 when a
 # correctness check fails; 2 on a usage error or missing tool.
 #
+# Shared code (tools, scratch directory, servers, report lines):
+# bench/lib.sh.
+#
 # Needs Debian packages: bash 5, wrk, golang-cfssl, gnutls-bin, openssl,
 # curl, systemd (systemd-socket-activate), iproute2 (ss), python3 with
 # python3-joserfc and python3-cryptography; optionally time (/usr/bin/time),
 # binutils (strings), strace, valgrind.
 
 set -euo pipefail
-
-prog=${0##*/}
-
-die() {
-	printf '%s: %s\n' "$prog" "$*" >&2
-	exit 2
-}
-
-note() {
-	printf '%s: %s\n' "$prog" "$*" >&2
-}
+. "$(dirname "$0")/lib.sh"
 
 # --- arguments and tools ---------------------------------------------------
 
-D=${1:-${DURATION:-10}}
-[[ $D =~ ^[1-9][0-9]*$ ]] || die "DURATION must be a positive integer (seconds), not '$D'"
-posint() {
-	[[ ${!1} =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, not '${!1}'"
-}
+set_duration "${1:-}"
 CLIENTS=${CLIENTS:-16}; posint CLIENTS
 WRK_THREADS=${WRK_THREADS:-2}; posint WRK_THREADS
 CAP_A=${CAP_A:-5000}; posint CAP_A
@@ -80,152 +69,31 @@ SAMPLE=${SAMPLE:-10}; posint SAMPLE
 PROFILE=${PROFILE:-1}
 KEEP=${KEEP:-0}
 PYTHON=${PYTHON:-python3}
-[[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is needed (\$EPOCHREALTIME)"
 ((WRK_THREADS <= CLIENTS)) || die "WRK_THREADS must not exceed CLIENTS"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-
-find_bin() {
-	local d
-	for d in ${CA_BIN:+"$CA_BIN"} "$HERE/../_build/bin" /work/main/_build/bin; do
-		if [[ -x $d/ca-serve ]]; then
-			(cd "$d" && pwd)
-			return 0
-		fi
-	done
-	if [[ -n ${CA_BIN:-} ]]; then
-		return 1
-	fi
-	d=$(command -v ca-serve) || return 1
-	dirname "$d"
-}
-
-BIN=$(find_bin) || die "ca-serve not found (set CA_BIN)"
-for t in ca-init ca-serve ca-db; do
-	[[ -x $BIN/$t ]] || die "$BIN/$t: not found or not executable"
-done
-for t in wrk cfssl gnutls-serv openssl curl systemd-socket-activate ss "$PYTHON"; do
-	command -v "$t" >/dev/null || die "$t not found"
-done
+use_tools ca-serve ca-init ca-serve ca-db
+need wrk cfssl gnutls-serv openssl curl systemd-socket-activate ss "$PYTHON"
 for f in serve-sign.lua serve-tool.py; do
 	[[ -r $HERE/$f ]] || die "$HERE/$f not found"
 done
-"$PYTHON" -c 'import joserfc, cryptography' 2>/dev/null ||
-    die "$PYTHON cannot import joserfc and cryptography (python3-joserfc, python3-cryptography)"
-
-GNU_TIME=
-if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M true >/dev/null 2>&1; then
-	GNU_TIME=/usr/bin/time
-fi
+need_joserfc
+find_gnu_time
 HAVE_STRACE=0
 command -v strace >/dev/null && HAVE_STRACE=1
 HAVE_VALGRIND=0
 command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null &&
     command -v callgrind_control >/dev/null && HAVE_VALGRIND=1
-TCK=$(getconf CLK_TCK)
 
-# --- scratch directory, processes, cleanup ---------------------------------
+# --- scratch directory -----------------------------------------------------
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/ca-bench-serve.XXXXXX")
-PIDS=()
-
-# Every background process this script starts is tracked by its id and
-# stopped here; nothing is looked up by name.
-cleanup() {
-	local pid i
-	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for ((i = 0; i < 50; i++)); do
-		local alive=0
-		for pid in "${PIDS[@]}"; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	if [[ $KEEP == 1 ]]; then
-		note "scratch directory kept: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-cd "$W"
+scratch ca-bench-serve
 mkdir bin bodies logs out
-
-track() {
-	PIDS+=("$1")
-}
-
-# Run a copy of the tools: a rebuild of $BIN during the run (make relinks
-# in place) would otherwise mix two builds or fail half-way.
-for t in ca-init ca-serve ca-db; do
-	cp "$BIN/$t" bin/ || die "cannot copy $BIN/$t (is a build running?)"
-	bin/$t --version >/dev/null 2>&1 ||
-	    die "$BIN/$t --version fails (is a build running?)"
-done
+copy_tools
 cp "$HERE/serve-sign.lua" "$HERE/serve-tool.py" bin/
-CA_INIT=$W/bin/ca-init
-CA_SERVE=$W/bin/ca-serve
-CA_DB=$W/bin/ca-db
 LUA=$W/bin/serve-sign.lua
 TOOL=$W/bin/serve-tool.py
-build_id=$(cd bin && sha256sum ca-serve | cut -c1-12)
-build_time=$(date -u -r "$BIN/ca-serve" +%Y-%m-%dT%H:%M:%SZ)
-
-failures=0
-fail() {
-	printf '%s: CHECK FAILED: %s\n' "$prog" "$*" >&2
-	failures=$((failures + 1))
-}
-
-ANOMALIES=()
-anomaly() {
-	ANOMALIES+=("$*")
-}
 
 # --- small helpers ---------------------------------------------------------
-
-now() {
-	printf '%s\n' "$EPOCHREALTIME"
-}
-
-elapsed() {
-	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
-}
-
-rate() {
-	awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "inf" }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'
-}
-
-atleast() {
-	awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "PASS" : "FAIL" }'
-}
-
-below() {
-	awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? "PASS" : "FAIL" }'
-}
-
-# kv FILE PREFIX KEY: the value of KEY=... on the line starting PREFIX
-kv() {
-	awk -v p="$2" -v k="$3" '$1 == p {
-		for (i = 2; i <= NF; i++) {
-			split($i, a, "=")
-			if (a[1] == k) { v = substr($i, length(k) + 2) }
-		}
-	} END { print (v == "" ? "?" : v) }' "$1"
-}
 
 # cpu_ticks PID: user and system clock ticks of a process (all threads)
 cpu_ticks() {
@@ -233,11 +101,6 @@ cpu_ticks() {
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
 	s=${s##*) }
 	awk '{ print $12, $13 }' <<<"$s"
-}
-
-# ms_per COUNT TICKS: milliseconds of CPU per item
-ms_per() {
-	awk -v n="$1" -v t="$2" -v hz="$TCK" 'BEGIN { if (n > 0) printf "%.3f", t / hz * 1000 / n; else print "?" }'
 }
 
 # free_listen PID: the TCP port a process listens on (IPv4), polled for
@@ -275,54 +138,6 @@ child_of() {
 	return 1
 }
 
-# start_ca_serve NAME DIR [options]: ca-serve on 127.0.0.1 port 0; sets
-# SRV_PID and SRV_PORT; its log is logs/NAME.log.
-start_ca_serve() {
-	local name=$1 dir=$2 fifo=$W/ready.fifo
-	shift 2
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$CA_SERVE" -d "$dir" --listen 127.0.0.1:0 --ready-fd 3 \
-	    --log-file "$W/logs/$name.log" "$@" 3>"$fifo" 2>>"$W/logs/$name.err" &
-	SRV_PID=$!
-	track "$SRV_PID"
-	SRV_PORT=
-	read -t 60 -r SRV_PORT <"$fifo" || true
-	rm -f "$fifo"
-	[[ -n $SRV_PORT ]] || {
-		cat "$W/logs/$name.log" "$W/logs/$name.err" >&2 2>/dev/null || true
-		die "ca-serve ($name) did not start"
-	}
-}
-
-# stop_server PID NAME [EXPECTED-STATUS]: SIGTERM and reap; a ca-serve
-# must exit 0 (a crash is a failed check).
-stop_server() {
-	local pid=$1 name=$2 want=${3:-0} st=0
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || st=$?
-	if [[ $want != any && $st != "$want" ]]; then
-		fail "$name exited with status $st on SIGTERM (expected $want)"
-	fi
-}
-
-# statuses LOG: "201:N 401:M ..." from a ca-serve log (one line a request)
-statuses() {
-	awk '{
-		for (i = 1; i <= NF - 2; i++)
-			if ($i ~ /^(GET|POST|PUT|DELETE|HEAD)$/ && $(i + 2) ~ /^[0-9][0-9][0-9]$/) {
-				n[$(i + 2)]++
-				break
-			}
-	} END { for (s in n) printf "%s:%d\n", s, n[s] }' "$@" 2>/dev/null |
-	    sort | paste -sd' ' | sed 's/^$/none/'
-}
-
-# count_signed LOG...: requests answered 201 on /sign or /1.0/sign
-count_signed() {
-	cat "$@" 2>/dev/null | grep -cE ' POST /(1\.0/)?sign 201 ' || true
-}
-
 # non2xx LOG...: requests answered with a status of 300 or more
 count_non2xx() {
 	awk '{
@@ -332,27 +147,6 @@ count_non2xx() {
 				break
 			}
 	} END { print n + 0 }' "$@" 2>/dev/null
-}
-
-# scan_log NAME LOG: note 5xx answers and library errors in a ca-serve log
-scan_log() {
-	local name=$1 log=$2 n5 nm
-	n5=$(awk '{
-		for (i = 1; i <= NF - 2; i++)
-			if ($i ~ /^(GET|POST)$/ && $(i + 2) ~ /^5[0-9][0-9]$/) { n++; break }
-	} END { print n + 0 }' "$log" 2>/dev/null)
-	if ((n5 > 0)); then
-		anomaly "$name: $n5 answers 5xx in $log, e.g. $(grep -m1 -E ' (GET|POST) [^ ]+ 5[0-9][0-9] ' "$log" | cut -c1-200)"
-	fi
-	nm=$(grep -c ': mhd: ' "$log" 2>/dev/null || true)
-	if ((nm > 0)); then
-		anomaly "$name: $nm libmicrohttpd error lines in the log, most frequent: $(sed -n 's/.*: mhd: //p' "$log" |
-		    cut -c1-90 | sort | uniq -c | sort -rn | head -n 3 |
-		    awk '{ n = $1; $1 = ""; printf "%dx%s; ", n, $0 }' | cut -c1-400)"
-	fi
-	if grep -qiE 'panic|assert|abort|segfault' "$log" 2>/dev/null; then
-		anomaly "$name: $(grep -m1 -iE 'panic|assert|abort|segfault' "$log" | cut -c1-200)"
-	fi
 }
 
 # rows_bench DIR: certificates the provisioner "bench" has in ca-db's list
@@ -404,26 +198,6 @@ verify_saved() {
 }
 VERIFIED=()
 
-# bodies KIND ARGS... : build request bodies, two processes at a time
-# (CSRs and tokens are made by python, independent of ca-tools)
-JOBS=()
-job() {
-	"$@" &
-	JOBS+=($!)
-	track "$!"
-	if ((${#JOBS[@]} >= 2)); then
-		wait "${JOBS[0]}" || die "building request bodies failed: $*"
-		JOBS=("${JOBS[@]:1}")
-	fi
-}
-jobs_wait() {
-	local p
-	for p in "${JOBS[@]}"; do
-		wait "$p" || die "building request bodies failed"
-	done
-	JOBS=()
-}
-
 # wrk_run NAME URL PREFIX PATH SERVER-PID: one timed wrk run; the results
 # go to out/NAME.wrk (the WRK line), server CPU to out/NAME.cpu
 wrk_run() {
@@ -438,29 +212,25 @@ wrk_run() {
 		    -s "$LUA" "$url" -- "$prefix" "$path" >"out/$name.wrk" 2>&1 || st=$?
 	fi
 	c1=$(cpu_ticks "$pid")
-	((st == 0)) || fail "$name: wrk exited $st: $(tail -n 2 "out/$name.wrk")"
-	grep -q '^WRK ' "out/$name.wrk" || fail "$name: no result line from wrk"
+	wrk_check "$name" "$st"
 	awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " ");
 	    print y[1] - x[1], y[2] - x[2] }' >"out/$name.cpu"
 }
 
 # --- machine, versions -----------------------------------------------------
 
-cpus=$(nproc)
-model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?')
-fstype=$(stat -f -c %T "$W" 2>/dev/null || echo unknown)
+machine
 v_ca=$("$CA_SERVE" --version | head -n 1)
 v_cfssl=$( (cfssl version 2>/dev/null || true) | head -n 1 | sed 's/^Version: *//')
-v_cfssl_deb=$(dpkg-query -W -f '${Version}' golang-cfssl 2>/dev/null || echo '?')
+v_cfssl_deb=$(deb_version golang-cfssl)
 v_gnutls=$( (gnutls-serv --version 2>/dev/null || true) | head -n 1)
 v_openssl=$(openssl version | awk '{ print $1, $2 }')
-v_wrk=$( (wrk -v 2>&1 || true) | head -n 1 | awk '{ print $1, $2 }')
-v_mhd=$(dpkg-query -W -f '${Version}' libmicrohttpd12 2>/dev/null || echo '?')
+v_wrk=$(wrk_version)
+v_mhd=$(deb_version libmicrohttpd12)
 
 # --- CAs and keys ----------------------------------------------------------
 
-printf 'bench-password\n' >pw
-chmod 600 pw
+password_file
 note "setting up CAs and building request bodies"
 
 # One unencrypted CA copied for every ca-serve scenario that needs one
@@ -920,18 +690,12 @@ profile() {
 		echo >>"$PROF_OUT"
 		echo "-- group commit: strace -f -c -w (seccomp-bpf) on fsync, fdatasync, flock; wrk -c$CLIENTS, 3 s" >>"$PROF_OUT"
 		for th in 2 16; do
-			local fifo=$W/ready.fifo stp
-			rm -f "$fifo"
-			mkfifo "$fifo"
-			strace -f --seccomp-bpf -c -w -e trace=fsync,fdatasync,flock \
+			local stp
+			spawn_ready 60 strace -f --seccomp-bpf -c -w -e trace=fsync,fdatasync,flock \
 			    -o "out/strace.S$th" "$CA_SERVE" -d caP --listen 127.0.0.1:0 \
 			    --ready-fd 3 --threads "$th" --log-file "logs/S$th.log" \
-			    3>"$fifo" 2>>logs/S.err &
-			stp=$!
-			track "$stp"
-			port=
-			read -t 60 -r port <"$fifo" || true
-			rm -f "$fifo"
+			    2>>logs/S.err
+			stp=$SRV_PID port=$SRV_PORT
 			if [[ -z $port ]]; then
 				echo "  (ca-serve under strace did not start)" >>"$PROF_OUT"
 				kill "$stp" 2>/dev/null || true
@@ -970,19 +734,12 @@ profile() {
 	echo >>"$PROF_OUT"
 	if ((HAVE_VALGRIND)); then
 		echo "-- callgrind: ca-serve signing 100 certificates over 4 keep-alive connections (after 5 to warm up)" >>"$PROF_OUT"
-		local fifo=$W/ready.fifo
 		head -n 5 bodies/CG >bodies/CG.warm
 		tail -n 100 bodies/CG >bodies/CG.run
-		rm -f "$fifo"
-		mkfifo "$fifo"
-		valgrind --tool=callgrind --callgrind-out-file="$W/out/callgrind.out" \
+		spawn_ready 120 valgrind --tool=callgrind --callgrind-out-file="$W/out/callgrind.out" \
 		    "$CA_SERVE" -d caP --listen 127.0.0.1:0 --ready-fd 3 \
-		    --log-file logs/CG.log 3>"$fifo" 2>out/valgrind.err &
-		pid=$!
-		track "$pid"
-		port=
-		read -t 120 -r port <"$fifo" || true
-		rm -f "$fifo"
+		    --log-file logs/CG.log 2>out/valgrind.err
+		pid=$SRV_PID port=$SRV_PORT
 		if [[ -n $port ]]; then
 			"$PYTHON" "$TOOL" client "127.0.0.1:$port" "$ROOT" bodies/CG.warm 4 /sign >out/CG.warm 2>&1 || true
 			callgrind_control -z "$pid" >/dev/null 2>&1 || true
@@ -1008,16 +765,10 @@ profile() {
 	if ((HAVE_STRACE)); then
 		echo >>"$PROF_OUT"
 		echo "-- B: syscalls per new connection (strace -f -c, s_time 2 s)" >>"$PROF_OUT"
-		local fifo=$W/ready.fifo stp c
-		rm -f "$fifo"
-		mkfifo "$fifo"
-		strace -f -c -o out/strace.Bca "$CA_SERVE" -d caP --listen 127.0.0.1:0 \
-		    --ready-fd 3 --log-file logs/SB.log 3>"$fifo" 2>>logs/S.err &
-		stp=$!
-		track "$stp"
-		port=
-		read -t 60 -r port <"$fifo" || true
-		rm -f "$fifo"
+		local stp c
+		spawn_ready 60 strace -f -c -o out/strace.Bca "$CA_SERVE" -d caP --listen 127.0.0.1:0 \
+		    --ready-fd 3 --log-file logs/SB.log 2>>logs/S.err
+		stp=$SRV_PID port=$SRV_PORT
 		if [[ -n $port ]]; then
 			pid=$(child_of "$stp" ca-serve) || return 0
 			track "$pid"
@@ -1155,14 +906,10 @@ wrkrow() {
 	p99=$(kv "out/$s.wrk" WRK p99_ms)
 	mx=$(kv "out/$s.wrk" WRK max_ms)
 	nx=$(kv "out/$s.wrk" WRK non2xx)
-	er=$(awk -v a="$(kv "out/$s.wrk" WRK connect)" -v b="$(kv "out/$s.wrk" WRK read)" \
-	    -v c="$(kv "out/$s.wrk" WRK write)" -v d="$(kv "out/$s.wrk" WRK timeout)" 'BEGIN { print a + b + c + d }')
+	er=$(wrk_errors "$s")
 	rr=$(ratio "$r" "$ref")
 	printf '%-34s %7s %8s %9s %8s %8s %8s %7s %6s %7s\n' "$(label "$s")" "$n" "$sec" "$r" \
 	    "$p50" "$p99" "$mx" "$nx" "$er" "${rr}x"
-}
-rateof() {
-	rate "$(kv "out/$1.wrk" WRK requests)" "$(kv "out/$1.wrk" WRK seconds)"
 }
 
 rA=$(rateof A)
@@ -1171,12 +918,12 @@ rCFP=$(rateof CFP)
 p99A=$(kv out/A.wrk WRK p99_ms)
 
 echo "== ca-tools server benchmark: ca-serve vs cfssl serve and gnutls-serv"
-printf 'machine:  %s CPUs, Linux %s, %s\n' "$cpus" "$(uname -r)" "$model"
+print_machine
 printf 'tools:    %s, copied from %s/ (built %s, sha256 %s), libmicrohttpd %s\n' \
     "$v_ca" "$BIN" "$build_time" "$build_id" "$v_mhd"
 printf '          cfssl %s (Debian golang-cfssl %s), %s, %s, %s\n' \
     "$v_cfssl" "$v_cfssl_deb" "$v_gnutls" "$v_openssl" "$v_wrk"
-printf 'scratch:  %s (%s)\n' "$W" "$fstype"
+print_scratch
 printf 'bodies:   %s s to build (python: joserfc tokens, cryptography CSRs, untimed)\n' "$bodies_s"
 printf 'method:   load generator on the same CPUs; order A, peer (store), peer (plain), A16, B, C\n'
 echo
@@ -1292,8 +1039,4 @@ if [[ $PROFILE == 1 ]]; then
 	cat "$PROF_OUT"
 fi
 
-if ((failures > 0)); then
-	note "$failures correctness check(s) failed"
-	exit 1
-fi
-exit 0
+finish

@@ -262,6 +262,26 @@ dup_datum(const gnutls_datum_t *d)
 }
 
 /*
+ * The rest of a result: the subject, the provisioner and the validity;
+ * for a certificate issued here (pem), it and the intermediate as well
+ * (a registration authority's come from its upstream).
+ */
+static int
+fill_result(const struct ca_authority *a, struct ca_sign_result *res,
+    const gnutls_datum_t *pem, const char *subject, const char *prov,
+    time_t nb, time_t na)
+{
+	if ((pem != NULL && ((res->crt_pem = dup_datum(pem)) == NULL ||
+	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL)) ||
+	    (res->subject = strdup(subject)) == NULL ||
+	    (res->provisioner = strdup(prov)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	res->not_before = nb;
+	res->not_after = na;
+	return 0;
+}
+
+/*
  * Group commit. Each issuance waiting to be recorded is a ca_pending on
  * a->queue. The first caller to find nobody committing takes the whole
  * queue and records it in one store transaction (one set of syncs); the
@@ -441,7 +461,6 @@ same_list(char *const *x, size_t nx, char *const *y, size_t ny)
 	return 1;
 }
 
-static int names_of(gnutls_x509_crt_t crt, struct ca_names *names);
 static int serial_of(gnutls_x509_crt_t crt, char **hex);
 
 /*
@@ -474,7 +493,7 @@ relay_check(struct ca_authority *a, gnutls_x509_crt_t crt, const char *ca_pem,
 		    "certificate for another key");
 		goto out;
 	}
-	if ((rc = names_of(crt, &names)) != 0) {
+	if ((rc = ca_x509_names(crt, &names)) != 0) {
 		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate's "
 		    "names: %s", ca_errmsg());
 		goto out;
@@ -693,39 +712,20 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	/* 3. Issue, and record with the used token. */
 	if ((rc = validity(a, prov, req, now, &nb, &na)) != 0)
 		goto out;
-	if (a->upstream != NULL) {
-		if ((rc = relay_and_record(a, prov, crq, pub, tok->sub,
+	if (a->upstream != NULL)
+		rc = relay_and_record(a, prov, crq, pub, tok->sub,
 		    (const char *const *)tok->sans, tok->n_sans, &names, nb, na,
 		    tok->jti, tok->exp, now, &res->crt_pem, &res->chain_pem,
-		    &res->serial)) != 0)
-			goto out;
-		if ((res->subject = strdup(tok->sub)) == NULL ||
-		    (res->provisioner = strdup(prov->name)) == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		res->not_before = nb;
-		res->not_after = na;
-		rc = 0;
-		goto out;
-	}
-	{
+		    &res->serial);
+	else {
 		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url };
-		if ((rc = issue_and_record(a, prov, &leaf, tok->jti, tok->exp,
-		    now, &pem, &res->serial)) != 0)
-			goto out;
+		rc = issue_and_record(a, prov, &leaf, tok->jti, tok->exp, now,
+		    &pem, &res->serial);
 	}
-	if ((res->crt_pem = dup_datum(&pem)) == NULL ||
-	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL ||
-	    (res->subject = strdup(tok->sub)) == NULL ||
-	    (res->provisioner = strdup(prov->name)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	res->not_before = nb;
-	res->not_after = na;
-	rc = 0;
+	if (rc == 0)
+		rc = fill_result(a, res, a->upstream != NULL ? NULL : &pem,
+		    tok->sub, prov->name, nb, na);
 out:
 	gnutls_free(pem.data);
 	gnutls_free(mycsr.data);
@@ -1336,35 +1336,6 @@ issuing_provisioner(struct ca_authority *a, const char *serial,
 	return rc;
 }
 
-/* The names of crt, for the renewed certificate. */
-static int
-names_of(gnutls_x509_crt_t crt, struct ca_names *names)
-{
-	char *list = NULL, *tok, *save;
-	const char **v = NULL;
-	size_t n = 0;
-	int rc;
-
-	memset(names, 0, sizeof(*names));
-	if ((rc = ca_x509_san_list(crt, &list)) != 0)
-		return rc;
-	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		const char **nv = reallocarray(v, n + 1, sizeof(*v));
-		if (nv == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		v = nv;
-		v[n++] = tok;
-	}
-	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
-out:
-	free(v);
-	free(list);
-	return rc;
-}
-
 static int
 renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
     struct ca_sign_result *res)
@@ -1421,7 +1392,7 @@ renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
 		goto out;
 	}
 	/* The same names and total lifetime; a new serial. */
-	if ((rc = names_of(crt, &names)) != 0)
+	if ((rc = ca_x509_names(crt, &names)) != 0)
 		goto out;
 	{
 		size_t need = 0;
@@ -1460,45 +1431,24 @@ renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
 		/* The client's token goes upstream as it is: the upstream
 		 * lists this RA in caTools.registrationAuthorities. */
 		struct ca_issuance_extra ex = { serial, "x5c" };
-		char *crt_pem = NULL, *chain = NULL;
 
-		if ((rc = relay_token_unused(a, "x5c", jti)) != 0 ||
+		if ((rc = relay_token_unused(a, "x5c", jti)) == 0 &&
 		    (rc = ca_upstream_renew(a->upstream, req->token, req->csr,
-		    req->csr_len, &crt_pem, &chain)) != 0 ||
-		    (rc = relay_finish(a, prov, pub, &names, &ex, jti,
-		    token_exp, now, &crt_pem, &chain, &res->serial)) != 0)
-			goto out;
-		res->crt_pem = crt_pem;
-		res->chain_pem = chain;
-		if ((res->subject = strdup(cn.data != NULL ? (char *)cn.data :
-		    "")) == NULL ||
-		    (res->provisioner = strdup(prov->name)) == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		res->not_before = nb;
-		res->not_after = na;
-		rc = 0;
-		goto out;
-	}
-	{
+		    req->csr_len, &res->crt_pem, &res->chain_pem)) == 0)
+			rc = relay_finish(a, prov, pub, &names, &ex, jti,
+			    token_exp, now, &res->crt_pem, &res->chain_pem,
+			    &res->serial);
+	} else {
 		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url };
 		struct ca_issuance_extra ex = { serial, jti != NULL ? "x5c" : NULL };
-		if ((rc = issue_and_record_ex(a, prov, &leaf, jti, token_exp, now,
-		    &ex, &pem, &res->serial)) != 0)
-			goto out;
+
+		rc = issue_and_record_ex(a, prov, &leaf, jti, token_exp, now,
+		    &ex, &pem, &res->serial);
 	}
-	if ((res->crt_pem = dup_datum(&pem)) == NULL ||
-	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL ||
-	    (res->subject = strdup(cn.data != NULL ? (char *)cn.data : "")) == NULL ||
-	    (res->provisioner = strdup(prov->name)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	res->not_before = nb;
-	res->not_after = na;
-	rc = 0;
+	if (rc == 0)
+		rc = fill_result(a, res, a->upstream != NULL ? NULL : &pem,
+		    cn.data != NULL ? (char *)cn.data : "", prov->name, nb, na);
 out:
 	gnutls_free(pem.data);
 	gnutls_free(cn.data);

@@ -1533,34 +1533,6 @@ ca_client_cert_x5c(const struct ca_client_cert *cc, const char *aud,
 	return ca_token_x5c_mint(cc->key, &o, token);
 }
 
-/* The names of crt, as the authority reads them for a renewal. */
-static int
-crt_names(gnutls_x509_crt_t crt, struct ca_names *names)
-{
-	char *list = NULL, *tok, *save;
-	const char **v = NULL, **nv;
-	size_t n = 0;
-	int rc;
-
-	memset(names, 0, sizeof(*names));
-	if ((rc = ca_x509_san_list(crt, &list)) != 0)
-		return rc;
-	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		v = nv;
-		v[n++] = tok;
-	}
-	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
-out:
-	free(v);
-	free(list);
-	return rc;
-}
-
 int
 ca_client_cert_rekey_csr(const struct ca_client_cert *cc,
     gnutls_datum_t *csr, char **key_pem, size_t *key_len)
@@ -1606,7 +1578,7 @@ ca_client_cert_rekey_csr(const struct ca_client_cert *cc,
 	    (rc = ca_key_wrap(x, 1, &k)) != 0)
 		goto out;
 	x = NULL;
-	if ((rc = crt_names(cc->chain[0], &names)) != 0 ||
+	if ((rc = ca_x509_names(cc->chain[0], &names)) != 0 ||
 	    (rc = ca_csr_make(k, cc->cn, &names, csr)) != 0)
 		goto out;
 	if ((*key_pem = malloc(pem.size + 1)) == NULL) {

@@ -971,3 +971,30 @@ ca_x509_san_list(gnutls_x509_crt_t crt, char **out)
 	*out = s;
 	return 0;
 }
+
+int
+ca_x509_names(gnutls_x509_crt_t crt, struct ca_names *names)
+{
+	char *list = NULL, *tok, *save;
+	const char **v = NULL, **nv;
+	size_t n = 0;
+	int rc;
+
+	memset(names, 0, sizeof(*names));
+	if ((rc = ca_x509_san_list(crt, &list)) != 0)
+		return rc;
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		v[n++] = tok;
+	}
+	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
+out:
+	free(v);
+	free(list);
+	return rc;
+}

@@ -125,5 +125,8 @@ int	 ca_csr_make_new_key(int t, const char *cn, const struct ca_names *names,
 
 /* Subject alternative names of a certificate, as one string "a,b". */
 int	 ca_x509_san_list(gnutls_x509_crt_t crt, char **out);
+/* The subject alternative names of crt, classified as ca_names_classify()
+ * does (what a renewal keeps). Free with ca_names_free(). */
+int	 ca_x509_names(gnutls_x509_crt_t crt, struct ca_names *names);
 
 #endif /* CA_X509_H */

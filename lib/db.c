@@ -569,36 +569,35 @@ out:
 	return 0;
 }
 
+/* A record under prefix whose certificate is missing is a problem. */
 static int
-check_data(void *arg, const char *key, const unsigned char *val, size_t len)
+check_has_cert(struct check_ctx *c, const char *key, const char *prefix,
+    const char *what)
 {
-	struct check_ctx *c = arg;
-	const char *serial = key + strlen(K_DATA);
-	char kc[128];
+	const char *serial = key + strlen(prefix);
 
-	(void)val;
-	(void)len;
-	if (key_of(kc, sizeof(kc), K_CERT, serial, NULL) != 0 ||
-	    ca_store_get(c->st, kc, NULL, NULL) != 0)
-		problem(c, "%s: issuance data without its certificate", serial);
+	if (ca_db_exists(c->st, serial) != 1)
+		problem(c, "%s: %s", serial, what);
 	ca_err_clear();
 	return 0;
 }
 
 static int
-check_rev(void *arg, const char *key, const unsigned char *val, size_t len)
+check_data(void *arg, const char *key, const unsigned char *val, size_t len)
 {
-	struct check_ctx *c = arg;
-	const char *serial = key + strlen(K_REV);
-	char kc[128];
-
 	(void)val;
 	(void)len;
-	if (key_of(kc, sizeof(kc), K_CERT, serial, NULL) != 0 ||
-	    ca_store_get(c->st, kc, NULL, NULL) != 0)
-		problem(c, "%s: revocation of an unknown certificate", serial);
-	ca_err_clear();
-	return 0;
+	return check_has_cert(arg, key, K_DATA,
+	    "issuance data without its certificate");
+}
+
+static int
+check_rev(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	(void)val;
+	(void)len;
+	return check_has_cert(arg, key, K_REV,
+	    "revocation of an unknown certificate");
 }
 
 static int

@@ -159,17 +159,10 @@ write_crl(const char *dir, const char *pass_file, const char *out)
 {
 	struct ca_authority *a = NULL;
 	struct ca_db_crl crl;
-	char *pw = NULL;
-	size_t pwlen = 0;
 	int rc;
 
 	memset(&crl, 0, sizeof(crl));
-	if (pass_file != NULL &&
-	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
-		return rc;
-	rc = ca_authority_open(dir, pw, &a);
-	ca_free_secret(pw, pwlen);
-	if (rc != 0)
+	if ((rc = ca_cli_open_authority(dir, pass_file, &a)) != 0)
 		return rc;
 	if ((rc = ca_authority_crl(a, time(NULL), 0, &crl)) == 0 &&
 	    (rc = ca_file_write_atomic(out, crl.der, crl.len, 0644)) == 0)

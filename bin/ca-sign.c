@@ -102,17 +102,10 @@ sign_offline(const char *dir, const char *pass_file,
 {
 	struct ca_authority *a = NULL;
 	struct ca_sign_result res;
-	char *pw = NULL;
-	size_t pwlen = 0;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	if (pass_file != NULL &&
-	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
-		return rc;
-	rc = ca_authority_open(dir, pw, &a);
-	ca_free_secret(pw, pwlen);
-	if (rc != 0)
+	if ((rc = ca_cli_open_authority(dir, pass_file, &a)) != 0)
 		return rc;
 	if ((rc = ca_authority_sign(a, req, &res)) == 0) {
 		ca_debug("issued serial %s for \"%s\" (provisioner %s)",

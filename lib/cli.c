@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ca.h"
+#include "authority.h"
 #include "cli.h"
 
 static const char *prog = "ca-tools";
@@ -124,4 +125,21 @@ ca_cli_common(int ch, const char *usage)
 	default:
 		return ca_cli_usage("invalid option");
 	}
+}
+
+int
+ca_cli_open_authority(const char *dir, const char *pass_file,
+    struct ca_authority **out)
+{
+	char *pw = NULL;
+	size_t pwlen = 0;
+	int rc;
+
+	*out = NULL;
+	if (pass_file != NULL &&
+	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+		return rc;
+	rc = ca_authority_open(dir, pw, out);
+	ca_free_secret(pw, pwlen);
+	return rc;
 }

@@ -46,4 +46,13 @@ int	 ca_cli_once(unsigned long *seen, int bit, const char *name);
 /* Parse a non-negative duration argument for option name into seconds. */
 int	 ca_cli_duration(const char *arg, const char *name, long long *secs);
 
+struct ca_authority;
+/*
+ * Open the CA in dir with its intermediate key, decrypted with the
+ * password in pass_file (NULL: the key is not encrypted); the password
+ * is wiped at once.
+ */
+int	 ca_cli_open_authority(const char *dir, const char *pass_file,
+	    struct ca_authority **out);
+
 #endif /* CA_CLI_H */

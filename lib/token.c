@@ -21,18 +21,31 @@
 
 #define MAX_SANS	100
 
+/* A token id: 32 random bytes, as 64 hex characters (step's). */
+static int
+new_jti(char **jti)
+{
+	unsigned char rnd[32];
+	int ret;
+
+	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd))) < 0)
+		return ca_err(CA_ERR_CRYPTO, "random: %s", gnutls_strerror(ret));
+	if ((*jti = ca_hex(rnd, sizeof(rnd))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 int
 ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
     char **out)
 {
 	struct json_object *hdr = NULL, *cl = NULL, *sans = NULL;
-	unsigned char rnd[32];
 	char *jti = NULL, *payload = NULL;
 	time_t nbf = o->not_before ? o->not_before : o->now;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
 	const char *kid = o->kid != NULL ? o->kid : ca_jwk_kid(key);
 	size_t i;
-	int ret, rc;
+	int rc;
 
 	*out = NULL;
 	if (nbf + life - o->now > CA_TOKEN_MAX_LIFETIME)
@@ -41,10 +54,8 @@ ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
 		    CA_TOKEN_MAX_LIFETIME);
 	if (kid == NULL)
 		return ca_err(CA_ERR_INVAL, "provisioner key has no kid");
-	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd))) < 0)
-		return ca_err(CA_ERR_CRYPTO, "random: %s", gnutls_strerror(ret));
-	if ((jti = ca_hex(rnd, sizeof(rnd))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = new_jti(&jti)) != 0)
+		return rc;
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((hdr = json_object_new_object()) == NULL ||
 	    (cl = json_object_new_object()) == NULL ||
@@ -104,11 +115,10 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
     char **out)
 {
 	struct json_object *hdr = NULL, *cl = NULL, *x5c = NULL, *e;
-	unsigned char rnd[32];
 	char *jti = NULL, *payload = NULL;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
 	size_t i;
-	int ret, rc;
+	int rc;
 
 	*out = NULL;
 	if (o->n_chain == 0)
@@ -117,10 +127,8 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 		return ca_err(CA_ERR_INVAL,
 		    "a token living more than %d s would be refused",
 		    CA_TOKEN_MAX_LIFETIME);
-	if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, rnd, sizeof(rnd))) < 0)
-		return ca_err(CA_ERR_CRYPTO, "random: %s", gnutls_strerror(ret));
-	if ((jti = ca_hex(rnd, sizeof(rnd))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = new_jti(&jti)) != 0)
+		return rc;
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((hdr = json_object_new_object()) == NULL ||
 	    (cl = json_object_new_object()) == NULL ||

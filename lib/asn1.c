@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
@@ -157,4 +158,63 @@ ca_asn1_put_algorithm(asn1_node n, const char *name,
 	if (alg->null_params)
 		return ca_asn1_put(n, b, "\x05\x00", 2);
 	return ca_asn1_put(n, b, NULL, 0);
+}
+
+/* Times */
+
+/* 1950-01-01 and 2050-01-01: UTCTime in between (RFC 5280 4.1.2.5). */
+#define UTC_MIN		((time_t)-631152000)
+#define UTC_END		((time_t)2524608000)
+/* 0000-01-01 and 10000-01-01: the range of GeneralizedTime. */
+#define GEN_MIN		((time_t)-62167219200)
+#define GEN_END		((time_t)253402300800)
+
+int
+ca_asn1_time_valid(time_t t)
+{
+	return t >= GEN_MIN && t < GEN_END;
+}
+
+int
+ca_asn1_time_is_utc(time_t t)
+{
+	return t >= UTC_MIN && t < UTC_END;
+}
+
+static char *
+digits2(char *p, int v)
+{
+	*p++ = (char)('0' + v / 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/*
+ * The text of t as UTCTime "YYMMDDHHMMSSZ" or GeneralizedTime
+ * "YYYYMMDDHHMMSSZ" (buf of at least 16); returns its length, 0 when t
+ * is out of range.
+ */
+size_t
+ca_asn1_time_text(time_t t, int utc, char *buf)
+{
+	struct tm tm;
+	char *p = buf;
+	int year;
+
+	if (!ca_asn1_time_valid(t) || gmtime_r(&t, &tm) == NULL)
+		return 0;
+	year = tm.tm_year + 1900;
+	if (!utc) {
+		p = digits2(p, year / 100);
+		p = digits2(p, year % 100);
+	} else
+		p = digits2(p, year % 100);
+	p = digits2(p, tm.tm_mon + 1);
+	p = digits2(p, tm.tm_mday);
+	p = digits2(p, tm.tm_hour);
+	p = digits2(p, tm.tm_min);
+	p = digits2(p, tm.tm_sec);
+	*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - buf);
 }

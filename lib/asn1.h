@@ -10,6 +10,7 @@
 #define CA_ASN1_H
 
 #include <stddef.h>
+#include <time.h>
 #include <gnutls/gnutls.h>
 #include <libtasn1.h>
 
@@ -42,5 +43,15 @@ int	 ca_sigalg_of(const struct ca_issuer *iss, const struct ca_sigalg **out);
 /* The AlgorithmIdentifier name of n ("": n itself) for alg. */
 int	 ca_asn1_put_algorithm(asn1_node n, const char *name,
 	    const struct ca_sigalg *alg);
+
+/* Whether t fits GeneralizedTime (years 0000-9999). */
+int	 ca_asn1_time_valid(time_t t);
+/* Whether t is written as UTCTime (1950-2049, RFC 5280 4.1.2.5). */
+int	 ca_asn1_time_is_utc(time_t t);
+/*
+ * t as UTCTime "YYMMDDHHMMSSZ" (utc set) or GeneralizedTime
+ * "YYYYMMDDHHMMSSZ" into buf (16 bytes); its length, 0 when out of range.
+ */
+size_t	 ca_asn1_time_text(time_t t, int utc, char *buf);
 
 #endif /* CA_ASN1_H */

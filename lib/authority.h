@@ -200,8 +200,6 @@ int	 ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 /* OCSP answers served from the cache, and signed, so far. */
 void	 ca_authority_ocsp_stats(struct ca_authority *a, unsigned long *hits,
 	    unsigned long *built);
-/* The revocation counter (db/revision), as this process sees it now. */
-uint64_t ca_authority_revision(struct ca_authority *a);
 /* Internal: status.c's state, and counting a committed revocation. */
 int	 ca_status_new(struct ca_status **out);
 void	 ca_status_free(struct ca_status *s);

@@ -157,71 +157,14 @@ der_get_hdr(const unsigned char **p, const unsigned char *end,
 	return 0;
 }
 
-/* 1950-01-01 and 2050-01-01: UTCTime in between (RFC 5280 4.1.2.5). */
-#define UTC_MIN		((time_t)-631152000)
-#define UTC_END		((time_t)2524608000)
-/* 0000-01-01 and 10000-01-01: the range of GeneralizedTime. */
-#define GEN_MIN		((time_t)-62167219200)
-#define GEN_END		((time_t)253402300800)
-
-static int
-time_valid(time_t t)
-{
-	return t >= GEN_MIN && t < GEN_END;
-}
-
-static int
-time_is_utc(time_t t)
-{
-	return t >= UTC_MIN && t < UTC_END;
-}
-
-static char *
-put2(char *p, int v)
-{
-	*p++ = (char)('0' + v / 10);
-	*p++ = (char)('0' + v % 10);
-	return p;
-}
-
-/*
- * The text of t as UTCTime "YYMMDDHHMMSSZ" or GeneralizedTime
- * "YYYYMMDDHHMMSSZ" (buf of at least 16); returns its length, 0 when t
- * is out of range.
- */
-static size_t
-time_text(time_t t, int utc, char *buf)
-{
-	struct tm tm;
-	char *p = buf;
-	int year;
-
-	if (!time_valid(t) || gmtime_r(&t, &tm) == NULL)
-		return 0;
-	year = tm.tm_year + 1900;
-	if (!utc) {
-		p = put2(p, year / 100);
-		p = put2(p, year % 100);
-	} else
-		p = put2(p, year % 100);
-	p = put2(p, tm.tm_mon + 1);
-	p = put2(p, tm.tm_mday);
-	p = put2(p, tm.tm_hour);
-	p = put2(p, tm.tm_min);
-	p = put2(p, tm.tm_sec);
-	*p++ = 'Z';
-	*p = '\0';
-	return (size_t)(p - buf);
-}
-
 /* Write Time t into the CHOICE name of n. */
 static int
 put_time(asn1_node n, const char *name, time_t t)
 {
 	char text[16], sub[64];
-	int utc = time_is_utc(t), rc;
+	int utc = ca_asn1_time_is_utc(t), rc;
 
-	if (time_text(t, utc, text) == 0)
+	if (ca_asn1_time_text(t, utc, text) == 0)
 		return ca_err(CA_ERR_INVAL, "%s: time out of range", name);
 	snprintf(sub, sizeof(sub), "%s.%s", name, utc ? "utcTime" :
 	    "generalTime");
@@ -244,7 +187,7 @@ static const unsigned char reason_ext[] = {
 static size_t
 entry_len(const struct ca_crl_entry *e)
 {
-	return 2 + e->serial_len + (time_is_utc(e->revoked_at) ? 15 : 17) +
+	return 2 + e->serial_len + (ca_asn1_time_is_utc(e->revoked_at) ? 15 : 17) +
 	    (e->reason == CA_REASON_NONE ? 0 : sizeof(reason_ext));
 }
 
@@ -258,7 +201,7 @@ entry_check(const struct ca_crl_entry *e, size_t i)
 	    (s[0] & 0x80) != 0 ||
 	    (e->serial_len > 1 && s[0] == 0 && (s[1] & 0x80) == 0))
 		return ca_err(CA_ERR_INVAL, "CRL entry %zu: invalid serial", i);
-	if (!time_valid(e->revoked_at))
+	if (!ca_asn1_time_valid(e->revoked_at))
 		return ca_err(CA_ERR_INVAL,
 		    "CRL entry %zu: revocation time out of range", i);
 	if (e->reason != CA_REASON_NONE && !reason_valid(e->reason))
@@ -271,14 +214,14 @@ static unsigned char *
 entry_put(unsigned char *p, const struct ca_crl_entry *e)
 {
 	char text[16];
-	int utc = time_is_utc(e->revoked_at);
+	int utc = ca_asn1_time_is_utc(e->revoked_at);
 	size_t tl;
 
 	p = der_put_hdr(p, 0x30, entry_len(e));
 	p = der_put_hdr(p, 0x02, e->serial_len);
 	memcpy(p, e->serial, e->serial_len);
 	p += e->serial_len;
-	tl = time_text(e->revoked_at, utc, text);	/* checked already */
+	tl = ca_asn1_time_text(e->revoked_at, utc, text);	/* checked already */
 	p = der_put_hdr(p, utc ? 0x17 : 0x18, tl);
 	memcpy(p, text, tl);
 	p += tl;

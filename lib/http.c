@@ -537,6 +537,7 @@ route_ocsp(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	gnutls_datum_t in = { NULL, 0 }, enc, resp = { NULL, 0 };
 	time_t now = time(NULL), next = 0;
 	char *body;
+	size_t len;
 	int rc;
 
 	if (b64 != NULL) {
@@ -568,10 +569,10 @@ route_ocsp(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		    (long long)(next - now));
 	if (next == 0)
 		snprintf(r->extra, sizeof(r->extra), " ocsp=error");
-	rc = (int)resp.size;
+	len = resp.size;
 	gnutls_free(resp.data);
 	return reply(s, c, r, MHD_HTTP_OK, "application/ocsp-response", body,
-	    (size_t)rc);
+	    len);
 }
 
 /* Routes, at / and at /1.0/ as step-ca has them. */

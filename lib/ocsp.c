@@ -327,81 +327,71 @@ out:
 }
 
 int
-ca_ocsp_certid_matches(const struct ca_ocsp_certid *id,
-    const struct ca_issuer *iss)
+ca_ocsp_issuer_init(const struct ca_issuer *iss, struct ca_ocsp_issuer *out)
 {
-	unsigned char key[2048], h[64];
+	unsigned char key[2048];
 	gnutls_datum_t dn = { NULL, 0 };
-	size_t hlen = gnutls_hash_get_len(id->hash), klen;
+	size_t k, klen;
 	int ret, rc;
 
-	if (hlen == 0 || hlen > sizeof(h) || hlen != id->hash_len)
-		return 0;
-	if ((ret = gnutls_x509_crt_get_raw_dn(iss->crt, &dn)) < 0 ||
-	    (ret = gnutls_hash_fast(id->hash, dn.data, dn.size, h)) < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "issuer name hash: %s",
+	memset(out, 0, sizeof(*out));
+	if ((ret = gnutls_x509_crt_get_raw_dn(iss->crt, &dn)) < 0)
+		return ca_err(CA_ERR_CRYPTO, "issuer name: %s",
 		    gnutls_strerror(ret));
-		goto out;
-	}
-	if (memcmp(h, id->name_hash, hlen) != 0) {
-		rc = 0;
-		goto out;
-	}
 	if ((rc = issuer_key_bits(iss->crt, key, sizeof(key), &klen)) != 0)
 		goto out;
-	if ((ret = gnutls_hash_fast(id->hash, key, klen, h)) < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "issuer key hash: %s",
-		    gnutls_strerror(ret));
-		goto out;
-	}
-	rc = memcmp(h, id->key_hash, hlen) == 0;
+	for (k = 0; k < N_HASHES; k++)
+		if ((ret = gnutls_hash_fast(hashes[k].dig, dn.data, dn.size,
+		    out->name_hash[k])) < 0 ||
+		    (ret = gnutls_hash_fast(hashes[k].dig, key, klen,
+		    out->key_hash[k])) < 0) {
+			rc = ca_err(CA_ERR_CRYPTO, "issuer hashes: %s",
+			    gnutls_strerror(ret));
+			goto out;
+		}
+	rc = 0;
 out:
 	gnutls_free(dn.data);
 	return rc;
 }
 
-/* Responses */
-
-static char *
-digits2(char *p, int v)
+int
+ca_ocsp_certid_match(const struct ca_ocsp_certid *id,
+    const struct ca_ocsp_issuer *oi)
 {
-	*p++ = (char)('0' + v / 10);
-	*p++ = (char)('0' + v % 10);
-	return p;
-}
+	size_t k;
 
-/* GeneralizedTime "YYYYMMDDHHMMSSZ" of t into buf (16 bytes). */
-static int
-gtime(time_t t, char *buf)
-{
-	struct tm tm;
-	char *p = buf;
-	int year;
-
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900)
-		return ca_err(CA_ERR_INVAL, "time out of range");
-	year = tm.tm_year + 1900;
-	p = digits2(p, year / 100);
-	p = digits2(p, year % 100);
-	p = digits2(p, tm.tm_mon + 1);
-	p = digits2(p, tm.tm_mday);
-	p = digits2(p, tm.tm_hour);
-	p = digits2(p, tm.tm_min);
-	p = digits2(p, tm.tm_sec);
-	*p++ = 'Z';
-	*p = '\0';
+	for (k = 0; k < N_HASHES; k++)
+		if (hashes[k].dig == id->hash)
+			return id->hash_len == gnutls_hash_get_len(id->hash) &&
+			    memcmp(oi->name_hash[k], id->name_hash,
+			    id->hash_len) == 0 &&
+			    memcmp(oi->key_hash[k], id->key_hash,
+			    id->hash_len) == 0;
 	return 0;
 }
+
+int
+ca_ocsp_certid_matches(const struct ca_ocsp_certid *id,
+    const struct ca_issuer *iss)
+{
+	struct ca_ocsp_issuer oi;
+	int rc;
+
+	if ((rc = ca_ocsp_issuer_init(iss, &oi)) != 0)
+		return rc;
+	return ca_ocsp_certid_match(id, &oi);
+}
+
+/* Responses */
 
 static int
 put_gtime(asn1_node n, const char *prefix, const char *suffix, time_t t)
 {
 	char text[16];
-	int rc;
 
-	if ((rc = gtime(t, text)) != 0)
-		return rc;
+	if (ca_asn1_time_text(t, 0, text) == 0)
+		return ca_err(CA_ERR_INVAL, "time out of range");
 	return put2(n, prefix, suffix, text, strlen(text));
 }
 

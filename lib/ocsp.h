@@ -48,6 +48,21 @@ int	 ca_ocsp_request_parse(const void *der, size_t len,
 int	 ca_ocsp_certid_matches(const struct ca_ocsp_certid *id,
 	    const struct ca_issuer *iss);
 
+/*
+ * The same with the issuer's hashes computed once (a responder answers
+ * many requests for one issuer): its name and key under each CertID hash
+ * algorithm accepted (SHA-1, SHA-256, SHA-384, SHA-512, in that order).
+ */
+struct ca_ocsp_issuer {
+	unsigned char	 name_hash[4][64];
+	unsigned char	 key_hash[4][64];
+};
+int	 ca_ocsp_issuer_init(const struct ca_issuer *iss,
+	    struct ca_ocsp_issuer *out);
+/* 1 when id names a certificate of the issuer behind oi, else 0. */
+int	 ca_ocsp_certid_match(const struct ca_ocsp_certid *id,
+	    const struct ca_ocsp_issuer *oi);
+
 enum ca_ocsp_status { CA_OCSP_GOOD, CA_OCSP_REVOKED, CA_OCSP_UNKNOWN };
 
 struct ca_ocsp_single {

@@ -63,6 +63,8 @@ struct ca_status {
 	struct ocsp_slot	*slots;
 	size_t			 n_used;
 	unsigned long		 ocsp_hits, ocsp_built;
+	struct ca_ocsp_issuer	 oi;		/* the intermediate's CertID hashes */
+	int			 oi_ready;
 };
 
 int
@@ -161,17 +163,6 @@ rev_now(struct ca_authority *a, struct ca_status *s)
 	return a->revision;
 }
 
-uint64_t
-ca_authority_revision(struct ca_authority *a)
-{
-	struct ca_status *s = a->status;
-
-	pthread_mutex_lock(&s->lock);
-	rev_open(a, s);
-	pthread_mutex_unlock(&s->lock);
-	return rev_now(a, s);
-}
-
 void
 ca_status_bump(struct ca_authority *a)
 {
@@ -212,41 +203,31 @@ struct collect {
 	size_t			 n, cap;
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* INTEGER content octets of a canonical hex serial (buf: 21 octets). */
 static int
 serial_octets(const char *hex, unsigned char *buf, size_t *len)
 {
-	size_t n = strlen(hex), i, k = 0;
-	unsigned char tmp[CA_SERIAL_MAX + 1];
-	int hi, lo;
+	unsigned char *raw = NULL;
+	size_t n = 0, i;
 
-	if (n == 0 || n % 2 != 0 || n / 2 > sizeof(tmp))
-		return ca_err(CA_ERR_STORE, "bad serial in the store: %s", hex);
-	for (i = 0; i < n; i += 2) {
-		if ((hi = hexval(hex[i])) < 0 || (lo = hexval(hex[i + 1])) < 0)
-			return ca_err(CA_ERR_STORE,
-			    "bad serial in the store: %s", hex);
-		tmp[k++] = (unsigned char)(hi << 4 | lo);
-	}
-	for (i = 0; i + 1 < k && tmp[i] == 0 && (tmp[i + 1] & 0x80) == 0; i++)
-		;
 	*len = 0;
-	if (tmp[i] & 0x80)
+	if (ca_unhex(hex, &raw, &n) != 0 || n == 0) {
+		free(raw);
+		return ca_err(CA_ERR_STORE, "bad serial in the store: %s", hex);
+	}
+	/* Minimal: no needless leading zero, a zero before a high bit. */
+	for (i = 0; i + 1 < n && raw[i] == 0 && (raw[i + 1] & 0x80) == 0; i++)
+		;
+	if (n - i + ((raw[i] & 0x80) != 0) > 21) {
+		free(raw);
+		return ca_err(CA_ERR_STORE, "serial too long in the store: %s",
+		    hex);
+	}
+	if (raw[i] & 0x80)
 		buf[(*len)++] = 0;
-	memcpy(buf + *len, tmp + i, k - i);
-	*len += k - i;
+	memcpy(buf + *len, raw + i, n - i);
+	*len += n - i;
+	free(raw);
 	return 0;
 }
 
@@ -523,10 +504,17 @@ ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 			return rc;
 		return ocsp_error(1, resp, ca_errmsg());	/* malformedRequest */
 	}
+	/* The issuer's hashes, once per process. */
+	pthread_mutex_lock(&s->lock);
+	rc = s->oi_ready ? 0 : ca_ocsp_issuer_init(&a->issuer, &s->oi);
+	if (rc == 0)
+		s->oi_ready = 1;
+	pthread_mutex_unlock(&s->lock);
+	if (rc != 0)
+		return ocsp_error(2, resp, ca_errmsg());
 	for (i = 0; i < req.n; i++) {
-		if ((rc = ca_ocsp_certid_matches(&req.ids[i], &a->issuer)) < 0)
-			return ocsp_error(2, resp, ca_errmsg());
-		if (rc == 0)	/* unauthorized: not this CA's certificate */
+		if (!ca_ocsp_certid_match(&req.ids[i], &s->oi))
+			/* unauthorized: not this CA's certificate */
 			return ocsp_error(6, resp,
 			    "a certificate of another issuer");
 	}

@@ -330,7 +330,7 @@ verify_chain() {
 @test "a renewal racing a revocation: none succeeds once the revocation is acknowledged" {
 	leaf svc
 	start_server
-	local root=$CA/certs/root_ca.crt i s revoked_at pids=()
+	local root=$CA/certs/root_ca.crt i s pids=()
 	s=$(serial_of svc.crt)
 	mkdir -p runs
 	for i in $(seq 1 12); do
@@ -340,7 +340,6 @@ verify_chain() {
 		pids+=($!)
 	done
 	ca-revoke -d "$CA" "0x$s"
-	revoked_at=$(date +%s)
 	# From here on, every renewal of the serial is refused.
 	for i in 1 2 3; do
 		run ca-renew --ca-url "$URL" --root "$root" --force svc.crt svc.key
@@ -351,7 +350,7 @@ verify_chain() {
 	done
 	wait "${pids[@]}" || true
 	# Whatever was renewed from it was issued before the revocation.
-	ca-db -d "$CA" list --json | S=$s R=$revoked_at pj '
+	ca-db -d "$CA" list --json | S=$s pj '
 [c for c in d if c.get("renewedFrom") == __import__("os").environ["S"]]' > renewed.json
 	"$PYTHON" - renewed.json "$(ca-db -d "$CA" show --json "0x$s" | pj 'd["revokedAt"]')" <<'PY'
 import json, sys, datetime

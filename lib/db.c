@@ -448,25 +448,36 @@ ca_db_use_token(struct ca_store *st, const char *kid, const char *jti,
 }
 
 int
-ca_db_next_crl_number(struct ca_store *st, uint64_t *number)
+ca_db_crl_number(struct ca_store *st, uint64_t *number)
 {
 	unsigned char *val = NULL;
-	char buf[32], *end;
+	unsigned long long v;
+	char *end;
 	size_t len;
 	int rc;
 
-	*number = 1;
-	rc = ca_store_get(st, K_CRLNUM, &val, &len);
-	if (rc == 0) {
-		unsigned long long v = strtoull((char *)val, &end, 10);
-		if (*end != '\0' || len == 0) {
-			free(val);
-			return ca_err(CA_ERR_STORE, "corrupt CRL number");
-		}
-		*number = (uint64_t)v + 1;
-	} else if (rc != CA_ERR_NOTFOUND)
+	*number = 0;
+	if ((rc = ca_store_get(st, K_CRLNUM, &val, &len)) == CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
 		return rc;
+	v = strtoull((char *)val, &end, 10);
+	rc = *end != '\0' || len == 0 ?
+	    ca_err(CA_ERR_STORE, "corrupt CRL number") : 0;
 	free(val);
+	*number = (uint64_t)v;
+	return rc;
+}
+
+int
+ca_db_next_crl_number(struct ca_store *st, uint64_t *number)
+{
+	char buf[32];
+	int rc;
+
+	if ((rc = ca_db_crl_number(st, number)) != 0)
+		return rc;
+	++*number;
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)*number);
 	return ca_store_put(st, K_CRLNUM, buf, strlen(buf), 0);
 }

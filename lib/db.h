@@ -126,6 +126,8 @@ int	 ca_db_get_crl(struct ca_store *st, struct ca_db_crl *out);
 /* Queue it in the open write transaction. */
 int	 ca_db_put_crl(struct ca_store *st, const struct ca_db_crl *c);
 
+/* The last CRL number taken (0: none yet). */
+int	 ca_db_crl_number(struct ca_store *st, uint64_t *number);
 /* Take the next CRL number (queued in the open write transaction). */
 int	 ca_db_next_crl_number(struct ca_store *st, uint64_t *number);
 

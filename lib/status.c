@@ -60,6 +60,7 @@ struct ca_status {
 	int			 fd;
 	const volatile uint64_t	*map;		/* NULL: no shared counter */
 	struct ca_db_crl	 crl;		/* der NULL: none in memory */
+	struct ca_store		*store;		/* reading for the CRL (crl_lock) */
 	struct ocsp_slot	*slots;
 	size_t			 n_used;
 	unsigned long		 ocsp_hits, ocsp_built;
@@ -106,6 +107,7 @@ ca_status_free(struct ca_status *s)
 	ocsp_clear(s);
 	free(s->slots);
 	free(s->crl.der);
+	ca_store_close(s->store);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->crl_lock);
 	free(s);
@@ -282,51 +284,93 @@ crl_copy(const struct ca_db_crl *from, struct ca_db_crl *to)
 	return 0;
 }
 
-/* Build, sign and store a new CRL (store_lock held). */
+/*
+ * Whether a stored CRL is the current one at now: it includes every
+ * revocation counted (rev) and is less than two thirds through its life.
+ */
 static int
-crl_make(struct ca_authority *a, uint64_t rev, time_t now, int64_t validity,
-    struct ca_db_crl *out)
+crl_current(const struct ca_db_crl *c, uint64_t rev, time_t now)
 {
-	struct collect c = { NULL, NULL, 0, 0 };
+	return c->der != NULL && c->revision == rev && now >= c->this_update &&
+	    now < crl_refresh(c);
+}
+
+/*
+ * Read what a CRL needs on the status's own store handle, in a read
+ * transaction (shared lock: OCSP lookups and other readers go on
+ * meanwhile): the last CRL number, the stored CRL (*got, when it is
+ * current and stored_ok), and the revocations.
+ */
+static int
+crl_read(struct ca_status *s, uint64_t rev, time_t now, int stored_ok,
+    uint64_t *last, struct ca_db_crl *got, struct collect *c)
+{
+	int rc;
+
+	if ((rc = ca_store_begin(s->store, 0)) != 0)
+		return rc;
+	if ((rc = ca_db_crl_number(s->store, last)) != 0)
+		goto out;
+	if (stored_ok && ca_db_get_crl(s->store, got) == 0) {
+		if (crl_current(got, rev, now))
+			goto out;
+		free(got->der);
+		memset(got, 0, sizeof(*got));
+	}
+	ca_err_clear();
+	rc = ca_db_foreach_revocation(s->store, collect_one, c);
+out:
+	ca_store_abort(s->store);
+	return rc;
+}
+
+/*
+ * Sign a CRL of the collected entries with number, and store it with
+ * that number: CA_ERR_EXISTS (nothing stored) when another process took
+ * the number meanwhile.
+ */
+static int
+crl_make(struct ca_authority *a, const struct collect *c, uint64_t number,
+    uint64_t rev, time_t now, int64_t validity, struct ca_db_crl *out)
+{
 	gnutls_datum_t der = { NULL, 0 };
+	uint64_t taken;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = ca_store_begin(a->store, 1)) != 0)
-		return rc;
-	if ((rc = ca_db_foreach_revocation(a->store, collect_one, &c)) != 0 ||
-	    (rc = ca_db_next_crl_number(a->store, &out->number)) != 0)
-		goto fail;
+	out->number = number;
 	out->this_update = now;
 	out->next_update = now + validity;
 	out->revision = rev;
 	pthread_mutex_lock(&a->sign_lock);
-	rc = ca_crl_build(&a->issuer, c.e, c.n, out->number, out->this_update,
+	rc = ca_crl_build(&a->issuer, c->e, c->n, number, out->this_update,
 	    out->next_update, &der);
 	pthread_mutex_unlock(&a->sign_lock);
 	if (rc != 0)
-		goto fail;
+		return rc;
 	out->der = der.data;
 	out->len = der.size;
-	if ((rc = ca_db_put_crl(a->store, out)) != 0)
-		goto fail;
-	out->der = NULL;
-	if ((rc = ca_store_commit(a->store)) != 0)
-		goto done;
-	if ((out->der = malloc(der.size)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto done;
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 1)) == 0) {
+		if ((rc = ca_db_next_crl_number(a->store, &taken)) == 0 &&
+		    taken != number)
+			rc = ca_err(CA_ERR_EXISTS, "CRL number %llu was taken "
+			    "meanwhile", (unsigned long long)number);
+		if (rc == 0 && (rc = ca_db_put_crl(a->store, out)) == 0)
+			rc = ca_store_commit(a->store);
+		else
+			ca_store_abort(a->store);
 	}
-	memcpy(out->der, der.data, der.size);
-	ca_debug("CRL %llu: %zu entries, %u bytes",
-	    (unsigned long long)out->number, c.n, der.size);
-	goto done;
-fail:
-	ca_store_abort(a->store);
-done:
+	pthread_mutex_unlock(&a->store_lock);
+	out->der = NULL;
+	if (rc == 0 && (out->der = malloc(der.size)) == NULL)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	if (rc == 0) {
+		memcpy(out->der, der.data, der.size);
+		ca_debug("CRL %llu: %zu entries, %u bytes",
+		    (unsigned long long)number, c->n, der.size);
+	}
 	gnutls_free(der.data);
-	free(c.e);
-	free(c.serials);
 	return rc;
 }
 
@@ -337,8 +381,8 @@ ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
 	struct ca_status *s = a->status;
 	struct ca_db_crl got;
 	int64_t validity;
-	uint64_t rev;
-	int rc, shared;
+	uint64_t rev, last;
+	int rc, shared, attempt;
 
 	memset(out, 0, sizeof(*out));
 	memset(&got, 0, sizeof(got));
@@ -351,8 +395,10 @@ ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
 		    "a CRL needs the intermediate key (this is a read-only "
 		    "opening)");
 	/*
-	 * Making a CRL of 100,000 entries takes half a second: under a lock
-	 * of its own, so that OCSP answers are not held up meanwhile.
+	 * Making a CRL of 100,000 entries takes half a second. It is read
+	 * on a store handle of its own under a shared lock, and signed
+	 * outside any store lock, so that OCSP answers and issuance are not
+	 * held up; only the short write of the result takes the store.
 	 */
 	pthread_mutex_lock(&s->crl_lock);
 	pthread_mutex_lock(&s->lock);
@@ -360,36 +406,34 @@ ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
 	shared = s->map != NULL;
 	rev = rev_now(a, s);
 	pthread_mutex_unlock(&s->lock);
-	if (!fresh && s->crl.der != NULL && s->crl.revision == rev &&
-	    now >= s->crl.this_update && now < crl_refresh(&s->crl)) {
+	if (!fresh && crl_current(&s->crl, rev, now)) {
 		rc = crl_copy(&s->crl, out);
-		pthread_mutex_unlock(&s->crl_lock);
-		return rc;
+		goto unlock;
 	}
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	validity = a->cfg->crl_validity;
 	pthread_rwlock_unlock(&a->cfg_lock);
-	pthread_mutex_lock(&a->store_lock);
-	rc = CA_ERR_NOTFOUND;
-	/* Another process may have made the current one already. */
-	if (!fresh && shared && (rc = ca_store_begin(a->store, 0)) == 0) {
-		rc = ca_db_get_crl(a->store, &got);
-		ca_store_abort(a->store);
-		if (rc == 0 && (got.revision != rev ||
-		    now < got.this_update || now >= crl_refresh(&got))) {
-			free(got.der);
-			memset(&got, 0, sizeof(got));
-			rc = CA_ERR_NOTFOUND;
-		}
+	if (s->store == NULL && (rc = ca_store_open(a->cfg->db_dir,
+	    a->cfg->lock_timeout_ms, &s->store)) != 0)
+		goto unlock;
+	for (attempt = 0; attempt < 3; attempt++) {
+		struct collect c = { NULL, NULL, 0, 0 };
+
+		/* Another process may have made the current one already. */
+		rc = crl_read(s, rev, now, !fresh && shared, &last, &got, &c);
+		if (rc == 0 && got.der == NULL)
+			rc = crl_make(a, &c, last + 1, rev, now, validity, &got);
+		free(c.e);
+		free(c.serials);
+		if (rc != CA_ERR_EXISTS)
+			break;
 	}
-	if (rc == CA_ERR_NOTFOUND || rc == CA_ERR_STORE)
-		rc = crl_make(a, rev, now, validity, &got);
-	pthread_mutex_unlock(&a->store_lock);
 	if (rc == 0) {
 		free(s->crl.der);
 		s->crl = got;
 		rc = crl_copy(&s->crl, out);
 	}
+unlock:
 	pthread_mutex_unlock(&s->crl_lock);
 	return rc;
 }

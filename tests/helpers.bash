@@ -20,6 +20,35 @@ export LC_ALL=C
 
 PYTHON=${PYTHON:-python3}
 
+# need_peer cryptography|joserfc...: the python peers a test checks against,
+# found in $PYTHON: cryptography >= 42 (its X.509 path validation,
+# cryptography.x509.verification) and joserfc. Without them the test is
+# skipped with the reason (Debian 12 ships cryptography 38 and no joserfc),
+# unless CA_REQUIRE_PEERS=1 (CI), where a missing peer fails the test.
+need_peer() {
+	local p missing= cache=$BATS_FILE_TMPDIR/peers
+	if [ ! -f "$cache" ]; then
+		{
+			"$PYTHON" -c 'import cryptography.x509.verification' 2>/dev/null ||
+				echo cryptography
+			"$PYTHON" -c 'import joserfc' 2>/dev/null || echo joserfc
+		} > "$cache.tmp"
+		mv "$cache.tmp" "$cache"
+	fi
+	for p; do
+		grep -qx "$p" "$cache" || continue
+		case $p in
+		cryptography) missing="$missing${missing:+ and }python cryptography >= 42" ;;
+		*) missing="$missing${missing:+ and }python $p" ;;
+		esac
+	done
+	[ -n "$missing" ] || return 0
+	if [ "${CA_REQUIRE_PEERS:-0}" = 1 ]; then
+		fail "needs $missing, not found in $PYTHON (CA_REQUIRE_PEERS=1: no skipping)"
+	fi
+	skip "needs $missing, not found in $PYTHON"
+}
+
 # A CA made once per file (setup_file) and copied for each test, so that
 # every test starts from the same clean state without paying for key
 # generation and PBKDF2 each time.

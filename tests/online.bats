@@ -109,6 +109,7 @@ PY
 }
 
 @test "ca-token --ca-url: the provisioner from the server, aud the URL, sha the root" {
+	need_peer joserfc
 	start_server
 	run -0 --separate-stderr online_token svc.test --san svc.test --san 192.0.2.7
 	assert_equal "$stderr" ""
@@ -166,6 +167,7 @@ PY
 }
 
 @test "ca-sign --ca-url --key-out: the key made here, written 0600 after the answer" {
+	need_peer cryptography
 	start_server
 	online_token web.test --san web.test --san 192.0.2.1 --not-after 10m
 	run -0 --separate-stderr ca-sign --ca-url "$URL" --root "$ROOT" \

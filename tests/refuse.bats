@@ -29,6 +29,7 @@ sign() {
 }
 
 @test "a joserfc token with good claims is accepted (the baseline for the cases below)" {
+	need_peer joserfc
 	pytok t "$(claims)"
 	run -0 sign t
 }
@@ -41,6 +42,7 @@ sign() {
 }
 
 @test "expired token, and one not yet valid" {
+	need_peer joserfc
 	token svc.test --not-before -20m --not-after 5m
 	refused 1 "token expired" sign svc.test.tok
 	token svc.test --not-before 10m
@@ -51,6 +53,7 @@ sign() {
 }
 
 @test "wrong audience, and a revocation token used to sign" {
+	need_peer joserfc
 	pytok t "$(claims 'd["aud"] = "https://other.test:8443/1.0/sign"')"
 	refused 1 "token audience" sign t
 	token 1234 --revoke
@@ -81,6 +84,7 @@ sign() {
 }
 
 @test "claims that break the rules: lifetime over 1 h, no jti, no exp, another root" {
+	need_peer joserfc
 	pytok t "$(claims 'd["exp"] = now + 7200')"
 	refused 1 "lifetime 7200 s exceeds 3600 s" sign t
 	pytok t "$(claims 'del d["jti"]')"
@@ -94,6 +98,7 @@ sign() {
 }
 
 @test "strict JSON in tokens: duplicate members, out-of-range numbers, trailing data" {
+	need_peer joserfc
 	c=$(claims)
 	pytok t "${c%\}}, \"sub\": \"evil.test\"}"
 	refused 1 "duplicate member" sign t
@@ -111,6 +116,7 @@ sign() {
 }
 
 @test "names not covered by the token" {
+	need_peer joserfc
 	csr more.test "DNS:svc.test,DNS:more.test"
 	token svc.test
 	refused 1 "CSR DNS names do not match the token: 'more.test'" sign svc.test.tok more.test.csr

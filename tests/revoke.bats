@@ -232,6 +232,7 @@ print(" ".join("%x:%s" % (int(s, 16), r) for s, r in rows))')"
 }
 
 @test "GET /crl: DER and ?pem; a revocation makes a new one at once; so does two thirds of cacheDuration" {
+	need_peer cryptography
 	edit_config 'c["crl"] = {"cacheDuration": "3s"}'
 	leaf a
 	start_server
@@ -306,6 +307,7 @@ ocsp_ask() {
 }
 
 @test "OCSP: python cryptography and ocsptool agree; GET with base64 in the path; cached answers follow revocations" {
+	need_peer cryptography
 	leaf a
 	local sa
 	sa=$(serial_of a.crt)

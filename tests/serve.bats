@@ -74,6 +74,7 @@ body_of() { sed '$d' <<< "$output"; }
 }
 
 @test "POST /sign: 201 with crt, ca and certChain; openssl verifies it; recorded" {
+	need_peer cryptography joserfc
 	pytok t "$(claims)"
 	sign_body t svc.test.csr > body.json
 	run -0 api -H 'Content-Type: application/json' --data @body.json /1.0/sign
@@ -101,6 +102,7 @@ body_of() { sed '$d' <<< "$output"; }
 }
 
 @test "POST /sign refusals: 401 replay and bad token, 403 names, 400 bad CSR; the store unchanged" {
+	need_peer joserfc
 	pytok t "$(claims)"
 	sign_body t svc.test.csr > body.json
 	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
@@ -131,6 +133,7 @@ body_of() { sed '$d' <<< "$output"; }
 }
 
 @test "a token used offline by ca-sign -d is refused by the server: one store, many processes" {
+	need_peer joserfc
 	# the server also accepts the configured audience, so one token serves both ways
 	pytok t "$(AUD=https://ca.test:8443/1.0/sign claims)"
 	run -0 ca-sign -d "$CA" --token-file t --csr svc.test.csr
@@ -142,6 +145,7 @@ body_of() { sed '$d' <<< "$output"; }
 }
 
 @test "malformed requests: bad JSON, wrong types, duplicate keys, missing members -> 400" {
+	need_peer joserfc
 	pytok t "$(claims)"
 	for body in '{"csr": "x", "ott": ' '[]' '{"csr": 1, "ott": "x"}' \
 	    '{"csr": "a", "csr": "b", "ott": "x"}' '{"ott": "x"}' '{"csr":"x","ott":"y"} trailing' \
@@ -209,6 +213,7 @@ body_of() { sed '$d' <<< "$output"; }
 }
 
 @test "handshake failures and clients that vanish do not hurt the server" {
+	need_peer joserfc
 	local pids=()
 	for _ in 1 2 3; do
 		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "127.0.0.1:$PORT" -quiet >/dev/null 2>&1 3>&- &
@@ -357,6 +362,7 @@ PY
 }
 
 @test "an explicit :443 and all of up to 16 listening ports count in token audiences" {
+	need_peer joserfc
 	stop_server
 	mkfifo r16
 	args=()
@@ -389,6 +395,7 @@ PY
 }
 
 @test "a request waiting for the store is answered, not cut at the deadline" {
+	need_peer joserfc
 	stop_server
 	start_server --deadline 1s
 	AUD=$URL/1.0/sign
@@ -517,6 +524,7 @@ PY
 }
 
 @test "POST /rekey with a CSR: a new key; POST /renew with an x5c Bearer token" {
+	need_peer cryptography joserfc
 	issue_svc
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k2 -subj /CN=x -out k2.csr 2>/dev/null
 	run -0 api --cert svc.crt --key svc.key -H 'Content-Type: application/json' \
@@ -546,6 +554,7 @@ PY
 }
 
 @test "renewal rules: disableRenewal, and expiry with and without allowRenewalAfterExpiry" {
+	need_peer cryptography joserfc
 	edit_config 'c["authority"]["claims"]["minTLSCertDuration"] = "1m"'
 	kill -HUP "$SERVER_PID"
 	for _ in $(seq 50); do grep -q "reloaded" "$SERVER_LOG" && break; sleep 0.1; done

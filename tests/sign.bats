@@ -23,6 +23,7 @@ setup() {
 }
 
 @test "the leaf profile, checked by python cryptography's server verifier" {
+	need_peer cryptography
 	csr svc.test "DNS:svc.test,IP:10.0.0.1"
 	token svc.test --san svc.test --san 10.0.0.1
 	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr > chain.pem
@@ -60,6 +61,7 @@ setup() {
 }
 
 @test "an RSA 2048 CSR gets keyEncipherment too" {
+	need_peer cryptography
 	openssl req -new -newkey rsa:2048 -nodes -keyout k.pem -subj /CN=rsa.test -out r.csr 2>/dev/null
 	token rsa.test
 	ca-sign -d "$CA" --token-file rsa.test.tok --csr r.csr > chain.pem
@@ -69,6 +71,7 @@ setup() {
 }
 
 @test "--key-out makes a 0600 key and the CSR from the token's names" {
+	need_peer cryptography
 	token svc.test --san svc.test --san api.test --san 192.0.2.1 --san ops@acme.test --san spiffe://acme/svc
 	run -0 ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o chain.pem
 	assert_output ""
@@ -104,6 +107,7 @@ print("ok")'
 }
 
 @test "--not-after and --not-before set the validity within the claims" {
+	need_peer cryptography
 	csr svc.test
 	token svc.test
 	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 1h > c.pem
@@ -132,6 +136,7 @@ notAfter=$(date -u -d "$na" '+%b %e %H:%M:%S %Y GMT')"
 }
 
 @test "provisioner claims in ca.json change the default and the limits" {
+	need_peer cryptography
 	edit_config 'c["authority"]["provisioners"][0]["claims"] = {"defaultTLSCertDuration": "2h", "maxTLSCertDuration": "72h"}'
 	csr svc.test
 	token svc.test

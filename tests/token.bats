@@ -84,6 +84,7 @@ setup() {
 }
 
 @test "a PEM provisioner key works like the JWK" {
+	need_peer joserfc
 	"$PYTHON" -c '
 import json
 from joserfc.jwk import ECKey

@@ -91,6 +91,15 @@ token() {
 	ca-token -d "$CA" --key "$PK" "$@" "$sub" > "$sub.tok"
 }
 
+# lifetime_of CERT: notAfter - notBefore of the PEM certificate, in seconds,
+# as openssl reads them.
+lifetime_of() {
+	local nb na
+	nb=$(openssl x509 -in "$1" -noout -startdate) || return 1
+	na=$(openssl x509 -in "$1" -noout -enddate) || return 1
+	echo $(($(date -u -d "${na#notAfter=}" +%s) - $(date -u -d "${nb#notBefore=}" +%s)))
+}
+
 # The number of issued certificates.
 issued() {
 	ca-db -d "$CA" list | tail -n +2 | wc -l

@@ -25,15 +25,6 @@ serial_of() {
 	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'
 }
 
-lifetime_of() {
-	"$PYTHON" - "$1" <<'PY'
-import sys
-from cryptography import x509
-c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
-print(int((c.not_valid_after_utc - c.not_valid_before_utc).total_seconds()))
-PY
-}
-
 # The chain in a renewed CERT verifies against the root alone.
 verify_chain() {
 	openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \

@@ -168,11 +168,14 @@ for i in range(1, 49):
 	activate -a --inetd -- $cmd --log-file "$LOG"
 	run -0 call https://localhost/health
 	assert_equal "$(grep -c 'issued the server' "$LOG")" 1
-	# Replace the cache with a certificate 20 h into its 24 h.
+	# Replace the cache with a certificate 20 h into its 24 h: both ends
+	# from one clock reading, so that the lifetime is 24 h exactly.
 	token localhost --san localhost
+	now=$(date -u +%s)
 	ca-sign -d "$CA" --token-file localhost.tok --key-out old.key -o old.crt \
-		--not-before "$(date -u -d '-20 hours' +%Y-%m-%dT%H:%M:%SZ)" \
-		--not-after "$(date -u -d '+4 hours' +%Y-%m-%dT%H:%M:%SZ)"
+		--not-before "$(date -u -d "@$((now - 20 * 3600))" +%Y-%m-%dT%H:%M:%SZ)" \
+		--not-after "$(date -u -d "@$((now + 4 * 3600))" +%Y-%m-%dT%H:%M:%SZ)"
+	assert_equal "$(lifetime_of old.crt)" 86400
 	cat old.key old.crt > "$CA/secrets/ca-serve.pem"
 	run -0 call https://localhost/health
 	assert_equal "$(grep -c 'issued the server' "$LOG")" 2

@@ -105,6 +105,10 @@ setup() {
 	run -0 pj 'd' <<< "$output"
 	assert_output "[]"
 	flock -s -o "$CA/db/lock" sleep 3 3>&- &
+	# listing while the shared lock is held: wait until it is (no writer
+	# can take the lock then)
+	for _ in $(seq 50); do flock -n "$CA/db/lock" true || break; sleep 0.1; done
+	run -1 flock -n "$CA/db/lock" true
 	run -0 ca-db -d "$CA" list
 	kill %1 || true
 }

@@ -188,6 +188,19 @@ stop_server() {
 	[ "$status" = 0 ] || fail "ca-serve exited with status $status"
 }
 
+# reload_server [LOG]: SIGHUP to ca-serve, then wait (5 s at most) for the
+# next "reloaded" line it logs once the new configuration is in use.
+reload_server() {
+	local log=${1:-$SERVER_LOG} n i
+	n=$(grep -c 'reloaded ' "$log" || true)
+	kill -HUP "$SERVER_PID"
+	for i in $(seq 100); do
+		[ "$(grep -c 'reloaded ' "$log" || true)" -gt "$n" ] && return 0
+		sleep 0.05
+	done
+	fail "ca-serve did not log its reload in $log"
+}
+
 # api [curl options...] PATH: an HTTPS request trusting only the CA's root;
 # prints the body, then the status code on the last line.
 api() {

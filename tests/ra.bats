@@ -73,8 +73,7 @@ start_stub() {
 	# The CA is reached through the stub, as behind a TCP balancer: its
 	# public address (and so its token audience) is the stub's.
 	edit_config "c['address'] = '127.0.0.1:$(cat stub.port)'"
-	kill -HUP "$SERVER_PID"
-	sleep 0.3
+	reload_server
 }
 
 @test "ca-init --ra: a stepcas ca.json, the upstream root pinned, no CA key; bad fingerprint or password refused" {
@@ -225,8 +224,7 @@ PY
 	assert_failure 1
 	assert_output --partial "(HTTP 401)"
 	edit_config "c['caTools']['registrationAuthorities'] = ['$RA_URL']"
-	kill -HUP "$SERVER_PID"
-	sleep 0.3
+	reload_server
 	run ca-renew --ca-url "$RA_URL" --root "$ROOT" --force web.test.crt web.test.key
 	assert_failure 1
 	assert_output --partial "mutual TLS cannot reach its upstream CA"
@@ -306,8 +304,7 @@ PY
 	# The upstream's own refusal: its provisioner renamed, 401 back.
 	echo pass > mode
 	edit_config 'c["authority"]["provisioners"][0]["name"] = "renamed"'
-	kill -HUP "$SERVER_PID"
-	sleep 0.3
+	reload_server
 	ca-token --ca-url "$RA_URL" --root "$ROOT" --key ra-prov.json u.test > u.tok
 	run ca-sign --ca-url "$RA_URL" --root "$ROOT" --token-file u.tok --key-out u.key
 	assert_failure 1

@@ -398,8 +398,7 @@ PY
 @test "caTools.crlURL and ocspURL: issued certificates point at the server; openssl follows them" {
 	start_server
 	edit_config "c['caTools']['crlURL'] = '$URL/crl'; c['caTools']['ocspURL'] = '$URL/ocsp'"
-	kill -HUP "$SERVER_PID"
-	sleep 0.3
+	reload_server
 	ca-token --ca-url "$URL" --root "$ROOT" --key "$PK" web.test > web.tok
 	ca-sign --ca-url "$URL" --root "$ROOT" --token-file web.tok --key-out web.key > web.crt
 	assert_equal "$(openssl x509 -in web.crt -noout -ocsp_uri)" "$URL/ocsp"

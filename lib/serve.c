@@ -90,6 +90,10 @@ lib_log(int level, const char *msg)
 		ca_server_log(log_target, "%s", msg);
 }
 
+/* MHD passes printf formats of its own: let the compiler check our use. */
+static void mhd_log(void *, const char *, va_list)
+    __attribute__((__format__(__printf__, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {

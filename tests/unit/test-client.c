@@ -79,7 +79,7 @@ test_fingerprint(void)
 	is_int(ca_client_fingerprint_parse(FP64 "0", &out), CA_ERR_INVAL,
 	    "65 digits refused");
 	ok(out == NULL, "no result on failure");
-	is_int(ca_client_fingerprint_parse(FP64 + 2, &out), CA_ERR_INVAL,
+	is_int(ca_client_fingerprint_parse(&FP64[2], &out), CA_ERR_INVAL,
 	    "62 digits refused");
 	is_int(ca_client_fingerprint_parse(":" FP64, &out), CA_ERR_INVAL,
 	    "leading colon refused");

@@ -39,7 +39,7 @@ extern const asn1_static_node ca_pkix_asn1_tab[];
 static asn1_node tree;
 static time_t now;
 
-static void
+static _Noreturn void
 bail(const char *what)
 {
 	printf("Bail out! %s: %s\n", what, ca_errmsg());

@@ -38,7 +38,7 @@
 
 static int ndirs;
 
-static void
+static _Noreturn void
 bail(const char *what)
 {
 	printf("Bail out! %s: %s\n", what, ca_errmsg());

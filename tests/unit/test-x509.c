@@ -28,7 +28,7 @@
 /* Something not NULL, to see that results are cleared. */
 static char junk[1];
 
-static void
+static _Noreturn void
 bail(const char *what)
 {
 	printf("Bail out! %s: %s\n", what, ca_errmsg());

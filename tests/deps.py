@@ -130,6 +130,8 @@ def commands(path):
     for lineno, line in enumerate(text.split("\n"), 1):
         # $PYTHON is python3 unless the caller says otherwise (helpers.bash)
         line = re.sub(r"\$\{?PYTHON\}?", "python3", line)
+        # array assignments hold words, not commands
+        line = re.sub(r"\b[A-Za-z_]\w*\+?=\([^)]*\)", " ", line)
         for seg in re.split(r"[;|&(){}`]", line):
             words = seg.split()
             k = 0
@@ -231,8 +233,10 @@ def quickstart_packages(top):
     m = re.search(r"^packages=\((.*?)^\)", text, re.S | re.M)
     if not m:
         sys.exit("deps.py: no packages=( ... ) list in quickstart")
-    body = re.sub(r"#.*", "", m.group(1))
-    return body.split()
+    body = m.group(1)
+    # and what it adds in some cases (CI's compiler)
+    body += " ".join(re.findall(r"^.*\bpackages\+=\(([^)]*)\)", text, re.M))
+    return re.sub(r"#.*", "", body).split()
 
 
 def needs_from_configure(top):

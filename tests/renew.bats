@@ -33,9 +33,13 @@ verify_chain() {
 
 @test "not due: exit 3, silent, CERT untouched; --force renews with the same names and lifetime" {
 	leaf svc 1h
-	local before old
+	local before old life
 	before=$(sha256sum < svc.crt)
 	old=$(serial_of svc.crt)
+	# 1 h and the minute of backdating, less a second when ca-sign's
+	# clock ticked between reading --not-after and signing
+	life=$(lifetime_of svc.crt)
+	[ "$life" -eq 3660 ] || [ "$life" -eq 3659 ]
 	run ca-renew -d "$CA" svc.crt svc.key
 	assert_equal "$status" 3
 	assert_equal "$output" ""
@@ -45,7 +49,7 @@ verify_chain() {
 	assert_success
 	assert_equal "$output" ""
 	[ "$(serial_of svc.crt)" != "$old" ]
-	assert_equal "$(lifetime_of svc.crt)" 3660
+	assert_equal "$(lifetime_of svc.crt)" "$life"
 	run verify_chain svc.crt
 	assert_success
 	assert_output --partial "svc.crt: OK"

@@ -26,17 +26,21 @@
 #include "ocsp.h"
 #include "serve-internal.h"
 
-/* One request, from its headers to its log line. */
+/*
+ * One request, from its request line to its log line. Text from the
+ * client is kept escaped (ca_escape) for the log.
+ */
 struct req {
 	int64_t		 start_ms;
+	int		 started;	/* the handler has seen its headers */
 	char		*body;
 	size_t		 len, cap;
 	int		 too_big;
 	int		 status;
 	size_t		 bytes;
-	char		 method[12];
+	char		 method[48];	/* escaped */
 	char		 path[1024];	/* for routing: without /1.0 */
-	char		 url[200];	/* as asked, for the log */
+	char		 url[400];	/* as sent (not decoded), escaped */
 	char		 cache[64];	/* Cache-Control; "" for no-store */
 	char		 detail[300];	/* why it failed, for the log */
 	char		 extra[400];	/* what was issued, for the log */
@@ -107,22 +111,6 @@ reply_json(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	return reply(s, c, r, status, "application/json", body, strlen(body));
 }
 
-/* s with " and \\ escaped, and control characters dropped: one log field. */
-static void
-escape_into(char *buf, size_t len, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 3 < len; s++) {
-		if ((unsigned char)*s < 0x20)
-			continue;
-		if (*s == '"' || *s == '\\')
-			buf[n++] = '\\';
-		buf[n++] = *s;
-	}
-	buf[n] = '\0';
-}
-
 /*
  * An error as step-ca sends it: {"status": N, "message": "..."}. The
  * message is what the client may know; detail (if any) goes to the log.
@@ -135,8 +123,8 @@ reply_error(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 
 	if (o == NULL)
 		return MHD_NO;
-	escape_into(r->detail, sizeof(r->detail), detail != NULL ? detail :
-	    message);
+	ca_escape(r->detail, sizeof(r->detail), detail != NULL ? detail :
+	    message, 0);
 	json_object_object_add(o, "status", json_object_new_int((int)status));
 	json_object_object_add(o, "message", json_object_new_string(message));
 	return reply_json(s, c, r, status, o);
@@ -291,8 +279,8 @@ reply_certificate(struct ca_server *s, struct MHD_Connection *c,
 	struct json_object *out, *chain;
 	char sub[200], prov[100];
 
-	escape_into(sub, sizeof(sub), res->subject);
-	escape_into(prov, sizeof(prov), res->provisioner);
+	ca_escape(sub, sizeof(sub), res->subject, 0);
+	ca_escape(prov, sizeof(prov), res->provisioner, 0);
 	snprintf(r->extra, sizeof(r->extra),
 	    " serial=%s subject=\"%s\" provisioner=\"%s\"", res->serial, sub,
 	    prov);
@@ -651,6 +639,35 @@ is_json_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+static struct req *
+req_new(struct MHD_Connection *c, const char *raw_url)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->start_ms = ca_now_ms();
+	r->conn = conn_of(c);
+	if (r->conn != NULL)
+		r->conn->busy = 1;
+	snprintf(r->method, sizeof(r->method), "-");
+	ca_escape(r->url, sizeof(r->url), raw_url != NULL ? raw_url : "", 1);
+	return r;
+}
+
+/*
+ * MHD's URI log callback: the request line has been read, the URL not yet
+ * decoded. What it returns is the request's *con_cls, so that the log
+ * shows the URL as the client sent it, and a request MHD refuses itself
+ * is logged too.
+ */
+void *
+ca_http_begin(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	return req_new(c, uri);
+}
+
 enum MHD_Result
 ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -662,17 +679,13 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 	char *nb;
 
 	(void)version;
-	if (r == NULL) {
+	if (r == NULL || !r->started) {
 		/* Headers only: set up, and refuse early what must be refused. */
-		if ((r = calloc(1, sizeof(*r))) == NULL)
+		if (r == NULL && (r = req_new(c, url)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
-		r->start_ms = ca_now_ms();
-		r->conn = conn_of(c);
-		if (r->conn != NULL)
-			r->conn->busy = 1;
-		snprintf(r->method, sizeof(r->method), "%s", method);
-		snprintf(r->url, sizeof(r->url), "%s", url);
+		r->started = 1;
+		ca_escape(r->method, sizeof(r->method), method, 1);
 		/* Step-ca serves every route at /1.0/ too. */
 		if (strncmp(url, "/1.0/", 5) == 0)
 			url += 4;

@@ -388,6 +388,26 @@ PY
 	run -0 grep -F 'error="request: missing \"csr\""' "$SERVER_LOG"
 }
 
+@test "the log escapes what the client sent: one line per request, none forged" {
+	# a URL that would write a line of its own, as sent and as decoded
+	printf 'GET /x%%0a2026-01-01T00:00:00Z%%20ca-serve[1]:%%20127.0.0.1:1%%20POST%%20/sign%%20201%%0d%%1b[2J\r\x1b[31m\xff\xc3\xa9"\\ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		raw_request > out
+	run -0 head -n 1 out
+	assert_output "HTTP/1.1 404 Not Found"
+	# client text in an error message: the kid of /provisioners/{kid}/encrypted-key
+	run -0 api -g '/provisioners/a%0a2026-01-01T00:00:00Z%20ca-serve[1]:%1b[2J/encrypted-key'
+	assert_equal "$(status_of)" 404
+	stop_server
+	run -0 grep -c ' GET /x%0a2026-01-01T00:00:00Z%20ca-serve\[1\]:%20127.0.0.1:1%20POST%20/sign%20201%0d%1b\[2J\\x0d\\x1b\[31m\\xff\\xc3\\xa9\\"\\\\ 404 ' "$SERVER_LOG"
+	assert_output 1
+	run -0 grep -c -F 'error="no provisioner with an encrypted key has kid a\x0a2026-01-01T00:00:00Z ca-serve[1]:\x1b[2J"' "$SERVER_LOG"
+	assert_output 1
+	run -1 grep -c 'POST /sign 201' "$SERVER_LOG"
+	# every line is printable ASCII and starts with a time stamp
+	run -1 grep -c -P '[^\x20-\x7e]' "$SERVER_LOG"
+	run -1 grep -c -v '^20[0-9-]*T[0-9:]*Z ca-serve\[[0-9]*\]: ' "$SERVER_LOG"
+}
+
 @test "a request waiting for the store is answered, not cut at the deadline" {
 	stop_server
 	start_server --deadline 1s

@@ -624,6 +624,33 @@ PY
 	assert_equal "$(status_of)" 401
 }
 
+@test "POST /sign and /rekey: a CSR against the key policy is 400 naming the rule, the token not spent" {
+	pytok t "$(claims)"
+	before=$(store_state)
+	sign_body t "$CA_FIXTURES/goodkey-rsa-e3.csr" > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 400
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output "CSR key: RSA public exponent 3, only 65537 accepted"
+	sign_body t "$CA_FIXTURES/goodkey-sha1.csr" > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 400
+	assert_equal "$(store_state)" "$before"
+	# the token is still good
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	# a renewal with a new key follows the same rules
+	issue_svc
+	before=$(store_state)
+	run -0 api --cert svc.crt --key svc.key -H 'Content-Type: application/json' \
+		--data "$("$PYTHON" -c 'import json, sys; print(json.dumps({"csr": open(sys.argv[1]).read()}))' "$CA_FIXTURES/goodkey-rsa-close.csr")" /rekey
+	assert_equal "$(status_of)" 400
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output "CSR key: RSA modulus factors by Fermat's method (its primes are too close)"
+	assert_equal "$(store_state)" "$before"
+}
+
 @test "renewal rules: disableRenewal, and expiry with and without allowRenewalAfterExpiry" {
 	edit_config 'c["authority"]["claims"]["minTLSCertDuration"] = "1m"'
 	kill -HUP "$SERVER_PID"

@@ -133,6 +133,16 @@ int	 ca_time_parse(const char *s, time_t now, time_t *out);
 /* Format Unix seconds as RFC 3339 UTC into buf (at least 21 bytes). */
 void	 ca_time_format(time_t t, char *buf, size_t len);
 
+/*
+ * One field of a log line: s with '"' and '\\' backslashed, and every byte
+ * outside printable ASCII (controls, DEL, 8-bit) as \\xNN, so that what a
+ * client sent can neither end the line nor forge a field or a terminal
+ * sequence. A bare field (not in quotes) has its spaces escaped too.
+ * Written into buf (len > 0), cut at a whole character when it does not
+ * fit; returns buf.
+ */
+char	*ca_escape(char *buf, size_t len, const char *s, int bare);
+
 /* Lowercase hex of len bytes into a new string. */
 char	*ca_hex(const unsigned char *p, size_t len);
 /* Parse a hex string (even length) into a new buffer. */

@@ -26,17 +26,25 @@
 #include "ocsp.h"
 #include "serve-internal.h"
 
-/* One request, from its headers to its log line. */
+/*
+ * One request, from its request line to its log line. Text from the
+ * client is kept escaped (ca_escape) for the log.
+ */
 struct req {
 	int64_t		 start_ms;
+	int		 started;	/* the handler has seen its headers */
+	int		 close;		/* framing in doubt: close after answering */
+	int		 raw_nul;	/* the URL holds a NUL (raw or %00) */
+	int		 raw_bad;	/* ... or a space or control character */
+	size_t		 raw_len;	/* strlen of the URL as sent */
 	char		*body;
 	size_t		 len, cap;
 	int		 too_big;
 	int		 status;
 	size_t		 bytes;
-	char		 method[12];
+	char		 method[48];	/* escaped */
 	char		 path[1024];	/* for routing: without /1.0 */
-	char		 url[200];	/* as asked, for the log */
+	char		 url[400];	/* as sent (not decoded), escaped */
 	char		 cache[64];	/* Cache-Control; "" for no-store */
 	char		 detail[300];	/* why it failed, for the log */
 	char		 extra[400];	/* what was issued, for the log */
@@ -86,7 +94,7 @@ reply(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 		    is_post_route(r->path) ? "POST" : "GET, HEAD");
-	if (s->draining)
+	if (s->draining || r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	r->status = (int)status;
 	r->bytes = len;
@@ -107,22 +115,6 @@ reply_json(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	return reply(s, c, r, status, "application/json", body, strlen(body));
 }
 
-/* s with " and \\ escaped, and control characters dropped: one log field. */
-static void
-escape_into(char *buf, size_t len, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 3 < len; s++) {
-		if ((unsigned char)*s < 0x20)
-			continue;
-		if (*s == '"' || *s == '\\')
-			buf[n++] = '\\';
-		buf[n++] = *s;
-	}
-	buf[n] = '\0';
-}
-
 /*
  * An error as step-ca sends it: {"status": N, "message": "..."}. The
  * message is what the client may know; detail (if any) goes to the log.
@@ -135,8 +127,8 @@ reply_error(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 
 	if (o == NULL)
 		return MHD_NO;
-	escape_into(r->detail, sizeof(r->detail), detail != NULL ? detail :
-	    message);
+	ca_escape(r->detail, sizeof(r->detail), detail != NULL ? detail :
+	    message, 0);
 	json_object_object_add(o, "status", json_object_new_int((int)status));
 	json_object_object_add(o, "message", json_object_new_string(message));
 	return reply_json(s, c, r, status, o);
@@ -291,8 +283,8 @@ reply_certificate(struct ca_server *s, struct MHD_Connection *c,
 	struct json_object *out, *chain;
 	char sub[200], prov[100];
 
-	escape_into(sub, sizeof(sub), res->subject);
-	escape_into(prov, sizeof(prov), res->provisioner);
+	ca_escape(sub, sizeof(sub), res->subject, 0);
+	ca_escape(prov, sizeof(prov), res->provisioner, 0);
 	snprintf(r->extra, sizeof(r->extra),
 	    " serial=%s subject=\"%s\" provisioner=\"%s\"", res->serial, sub,
 	    prov);
@@ -651,6 +643,192 @@ is_json_type(const char *ct)
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/*
+ * Framing and headers as RFC 9112 has them: what libmicrohttpd 0.9.75
+ * (Debian 12) lets through. MHD_OPTION_STRICT_FOR_CLIENT at 1 only refuses
+ * an HTTP/1.1 request without Host (with an HTML answer of its own) and
+ * drops one with a space in its URL without an answer; its check of
+ * whitespace before a colon runs only at -1. MHD_OPTION_CLIENT_DISCIPLINE_LVL
+ * came with 1.0. MHD refuses a malformed Content-Length itself, and answers
+ * 505 to versions other than 1.x. Everything else is checked here: behind
+ * a proxy that reads the framing differently, lenient parsing is request
+ * smuggling.
+ */
+struct headers {
+	unsigned	 n_host, n_cl, n_te;
+	const char	*host, *te;
+	const char	*bad;		/* why the request is refused */
+};
+
+/* RFC 9110 5.6.2: a token. */
+static int
+is_token(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' &&
+		    p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9') ||
+		    (p[i] != '\0' && strchr("!#$%&'*+-.^_`|~", p[i]) != NULL)))
+			return 0;
+	return 1;
+}
+
+/* RFC 3986 host [":" port], or empty: nothing else may reach routing. */
+static int
+is_host(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') ||
+		    strchr("-._~!$&'()*+,;=:[]%", *p) != NULL))
+			return 0;
+	return 1;
+}
+
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct headers *h = cls;
+	size_t i;
+
+	(void)kind;
+	if (!is_token(key, key_size)) {
+		/* A space before the colon included: "Host : x". */
+		h->bad = "invalid header name";
+		return MHD_NO;
+	}
+#if MHD_VERSION <= 0x00097500
+	/*
+	 * Obsolete line folding (RFC 9112 5.2: refuse or unfold). MHD 0.9.75
+	 * keeps name and value where the line was read, name, NUL, blanks,
+	 * value; it appends a folded line to the name, which moves it away.
+	 */
+	{
+		uintptr_t k = (uintptr_t)key + key_size + 1, v = (uintptr_t)value;
+		if (v < k || v - k > 4096)
+			goto folded;
+		for (; k < v; k++)
+			if (*(const char *)k != ' ' && *(const char *)k != '\t')
+				goto folded;
+	}
+#endif
+	for (i = 0; i < value_size; i++)
+		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
+		    value[i] == 0x7f) {
+			h->bad = "control character in a header value";
+			return MHD_NO;
+		}
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		h->n_host++;
+		h->host = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		h->n_cl++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		h->n_te++;
+		h->te = value;
+	}
+	return MHD_YES;
+#if MHD_VERSION <= 0x00097500
+folded:
+	h->bad = "obsolete line folding";
+	return MHD_NO;
+#endif
+}
+
+/*
+ * NULL if the request's framing, URL and headers are sound, else why not;
+ * *close when the body's length is in doubt, so that the connection must
+ * not carry another request.
+ */
+static const char *
+check_request(struct MHD_Connection *c, struct req *r, const char *url,
+    const char *version, int *close)
+{
+	struct headers h;
+	int http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
+
+	*close = 0;
+	memset(&h, 0, sizeof(h));
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, scan_header, &h);
+	if (h.bad != NULL)
+		return h.bad;
+	if (h.n_te > 0 || h.n_cl > 1) {
+		*close = 1;
+		if (h.n_te > 0 && h.n_cl > 0)
+			return "Content-Length and Transfer-Encoding together";
+		if (h.n_cl > 1)
+			return "more than one Content-Length";
+		if (http10)
+			return "Transfer-Encoding in an HTTP/1.0 request";
+		if (h.n_te > 1 || strcasecmp(h.te, "chunked") != 0)
+			return "Transfer-Encoding other than chunked";
+		*close = 0;
+	}
+	if (h.n_host > 1)
+		return "more than one Host";
+	if (h.n_host == 0 && !http10)
+		return "HTTP/1.1 request without Host";
+	if (h.n_host == 1 && !is_host(h.host))
+		return "invalid Host";
+#if MHD_VERSION <= 0x00097500
+	/*
+	 * A raw NUL ends the URL early. MHD 0.9.75 hands over the URL where
+	 * the request line was read, just before the version: the URL as
+	 * sent ran up to there.
+	 */
+	if (version[0] != '\0' &&
+	    (uintptr_t)url + r->raw_len + 1 != (uintptr_t)version)
+		r->raw_nul = 1;
+#else
+	(void)url;
+#endif
+	if (r->raw_nul)
+		return "NUL in the URL";
+	if (r->raw_bad)
+		return "space or control character in the URL";
+	return NULL;
+}
+
+static struct req *
+req_new(struct MHD_Connection *c, const char *raw_url)
+{
+	struct req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->start_ms = ca_now_ms();
+	r->conn = conn_of(c);
+	if (r->conn != NULL)
+		r->conn->busy = 1;
+	snprintf(r->method, sizeof(r->method), "-");
+	if (raw_url == NULL)
+		raw_url = "";
+	ca_escape(r->url, sizeof(r->url), raw_url, 1);
+	r->raw_len = strlen(raw_url);
+	r->raw_nul = strstr(raw_url, "%00") != NULL;
+	for (; *raw_url != '\0'; raw_url++)
+		if ((unsigned char)*raw_url <= ' ' || *raw_url == 0x7f)
+			r->raw_bad = 1;
+	return r;
+}
+
+/*
+ * MHD's URI log callback: the request line has been read, the URL not yet
+ * decoded. What it returns is the request's *con_cls, so that the log
+ * shows the URL as the client sent it, and a request MHD refuses itself
+ * is logged too.
+ */
+void *
+ca_http_begin(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	return req_new(c, uri);
+}
+
 enum MHD_Result
 ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -658,21 +836,25 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct ca_server *s = cls;
 	struct req *r = *con_cls;
-	const char *cl, *ct;
+	const char *cl, *ct, *bad;
 	char *nb;
+	int close;
 
-	(void)version;
-	if (r == NULL) {
-		/* Headers only: set up, and refuse early what must be refused. */
-		if ((r = calloc(1, sizeof(*r))) == NULL)
+	if (r == NULL || !r->started) {
+		/*
+		 * Headers only: refuse early what must be refused. No request
+		 * from ca_http_begin: it ran out of memory.
+		 */
+		if (r == NULL)
 			return MHD_NO;
-		*con_cls = r;
-		r->start_ms = ca_now_ms();
-		r->conn = conn_of(c);
-		if (r->conn != NULL)
-			r->conn->busy = 1;
-		snprintf(r->method, sizeof(r->method), "%s", method);
-		snprintf(r->url, sizeof(r->url), "%s", url);
+		r->started = 1;
+		ca_escape(r->method, sizeof(r->method), method, 1);
+		/* Answered here, MHD reads no body and closes the connection. */
+		if ((bad = check_request(c, r, url, version, &close)) != NULL) {
+			r->close = close;
+			return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, bad,
+			    NULL);
+		}
 		/* Step-ca serves every route at /1.0/ too. */
 		if (strncmp(url, "/1.0/", 5) == 0)
 			url += 4;

@@ -204,6 +204,11 @@ parse_certid(asn1_node r, int i, struct ca_ocsp_certid *id)
 	    !int_minimal(id->serial, id->serial_len))
 		return ca_err(CA_ERR_INVAL,
 		    "malformed OCSP request: serial number");
+	/* No certificate has more (RFC 5280 4.1.2.2); the store has none. */
+	if (id->serial_len > CA_SERIAL_MAX)
+		return ca_err(CA_ERR_INVAL, "malformed OCSP request: serial "
+		    "number of %zu octets, over %d", id->serial_len,
+		    CA_SERIAL_MAX);
 	return 0;
 }
 

@@ -65,7 +65,8 @@ struct ca_server {
 };
 
 int64_t	 ca_now_ms(void);
-/* The access handler and request-completed callback of every daemon. */
+/* The URI log, access handler and request-completed callbacks of every daemon. */
+void	*ca_http_begin(void *cls, const char *uri, struct MHD_Connection *c);
 enum MHD_Result ca_http_handle(void *cls, struct MHD_Connection *c,
 	    const char *url, const char *method, const char *version,
 	    const char *upload, size_t *upload_size, void **con_cls);

@@ -82,12 +82,16 @@ ca_server_log(struct ca_server *s, const char *fmt, ...)
 
 static struct ca_server *log_target;
 
+/* Library messages may quote what a client sent: escaped, like every field. */
 static void
 lib_log(int level, const char *msg)
 {
+	char buf[1024];
+
 	(void)level;
 	if (log_target != NULL)
-		ca_server_log(log_target, "%s", msg);
+		ca_server_log(log_target, "%s",
+		    ca_escape(buf, sizeof(buf), msg, 0));
 }
 
 /* MHD passes printf formats of its own: let the compiler check our use. */
@@ -98,7 +102,7 @@ static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct ca_server *s = cls;
-	char buf[512];
+	char buf[512], esc[1024];
 	size_t n;
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -109,7 +113,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
-	ca_server_log(s, "mhd: %s", buf);
+	ca_server_log(s, "mhd: %s", ca_escape(esc, sizeof(esc), buf, 0));
 }
 
 static void
@@ -280,8 +284,9 @@ tls_renew(struct ca_server *s)
 	if (pair_fresh(s->pair, time(NULL)))
 		return;
 	if (tls_load(s, &p) != 0) {
+		char esc[1024];
 		ca_server_log(s, "renewing the server certificate failed: %s",
-		    ca_errmsg());
+		    ca_escape(esc, sizeof(esc), ca_errmsg(), 0));
 		return;
 	}
 	pthread_mutex_lock(&s->tls_lock);
@@ -475,6 +480,7 @@ start_daemon(struct ca_server *s, unsigned flags, int fd)
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_s, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, s->o.max_conns, NULL);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ca_http_begin, s);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)ca_http_completed, s);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, s);
 	if (fd >= 0)
@@ -583,11 +589,13 @@ ca_server_shutdown(struct ca_server *s, unsigned grace_s)
 void
 ca_server_reload(struct ca_server *s)
 {
+	char esc[1024];
+
 	if (ca_authority_reload(s->a) == 0)
 		ca_server_log(s, "reloaded %s/config/ca.json", s->a->dir);
 	else
 		ca_server_log(s, "reload failed, keeping the old configuration: %s",
-		    ca_errmsg());
+		    ca_escape(esc, sizeof(esc), ca_errmsg(), 0));
 }
 
 void

@@ -627,6 +627,33 @@ ca_time_format(time_t t, char *buf, size_t len)
 }
 
 char *
+ca_escape(char *buf, size_t len, const char *s, int bare)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p >= 0x7f || (bare && *p == ' ')) {
+			if (n + 4 >= len)
+				break;
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = digits[*p >> 4];
+			buf[n++] = digits[*p & 15];
+			continue;
+		}
+		if (n + (*p == '"' || *p == '\\' ? 2 : 1) >= len)
+			break;
+		if (*p == '"' || *p == '\\')
+			buf[n++] = '\\';
+		buf[n++] = (char)*p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+char *
 ca_hex(const unsigned char *p, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -20,6 +20,7 @@
 
 #include "ca.h"
 #include "keys.h"
+#include "goodkey.h"
 #include "x509.h"
 
 #define OID_SAN "2.5.29.17"
@@ -654,58 +655,49 @@ int
 ca_csr_import2(const void *buf, size_t len, int verify, gnutls_x509_crq_t *out)
 {
 	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t d;
-	unsigned bits = 0;
-	int ret, rc, pk;
+	void *der = NULL;
+	int ret, rc;
 
 	*out = NULL;
 	if (len > CA_MAX_CSR)
 		return ca_err(CA_ERR_TOOBIG, "CSR larger than %d bytes",
 		    CA_MAX_CSR);
-	d.data = (unsigned char *)(uintptr_t)buf;
-	d.size = (unsigned)len;
-	if ((ret = gnutls_x509_crq_init(&crq)) < 0)
-		return tls_fail(ret, "CSR");
-	ret = gnutls_x509_crq_import(crq, &d, memmem(buf, len, "-----BEGIN", 10)
-	    != NULL ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER);
-	if (ret < 0) {
+	if ((rc = ca_csr_decode(buf, len, &d, &der)) != 0)
+		return rc;
+	if ((ret = gnutls_x509_crq_init(&crq)) < 0) {
+		rc = tls_fail(ret, "CSR");
+		goto out;
+	}
+	if ((ret = gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_DER)) < 0) {
 		rc = ca_err(CA_ERR_INVAL, "cannot parse CSR: %s",
 		    gnutls_strerror(ret));
 		goto out;
 	}
-	if (verify && (ret = gnutls_x509_crq_verify(crq, 0)) < 0) {
-		rc = ca_err(CA_ERR_INVAL, "CSR signature does not verify");
+	/* The policy before the signature, so that a refusal names its rule. */
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {
+		rc = ca_err(CA_ERR_INVAL, "CSR public key: %s",
+		    gnutls_strerror(ret));
 		goto out;
 	}
-	pk = gnutls_x509_crq_get_pk_algorithm(crq, &bits);
-	switch (pk) {
-	case GNUTLS_PK_RSA:
-		if (bits < 2048) {
-			rc = ca_err(CA_ERR_FORBIDDEN,
-			    "CSR key is RSA %u bits: at least 2048 needed", bits);
-			goto out;
-		}
-		if (bits > 8192) {
-			rc = ca_err(CA_ERR_FORBIDDEN, "CSR key is RSA %u bits: at most 8192",
-			    bits);
-			goto out;
-		}
-		break;
-	case GNUTLS_PK_ECDSA:
-	case GNUTLS_PK_EDDSA_ED25519:
-	case GNUTLS_PK_EDDSA_ED448:
-		break;
-	default:
-		rc = ca_err(CA_ERR_FORBIDDEN, "CSR key algorithm %s not accepted",
-		    gnutls_pk_get_name((gnutls_pk_algorithm_t)pk));
+	if ((rc = ca_key_check(pub, "CSR key")) != 0 ||
+	    (rc = ca_csr_check_signature(crq)) != 0)
+		goto out;
+	if (verify && (ret = gnutls_x509_crq_verify(crq, 0)) < 0) {
+		rc = ca_err(CA_ERR_INVAL, "CSR signature does not verify");
 		goto out;
 	}
 	*out = crq;
 	crq = NULL;
 	rc = 0;
 out:
+	if (pub != NULL)
+		gnutls_pubkey_deinit(pub);
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);
+	gnutls_free(der);
 	return rc;
 }
 

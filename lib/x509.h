@@ -95,8 +95,9 @@ int	 ca_x509_issue_der(const struct ca_issuer *iss,
 	    unsigned char *serial, size_t *serial_len);
 
 /*
- * Import a CSR (PEM or DER), verify its signature and key: RSA below
- * 2048 bits and unknown algorithms are refused. Caller deinits.
+ * Import a CSR (one PEM block or DER, nothing else), check its key and
+ * signature algorithm against the policy of goodkey.h and verify its
+ * signature. Caller deinits.
  */
 int	 ca_csr_import(const void *buf, size_t len, gnutls_x509_crq_t *out);
 /* The same; without verify, the signature is left to whoever signs (a

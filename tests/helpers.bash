@@ -217,3 +217,32 @@ d = {"csr": open(sys.argv[2]).read(), "ott": open(sys.argv[1]).read().strip()}
 exec(sys.argv[3])
 print(json.dumps(d))' "$1" "$2" "${3:-pass}"
 }
+
+# raw_request [SECONDS]: the bytes on stdin sent as they are over TLS to the
+# server (trusting the CA's root); prints what came back, then "[closed]"
+# when the server closed the connection, or "[open]" when it was still
+# open SECONDS (default 3) after its last byte.
+raw_request() {
+	"$PYTHON" -c '
+import socket, ssl, sys
+port, root, wait = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+data = sys.stdin.buffer.read()
+ctx = ssl.create_default_context(cafile=root)
+c = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+c.sendall(data)
+c.settimeout(wait)
+out, end = b"", b"[open]"
+try:
+    while True:
+        b = c.recv(65536)
+        if not b:
+            end = b"[closed]"
+            break
+        out += b
+except socket.timeout:
+    pass
+except (ConnectionResetError, ssl.SSLError):
+    end = b"[closed]"
+sys.stdout.buffer.write(out.replace(b"\r\n", b"\n") + b"\n" + end + b"\n")
+' "$PORT" "$CA/certs/root_ca.crt" "${1:-3}"
+}

@@ -155,8 +155,16 @@ PY
 	assert_output --partial "CSR signature does not verify (HTTP 400)"
 	run bash -c "ca-db -d '$CA' list | grep -c 'CN=bad.test'"
 	assert_output 0
-	# The same token again: refused at the RA, the upstream never asked.
+	# A key against the CA's policy is refused by the RA already.
 	local n
+	n=$(grep -c "POST /sign" "$SERVER_LOG")
+	ca-token --ca-url "$RA_URL" --root "$ROOT" --key ra-prov.json svc.test > e3.tok
+	run ca-sign --ca-url "$RA_URL" --root "$ROOT" --token-file e3.tok \
+		--csr "$CA_FIXTURES/goodkey-rsa-e3.csr"
+	assert_failure 1
+	assert_output --partial "RSA public exponent 3, only 65537 accepted (HTTP 400)"
+	assert_equal "$(grep -c "POST /sign" "$SERVER_LOG")" "$n"
+	# The same token again: refused at the RA, the upstream never asked.
 	n=$(grep -c "POST /sign" "$SERVER_LOG")
 	run ca-sign --ca-url "$RA_URL" --root "$ROOT" --token-file web.test.tok \
 		--key-out again.key

@@ -141,6 +141,36 @@ sign() {
 	run -0 sign svc.test.tok
 }
 
+@test "CSR policy (Boulder's goodkey): weak keys, SHA-1, extra input refused, each naming its rule; the token not spent" {
+	# tests/fixtures/make-goodkey-fixtures.sh makes these CSRs for svc.test
+	token svc.test
+	local f=$CA_FIXTURES/goodkey
+	refused 1 "CSR signed with ECDSA-SHA1: only SHA-256, SHA-384, SHA-512 and Ed25519 signatures accepted" \
+		sign svc.test.tok "$f-sha1.csr"
+	refused 1 "CSR key: RSA public exponent 3, only 65537 accepted" sign svc.test.tok "$f-rsa-e3.csr"
+	refused 1 "CSR key: RSA modulus has a prime factor below 752" sign svc.test.tok "$f-rsa-small.csr"
+	refused 1 "CSR key: RSA modulus factors by Fermat's method (its primes are too close)" \
+		sign svc.test.tok "$f-rsa-close.csr"
+	refused 1 "CSR key is ECDSA on SECP192R1: only P-256, P-384 and P-521 accepted" \
+		sign svc.test.tok "$f-p192.csr"
+	refused 1 "CSR key algorithm EdDSA (Ed448) not accepted: RSA, ECDSA and Ed25519 are" \
+		sign svc.test.tok "$f-ed448.csr"
+	refused 1 "CSR: another PEM block after the PEM block" sign svc.test.tok "$f-two.csr"
+	refused 1 "CSR: data after the PEM block" sign svc.test.tok "$f-trailing.csr"
+	refused 1 "CSR: 1 bytes after the DER structure" sign svc.test.tok "$f-trailing.der"
+	assert_equal "$(issued)" 0
+	# what the rules allow: P-384, Ed25519, RSA 3072 with e = 65537
+	run -0 sign svc.test.tok
+	for k in "ec -pkeyopt ec_paramgen_curve:P-384" ed25519 "rsa:3072"; do
+		token svc.test
+		# shellcheck disable=SC2086
+		openssl req -new -newkey $k -nodes -keyout k.pem -subj /CN=svc.test \
+			-addext subjectAltName=DNS:svc.test -out ok.csr 2>/dev/null
+		run -0 sign svc.test.tok ok.csr
+	done
+	assert_equal "$(issued)" 4
+}
+
 @test "corrupt state: ca.json with duplicate keys, comments, trailing data, or missing" {
 	token svc.test
 	cp "$CA/config/ca.json" good.json

@@ -382,6 +382,13 @@ PY
 	assert_output 200
 	run openssl ocsp -respin r2.der -resp_text -noverify
 	assert_output --partial "malformedrequest (1)"
+	# A serial of 21 octets: no certificate has one (RFC 5280 allows 20).
+	openssl ocsp -issuer "$INTER" -serial 0x800102030405060708090a0b0c0d0e0f10111213 \
+		-no_nonce -reqout long.der
+	curl -sS --cacert "$ROOT" -H 'Content-Type: application/ocsp-request' \
+		--data-binary @long.der -o r4.der "$URL/ocsp"
+	run openssl ocsp -respin r4.der -resp_text -noverify
+	assert_output --partial "malformedrequest (1)"
 	# The intermediate itself is the root's: not for this responder.
 	openssl ocsp -issuer "$ROOT" -cert "$INTER" -reqout inter-req.der
 	curl -sS --cacert "$ROOT" -H 'Content-Type: application/ocsp-request' \

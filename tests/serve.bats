@@ -394,6 +394,85 @@ PY
 	run -0 grep -F 'error="request: missing \"csr\""' "$SERVER_LOG"
 }
 
+@test "the log escapes what the client sent: one line per request, none forged" {
+	# a URL that would write a line of its own, as sent and as decoded
+	printf 'GET /x%%0a2026-01-01T00:00:00Z%%20ca-serve[1]:%%20127.0.0.1:1%%20POST%%20/sign%%20201%%0d%%1b[2J\r\x1b[31m\xff\xc3\xa9"\\ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+		raw_request > out
+	run -0 head -n 1 out
+	assert_output "HTTP/1.1 400 Bad Request"
+	# client text in an error message: the kid of /provisioners/{kid}/encrypted-key
+	run -0 api -g '/provisioners/a%0a2026-01-01T00:00:00Z%20ca-serve[1]:%1b[2J/encrypted-key'
+	assert_equal "$(status_of)" 404
+	stop_server
+	run -0 grep -c ' GET /x%0a2026-01-01T00:00:00Z%20ca-serve\[1\]:%20127.0.0.1:1%20POST%20/sign%20201%0d%1b\[2J\\x0d\\x1b\[31m\\xff\\xc3\\xa9\\"\\\\ 400 ' "$SERVER_LOG"
+	assert_output 1
+	run -0 grep -c -F 'error="no provisioner with an encrypted key has kid a\x0a2026-01-01T00:00:00Z ca-serve[1]:\x1b[2J"' "$SERVER_LOG"
+	assert_output 1
+	run -1 grep -c 'POST /sign 201' "$SERVER_LOG"
+	# every line is printable ASCII and starts with a time stamp
+	run -1 grep -c -P '[^\x20-\x7e]' "$SERVER_LOG"
+	run -1 grep -c -v '^20[0-9-]*T[0-9:]*Z ca-serve\[[0-9]*\]: ' "$SERVER_LOG"
+}
+
+# framing_refused MESSAGE: the raw request on stdin gets one answer, 400 with
+# MESSAGE, and the connection is closed: nothing sent after it is answered.
+framing_refused() {
+	raw_request > out
+	run -0 grep -c '^HTTP/1' out
+	assert_output 1
+	run -0 head -n 1 out
+	assert_output "HTTP/1.1 400 Bad Request"
+	run -0 grep -c -F "\"message\":\"$1\"" out
+	run -0 tail -n 1 out
+	assert_output "[closed]"
+}
+
+@test "HTTP framing: ambiguous body lengths are 400, the connection closed, a smuggled request not answered" {
+	smuggled=$'GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	printf 'POST /sign HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s' "$smuggled" |
+		framing_refused "Content-Length and Transfer-Encoding together"
+	printf 'POST /sign HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 43\r\n\r\n{}%s' "$smuggled" |
+		framing_refused "more than one Content-Length"
+	# answered at once, not after the idle timeout (raw_request waits 3 s for more)
+	printf 'POST /sign HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n\r\n{}' |
+		framing_refused "Transfer-Encoding other than chunked"
+	printf 'POST /sign HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n%s' "$smuggled" |
+		framing_refused "Transfer-Encoding other than chunked"
+	printf 'POST /sign HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n%s' "$smuggled" |
+		framing_refused "Transfer-Encoding in an HTTP/1.0 request"
+	# a chunked body alone is fine (answered, here 400 for the empty request)
+	printf 'POST /sign HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n' |
+		raw_request > out
+	run -0 grep -c -F '"message":"request: missing \"csr\""' out
+	run -0 grep -c 'POST /sign 400 .* error="Content-Length and Transfer-Encoding together"' "$SERVER_LOG"
+	run -0 api /health
+	assert_equal "$(status_of)" 200
+}
+
+@test "HTTP requests: one valid Host, no NUL or space in the URL, no bad header names or folding" {
+	printf 'GET /health HTTP/1.1\r\n\r\n' | framing_refused "HTTP/1.1 request without Host"
+	printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nHost: evil.test\r\n\r\n' | framing_refused "more than one Host"
+	printf 'GET /health HTTP/1.1\r\nHost: local host\r\n\r\n' | framing_refused "invalid Host"
+	printf 'GET /health%%00 HTTP/1.1\r\nHost: localhost\r\n\r\n' | framing_refused "NUL in the URL"
+	printf 'GET /1.0/health%%00.json HTTP/1.1\r\nHost: localhost\r\n\r\n' | framing_refused "NUL in the URL"
+	printf 'GET /health\0x HTTP/1.1\r\nHost: localhost\r\n\r\n' | framing_refused "NUL in the URL"
+	printf 'GET /health x HTTP/1.1\r\nHost: localhost\r\n\r\n' | framing_refused "space or control character in the URL"
+	printf 'GET /health\x1b HTTP/1.1\r\nHost: localhost\r\n\r\n' | framing_refused "space or control character in the URL"
+	printf 'GET /health HTTP/1.1\r\nHost : localhost\r\n\r\n' | framing_refused "invalid header name"
+	printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-A\x01: 1\r\n\r\n' | framing_refused "invalid header name"
+	printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n b\r\n\r\n' | framing_refused "obsolete line folding"
+	# libmicrohttpd appends a folded line to the header's name
+	printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n\tContent-Length: 5\r\n\r\n' | framing_refused "invalid header name"
+	printf 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-A: a\x01b\r\n\r\n' | framing_refused "control character in a header value"
+	# what is sound still works: HTTP/1.0 without Host, an IPv6 Host with a port
+	printf 'GET /health HTTP/1.0\r\n\r\n' | raw_request > out
+	run -0 head -n 1 out
+	assert_output "HTTP/1.1 200 OK"
+	printf 'GET /health?x=%%41 HTTP/1.1\r\nHost: [::1]:%s\r\nConnection: close\r\n\r\n' "$PORT" | raw_request > out
+	run -0 head -n 1 out
+	assert_output "HTTP/1.1 200 OK"
+}
+
 @test "a request waiting for the store is answered, not cut at the deadline" {
 	need_peer joserfc
 	stop_server
@@ -551,6 +630,33 @@ PY
 	x5c_token svc.key chain.pem "https://elsewhere.test/1.0/renew" > aud.tok
 	run -0 api -H "Authorization: Bearer $(cat aud.tok)" -X POST /renew
 	assert_equal "$(status_of)" 401
+}
+
+@test "POST /sign and /rekey: a CSR against the key policy is 400 naming the rule, the token not spent" {
+	pytok t "$(claims)"
+	before=$(store_state)
+	sign_body t "$CA_FIXTURES/goodkey-rsa-e3.csr" > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 400
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output "CSR key: RSA public exponent 3, only 65537 accepted"
+	sign_body t "$CA_FIXTURES/goodkey-sha1.csr" > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 400
+	assert_equal "$(store_state)" "$before"
+	# the token is still good
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	# a renewal with a new key follows the same rules
+	issue_svc
+	before=$(store_state)
+	run -0 api --cert svc.crt --key svc.key -H 'Content-Type: application/json' \
+		--data "$("$PYTHON" -c 'import json, sys; print(json.dumps({"csr": open(sys.argv[1]).read()}))' "$CA_FIXTURES/goodkey-rsa-close.csr")" /rekey
+	assert_equal "$(status_of)" 400
+	run -0 pj 'd["message"]' <<< "$(body_of)"
+	assert_output "CSR key: RSA modulus factors by Fermat's method (its primes are too close)"
+	assert_equal "$(store_state)" "$before"
 }
 
 @test "renewal rules: disableRenewal, and expiry with and without allowRenewalAfterExpiry" {

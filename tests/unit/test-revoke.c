@@ -1183,6 +1183,24 @@ test_ocsp_openssl(void)
 		free(rq);
 	}
 
+	/*
+	 * Serials of 20 octets (the most RFC 5280 allows) and of 21: the
+	 * longer one is a malformed request, not an internal error.
+	 */
+	rq = openssl_req("req-s20.der", "-serial "
+	    "0x7f0102030405060708090a0b0c0d0e0f10111213", "", &len);
+	rc = ca_ocsp_request_parse(rq, len, &req);
+	ok(rc == 0 && req.n == 1 && req.ids[0].serial_len == 20,
+	    "a 20-octet serial accepted");
+	free(rq);
+	rq = openssl_req("req-s21.der", "-serial "
+	    "0x800102030405060708090a0b0c0d0e0f10111213", "", &len);
+	rc = ca_ocsp_request_parse(rq, len, &req);
+	ok(rc == CA_ERR_INVAL && strstr(ca_errmsg(), "malformed OCSP request: "
+	    "serial number of 21 octets") != NULL,
+	    "a 21-octet serial refused as malformed (%s)", ca_errmsg());
+	free(rq);
+
 	/* Nine certificates: over the limit. */
 	rq = openssl_req("req9.der", "", cert_args(9), &len);
 	rc = ca_ocsp_request_parse(rq, len, &req);
@@ -1488,7 +1506,8 @@ test_ocsp_malformed(void)
 	m.serial = serial21;
 	m.serial_len = sizeof(serial21);
 	rc = mkreq_parse(&m, &req);
-	ok(rc == 0 && req.ids[0].serial_len == 21, "21-octet serial accepted");
+	ok(rc == CA_ERR_INVAL, "21-octet serial refused: malformed, no "
+	    "certificate has one");
 	mkreq_default(&m);
 	m.version = "0";
 	ok(mkreq_parse(&m, &req) == 0, "version v1 accepted");

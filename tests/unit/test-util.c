@@ -289,6 +289,29 @@ test_time_format(void)
 }
 
 static void
+test_escape(void)
+{
+	char buf[64], small[8];
+
+	is_str(ca_escape(buf, sizeof(buf), "GET /x%0a", 1), "GET\\x20/x%0a",
+	    "ca_escape: a bare field has its spaces escaped");
+	is_str(ca_escape(buf, sizeof(buf), "a b", 0), "a b",
+	    "ca_escape: a quoted field keeps its spaces");
+	is_str(ca_escape(buf, sizeof(buf), "x\n2026 y\r\x1b[2J", 0),
+	    "x\\x0a2026 y\\x0d\\x1b[2J",
+	    "ca_escape: newline, carriage return, escape as \\xNN");
+	is_str(ca_escape(buf, sizeof(buf), "\xc3\xa9\xff\x7f\t", 0),
+	    "\\xc3\\xa9\\xff\\x7f\\x09", "ca_escape: 8-bit bytes, DEL, tab");
+	is_str(ca_escape(buf, sizeof(buf), "say \"hi\" \\o/", 0),
+	    "say \\\"hi\\\" \\\\o/", "ca_escape: quotes and backslashes");
+	is_str(ca_escape(small, sizeof(small), "abcd\nef", 0), "abcd",
+	    "ca_escape: cut before an escape that does not fit");
+	is_str(ca_escape(small, sizeof(small), "abcdef\"", 0), "abcdef",
+	    "ca_escape: cut before a backslashed quote that does not fit");
+	is_str(ca_escape(small, 1, "abc", 0), "", "ca_escape: room for nothing");
+}
+
+static void
 test_hex(void)
 {
 	static const unsigned char bin[] = { 0x00, 0x01, 0x7f, 0x80, 0xab,
@@ -629,6 +652,7 @@ main(void)
 	test_duration_format();
 	test_time_parse();
 	test_time_format();
+	test_escape();
 	test_hex();
 	test_write_atomic();
 	test_write_new();

@@ -844,6 +844,39 @@ test_csr(void)
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);
 
+	/* One PEM block with white space around it, nothing else. */
+	{
+		char *b = malloc(pem.size * 2 + 16);
+		size_t n;
+
+		if (b == NULL)
+			bail("malloc");
+		n = (size_t)sprintf(b, " \r\n\t%.*s\r\n\n ", (int)pem.size,
+		    (char *)pem.data);
+		rc = ca_csr_import(b, n, &crq);
+		is_int(rc, 0, "PEM CSR with white space around it imported");
+		if (rc == 0)
+			gnutls_x509_crq_deinit(crq);
+		n = (size_t)sprintf(b, "x%.*s", (int)pem.size, (char *)pem.data);
+		rc = ca_csr_import(b, n, &crq);
+		ok(rc == CA_ERR_INVAL, "text before the PEM block refused");
+		n = (size_t)sprintf(b, "%.*s%.*s", (int)pem.size,
+		    (char *)pem.data, (int)pem.size, (char *)pem.data);
+		rc = ca_csr_import(b, n, &crq);
+		ok(rc == CA_ERR_INVAL && strstr(ca_errmsg(),
+		    "another PEM block after the PEM block") != NULL,
+		    "two PEM blocks refused (%s)", ca_errmsg());
+		memcpy(b, der.data, der.size);
+		b[der.size] = '\n';
+		rc = ca_csr_import(b, der.size + 1, &crq);
+		ok(rc == CA_ERR_INVAL && strstr(ca_errmsg(),
+		    "1 bytes after the DER structure") != NULL,
+		    "DER with a byte after it refused (%s)", ca_errmsg());
+		rc = ca_csr_import(b, der.size - 1, &crq);
+		ok(rc == CA_ERR_INVAL, "truncated DER refused");
+		free(b);
+	}
+
 	/* A flipped bit in the signature. */
 	crq = (gnutls_x509_crq_t)(void *)junk;
 	der.data[der.size - 3] ^= 0x01;
@@ -868,7 +901,9 @@ test_csr(void)
 		bail("RSA-1024 key");
 	rc = ca_csr_make(small_key, "small", &allowed, &pem);
 	rc = rc ? rc : ca_csr_import(pem.data, pem.size, &crq);
-	ok(rc == CA_ERR_FORBIDDEN && crq == NULL, "CSR with RSA-1024 refused");
+	ok(rc == CA_ERR_INVAL && crq == NULL && strstr(ca_errmsg(),
+	    "CSR key is RSA 1024 bits: at least 2048 needed") != NULL,
+	    "CSR with RSA-1024 refused (%s)", ca_errmsg());
 	gnutls_free(pem.data);
 	gnutls_privkey_deinit(small_key);
 	rc = ca_csr_make(rsa_key, "big", &allowed, &pem);

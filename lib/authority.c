@@ -25,7 +25,7 @@
 #include "x509.h"
 
 #define SIGN_PATH	"/1.0/sign"
-#define BACKDATE	60
+#define BACKDATE	CA_BACKDATE
 
 static int
 pem_of(gnutls_x509_crt_t crt, gnutls_datum_t *out)

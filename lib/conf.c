@@ -473,11 +473,15 @@ ca_config_load(const char *dir, struct ca_config **out)
 		rc = CA_ERR_CONFIG;
 		goto out;
 	}
-	if ((rc = load(cfg)) != 0) {
+	if ((rc = ca_config_check_fields(cfg->json, &cfg->ignored)) != 0 ||
+	    (rc = load(cfg)) != 0) {
 		ca_err_context("%s", cfg->path);
 		rc = CA_ERR_CONFIG;
 		goto out;
 	}
+	if (cfg->ignored != NULL)
+		ca_warn("%s: ignored here (see ca-state(5)): %s", cfg->path,
+		    cfg->ignored);
 out:
 	free(buf);
 	if (rc != 0)
@@ -511,6 +515,7 @@ ca_config_free(struct ca_config *cfg)
 	free(cfg->upstream_key);
 	free(cfg->ra_urls);
 	free(cfg->db_dir);
+	free(cfg->ignored);
 	json_object_put(cfg->json);
 	free(cfg);
 }

@@ -85,9 +85,9 @@ static struct ca_server *log_target;
 static void
 lib_log(int level, const char *msg)
 {
-	(void)level;
 	if (log_target != NULL)
-		ca_server_log(log_target, "%s", msg);
+		ca_server_log(log_target, "%s%s", level == 0 ? "warning: " : "",
+		    msg);
 }
 
 static void
@@ -431,6 +431,10 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	}
 	log_target = s;
 	ca_set_log_function(lib_log);
+	/* Loading ca.json warned on standard error; the log gets it too. */
+	if (s->log_fd != STDERR_FILENO && a->cfg->ignored != NULL)
+		ca_warn("%s: ignored here (see ca-state(5)): %s", a->cfg->path,
+		    a->cfg->ignored);
 	MHD_set_panic_func(mhd_panic, s);
 	if ((s->cache_path = ca_path_join(a->dir, CACHE_NAME)) == NULL ||
 	    (s->cache_lock = ca_path_join(a->dir, CACHE_LOCK)) == NULL ||

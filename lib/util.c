@@ -111,6 +111,22 @@ ca_debug(const char *fmt, ...)
 }
 
 void
+ca_warn(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (log_fn != NULL)
+		log_fn(0, buf);
+	else
+		fprintf(stderr, "%s: warning: %s\n",
+		    program_invocation_short_name, buf);
+}
+
+void
 ca_wipe(void *p, size_t n)
 {
 	if (p != NULL)

@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# A step-ca user's state: every member step-ca reads in ca.json is
+# supported, refused (exit 1, one line naming it) or ignored with one
+# warning line (the table in ca-state(5)); step's key files; step's tokens.
+#
+# fixtures/step-ca.json is ca.json as `step ca init` writes it (written by
+# hand from smallstep/certificates pki/pki.go GenerateConfig): absolute
+# paths under $STEPPATH, a badger database, step's default TLS settings.
+
+load helpers
+
+setup() {
+	use_ca
+	csr svc.test
+}
+
+teardown() {
+	stop_server
+}
+
+# The fixture with this test's paths and provisioner.
+step_config() {
+	"$PYTHON" - "$CA_FIXTURES/step-ca.json" "$CA" <<'PY' > "$CA/config/ca.json.new"
+import json, sys
+t = open(sys.argv[1]).read()
+c = json.load(open(sys.argv[2] + "/config/ca.json"))
+p = c["authority"]["provisioners"][0]
+t = t.replace("@STEPPATH@", sys.argv[2]).replace("@JWK@", json.dumps(p["key"]))
+print(t.replace("@ENCRYPTED_KEY@", p["encryptedKey"]), end="")
+PY
+	mv "$CA/config/ca.json.new" "$CA/config/ca.json"
+}
+
+@test "ca.json as step ca init writes it loads, with one warning for tls" {
+	step_config
+	run -1 --separate-stderr ca-db -d "$CA" list
+	assert_equal "$stderr" "ca-db: $CA/config/ca.json: db.type \"badgerv2\" is not supported (gdbm)"
+	# The database cannot be read here: the user moves to gdbm.
+	edit_config 'c["db"] = {"type": "gdbm", "dataSource": "db", "badgerFileLoadingMode": ""}'
+	token svc.test
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr
+	assert_equal "$stderr" "ca-sign: warning: $CA/config/ca.json: ignored here (see ca-state(5)): tls"
+	[[ $output == "-----BEGIN CERTIFICATE-----"* ]] || fail "no certificate: $output"
+}
+
+# Each member that changes what is issued or who may ask stops every tool.
+@test "members that change issuance are refused, each by its name" {
+	local cases=(
+		'c["authority"]["policy"] = {"x509": {"allow": {"dns": ["*.test"]}}}|authority.policy'
+		'c["authority"]["template"] = {"organization": "X"}|authority.template'
+		'c["authority"]["provisioners"][0]["options"] = {"x509": {"template": "{}"}}|authority.provisioners[0].options.x509.template'
+		'c["authority"]["provisioners"][0]["options"] = {"x509": {"templateFile": "t.tpl"}}|authority.provisioners[0].options.x509.templateFile'
+		'c["authority"]["provisioners"][0]["options"] = {"x509": {"templateData": {"a": 1}}}|authority.provisioners[0].options.x509.templateData'
+		'c["authority"]["provisioners"][0]["options"] = {"webhooks": [{"name": "w"}]}|authority.provisioners[0].options.webhooks'
+		'c["kms"] = {"type": "pkcs11"}|kms'
+		'c["ssh"] = {"hostKey": "h", "userKey": "u"}|ssh'
+		'c["federatedRoots"] = ["other.crt"]|federatedRoots'
+		'c["authority"]["backdate"] = "5m"|authority.backdate'
+		'c["authority"]["enableAdmin"] = True|authority.enableAdmin'
+		'c["authority"]["type"] = "cloudcas"|authority.type'
+		'c["crl"] = {"enabled": True, "idpURL": "http://x.test/crl"}|crl.idpURL'
+		'c["authority"]["provisioners"].append({"type": "Magic", "name": "m"})|authority.provisioners[1].type'
+		'c["authority"]["claims"]["maxTLSCertDurations"] = "1h"|authority.claims.maxTLSCertDurations'
+		'c["authority"]["provisioners"][0]["claim"] = {}|authority.provisioners[0].claim'
+		'c["authorities"] = {}|authorities'
+	)
+	local case edit name
+	for case in "${cases[@]}"; do
+		edit=${case%|*} name=${case##*|}
+		cp "$CA/config/ca.json" ca.json.orig
+		edit_config "$edit"
+		run -1 --separate-stderr ca-db -d "$CA" list
+		assert_output ""
+		[[ $stderr == "ca-db: $CA/config/ca.json: $name: "* ]] || fail "$name: $stderr"
+		assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+		cp ca.json.orig "$CA/config/ca.json"
+	done
+	# ca-serve too, before it listens.
+	edit_config 'c["authority"]["policy"] = {"x509": {"deny": {"dns": ["a.test"]}}}'
+	run -1 --separate-stderr ca-serve -d "$CA" --listen 127.0.0.1:0
+	[[ $stderr == "ca-serve: $CA/config/ca.json: authority.policy: "* ]] || fail "$stderr"
+}
+
+@test "unset members are accepted silently: null, false, empty" {
+	edit_config '
+c["kms"] = None; c["federatedRoots"] = []; c["authority"]["policy"] = {}
+c["authority"]["enableAdmin"] = False; c["authority"]["backdate"] = "1m0s"
+c["authority"]["provisioners"][0]["options"] = {"x509": {"template": ""}}
+c["crl"] = {"enabled": True, "cacheDuration": "1h"}
+c["authority"]["disableIssuedAtCheck"] = True'
+	run -0 --separate-stderr ca-db -d "$CA" list
+	assert_equal "$stderr" ""
+}
+
+@test "members that change nothing issued: one warning line, in the log too" {
+	edit_config '
+c["logger"] = {"format": "json"}; c["monitoring"] = {"newrelic": {}}
+c["commonName"] = "Step Online CA"; c["password"] = "x"
+c["authority"]["claims"]["enableSSHCA"] = True
+c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})
+c["crl"] = {"enabled": False}'
+	run -0 --separate-stderr ca-db -d "$CA" list
+	assert_equal "$stderr" "ca-db: warning: $CA/config/ca.json: ignored here (see ca-state(5)): logger, authority.claims.enableSSHCA, authority.provisioners[1] (type ACME, not served), monitoring, commonName, password, crl.enabled"
+	start_server
+	run -0 grep -c 'warning: .*ignored here (see ca-state(5)): logger, ' "$SERVER_LOG"
+	assert_output 1
+}

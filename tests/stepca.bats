@@ -105,3 +105,32 @@ c["crl"] = {"enabled": False}'
 	run -0 grep -c 'warning: .*ignored here (see ca-state(5)): logger, ' "$SERVER_LOG"
 	assert_output 1
 }
+
+# step writes its keys as SEC 1 PEM with OpenSSL's legacy encryption
+# (pemutil: Proc-Type: 4,ENCRYPTED, DEK-Info: AES-256-CBC); openssl ec
+# -aes256 writes the same format.
+@test "step's legacy encrypted EC keys: the CA signs with them" {
+	local k
+	for k in intermediate_ca_key root_ca_key; do
+		openssl pkey -in "$CA/secrets/$k" -passin file:"$PW" |
+			openssl ec -aes256 -passout file:"$PW" -out "$k.step" 2>/dev/null
+		run -0 head -3 "$k.step"
+		assert_line -n 0 "-----BEGIN EC PRIVATE KEY-----"
+		assert_line -n 1 "Proc-Type: 4,ENCRYPTED"
+		assert_line -n 2 --regexp '^DEK-Info: AES-256-CBC,[0-9A-F]{32}$'
+		install -m 600 "$k.step" "$CA/secrets/$k"
+	done
+	step_config
+	edit_config 'c["db"] = {"type": "gdbm", "dataSource": "db"}; del c["tls"]'
+	token svc.test
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr
+	assert_equal "$stderr" "ca-sign: $CA/secrets/intermediate_ca_key: the intermediate key is encrypted: give --password-file"
+	printf 'wrong\n' > wrong.pw
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --password-file wrong.pw
+	assert_equal "$stderr" "ca-sign: $CA/secrets/intermediate_ca_key: wrong password"
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --password-file "$PW" > chain.pem
+	openssl verify -CAfile "$CA/certs/root_ca.crt" -untrusted "$CA/certs/intermediate_ca.crt" chain.pem
+	# The root key step wrote is the root certificate's.
+	assert_equal "$(openssl pkey -in "$CA/secrets/root_ca_key" -passin file:"$PW" -pubout)" \
+		"$(openssl x509 -in "$CA/certs/root_ca.crt" -noout -pubkey)"
+}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ca.h"
 #include "authority.h"
@@ -794,7 +795,75 @@ ca_authority_reload(struct ca_authority *a)
 	return 0;
 }
 
-/* A provisioner as the API shows it: its ca.json entry, as step-ca does. */
+#define REDACTED	"*** REDACTED ***"
+#define REDACTED_B64	"KioqIFJFREFDVEVEICoqKg=="	/* a Go []byte of it */
+
+/*
+ * A provisioner as the API shows it: its ca.json entry, as step-ca does,
+ * secrets redacted as its api.ProvisionersResponse does: a SCEP
+ * provisioner's challenge and decrypter members always read REDACTED.
+ * Webhook credentials, which step-ca never shows (json:"-"), are left out.
+ * Returns a new reference, or NULL when out of memory.
+ */
+static struct json_object *
+provisioner_public(struct json_object *p)
+{
+	static const char *const scep_str[] = {
+		"challenge", "decrypterKey", "decrypterKeyPassword", NULL
+	};
+	static const char *const scep_bytes[] = {
+		"decrypterCertificate", "decrypterKeyPEM", NULL
+	};
+	static const char *const hook_secrets[] = {
+		"secret", "bearerToken", "basicAuth", NULL
+	};
+	struct json_object *c, *v, *hooks;
+	const char *type = NULL;
+	size_t i, j, n;
+	int scep;
+
+	if (ca_json_string(p, "type", 0, &type) != 0)
+		type = NULL;
+	scep = type != NULL && strcasecmp(type, "SCEP") == 0;
+	hooks = NULL;
+	if (ca_json_object(p, "options", 0, &v) == 0 &&
+	    ca_json_array(v, "webhooks", 0, &hooks) != 0)
+		hooks = NULL;
+	ca_err_clear();
+	if (!scep && hooks == NULL)
+		return json_object_get(p);
+	c = NULL;
+	if (json_object_deep_copy(p, &c, NULL) != 0)
+		return NULL;
+	if (scep) {
+		for (i = 0; scep_str[i] != NULL; i++)
+			if (json_object_object_add(c, scep_str[i],
+			    json_object_new_string(REDACTED)) != 0)
+				goto fail;
+		for (i = 0; scep_bytes[i] != NULL; i++)
+			if (json_object_object_add(c, scep_bytes[i],
+			    json_object_new_string(REDACTED_B64)) != 0)
+				goto fail;
+	}
+	if (hooks != NULL &&
+	    ca_json_object(c, "options", 0, &v) == 0 &&
+	    ca_json_array(v, "webhooks", 0, &hooks) == 0) {
+		n = json_object_array_length(hooks);
+		for (i = 0; i < n; i++) {
+			v = json_object_array_get_idx(hooks, i);
+			if (!json_object_is_type(v, json_type_object))
+				continue;
+			for (j = 0; hook_secrets[j] != NULL; j++)
+				json_object_object_del(v, hook_secrets[j]);
+		}
+	}
+	ca_err_clear();
+	return c;
+fail:
+	json_object_put(c);
+	return NULL;
+}
+
 int
 ca_authority_provisioners(struct ca_authority *a, const char *cursor,
     size_t limit, char **json)
@@ -824,9 +893,15 @@ ca_authority_provisioners(struct ca_authority *a, const char *cursor,
 	if (ca_json_object(a->cfg->json, "authority", 0, &all) == 0 &&
 	    ca_json_array(all, "provisioners", 0, &all) == 0) {
 		n = json_object_array_length(all);
-		for (i = start; i < n && i < start + limit; i++)
-			json_object_array_add(list, json_object_get(
-			    json_object_array_get_idx(all, i)));
+		for (i = start; i < n && i < start + limit; i++) {
+			struct json_object *p = provisioner_public(
+			    json_object_array_get_idx(all, i));
+			if (p == NULL || json_object_array_add(list, p) != 0) {
+				json_object_put(p);
+				rc = ca_err(CA_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+		}
 	}
 	if (start + limit < n)
 		snprintf(next, sizeof(next), "%zu", start + limit);

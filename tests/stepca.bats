@@ -134,3 +134,25 @@ c["crl"] = {"enabled": False}'
 	assert_equal "$(openssl pkey -in "$CA/secrets/root_ca_key" -passin file:"$PW" -pubout)" \
 		"$(openssl x509 -in "$CA/certs/root_ca.crt" -noout -pubkey)"
 }
+
+@test "GET /provisioners redacts a SCEP provisioner's secrets as step-ca does" {
+	edit_config '
+c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
+    "challenge": "s3cret-challenge", "decrypterKeyPassword": "s3cret-pw",
+    "decrypterKeyPEM": "czNjcmV0LXBlbQ==", "capabilities": ["GetCACert"]})
+c["authority"]["provisioners"].append({"type": "ACME", "name": "acme",
+    "options": {"webhooks": [{"name": "w", "url": "https://w.test",
+    "secret": "s3cret-hook"}]}})'
+	start_server
+	run -0 api /provisioners
+	assert_line -n 1 200
+	refute_output --partial s3cret
+	printf '%s\n' "${lines[0]}" > list.json
+	run -0 pj 'd["provisioners"][1]' < list.json
+	assert_output '{"type": "SCEP", "name": "scep", "challenge": "*** REDACTED ***", "decrypterKeyPassword": "*** REDACTED ***", "decrypterKeyPEM": "KioqIFJFREFDVEVEICoqKg==", "capabilities": ["GetCACert"], "decrypterKey": "*** REDACTED ***", "decrypterCertificate": "KioqIFJFREFDVEVEICoqKg=="}'
+	run -0 pj 'd["provisioners"][2]["options"]' < list.json
+	assert_output '{"webhooks": [{"name": "w", "url": "https://w.test"}]}'
+	# The JWK provisioner is as ca.json has it, encryptedKey included.
+	run -0 pj "d['provisioners'][0] == json.load(open('$CA/config/ca.json'))['authority']['provisioners'][0]" < list.json
+	assert_output true
+}

@@ -281,6 +281,42 @@ out:
 	return rc;
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The decimal text of a serial in (minimal, maybe odd-length) hex. */
+static int
+serial_hex_decimal(const char *hex, char **dec)
+{
+	unsigned char buf[CA_SERIAL_MAX + 1];
+	size_t n = strlen(hex), i, j;
+	int hi, lo;
+
+	*dec = NULL;
+	if (n == 0 || (n + 1) / 2 > sizeof(buf))
+		return ca_err(CA_ERR_INVAL, "bad serial \"%.64s\"", hex);
+	/* An odd count: the first octet has one digit. */
+	for (i = 0, j = 0; i < n; j++) {
+		hi = (n - i) % 2 ? 0 : hexval(hex[i++]);
+		lo = hexval(hex[i++]);
+		if (hi < 0 || lo < 0)
+			return ca_err(CA_ERR_INVAL, "bad serial \"%.64s\"", hex);
+		buf[j] = (unsigned char)(hi << 4 | lo);
+	}
+	if ((*dec = ca_serial_decimal(buf, j)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 int
 ca_upstream_revoke(struct ca_upstream *u, const char *root_fp,
     const char *serial_hex, int reason, const char *reason_text)
@@ -291,10 +327,13 @@ ca_upstream_revoke(struct ca_upstream *u, const char *root_fp,
 	char *aud = NULL, *tok = NULL, *sub = NULL;
 	int rc;
 
-	if (asprintf(&aud, "%s/1.0/revoke", u->url) < 0 ||
-	    asprintf(&sub, "0x%s", serial_hex) < 0) {
-		free(aud);
+	if (asprintf(&aud, "%s/1.0/revoke", u->url) < 0)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
+	/* step-ca compares the token's sub with the serial as it stores it,
+	 * in decimal (big.Int String), and so does the body carry it. */
+	if ((rc = serial_hex_decimal(serial_hex, &sub)) != 0) {
+		free(aud);
+		return rc;
 	}
 	memset(&o, 0, sizeof(o));
 	o.iss = u->prov_name;

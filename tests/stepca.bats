@@ -156,3 +156,21 @@ c["authority"]["provisioners"].append({"type": "ACME", "name": "acme",
 	run -0 pj "d['provisioners'][0] == json.load(open('$CA/config/ca.json'))['authority']['provisioners'][0]" < list.json
 	assert_output true
 }
+
+# step ca token --offline writes aud https://HOST/1.0/sign or /sign without
+# the port; step-ca strips ports before comparing (authority.matchesAudience).
+@test "step's offline audiences without a port are accepted on a CA not on 443" {
+	local aud
+	for aud in https://ca.test/sign https://ca.test/1.0/sign https://localhost/sign; do
+		pytok t "$(AUD=$aud claims)"
+		run -0 ca-sign -d "$CA" --token-file t --csr svc.test.csr
+	done
+	# A port, when there is one, must still be the CA's.
+	pytok t "$(AUD=https://ca.test:9999/sign claims)"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file t --csr svc.test.csr
+	[[ $stderr == *audience* ]] || fail "$stderr"
+	pytok t "$(AUD=https://other.test/sign claims)"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file t --csr svc.test.csr
+	[[ $stderr == *audience* ]] || fail "$stderr"
+}
+

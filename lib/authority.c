@@ -1228,7 +1228,30 @@ ca_authority_revoke(struct ca_authority *a, const struct ca_revoke_req *req,
 
 /* Renewal */
 
-/* The x5c renew token: signed by the certificate's own key. */
+#define STEP_CLIENT_ISSUER	"step-ca-client/1.0"	/* step ca renew's iss */
+
+/* Whether the certificate's (first) common name is cn ("" for none). */
+static int
+cn_is(gnutls_x509_crt_t crt, const char *cn)
+{
+	char buf[1024];
+	size_t n = sizeof(buf);
+	int ret;
+
+	ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    0, buf, &n);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return cn[0] == '\0';
+	return ret >= 0 && strlen(buf) == n && strcmp(buf, cn) == 0;
+}
+
+/*
+ * The x5c renew token: signed by the certificate's own key, in step's
+ * shape (step ca renew without mutual TLS: header x5cInsecure, iss
+ * step-ca-client/1.0, sub the certificate's CN, no jti) or the older
+ * one (header x5c, a jti). Either way it is single use per certificate
+ * and iat: *jti becomes "SERIAL.IAT", the key the token is recorded under.
+ */
 static int
 x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
     const char *path, gnutls_x509_crt_t *crt, char **jti, int64_t *exp)
@@ -1252,8 +1275,19 @@ x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
 		    CA_MAX_TOKEN);
 	if ((rc = ca_jws_parse(req->token, req->token_len, &jws)) != 0)
 		goto auth;
-	if ((rc = ca_json_array(jws->header, "x5c", 1, &x5c)) != 0 ||
-	    json_object_array_length(x5c) < 1 ||
+	{
+		int insecure = json_object_object_get_ex(jws->header,
+		    "x5cInsecure", NULL);
+		if (insecure && json_object_object_get_ex(jws->header, "x5c",
+		    NULL)) {
+			rc = ca_err(CA_ERR_AUTH,
+			    "renew token has both x5c and x5cInsecure");
+			goto out;
+		}
+		rc = ca_json_array(jws->header, insecure ? "x5cInsecure" :
+		    "x5c", 0, &x5c);
+	}
+	if (rc != 0 || json_object_array_length(x5c) < 1 ||
 	    !json_object_is_type(json_object_array_get_idx(x5c, 0),
 	    json_type_string)) {
 		rc = ca_err(CA_ERR_AUTH, "renew token has no x5c certificate");
@@ -1314,14 +1348,42 @@ x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
 	if ((rc = ca_json_parse((const char *)jws->payload, jws->payload_len,
 	    "renew token claims", &cl)) != 0)
 		goto auth;
-	if ((rc = ca_json_string(cl, "jti", 1, &s)) != 0)
+	if ((rc = ca_json_int64(cl, "exp", 1, exp)) != 0 ||
+	    (rc = ca_json_int64(cl, "iat", 1, &iat)) != 0)
 		goto auth;
-	if (s[0] == '\0' || strlen(s) > 256 || (*jti = strdup(s)) == NULL) {
-		rc = ca_err(CA_ERR_AUTH, "renew token: bad jti");
-		goto out;
+	if ((rc = ca_json_string(cl, "iss", 0, &s)) == 0) {
+		const struct ca_provisioner *p;
+
+		/* step-ca: its client's name, or the provisioner's. */
+		if (strcmp(s, STEP_CLIENT_ISSUER) != 0 &&
+		    ca_config_provisioner(a->cfg, s, NULL, &p) != 0) {
+			rc = ca_err(CA_ERR_AUTH, "renew token: iss is neither "
+			    STEP_CLIENT_ISSUER " nor a provisioner");
+			goto out;
+		}
+	} else if (rc != CA_ERR_NOTFOUND)
+		goto auth;
+	if ((rc = ca_json_string(cl, "sub", 0, &s)) == 0) {
+		if (!cn_is(*crt, s)) {
+			rc = ca_err(CA_ERR_AUTH, "renew token: sub is not the "
+			    "certificate's common name");
+			goto out;
+		}
+	} else if (rc != CA_ERR_NOTFOUND)
+		goto auth;
+	{
+		char *serial = NULL;
+
+		if ((rc = serial_of(*crt, &serial)) != 0)
+			goto out;
+		rc = asprintf(jti, "%s.%lld", serial, (long long)iat) < 0 ?
+		    ca_err(CA_ERR_NOMEM, "out of memory") : 0;
+		free(serial);
+		if (rc != 0) {
+			*jti = NULL;
+			goto out;
+		}
 	}
-	if ((rc = ca_json_int64(cl, "exp", 1, exp)) != 0)
-		goto auth;
 	if (*exp + CA_TOKEN_LEEWAY < now) {
 		rc = ca_err(CA_ERR_AUTH, "renew token expired");
 		goto out;
@@ -1330,9 +1392,7 @@ x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
 		rc = ca_err(CA_ERR_AUTH, "renew token not yet valid");
 		goto out;
 	}
-	iat = now;
-	if (ca_json_int64(cl, "iat", 0, &iat) == 0 &&
-	    *exp - iat > CA_TOKEN_MAX_LIFETIME) {
+	if (*exp - iat > CA_TOKEN_MAX_LIFETIME) {
 		rc = ca_err(CA_ERR_AUTH, "renew token lifetime exceeds %d s",
 		    CA_TOKEN_MAX_LIFETIME);
 		goto out;

@@ -115,7 +115,7 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
     char **out)
 {
 	struct json_object *hdr = NULL, *cl = NULL, *x5c = NULL, *e;
-	char *jti = NULL, *payload = NULL;
+	char *kid = NULL, *payload = NULL;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
 	size_t i;
 	int rc;
@@ -127,7 +127,8 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 		return ca_err(CA_ERR_INVAL,
 		    "a token living more than %d s would be refused",
 		    CA_TOKEN_MAX_LIFETIME);
-	if ((rc = new_jti(&jti)) != 0)
+	/* step's kid: the key's RFC 7638 thumbprint. */
+	if ((rc = ca_jwk_thumbprint(key, &kid)) != 0)
 		return rc;
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((hdr = json_object_new_object()) == NULL ||
@@ -143,16 +144,19 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 		}
 	}
 	/* ca_jws_sign adds "alg", from the key. */
-	if (json_object_object_add(hdr, "typ",
+	if (json_object_object_add(hdr, "kid",
+	    json_object_new_string(kid)) != 0 ||
+	    json_object_object_add(hdr, "typ",
 	    json_object_new_string("JWT")) != 0 ||
-	    json_object_object_add(hdr, "x5c", x5c) != 0)
+	    json_object_object_add(hdr, "x5cInsecure", x5c) != 0)
 		goto out;
 	x5c = NULL;
 	if (json_object_object_add(cl, "aud", json_object_new_string(o->aud)) ||
 	    json_object_object_add(cl, "exp",
 	    json_object_new_int64(o->now + life)) ||
 	    json_object_object_add(cl, "iat", json_object_new_int64(o->now)) ||
-	    json_object_object_add(cl, "jti", json_object_new_string(jti)) ||
+	    json_object_object_add(cl, "iss",
+	    json_object_new_string("step-ca-client/1.0")) ||
 	    json_object_object_add(cl, "nbf", json_object_new_int64(o->now)) ||
 	    json_object_object_add(cl, "sub",
 	    json_object_new_string(o->sub != NULL ? o->sub : "")))
@@ -165,7 +169,7 @@ out:
 	json_object_put(cl);
 	json_object_put(x5c);
 	free(payload);
-	free(jti);
+	free(kid);
 	return rc;
 }
 

@@ -11,9 +11,10 @@ MODE_FILE (read again for each connection and every 0.1 s):
   tls-other  speaks TLS with CERT/KEY (a certificate of another CA)
   bogus      speaks TLS with CERT/KEY and answers any request with
              HTTP 201 and the body in BOGUS_JSON
-  record     as bogus, but HTTP 200, and appends each request body as a
-             line to MODE_FILE.requests
+  record     as bogus, but HTTP 200, and appends each request as a JSON
+             line {"path", "authorization", "body"} to MODE_FILE.requests
 """
+import json
 import os
 import select
 import socket
@@ -86,8 +87,14 @@ def serve_tls(c, answer, record=False):
             status = b"201 Created"
             if record:
                 status = b"200 OK"
-                with open(mode_file + ".requests", "ab") as f:
-                    f.write(body[:length].replace(b"\n", b" ") + b"\n")
+                auth = None
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"authorization:"):
+                        auth = line.split(b":", 1)[1].strip().decode()
+                rec = {"path": head.split(b" ")[1].decode(), "authorization": auth,
+                       "body": body[:length].decode()}
+                with open(mode_file + ".requests", "a") as f:
+                    f.write(json.dumps(rec) + "\n")
             t.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
                       b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
     except (ssl.SSLError, OSError):

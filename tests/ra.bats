@@ -392,9 +392,9 @@ edit_config_ra() {
 	echo record > mode
 	ca-token --ca-url "$RA_URL" --root "$ROOT" --key ra-prov.json --revoke "0x$sa" > a.rtok
 	run -0 ca-revoke --ca-url "$RA_URL" --root "$ROOT" --token-file a.rtok "0x$sa"
-	run -0 pj 'd["serial"]' < mode.requests
+	run -0 pj 'json.loads(d["body"])["serial"]' < mode.requests
 	assert_output "$dec"
-	pj 'd["ott"]' < mode.requests > up.tok
+	pj 'json.loads(d["body"])["ott"]' < mode.requests > up.tok
 	run -0 jws_part up.tok 1
 	run -0 pj 'd["sub"]' <<< "$output"
 	assert_output "$dec"

@@ -174,3 +174,91 @@ c["authority"]["provisioners"].append({"type": "ACME", "name": "acme",
 	[[ $stderr == *audience* ]] || fail "$stderr"
 }
 
+# step_renew_token CERT KEY AUD [PYTHON on d]: the token `step ca renew`
+# sends without mutual TLS (smallstep/cli command/ca/renew.go
+# RenewWithToken): header x5cInsecure, kid, typ JWT; claims aud, exp, iat,
+# iss step-ca-client/1.0, nbf, sub (the CN), no jti.
+step_renew_token() {
+	local claims header
+	claims=$("$PYTHON" -c '
+import json, sys, time
+now = int(time.time())
+d = {"aud": sys.argv[1], "exp": now + 300, "iat": now,
+     "iss": "step-ca-client/1.0", "nbf": now, "sub": "svc.test"}
+exec(sys.argv[2])
+print(json.dumps(d))' "$3" "${4:-pass}")
+	header=$("$PYTHON" -c '
+import base64, json, re, sys
+pems = re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END", open(sys.argv[1]).read(), re.S)
+print(json.dumps({"x5cInsecure": ["".join(p.split()) for p in pems]}))' "$1")
+	"$PYTHON" "$CA_TOP_SRCDIR/tests/jwt.py" sign "$2" "$claims" "$header"
+}
+
+renew_with() {
+	api -X POST -H "Authorization: Bearer $(cat "$1")" /renew
+}
+
+@test "step's renew token renews, once per certificate and iat; sub must be the CN" {
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key > svc.crt
+	start_server
+	step_renew_token svc.crt svc.key "$URL/renew" > r.tok
+	run -0 jws_part r.tok 0
+	run -0 pj 'sorted(d)' <<< "$output"
+	assert_output '["alg", "kid", "typ", "x5cInsecure"]'
+	run -0 renew_with r.tok
+	assert_line -n -1 201
+	# The same token again, and another one with the same iat: used.
+	run -0 renew_with r.tok
+	assert_line -n -1 401
+	local iat
+	iat=$(jws_part r.tok 1 | pj 'd["iat"]')
+	step_renew_token svc.crt svc.key "$URL/renew" "d['iat'] = $iat; d['exp'] -= 1" > r2.tok
+	run -0 renew_with r2.tok
+	assert_line -n -1 401
+	run -0 grep -c 'token already used' "$SERVER_LOG"
+	assert_output 2
+	# Another iat is another token; a sub that is not the CN is refused.
+	step_renew_token svc.crt svc.key "$URL/1.0/renew" "d['iat'] = $iat - 1" > r3.tok
+	run -0 renew_with r3.tok
+	assert_line -n -1 201
+	step_renew_token svc.crt svc.key "$URL/renew" 'd["sub"] = "other.test"' > r4.tok
+	run -0 renew_with r4.tok
+	assert_line -n -1 401
+	step_renew_token svc.crt svc.key "$URL/renew" 'd["iss"] = "someone"' > r5.tok
+	run -0 renew_with r5.tok
+	assert_line -n -1 401
+	step_renew_token svc.crt svc.key "$URL/renew" 'del d["iat"]' > r6.tok
+	run -0 renew_with r6.tok
+	assert_line -n -1 401
+	run -0 ca-db -d "$CA" check
+}
+
+@test "ca-renew --no-mtls sends step's renew token shape" {
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key > svc.crt
+	token localhost
+	ca-sign -d "$CA" --token-file localhost.tok --key-out stub.key > stub.crt
+	echo '{}' > any.json
+	echo record > mode
+	"$PYTHON" "$CA_TOP_SRCDIR/tests/ra-stub.py" 1 "$PWD/mode" "$PWD/stub.port" \
+		stub.crt stub.key any.json 3>&- &
+	STUB_PID=$!
+	# The stub writes its port file (by rename) once it listens.
+	while [ ! -s stub.port ]; do
+		kill -0 "$STUB_PID" || fail "ra-stub.py died"
+		sleep 0.05
+	done
+	run ca-renew --ca-url "https://localhost:$(cat stub.port)" \
+		--root "$CA/certs/root_ca.crt" --force --no-mtls svc.crt svc.key
+	kill "$STUB_PID"; wait "$STUB_PID" || true
+	run -0 pj 'd["authorization"]' < mode.requests
+	[[ $output == "Bearer "* ]] || fail "$output"
+	printf '%s\n' "${output#Bearer }" > sent.tok
+	run -0 jws_part sent.tok 0
+	run -0 pj '[sorted(d), len(d["x5cInsecure"])]' <<< "$output"
+	assert_output '[["alg", "kid", "typ", "x5cInsecure"], 2]'
+	run -0 jws_part sent.tok 1
+	run -0 pj '[sorted(d), d["iss"], d["sub"], d["aud"]]' <<< "$output"
+	assert_output "[[\"aud\", \"exp\", \"iat\", \"iss\", \"nbf\", \"sub\"], \"step-ca-client/1.0\", \"svc.test\", \"https://localhost:$(cat stub.port)/1.0/renew\"]"
+}

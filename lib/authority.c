@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/crypto.h>
+
 #include "ca.h"
 #include "authority.h"
 #include "conf.h"
@@ -658,6 +660,69 @@ relay_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 	return rc;
 }
 
+/*
+ * A token with a cnf claim authorises one CSR only: step-ca's
+ * csrFingerprintValidator compares x5rt#S256 with the SHA-256 of the
+ * CSR's DER (base64url); kid is the RFC 7638 thumbprint of its key.
+ */
+static int
+cnf_check(const struct ca_token *tok, int client_csr, gnutls_x509_crq_t crq)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned char sum[32];
+	struct ca_jwk *jwk = NULL;
+	char *s = NULL;
+	int rc = 0, ret;
+
+	if (!client_csr)
+		return ca_err(CA_ERR_FORBIDDEN, "the token's cnf binds it to "
+		    "a CSR: send that CSR");
+	if (tok->cnf_x5rt != NULL) {
+		if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER,
+		    &der)) < 0 ||
+		    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data,
+		    der.size, sum)) < 0) {
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+		if ((s = ca_b64url_encode(sum, sizeof(sum))) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (strcmp(s, tok->cnf_x5rt) != 0) {
+			rc = ca_err(CA_ERR_FORBIDDEN, "the CSR's fingerprint is "
+			    "not the token's cnf x5rt#S256");
+			goto out;
+		}
+		free(s);
+		s = NULL;
+	}
+	if (tok->cnf_kid != NULL) {
+		gnutls_pubkey_t own = NULL;	/* the JWK takes it */
+
+		if ((ret = gnutls_pubkey_init(&own)) < 0 ||
+		    (ret = gnutls_pubkey_import_x509_crq(own, crq, 0)) < 0) {
+			gnutls_pubkey_deinit(own);
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+		if ((rc = ca_jwk_from_pubkey(own, NULL, &jwk)) != 0) {
+			gnutls_pubkey_deinit(own);
+			goto out;
+		}
+		if ((rc = ca_jwk_thumbprint(jwk, &s)) != 0)
+			goto out;
+		if (strcmp(s, tok->cnf_kid) != 0)
+			rc = ca_err(CA_ERR_FORBIDDEN, "the CSR's key is not the "
+			    "token's cnf kid");
+	}
+out:
+	free(s);
+	ca_jwk_free(jwk);
+	gnutls_free(der.data);
+	return rc;
+}
+
 static int
 sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
     struct ca_sign_result *res)
@@ -709,6 +774,8 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 		    gnutls_strerror(ret));
 		goto out;
 	}
+	if (tok->has_cnf && (rc = cnf_check(tok, req->csr != NULL, crq)) != 0)
+		goto out;
 
 	/* 3. Issue, and record with the used token. */
 	if ((rc = validity(a, prov, req, now, &nb, &na)) != 0)

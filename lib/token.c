@@ -186,6 +186,8 @@ ca_token_free(struct ca_token *t)
 	free(t->sub);
 	free(t->jti);
 	free(t->sha);
+	free(t->cnf_x5rt);
+	free(t->cnf_kid);
 	for (i = 0; i < t->n_aud; i++)
 		free(t->aud[i]);
 	free(t->aud);
@@ -254,6 +256,8 @@ time_member(struct json_object *o, const char *key, int64_t *v, int *has)
 	return rc;
 }
 
+static int cnf_member(struct ca_token *, struct json_object *);
+
 int
 ca_token_parse(const char *buf, size_t len, struct ca_token **out)
 {
@@ -308,6 +312,9 @@ ca_token_parse(const char *buf, size_t len, struct ca_token **out)
 	}
 	if ((rc = string_list(v, "aud", 16, &t->aud, &t->n_aud)) != 0)
 		goto claims;
+	if (json_object_object_get_ex(cl, "cnf", &v) && v != NULL &&
+	    (rc = cnf_member(t, v)) != 0)
+		goto claims;
 	if (json_object_object_get_ex(cl, "sans", &v) && v != NULL) {
 		if ((rc = string_list(v, "sans", MAX_SANS, &t->sans,
 		    &t->n_sans)) != 0)
@@ -326,6 +333,37 @@ out:
 	else
 		*out = t;
 	return rc;
+}
+
+/*
+ * cnf: {"x5rt#S256": ...} as step-ca's JWK provisioner reads it, or a
+ * "kid"; a confirmation method this CA cannot check is refused rather
+ * than ignored.
+ */
+static int
+cnf_member(struct ca_token *t, struct json_object *v)
+{
+	struct json_object_iterator it, end;
+	int rc;
+
+	if (!json_object_is_type(v, json_type_object))
+		return ca_err(CA_ERR_INVAL, "\"cnf\" is not an object");
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *k = json_object_iter_peek_name(&it);
+		if (strcmp(k, "x5rt#S256") != 0 && strcmp(k, "kid") != 0)
+			return ca_err(CA_ERR_INVAL, "\"cnf\": confirmation "
+			    "method \"%.32s\" is not supported (x5rt#S256, kid)",
+			    k);
+	}
+	if ((rc = dup_member(v, "x5rt#S256", 0, &t->cnf_x5rt)) != 0 ||
+	    (rc = dup_member(v, "kid", 0, &t->cnf_kid)) != 0)
+		return rc;
+	if (t->cnf_x5rt == NULL && t->cnf_kid == NULL)
+		return ca_err(CA_ERR_INVAL, "\"cnf\" is empty");
+	t->has_cnf = 1;
+	return 0;
 }
 
 int

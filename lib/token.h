@@ -88,6 +88,10 @@ struct ca_token {
 	char		**sans;	/* [sub] when the claim is absent */
 	size_t		 n_sans;
 	char		*sha;
+	/* cnf (RFC 7800), as step-ca reads it: the CSR this token is for. */
+	char		*cnf_x5rt;	/* x5rt#S256: SHA-256 of the CSR's DER */
+	char		*cnf_kid;	/* kid: RFC 7638 thumbprint of its key */
+	int		 has_cnf;
 	int64_t		 nbf, iat, exp;
 	int		 has_nbf, has_iat;
 };

@@ -262,3 +262,43 @@ renew_with() {
 	run -0 pj '[sorted(d), d["iss"], d["sub"], d["aud"]]' <<< "$output"
 	assert_output "[[\"aud\", \"exp\", \"iat\", \"iss\", \"nbf\", \"sub\"], \"step-ca-client/1.0\", \"svc.test\", \"https://localhost:$(cat stub.port)/1.0/renew\"]"
 }
+
+# cnf_of CSR: the x5rt#S256 step puts in a token's cnf claim for a CSR
+# (smallstep/certificates csrFingerprintValidator: SHA-256 of its DER),
+# then the RFC 7638 thumbprint of its key, as joserfc computes it.
+cnf_of() {
+	openssl req -in "$1" -outform DER -out csr.der
+	openssl req -in "$1" -noout -pubkey > csr.pub
+	"$PYTHON" -c '
+import base64, hashlib, sys
+from joserfc.jwk import ECKey
+d = hashlib.sha256(open("csr.der", "rb").read()).digest()
+print(base64.urlsafe_b64encode(d).rstrip(b"=").decode())
+print(ECKey.import_key(open("csr.pub").read()).thumbprint())'
+}
+
+@test "a token's cnf (x5rt#S256 or kid) signs only the CSR it names" {
+	local x5rt kid before
+	cp svc.test.csr a.csr
+	csr svc.test
+	{ read -r x5rt; read -r kid; } < <(cnf_of a.csr)
+	before=$(store_state)
+	# Another CSR for the same names: refused, the token not spent.
+	pytok t "$(claims "d['cnf'] = {'x5rt#S256': '$x5rt'}")"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file t --csr svc.test.csr
+	assert_equal "$stderr" "ca-sign: the CSR's fingerprint is not the token's cnf x5rt#S256"
+	assert_equal "$(store_state)" "$before"
+	run -0 ca-sign -d "$CA" --token-file t --csr a.csr
+	pytok t "$(claims "d['cnf'] = {'kid': '$kid'}")"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file t --csr svc.test.csr
+	assert_equal "$stderr" "ca-sign: the CSR's key is not the token's cnf kid"
+	run -0 ca-sign -d "$CA" --token-file t --csr a.csr
+	# No CSR (the CA makes the key), or a method this CA cannot check.
+	pytok t "$(claims "d['cnf'] = {'x5rt#S256': '$x5rt'}")"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file t --key-out k.pem
+	assert_equal "$stderr" "ca-sign: the token's cnf binds it to a CSR: send that CSR"
+	pytok t "$(claims "d['cnf'] = {'jkt': '$kid'}")"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file t --csr a.csr
+	[[ $stderr == *'confirmation method "jkt" is not supported'* ]] || fail "$stderr"
+	assert_equal "$(issued)" 2
+}

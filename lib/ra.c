@@ -281,40 +281,24 @@ out:
 	return rc;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The decimal text of a serial in (minimal, maybe odd-length) hex. */
 static int
 serial_hex_decimal(const char *hex, char **dec)
 {
-	unsigned char buf[CA_SERIAL_MAX + 1];
-	size_t n = strlen(hex), i, j;
-	int hi, lo;
+	unsigned char *b = NULL;
+	char *even = NULL;
+	size_t n;
+	int rc;
 
 	*dec = NULL;
-	if (n == 0 || (n + 1) / 2 > sizeof(buf))
-		return ca_err(CA_ERR_INVAL, "bad serial \"%.64s\"", hex);
-	/* An odd count: the first octet has one digit. */
-	for (i = 0, j = 0; i < n; j++) {
-		hi = (n - i) % 2 ? 0 : hexval(hex[i++]);
-		lo = hexval(hex[i++]);
-		if (hi < 0 || lo < 0)
-			return ca_err(CA_ERR_INVAL, "bad serial \"%.64s\"", hex);
-		buf[j] = (unsigned char)(hi << 4 | lo);
-	}
-	if ((*dec = ca_serial_decimal(buf, j)) == NULL)
+	if (asprintf(&even, "%s%s", strlen(hex) % 2 ? "0" : "", hex) < 0)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
+	if ((rc = ca_unhex(even, &b, &n)) == 0 &&
+	    (*dec = ca_serial_decimal(b, n)) == NULL)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	free(even);
+	free(b);
+	return rc;
 }
 
 int

@@ -432,7 +432,8 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	log_target = s;
 	ca_set_log_function(lib_log);
 	/* Loading ca.json warned on standard error; the log gets it too. */
-	if (s->log_fd != STDERR_FILENO && a->cfg->ignored != NULL)
+	if ((s->log_fd != STDERR_FILENO || s->use_syslog) &&
+	    a->cfg->ignored != NULL)
 		ca_warn("%s: ignored here (see ca-state(5)): %s", a->cfg->path,
 		    a->cfg->ignored);
 	MHD_set_panic_func(mhd_panic, s);

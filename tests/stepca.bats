@@ -222,15 +222,13 @@ renew_with() {
 	step_renew_token svc.crt svc.key "$URL/1.0/renew" "d['iat'] = $iat - 1" > r3.tok
 	run -0 renew_with r3.tok
 	assert_line -n -1 201
-	step_renew_token svc.crt svc.key "$URL/renew" 'd["sub"] = "other.test"' > r4.tok
-	run -0 renew_with r4.tok
-	assert_line -n -1 401
-	step_renew_token svc.crt svc.key "$URL/renew" 'd["iss"] = "someone"' > r5.tok
-	run -0 renew_with r5.tok
-	assert_line -n -1 401
-	step_renew_token svc.crt svc.key "$URL/renew" 'del d["iat"]' > r6.tok
-	run -0 renew_with r6.tok
-	assert_line -n -1 401
+	# Neither is a token without iat, or with an issuer step-ca refuses.
+	local edit
+	for edit in 'd["sub"] = "other.test"' 'd["iss"] = "someone"' 'del d["iat"]'; do
+		step_renew_token svc.crt svc.key "$URL/renew" "$edit" > r4.tok
+		run -0 renew_with r4.tok
+		assert_line -n -1 401
+	done
 	run -0 ca-db -d "$CA" check
 }
 

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <gnutls/crypto.h>
 
 #include "ca.h"
 #include "authority.h"
@@ -25,7 +28,7 @@
 #include "x509.h"
 
 #define SIGN_PATH	"/1.0/sign"
-#define BACKDATE	60
+#define BACKDATE	CA_BACKDATE
 
 static int
 pem_of(gnutls_x509_crt_t crt, gnutls_datum_t *out)
@@ -657,6 +660,69 @@ relay_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 	return rc;
 }
 
+/*
+ * A token with a cnf claim authorises one CSR only: step-ca's
+ * csrFingerprintValidator compares x5rt#S256 with the SHA-256 of the
+ * CSR's DER (base64url); kid is the RFC 7638 thumbprint of its key.
+ */
+static int
+cnf_check(const struct ca_token *tok, int client_csr, gnutls_x509_crq_t crq)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned char sum[32];
+	struct ca_jwk *jwk = NULL;
+	char *s = NULL;
+	int rc = 0, ret;
+
+	if (!client_csr)
+		return ca_err(CA_ERR_FORBIDDEN, "the token's cnf binds it to "
+		    "a CSR: send that CSR");
+	if (tok->cnf_x5rt != NULL) {
+		if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER,
+		    &der)) < 0 ||
+		    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data,
+		    der.size, sum)) < 0) {
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+		if ((s = ca_b64url_encode(sum, sizeof(sum))) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (strcmp(s, tok->cnf_x5rt) != 0) {
+			rc = ca_err(CA_ERR_FORBIDDEN, "the CSR's fingerprint is "
+			    "not the token's cnf x5rt#S256");
+			goto out;
+		}
+		free(s);
+		s = NULL;
+	}
+	if (tok->cnf_kid != NULL) {
+		gnutls_pubkey_t own = NULL;	/* the JWK takes it */
+
+		if ((ret = gnutls_pubkey_init(&own)) < 0 ||
+		    (ret = gnutls_pubkey_import_x509_crq(own, crq, 0)) < 0) {
+			gnutls_pubkey_deinit(own);
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+		if ((rc = ca_jwk_from_pubkey(own, NULL, &jwk)) != 0) {
+			gnutls_pubkey_deinit(own);
+			goto out;
+		}
+		if ((rc = ca_jwk_thumbprint(jwk, &s)) != 0)
+			goto out;
+		if (strcmp(s, tok->cnf_kid) != 0)
+			rc = ca_err(CA_ERR_FORBIDDEN, "the CSR's key is not the "
+			    "token's cnf kid");
+	}
+out:
+	free(s);
+	ca_jwk_free(jwk);
+	gnutls_free(der.data);
+	return rc;
+}
+
 static int
 sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
     struct ca_sign_result *res)
@@ -708,6 +774,8 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 		    gnutls_strerror(ret));
 		goto out;
 	}
+	if (tok->has_cnf && (rc = cnf_check(tok, req->csr != NULL, crq)) != 0)
+		goto out;
 
 	/* 3. Issue, and record with the used token. */
 	if ((rc = validity(a, prov, req, now, &nb, &na)) != 0)
@@ -794,7 +862,75 @@ ca_authority_reload(struct ca_authority *a)
 	return 0;
 }
 
-/* A provisioner as the API shows it: its ca.json entry, as step-ca does. */
+#define REDACTED	"*** REDACTED ***"
+#define REDACTED_B64	"KioqIFJFREFDVEVEICoqKg=="	/* a Go []byte of it */
+
+/*
+ * A provisioner as the API shows it: its ca.json entry, as step-ca does,
+ * secrets redacted as its api.ProvisionersResponse does: a SCEP
+ * provisioner's challenge and decrypter members always read REDACTED.
+ * Webhook credentials, which step-ca never shows (json:"-"), are left out.
+ * Returns a new reference, or NULL when out of memory.
+ */
+static struct json_object *
+provisioner_public(struct json_object *p)
+{
+	static const char *const scep_str[] = {
+		"challenge", "decrypterKey", "decrypterKeyPassword", NULL
+	};
+	static const char *const scep_bytes[] = {
+		"decrypterCertificate", "decrypterKeyPEM", NULL
+	};
+	static const char *const hook_secrets[] = {
+		"secret", "bearerToken", "basicAuth", NULL
+	};
+	struct json_object *c, *v, *hooks;
+	const char *type = NULL;
+	size_t i, j, n;
+	int scep;
+
+	if (ca_json_string(p, "type", 0, &type) != 0)
+		type = NULL;
+	scep = type != NULL && strcasecmp(type, "SCEP") == 0;
+	hooks = NULL;
+	if (ca_json_object(p, "options", 0, &v) == 0 &&
+	    ca_json_array(v, "webhooks", 0, &hooks) != 0)
+		hooks = NULL;
+	ca_err_clear();
+	if (!scep && hooks == NULL)
+		return json_object_get(p);
+	c = NULL;
+	if (json_object_deep_copy(p, &c, NULL) != 0)
+		return NULL;
+	if (scep) {
+		for (i = 0; scep_str[i] != NULL; i++)
+			if (json_object_object_add(c, scep_str[i],
+			    json_object_new_string(REDACTED)) != 0)
+				goto fail;
+		for (i = 0; scep_bytes[i] != NULL; i++)
+			if (json_object_object_add(c, scep_bytes[i],
+			    json_object_new_string(REDACTED_B64)) != 0)
+				goto fail;
+	}
+	if (hooks != NULL &&
+	    ca_json_object(c, "options", 0, &v) == 0 &&
+	    ca_json_array(v, "webhooks", 0, &hooks) == 0) {
+		n = json_object_array_length(hooks);
+		for (i = 0; i < n; i++) {
+			v = json_object_array_get_idx(hooks, i);
+			if (!json_object_is_type(v, json_type_object))
+				continue;
+			for (j = 0; hook_secrets[j] != NULL; j++)
+				json_object_object_del(v, hook_secrets[j]);
+		}
+	}
+	ca_err_clear();
+	return c;
+fail:
+	json_object_put(c);
+	return NULL;
+}
+
 int
 ca_authority_provisioners(struct ca_authority *a, const char *cursor,
     size_t limit, char **json)
@@ -824,9 +960,15 @@ ca_authority_provisioners(struct ca_authority *a, const char *cursor,
 	if (ca_json_object(a->cfg->json, "authority", 0, &all) == 0 &&
 	    ca_json_array(all, "provisioners", 0, &all) == 0) {
 		n = json_object_array_length(all);
-		for (i = start; i < n && i < start + limit; i++)
-			json_object_array_add(list, json_object_get(
-			    json_object_array_get_idx(all, i)));
+		for (i = start; i < n && i < start + limit; i++) {
+			struct json_object *p = provisioner_public(
+			    json_object_array_get_idx(all, i));
+			if (p == NULL || json_object_array_add(list, p) != 0) {
+				json_object_put(p);
+				rc = ca_err(CA_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+		}
 	}
 	if (start + limit < n)
 		snprintf(next, sizeof(next), "%zu", start + limit);
@@ -1153,7 +1295,30 @@ ca_authority_revoke(struct ca_authority *a, const struct ca_revoke_req *req,
 
 /* Renewal */
 
-/* The x5c renew token: signed by the certificate's own key. */
+#define STEP_CLIENT_ISSUER	"step-ca-client/1.0"	/* step ca renew's iss */
+
+/* Whether the certificate's (first) common name is cn ("" for none). */
+static int
+cn_is(gnutls_x509_crt_t crt, const char *cn)
+{
+	char buf[1024];
+	size_t n = sizeof(buf);
+	int ret;
+
+	ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    0, buf, &n);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return cn[0] == '\0';
+	return ret >= 0 && strlen(buf) == n && strcmp(buf, cn) == 0;
+}
+
+/*
+ * The x5c renew token: signed by the certificate's own key, in step's
+ * shape (step ca renew without mutual TLS: header x5cInsecure, iss
+ * step-ca-client/1.0, sub the certificate's CN, no jti) or the older
+ * one (header x5c, a jti). Either way it is single use per certificate
+ * and iat: *jti becomes "SERIAL.IAT", the key the token is recorded under.
+ */
 static int
 x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
     const char *path, gnutls_x509_crt_t *crt, char **jti, int64_t *exp)
@@ -1177,8 +1342,19 @@ x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
 		    CA_MAX_TOKEN);
 	if ((rc = ca_jws_parse(req->token, req->token_len, &jws)) != 0)
 		goto auth;
-	if ((rc = ca_json_array(jws->header, "x5c", 1, &x5c)) != 0 ||
-	    json_object_array_length(x5c) < 1 ||
+	{
+		int insecure = json_object_object_get_ex(jws->header,
+		    "x5cInsecure", NULL);
+		if (insecure && json_object_object_get_ex(jws->header, "x5c",
+		    NULL)) {
+			rc = ca_err(CA_ERR_AUTH,
+			    "renew token has both x5c and x5cInsecure");
+			goto out;
+		}
+		rc = ca_json_array(jws->header, insecure ? "x5cInsecure" :
+		    "x5c", 0, &x5c);
+	}
+	if (rc != 0 || json_object_array_length(x5c) < 1 ||
 	    !json_object_is_type(json_object_array_get_idx(x5c, 0),
 	    json_type_string)) {
 		rc = ca_err(CA_ERR_AUTH, "renew token has no x5c certificate");
@@ -1239,14 +1415,42 @@ x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
 	if ((rc = ca_json_parse((const char *)jws->payload, jws->payload_len,
 	    "renew token claims", &cl)) != 0)
 		goto auth;
-	if ((rc = ca_json_string(cl, "jti", 1, &s)) != 0)
+	if ((rc = ca_json_int64(cl, "exp", 1, exp)) != 0 ||
+	    (rc = ca_json_int64(cl, "iat", 1, &iat)) != 0)
 		goto auth;
-	if (s[0] == '\0' || strlen(s) > 256 || (*jti = strdup(s)) == NULL) {
-		rc = ca_err(CA_ERR_AUTH, "renew token: bad jti");
-		goto out;
+	if ((rc = ca_json_string(cl, "iss", 0, &s)) == 0) {
+		const struct ca_provisioner *p;
+
+		/* step-ca: its client's name, or the provisioner's. */
+		if (strcmp(s, STEP_CLIENT_ISSUER) != 0 &&
+		    ca_config_provisioner(a->cfg, s, NULL, &p) != 0) {
+			rc = ca_err(CA_ERR_AUTH, "renew token: iss is neither "
+			    STEP_CLIENT_ISSUER " nor a provisioner");
+			goto out;
+		}
+	} else if (rc != CA_ERR_NOTFOUND)
+		goto auth;
+	if ((rc = ca_json_string(cl, "sub", 0, &s)) == 0) {
+		if (!cn_is(*crt, s)) {
+			rc = ca_err(CA_ERR_AUTH, "renew token: sub is not the "
+			    "certificate's common name");
+			goto out;
+		}
+	} else if (rc != CA_ERR_NOTFOUND)
+		goto auth;
+	{
+		char *serial = NULL;
+
+		if ((rc = serial_of(*crt, &serial)) != 0)
+			goto out;
+		rc = asprintf(jti, "%s.%lld", serial, (long long)iat) < 0 ?
+		    ca_err(CA_ERR_NOMEM, "out of memory") : 0;
+		free(serial);
+		if (rc != 0) {
+			*jti = NULL;
+			goto out;
+		}
 	}
-	if ((rc = ca_json_int64(cl, "exp", 1, exp)) != 0)
-		goto auth;
 	if (*exp + CA_TOKEN_LEEWAY < now) {
 		rc = ca_err(CA_ERR_AUTH, "renew token expired");
 		goto out;
@@ -1255,9 +1459,7 @@ x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
 		rc = ca_err(CA_ERR_AUTH, "renew token not yet valid");
 		goto out;
 	}
-	iat = now;
-	if (ca_json_int64(cl, "iat", 0, &iat) == 0 &&
-	    *exp - iat > CA_TOKEN_MAX_LIFETIME) {
+	if (*exp - iat > CA_TOKEN_MAX_LIFETIME) {
 		rc = ca_err(CA_ERR_AUTH, "renew token lifetime exceeds %d s",
 		    CA_TOKEN_MAX_LIFETIME);
 		goto out;

@@ -72,6 +72,8 @@ int	 ca_exit_status(int code);
  */
 extern int ca_verbose;
 void	 ca_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning: always shown, where ca_debug's messages go. */
+void	 ca_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ca_set_log_function(void (*fn)(int level, const char *msg));
 
 /* Memory helpers; all abort-free: they return NULL on failure. */

@@ -473,11 +473,15 @@ ca_config_load(const char *dir, struct ca_config **out)
 		rc = CA_ERR_CONFIG;
 		goto out;
 	}
-	if ((rc = load(cfg)) != 0) {
+	if ((rc = ca_config_check_fields(cfg->json, &cfg->ignored)) != 0 ||
+	    (rc = load(cfg)) != 0) {
 		ca_err_context("%s", cfg->path);
 		rc = CA_ERR_CONFIG;
 		goto out;
 	}
+	if (cfg->ignored != NULL)
+		ca_warn("%s: ignored here (see ca-state(5)): %s", cfg->path,
+		    cfg->ignored);
 out:
 	free(buf);
 	if (rc != 0)
@@ -511,6 +515,7 @@ ca_config_free(struct ca_config *cfg)
 	free(cfg->upstream_key);
 	free(cfg->ra_urls);
 	free(cfg->db_dir);
+	free(cfg->ignored);
 	json_object_put(cfg->json);
 	free(cfg);
 }
@@ -558,17 +563,6 @@ ca_config_audience(const struct ca_config *cfg, const char *path)
 	    path);
 }
 
-static int
-port_listed(const struct ca_config *cfg, int port)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->n_extra_ports; i++)
-		if (cfg->extra_ports[i] == port)
-			return 1;
-	return 0;
-}
-
 int
 ca_config_audience_ok(const struct ca_config *cfg, const char *path,
     const char *aud)
@@ -591,13 +585,16 @@ ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 				return 1;
 		}
 	for (i = 0; i < cfg->n_dns_names; i++) {
-		/* j = 0: the configured port; then ca-serve's; then 443 implied. */
+		/*
+		 * j = 0: the configured port; then ca-serve's; then none.
+		 * step-ca compares audiences without their ports, and step's
+		 * offline tokens carry none (https://HOST/sign): accepted
+		 * whatever port the CA is on. A port, when given, must be
+		 * one of the CA's.
+		 */
 		for (j = 0; j <= cfg->n_extra_ports + 1; j++) {
 			int port = j == 0 ? cfg->port : j <= cfg->n_extra_ports ?
 			    cfg->extra_ports[j - 1] : 0;
-			if (j == cfg->n_extra_ports + 1 && cfg->port != 443 &&
-			    !port_listed(cfg, 443))
-				continue;
 			if ((a = audience_for(cfg->dns_names[i], port, path)) == NULL)
 				return 0;
 			match = strcmp(a, aud) == 0;

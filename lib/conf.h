@@ -27,6 +27,7 @@ struct ca_claims {
 
 #define CA_CRL_VALIDITY_DEFAULT		(24 * 3600)	/* step-ca's crl.cacheDuration */
 #define CA_OCSP_VALIDITY_DEFAULT	(3600)
+#define CA_BACKDATE			60	/* s: notBefore = now - 1m */
 #define CA_CLAIMS_MIN_DEFAULT		(5 * 60)
 #define CA_CLAIMS_MAX_DEFAULT		(24 * 3600)
 #define CA_CLAIMS_DEFAULT_DEFAULT	(24 * 3600)
@@ -75,6 +76,7 @@ struct ca_config {
 	struct ca_claims claims;
 	struct ca_provisioner *provisioners;
 	size_t		 n_provisioners;
+	char		*ignored;	/* step-ca members ignored here, or NULL */
 };
 
 /*
@@ -104,6 +106,12 @@ int	 ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 	    const char *aud);
 /* The port of an address "[HOST]:PORT" (443 when address is empty). */
 int	 ca_address_parse(const char *address, int *port);
+/*
+ * Check every member of ca.json against step-ca's (lib/conf-fields.c):
+ * fails with CA_ERR_CONFIG naming the first member refused; *ignored gets
+ * the ones ignored here ("logger, tls"; caller frees) or NULL.
+ */
+int	 ca_config_check_fields(struct json_object *root, char **ignored);
 /* Parse a "claims" object into c (members absent leave c unchanged). */
 int	 ca_claims_parse(struct json_object *o, struct ca_claims *c);
 

@@ -273,6 +273,20 @@ ca_key_file_read(const char *path, char **buf, size_t *len)
 	return rc;
 }
 
+/*
+ * PKCS#8 "ENCRYPTED PRIVATE KEY", or the legacy PEM encryption OpenSSL and
+ * step write ("EC PRIVATE KEY" with Proc-Type: 4,ENCRYPTED and DEK-Info).
+ */
+static int
+pem_encryption(const char *buf)
+{
+	if (strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL)
+		return 1;
+	if (strstr(buf, "Proc-Type: 4,ENCRYPTED") != NULL)
+		return 2;
+	return 0;
+}
+
 int
 ca_key_is_encrypted(const char *path)
 {
@@ -282,7 +296,7 @@ ca_key_is_encrypted(const char *path)
 
 	if ((rc = ca_key_file_read(path, &buf, &len)) != 0)
 		return rc;
-	rc = strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL;
+	rc = pem_encryption(buf) != 0;
 	ca_free_secret(buf, len);
 	return rc;
 }
@@ -299,7 +313,7 @@ ca_key_load(const char *path, const char *password, gnutls_privkey_t *out)
 	*out = NULL;
 	if ((rc = ca_key_file_read(path, &buf, &len)) != 0)
 		return rc;
-	encrypted = strstr(buf, "ENCRYPTED PRIVATE KEY") != NULL;
+	encrypted = pem_encryption(buf);
 	if (encrypted && password == NULL) {
 		rc = ca_err(CA_ERR_AUTH,
 		    "%s: the key is encrypted: a password file is needed", path);
@@ -311,8 +325,11 @@ ca_key_load(const char *path, const char *password, gnutls_privkey_t *out)
 		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
 		goto out;
 	}
-	ret = gnutls_x509_privkey_import2(x, &d, GNUTLS_X509_FMT_PEM,
-	    encrypted ? password : NULL, encrypted ? 0 : GNUTLS_PKCS_PLAIN);
+	if (encrypted == 2)
+		ret = gnutls_x509_privkey_import_openssl(x, &d, password);
+	else
+		ret = gnutls_x509_privkey_import2(x, &d, GNUTLS_X509_FMT_PEM,
+		    encrypted ? password : NULL, encrypted ? 0 : GNUTLS_PKCS_PLAIN);
 	if (ret < 0 && !encrypted)
 		ret = gnutls_x509_privkey_import2(x, &d, GNUTLS_X509_FMT_DER,
 		    NULL, GNUTLS_PKCS_PLAIN);

@@ -281,6 +281,26 @@ out:
 	return rc;
 }
 
+/* The decimal text of a serial in (minimal, maybe odd-length) hex. */
+static int
+serial_hex_decimal(const char *hex, char **dec)
+{
+	unsigned char *b = NULL;
+	char *even = NULL;
+	size_t n;
+	int rc;
+
+	*dec = NULL;
+	if (asprintf(&even, "%s%s", strlen(hex) % 2 ? "0" : "", hex) < 0)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = ca_unhex(even, &b, &n)) == 0 &&
+	    (*dec = ca_serial_decimal(b, n)) == NULL)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	free(even);
+	free(b);
+	return rc;
+}
+
 int
 ca_upstream_revoke(struct ca_upstream *u, const char *root_fp,
     const char *serial_hex, int reason, const char *reason_text)
@@ -291,10 +311,13 @@ ca_upstream_revoke(struct ca_upstream *u, const char *root_fp,
 	char *aud = NULL, *tok = NULL, *sub = NULL;
 	int rc;
 
-	if (asprintf(&aud, "%s/1.0/revoke", u->url) < 0 ||
-	    asprintf(&sub, "0x%s", serial_hex) < 0) {
-		free(aud);
+	if (asprintf(&aud, "%s/1.0/revoke", u->url) < 0)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
+	/* step-ca compares the token's sub with the serial as it stores it,
+	 * in decimal (big.Int String), and so does the body carry it. */
+	if ((rc = serial_hex_decimal(serial_hex, &sub)) != 0) {
+		free(aud);
+		return rc;
 	}
 	memset(&o, 0, sizeof(o));
 	o.iss = u->prov_name;

@@ -88,9 +88,8 @@ lib_log(int level, const char *msg)
 {
 	char buf[1024];
 
-	(void)level;
 	if (log_target != NULL)
-		ca_server_log(log_target, "%s",
+		ca_server_log(log_target, "%s%s", level == 0 ? "warning: " : "",
 		    ca_escape(buf, sizeof(buf), msg, 0));
 }
 
@@ -440,6 +439,11 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	}
 	log_target = s;
 	ca_set_log_function(lib_log);
+	/* Loading ca.json warned on standard error; the log gets it too. */
+	if ((s->log_fd != STDERR_FILENO || s->use_syslog) &&
+	    a->cfg->ignored != NULL)
+		ca_warn("%s: ignored here (see ca-state(5)): %s", a->cfg->path,
+		    a->cfg->ignored);
 	MHD_set_panic_func(mhd_panic, s);
 	if ((s->cache_path = ca_path_join(a->dir, CACHE_NAME)) == NULL ||
 	    (s->cache_lock = ca_path_join(a->dir, CACHE_LOCK)) == NULL ||

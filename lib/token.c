@@ -115,7 +115,7 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
     char **out)
 {
 	struct json_object *hdr = NULL, *cl = NULL, *x5c = NULL, *e;
-	char *jti = NULL, *payload = NULL;
+	char *kid = NULL, *payload = NULL;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
 	size_t i;
 	int rc;
@@ -127,7 +127,8 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 		return ca_err(CA_ERR_INVAL,
 		    "a token living more than %d s would be refused",
 		    CA_TOKEN_MAX_LIFETIME);
-	if ((rc = new_jti(&jti)) != 0)
+	/* step's kid: the key's RFC 7638 thumbprint. */
+	if ((rc = ca_jwk_thumbprint(key, &kid)) != 0)
 		return rc;
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((hdr = json_object_new_object()) == NULL ||
@@ -143,16 +144,19 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 		}
 	}
 	/* ca_jws_sign adds "alg", from the key. */
-	if (json_object_object_add(hdr, "typ",
+	if (json_object_object_add(hdr, "kid",
+	    json_object_new_string(kid)) != 0 ||
+	    json_object_object_add(hdr, "typ",
 	    json_object_new_string("JWT")) != 0 ||
-	    json_object_object_add(hdr, "x5c", x5c) != 0)
+	    json_object_object_add(hdr, "x5cInsecure", x5c) != 0)
 		goto out;
 	x5c = NULL;
 	if (json_object_object_add(cl, "aud", json_object_new_string(o->aud)) ||
 	    json_object_object_add(cl, "exp",
 	    json_object_new_int64(o->now + life)) ||
 	    json_object_object_add(cl, "iat", json_object_new_int64(o->now)) ||
-	    json_object_object_add(cl, "jti", json_object_new_string(jti)) ||
+	    json_object_object_add(cl, "iss",
+	    json_object_new_string("step-ca-client/1.0")) ||
 	    json_object_object_add(cl, "nbf", json_object_new_int64(o->now)) ||
 	    json_object_object_add(cl, "sub",
 	    json_object_new_string(o->sub != NULL ? o->sub : "")))
@@ -165,7 +169,7 @@ out:
 	json_object_put(cl);
 	json_object_put(x5c);
 	free(payload);
-	free(jti);
+	free(kid);
 	return rc;
 }
 
@@ -182,6 +186,8 @@ ca_token_free(struct ca_token *t)
 	free(t->sub);
 	free(t->jti);
 	free(t->sha);
+	free(t->cnf_x5rt);
+	free(t->cnf_kid);
 	for (i = 0; i < t->n_aud; i++)
 		free(t->aud[i]);
 	free(t->aud);
@@ -250,6 +256,8 @@ time_member(struct json_object *o, const char *key, int64_t *v, int *has)
 	return rc;
 }
 
+static int cnf_member(struct ca_token *, struct json_object *);
+
 int
 ca_token_parse(const char *buf, size_t len, struct ca_token **out)
 {
@@ -304,6 +312,9 @@ ca_token_parse(const char *buf, size_t len, struct ca_token **out)
 	}
 	if ((rc = string_list(v, "aud", 16, &t->aud, &t->n_aud)) != 0)
 		goto claims;
+	if (json_object_object_get_ex(cl, "cnf", &v) && v != NULL &&
+	    (rc = cnf_member(t, v)) != 0)
+		goto claims;
 	if (json_object_object_get_ex(cl, "sans", &v) && v != NULL) {
 		if ((rc = string_list(v, "sans", MAX_SANS, &t->sans,
 		    &t->n_sans)) != 0)
@@ -322,6 +333,37 @@ out:
 	else
 		*out = t;
 	return rc;
+}
+
+/*
+ * cnf: {"x5rt#S256": ...} as step-ca's JWK provisioner reads it, or a
+ * "kid"; a confirmation method this CA cannot check is refused rather
+ * than ignored.
+ */
+static int
+cnf_member(struct ca_token *t, struct json_object *v)
+{
+	struct json_object_iterator it, end;
+	int rc;
+
+	if (!json_object_is_type(v, json_type_object))
+		return ca_err(CA_ERR_INVAL, "\"cnf\" is not an object");
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *k = json_object_iter_peek_name(&it);
+		if (strcmp(k, "x5rt#S256") != 0 && strcmp(k, "kid") != 0)
+			return ca_err(CA_ERR_INVAL, "\"cnf\": confirmation "
+			    "method \"%.32s\" is not supported (x5rt#S256, kid)",
+			    k);
+	}
+	if ((rc = dup_member(v, "x5rt#S256", 0, &t->cnf_x5rt)) != 0 ||
+	    (rc = dup_member(v, "kid", 0, &t->cnf_kid)) != 0)
+		return rc;
+	if (t->cnf_x5rt == NULL && t->cnf_kid == NULL)
+		return ca_err(CA_ERR_INVAL, "\"cnf\" is empty");
+	t->has_cnf = 1;
+	return 0;
 }
 
 int

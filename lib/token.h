@@ -54,10 +54,13 @@ struct ca_x5c_opts {
 };
 
 /*
- * Mint a token that proves possession of a certificate's key, as step
- * does for renewal without mutual TLS: header {alg (from key), typ JWT,
- * x5c: [standard base64 of each DER of o->chain]}, claims aud, exp, iat,
- * jti (64 hex characters), nbf, sub; signed by key, the certificate's own
+ * Mint a token that proves possession of a certificate's key, as `step ca
+ * renew` does without mutual TLS (smallstep/cli RenewWithToken): header
+ * {alg (from key), kid (the key's RFC 7638 thumbprint), typ JWT,
+ * x5cInsecure: [standard base64 of each DER of o->chain]}, claims aud,
+ * exp, iat, iss "step-ca-client/1.0", nbf, sub, and no jti (the CA
+ * takes the certificate's serial and iat as the token's identity);
+ * signed by key, the certificate's own
  * private key (the caller checks that they match). Free *out with
  * ca_free_secret(*out, strlen(*out)): it is a bearer credential.
  */
@@ -85,6 +88,10 @@ struct ca_token {
 	char		**sans;	/* [sub] when the claim is absent */
 	size_t		 n_sans;
 	char		*sha;
+	/* cnf (RFC 7800), as step-ca reads it: the CSR this token is for. */
+	char		*cnf_x5rt;	/* x5rt#S256: SHA-256 of the CSR's DER */
+	char		*cnf_kid;	/* kid: RFC 7638 thumbprint of its key */
+	int		 has_cnf;
 	int64_t		 nbf, iat, exp;
 	int		 has_nbf, has_iat;
 };

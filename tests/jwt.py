@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # jwt.py - an independent JOSE peer for the tests, built on python joserfc.
 #
-#   jwt.py sign KEY.json CLAIMS_JSON [HEADER_JSON]   print a compact JWS
+#   jwt.py sign KEY CLAIMS_JSON [HEADER_JSON]   print a compact JWS (KEY: a
+#        JWK file or an EC PEM key)
 #   jwt.py verify CA.json TOKEN_FILE                 verify with the first
 #        provisioner's public key in CA.json; print the claims
 #   jwt.py decrypt CA.json PASSWORD_FILE             decrypt the first
@@ -17,12 +18,18 @@ from joserfc.registry import HeaderParameter
 
 
 def sign(keyfile, claims, header=None):
-    key = ECKey.import_key(json.load(open(keyfile)))
+    # A JWK, or a PEM key (a certificate's, for x5c tokens).
+    data = open(keyfile).read()
+    key = ECKey.import_key(data if data.startswith("-----") else json.loads(data))
     hdr = {"alg": "ES256", "kid": key.thumbprint(), "typ": "JWT"}
     if header:
         hdr.update(json.loads(header))
     payload = claims.encode() if claims.startswith("{") else claims
-    print(jws.serialize_compact(hdr, payload, key, algorithms=[hdr["alg"]]))
+    # step's renew token carries the chain in a header of its own.
+    reg = jws.JWSRegistry(header_registry={
+        "x5cInsecure": HeaderParameter("x5c, unchecked", "list[str]")},
+        algorithms=[hdr["alg"]])
+    print(jws.serialize_compact(hdr, payload, key, registry=reg))
 
 
 def verify(cafile, tokfile):

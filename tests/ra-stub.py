@@ -11,7 +11,10 @@ MODE_FILE (read again for each connection and every 0.1 s):
   tls-other  speaks TLS with CERT/KEY (a certificate of another CA)
   bogus      speaks TLS with CERT/KEY and answers any request with
              HTTP 201 and the body in BOGUS_JSON
+  record     as bogus, but HTTP 200, and appends each request as a JSON
+             line {"path", "authorization", "body"} to MODE_FILE.requests
 """
+import json
 import os
 import select
 import socket
@@ -56,7 +59,7 @@ def forward(c):
         u.close()
 
 
-def serve_tls(c, answer):
+def serve_tls(c, answer, record=False):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     try:
@@ -81,7 +84,18 @@ def serve_tls(c, answer):
                 continue
             buf = body[length:]
             payload = open(bogus, "rb").read()
-            t.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+            status = b"201 Created"
+            if record:
+                status = b"200 OK"
+                auth = None
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"authorization:"):
+                        auth = line.split(b":", 1)[1].strip().decode()
+                rec = {"path": head.split(b" ")[1].decode(), "authorization": auth,
+                       "body": body[:length].decode()}
+                with open(mode_file + ".requests", "a") as f:
+                    f.write(json.dumps(rec) + "\n")
+            t.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
                       b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
     except (ssl.SSLError, OSError):
         pass
@@ -101,6 +115,8 @@ def handle(c):
             serve_tls(c, False)
         elif m == "bogus":
             serve_tls(c, True)
+        elif m == "record":
+            serve_tls(c, True, True)
     except OSError:
         pass
     finally:

@@ -379,3 +379,28 @@ print(json.dumps({"crt": crt[:i], "ca": crt[i:]}))' o.crt > bogus.json
 edit_config_ra() {
 	CA=$RA edit_config "$1"
 }
+
+# step-ca compares a revoke token's sub with the serial of the body as it
+# stores serials, in decimal: "0x..." would be refused there.
+@test "the RA revokes upstream with the serial in decimal, in the token's sub and in the body" {
+	start_server
+	token localhost
+	ca-sign -d "$CA" --token-file localhost.tok --key-out stub.key > stub.crt
+	echo '{"status":"ok"}' > ok.json
+	start_stub stub.crt stub.key ok.json
+	make_ra "$STUB_URL" > /dev/null
+	start_ra
+	ra_sign a.test
+	local sa dec
+	sa=$(serial_of a.test.crt)
+	dec=$("$PYTHON" -c "print(int('$sa', 16))")
+	echo record > mode
+	ca-token --ca-url "$RA_URL" --root "$ROOT" --key ra-prov.json --revoke "0x$sa" > a.rtok
+	run -0 ca-revoke --ca-url "$RA_URL" --root "$ROOT" --token-file a.rtok "0x$sa"
+	run -0 pj 'json.loads(d["body"])["serial"]' < mode.requests
+	assert_output "$dec"
+	pj 'json.loads(d["body"])["ott"]' < mode.requests > up.tok
+	run -0 jws_part up.tok 1
+	run -0 pj 'd["sub"]' <<< "$output"
+	assert_output "$dec"
+}

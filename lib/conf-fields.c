@@ -1,0 +1,396 @@
+/*
+ * conf-fields.c - every member step-ca knows in ca.json, and what ca-tools
+ * does with it: supported, refused, or ignored with a warning.
+ *
+ * A member that would change what is issued or who may ask for it is
+ * refused unless it is unset (null, false, "", [], {}): a step-ca user's
+ * name policy or template must never be silently dropped. A member that
+ * changes neither (logging, TLS tuning, SSH settings while no SSH
+ * certificate is issued here) is collected into one warning line. Members
+ * step-ca does not know are refused too, in every object walked here: a
+ * misspelt "claim" or a member of a newer step-ca may well change issuance.
+ * man/ca-state.5 holds the same table; keep them together.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ca.h"
+#include "conf.h"
+
+enum field_kind {
+	F_OK,		/* supported (its value is checked by conf.c) */
+	F_REFUSE,	/* refused unless unset */
+	F_WARN,		/* ignored with a warning unless unset */
+	F_TRUE_OK,	/* true is what happens here; false is warned */
+	F_SUB,		/* an object walked with its own table */
+	F_SPECIAL	/* checked by its own code below */
+};
+
+struct field {
+	const char		*name;
+	enum field_kind		 kind;
+	const struct field	*sub;
+};
+
+struct walk {
+	char	*warn;		/* "a, b.c, ..." */
+	size_t	 len;
+};
+
+#define END	{ NULL, F_OK, NULL }
+
+static const struct field f_claims[] = {
+	{ "minTLSCertDuration", F_OK, NULL },
+	{ "maxTLSCertDuration", F_OK, NULL },
+	{ "defaultTLSCertDuration", F_OK, NULL },
+	{ "disableRenewal", F_OK, NULL },
+	{ "allowRenewalAfterExpiry", F_OK, NULL },
+	/* The step provisioner extension is never added here. */
+	{ "disableSmallstepExtensions", F_TRUE_OK, NULL },
+	/* No SSH certificate is issued here. */
+	{ "minUserSSHCertDuration", F_WARN, NULL },
+	{ "maxUserSSHCertDuration", F_WARN, NULL },
+	{ "defaultUserSSHCertDuration", F_WARN, NULL },
+	{ "minHostSSHCertDuration", F_WARN, NULL },
+	{ "maxHostSSHCertDuration", F_WARN, NULL },
+	{ "defaultHostSSHCertDuration", F_WARN, NULL },
+	{ "enableSSHCA", F_WARN, NULL },
+	END
+};
+
+static const struct field f_x509_options[] = {
+	{ "template", F_REFUSE, NULL },
+	{ "templateFile", F_REFUSE, NULL },
+	{ "templateData", F_REFUSE, NULL },
+	END
+};
+
+static const struct field f_options[] = {
+	{ "x509", F_SUB, f_x509_options },
+	{ "ssh", F_WARN, NULL },
+	{ "webhooks", F_REFUSE, NULL },
+	{ "wire", F_REFUSE, NULL },
+	END
+};
+
+static const struct field f_jwk[] = {
+	{ "type", F_OK, NULL },
+	{ "name", F_OK, NULL },
+	{ "key", F_OK, NULL },
+	{ "encryptedKey", F_OK, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "options", F_SUB, f_options },
+	END
+};
+
+static const struct field f_issuer[] = {
+	{ "type", F_OK, NULL },
+	{ "provisioner", F_OK, NULL },
+	{ "key", F_OK, NULL },
+	{ "crt", F_REFUSE, NULL },	/* an x5c issuer */
+	{ "password", F_WARN, NULL },
+	END
+};
+
+static const struct field f_authority[] = {
+	{ "type", F_SPECIAL, NULL },
+	{ "certificateAuthority", F_OK, NULL },
+	{ "certificateAuthorityFingerprint", F_OK, NULL },
+	{ "certificateIssuer", F_SUB, f_issuer },
+	{ "credentialsFile", F_REFUSE, NULL },
+	{ "config", F_REFUSE, NULL },
+	{ "authorityId", F_WARN, NULL },
+	{ "deploymentType", F_WARN, NULL },
+	{ "provisioners", F_SPECIAL, NULL },
+	{ "template", F_REFUSE, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "policy", F_REFUSE, NULL },
+	/* Used tokens are recorded for good here: no start-time check. */
+	{ "disableIssuedAtCheck", F_TRUE_OK, NULL },
+	{ "backdate", F_SPECIAL, NULL },
+	{ "enableAdmin", F_REFUSE, NULL },
+	{ "disableGetSSHHosts", F_WARN, NULL },
+	END
+};
+
+static const struct field f_crl[] = {
+	{ "enabled", F_TRUE_OK, NULL },	/* GET /crl is always served */
+	{ "generateOnRevoke", F_TRUE_OK, NULL },	/* after every revocation */
+	{ "cacheDuration", F_OK, NULL },
+	{ "renewPeriod", F_WARN, NULL },
+	{ "idpURL", F_REFUSE, NULL },	/* changes the CRL signed */
+	END
+};
+
+static const struct field f_db[] = {
+	{ "type", F_OK, NULL },
+	{ "dataSource", F_OK, NULL },
+	{ "valueDir", F_WARN, NULL },
+	{ "database", F_WARN, NULL },
+	{ "badgerFileLoadingMode", F_WARN, NULL },
+	END
+};
+
+static const struct field f_top[] = {
+	{ "root", F_OK, NULL },
+	{ "federatedRoots", F_REFUSE, NULL },
+	{ "crt", F_OK, NULL },
+	{ "key", F_OK, NULL },
+	{ "address", F_OK, NULL },
+	{ "insecureAddress", F_WARN, NULL },
+	{ "dnsNames", F_OK, NULL },
+	{ "kms", F_REFUSE, NULL },
+	{ "ssh", F_REFUSE, NULL },
+	{ "logger", F_SPECIAL, NULL },
+	{ "db", F_SUB, f_db },
+	{ "monitoring", F_WARN, NULL },
+	{ "authority", F_SUB, f_authority },
+	{ "tls", F_WARN, NULL },
+	{ "password", F_WARN, NULL },
+	{ "templates", F_WARN, NULL },
+	{ "commonName", F_WARN, NULL },
+	{ "crl", F_SUB, f_crl },
+	{ "metricsAddress", F_WARN, NULL },
+	{ "caTools", F_OK, NULL },	/* ours */
+	END
+};
+
+/* step-ca's provisioner types other than JWK: kept (and listed by GET
+ * /provisioners) but nothing is issued through them here. */
+static const char *const other_types[] = {
+	"OIDC", "AWS", "GCP", "Azure", "ACME", "X5C", "K8sSA", "SSHPOP",
+	"SCEP", "Nebula", NULL
+};
+
+static int walk_object(struct walk *, struct json_object *, const char *,
+    const struct field *);
+
+/* Unset: null, false, 0, "", [] or {}. */
+static int
+is_unset(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return 1;
+	case json_type_boolean:
+		return !json_object_get_boolean(v);
+	case json_type_int:
+		return json_object_get_int64(v) == 0;
+	case json_type_double:
+		return json_object_get_double(v) == 0;
+	case json_type_string:
+		return json_object_get_string_len(v) == 0;
+	case json_type_array:
+		return json_object_array_length(v) == 0;
+	case json_type_object:
+		return json_object_object_length(v) == 0;
+	}
+	return 0;
+}
+
+static int
+warn_add(struct walk *w, const char *path)
+{
+	size_t n = strlen(path);
+	char *p;
+
+	if ((p = realloc(w->warn, w->len + n + 3)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	w->warn = p;
+	if (w->len > 0) {
+		memcpy(p + w->len, ", ", 2);
+		w->len += 2;
+	}
+	memcpy(p + w->len, path, n + 1);
+	w->len += n;
+	return 0;
+}
+
+static int
+refuse(const char *path, const char *why)
+{
+	return ca_err(CA_ERR_CONFIG, "%s: %s", path, why);
+}
+
+#define NOT_HERE	"not supported by ca-tools (it changes what is issued " \
+			"or who may ask); remove it to start"
+
+static int
+check_provisioner(struct walk *w, struct json_object *p, const char *path)
+{
+	const char *type = NULL;
+	struct json_object *v;
+	size_t i;
+
+	if (!json_object_is_type(p, json_type_object))
+		return 0;	/* conf.c says what is wrong */
+	if (json_object_object_get_ex(p, "type", &v) &&
+	    json_object_is_type(v, json_type_string))
+		type = json_object_get_string(v);
+	if (type == NULL)
+		return 0;
+	if (strcasecmp(type, "JWK") == 0)
+		return walk_object(w, p, path, f_jwk);
+	for (i = 0; other_types[i] != NULL; i++)
+		if (strcasecmp(type, other_types[i]) == 0) {
+			char *s;
+			int rc;
+
+			/* Nothing is issued through it: its members do not matter. */
+			if (asprintf(&s, "%s (type %s, not served)", path,
+			    other_types[i]) < 0)
+				return ca_err(CA_ERR_NOMEM, "out of memory");
+			rc = warn_add(w, s);
+			free(s);
+			return rc;
+		}
+	return ca_err(CA_ERR_CONFIG, "%s.type: unknown provisioner type \"%.40s\"",
+	    path, type);
+}
+
+static int
+special(struct walk *w, struct json_object *o, const char *name,
+    struct json_object *v, const char *path)
+{
+	const char *s;
+	size_t i, n;
+	int rc;
+
+	if (strcmp(name, "type") == 0) {	/* authority.type */
+		if (!json_object_is_type(v, json_type_string))
+			return 0;
+		s = json_object_get_string(v);
+		if (s[0] == '\0' || strcasecmp(s, "softcas") == 0 ||
+		    strcasecmp(s, "stepcas") == 0)
+			return 0;
+		return ca_err(CA_ERR_CONFIG, "%s: \"%.40s\": not supported by "
+		    "ca-tools (softcas or stepcas)", path, s);
+	}
+	if (strcmp(name, "backdate") == 0) {
+		int64_t d;
+
+		if (json_object_is_type(v, json_type_null))
+			return 0;
+		if (!json_object_is_type(v, json_type_string) ||
+		    ca_duration_parse(json_object_get_string(v), 0, &d) != 0 ||
+		    d != CA_BACKDATE)
+			return refuse(path, "only 1m, the backdate ca-tools "
+			    "applies, is supported");
+		return 0;
+	}
+	if (strcmp(name, "logger") == 0) {
+		struct json_object *f;
+
+		/* {"format": "text"} is the log ca-serve writes. */
+		if (is_unset(v) || (json_object_is_type(v, json_type_object) &&
+		    json_object_object_length(v) == 1 &&
+		    json_object_object_get_ex(v, "format", &f) &&
+		    json_object_is_type(f, json_type_string) &&
+		    strcmp(json_object_get_string(f), "text") == 0))
+			return 0;
+		return warn_add(w, path);
+	}
+	/* authority.provisioners */
+	(void)o;
+	if (!json_object_is_type(v, json_type_array))
+		return 0;
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		char *p;
+
+		if (asprintf(&p, "%s[%zu]", path, i) < 0)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		rc = check_provisioner(w, json_object_array_get_idx(v, i), p);
+		free(p);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+walk_member(struct walk *w, struct json_object *o, const char *name,
+    struct json_object *v, const char *path, const struct field *table)
+{
+	const struct field *f;
+
+	for (f = table; f->name != NULL; f++)
+		if (strcmp(f->name, name) == 0)
+			break;
+	if (f->name == NULL)
+		return refuse(path, "unknown to step-ca and to ca-tools; "
+		    "remove it to start");
+	switch (f->kind) {
+	case F_OK:
+		return 0;
+	case F_REFUSE:
+		return is_unset(v) ? 0 : refuse(path, NOT_HERE);
+	case F_WARN:
+		return is_unset(v) ? 0 : warn_add(w, path);
+	case F_TRUE_OK:
+		if (json_object_is_type(v, json_type_boolean) &&
+		    json_object_get_boolean(v))
+			return 0;
+		return warn_add(w, path);
+	case F_SUB:
+		if (!json_object_is_type(v, json_type_object))
+			return is_unset(v) ? 0 : refuse(path, "not an object");
+		return walk_object(w, v, path, f->sub);
+	case F_SPECIAL:
+		return special(w, o, name, v, path);
+	}
+	return 0;
+}
+
+static int
+walk_object(struct walk *w, struct json_object *o, const char *where,
+    const struct field *table)
+{
+	struct json_object_iterator it, end;
+	int rc;
+
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *name = json_object_iter_peek_name(&it);
+		char *path, *c;
+
+		if (asprintf(&path, "%s%s%.64s", where, where[0] ? "." : "",
+		    name) < 0)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		/* The path reaches logs: no control characters. */
+		for (c = path; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		rc = walk_member(w, o, name, json_object_iter_peek_value(&it),
+		    path, table);
+		free(path);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+ca_config_check_fields(struct json_object *root, char **ignored)
+{
+	struct walk w = { NULL, 0 };
+	int rc;
+
+	*ignored = NULL;
+	if (!json_object_is_type(root, json_type_object))
+		return 0;
+	if ((rc = walk_object(&w, root, "", f_top)) != 0) {
+		free(w.warn);
+		return rc;
+	}
+	*ignored = w.warn;
+	return 0;
+}

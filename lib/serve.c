@@ -220,7 +220,7 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 	}
 	if ((rc = ca_authority_server_cert(s->a, &pem, &len, &nb, &na)) != 0)
 		goto done;
-	if ((rc = ca_file_write_atomic(s->cache_path, pem, len, 0600)) != 0 ||
+	if ((rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0 ||
 	    (rc = pair_parse(pem, len, &p)) != 0)
 		goto done;
 	{

@@ -343,10 +343,13 @@ ca_file_publish_check(const char *path, int flags)
 	return 0;
 }
 
-/* errno of a failed write, in words. */
+/* errno of a failed write, in words; EFBIG names the limit it hit. */
 static int
 write_error(const char *path, int err)
 {
+	if (err == EFBIG)
+		return ca_err(CA_ERR_IO, "%s: file too large (file size limit)",
+		    path);
 	return ca_err(CA_ERR_IO, "%s: %s", path, strerror(err));
 }
 

@@ -152,6 +152,31 @@ print("ok")'
 	assert_equal "$(ls -A | grep -c tmp)" 0
 }
 
+@test "past RLIMIT_FSIZE: ca-sign and ca-token fail in one line naming the file, nothing half-written" {
+	token svc.test
+	echo old > out.pem
+	local before
+	before=$(store_state)
+	# 1 KiB: the store cannot take the new records (it dies of SIGXFSZ, 153, unless ignored)
+	run -1 bash -c 'ulimit -f 1; exec "$@"' _ ca-sign -d "$CA" --token-file svc.test.tok \
+		--key-out svc.key -o out.pem
+	assert_output --regexp '^ca-sign: .*/ca\.gdbm: .*File too large$'
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(store_state)" "$before"
+	assert_equal "$(cat out.pem)" old
+	[ ! -e svc.key ]
+	# the token was not spent
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o out.pem
+	run -0 ca-db -d "$CA" check
+	assert_output "1 certificates, 0 problems"
+	# an output file past the limit: the old one stays, no temporary file
+	echo old > t.tok
+	run -1 bash -c 'ulimit -f 0; exec "$@"' _ ca-token -d "$CA" --key "$PK" -o t.tok x.test
+	assert_output "ca-token: t.tok: file too large (file size limit)"
+	assert_equal "$(cat t.tok)" old
+	assert_equal "$(ls -A | grep -c tmp)" 0
+}
+
 @test "--key-out refuses an existing file before the token is spent" {
 	token svc.test
 	echo keep > svc.key

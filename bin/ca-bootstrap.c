@@ -86,8 +86,8 @@ main(int argc, char **argv)
 	free(canon);
 
 	if ((rc = ca_client_bootstrap(url, fp, &pem, &len)) != 0 ||
-	    (rc = ca_file_write_atomic(out != NULL ? out : "-", pem, len,
-	    0644)) != 0)
+	    (rc = ca_file_publish(out != NULL ? out : "-", pem, len,
+	    0644, 0)) != 0)
 		status = ca_cli_fail(rc);
 	else
 		status = CA_EXIT_OK;

@@ -6,13 +6,11 @@
  */
 #include <config.h>
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -220,20 +218,6 @@ run(char **argv)
 	    argv[0], WEXITSTATUS(status));
 }
 
-/* The directory of path must be writable before anything is renewed. */
-static int
-writable_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int ok;
-
-	if (copy == NULL)
-		return 0;
-	ok = access(dirname(copy), W_OK) == 0;
-	free(copy);
-	return ok;
-}
-
 /*
  * Publish the new key (if any), then the chain: both staged first, so
  * that a failure leaves the old pair in place. The chain keeps the mode,
@@ -243,32 +227,21 @@ static int
 publish(const char *out, const char *chain, const char *key_out,
     const char *key, size_t key_len)
 {
-	struct stat st;
-	char *ctmp = NULL, *ktmp = NULL;
-	int rc, have;
+	struct ca_staged cs, ks;
+	int rc;
 
-	if (strcmp(out, "-") == 0) {
-		if (key_out != NULL &&
-		    (rc = ca_file_write_atomic(key_out, key, key_len, 0600)) != 0)
-			return rc;
-		return ca_file_write_atomic(out, chain, strlen(chain), 0644);
-	}
-	have = stat(out, &st) == 0;
-	if ((rc = ca_file_stage(out, chain, strlen(chain),
-	    have ? (int)(st.st_mode & 07777) : 0644, &ctmp)) != 0)
+	memset(&ks, 0, sizeof(ks));
+	if ((rc = ca_file_stage(out, chain, strlen(chain), 0644,
+	    CA_PUBLISH_KEEP_MODE, &cs)) != 0)
 		goto out;
-	if (have && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
-	    chown(ctmp, st.st_uid, st.st_gid) != 0)
-		ca_debug("%s: keeping owner %u:%u: %s", out, (unsigned)st.st_uid,
-		    (unsigned)st.st_gid, strerror(errno));
 	if (key_out != NULL &&
-	    ((rc = ca_file_stage(key_out, key, key_len, 0600, &ktmp)) != 0 ||
-	    (rc = ca_file_commit(ktmp, key_out, 0)) != 0))
+	    ((rc = ca_file_stage(key_out, key, key_len, 0600, 0, &ks)) != 0 ||
+	    (rc = ca_file_commit(&ks)) != 0))
 		goto out;
-	rc = ca_file_commit(ctmp, out, 0);
+	rc = ca_file_commit(&cs);
 out:
-	ca_file_abort(&ktmp);
-	ca_file_abort(&ctmp);
+	ca_file_abort(&ks);
+	ca_file_abort(&cs);
 	return rc;
 }
 
@@ -395,12 +368,9 @@ main(int argc, char **argv)
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((target != NULL && !writable_dir(target)) ||
-	    (key_out != NULL && !writable_dir(key_out))) {
-		rc = ca_err(CA_ERR_IO, "%s: directory not writable",
-		    target != NULL && !writable_dir(target) ? target : key_out);
+	if ((target != NULL && (rc = ca_file_publish_check(target, 0)) != 0) ||
+	    (key_out != NULL && (rc = ca_file_publish_check(key_out, 0)) != 0))
 		goto fail;
-	}
 	if (rekey &&
 	    (rc = ca_client_cert_rekey_csr(cc, &csr, &key, &key_len)) != 0)
 		goto fail;

@@ -165,7 +165,7 @@ write_crl(const char *dir, const char *pass_file, const char *out)
 	if ((rc = ca_cli_open_authority(dir, pass_file, &a)) != 0)
 		return rc;
 	if ((rc = ca_authority_crl(a, time(NULL), 0, &crl)) == 0 &&
-	    (rc = ca_file_write_atomic(out, crl.der, crl.len, 0644)) == 0)
+	    (rc = ca_file_publish(out, crl.der, crl.len, 0644, 0)) == 0)
 		ca_debug("CRL number %llu, next update %lld",
 		    (unsigned long long)crl.number, (long long)crl.next_update);
 	free(crl.der);

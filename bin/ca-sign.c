@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,20 +72,6 @@ static const struct option longopts[] = {
 	{ "output-file", required_argument, NULL, 'o' },
 	CA_CLI_COMMON_OPTIONS,
 };
-
-/* The directory of path must be writable before anything is signed. */
-static int
-writable_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int ok;
-
-	if (copy == NULL)
-		return 0;
-	ok = access(dirname(copy), W_OK) == 0;
-	free(copy);
-	return ok;
-}
 
 /* What was issued, from the authority or from the CA's server. */
 struct issued {
@@ -166,7 +151,7 @@ main(int argc, char **argv)
 	const char *key_out = NULL, *out = NULL, *pass_file = NULL;
 	const char *nb_arg = NULL, *na_arg = NULL, *url = NULL, *root = NULL;
 	const char *kt_arg = NULL;
-	char *tok = NULL, *csr = NULL, *chain = NULL, *key_tmp = NULL;
+	char *tok = NULL, *csr = NULL, *chain = NULL;
 	size_t toklen = 0, csrlen = 0;
 	unsigned long seen = 0;
 	time_t now;
@@ -271,16 +256,10 @@ main(int argc, char **argv)
 		return ca_cli_usage("--not-after: %s", ca_errmsg());
 
 	/* Refuse what would fail after signing before the token is spent. */
-	if (key_out != NULL && access(key_out, F_OK) == 0) {
-		rc = ca_err(CA_ERR_EXISTS, "%s: already exists", key_out);
+	if ((key_out != NULL &&
+	    (rc = ca_file_publish_check(key_out, CA_PUBLISH_NEW)) != 0) ||
+	    (out != NULL && (rc = ca_file_publish_check(out, 0)) != 0))
 		goto fail;
-	}
-	if ((key_out != NULL && !writable_dir(key_out)) ||
-	    (out != NULL && strcmp(out, "-") != 0 && !writable_dir(out))) {
-		rc = ca_err(CA_ERR_IO, "%s: directory not writable",
-		    key_out != NULL && !writable_dir(key_out) ? key_out : out);
-		goto fail;
-	}
 	if ((rc = ca_file_read(tok_file, CA_MAX_TOKEN, &tok, &toklen)) != 0 ||
 	    (csr_file != NULL &&
 	    (rc = ca_file_read(csr_file, CA_MAX_CSR, &csr, &csrlen)) != 0))
@@ -295,26 +274,22 @@ main(int argc, char **argv)
 		rc = sign_offline(dir, pass_file, &req, &is);
 	if (rc != 0)
 		goto fail;
-	if (key_out != NULL) {
-		if ((rc = ca_file_stage(key_out, is.key, is.key_len, 0600,
-		    &key_tmp)) != 0 ||
-		    (rc = ca_file_commit(key_tmp, key_out, 1)) != 0)
-			goto fail;
-	}
+	if (key_out != NULL && (rc = ca_file_publish(key_out, is.key,
+	    is.key_len, 0600, CA_PUBLISH_NEW)) != 0)
+		goto fail;
 	if (asprintf(&chain, "%s%s", is.crt, is.chain) < 0) {
 		chain = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = ca_file_write_atomic(out ? out : "-", chain, strlen(chain),
-	    0644)) != 0)
+	if ((rc = ca_file_publish(out ? out : "-", chain, strlen(chain),
+	    0644, 0)) != 0)
 		goto fail;
 	status = 0;
 	goto done;
 fail:
 	status = ca_cli_fail(rc);
 done:
-	ca_file_abort(&key_tmp);
 	free(is.crt);
 	free(is.chain);
 	ca_free_secret(is.key, is.key_len);

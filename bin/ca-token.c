@@ -304,8 +304,8 @@ main(int argc, char **argv)
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = ca_file_write_atomic(out_file ? out_file : "-", line,
-	    strlen(line), 0600)) != 0)
+	if ((rc = ca_file_publish(out_file ? out_file : "-", line,
+	    strlen(line), 0600, 0)) != 0)
 		goto fail;
 	status = 0;
 	goto out;

@@ -95,23 +95,48 @@ int	 ca_fd_read(int fd, const char *name, size_t max, char **out,
  */
 int	 ca_secret_read(const char *path, char **out, size_t *outlen);
 /*
- * Publish a file atomically: a temporary file in the same directory,
- * write, fsync, rename, fsync of the directory. "-" writes to stdout.
- * mode applies to the new file (0600 for keys).
+ * Publish a file. What path names decides how:
+ * - "-": standard output;
+ * - nothing, or a regular file: a temporary file in the same directory
+ *   (created O_EXCL, never through a link), written, fsynced, renamed
+ *   over path, then the directory fsynced; on failure the old file is
+ *   untouched and the temporary file removed;
+ * - a character device or a FIFO: written in place (opened O_NOFOLLOW,
+ *   never created, truncated or replaced);
+ * - anything else, a symbolic link included, is refused (CA_ERR_INVAL):
+ *   a caller that means to write through a link resolves it first.
+ * mode applies to a new file (0600 for keys). Flags:
+ * CA_PUBLISH_NEW fails with CA_ERR_EXISTS if path exists in any form;
+ * CA_PUBLISH_KEEP_MODE keeps the mode, owner and group of a replaced file.
  */
-int	 ca_file_write_atomic(const char *path, const void *data, size_t len,
-	    int mode);
-/* Like ca_file_write_atomic but fails with CA_ERR_EXISTS if path exists. */
-int	 ca_file_write_new(const char *path, const void *data, size_t len,
-	    int mode);
+#define CA_PUBLISH_NEW		0x1
+#define CA_PUBLISH_KEEP_MODE	0x2
+int	 ca_file_publish(const char *path, const void *data, size_t len,
+	    int mode, int flags);
 /*
- * Two-step publication: write to a temporary file now, rename later.
- * ca_file_stage returns the temporary name in *tmp (malloc'd).
+ * Whether ca_file_publish(path, flags) could succeed, checked before work
+ * that must not be wasted (a token spent): 0 or the error it would give.
  */
+int	 ca_file_publish_check(const char *path, int flags);
+/*
+ * Two-step publication, for two files that go together: ca_file_stage
+ * writes the temporary file now (for a device, FIFO or "-" nothing yet:
+ * data is borrowed until commit), ca_file_commit publishes it.
+ * ca_file_abort releases s and removes an uncommitted temporary file;
+ * call it in every case, once.
+ */
+struct ca_staged {
+	char		*path;
+	char		*tmp;		/* NULL once committed, or in place */
+	const void	*data;
+	size_t		 len;
+	int		 flags;
+	int		 direct;	/* written in place at commit */
+};
 int	 ca_file_stage(const char *path, const void *data, size_t len, int mode,
-	    char **tmp);
-int	 ca_file_commit(const char *tmp, const char *path, int exclusive);
-void	 ca_file_abort(char **tmp);
+	    int flags, struct ca_staged *s);
+int	 ca_file_commit(struct ca_staged *s);
+void	 ca_file_abort(struct ca_staged *s);
 /* Write all of buf to fd, retrying short writes. */
 int	 ca_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p with mode for each created component. */

@@ -36,6 +36,11 @@ ca_cli_init(char **argv)
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * Past RLIMIT_FSIZE a write fails with EFBIG and says which file,
+	 * instead of the process dying of SIGXFSZ mid-request.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 const char *

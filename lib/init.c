@@ -86,7 +86,8 @@ write_key(const char *dir, const char *rel, gnutls_x509_privkey_t key,
 	if ((path = ca_path_join(dir, rel)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((rc = ca_key_export(key, password, &pem)) == 0)
-		rc = ca_file_write_new(path, pem.data, pem.size, 0600);
+		rc = ca_file_publish(path, pem.data, pem.size, 0600,
+		    CA_PUBLISH_NEW);
 	if (pem.data != NULL) {
 		ca_wipe(pem.data, pem.size);
 		gnutls_free(pem.data);
@@ -105,7 +106,8 @@ write_cert(const char *dir, const char *rel, gnutls_x509_crt_t crt)
 	if ((path = ca_path_join(dir, rel)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((rc = ca_x509_export(crt, GNUTLS_X509_FMT_PEM, &pem)) == 0)
-		rc = ca_file_write_new(path, pem.data, pem.size, 0644);
+		rc = ca_file_publish(path, pem.data, pem.size, 0644,
+		    CA_PUBLISH_NEW);
 	gnutls_free(pem.data);
 	free(path);
 	return rc;
@@ -140,8 +142,8 @@ make_provisioner(const struct ca_init_opts *o, struct json_object **out,
 		goto out;
 	}
 	if (o->prov_key_out != NULL) {
-		if ((rc = ca_file_write_new(o->prov_key_out, priv_s,
-		    strlen(priv_s), 0600)) != 0)
+		if ((rc = ca_file_publish(o->prov_key_out, priv_s,
+		    strlen(priv_s), 0600, CA_PUBLISH_NEW)) != 0)
 			goto out;
 		*wrote_key = 1;
 	}
@@ -291,7 +293,7 @@ ra_fetch_root(const struct ca_init_opts *o, const char *tmp,
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ca_file_write_new(path, pem, len, 0644)) != 0 ||
+	if ((rc = ca_file_publish(path, pem, len, 0644, CA_PUBLISH_NEW)) != 0 ||
 	    (rc = ca_x509_import(pem, len, root)) != 0 ||
 	    (rc = ca_client_open(o->ra_url, path, &c)) != 0)
 		goto out;
@@ -436,7 +438,8 @@ config:
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ca_file_write_new(path, conf, strlen(conf), 0600)) != 0)
+	if ((rc = ca_file_publish(path, conf, strlen(conf), 0600,
+	    CA_PUBLISH_NEW)) != 0)
 		goto out;
 	/* An empty database, so that readers find one. */
 	free(path);

@@ -227,7 +227,7 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 	}
 	if ((rc = ca_authority_server_cert(s->a, &pem, &len, &nb, &na)) != 0)
 		goto done;
-	if ((rc = ca_file_write_atomic(s->cache_path, pem, len, 0600)) != 0 ||
+	if ((rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0 ||
 	    (rc = pair_parse(pem, len, &p)) != 0)
 		goto done;
 	{
@@ -535,6 +535,22 @@ ca_server_listen(struct ca_server *s, int fd, int *port)
 	return 0;
 }
 
+/* The local TCP port of socket fd, or 0 (not TCP, or unknown). */
+static int
+local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
 int
 ca_server_serve_connection(struct ca_server *s, int fd)
 {
@@ -542,7 +558,7 @@ ca_server_serve_connection(struct ca_server *s, int fd)
 	socklen_t len = sizeof(ss);
 	struct MHD_Daemon *d;
 	struct stat st;
-	int rc;
+	int rc, port;
 
 	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
 		return ca_err(CA_ERR_INVAL,
@@ -551,6 +567,12 @@ ca_server_serve_connection(struct ca_server *s, int fd)
 		return ca_err(CA_ERR_INVAL,
 		    "--inetd: standard input is not a connected socket: %s",
 		    strerror(errno));
+	/*
+	 * The port the client reached, as a listener knows its own: token
+	 * audiences that name it are ours (a Unix socket has none).
+	 */
+	if ((port = local_port(fd)) > 0)
+		ca_authority_set_ports(s->a, &port, 1);
 	if ((rc = start_watchdog(s)) != 0)
 		return rc;
 	if ((d = start_daemon(s, MHD_USE_NO_LISTEN_SOCKET, -1)) == NULL)

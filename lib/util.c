@@ -291,102 +291,227 @@ fsync_dir_of(const char *path)
 	return rc;
 }
 
-int
-ca_file_stage(const char *path, const void *data, size_t len, int mode,
-    char **tmp)
+/*
+ * What publishing path means. Symbolic links are never followed here: a
+ * caller that means to write through one resolves it first.
+ */
+enum target {
+	T_STDOUT,	/* "-" */
+	T_RENAME,	/* absent or a regular file: temporary file + rename */
+	T_DIRECT	/* a character device or FIFO: written in place */
+};
+
+static int
+classify(const char *path, int flags, enum target *t)
 {
-	char *name;
+	struct stat st;
+
+	if (strcmp(path, "-") == 0) {
+		if (flags & CA_PUBLISH_NEW)
+			return ca_err(CA_ERR_INVAL,
+			    "standard output is not a file name");
+		*t = T_STDOUT;
+		return 0;
+	}
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return ca_err(CA_ERR_IO, "%s: %s", path,
+			    strerror(errno));
+		*t = T_RENAME;
+		return 0;
+	}
+	if (flags & CA_PUBLISH_NEW)
+		return ca_err(CA_ERR_EXISTS, "%s: already exists", path);
+	if (S_ISREG(st.st_mode))
+		*t = T_RENAME;
+	else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+		*t = T_DIRECT;
+	else if (S_ISLNK(st.st_mode))
+		return ca_err(CA_ERR_INVAL, "%s: a symbolic link, not followed: "
+		    "name the file it points to", path);
+	else if (S_ISDIR(st.st_mode))
+		return ca_err(CA_ERR_INVAL, "%s: a directory", path);
+	else
+		return ca_err(CA_ERR_INVAL, "%s: not a regular file, character "
+		    "device or FIFO", path);
+	return 0;
+}
+
+static int
+dir_writable(const char *path)
+{
+	char *copy;
+	int ok;
+
+	if ((copy = strdup(path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	ok = access(dirname(copy), W_OK) == 0;
+	free(copy);
+	return ok ? 0 : ca_err(CA_ERR_IO, "%s: directory not writable", path);
+}
+
+int
+ca_file_publish_check(const char *path, int flags)
+{
+	enum target t;
+	int rc;
+
+	if ((rc = classify(path, flags, &t)) != 0)
+		return rc;
+	if (t == T_RENAME)
+		return dir_writable(path);
+	if (t == T_DIRECT && access(path, W_OK) != 0)
+		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* errno of a failed write, in words; EFBIG names the limit it hit. */
+static int
+write_error(const char *path, int err)
+{
+	if (err == EFBIG)
+		return ca_err(CA_ERR_IO, "%s: file too large (file size limit)",
+		    path);
+	return ca_err(CA_ERR_IO, "%s: %s", path, strerror(err));
+}
+
+static int
+stage_temp(struct ca_staged *s, const void *data, size_t len, int mode)
+{
+	struct stat st;
 	int fd, saved;
 
-	*tmp = NULL;
-	if (asprintf(&name, "%s.tmpXXXXXX", path) < 0)
+	if (asprintf(&s->tmp, "%s.tmpXXXXXX", s->path) < 0) {
+		s->tmp = NULL;
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	if ((fd = mkostemp(name, O_CLOEXEC)) < 0) {
+	}
+	/* mkostemp: O_CREAT|O_EXCL, mode 0600 until the fchmod below. */
+	if ((fd = mkostemp(s->tmp, O_CLOEXEC)) < 0) {
 		saved = errno;
-		free(name);
+		free(s->tmp);
+		s->tmp = NULL;
 		return ca_err(CA_ERR_IO, "%s: cannot create a temporary file: %s",
-		    path, strerror(saved));
+		    s->path, strerror(saved));
+	}
+	if ((s->flags & CA_PUBLISH_KEEP_MODE) && lstat(s->path, &st) == 0) {
+		mode = (int)(st.st_mode & 07777);
+		if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+		    fchown(fd, st.st_uid, st.st_gid) != 0)
+			ca_debug("%s: keeping owner %u:%u: %s", s->path,
+			    (unsigned)st.st_uid, (unsigned)st.st_gid,
+			    strerror(errno));
 	}
 	if (fchmod(fd, (mode_t)mode) != 0 || ca_write_all(fd, data, len) != 0 ||
 	    fsync(fd) != 0) {
 		saved = errno;
 		close(fd);
-		unlink(name);
-		free(name);
-		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(saved));
+		return write_error(s->path, saved);
 	}
-	if (close(fd) != 0) {
-		saved = errno;
-		unlink(name);
-		free(name);
-		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(saved));
-	}
-	*tmp = name;
+	if (close(fd) != 0)
+		return write_error(s->path, errno);
 	return 0;
 }
 
 int
-ca_file_commit(const char *tmp, const char *path, int exclusive)
+ca_file_stage(const char *path, const void *data, size_t len, int mode,
+    int flags, struct ca_staged *s)
+{
+	enum target t;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = classify(path, flags, &t)) != 0)
+		return rc;
+	if ((s->path = strdup(path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	s->flags = flags;
+	s->data = data;
+	s->len = len;
+	s->direct = t != T_RENAME;
+	if (t == T_RENAME && (rc = stage_temp(s, data, len, mode)) != 0)
+		ca_file_abort(s);
+	return rc;
+}
+
+/* A device or FIFO: opened without creating or following anything. */
+static int
+write_direct(const char *path, const void *data, size_t len)
+{
+	struct stat st;
+	int fd, saved;
+
+	if (strcmp(path, "-") == 0) {
+		if (ca_write_all(STDOUT_FILENO, data, len) != 0)
+			return write_error("standard output", errno);
+		return 0;
+	}
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC)) < 0)
+		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
+	/* It may have been swapped since it was looked at. */
+	if (fstat(fd, &st) != 0 ||
+	    !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		close(fd);
+		return ca_err(CA_ERR_INVAL, "%s: no longer a character device "
+		    "or FIFO", path);
+	}
+	if (ca_write_all(fd, data, len) != 0) {
+		saved = errno;
+		close(fd);
+		return write_error(path, saved);
+	}
+	if (close(fd) != 0)
+		return write_error(path, errno);
+	return 0;
+}
+
+int
+ca_file_commit(struct ca_staged *s)
 {
 	int rc;
 
+	if (s->direct)
+		return write_direct(s->path, s->data, s->len);
+	if (s->tmp == NULL)
+		return ca_err(CA_ERR_INVAL, "%s: nothing staged", s->path);
 	/* link() fails if path exists: an exclusive rename. */
-	if (exclusive) {
-		if (link(tmp, path) != 0) {
+	if (s->flags & CA_PUBLISH_NEW) {
+		if (link(s->tmp, s->path) != 0) {
 			rc = errno == EEXIST ? CA_ERR_EXISTS : CA_ERR_IO;
-			return ca_err(rc, "%s: %s", path, strerror(errno));
+			return ca_err(rc, "%s: %s", s->path, strerror(errno));
 		}
-		unlink(tmp);
-	} else if (rename(tmp, path) != 0)
-		return ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
-	if (fsync_dir_of(path) != 0)
-		return ca_err(CA_ERR_IO, "%s: cannot sync directory: %s", path,
-		    strerror(errno));
+		unlink(s->tmp);
+	} else if (rename(s->tmp, s->path) != 0)
+		return ca_err(CA_ERR_IO, "%s: %s", s->path, strerror(errno));
+	free(s->tmp);
+	s->tmp = NULL;
+	if (fsync_dir_of(s->path) != 0)
+		return ca_err(CA_ERR_IO, "%s: cannot sync directory: %s",
+		    s->path, strerror(errno));
 	return 0;
 }
 
 void
-ca_file_abort(char **tmp)
+ca_file_abort(struct ca_staged *s)
 {
-	if (*tmp != NULL) {
-		unlink(*tmp);
-		free(*tmp);
-		*tmp = NULL;
+	if (s->tmp != NULL) {
+		unlink(s->tmp);
+		free(s->tmp);
 	}
+	free(s->path);
+	memset(s, 0, sizeof(*s));
 }
 
-static int
-write_file(const char *path, const void *data, size_t len, int mode,
-    int exclusive)
+int
+ca_file_publish(const char *path, const void *data, size_t len, int mode,
+    int flags)
 {
-	char *tmp;
+	struct ca_staged s;
 	int rc;
 
-	if (strcmp(path, "-") == 0) {
-		if (ca_write_all(STDOUT_FILENO, data, len) != 0)
-			return ca_err(CA_ERR_IO, "standard output: %s",
-			    strerror(errno));
-		return 0;
-	}
-	if (exclusive && access(path, F_OK) == 0)
-		return ca_err(CA_ERR_EXISTS, "%s: already exists", path);
-	if ((rc = ca_file_stage(path, data, len, mode, &tmp)) != 0)
-		return rc;
-	rc = ca_file_commit(tmp, path, exclusive);
-	ca_file_abort(&tmp);
+	if ((rc = ca_file_stage(path, data, len, mode, flags, &s)) == 0)
+		rc = ca_file_commit(&s);
+	ca_file_abort(&s);
 	return rc;
-}
-
-int
-ca_file_write_atomic(const char *path, const void *data, size_t len, int mode)
-{
-	return write_file(path, data, len, mode, 0);
-}
-
-int
-ca_file_write_new(const char *path, const void *data, size_t len, int mode)
-{
-	return write_file(path, data, len, mode, 1);
 }
 
 int

@@ -137,6 +137,51 @@ PY
 	assert_line 'exit 0'
 }
 
+@test "--inetd learns the port it was reached on: a token naming it is accepted, another port refused" {
+	csr svc.test
+	run -0 "$PYTHON" - "$(command -v ca-serve)" "$CA" "$CA_TOP_SRCDIR/tests/jwt.py" "$PK" "$FP" <<'PY'
+import json, secrets, socket, ssl, subprocess, sys, time
+exe, ca, jwt, pk, fp = sys.argv[1:]
+lsn = socket.socket()
+lsn.bind(("127.0.0.1", 0))
+lsn.listen(1)
+port = lsn.getsockname()[1]
+
+def sign(aud_port):
+    now = int(time.time())
+    claims = {"aud": "https://localhost:%d/1.0/sign" % aud_port, "iss": "admin",
+              "sub": "svc.test", "sans": ["svc.test"], "jti": secrets.token_hex(32),
+              "iat": now, "nbf": now, "exp": now + 300, "sha": fp}
+    tok = subprocess.run([sys.executable, jwt, "sign", pk, json.dumps(claims)],
+                         check=True, capture_output=True, text=True).stdout.strip()
+    body = json.dumps({"csr": open("svc.test.csr").read(), "ott": tok}).encode()
+    c = socket.create_connection(("127.0.0.1", port))
+    s, _ = lsn.accept()
+    p = subprocess.Popen([exe, "--inetd", "-d", ca, "--log-file", "serve.log"],
+                         stdin=s, stdout=s, stderr=subprocess.DEVNULL, close_fds=True)
+    s.close()
+    ctx = ssl.create_default_context(cafile=ca + "/certs/root_ca.crt")
+    t = ctx.wrap_socket(c, server_hostname="localhost")
+    t.sendall(b"POST /1.0/sign HTTP/1.1\r\nHost: localhost:%d\r\n"
+              b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+              b"Connection: close\r\n\r\n" % (port, len(body)) + body)
+    data = b""
+    while True:
+        d = t.recv(65536)
+        if not d:
+            break
+        data += d
+    print("port" if aud_port == port else aud_port,
+          data.split(b"\r\n")[0].decode(), "exit", p.wait(timeout=30))
+
+sign(port)
+sign(1)
+PY
+	assert_line "port HTTP/1.1 201 Created exit 0"
+	assert_line "1 HTTP/1.1 401 Unauthorized exit 0"
+	assert_equal "${#lines[@]}" 2
+}
+
 @test "--inetd refuses a standard input that is not a socket" {
 	run -1 ca-serve --inetd -d "$CA" --log-file log < /dev/null
 	run -0 grep -c "standard input is not a socket" log

@@ -117,6 +117,31 @@ verify_chain() {
 	assert_equal "$(grep -c 'BEGIN CERTIFICATE' <<< "$output")" 2
 }
 
+@test "-o: a symbolic link or a directory is refused before renewing; a FIFO is written in place" {
+	leaf svc
+	local cur
+	cur=$(sha256sum < svc.crt)
+	ln -s elsewhere.crt link.crt
+	run -1 --separate-stderr ca-renew -d "$CA" --force -o link.crt svc.crt svc.key
+	assert_equal "$stderr" "ca-renew: link.crt: a symbolic link, not followed: name the file it points to"
+	[ -L link.crt ]
+	[ ! -e elsewhere.crt ]
+	mkdir dir.crt
+	run -1 --separate-stderr ca-renew -d "$CA" --force -o dir.crt svc.crt svc.key
+	assert_equal "$stderr" "ca-renew: dir.crt: a directory"
+	assert_equal "$(issued)" 1
+	assert_equal "$(sha256sum < svc.crt)" "$cur"
+	mkfifo out.fifo
+	# bounded: an old build renames over the FIFO and never opens it
+	timeout 30 cat out.fifo > got.pem 3>&- &
+	local reader=$!
+	run -0 ca-renew -d "$CA" --force -o out.fifo svc.crt svc.key
+	[ -p out.fifo ] || { kill "$reader"; false; }
+	wait "$reader"
+	run -0 verify_chain got.pem
+	assert_equal "$(issued)" 2
+}
+
 @test "--rekey --key-out: a new key of the same kind, 0600, certified by the new certificate" {
 	leaf svc
 	cp svc.key old.key

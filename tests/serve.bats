@@ -473,6 +473,42 @@ framing_refused() {
 	assert_output "HTTP/1.1 200 OK"
 }
 
+@test "past RLIMIT_FSIZE a /sign that grows the store is a 500 naming the file; the server keeps serving" {
+	local size i code=
+	size=$(stat -c %s "$CA/db/ca.gdbm")
+	# the soft limit only: root may lack CAP_SYS_RESOURCE to raise a hard one
+	run -0 prlimit --pid "$SERVER_PID" --fsize="$size:"
+	# a few records fit in the file's free blocks; then one must grow it
+	for i in $(seq 40); do
+		pytok t "$(claims)"
+		sign_body t svc.test.csr > body.json
+		run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+		code=$(status_of)
+		[ "$code" = 201 ] || break
+	done
+	assert_equal "$code" 500
+	kill -0 "$SERVER_PID"
+	run -0 grep -c 'POST /sign 500 .* error=".*/ca\.gdbm: .*File too large"$' "$SERVER_LOG"
+	assert_output 1
+	run -0 api /health
+	assert_equal "$(status_of)" 200
+	run -0 prlimit --pid "$SERVER_PID" --fsize=unlimited:
+	pytok t "$(claims)"
+	sign_body t svc.test.csr > body.json
+	run -0 api -H 'Content-Type: application/json' --data @body.json /sign
+	assert_equal "$(status_of)" 201
+	run -0 ca-db -d "$CA" check
+	assert_output --partial ", 0 problems"
+	# a client past its own limit: one line naming its output file
+	pytok t "$(claims)"
+	echo old > out.pem
+	run -1 bash -c 'ulimit -f 0; exec "$@"' _ ca-sign --ca-url "$URL" \
+		--root "$CA/certs/root_ca.crt" --token-file t --csr svc.test.csr -o out.pem
+	assert_output "ca-sign: out.pem: file too large (file size limit)"
+	assert_equal "$(cat out.pem)" old
+	assert_equal "$(ls -A | grep -c tmp)" 0
+}
+
 @test "a request waiting for the store is answered, not cut at the deadline" {
 	need_peer joserfc
 	stop_server

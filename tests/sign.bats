@@ -86,7 +86,7 @@ setup() {
 	# time, which python's cryptography refuses): check with it, 20 keys
 	for i in $(seq 20); do
 		token k$i.test
-		ca-sign -d "$CA" --token-file k$i.test.tok --key-out k$i.key -o /dev/null
+		ca-sign -d "$CA" --token-file k$i.test.tok --key-out k$i.key -o k$i.crt
 	done
 	run -0 "$PYTHON" -c '
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
@@ -94,6 +94,90 @@ for i in range(1, 21):
     load_pem_private_key(open("k%d.key" % i, "rb").read(), None)
 print("ok")'
 	assert_output ok
+}
+
+@test "-o into a FIFO and a character device writes in place: neither is replaced" {
+	csr svc.test
+	token svc.test
+	mkfifo out.fifo
+	# bounded: an old build renames over the FIFO and never opens it
+	timeout 30 cat out.fifo > got.pem 3>&- &
+	local reader=$!
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o out.fifo
+	assert_output ""
+	[ -z "$stderr" ]
+	[ -p out.fifo ] || { kill "$reader"; false; }
+	wait "$reader"
+	assert_equal "$(grep -c 'BEGIN CERTIFICATE' got.pem)" 2
+	# nothing staged beside it
+	assert_equal "$(ls -A | grep -c tmp)" 0
+	# /dev/null itself, as root would have replaced it (unless someone's
+	# older build already did)
+	if [ -c /dev/null ]; then
+		local ino
+		ino=$(stat -c %i /dev/null)
+		token null.test
+		run -0 ca-sign -d "$CA" --token-file null.test.tok --key-out null.key -o /dev/null
+		[ -c /dev/null ]
+		assert_equal "$(stat -c %i /dev/null)" "$ino"
+	fi
+}
+
+@test "-o into a character device of our own (root: mknod): written, not replaced" {
+	[ "$(id -u)" = 0 ] || skip "mknod needs root"
+	mknod -m 0666 null c 1 3 2>/dev/null || skip "mknod refused here"
+	token svc.test
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o null
+	assert_output ""
+	[ -z "$stderr" ]
+	[ -c null ]
+	assert_equal "$(stat -c %t:%T null)" "1:3"
+	assert_equal "$(ls -A | grep -c tmp)" 0
+}
+
+@test "-o refuses a symbolic link and a directory before the token is spent; -o - is stdout" {
+	csr svc.test
+	token svc.test
+	ln -s target.pem link.pem
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o link.pem
+	assert_output ""
+	assert_equal "$stderr" "ca-sign: link.pem: a symbolic link, not followed: name the file it points to"
+	[ -L link.pem ]
+	[ ! -e target.pem ]
+	mkdir dir.pem
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o dir.pem
+	assert_equal "$stderr" "ca-sign: dir.pem: a directory"
+	assert_equal "$(issued)" 0
+	# the token was not spent
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o -
+	[ -z "$stderr" ]
+	assert_equal "$(grep -c 'BEGIN CERTIFICATE' <<< "$output")" 2
+	assert_equal "$(ls -A | grep -c tmp)" 0
+}
+
+@test "past RLIMIT_FSIZE: ca-sign and ca-token fail in one line naming the file, nothing half-written" {
+	token svc.test
+	echo old > out.pem
+	local before
+	before=$(store_state)
+	# 1 KiB: the store cannot take the new records (it dies of SIGXFSZ, 153, unless ignored)
+	run -1 bash -c 'ulimit -f 1; exec "$@"' _ ca-sign -d "$CA" --token-file svc.test.tok \
+		--key-out svc.key -o out.pem
+	assert_output --regexp '^ca-sign: .*/ca\.gdbm: .*File too large$'
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(store_state)" "$before"
+	assert_equal "$(cat out.pem)" old
+	[ ! -e svc.key ]
+	# the token was not spent
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o out.pem
+	run -0 ca-db -d "$CA" check
+	assert_output "1 certificates, 0 problems"
+	# an output file past the limit: the old one stays, no temporary file
+	echo old > t.tok
+	run -1 bash -c 'ulimit -f 0; exec "$@"' _ ca-token -d "$CA" --key "$PK" -o t.tok x.test
+	assert_output "ca-token: t.tok: file too large (file size limit)"
+	assert_equal "$(cat t.tok)" old
+	assert_equal "$(ls -A | grep -c tmp)" 0
 }
 
 @test "--key-out refuses an existing file before the token is spent" {

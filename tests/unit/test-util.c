@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -356,7 +357,7 @@ test_write_atomic(void)
 	struct stat sb;
 	int rc;
 
-	rc = ca_file_write_atomic(p, "hello\n", 6, 0600);
+	rc = ca_file_publish(p, "hello\n", 6, 0600, 0);
 	is_int(rc, 0, "write_atomic creates the file");
 	ok(file_is(p, "hello\n", 6), "write_atomic content");
 	ok(stat(p, &sb) == 0 && (sb.st_mode & 07777) == 0600,
@@ -364,7 +365,7 @@ test_write_atomic(void)
 	is_int(count_entries(tmpdir), 1,
 	    "write_atomic leaves no temporary file");
 
-	rc = ca_file_write_atomic(p, "bye", 3, 0644);
+	rc = ca_file_publish(p, "bye", 3, 0644, 0);
 	is_int(rc, 0, "write_atomic replaces the file");
 	ok(file_is(p, "bye", 3), "write_atomic replaced content");
 	ok(stat(p, &sb) == 0 && (sb.st_mode & 07777) == 0644,
@@ -372,10 +373,10 @@ test_write_atomic(void)
 	    (unsigned)(sb.st_mode & 07777));
 	is_int(count_entries(tmpdir), 1, "still no temporary file");
 
-	rc = ca_file_write_atomic(p, "", 0, 0600);
+	rc = ca_file_publish(p, "", 0, 0600, 0);
 	ok(rc == 0 && file_is(p, "", 0), "write_atomic of an empty file");
 
-	rc = ca_file_write_atomic(tpath("no/such/dir/f"), "x", 1, 0600);
+	rc = ca_file_publish(tpath("no/such/dir/f"), "x", 1, 0600, 0);
 	is_int(rc, CA_ERR_IO, "write_atomic into a missing directory fails");
 	unlink(p);
 }
@@ -387,12 +388,12 @@ test_write_new(void)
 	struct stat sb;
 	int rc;
 
-	rc = ca_file_write_new(p, "first", 5, 0600);
+	rc = ca_file_publish(p, "first", 5, 0600, CA_PUBLISH_NEW);
 	is_int(rc, 0, "write_new creates a new file");
 	ok(file_is(p, "first", 5) && stat(p, &sb) == 0 &&
 	    (sb.st_mode & 07777) == 0600, "write_new content and mode");
 	ca_err_clear();
-	rc = ca_file_write_new(p, "second", 6, 0600);
+	rc = ca_file_publish(p, "second", 6, 0600, CA_PUBLISH_NEW);
 	is_int(rc, CA_ERR_EXISTS, "write_new refuses an existing file");
 	ok(strstr(ca_errmsg(), p) != NULL, "message names the file (%s)",
 	    ca_errmsg());
@@ -406,54 +407,117 @@ static void
 test_stage_commit(void)
 {
 	const char *p = tpath("staged"), *q;
-	char *tmp = NULL;
+	struct ca_staged st;
 	struct stat sb;
 	int rc;
 
-	rc = ca_file_stage(p, "abc", 3, 0640, &tmp);
-	ok(rc == 0 && tmp != NULL, "stage returns a temporary name");
-	ok(tmp != NULL && strncmp(tmp, p, strlen(p)) == 0,
-	    "temporary file in the same directory (%s)", tmp ? tmp : "");
+	rc = ca_file_stage(p, "abc", 3, 0640, 0, &st);
+	ok(rc == 0 && st.tmp != NULL, "stage returns a temporary name");
+	ok(st.tmp != NULL && strncmp(st.tmp, p, strlen(p)) == 0,
+	    "temporary file in the same directory (%s)", st.tmp ? st.tmp : "");
 	ok(access(p, F_OK) != 0, "stage does not publish");
-	ok(tmp != NULL && file_is(tmp, "abc", 3) && stat(tmp, &sb) == 0 &&
-	    (sb.st_mode & 07777) == 0640,
+	ok(st.tmp != NULL && file_is(st.tmp, "abc", 3) &&
+	    stat(st.tmp, &sb) == 0 && (sb.st_mode & 07777) == 0640,
 	    "temporary file has content and mode");
-	ca_file_abort(&tmp);
-	ok(tmp == NULL, "abort clears the name");
+	ca_file_abort(&st);
+	ok(st.tmp == NULL && st.path == NULL, "abort clears the handle");
 	is_int(count_entries(tmpdir), 0, "abort leaves no file");
-	ca_file_abort(&tmp);	/* a second abort is a no-op */
+	ca_file_abort(&st);	/* a second abort is a no-op */
 
-	rc = ca_file_stage(p, "abc", 3, 0600, &tmp);
-	rc = rc ? rc : ca_file_commit(tmp, p, 0);
+	rc = ca_file_stage(p, "abc", 3, 0600, 0, &st);
+	rc = rc ? rc : ca_file_commit(&st);
 	is_int(rc, 0, "stage + commit");
 	ok(file_is(p, "abc", 3), "committed content");
-	ca_file_abort(&tmp);
+	ca_file_abort(&st);
 	ok(file_is(p, "abc", 3), "abort after commit keeps the published file");
 	is_int(count_entries(tmpdir), 1, "commit leaves only the file");
 
-	rc = ca_file_stage(p, "def", 3, 0600, &tmp);
-	rc = rc ? rc : ca_file_commit(tmp, p, 1);
-	is_int(rc, CA_ERR_EXISTS, "exclusive commit over an existing file");
-	ok(file_is(p, "abc", 3), "exclusive commit left the file untouched");
-	ca_file_abort(&tmp);
-	is_int(count_entries(tmpdir), 1,
-	    "abort after a failed commit cleans up");
+	rc = ca_file_stage(p, "def", 3, 0600, CA_PUBLISH_NEW, &st);
+	is_int(rc, CA_ERR_EXISTS, "exclusive stage over an existing file");
+	ok(file_is(p, "abc", 3), "exclusive stage left the file untouched");
+	ca_file_abort(&st);
+	is_int(count_entries(tmpdir), 1, "a refused stage leaves no file");
 
+	/* The name appears between stage and commit: link() refuses it. */
 	q = tpath("staged2");
-	rc = ca_file_stage(q, "ghi", 3, 0600, &tmp);
-	rc = rc ? rc : ca_file_commit(tmp, q, 1);
+	rc = ca_file_stage(q, "ghi", 3, 0600, CA_PUBLISH_NEW, &st);
+	ok(rc == 0 && link(p, q) == 0, "exclusive stage, then the name taken");
+	rc = ca_file_commit(&st);
+	is_int(rc, CA_ERR_EXISTS, "exclusive commit over an existing file");
+	ca_file_abort(&st);
+	ok(file_is(q, "abc", 3), "exclusive commit left the file untouched");
+	is_int(count_entries(tmpdir), 2,
+	    "abort after a failed commit cleans up");
+	unlink(q);
+
+	rc = ca_file_stage(q, "ghi", 3, 0600, CA_PUBLISH_NEW, &st);
+	rc = rc ? rc : ca_file_commit(&st);
 	is_int(rc, 0, "exclusive commit of a new file");
 	ok(file_is(q, "ghi", 3), "exclusive commit content");
-	ca_file_abort(&tmp);
+	ca_file_abort(&st);
 	is_int(count_entries(tmpdir), 2,
 	    "exclusive commit leaves no temporary file");
 	unlink(p);
 	unlink(q);
 
-	tmp = junk;
-	rc = ca_file_stage(tpath("missing/f"), "x", 1, 0600, &tmp);
-	ok(rc == CA_ERR_IO && tmp == NULL,
+	rc = ca_file_stage(tpath("missing/f"), "x", 1, 0600, 0, &st);
+	ok(rc == CA_ERR_IO && st.tmp == NULL,
 	    "stage into a missing directory fails");
+	ca_file_abort(&st);
+}
+
+/* Only regular files are replaced; devices and FIFOs are written in place. */
+static void
+test_publish_targets(void)
+{
+	const char *p = tpath("target"), *l = tpath("link");
+	char buf[16];
+	struct stat sb;
+	pid_t pid;
+	int rc, fd, status;
+	ssize_t n;
+
+	ok(symlink("target", l) == 0, "a symbolic link to a missing file");
+	ca_err_clear();
+	rc = ca_file_publish(l, "x", 1, 0644, 0);
+	is_int(rc, CA_ERR_INVAL, "publishing onto a symbolic link is refused");
+	ok(strstr(ca_errmsg(), "symbolic link") != NULL,
+	    "the message says why (%s)", ca_errmsg());
+	is_int(ca_file_publish_check(l, 0), CA_ERR_INVAL, "and so is the check");
+	ok(lstat(l, &sb) == 0 && S_ISLNK(sb.st_mode) && access(p, F_OK) != 0,
+	    "the link stays a link and nothing was created through it");
+	unlink(l);
+
+	ok(mkdir(p, 0700) == 0, "a directory");
+	rc = ca_file_publish(p, "x", 1, 0644, 0);
+	is_int(rc, CA_ERR_INVAL, "publishing onto a directory is refused");
+	rmdir(p);
+
+	ok(mkfifo(p, 0600) == 0, "a FIFO");
+	is_int(ca_file_publish_check(p, 0), 0, "a FIFO can be published to");
+	is_int(ca_file_publish_check(p, CA_PUBLISH_NEW), CA_ERR_EXISTS,
+	    "but not as a new file");
+	pid = fork();
+	if (pid == 0) {
+		fd = open(p, O_RDONLY);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+		_exit(n == 5 && memcmp(buf, "fifo\n", 5) == 0 ? 0 : 1);
+	}
+	rc = ca_file_publish(p, "fifo\n", 5, 0644, 0);
+	is_int(rc, 0, "written into the FIFO");
+	ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "the reader got the data");
+	ok(lstat(p, &sb) == 0 && S_ISFIFO(sb.st_mode), "the FIFO stays a FIFO");
+	is_int(count_entries(tmpdir), 1, "no temporary file next to it");
+	unlink(p);
+
+	/* Someone else's run of an older build may have replaced it. */
+	if (lstat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode)) {
+		rc = ca_file_publish("/dev/null", "null\n", 5, 0644, 0);
+		is_int(rc, 0, "written into /dev/null");
+		ok(lstat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode),
+		    "/dev/null stays a character device");
+	}
 }
 
 static void
@@ -657,6 +721,7 @@ main(void)
 	test_write_atomic();
 	test_write_new();
 	test_stage_commit();
+	test_publish_targets();
 	test_file_read();
 	test_secret_read();
 	test_errors();

@@ -641,6 +641,9 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 
 	*problems = 0;
 	*certs = 0;
+	if (ca_store_verify(st) != 0)
+		problem(&c, "%s", ca_errmsg());
+	ca_err_clear();
 	if (ca_store_get(st, "!redo", NULL, NULL) == 0)
 		problem(&c, "an interrupted transaction awaits completion (the next write completes it)");
 	if ((rc = ca_store_foreach(st, K_CERT, check_cert, &c)) != 0 ||

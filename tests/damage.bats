@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# A damaged store: the CA notices, refuses to write, never answers OCSP
+# "good" because it could not read, and ca-db check reports it.
+
+load helpers
+
+setup() {
+	use_ca
+	INTER=$CA/certs/intermediate_ca.crt
+	ROOT=$CA/certs/root_ca.crt
+	for n in a b c; do
+		token $n.test
+		ca-sign -d "$CA" --token-file $n.test.tok --key-out $n.key -o $n.pem
+	done
+	SA=$(serial_of a.pem)
+	SB=$(serial_of b.pem)
+}
+
+teardown() {
+	stop_server
+}
+
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'
+}
+
+db_size() {
+	stat -c %s "$CA/db/ca.gdbm"
+}
+
+# flip_next_block BIT: flip one bit of next_block in GDBM 1.23's header
+# (struct gdbm_file_header: int magic, int block_size, off_t dir,
+# int dir_size, int dir_bits, int bucket_size, int bucket_elems,
+# off_t next_block: offset 32 on LP64, little-endian here).
+flip_next_block() {
+	"$PYTHON" - "$CA/db/ca.gdbm" "$1" <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(32)
+    nb, = struct.unpack("<q", f.read(8))
+    f.seek(32)
+    f.write(struct.pack("<q", nb ^ (1 << int(sys.argv[2]))))
+PY
+}
+
+# ocsp_status SERIAL: "good", "revoked", "unknown" or the responder's error,
+# as openssl ocsp reads the server's answer.
+ocsp_status() {
+	local out
+	out=$(openssl ocsp -issuer "$INTER" -serial "0x$1" -no_nonce \
+		-url "$URL/ocsp" -CAfile "$ROOT" -VAfile "$INTER" 2>&1)
+	case $out in
+	*"0x$1: good"*) echo good ;;
+	*"0x$1: revoked"*) echo revoked ;;
+	*"0x$1: unknown"*) echo unknown ;;
+	*"Responder Error: "*) echo "${out##*Responder Error: }" | head -n 1 ;;
+	*) echo "no answer: $out" ;;
+	esac
+}
+
+@test "a flipped high bit in GDBM's next_block: check reports it, writers refuse, the file does not grow, OCSP does not answer good" {
+	start_server
+	flip_next_block 34
+	size=$(db_size)
+	run -1 --separate-stderr ca-db -d "$CA" check
+	assert_equal "$stderr" "ca-db: $CA/db/ca.gdbm: database damaged: its header gives the next block at $((size ^ (1 << 34))), the file is $size bytes (see ca-db check)"
+	token d.test
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file d.test.tok --key-out d.key -o d.pem
+	assert_equal "$stderr" "ca-sign: $CA/db/ca.gdbm: database damaged: its header gives the next block at $((size ^ (1 << 34))), the file is $size bytes (see ca-db check)"
+	assert_file_not_exists d.pem
+	assert_equal "$(db_size)" "$size"
+	run -1 --separate-stderr ca-revoke -d "$CA" "0x$SA"
+	assert_equal "$(db_size)" "$size"
+	assert_equal "$(ocsp_status "$SA")" "internalerror (2)"
+}
+
+@test "a low bit of next_block: check reports the mismatch; a writer proceeds with bounded growth" {
+	flip_next_block 3
+	size=$(db_size)
+	run -1 ca-db -d "$CA" check
+	assert_line "database damaged: its header gives the next block at $((size + 8)), the file is $size bytes"
+	assert_line "3 certificates, 1 problems"
+	token d.test
+	run -0 ca-sign -d "$CA" --token-file d.test.tok --key-out d.key -o d.pem
+	(($(db_size) - size < 65536))
+	run -0 ca-db -d "$CA" check
+	assert_output "4 certificates, 0 problems"
+}
+
+@test "next_block before the end of the file (GDBM: needs recovery): refused by readers and writers" {
+	size=$(db_size)
+	# Clearing the lowest set bit puts next_block before the end.
+	flip_next_block "$("$PYTHON" -c "print(($size & -$size).bit_length() - 1)")"
+	run -1 --separate-stderr ca-db -d "$CA" check
+	assert_equal "$stderr" "ca-db: $CA/db/ca.gdbm: database damaged: GDBM says it needs recovery (see ca-db check)"
+	run -1 --separate-stderr ca-db -d "$CA" show "0x$SA"
+	assert_equal "$stderr" "ca-db: $CA/db/ca.gdbm: database damaged: GDBM says it needs recovery (see ca-db check)"
+	token d.test
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file d.test.tok --key-out d.key -o d.pem
+	assert_equal "$stderr" "ca-sign: $CA/db/ca.gdbm: database damaged: GDBM says it needs recovery (see ca-db check)"
+	assert_equal "$(db_size)" "$size"
+}

@@ -73,6 +73,8 @@ int	 ca_exit_status(int code);
 extern int ca_verbose;
 void	 ca_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ca_set_log_function(void (*fn)(int level, const char *msg));
+/* What an operator must hear of even without -v (a server's refusals). */
+void	 ca_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Memory helpers; all abort-free: they return NULL on failure. */
 void	 ca_wipe(void *p, size_t n);

@@ -589,6 +589,13 @@ ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 	pthread_mutex_lock(&a->store_lock);
 	rc = ocsp_lookup(a, &req, now, validity, single);
 	pthread_mutex_unlock(&a->store_lock);
+	/*
+	 * Never "good" for what could not be read: a store that is busy is
+	 * tryLater, one that fails or is damaged internalError, and the
+	 * operator hears of it.
+	 */
+	if (rc != 0)
+		ca_warn("OCSP: no answer from the store: %s", ca_errmsg());
 	if (rc == CA_ERR_TEMP)
 		return ocsp_error(3, resp, ca_errmsg());	/* tryLater */
 	if (rc != 0)

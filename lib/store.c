@@ -66,13 +66,6 @@ struct gdbm_head {
 	off_t	 next_block;
 };
 
-/*
- * A writer killed between GDBM's header write and its extension of the
- * file leaves next_block a little beyond the end (the unwritten rest of
- * the blocks it allocated); the next update completes it. More than this
- * many blocks is damage, not an interrupted update.
- */
-#define SLACK_BLOCKS	4
 
 /*
  * Whether a GDBM error means the file's structure is broken (rather than
@@ -132,10 +125,14 @@ read_head(struct ca_store *st, struct gdbm_head *h, off_t *size)
 }
 
 /*
- * Refuse a database whose header does not fit the file: a next_block
- * before its end (GDBM: needs recovery) or well beyond it (a writer would
- * fill the gap with zeros), or allocation blocks of a size GDBM would not
- * make. Sets st->size0 and st->growth, the bound on a transaction's growth.
+ * Refuse a database whose header does not fit the file: GDBM 1.23 ends
+ * every update with the file extended to next_block, so next_block before
+ * the end (GDBM: needs recovery) or beyond it is damage. Beyond it is
+ * also how a truncated copy looks, and the next writer would fill the
+ * missing tail with zeros, which read as empty buckets: records lost
+ * without an error. (GDBM itself tolerates a next_block past the end, for
+ * files older versions wrote.) Sets st->size0 and st->growth, the bound
+ * on a transaction's growth.
  */
 static int
 check_head(struct ca_store *st)
@@ -150,14 +147,13 @@ check_head(struct ca_store *st)
 	if ((rc = read_head(st, &h, &size)) != 0)
 		return rc;
 	if (h.block_size < 512 || h.block_size > (1 << 24) ||
-	    h.next_block < size ||
-	    h.next_block - size > (off_t)SLACK_BLOCKS * h.block_size)
+	    h.next_block != size)
 		return ca_err(CA_ERR_STORE, "%s: database damaged: its header "
 		    "gives the next block at %lld, the file is %lld bytes "
 		    "(see ca-db check)", st->dbpath, (long long)h.next_block,
 		    (long long)size);
 	st->size0 = size;
-	st->growth = (off_t)(SLACK_BLOCKS + 8) * h.block_size +
+	st->growth = (off_t)8 * h.block_size +
 	    2 * (off_t)(h.dir_size > 0 ? h.dir_size : 0);
 	return 0;
 }
@@ -450,8 +446,17 @@ ca_store_get(struct ca_store *st, const char *key, unsigned char **val,
 		return CA_ERR_NOTFOUND;
 	k.dptr = (char *)(uintptr_t)key;
 	k.dsize = (int)strlen(key);
-	if (val == NULL)
-		return gdbm_exists(st->db, k) ? 0 : CA_ERR_NOTFOUND;
+	if (val == NULL) {
+		/* gdbm_exists answers 0 for "absent" and for "could not
+		 * read": only the error code tells them apart. */
+		gdbm_clear_error(st->db);
+		if (gdbm_exists(st->db, k))
+			return 0;
+		if (gdbm_last_errno(st->db) == GDBM_NO_ERROR ||
+		    gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
+			return CA_ERR_NOTFOUND;
+		return gdbm_fail(st, "lookup");
+	}
 	v = gdbm_fetch(st->db, k);
 	if (v.dptr == NULL) {
 		if (gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
@@ -663,20 +668,8 @@ ca_store_foreach(struct ca_store *st, const char *prefix,
 int
 ca_store_verify(struct ca_store *st)
 {
-	struct gdbm_head h;
-	off_t size;
-	int rc;
-
-	if (st->db == NULL)
-		return 0;
-	if ((rc = read_head(st, &h, &size)) != 0)
-		return rc;
-	/* GDBM 1.23 ends every update with the file at next_block. */
-	if (h.next_block != size)
-		return ca_err(CA_ERR_STORE, "database damaged: its header gives "
-		    "the next block at %lld, the file is %lld bytes",
-		    (long long)h.next_block, (long long)size);
-	if (gdbm_avail_verify(st->db) != 0)
+	/* The header was checked against the file by ca_store_begin. */
+	if (st->db != NULL && gdbm_avail_verify(st->db) != 0)
 		return ca_err(CA_ERR_STORE, "database damaged: free space "
 		    "list: %s", gdbm_db_strerror(st->db));
 	return 0;

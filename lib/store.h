@@ -63,10 +63,9 @@ int	 ca_store_foreach(struct ca_store *st, const char *prefix,
 	    int (*fn)(void *arg, const char *key, const unsigned char *val,
 	    size_t len), void *arg);
 /*
- * In a transaction: whether GDBM's header agrees with the file (its end
- * where the header says) and its free-space lists are sound; 0, or
- * CA_ERR_STORE with what is wrong. A header far off is refused already by
- * ca_store_begin.
+ * In a transaction: whether GDBM's free-space lists are sound; 0, or
+ * CA_ERR_STORE with what is wrong. (A header that does not agree with the
+ * file is refused by ca_store_begin already.)
  */
 int	 ca_store_verify(struct ca_store *st);
 /* Number of syncs (fsync) done by this handle, for benchmarks. */

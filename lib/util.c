@@ -93,21 +93,38 @@ ca_set_log_function(void (*fn)(int, const char *))
 	log_fn = fn;
 }
 
+static void
+log_v(int level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_fn != NULL)
+		log_fn(level, buf);
+	else
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, buf);
+}
+
 void
 ca_debug(const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 
 	if (!ca_verbose)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_v(1, fmt, ap);
 	va_end(ap);
-	if (log_fn != NULL)
-		log_fn(1, buf);
-	else
-		fprintf(stderr, "%s: %s\n", program_invocation_short_name, buf);
+}
+
+void
+ca_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(0, fmt, ap);
+	va_end(ap);
 }
 
 void

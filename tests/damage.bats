@@ -72,19 +72,53 @@ ocsp_status() {
 	run -1 --separate-stderr ca-revoke -d "$CA" "0x$SA"
 	assert_equal "$(db_size)" "$size"
 	assert_equal "$(ocsp_status "$SA")" "internalerror (2)"
+	grep -q 'OCSP: no answer from the store: .*database damaged' "$SERVER_LOG"
 }
 
-@test "a low bit of next_block: check reports the mismatch; a writer proceeds with bounded growth" {
+@test "a low bit of next_block: reported and refused too (a writer would zero-fill the gap)" {
 	flip_next_block 3
 	size=$(db_size)
-	run -1 ca-db -d "$CA" check
-	assert_line "database damaged: its header gives the next block at $((size + 8)), the file is $size bytes"
-	assert_line "3 certificates, 1 problems"
+	msg="$CA/db/ca.gdbm: database damaged: its header gives the next block at $((size + 8)), the file is $size bytes (see ca-db check)"
+	run -1 --separate-stderr ca-db -d "$CA" check
+	assert_equal "$stderr" "ca-db: $msg"
 	token d.test
-	run -0 ca-sign -d "$CA" --token-file d.test.tok --key-out d.key -o d.pem
-	(($(db_size) - size < 65536))
-	run -0 ca-db -d "$CA" check
-	assert_output "4 certificates, 0 problems"
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file d.test.tok --key-out d.key -o d.pem
+	assert_equal "$stderr" "ca-sign: $msg"
+	assert_equal "$(db_size)" "$size"
+}
+
+@test "truncated copies: OCSP never answers good, show and the CRL fail, writers change nothing" {
+	ca-revoke -d "$CA" --reason keyCompromise "0x$SB"
+	cp "$CA/db/ca.gdbm" full.gdbm
+	size=$(db_size)
+	lens=()
+	for ((n = 4096; n < size; n += 4096)); do
+		lens+=("$n")
+	done
+	lens+=(100 5003 $((size / 2 + 7)) $((size - 1)))
+	# ca-serve writes its own TLS certificate when it starts: cut after.
+	start_server
+	for n in "${lens[@]}"; do
+		head -c "$n" full.gdbm > "$CA/db/ca.gdbm"
+		for s in "$SA" "$SB"; do
+			run -0 ocsp_status "$s"
+			[ "$output" = "internalerror (2)" ] ||
+				fail "cut at $n: OCSP for $s answered: $output"
+		done
+		run -1 --separate-stderr ca-db -d "$CA" show "0x$SB"
+		[[ $stderr == "ca-db: $CA/db/ca.gdbm: database damaged: "* ]] ||
+			fail "cut at $n: show said: $stderr"
+		run -1 --separate-stderr ca-revoke -d "$CA" --crl -o crl.der
+		[[ $stderr == "ca-revoke: $CA/db/ca.gdbm: database damaged: "* ]] ||
+			fail "cut at $n: the CRL: $stderr"
+		assert_file_not_exists crl.der
+		token d$n.test
+		run -1 ca-sign -d "$CA" --token-file d$n.test.tok --key-out d$n.key -o d$n.pem
+		assert_equal "$(db_size)" "$n"
+	done
+	assert_equal "$(grep -c 'OCSP: no answer from the store: .*database damaged' "$SERVER_LOG")" "$((2 * ${#lens[@]}))"
+	cp full.gdbm "$CA/db/ca.gdbm"
+	assert_equal "$(ocsp_status "$SB")" revoked
 }
 
 @test "next_block before the end of the file (GDBM: needs recovery): refused by readers and writers" {

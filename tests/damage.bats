@@ -134,3 +134,51 @@ ocsp_status() {
 	assert_equal "$stderr" "ca-sign: $CA/db/ca.gdbm: database damaged: GDBM says it needs recovery (see ca-db check)"
 	assert_equal "$(db_size)" "$size"
 }
+
+# store_record KEY FILE: store FILE's bytes under KEY, with gdbmtool (its
+# dump format carries any bytes), as a tampering hand would.
+store_record() {
+	"$PYTHON" - "$1" "$2" > rec.dump <<'PY'
+import base64, sys
+k = sys.argv[1].encode()
+v = open(sys.argv[2], "rb").read()
+print("#:version=1.1\n#:format=standard\n# End of header")
+for x in (k, v):
+    print("#:len=%d\n%s" % (len(x), base64.b64encode(x).decode()))
+print("#:count=1\n# End of data")
+PY
+	# Opened by a first command, or import would make a new database.
+	printf 'count\nimport rec.dump replace nometa\n' |
+		gdbmtool "$CA/db/ca.gdbm" > /dev/null
+}
+
+@test "a tampered certificate record: OCSP does not answer good, check reports the signature" {
+	# a's certificate with one byte of its subject changed: its
+	# signature no longer verifies.
+	openssl x509 -in a.pem -outform DER |
+		"$PYTHON" -c 'import sys; d = sys.stdin.buffer.read(); sys.stdout.buffer.write(d.replace(b"a.test", b"z.test", 1))' > a.bad
+	store_record "x509_certs/$SA" a.bad
+	# c's certificate stored under b's serial: sound, but not b's.
+	openssl x509 -in c.pem -outform DER > c.der
+	store_record "x509_certs/$SB" c.der
+	run -1 ca-db -d "$CA" check
+	assert_line "$SA: not signed by this CA's intermediate"
+	assert_line "$SB: certificate's serial is $(serial_of c.pem)"
+	assert_line "3 certificates, 2 problems"
+	start_server
+	assert_equal "$(ocsp_status "$SA")" "internalerror (2)"
+	assert_equal "$(ocsp_status "$SB")" "internalerror (2)"
+	assert_equal "$(ocsp_status "$(serial_of c.pem)")" good
+	grep -q "OCSP: no answer from the store: $SA: not signed by this CA's intermediate" "$SERVER_LOG"
+	grep -q "OCSP: no answer from the store: $SB: certificate's serial is" "$SERVER_LOG"
+}
+
+@test "check: a used-token record without its exp" {
+	jti=$(jws_part a.test.tok 1 | pj 'd["jti"]')
+	kid=$(jws_part a.test.tok 0 | pj 'd["kid"]')
+	printf '{"serial":"%s","provisioner":"admin","usedAt":1767323045}' "$SA" > ott.json
+	store_record "used_ott/$kid.$jti" ott.json
+	run -1 ca-db -d "$CA" check
+	assert_line "used_ott/$kid.$jti: used-token record has no expiry (exp)"
+	assert_line "3 certificates, 1 problems"
+}

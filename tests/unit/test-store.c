@@ -984,7 +984,8 @@ test_db_check(void)
 	/* A used-token record pointing at another issued certificate. */
 	st = good_store(NULL);
 	ca_store_begin(st, 1);
-	snprintf(val, sizeof(val), "{\"serial\":\"%s\"}", leaf_b.serial);
+	snprintf(val, sizeof(val), "{\"serial\":\"%s\",\"exp\":1}",
+	    leaf_b.serial);
 	ca_store_put(st, "used_ott/kid1.jti-a", val, strlen(val), 0);
 	ca_store_commit(st);
 	rc = check(st, &p, &np, &nc);

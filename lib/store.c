@@ -66,7 +66,6 @@ struct gdbm_head {
 	off_t	 next_block;
 };
 
-
 /*
  * Whether a GDBM error means the file's structure is broken (rather than
  * a system call failing, or memory running out).
@@ -377,6 +376,7 @@ recover(struct ca_store *st)
 int
 ca_store_begin(struct ca_store *st, int write)
 {
+	struct stat sb;
 	int rc, flags;
 
 	if (st->db != NULL)
@@ -404,6 +404,9 @@ ca_store_begin(struct ca_store *st, int write)
 		ca_store_abort(st);
 		return rc;
 	}
+	/* What a recovery wrote is not this transaction's growth. */
+	if (write && fstat(gdbm_fdesc(st->db), &sb) == 0)
+		st->size0 = sb.st_size;
 	return 0;
 }
 

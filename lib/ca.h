@@ -72,7 +72,10 @@ int	 ca_exit_status(int code);
  */
 extern int ca_verbose;
 void	 ca_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A warning: always shown, where ca_debug's messages go. */
+/*
+ * A warning, or what an operator must hear of even without -v (a server's
+ * refusals): always shown, where ca_debug's messages go.
+ */
 void	 ca_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ca_set_log_function(void (*fn)(int level, const char *msg));
 

@@ -507,34 +507,52 @@ problem(struct check_ctx *c, const char *fmt, ...)
 	c->report(c->arg, buf);
 }
 
+int
+ca_db_cert_check(const char *serial, const unsigned char *der, size_t len,
+    gnutls_x509_crt_t issuer)
+{
+	gnutls_x509_crt_t crt = NULL;
+	unsigned char sbuf[CA_SERIAL_MAX + 2];
+	size_t slen = sizeof(sbuf);
+	char *hex = NULL;
+	unsigned status;
+	int rc;
+
+	if (ca_x509_import(der, len, &crt) != 0)
+		return ca_err(CA_ERR_STORE, "%s: stored certificate does not "
+		    "parse", serial);
+	if (gnutls_x509_crt_get_serial(crt, sbuf, &slen) < 0 ||
+	    (hex = ca_hex(sbuf, slen)) == NULL || strcmp(hex, serial) != 0)
+		rc = ca_err(CA_ERR_STORE, "%s: certificate's serial is %s",
+		    serial, hex ? hex : "unreadable");
+	else if (issuer != NULL && (gnutls_x509_crt_verify(crt, &issuer, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status) < 0 ||
+	    status != 0))
+		rc = ca_err(CA_ERR_STORE, "%s: not signed by this CA's "
+		    "intermediate", serial);
+	else
+		rc = 0;
+	free(hex);
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
 static int
 check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 {
 	struct check_ctx *c = arg;
 	const char *serial = key + strlen(K_CERT);
-	gnutls_x509_crt_t crt = NULL;
 	struct json_object *d = NULL, *o = NULL, *p;
-	unsigned char sbuf[CA_SERIAL_MAX + 2], *data = NULL, *ott = NULL;
-	char *hex = NULL, kd[128], ko[512];
+	unsigned char *data = NULL, *ott = NULL;
+	char kd[128], ko[512];
 	const char *jti, *kid, *s;
-	size_t slen = sizeof(sbuf), dlen, olen;
-	unsigned status;
+	size_t dlen, olen;
 
 	c->certs++;
-	if (ca_x509_import(val, len, &crt) != 0) {
-		problem(c, "%s: stored certificate does not parse", serial);
-		return 0;
-	}
-	if (gnutls_x509_crt_get_serial(crt, sbuf, &slen) < 0 ||
-	    (hex = ca_hex(sbuf, slen)) == NULL || strcmp(hex, serial) != 0)
-		problem(c, "%s: certificate's serial is %s", serial,
-		    hex ? hex : "unreadable");
-	/* No issuer (a registration authority's store): not checked. */
-	if (c->issuer != NULL && (gnutls_x509_crt_verify(crt, &c->issuer, 1,
-	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status) < 0 ||
-	    status != 0))
-		problem(c, "%s: not signed by this CA's intermediate", serial);
+	/* No issuer (a registration authority's store): not verified. */
+	if (ca_db_cert_check(serial, val, len, c->issuer) != 0)
+		problem(c, "%s", ca_errmsg());
 	if (key_of(kd, sizeof(kd), K_DATA, serial, NULL) != 0 ||
 	    ca_store_get(c->st, kd, &data, &dlen) != 0) {
 		problem(c, "%s: no issuance data record", serial);
@@ -575,8 +593,6 @@ out:
 	json_object_put(o);
 	free(data);
 	free(ott);
-	free(hex);
-	gnutls_x509_crt_deinit(crt);
 	return 0;
 }
 
@@ -618,10 +634,15 @@ check_ott(void *arg, const char *key, const unsigned char *val, size_t len)
 	struct json_object *o = NULL;
 	const char *serial;
 	char kc[128];
+	int64_t exp;
 
 	if (ca_json_parse((const char *)val, len, key, &o) != 0 ||
 	    ca_json_string(o, "serial", 0, &serial) != 0) {
 		problem(c, "%s: unreadable used-token record", key);
+	} else if (ca_json_int64(o, "exp", 0, &exp) != 0) {
+		/* Without it the record cannot be expired, nor the token
+		 * told apart from one still valid. */
+		problem(c, "%s: used-token record has no expiry (exp)", key);
 	} else if (key_of(kc, sizeof(kc), K_CERT, serial, NULL) != 0 ||
 	    ca_store_get(c->st, kc, NULL, NULL) != 0)
 		problem(c, "%s: used token points at unknown certificate %s",
@@ -641,6 +662,9 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 
 	*problems = 0;
 	*certs = 0;
+	if (ca_store_verify(st) != 0)
+		problem(&c, "%s", ca_errmsg());
+	ca_err_clear();
 	if (ca_store_get(st, "!redo", NULL, NULL) == 0)
 		problem(&c, "an interrupted transaction awaits completion (the next write completes it)");
 	if ((rc = ca_store_foreach(st, K_CERT, check_cert, &c)) != 0 ||
@@ -654,16 +678,27 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 }
 
 int
+ca_db_get_cert(struct ca_store *st, const char *serial, unsigned char **der,
+    size_t *len)
+{
+	char k[128];
+	int rc;
+
+	*der = NULL;
+	*len = 0;
+	if ((rc = key_of(k, sizeof(k), K_CERT, serial, NULL)) != 0)
+		return rc;
+	return ca_store_get(st, k, der, len);
+}
+
+int
 ca_db_exists(struct ca_store *st, const char *serial)
 {
 	unsigned char *val = NULL;
-	char k[128];
 	size_t len;
 	int rc;
 
-	if ((rc = key_of(k, sizeof(k), K_CERT, serial, NULL)) != 0)
-		return rc;
-	rc = ca_store_get(st, k, &val, &len);
+	rc = ca_db_get_cert(st, serial, &val, &len);
 	free(val);
 	if (rc == CA_ERR_NOTFOUND)
 		return 0;

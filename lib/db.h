@@ -110,6 +110,9 @@ int	 ca_db_use_token(struct ca_store *st, const char *kid, const char *jti,
 /* 0 when the token kid.jti was never used, else CA_ERR_REPLAY (or an error). */
 int	 ca_db_token_used(struct ca_store *st, const char *kid, const char *jti);
 
+/* The DER of serial's certificate record (free it); CA_ERR_NOTFOUND. */
+int	 ca_db_get_cert(struct ca_store *st, const char *serial,
+	    unsigned char **der, size_t *len);
 /* Whether this CA issued serial: 1 yes, 0 no, or an error. */
 int	 ca_db_exists(struct ca_store *st, const char *serial);
 
@@ -130,6 +133,15 @@ int	 ca_db_put_crl(struct ca_store *st, const struct ca_db_crl *c);
 int	 ca_db_crl_number(struct ca_store *st, uint64_t *number);
 /* Take the next CRL number (queued in the open write transaction). */
 int	 ca_db_next_crl_number(struct ca_store *st, uint64_t *number);
+
+/*
+ * Whether a stored certificate record checks out: DER that parses, with
+ * the serial it is stored under, signed by issuer (validity dates not
+ * checked; issuer NULL: the signature is not checked). 0, or CA_ERR_STORE
+ * with what is wrong ("SERIAL: ...").
+ */
+int	 ca_db_cert_check(const char *serial, const unsigned char *der,
+	    size_t len, gnutls_x509_crt_t issuer);
 
 /*
  * Audit the whole store: every certificate parses, its serial matches its

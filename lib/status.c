@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 
 #include "ca.h"
 #include "authority.h"
@@ -40,6 +41,7 @@
 #include "store.h"
 
 #define OCSP_SLOTS	32768		/* cached responses, at most 3/4 used */
+#define SOUND_SLOTS	16384		/* checked certificate records, 3/4 */
 
 struct ocsp_slot {
 	int		 used;
@@ -66,6 +68,12 @@ struct ca_status {
 	unsigned long		 ocsp_hits, ocsp_built;
 	struct ca_ocsp_issuer	 oi;		/* the intermediate's CertID hashes */
 	int			 oi_ready;
+	/*
+	 * SHA-256 of serial and DER of the certificate records that checked
+	 * out (a->store_lock held): each is verified once per process.
+	 */
+	unsigned char		(*sound)[32];
+	size_t			 n_sound;
 };
 
 int
@@ -106,6 +114,7 @@ ca_status_free(struct ca_status *s)
 		close(s->fd);
 	ocsp_clear(s);
 	free(s->slots);
+	free(s->sound);
 	free(s->crl.der);
 	ca_store_close(s->store);
 	pthread_mutex_destroy(&s->lock);
@@ -476,13 +485,61 @@ ocsp_error(int status, gnutls_datum_t *resp, const char *why)
 	return ca_ocsp_response_error(status, resp);
 }
 
+/*
+ * Whether the stored certificate record of serial checks out (its serial,
+ * the intermediate's signature), so that "good" is said only of a
+ * certificate this CA signed: 0, or CA_ERR_STORE. A record that checked
+ * out is remembered by the digest of serial and DER, so a signature is
+ * verified once per record and process (a->store_lock held).
+ */
+static int
+cert_sound(struct ca_authority *a, const char *serial,
+    const unsigned char *der, size_t len)
+{
+	struct ca_status *s = a->status;
+	unsigned char md[32], zero[32] = { 0 };
+	gnutls_hash_hd_t h;
+	size_t i, k;
+	int rc;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return ca_err(CA_ERR_CRYPTO, "SHA-256 unavailable");
+	gnutls_hash(h, serial, strlen(serial) + 1);
+	gnutls_hash(h, der, len);
+	gnutls_hash_deinit(h, md);
+	md[0] |= 1;	/* never all zero: that marks a free slot */
+	if (s->sound == NULL &&
+	    (s->sound = calloc(SOUND_SLOTS, sizeof(*s->sound))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	memcpy(&i, md, sizeof(i));
+	for (i %= SOUND_SLOTS, k = 0; k < SOUND_SLOTS;
+	    k++, i = (i + 1) % SOUND_SLOTS) {
+		if (memcmp(s->sound[i], md, 32) == 0)
+			return 0;
+		if (memcmp(s->sound[i], zero, 32) == 0)
+			break;
+	}
+	if ((rc = ca_db_cert_check(serial, der, len, a->issuer.crt)) != 0)
+		return rc;
+	if (s->n_sound >= SOUND_SLOTS * 3 / 4) {
+		memset(s->sound, 0, SOUND_SLOTS * sizeof(*s->sound));
+		s->n_sound = 0;
+		memcpy(&i, md, sizeof(i));
+		i %= SOUND_SLOTS;
+	}
+	memcpy(s->sound[i], md, 32);
+	s->n_sound++;
+	return 0;
+}
+
 /* The status of each request's serial (store_lock held). */
 static int
 ocsp_lookup(struct ca_authority *a, const struct ca_ocsp_request *req,
     time_t now, int64_t validity, struct ca_ocsp_single *out)
 {
 	char hex[2 * 21 + 3], *canon = NULL;
-	size_t i, k;
+	unsigned char *der = NULL;
+	size_t i, k, len;
 	int rc, reason;
 	time_t at;
 
@@ -507,10 +564,17 @@ ocsp_lookup(struct ca_authority *a, const struct ca_ocsp_request *req,
 			out[i].reason = reason == CA_REASON_UNSPECIFIED ?
 			    CA_REASON_NONE : reason;
 		} else if (rc == CA_ERR_NOTFOUND) {
-			if ((rc = ca_db_exists(a->store, canon)) < 0)
+			rc = ca_db_get_cert(a->store, canon, &der, &len);
+			if (rc == CA_ERR_NOTFOUND) {
+				out[i].status = CA_OCSP_UNKNOWN;
+				rc = 0;
+			} else if (rc == 0 &&
+			    (rc = cert_sound(a, canon, der, len)) == 0)
+				out[i].status = CA_OCSP_GOOD;
+			free(der);
+			der = NULL;
+			if (rc != 0)
 				break;
-			out[i].status = rc ? CA_OCSP_GOOD : CA_OCSP_UNKNOWN;
-			rc = 0;
 		} else
 			break;
 		free(canon);
@@ -589,6 +653,13 @@ ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 	pthread_mutex_lock(&a->store_lock);
 	rc = ocsp_lookup(a, &req, now, validity, single);
 	pthread_mutex_unlock(&a->store_lock);
+	/*
+	 * Never "good" for what could not be read: a store that is busy is
+	 * tryLater, one that fails or is damaged internalError, and the
+	 * operator hears of it.
+	 */
+	if (rc != 0)
+		ca_warn("OCSP: no answer from the store: %s", ca_errmsg());
 	if (rc == CA_ERR_TEMP)
 		return ocsp_error(3, resp, ca_errmsg());	/* tryLater */
 	if (rc != 0)

@@ -44,15 +44,137 @@ struct ca_store {
 	struct op	*ops;
 	size_t		 nops, capops;
 	unsigned long	 syncs;
+	off_t		 size0;		/* file size when the write began */
+	off_t		 growth;	/* what the header allows it to grow */
 };
+
+/*
+ * The start of GDBM's file header (struct gdbm_file_header in GDBM 1.23's
+ * src/gdbmdefs.h), the same in the standard and the extended (numsync)
+ * format. GDBM reads it once at open and trusts it: a next_block beyond
+ * the end of the file makes the next update write zeros up to it
+ * (_gdbm_end_update -> _gdbm_file_extend), gigabytes for one flipped bit.
+ */
+struct gdbm_head {
+	int	 magic;
+	int	 block_size;
+	off_t	 dir;
+	int	 dir_size;
+	int	 dir_bits;
+	int	 bucket_size;
+	int	 bucket_elems;
+	off_t	 next_block;
+};
+
+/*
+ * Whether a GDBM error means the file's structure is broken (rather than
+ * a system call failing, or memory running out).
+ */
+static int
+damage_errno(gdbm_error e)
+{
+	switch (e) {
+	case GDBM_BAD_MAGIC_NUMBER:
+	case GDBM_BAD_FILE_OFFSET:
+	case GDBM_FILE_EOF:
+	case GDBM_NEED_RECOVERY:
+	case GDBM_BAD_BUCKET:
+	case GDBM_BAD_HEADER:
+	case GDBM_BAD_AVAIL:
+	case GDBM_BAD_HASH_TABLE:
+	case GDBM_BAD_DIR_ENTRY:
+	case GDBM_BAD_HASH_ENTRY:
+	case GDBM_BLOCK_SIZE_ERROR:
+	case GDBM_ILLEGAL_DATA:
+		return 1;
+	default:
+		return 0;
+	}
+}
 
 static int
 gdbm_fail(struct ca_store *st, const char *what)
 {
+	gdbm_error e = st->db != NULL ? gdbm_last_errno(st->db) : gdbm_errno;
 	const char *msg = st->db != NULL ? gdbm_db_strerror(st->db) :
 	    gdbm_strerror(gdbm_errno);
 
+	if (damage_errno(e) || (st->db != NULL && gdbm_needs_recovery(st->db)))
+		return ca_err(CA_ERR_STORE, "%s: database damaged: %s: %s "
+		    "(see ca-db check)", st->dbpath, what, msg);
 	return ca_err(CA_ERR_STORE, "%s: %s: %s", st->dbpath, what, msg);
+}
+
+/*
+ * Read GDBM's header of the open database and the file's size: 0, or
+ * CA_ERR_STORE when the header cannot be read.
+ */
+static int
+read_head(struct ca_store *st, struct gdbm_head *h, off_t *size)
+{
+	struct stat sb;
+	int fd = gdbm_fdesc(st->db);
+
+	if (fstat(fd, &sb) != 0 ||
+	    pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
+		return ca_err(CA_ERR_STORE, "%s: reading the header: %s",
+		    st->dbpath, strerror(errno));
+	*size = sb.st_size;
+	return 0;
+}
+
+/*
+ * Refuse a database whose header does not fit the file: GDBM 1.23 ends
+ * every update with the file extended to next_block, so next_block before
+ * the end (GDBM: needs recovery) or beyond it is damage. Beyond it is
+ * also how a truncated copy looks, and the next writer would fill the
+ * missing tail with zeros, which read as empty buckets: records lost
+ * without an error. (GDBM itself tolerates a next_block past the end, for
+ * files older versions wrote.) Sets st->size0 and st->growth, the bound
+ * on a transaction's growth.
+ */
+static int
+check_head(struct ca_store *st)
+{
+	struct gdbm_head h;
+	off_t size;
+	int rc;
+
+	if (gdbm_needs_recovery(st->db))
+		return ca_err(CA_ERR_STORE, "%s: database damaged: GDBM says it "
+		    "needs recovery (see ca-db check)", st->dbpath);
+	if ((rc = read_head(st, &h, &size)) != 0)
+		return rc;
+	if (h.block_size < 512 || h.block_size > (1 << 24) ||
+	    h.next_block != size)
+		return ca_err(CA_ERR_STORE, "%s: database damaged: its header "
+		    "gives the next block at %lld, the file is %lld bytes "
+		    "(see ca-db check)", st->dbpath, (long long)h.next_block,
+		    (long long)size);
+	st->size0 = size;
+	st->growth = (off_t)8 * h.block_size +
+	    2 * (off_t)(h.dir_size > 0 ? h.dir_size : 0);
+	return 0;
+}
+
+/*
+ * After changes: a transaction grows the file by about what it wrote (the
+ * redo record, then the records), new buckets and at most a doubled
+ * directory. Anything beyond is GDBM following a damaged structure.
+ */
+static int
+check_growth(struct ca_store *st, size_t written)
+{
+	struct stat sb;
+
+	if (fstat(gdbm_fdesc(st->db), &sb) != 0)
+		return ca_err(CA_ERR_IO, "%s: %s", st->dbpath, strerror(errno));
+	if (sb.st_size - st->size0 > st->growth + 4 * (off_t)written)
+		return ca_err(CA_ERR_STORE, "%s: database damaged: it grew by "
+		    "%lld bytes in a transaction that wrote %zu (see ca-db "
+		    "check)", st->dbpath, (long long)(sb.st_size - st->size0),
+		    written);
+	return 0;
 }
 
 int
@@ -254,13 +376,15 @@ recover(struct ca_store *st)
 int
 ca_store_begin(struct ca_store *st, int write)
 {
+	struct stat sb;
 	int rc, flags;
 
 	if (st->db != NULL)
 		return ca_err(CA_ERR_STORE, "transaction already open");
 	if ((rc = take_lock(st, write)) != 0)
 		return rc;
-	flags = GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC |
+	/* GDBM_XVERIFY: the free-space lists are checked at open too. */
+	flags = GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_XVERIFY |
 	    (write ? GDBM_WRCREAT : GDBM_READER);
 	st->db = gdbm_open(st->dbpath, 0, flags, 0600, NULL);
 	if (st->db == NULL) {
@@ -275,10 +399,14 @@ ca_store_begin(struct ca_store *st, int write)
 		return rc;
 	}
 	st->writing = write;
-	if (write && (rc = recover(st)) != 0) {
+	if ((rc = check_head(st)) != 0 ||
+	    (write && (rc = recover(st)) != 0)) {
 		ca_store_abort(st);
 		return rc;
 	}
+	/* What a recovery wrote is not this transaction's growth. */
+	if (write && fstat(gdbm_fdesc(st->db), &sb) == 0)
+		st->size0 = sb.st_size;
 	return 0;
 }
 
@@ -321,8 +449,17 @@ ca_store_get(struct ca_store *st, const char *key, unsigned char **val,
 		return CA_ERR_NOTFOUND;
 	k.dptr = (char *)(uintptr_t)key;
 	k.dsize = (int)strlen(key);
-	if (val == NULL)
-		return gdbm_exists(st->db, k) ? 0 : CA_ERR_NOTFOUND;
+	if (val == NULL) {
+		/* gdbm_exists answers 0 for "absent" and for "could not
+		 * read": only the error code tells them apart. */
+		gdbm_clear_error(st->db);
+		if (gdbm_exists(st->db, k))
+			return 0;
+		if (gdbm_last_errno(st->db) == GDBM_NO_ERROR ||
+		    gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
+			return CA_ERR_NOTFOUND;
+		return gdbm_fail(st, "lookup");
+	}
 	v = gdbm_fetch(st->db, k);
 	if (v.dptr == NULL) {
 		if (gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
@@ -430,7 +567,7 @@ int
 ca_store_commit(struct ca_store *st)
 {
 	datum k;
-	size_t i;
+	size_t i, written = 0;
 	int rc = 0;
 
 	if (st->db == NULL) {
@@ -438,8 +575,12 @@ ca_store_commit(struct ca_store *st)
 		flock(st->lockfd, LOCK_UN);
 		return st->writing ? ca_err(CA_ERR_STORE, "no open transaction") : 0;
 	}
+	for (i = 0; i < st->nops; i++)
+		written += 9 + strlen(st->ops[i].key) + st->ops[i].len;
 	if (st->nops > 1) {
-		if ((rc = write_redo(st)) != 0 || (rc = do_sync(st)) != 0)
+		if ((rc = write_redo(st)) != 0 ||
+		    (rc = check_growth(st, written)) != 0 ||
+		    (rc = do_sync(st)) != 0)
 			goto out;
 	}
 	for (i = 0; i < st->nops; i++) {
@@ -448,7 +589,8 @@ ca_store_commit(struct ca_store *st)
 		if (rc != 0)
 			goto out;
 	}
-	if (st->nops > 0 && (rc = do_sync(st)) != 0)
+	if (st->nops > 0 && ((rc = check_growth(st, 2 * written)) != 0 ||
+	    (rc = do_sync(st)) != 0))
 		goto out;
 	if (st->nops > 1) {
 		k.dptr = (char *)(uintptr_t)REDO_KEY;
@@ -523,6 +665,16 @@ ca_store_foreach(struct ca_store *st, const char *prefix,
 	if (gdbm_last_errno(st->db) != GDBM_ITEM_NOT_FOUND &&
 	    gdbm_last_errno(st->db) != GDBM_NO_ERROR)
 		return gdbm_fail(st, "iterate");
+	return 0;
+}
+
+int
+ca_store_verify(struct ca_store *st)
+{
+	/* The header was checked against the file by ca_store_begin. */
+	if (st->db != NULL && gdbm_avail_verify(st->db) != 0)
+		return ca_err(CA_ERR_STORE, "database damaged: free space "
+		    "list: %s", gdbm_db_strerror(st->db));
 	return 0;
 }
 

@@ -62,6 +62,12 @@ void	 ca_store_abort(struct ca_store *st);
 int	 ca_store_foreach(struct ca_store *st, const char *prefix,
 	    int (*fn)(void *arg, const char *key, const unsigned char *val,
 	    size_t len), void *arg);
+/*
+ * In a transaction: whether GDBM's free-space lists are sound; 0, or
+ * CA_ERR_STORE with what is wrong. (A header that does not agree with the
+ * file is refused by ca_store_begin already.)
+ */
+int	 ca_store_verify(struct ca_store *st);
 /* Number of syncs (fsync) done by this handle, for benchmarks. */
 unsigned long ca_store_syncs(const struct ca_store *st);
 

@@ -984,7 +984,8 @@ test_db_check(void)
 	/* A used-token record pointing at another issued certificate. */
 	st = good_store(NULL);
 	ca_store_begin(st, 1);
-	snprintf(val, sizeof(val), "{\"serial\":\"%s\"}", leaf_b.serial);
+	snprintf(val, sizeof(val), "{\"serial\":\"%s\",\"exp\":1}",
+	    leaf_b.serial);
 	ca_store_put(st, "used_ott/kid1.jti-a", val, strlen(val), 0);
 	ca_store_commit(st);
 	rc = check(st, &p, &np, &nc);
@@ -1052,6 +1053,125 @@ test_db_check(void)
 	ca_store_close(st);
 }
 
+/* Copy the first len bytes of src's database into a new directory. */
+static const char *
+truncated_copy(const char *src, off_t len)
+{
+	const char *dir = new_dir();	/* static: the caller copies it */
+	char from[4300], to[4300], buf[4096];
+	off_t left = len;
+	ssize_t n;
+	int in, out;
+
+	snprintf(from, sizeof(from), "%s/ca.gdbm", src);
+	snprintf(to, sizeof(to), "%s/ca.gdbm", dir);
+	if ((in = open(from, O_RDONLY)) < 0 ||
+	    (out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+		bail("truncated_copy: open");
+	while (left > 0 && (n = read(in, buf, left < (off_t)sizeof(buf) ?
+	    (size_t)left : sizeof(buf))) > 0) {
+		if (write(out, buf, (size_t)n) != n)
+			bail("truncated_copy: write");
+		left -= n;
+	}
+	close(in);
+	close(out);
+	return dir;
+}
+
+/*
+ * Truncated copies of a store holding a revoked serial, then a writer on
+ * them: the revocation is reported, or reading fails; never "absent"
+ * (which OCSP would answer as good). Before the header check, the writer
+ * filled the missing tail with zeros, read as empty buckets.
+ */
+static void
+test_truncated(void)
+{
+	struct ca_revocation r;
+	struct ca_store *st;
+	struct stat sb;
+	char *dir, *copy = NULL;
+	char key[64], path[4300];
+	unsigned char der[300];
+	off_t len, lens[64];
+	size_t nlens = 0, i, absent = 0, written = 0, bad_open = 0;
+	time_t at;
+	int rc, reason, wrc;
+
+	if ((dir = strdup(new_dir())) == NULL)
+		bail("strdup");
+	st = open_store(dir, 1000);
+	memset(der, 0x5a, sizeof(der));
+	/* Several buckets' worth of records, so that some survive a cut. */
+	for (i = 0; i < 600; i++) {
+		if (ca_store_begin(st, 1) != 0)
+			bail("begin");
+		snprintf(key, sizeof(key), "x509_certs/%04zx", i);
+		ca_store_put(st, key, der, sizeof(der), 1);
+		if (ca_store_commit(st) != 0)
+			bail("commit");
+	}
+	memset(&r, 0, sizeof(r));
+	r.serial = "0123";
+	r.reason = 1;
+	r.revoked_at = T0;
+	r.by = "test";
+	if (ca_store_begin(st, 1) != 0 || ca_db_add_revocation(st, &r) != 0 ||
+	    ca_store_commit(st) != 0)
+		bail("revoke");
+	ca_store_close(st);
+	snprintf(path, sizeof(path), "%s/ca.gdbm", dir);
+	if (stat(path, &sb) != 0)
+		bail("stat");
+	for (len = 4096; len < sb.st_size && nlens < 56; len += 4096)
+		lens[nlens++] = len;
+	lens[nlens++] = 100;
+	lens[nlens++] = 5003;
+	lens[nlens++] = sb.st_size / 2 + 7;
+	lens[nlens++] = sb.st_size - 1;
+	lens[nlens++] = sb.st_size - 300;
+	for (i = 0; i < nlens; i++) {
+		free(copy);
+		if ((copy = strdup(truncated_copy(dir, lens[i]))) == NULL)
+			bail("strdup");
+		st = open_store(copy, 1000);
+		/* A writer first: it must not "repair" the copy. */
+		wrc = ca_store_begin(st, 1);
+		if (wrc == 0) {
+			ca_store_put(st, "x509_certs/ffff", der, sizeof(der), 1);
+			wrc = ca_store_commit(st);
+		}
+		if (wrc == 0)
+			written++;
+		if ((rc = ca_store_begin(st, 0)) == 0) {
+			rc = ca_db_get_revocation(st, "0123", &reason, &at,
+			    NULL);
+			ca_store_abort(st);
+		} else
+			bad_open++;
+		if (rc == CA_ERR_NOTFOUND) {
+			absent++;
+			printf("# cut at %lld: the revocation reads as "
+			    "absent\n", (long long)lens[i]);
+		}
+		ca_err_clear();
+		ca_store_close(st);
+	}
+	ok(absent == 0, "%zu truncated copies: the revocation never reads as "
+	    "absent (%zu did)", nlens, absent);
+	ok(written == 0, "no writer changed a truncated copy (%zu did)",
+	    written);
+	ok(bad_open == nlens, "every truncated copy is refused at opening "
+	    "(%zu of %zu)", bad_open, nlens);
+	ok(ca_store_begin(st = open_store(copy, 1000), 0) == CA_ERR_STORE &&
+	    strstr(ca_errmsg(), "database damaged") != NULL,
+	    "the error says the database is damaged (%s)", ca_errmsg());
+	ca_store_close(st);
+	free(copy);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -1060,6 +1180,7 @@ main(void)
 	test_transactions();
 	test_locking();
 	test_redo();
+	test_truncated();
 	db_setup();
 	test_db_records();
 	test_db_check();

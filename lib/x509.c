@@ -179,6 +179,66 @@ ca_names_count(const struct ca_names *nm)
 	return nm->n_dns + nm->n_ip + nm->n_email + nm->n_uri;
 }
 
+const char *
+ca_names_at(const struct ca_names *nm, size_t i, const char **type)
+{
+	const struct {
+		char *const	*v;
+		size_t		 n;
+		const char	*type;
+	} all[] = {
+		{ nm->dns, nm->n_dns, "dns" }, { nm->ip, nm->n_ip, "ip" },
+		{ nm->email, nm->n_email, "email" }, { nm->uri, nm->n_uri, "uri" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+		if (i < all[k].n) {
+			if (type != NULL)
+				*type = all[k].type;
+			return all[k].v[i];
+		}
+		i -= all[k].n;
+	}
+	return NULL;
+}
+
+char *
+ca_names_text(const struct ca_names *nm)
+{
+	const char *name;
+	char *out, *e;
+	size_t i, len = 0, cap = 64;
+
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (i = 0; (name = ca_names_at(nm, i, NULL)) != NULL; i++) {
+		size_t el;
+		if ((e = ca_text_escape(name, ",")) == NULL)
+			goto fail;
+		el = strlen(e);
+		if (len + el + 2 > cap) {
+			char *t;
+			cap = (len + el + 2) * 2;
+			if ((t = realloc(out, cap)) == NULL) {
+				free(e);
+				goto fail;
+			}
+			out = t;
+		}
+		if (i > 0)
+			out[len++] = ',';
+		memcpy(out + len, e, el + 1);
+		len += el;
+		free(e);
+	}
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
 /* Serials */
 
 int
@@ -932,69 +992,136 @@ out:
 	return rc;
 }
 
-int
-ca_x509_san_list(gnutls_x509_crt_t crt, char **out)
+/*
+ * DER: one TLV of [*p, end) (single-octet tags, definite lengths of at
+ * most four octets). 1 and the value, 0 at the end, -1 if malformed.
+ */
+static int
+der_next(const unsigned char **p, const unsigned char *end, unsigned *tag,
+    const unsigned char **val, size_t *len)
 {
-	char buf[1025], ip[INET6_ADDRSTRLEN], *s = NULL, *t;
-	size_t size;
-	unsigned i;
-	int ret;
+	const unsigned char *q = *p;
+	size_t n, k;
 
-	*out = NULL;
-	for (i = 0;; i++) {
-		const char *name = buf;
-		size = sizeof(buf) - 1;
-		ret = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size,
-		    NULL);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (ret < 0) {
-			free(s);
-			return tls_fail(ret, "subject alternative names");
-		}
-		buf[size] = '\0';
-		if (ret == GNUTLS_SAN_IPADDRESS) {
-			if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip,
-			    sizeof(ip)) == NULL)
-				continue;
-			name = ip;
-		}
-		if (asprintf(&t, "%s%s%s", s ? s : "", s ? "," : "", name) < 0) {
-			free(s);
-			return ca_err(CA_ERR_NOMEM, "out of memory");
-		}
-		free(s);
-		s = t;
+	if (q == end)
+		return 0;
+	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = q[0];
+	n = q[1];
+	q += 2;
+	if (n & 0x80) {
+		k = n & 0x7f;
+		if (k == 0 || k > 4 || (size_t)(end - q) < k)
+			return -1;
+		for (n = 0; k > 0; k--)
+			n = n << 8 | *q++;
 	}
-	if (s == NULL && (s = strdup("")) == NULL)
+	if ((size_t)(end - q) < n)
+		return -1;
+	*val = q;
+	*len = n;
+	*p = q + n;
+	return 1;
+}
+
+/* GeneralName tags (RFC 5280 4.2.1.6), context-specific and primitive. */
+#define GN_EMAIL	0x81
+#define GN_DNS		0x82
+#define GN_URI		0x86
+#define GN_IP		0x87
+
+static int
+push_name(char ***list, size_t *n, const unsigned char *v, size_t len)
+{
+	char **nl;
+
+	if ((nl = reallocarray(*list, *n + 1, sizeof(char *))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	*out = s;
+	*list = nl;
+	if ((nl[*n] = strndup((const char *)v, len)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	(*n)++;
 	return 0;
+}
+
+/*
+ * The names of a DER SubjectAltName extension value, by the type each
+ * is encoded with, in order: never joined or re-classified, so a URI
+ * holding a ',' stays one URI. what names the source in messages.
+ */
+static int
+san_names(const unsigned char *p, size_t len, const char *what,
+    struct ca_names *out)
+{
+	const unsigned char *end = p + len, *v, *seq;
+	char ip[INET6_ADDRSTRLEN];
+	size_t vlen, i;
+	unsigned tag;
+	int r, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (der_next(&p, end, &tag, &seq, &vlen) != 1 || tag != 0x30 ||
+	    p != end)
+		return ca_err(CA_ERR_INVAL, "%s: malformed subject alternative "
+		    "names", what);
+	p = seq;
+	end = seq + vlen;
+	while (rc == 0 && (r = der_next(&p, end, &tag, &v, &vlen)) == 1) {
+		if (tag == GN_IP) {
+			if ((vlen != 4 && vlen != 16) || inet_ntop(vlen == 4 ?
+			    AF_INET : AF_INET6, v, ip, sizeof(ip)) == NULL) {
+				rc = ca_err(CA_ERR_INVAL,
+				    "%s has a malformed IP name", what);
+				break;
+			}
+			rc = push_name(&out->ip, &out->n_ip,
+			    (const unsigned char *)ip, strlen(ip));
+			continue;
+		}
+		if (tag != GN_EMAIL && tag != GN_DNS && tag != GN_URI) {
+			rc = ca_err(CA_ERR_FORBIDDEN, "%s has a subject "
+			    "alternative name of a type not allowed", what);
+			break;
+		}
+		/* IA5String: no NUL (C strings), nothing beyond ASCII. */
+		for (i = 0; i < vlen && v[i] != 0 && v[i] < 0x80; i++)
+			;
+		if (i < vlen || vlen == 0) {
+			rc = ca_err(CA_ERR_INVAL, "%s has an empty name or one "
+			    "with a NUL or non-ASCII byte", what);
+			break;
+		}
+		if (tag == GN_DNS)
+			rc = push_name(&out->dns, &out->n_dns, v, vlen);
+		else if (tag == GN_EMAIL)
+			rc = push_name(&out->email, &out->n_email, v, vlen);
+		else
+			rc = push_name(&out->uri, &out->n_uri, v, vlen);
+	}
+	if (rc == 0 && r < 0)
+		rc = ca_err(CA_ERR_INVAL, "%s: malformed subject alternative "
+		    "names", what);
+	if (rc != 0)
+		ca_names_free(out);
+	return rc;
 }
 
 int
 ca_x509_names(gnutls_x509_crt_t crt, struct ca_names *names)
 {
-	char *list = NULL, *tok, *save;
-	const char **v = NULL, **nv;
-	size_t n = 0;
-	int rc;
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned critical;
+	int ret, rc;
 
 	memset(names, 0, sizeof(*names));
-	if ((rc = ca_x509_san_list(crt, &list)) != 0)
-		return rc;
-	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		v = nv;
-		v[n++] = tok;
-	}
-	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
-out:
-	free(v);
-	free(list);
+	ret = gnutls_x509_crt_get_extension_by_oid2(crt, OID_SAN, 0, &der,
+	    &critical);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	if (ret < 0)
+		return tls_fail(ret, "subject alternative names");
+	rc = san_names(der.data, der.size, "certificate", names);
+	gnutls_free(der.data);
 	return rc;
 }

@@ -493,6 +493,20 @@ test_make_ca(void)
 }
 
 /* The SAN entries of crt as "type:value" joined with spaces. */
+/* ca_x509_names of crt as ca_names_text gives them; NULL on failure. */
+static char *
+names_line(gnutls_x509_crt_t crt)
+{
+	struct ca_names nm;
+	char *s;
+
+	if (ca_x509_names(crt, &nm) != 0)
+		return NULL;
+	s = ca_names_text(&nm);
+	ca_names_free(&nm);
+	return s;
+}
+
 static char *
 san_dump(gnutls_x509_crt_t crt)
 {
@@ -635,22 +649,19 @@ test_issue(void)
 	    "fingerprint = SHA-256 of the DER, lowercase hex");
 	free(a);
 	free(b);
-	a = NULL;
-	rc = ca_x509_san_list(rd, &a);
-	ok(rc == 0 && a != NULL && strcmp(a, "www.example.com,192.0.2.1,"
-	    "2001:db8::1,ops@example.com,https://example.com/svc") == 0,
-	    "san_list: \"a,b,...\" in certificate order (%s)", a ? a : "");
+	a = names_line(rd);
+	is_str(a, "www.example.com,192.0.2.1,2001:db8::1,ops@example.com,"
+	    "https://example.com/svc", "ca_x509_names: each type, in order");
 	free(a);
 	gnutls_x509_crt_deinit(rd);
 	/*
 	 * The object ca_x509_issue returns must answer like the certificate
 	 * it is: GnuTLS fills its SAN cache only on import.
 	 */
-	a = NULL;
-	rc = ca_x509_san_list(crt, &a);
-	ok(rc == 0 && a != NULL && strcmp(a, "www.example.com,192.0.2.1,"
-	    "2001:db8::1,ops@example.com,https://example.com/svc") == 0,
-	    "san_list of the object ca_x509_issue returned (%s)", a ? a : "");
+	a = names_line(crt);
+	is_str(a, "www.example.com,192.0.2.1,2001:db8::1,ops@example.com,"
+	    "https://example.com/svc",
+	    "ca_x509_names of the object ca_x509_issue returned");
 	free(a);
 
 	/* EC key: no keyEncipherment; serials differ. */
@@ -683,10 +694,9 @@ test_issue(void)
 	rc = ca_x509_issue(&iss, &leaf, &crt2, serial2, &slen2);
 	is_int(rc, 0, "leaf with a NULL CN issued");
 	is_int(ext_critical(crt2, OID_SAN), 1, "NULL CN: SAN critical");
-	a = NULL;
 	rd = reimport(crt2);
-	ca_x509_san_list(rd, &a);
-	is_str(a, "a.example.com", "san_list of one name");
+	a = names_line(rd);
+	is_str(a, "a.example.com", "ca_x509_names of one name");
 	free(a);
 	gnutls_x509_crt_deinit(rd);
 	gnutls_x509_crt_deinit(crt2);
@@ -698,10 +708,8 @@ test_issue(void)
 	rc = ca_x509_issue(&iss, &leaf, &crt2, serial2, &slen2);
 	is_int(rc, 0, "leaf with a CN and no names issued");
 	is_int(ext_critical(crt2, OID_SAN), -1, "no names: no SAN extension");
-	a = NULL;
-	rc = ca_x509_san_list(crt2, &a);
-	ok(rc == 0 && a != NULL && strcmp(a, "") == 0,
-	    "san_list of none is \"\"");
+	a = names_line(crt2);
+	is_str(a, "", "ca_x509_names of no SAN extension: none");
 	free(a);
 	gnutls_x509_crt_deinit(crt2);
 	crt2 = (gnutls_x509_crt_t)(void *)junk;
@@ -921,6 +929,81 @@ test_csr(void)
 	ca_names_free(&allowed);
 }
 
+/*
+ * A name holding the separator of a joined list stays one name of its
+ * type from the certificate back to a renewal (issue 9: a URI with
+ * ",victim.test" came back as a DNS name too).
+ */
+static void
+test_names_typed(void)
+{
+	static const char *const v[] = {
+		"a.test", "https://a.test/x,victim.test", "u@a.test",
+	};
+	char comma[] = "x,victim.test", *dns_comma[] = { comma };
+	struct ca_names nm, got, odd;
+	struct ca_leaf leaf;
+	gnutls_x509_crt_t crt = NULL, rd;
+	gnutls_pubkey_t pub = pub_of(ec_key);
+	unsigned char serial[CA_SERIAL_MAX];
+	size_t slen;
+	const char *type = NULL;
+	char *a;
+	int rc;
+
+	names_of(&nm, v, 3);
+	ok(nm.n_uri == 1 && nm.n_dns == 1 && nm.n_email == 1,
+	    "token names: one URI holding a ','");
+	memset(&leaf, 0, sizeof(leaf));
+	leaf.cn = "a.test";
+	leaf.names = &nm;
+	leaf.pub = pub;
+	leaf.not_before = now - 60;
+	leaf.not_after = now + 3600;
+	rc = ca_x509_issue(&iss, &leaf, &crt, serial, &slen);
+	is_int(rc, 0, "leaf with a ',' in its URI issued");
+	if (rc != 0)
+		bail("issue");
+	rd = reimport(crt);
+	rc = ca_x509_names(rd, &got);
+	is_int(rc, 0, "ca_x509_names");
+	ok(rc == 0 && got.n_dns == 1 && strcmp(got.dns[0], "a.test") == 0 &&
+	    got.n_uri == 1 &&
+	    strcmp(got.uri[0], "https://a.test/x,victim.test") == 0 &&
+	    got.n_email == 1 && got.n_ip == 0,
+	    "the URI comes back as one URI; no DNS victim.test");
+	is_str(ca_names_at(&got, 1, &type), "u@a.test",
+	    "ca_names_at: DNS, then IP, e-mail, URI");
+	is_str(type, "email", "ca_names_at: its type");
+	ok(ca_names_at(&got, 3, NULL) == NULL, "ca_names_at past the last");
+	a = ca_names_text(&got);
+	is_str(a, "a.test,u@a.test,https://a.test/x\\x2cvictim.test",
+	    "ca_names_text escapes the ',' inside a name");
+	free(a);
+	ca_names_free(&got);
+	gnutls_x509_crt_deinit(rd);
+	gnutls_x509_crt_deinit(crt);
+	crt = NULL;
+
+	/* Whatever the type, the bytes decide nothing: a DNS name that
+	 * held a ',' (not issued from a token: refused there) stays one. */
+	memset(&odd, 0, sizeof(odd));
+	odd.dns = dns_comma;
+	odd.n_dns = 1;
+	leaf.names = &odd;
+	rc = ca_x509_issue(&iss, &leaf, &crt, serial, &slen);
+	is_int(rc, 0, "leaf with a ',' in a DNS name issued");
+	if (rc == 0 && ca_x509_names(crt, &got) == 0) {
+		ok(got.n_dns == 1 && strcmp(got.dns[0], "x,victim.test") == 0 &&
+		    ca_names_count(&got) == 1, "one DNS name, not split");
+		ca_names_free(&got);
+	} else
+		ok(0, "one DNS name, not split");
+	gnutls_x509_crt_deinit(crt);
+	ca_names_free(&nm);
+	gnutls_pubkey_deinit(pub);
+}
+
 int
 main(void)
 {
@@ -928,6 +1011,7 @@ main(void)
 	test_names();
 	test_make_ca();
 	test_issue();
+	test_names_typed();
 	test_import_export();
 	test_csr();
 	gnutls_x509_crt_deinit(root_crt);

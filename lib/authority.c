@@ -700,7 +700,8 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 		    a->upstream == NULL, &crq);
 	if (rc != 0)
 		goto out;
-	if ((rc = ca_csr_check_names(crq, tok->sub, &names)) != 0)
+	if ((rc = ca_csr_check_names(crq, tok->sub, &names,
+	    a->cfg->max_sans)) != 0)
 		goto out;
 	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
 	    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {

@@ -119,10 +119,12 @@ int	 ca_csr_import2(const void *buf, size_t len, int verify,
  * The CSR's names against what was authorised: for each type the CSR
  * names must equal allowed's names of that type (a CSR without names of
  * a type is fine); a CN, if present, must be sub or one of the names.
+ * A CSR with more than max_sans names is refused (CA_ERR_INVAL) before
+ * they are read; they are read and compared in n log n time.
  * CA_ERR_FORBIDDEN naming the first offending name otherwise.
  */
 int	 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
-	    const struct ca_names *allowed);
+	    const struct ca_names *allowed, size_t max_sans);
 /* Make a PEM CSR for key with CN=cn and the names. */
 int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
 	    const struct ca_names *names, gnutls_datum_t *pem);

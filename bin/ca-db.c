@@ -164,20 +164,26 @@ cmd_list(struct ca_authority *a, int json)
 		printf("SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\t"
 		    "REVOKED-AT\tREASON\n");
 		for (i = 0; i < n && rc == 0; i++) {
-			char rt[32] = "-", *sans;
+			char rt[32] = "-", *sans, *prov, *sub;
+
 			ca_time_format(v[i].not_after, t, sizeof(t));
 			if (v[i].revoked)
 				ca_time_format(v[i].revoked_at, rt, sizeof(rt));
-			if ((sans = ca_names_text(&v[i].names)) == NULL) {
+			sans = ca_names_text(&v[i].names);
+			prov = ca_text_escape(v[i].provisioner ?
+			    v[i].provisioner : "-", NULL);
+			sub = ca_text_escape(v[i].subject, NULL);
+			if (sans != NULL && prov != NULL && sub != NULL)
+				printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				    v[i].serial, t,
+				    ca_cert_info_status(&v[i], now), prov, sub,
+				    sans, rt, v[i].revoked ?
+				    ca_reason_name(v[i].reason) : "-");
+			else
 				rc = ca_err(CA_ERR_NOMEM, "out of memory");
-				break;
-			}
-			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v[i].serial, t,
-			    ca_cert_info_status(&v[i], now),
-			    v[i].provisioner ? v[i].provisioner : "-",
-			    v[i].subject, sans, rt, v[i].revoked ?
-			    ca_reason_name(v[i].reason) : "-");
 			free(sans);
+			free(prov);
+			free(sub);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -193,7 +199,8 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 	struct json_object *o;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
-	char *serial = NULL, *sans = NULL, t1[32], t2[32];
+	char *serial = NULL, *sans = NULL, *sub = NULL, *prov = NULL;
+	char *why = NULL, t1[32], t2[32];
 	int rc;
 
 	if ((rc = ca_serial_canon(arg, &serial)) != 0)
@@ -220,7 +227,11 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 		rc = print_json(o);
 		json_object_put(o);
 	} else {
-		if ((sans = ca_names_text(&ci.names)) == NULL) {
+		if ((sans = ca_names_text(&ci.names)) == NULL ||
+		    (sub = ca_text_escape(ci.subject, NULL)) == NULL ||
+		    (prov = ca_text_escape(ci.provisioner ? ci.provisioner :
+		    "-", NULL)) == NULL || (ci.reason_text != NULL &&
+		    (why = ca_text_escape(ci.reason_text, NULL)) == NULL)) {
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 			goto out;
 		}
@@ -228,22 +239,24 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 		ca_time_format(ci.not_after, t2, sizeof(t2));
 		printf("serial: %s\nsubject: %s\nsans: %s\nnot-before: %s\n"
 		    "not-after: %s\nstatus: %s\nprovisioner: %s\n",
-		    ci.serial, ci.subject, sans, t1, t2,
-		    ca_cert_info_status(&ci, time(NULL)),
-		    ci.provisioner ? ci.provisioner : "-");
+		    ci.serial, sub, sans, t1, t2,
+		    ca_cert_info_status(&ci, time(NULL)), prov);
 		if (ci.renewed_from != NULL)
 			printf("renewed-from: %s\n", ci.renewed_from);
 		if (ci.revoked) {
 			ca_time_format(ci.revoked_at, t1, sizeof(t1));
 			printf("revoked-at: %s\nreason: %s\n", t1,
 			    ca_reason_name(ci.reason));
-			if (ci.reason_text != NULL)
-				printf("reason-text: %s\n", ci.reason_text);
+			if (why != NULL)
+				printf("reason-text: %s\n", why);
 		}
 		printf("%.*s", (int)pem.size, (char *)pem.data);
 	}
 out:
 	free(sans);
+	free(sub);
+	free(prov);
+	free(why);
 	gnutls_free(pem.data);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);

@@ -680,6 +680,10 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	if ((rc = ca_token_verify(tok, a->cfg, SIGN_PATH, a->root_fp, now,
 	    &prov)) != 0)
 		goto out;
+	if ((rc = ca_x509_cn_check(tok->sub)) != 0) {
+		ca_err_context("token");
+		goto out;
+	}
 	if ((rc = ca_names_classify((const char *const *)tok->sans,
 	    tok->n_sans, &names)) != 0) {
 		ca_err_context("token sans");

@@ -180,6 +180,51 @@ ca_names_count(const struct ca_names *nm)
 	return nm->n_dns + nm->n_ip + nm->n_email + nm->n_uri;
 }
 
+int
+ca_x509_cn_check(const char *cn)
+{
+	const unsigned char *p = (const unsigned char *)cn;
+	size_t chars = 0;
+	int follow = 0;
+
+	for (; *p != '\0'; p++) {
+		if (follow > 0) {
+			if ((*p & 0xc0) != 0x80)
+				goto utf8;
+			follow--;
+			continue;
+		}
+		chars++;
+		if (*p < 0x20 || *p == 0x7f)
+			return ca_err(CA_ERR_INVAL, "subject holds the control "
+			    "character 0x%02x", *p);
+		if (*p < 0x80)
+			continue;
+		/* C1 controls (U+0080 to U+009F) are refused too. */
+		if (*p == 0xc2 && (p[1] & 0xe0) == 0x80)
+			return ca_err(CA_ERR_INVAL, "subject holds the control "
+			    "character U+%04X", p[1]);
+		if (*p >= 0xc2 && *p <= 0xdf)
+			follow = 1;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			follow = 2;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			follow = 3;
+		else
+			goto utf8;
+	}
+	if (follow > 0)
+		goto utf8;
+	if (chars == 0)
+		return ca_err(CA_ERR_INVAL, "subject is empty");
+	if (chars > CA_CN_MAX)
+		return ca_err(CA_ERR_INVAL, "subject is %zu characters long: at "
+		    "most %d (RFC 5280 ub-common-name)", chars, CA_CN_MAX);
+	return 0;
+utf8:
+	return ca_err(CA_ERR_INVAL, "subject is not UTF-8");
+}
+
 const char *
 ca_names_at(const struct ca_names *nm, size_t i, const char **type)
 {

@@ -47,6 +47,14 @@ const char *ca_names_at(const struct ca_names *names, size_t i,
  */
 char	*ca_names_text(const struct ca_names *names);
 
+/*
+ * Whether cn may be a leaf's subject CN: UTF-8, 1 to CA_CN_MAX characters
+ * (RFC 5280's ub-common-name), no control characters (C0, DEL, C1) that
+ * could forge lines where it is printed. CA_ERR_INVAL saying why.
+ */
+#define CA_CN_MAX	64
+int	 ca_x509_cn_check(const char *cn);
+
 /* A signing CA: its certificate and key (borrowed by the profiles). */
 struct ca_issuer {
 	gnutls_x509_crt_t	 crt;

@@ -1004,6 +1004,40 @@ test_names_typed(void)
 	gnutls_pubkey_deinit(pub);
 }
 
+static void
+test_cn_check(void)
+{
+	static const char *const good[] = {
+		"svc.test", "John Doe", "B\xc3\xbc" "cher", "\xe2\x82\xac",
+		"\xf0\x9f\x94\x92 lock",
+	};
+	static const char *const bad[] = {
+		"", "a\nb", "a\tb", "x\r", "\x1b[2J", "del\x7f",
+		"c1\xc2\x85", "\xff", "\xc3", "\xc0\xaf", "\xe2\x82",
+	};
+	char s[80];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		is_int(ca_x509_cn_check(good[i]), 0, "CN %zu accepted", i);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(ca_x509_cn_check(bad[i]), CA_ERR_INVAL,
+		    "CN %zu refused (%s)", i, ca_errmsg());
+	memset(s, 'a', 64);
+	s[64] = '\0';
+	is_int(ca_x509_cn_check(s), 0, "CN of 64 characters accepted");
+	s[64] = 'a';
+	s[65] = '\0';
+	is_int(ca_x509_cn_check(s), CA_ERR_INVAL, "CN of 65 refused");
+	is_str(ca_errmsg(), "subject is 65 characters long: at most 64 "
+	    "(RFC 5280 ub-common-name)", "its message");
+	/* 64 characters of two bytes each: characters are counted. */
+	for (i = 0; i < 32; i++)
+		memcpy(s + 2 * i, "\xc3\xbc", 2);
+	s[64] = '\0';
+	is_int(ca_x509_cn_check(s), 0, "32 two-byte characters accepted");
+}
+
 int
 main(void)
 {
@@ -1012,6 +1046,7 @@ main(void)
 	test_make_ca();
 	test_issue();
 	test_names_typed();
+	test_cn_check();
 	test_import_export();
 	test_csr();
 	gnutls_x509_crt_deinit(root_crt);

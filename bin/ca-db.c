@@ -45,18 +45,45 @@ static const struct option longopts[] = {
 	CA_CLI_COMMON_OPTIONS,
 };
 
+/*
+ * The names as JSON: "sans", an array with one string per name (a ','
+ * inside a name stays inside it), and "names", the same by type.
+ */
+static void
+names_json(struct json_object *o, const struct ca_names *nm)
+{
+	struct json_object *sans, *typed, *l;
+	const char *name, *type;
+	size_t i;
+
+	if ((sans = json_object_new_array()) == NULL ||
+	    (typed = json_object_new_object()) == NULL) {
+		json_object_put(sans);
+		return;
+	}
+	json_object_object_add(typed, "dns", json_object_new_array());
+	json_object_object_add(typed, "ip", json_object_new_array());
+	json_object_object_add(typed, "email", json_object_new_array());
+	json_object_object_add(typed, "uri", json_object_new_array());
+	for (i = 0; (name = ca_names_at(nm, i, &type)) != NULL; i++) {
+		json_object_array_add(sans, json_object_new_string(name));
+		if (json_object_object_get_ex(typed, type, &l))
+			json_object_array_add(l, json_object_new_string(name));
+	}
+	json_object_object_add(o, "sans", sans);
+	json_object_object_add(o, "names", typed);
+}
+
 static struct json_object *
 info_json(const struct ca_cert_info *ci, time_t now)
 {
-	struct json_object *o = json_object_new_object(), *sans;
-	char t[32], *dec, *copy, *tok, *save;
+	struct json_object *o = json_object_new_object();
+	char t[32], *dec;
 	unsigned char *bytes;
 	size_t n;
 
-	if (o == NULL || (sans = json_object_new_array()) == NULL) {
-		json_object_put(o);
+	if (o == NULL)
 		return NULL;
-	}
 	json_object_object_add(o, "serial", json_object_new_string(ci->serial));
 	if (ca_unhex(ci->serial, &bytes, &n) == 0) {
 		if ((dec = ca_serial_decimal(bytes, n)) != NULL)
@@ -66,13 +93,7 @@ info_json(const struct ca_cert_info *ci, time_t now)
 		free(bytes);
 	}
 	json_object_object_add(o, "subject", json_object_new_string(ci->subject));
-	if ((copy = strdup(ci->sans)) != NULL) {
-		for (tok = strtok_r(copy, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save))
-			json_object_array_add(sans, json_object_new_string(tok));
-		free(copy);
-	}
-	json_object_object_add(o, "sans", sans);
+	names_json(o, &ci->names);
 	ca_time_format(ci->not_before, t, sizeof(t));
 	json_object_object_add(o, "notBefore", json_object_new_string(t));
 	ca_time_format(ci->not_after, t, sizeof(t));
@@ -142,16 +163,27 @@ cmd_list(struct ca_authority *a, int json)
 	} else {
 		printf("SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\t"
 		    "REVOKED-AT\tREASON\n");
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && rc == 0; i++) {
+			char rt[32] = "-", *sans, *prov, *sub;
+
 			ca_time_format(v[i].not_after, t, sizeof(t));
-			char rt[32] = "-";
 			if (v[i].revoked)
 				ca_time_format(v[i].revoked_at, rt, sizeof(rt));
-			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v[i].serial, t,
-			    ca_cert_info_status(&v[i], now),
-			    v[i].provisioner ? v[i].provisioner : "-",
-			    v[i].subject, v[i].sans, rt, v[i].revoked ?
-			    ca_reason_name(v[i].reason) : "-");
+			sans = ca_names_text(&v[i].names);
+			prov = ca_text_escape(v[i].provisioner ?
+			    v[i].provisioner : "-", NULL);
+			sub = ca_text_escape(v[i].subject, NULL);
+			if (sans != NULL && prov != NULL && sub != NULL)
+				printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				    v[i].serial, t,
+				    ca_cert_info_status(&v[i], now), prov, sub,
+				    sans, rt, v[i].revoked ?
+				    ca_reason_name(v[i].reason) : "-");
+			else
+				rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			free(sans);
+			free(prov);
+			free(sub);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -167,7 +199,8 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 	struct json_object *o;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
-	char *serial = NULL, t1[32], t2[32];
+	char *serial = NULL, *sans = NULL, *sub = NULL, *prov = NULL;
+	char *why = NULL, t1[32], t2[32];
 	int rc;
 
 	if ((rc = ca_serial_canon(arg, &serial)) != 0)
@@ -194,25 +227,36 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 		rc = print_json(o);
 		json_object_put(o);
 	} else {
+		if ((sans = ca_names_text(&ci.names)) == NULL ||
+		    (sub = ca_text_escape(ci.subject, NULL)) == NULL ||
+		    (prov = ca_text_escape(ci.provisioner ? ci.provisioner :
+		    "-", NULL)) == NULL || (ci.reason_text != NULL &&
+		    (why = ca_text_escape(ci.reason_text, NULL)) == NULL)) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 		ca_time_format(ci.not_before, t1, sizeof(t1));
 		ca_time_format(ci.not_after, t2, sizeof(t2));
 		printf("serial: %s\nsubject: %s\nsans: %s\nnot-before: %s\n"
 		    "not-after: %s\nstatus: %s\nprovisioner: %s\n",
-		    ci.serial, ci.subject, ci.sans, t1, t2,
-		    ca_cert_info_status(&ci, time(NULL)),
-		    ci.provisioner ? ci.provisioner : "-");
+		    ci.serial, sub, sans, t1, t2,
+		    ca_cert_info_status(&ci, time(NULL)), prov);
 		if (ci.renewed_from != NULL)
 			printf("renewed-from: %s\n", ci.renewed_from);
 		if (ci.revoked) {
 			ca_time_format(ci.revoked_at, t1, sizeof(t1));
 			printf("revoked-at: %s\nreason: %s\n", t1,
 			    ca_reason_name(ci.reason));
-			if (ci.reason_text != NULL)
-				printf("reason-text: %s\n", ci.reason_text);
+			if (why != NULL)
+				printf("reason-text: %s\n", why);
 		}
 		printf("%.*s", (int)pem.size, (char *)pem.data);
 	}
 out:
+	free(sans);
+	free(sub);
+	free(prov);
+	free(why);
 	gnutls_free(pem.data);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);

@@ -272,6 +272,8 @@ main(int argc, char **argv)
 		/* Refuse now the names ca-sign would refuse later. */
 		struct ca_names names;
 		const char *sub = argv[optind];
+		if (ca_x509_cn_check(sub) != 0)
+			return ca_cli_usage("SUBJECT: %s", ca_errmsg());
 		if (ca_names_classify(nsans ? sans : &sub, nsans ? nsans : 1,
 		    &names) != 0)
 			return ca_cli_usage("%s", ca_errmsg());

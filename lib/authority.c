@@ -229,7 +229,15 @@ validity(const struct ca_authority *a, const struct ca_provisioner *p,
 {
 	time_t start = req->not_before ? req->not_before : now;
 	int64_t d;
+	char ahead[32];
 
+	/* A start far ahead would be a credential to keep for later. */
+	if (req->not_before > now + p->claims.max_dur) {
+		ca_duration_format(p->claims.max_dur, ahead, sizeof(ahead));
+		return ca_err(CA_ERR_FORBIDDEN, "requested notBefore is more "
+		    "than %s (provisioner \"%s\"'s longest lifetime) ahead",
+		    ahead, p->name);
+	}
 	*na = req->not_after ? req->not_after : start + p->claims.default_dur;
 	*nb = req->not_before ? req->not_before : now - BACKDATE;
 	if (*na <= start)
@@ -244,6 +252,12 @@ validity(const struct ca_authority *a, const struct ca_provisioner *p,
 		    "requested lifetime %s is outside provisioner \"%s\"'s %s to %s",
 		    got, p->name, lo, hi);
 	}
+	/*
+	 * X.509 validity includes notAfter's own second (RFC 5280 4.1.2.5):
+	 * a lifetime of d seconds from start ends at start + d - 1, so the
+	 * default 24 h leaf spans 24 h and the backdate, not one second more.
+	 */
+	(*na)--;
 	if (*na > a->issuer.not_after)
 		*na = a->issuer.not_after;
 	if (*nb >= *na)
@@ -651,7 +665,7 @@ relay_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 	/* The default start (backdated) is left to the upstream, which
 	 * counts the lifetime from now as this RA did. */
 	ur.not_before = nb == now - BACKDATE ? 0 : nb;
-	ur.not_after = na;
+	ur.not_after = na + 1;	/* the upstream counts the last second */
 	if ((rc = ca_upstream_sign(a->upstream, a->root_fp, &ur, crt_pem,
 	    chain_pem)) == 0)
 		rc = relay_finish(a, prov, pub, names, NULL, jti, token_exp, now,
@@ -746,6 +760,10 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	if ((rc = ca_token_verify(tok, a->cfg, SIGN_PATH, a->root_fp, now,
 	    &prov)) != 0)
 		goto out;
+	if ((rc = ca_x509_cn_check(tok->sub)) != 0) {
+		ca_err_context("token");
+		goto out;
+	}
 	if ((rc = ca_names_classify((const char *const *)tok->sans,
 	    tok->n_sans, &names)) != 0) {
 		ca_err_context("token sans");
@@ -766,7 +784,8 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 		    a->upstream == NULL, &crq);
 	if (rc != 0)
 		goto out;
-	if ((rc = ca_csr_check_names(crq, tok->sub, &names)) != 0)
+	if ((rc = ca_csr_check_names(crq, tok->sub, &names,
+	    a->cfg->max_sans)) != 0)
 		goto out;
 	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
 	    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {
@@ -1081,7 +1100,7 @@ ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = ca_names_classify(a->cfg->dns_names, a->cfg->n_dns_names, &names);
 	*not_before = now - BACKDATE;
-	*not_after = now + a->cfg->claims.default_dur;
+	*not_after = now + a->cfg->claims.default_dur - 1;	/* inclusive */
 	pthread_rwlock_unlock(&a->cfg_lock);
 	if (rc != 0)
 		goto out;

@@ -177,5 +177,11 @@ char	*ca_escape(char *buf, size_t len, const char *s, int bare);
 char	*ca_hex(const unsigned char *p, size_t len);
 /* Parse a hex string (even length) into a new buffer. */
 int	 ca_unhex(const char *s, unsigned char **out, size_t *outlen);
+/*
+ * s as one field of text output, in a new string (NULL: out of memory):
+ * '\\' doubled, tab and newline as \t and \n, other control bytes,
+ * bytes beyond ASCII and each character of seps (NULL: none) as \xHH.
+ */
+char	*ca_text_escape(const char *s, const char *seps);
 
 #endif /* CA_H */

@@ -377,6 +377,7 @@ load(struct ca_config *cfg)
 	cfg->crl_validity = CA_CRL_VALIDITY_DEFAULT;
 	cfg->ocsp_validity = CA_OCSP_VALIDITY_DEFAULT;
 	cfg->upstream_timeout = 10;
+	cfg->max_sans = CA_MAX_SANS_DEFAULT;
 	ext = NULL;
 	if ((rc = ca_json_object(o, "caTools", 0, &ext)) != 0 &&
 	    rc != CA_ERR_NOTFOUND)
@@ -395,6 +396,13 @@ load(struct ca_config *cfg)
 				return rc;
 			cfg->lock_timeout_ms = (unsigned)(d > 3600 ? 3600000 :
 			    d * 1000);
+		} else if (rc != CA_ERR_NOTFOUND)
+			return rc;
+		if ((rc = ca_json_int64(ext, "maxSANs", 0, &d)) == 0) {
+			if (d < 1 || d > CA_MAX_SANS_LIMIT)
+				return ca_err(CA_ERR_CONFIG, "caTools.maxSANs must "
+				    "be 1 to %d", CA_MAX_SANS_LIMIT);
+			cfg->max_sans = (size_t)d;
 		} else if (rc != CA_ERR_NOTFOUND)
 			return rc;
 		if ((rc = duration_member(ext, "caTools", "upstreamTimeout",

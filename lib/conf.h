@@ -41,6 +41,9 @@ struct ca_provisioner {
 	struct ca_claims claims;	/* authority claims overridden by its own */
 };
 
+#define CA_MAX_SANS_DEFAULT	100
+#define CA_MAX_SANS_LIMIT	1000
+
 struct ca_config {
 	char		*dir;		/* the state directory */
 	char		*path;		/* .../config/ca.json */
@@ -58,6 +61,7 @@ struct ca_config {
 	size_t		 n_extra_ports;
 	enum ca_key_type key_type;	/* for keys the CA makes for clients */
 	unsigned	 lock_timeout_ms;
+	size_t		 max_sans;	/* caTools.maxSANs: names in a CSR */
 	int64_t		 crl_validity;	/* crl.cacheDuration: nextUpdate - thisUpdate */
 	int64_t		 ocsp_validity;	/* caTools.ocspNextUpdate, <= 7 days */
 	const char	*crl_url;	/* caTools.crlURL: CDP in leaves, or NULL */

@@ -124,7 +124,7 @@ ca_cert_info_free(struct ca_cert_info *ci)
 		return;
 	free(ci->serial);
 	free(ci->subject);
-	free(ci->sans);
+	ca_names_free(&ci->names);
 	free(ci->provisioner);
 	free(ci->jti);
 	free(ci->der);
@@ -175,7 +175,7 @@ fill_info(struct ca_store *st, const char *serial, const unsigned char *der,
 	gnutls_free(dn.data);
 	ci->not_before = gnutls_x509_crt_get_activation_time(crt);
 	ci->not_after = gnutls_x509_crt_get_expiration_time(crt);
-	if ((rc = ca_x509_san_list(crt, &ci->sans)) != 0)
+	if ((rc = ca_x509_names(crt, &ci->names)) != 0)
 		goto out;
 	rc = ca_db_get_revocation(st, serial, &ci->reason, &ci->revoked_at,
 	    &ci->reason_text);

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <gnutls/x509.h>
 
+#include "x509.h"
+
 struct ca_store;
 struct ca_provisioner;
 
@@ -53,7 +55,7 @@ int	 ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is);
 struct ca_cert_info {
 	char		*serial;	/* canonical hex */
 	char		*subject;	/* RFC 4514 DN */
-	char		*sans;		/* "a,b,c" */
+	struct ca_names	 names;		/* by type, as in the certificate */
 	time_t		 not_before, not_after;
 	char		*provisioner;	/* name, or NULL when the data record is missing */
 	char		*jti;

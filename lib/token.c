@@ -319,9 +319,16 @@ ca_token_parse(const char *buf, size_t len, struct ca_token **out)
 		if ((rc = string_list(v, "sans", MAX_SANS, &t->sans,
 		    &t->n_sans)) != 0)
 			goto claims;
-	} else if ((rc = string_list(json_object_object_get(cl, "sub"), "sub",
-	    1, &t->sans, &t->n_sans)) != 0)
-		goto claims;
+	}
+	/* No names, or "sans": []: the subject is the name, as step-ca
+	 * does (a leaf always has one). */
+	if (t->n_sans == 0) {
+		free(t->sans);
+		t->sans = NULL;
+		if ((rc = string_list(json_object_object_get(cl, "sub"), "sub",
+		    1, &t->sans, &t->n_sans)) != 0)
+			goto claims;
+	}
 	rc = 0;
 	goto out;
 claims:

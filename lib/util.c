@@ -853,3 +853,30 @@ ca_unhex(const char *s, unsigned char **out, size_t *outlen)
 	*outlen = n / 2;
 	return 0;
 }
+
+char *
+ca_text_escape(const char *s, const char *seps)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p;
+	char *out, *q;
+
+	/* At most four bytes for each. */
+	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)s, q = out; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '\t' || *p == '\n') {
+			*q++ = '\\';
+			*q++ = *p == '\t' ? 't' : *p == '\n' ? 'n' : '\\';
+		} else if (*p < 0x20 || *p >= 0x7f ||
+		    (seps != NULL && strchr(seps, *p) != NULL)) {
+			*q++ = '\\';
+			*q++ = 'x';
+			*q++ = digits[*p >> 4];
+			*q++ = digits[*p & 15];
+		} else
+			*q++ = (char)*p;
+	}
+	*q = '\0';
+	return out;
+}

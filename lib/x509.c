@@ -24,6 +24,7 @@
 #include "x509.h"
 
 #define OID_SAN "2.5.29.17"
+#define CSR_MAX_CN 8
 
 static int
 tls_fail(int ret, const char *what)
@@ -178,6 +179,111 @@ size_t
 ca_names_count(const struct ca_names *nm)
 {
 	return nm->n_dns + nm->n_ip + nm->n_email + nm->n_uri;
+}
+
+int
+ca_x509_cn_check(const char *cn)
+{
+	const unsigned char *p = (const unsigned char *)cn;
+	size_t chars = 0;
+	int follow = 0;
+
+	for (; *p != '\0'; p++) {
+		if (follow > 0) {
+			if ((*p & 0xc0) != 0x80)
+				goto utf8;
+			follow--;
+			continue;
+		}
+		chars++;
+		if (*p < 0x20 || *p == 0x7f)
+			return ca_err(CA_ERR_INVAL, "subject holds the control "
+			    "character 0x%02x", *p);
+		if (*p < 0x80)
+			continue;
+		/* C1 controls (U+0080 to U+009F) are refused too. */
+		if (*p == 0xc2 && (p[1] & 0xe0) == 0x80)
+			return ca_err(CA_ERR_INVAL, "subject holds the control "
+			    "character U+%04X", p[1]);
+		if (*p >= 0xc2 && *p <= 0xdf)
+			follow = 1;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			follow = 2;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			follow = 3;
+		else
+			goto utf8;
+	}
+	if (follow > 0)
+		goto utf8;
+	if (chars == 0)
+		return ca_err(CA_ERR_INVAL, "subject is empty");
+	if (chars > CA_CN_MAX)
+		return ca_err(CA_ERR_INVAL, "subject is %zu characters long: at "
+		    "most %d (RFC 5280 ub-common-name)", chars, CA_CN_MAX);
+	return 0;
+utf8:
+	return ca_err(CA_ERR_INVAL, "subject is not UTF-8");
+}
+
+const char *
+ca_names_at(const struct ca_names *nm, size_t i, const char **type)
+{
+	const struct {
+		char *const	*v;
+		size_t		 n;
+		const char	*type;
+	} all[] = {
+		{ nm->dns, nm->n_dns, "dns" }, { nm->ip, nm->n_ip, "ip" },
+		{ nm->email, nm->n_email, "email" }, { nm->uri, nm->n_uri, "uri" },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(all) / sizeof(all[0]); k++) {
+		if (i < all[k].n) {
+			if (type != NULL)
+				*type = all[k].type;
+			return all[k].v[i];
+		}
+		i -= all[k].n;
+	}
+	return NULL;
+}
+
+char *
+ca_names_text(const struct ca_names *nm)
+{
+	const char *name;
+	char *out, *e;
+	size_t i, len = 0, cap = 64;
+
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	out[0] = '\0';
+	for (i = 0; (name = ca_names_at(nm, i, NULL)) != NULL; i++) {
+		size_t el;
+		if ((e = ca_text_escape(name, ",")) == NULL)
+			goto fail;
+		el = strlen(e);
+		if (len + el + 2 > cap) {
+			char *t;
+			cap = (len + el + 2) * 2;
+			if ((t = realloc(out, cap)) == NULL) {
+				free(e);
+				goto fail;
+			}
+			out = t;
+		}
+		if (i > 0)
+			out[len++] = ',';
+		memcpy(out + len, e, el + 1);
+		len += el;
+		free(e);
+	}
+	return out;
+fail:
+	free(out);
+	return NULL;
 }
 
 /* Serials */
@@ -643,6 +749,123 @@ ca_x509_issue_der(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	return rc;
 }
 
+/* Names as encoded in certificates and CSRs */
+
+/*
+ * DER: one TLV of [*p, end) (single-octet tags, definite lengths of at
+ * most four octets). 1 and the value, 0 at the end, -1 if malformed.
+ */
+static int
+der_next(const unsigned char **p, const unsigned char *end, unsigned *tag,
+    const unsigned char **val, size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t n, k;
+
+	if (q == end)
+		return 0;
+	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = q[0];
+	n = q[1];
+	q += 2;
+	if (n & 0x80) {
+		k = n & 0x7f;
+		if (k == 0 || k > 4 || (size_t)(end - q) < k)
+			return -1;
+		for (n = 0; k > 0; k--)
+			n = n << 8 | *q++;
+	}
+	if ((size_t)(end - q) < n)
+		return -1;
+	*val = q;
+	*len = n;
+	*p = q + n;
+	return 1;
+}
+
+/* GeneralName tags (RFC 5280 4.2.1.6), context-specific and primitive. */
+#define GN_EMAIL	0x81
+#define GN_DNS		0x82
+#define GN_URI		0x86
+#define GN_IP		0x87
+
+static int
+push_name(char ***list, size_t *n, const unsigned char *v, size_t len)
+{
+	char **nl;
+
+	if ((nl = reallocarray(*list, *n + 1, sizeof(char *))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	*list = nl;
+	if ((nl[*n] = strndup((const char *)v, len)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	(*n)++;
+	return 0;
+}
+
+/*
+ * The names of a DER SubjectAltName extension value, by the type each
+ * is encoded with, in order: never joined or re-classified, so a URI
+ * holding a ',' stays one URI. what names the source in messages.
+ */
+static int
+san_names(const unsigned char *p, size_t len, const char *what,
+    struct ca_names *out)
+{
+	const unsigned char *end = p + len, *v, *seq;
+	char ip[INET6_ADDRSTRLEN];
+	size_t vlen, i;
+	unsigned tag;
+	int r, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (der_next(&p, end, &tag, &seq, &vlen) != 1 || tag != 0x30 ||
+	    p != end)
+		return ca_err(CA_ERR_INVAL, "%s: malformed subject alternative "
+		    "names", what);
+	p = seq;
+	end = seq + vlen;
+	while (rc == 0 && (r = der_next(&p, end, &tag, &v, &vlen)) == 1) {
+		if (tag == GN_IP) {
+			if ((vlen != 4 && vlen != 16) || inet_ntop(vlen == 4 ?
+			    AF_INET : AF_INET6, v, ip, sizeof(ip)) == NULL) {
+				rc = ca_err(CA_ERR_INVAL,
+				    "%s has a malformed IP name", what);
+				break;
+			}
+			rc = push_name(&out->ip, &out->n_ip,
+			    (const unsigned char *)ip, strlen(ip));
+			continue;
+		}
+		if (tag != GN_EMAIL && tag != GN_DNS && tag != GN_URI) {
+			rc = ca_err(CA_ERR_FORBIDDEN, "%s has a subject "
+			    "alternative name of a type not allowed", what);
+			break;
+		}
+		/* IA5String: no NUL (C strings), nothing beyond ASCII. */
+		for (i = 0; i < vlen && v[i] != 0 && v[i] < 0x80; i++)
+			;
+		if (i < vlen || vlen == 0) {
+			rc = ca_err(CA_ERR_INVAL, "%s has an empty name or one "
+			    "with a NUL or non-ASCII byte", what);
+			break;
+		}
+		if (tag == GN_DNS)
+			rc = push_name(&out->dns, &out->n_dns, v, vlen);
+		else if (tag == GN_EMAIL)
+			rc = push_name(&out->email, &out->n_email, v, vlen);
+		else
+			rc = push_name(&out->uri, &out->n_uri, v, vlen);
+	}
+	if (rc == 0 && r < 0)
+		rc = ca_err(CA_ERR_INVAL, "%s: malformed subject alternative "
+		    "names", what);
+	if (rc != 0)
+		ca_names_free(out);
+	return rc;
+}
+
 /* CSRs */
 
 int
@@ -713,85 +936,118 @@ in_list(char **l, size_t n, const char *s, int casefold)
 }
 
 static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+by_casestr(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Whether a and b hold the same names (duplicates aside): both sorted,
+ * then walked together, so n log n. *bad: one that is in only one of
+ * them. -1 when out of memory.
+ */
+static int
 same_set(char **a, size_t na, char **b, size_t nb, int casefold,
     const char **bad)
 {
-	size_t i;
+	int (*cmp)(const void *, const void *) = casefold ? by_casestr : by_str;
+	char **x = NULL, **y = NULL;
+	size_t i = 0, j = 0;
+	int c, same = 1;
 
 	*bad = NULL;
-	for (i = 0; i < na; i++)
-		if (!in_list(b, nb, a[i], casefold)) {
-			*bad = a[i];
-			return 0;
+	if ((x = reallocarray(NULL, na + 1, sizeof(*x))) == NULL ||
+	    (y = reallocarray(NULL, nb + 1, sizeof(*y))) == NULL) {
+		free(x);
+		return -1;
+	}
+	if (na > 0)
+		memcpy(x, a, na * sizeof(*x));
+	if (nb > 0)
+		memcpy(y, b, nb * sizeof(*y));
+	qsort(x, na, sizeof(*x), cmp);
+	qsort(y, nb, sizeof(*y), cmp);
+	while (i < na || j < nb) {
+		c = i == na ? 1 : j == nb ? -1 : cmp(&x[i], &y[j]);
+		if (c != 0) {
+			*bad = c < 0 ? x[i] : y[j];
+			same = 0;
+			break;
 		}
-	for (i = 0; i < nb; i++)
-		if (!in_list(a, na, b[i], casefold)) {
-			*bad = b[i];
-			return 0;
-		}
-	return 1;
+		/* Past this name and its duplicates on both sides. */
+		for (i++; i < na && cmp(&x[i - 1], &x[i]) == 0; i++)
+			;
+		for (j++; j < nb && cmp(&y[j - 1], &y[j]) == 0; j++)
+			;
+	}
+	free(x);
+	free(y);
+	return same;
+}
+
+/*
+ * The CSR's names: its SubjectAltName extension counted first (no more
+ * than max, told before anything is parsed or allocated), then read by
+ * type in one pass.
+ */
+static int
+csr_names(gnutls_x509_crq_t crq, size_t max, struct ca_names *out)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	const unsigned char *p, *end, *v;
+	size_t n = 0, len;
+	unsigned critical, tag;
+	int ret, rc;
+
+	memset(out, 0, sizeof(*out));
+	ret = gnutls_x509_crq_get_extension_by_oid2(crq, OID_SAN, 0, &der,
+	    &critical);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	if (ret < 0)
+		return ca_err(CA_ERR_INVAL, "CSR subject alternative names: %s",
+		    gnutls_strerror(ret));
+	p = der.data;
+	end = der.data + der.size;
+	if (der_next(&p, end, &tag, &v, &len) == 1 && tag == 0x30 && p == end) {
+		p = v;
+		end = v + len;
+		while (der_next(&p, end, &tag, &v, &len) == 1)
+			n++;
+	}
+	if (n > max)
+		rc = ca_err(CA_ERR_INVAL, "CSR has %zu subject alternative "
+		    "names: at most %zu allowed", n, max);
+	else
+		rc = san_names(der.data, der.size, "CSR", out);
+	gnutls_free(der.data);
+	return rc;
 }
 
 int
 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
-    const struct ca_names *allowed)
+    const struct ca_names *allowed, size_t max_sans)
 {
 	struct ca_names got;
-	char buf[1025], ip[INET6_ADDRSTRLEN];
+	char buf[1025];
 	const char *bad;
 	size_t size;
-	unsigned i, type, critical;
-	int ret, rc = 0;
+	unsigned i;
+	int ret, rc, same;
 
-	memset(&got, 0, sizeof(got));
-	for (i = 0;; i++) {
-		size = sizeof(buf) - 1;
-		ret = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &size,
-		    &type, &critical);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (ret < 0) {
-			rc = ca_err(CA_ERR_INVAL, "CSR subject alternative name: %s",
-			    gnutls_strerror(ret));
-			goto out;
-		}
-		buf[size] = '\0';
-		switch (type) {
-		case GNUTLS_SAN_DNSNAME:
-			if (strlen(buf) != size)
-				goto nul;
-			rc = add_name(&got.dns, &got.n_dns, buf, 1);
-			break;
-		case GNUTLS_SAN_IPADDRESS:
-			if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip,
-			    sizeof(ip)) == NULL || (size != 4 && size != 16)) {
-				rc = ca_err(CA_ERR_INVAL, "CSR has a malformed IP name");
-				goto out;
-			}
-			rc = add_name(&got.ip, &got.n_ip, ip, 0);
-			break;
-		case GNUTLS_SAN_RFC822NAME:
-			if (strlen(buf) != size)
-				goto nul;
-			rc = add_name(&got.email, &got.n_email, buf, 0);
-			break;
-		case GNUTLS_SAN_URI:
-			if (strlen(buf) != size)
-				goto nul;
-			rc = add_name(&got.uri, &got.n_uri, buf, 0);
-			break;
-		default:
-			rc = ca_err(CA_ERR_FORBIDDEN,
-			    "CSR has a subject alternative name of a type not allowed");
-			goto out;
-		}
-		if (rc != 0)
-			goto out;
-	}
+	if ((rc = csr_names(crq, max_sans, &got)) != 0)
+		return rc;
 #define CHECK(field, n, casefold, what)					\
-	if (got.n > 0 && !same_set(got.field, got.n, allowed->field,	\
-	    allowed->n, casefold, &bad)) {				\
-		rc = ca_err(CA_ERR_FORBIDDEN,				\
+	if (got.n > 0 && (same = same_set(got.field, got.n,		\
+	    allowed->field, allowed->n, casefold, &bad)) != 1) {	\
+		rc = same < 0 ? ca_err(CA_ERR_NOMEM, "out of memory") :	\
+		    ca_err(CA_ERR_FORBIDDEN,				\
 		    "CSR %s names do not match the token: '%s'", what, bad);\
 		goto out;						\
 	}
@@ -801,6 +1057,12 @@ ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
 	CHECK(uri, n_uri, 0, "URI");
 #undef CHECK
 	for (i = 0;; i++) {
+		/* Each lookup walks the subject again: a few CNs at most. */
+		if (i == CSR_MAX_CN) {
+			rc = ca_err(CA_ERR_INVAL, "CSR has more than %d common "
+			    "names", CSR_MAX_CN);
+			goto out;
+		}
 		size = sizeof(buf) - 1;
 		ret = gnutls_x509_crq_get_dn_by_oid(crq,
 		    GNUTLS_OID_X520_COMMON_NAME, i, 0, buf, &size);
@@ -925,68 +1187,20 @@ out:
 }
 
 int
-ca_x509_san_list(gnutls_x509_crt_t crt, char **out)
-{
-	char buf[1025], ip[INET6_ADDRSTRLEN], *s = NULL, *t;
-	size_t size;
-	unsigned i;
-	int ret;
-
-	*out = NULL;
-	for (i = 0;; i++) {
-		const char *name = buf;
-		size = sizeof(buf) - 1;
-		ret = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &size,
-		    NULL);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (ret < 0) {
-			free(s);
-			return tls_fail(ret, "subject alternative names");
-		}
-		buf[size] = '\0';
-		if (ret == GNUTLS_SAN_IPADDRESS) {
-			if (inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, ip,
-			    sizeof(ip)) == NULL)
-				continue;
-			name = ip;
-		}
-		if (asprintf(&t, "%s%s%s", s ? s : "", s ? "," : "", name) < 0) {
-			free(s);
-			return ca_err(CA_ERR_NOMEM, "out of memory");
-		}
-		free(s);
-		s = t;
-	}
-	if (s == NULL && (s = strdup("")) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	*out = s;
-	return 0;
-}
-
-int
 ca_x509_names(gnutls_x509_crt_t crt, struct ca_names *names)
 {
-	char *list = NULL, *tok, *save;
-	const char **v = NULL, **nv;
-	size_t n = 0;
-	int rc;
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned critical;
+	int ret, rc;
 
 	memset(names, 0, sizeof(*names));
-	if ((rc = ca_x509_san_list(crt, &list)) != 0)
-		return rc;
-	for (tok = strtok_r(list, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		v = nv;
-		v[n++] = tok;
-	}
-	rc = n > 0 ? ca_names_classify(v, n, names) : 0;
-out:
-	free(v);
-	free(list);
+	ret = gnutls_x509_crt_get_extension_by_oid2(crt, OID_SAN, 0, &der,
+	    &critical);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	if (ret < 0)
+		return tls_fail(ret, "subject alternative names");
+	rc = san_names(der.data, der.size, "certificate", names);
+	gnutls_free(der.data);
 	return rc;
 }

@@ -34,6 +34,26 @@ int	 ca_names_classify(const char *const *sans, size_t n,
 	    struct ca_names *out);
 void	 ca_names_free(struct ca_names *names);
 size_t	 ca_names_count(const struct ca_names *names);
+/*
+ * Name i of all (DNS, then IP, e-mail, URI), NULL past the last; *type
+ * (if not NULL) gets "dns", "ip", "email" or "uri". Borrowed.
+ */
+const char *ca_names_at(const struct ca_names *names, size_t i,
+	    const char **type);
+/*
+ * All names as one line of text, separated by ',', each escaped with
+ * ca_text_escape() (a ',' inside a name is \x2c). Caller frees; NULL
+ * when out of memory.
+ */
+char	*ca_names_text(const struct ca_names *names);
+
+/*
+ * Whether cn may be a leaf's subject CN: UTF-8, 1 to CA_CN_MAX characters
+ * (RFC 5280's ub-common-name), no control characters (C0, DEL, C1) that
+ * could forge lines where it is printed. CA_ERR_INVAL saying why.
+ */
+#define CA_CN_MAX	64
+int	 ca_x509_cn_check(const char *cn);
 
 /* A signing CA: its certificate and key (borrowed by the profiles). */
 struct ca_issuer {
@@ -108,10 +128,12 @@ int	 ca_csr_import2(const void *buf, size_t len, int verify,
  * The CSR's names against what was authorised: for each type the CSR
  * names must equal allowed's names of that type (a CSR without names of
  * a type is fine); a CN, if present, must be sub or one of the names.
+ * A CSR with more than max_sans names is refused (CA_ERR_INVAL) before
+ * they are read; they are read and compared in n log n time.
  * CA_ERR_FORBIDDEN naming the first offending name otherwise.
  */
 int	 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
-	    const struct ca_names *allowed);
+	    const struct ca_names *allowed, size_t max_sans);
 /* Make a PEM CSR for key with CN=cn and the names. */
 int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
 	    const struct ca_names *names, gnutls_datum_t *pem);
@@ -124,10 +146,12 @@ int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
 int	 ca_csr_make_new_key(int t, const char *cn, const struct ca_names *names,
 	    gnutls_datum_t *csr, char **key_pem, size_t *key_len);
 
-/* Subject alternative names of a certificate, as one string "a,b". */
-int	 ca_x509_san_list(gnutls_x509_crt_t crt, char **out);
-/* The subject alternative names of crt, classified as ca_names_classify()
- * does (what a renewal keeps). Free with ca_names_free(). */
+/*
+ * The subject alternative names of crt, each with the type it is encoded
+ * with (IPs in canonical text form), in certificate order: what a renewal
+ * keeps and ca-db shows. Never joined into one string and split again.
+ * Names of other types are refused. Free with ca_names_free().
+ */
 int	 ca_x509_names(gnutls_x509_crt_t crt, struct ca_names *names);
 
 #endif /* CA_X509_H */

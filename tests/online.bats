@@ -285,3 +285,44 @@ PY
 	assert_regex "$stderr" '^ca-sign: --key-type needs --ca-url and --key-out'
 	run -2 ca-sign --ca-url https://localhost:1 --root "$CA/certs/root_ca.crt" --token-file t --key-out k --key-type dsa
 }
+
+# many_sans N NAME: NAME.csr with N DNS names h1.t ... hN.t (CN h1.t)
+many_sans() {
+	{
+		printf '[req]\ndistinguished_name=dn\n[dn]\n[ext]\nsubjectAltName=@alt\n[alt]\n'
+		seq 1 "$1" | awk '{ printf "DNS.%d=h%d.t\n", $1, $1 }'
+	} > "$2.cnf"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$2.key" -subj /CN=h1.t -config "$2.cnf" -reqexts ext \
+		-out "$2.csr" 2>/dev/null
+}
+
+@test "a CSR with more SANs than caTools.maxSANs: 400 naming count and limit, fast, token unspent" {
+	many_sans 4000 big
+	many_sans 3 three
+	start_server
+	online_token h1.t --san h1.t --san h2.t --san h3.t
+	local t0=$EPOCHREALTIME
+	run -1 --separate-stderr ca-sign --ca-url "$URL" --root "$ROOT" \
+		--token-file h1.t.tok --csr big.csr
+	# Refused before the names are parsed: well under a second (the
+	# quadratic parse took about a minute of CPU).
+	[ "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print (b - a < 5) }')" = 1 ]
+	assert_output ""
+	assert_equal "$stderr" "ca-sign: CA refused: CSR has 4000 subject alternative names: at most 100 allowed (HTTP 400)"
+	# The token was not spent: it pays for the CSR with its three names.
+	run -0 ca-sign --ca-url "$URL" --root "$ROOT" --token-file h1.t.tok \
+		--csr three.csr -o three.pem
+	assert_equal "$(openssl x509 -in three.pem -noout -ext subjectAltName | tail -n 1 | sed 's/^ *//')" \
+		"DNS:h1.t, DNS:h2.t, DNS:h3.t"
+	stop_server
+	# caTools.maxSANs lowers the limit.
+	edit_config 'c.setdefault("caTools", {})["maxSANs"] = 2'
+	token h1.t --san h1.t --san h2.t --san h3.t
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file h1.t.tok --csr three.csr
+	assert_equal "$stderr" "ca-sign: CSR has 3 subject alternative names: at most 2 allowed"
+	edit_config 'c["caTools"]["maxSANs"] = 0'
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file h1.t.tok --csr three.csr
+	assert_output ""
+	[[ $stderr == *"caTools.maxSANs must be 1 to 1000"* ]]
+}

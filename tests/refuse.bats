@@ -234,3 +234,27 @@ sign() {
 	assert_equal "$(cat err.* | grep -c 'token already used')" 3
 	assert_equal "$(issued)" 1
 }
+
+@test "token subjects: over 64 characters or with control characters refused by the CA and by ca-token; sans [] is the subject" {
+	local long
+	long=$(printf 'a%.0s' $(seq 1 65))
+	pytok t "$(claims "d['sub'] = '$long'")"
+	refused 1 "subject is 65 characters long: at most 64 (RFC 5280 ub-common-name)" sign t
+	pytok t "$(claims 'd["sub"] = "svc.test\n9999\tvalid\tadmin"')"
+	refused 1 "subject holds the control character 0x0a" sign t
+	pytok t "$(claims 'd["sub"] = "svc.test\u0085"')"
+	refused 1 "subject holds the control character U+0085" sign t
+	assert_equal "$(issued)" 0
+	run -2 --separate-stderr ca-token -d "$CA" --key "$PK" --san svc.test "$long"
+	assert_output ""
+	assert_equal "$stderr" "ca-token: SUBJECT: subject is 65 characters long: at most 64 (RFC 5280 ub-common-name) (see ca-token --help)"
+	run -2 --separate-stderr ca-token -d "$CA" --key "$PK" --san svc.test $'svc\ntest'
+	assert_equal "$stderr" "ca-token: SUBJECT: subject holds the control character 0x0a (see ca-token --help)"
+	# "sans": [] means the subject, as step-ca does: never a leaf without
+	# a name; a subject that is no name is then refused.
+	pytok t "$(claims 'd["sans"] = []')"
+	run -0 --separate-stderr sign t
+	openssl x509 -noout -ext subjectAltName <<< "$output" | grep -qx '    DNS:svc.test'
+	pytok t "$(claims 'd["sans"] = []; d["sub"] = "John Doe"')"
+	refused 1 "invalid DNS name 'John Doe'" sign t
+}

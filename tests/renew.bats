@@ -413,3 +413,40 @@ PY
 	run ca-db -d "$CA" check
 	assert_success
 }
+
+# sans_of CERT: the subjectAltName line of CERT as openssl prints it
+sans_of() {
+	openssl x509 -in "$1" -noout -ext subjectAltName | tail -n +2 | sed 's/^ *//'
+}
+
+@test "renewal keeps exactly the names: a ',' in a URI never becomes a DNS name (-d, mTLS, x5c, --rekey)" {
+	local want='DNS:a.test, URI:https://a.test/x,victim.test' root s
+	token a.test --san a.test --san 'https://a.test/x,victim.test'
+	ca-sign -d "$CA" --token-file a.test.tok --key-out svc.key > svc.crt
+	assert_equal "$(sans_of svc.crt)" "$want"
+	run -0 ca-renew -d "$CA" --force svc.crt svc.key
+	assert_equal "$(sans_of svc.crt)" "$want"
+	start_server
+	root=$CA/certs/root_ca.crt
+	run -0 ca-renew --ca-url "$URL" --root "$root" --force svc.crt svc.key
+	assert_equal "$(sans_of svc.crt)" "$want"
+	run -0 ca-renew --ca-url "$URL" --root "$root" --force --no-mtls \
+		svc.crt svc.key
+	assert_equal "$(sans_of svc.crt)" "$want"
+	run -0 ca-renew --ca-url "$URL" --root "$root" --force --rekey \
+		--key-out svc.key svc.crt svc.key
+	assert_equal "$(sans_of svc.crt)" "$want"
+	stop_server
+	assert_equal "$(grep -c 'POST /rekey 201' "$SERVER_LOG")" 1
+	# The store lists the URI as one name, in JSON and in text.
+	run -0 --separate-stderr ca-db -d "$CA" list --json
+	assert_equal "$(pj '[c["sans"] for c in d if c["provisioner"] == "admin"]' <<< "$output")" \
+		"[$(printf '["a.test", "https://a.test/x,victim.test"], %.0s' 1 2 3 4)[\"a.test\", \"https://a.test/x,victim.test\"]]"
+	assert_equal "$(pj 'sorted({json.dumps(c["names"], sort_keys=True) for c in d if c["provisioner"] == "admin"})' <<< "$output")" \
+		'["{\"dns\": [\"a.test\"], \"email\": [], \"ip\": [], \"uri\": [\"https://a.test/x,victim.test\"]}"]'
+	s=$(serial_of svc.crt)
+	run -0 --separate-stderr ca-db -d "$CA" list
+	assert_equal "$(grep -c $'\ta.test,https://a.test/x\\\\x2cvictim.test\t' <<< "$output")" 5
+	run -0 --separate-stderr ca-db -d "$CA" show "0x$s"
+	assert_line 'sans: a.test,https://a.test/x\x2cvictim.test'
+}

@@ -98,7 +98,7 @@ body_of() { sed '$d' <<< "$output"; }
 	body_of | pj 'd["crt"]' > c.pem
 	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" <(cat c.pem "$CA/certs/intermediate_ca.crt") svc.test
 	run -0 pj 'd["lifetime_s"]' <<< "$output"
-	assert_output 3660
+	assert_output 3659
 }
 
 @test "POST /sign refusals: 401 replay and bad token, 403 names, 400 bad CSR; the store unchanged" {

@@ -37,9 +37,10 @@ setup() {
 	# only the extensions of the profile: SKI, KU, SAN, BC, AKI, EKU
 	run -0 pj 'd["extensions"]' < p
 	assert_output '["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.35", "2.5.29.37"]'
-	# 24 h from now, backdated one minute
+	# 24 h from now, backdated one minute: notAfter - notBefore + 1 (the
+	# last second counts) is 24 h and the backdate, not a second more
 	run -0 pj '[d["lifetime_s"], -75 <= d["starts_in_s"] <= -55]' < p
-	assert_output '[86460, true]'
+	assert_output '[86459, true]'
 }
 
 @test "nothing of the CSR but its key reaches the certificate" {
@@ -198,20 +199,20 @@ print("ok")'
 	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 1h > c.pem
 	t1=$(date -u +%s)
 	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" c.pem svc.test
-	# 1 h from when ca-sign ran, the start backdated a minute: 3660 s, or
-	# less by the seconds ca-sign's clock ticked between reading --not-after
-	# and signing (a loaded machine showed 3659)
+	# 1 h from when ca-sign ran, the start backdated a minute, the last
+	# second counted: 3659 s, or less by the seconds ca-sign's clock ticked
+	# between reading --not-after and signing
 	run -0 pj 'd["lifetime_s"]' <<< "$output"
-	[ "$output" -le 3660 ] && [ "$output" -ge $((3660 - (t1 - t0))) ]
+	[ "$output" -le 3659 ] && [ "$output" -ge $((3659 - (t1 - t0))) ]
 	na=$(date -u -d "$(openssl x509 -in c.pem -noout -enddate | cut -d= -f2)" +%s)
-	[ "$na" -ge $((t0 + 3600)) ] && [ "$na" -le $((t1 + 3600)) ]
+	[ "$na" -ge $((t0 + 3599)) ] && [ "$na" -le $((t1 + 3599)) ]
 	token svc.test
 	nb=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
 	na=$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%SZ)
 	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-before "$nb" --not-after "$na" > c2.pem
 	run -0 openssl x509 -in c2.pem -noout -startdate -enddate
 	assert_output "notBefore=$(date -u -d "$nb" '+%b %e %H:%M:%S %Y GMT')
-notAfter=$(date -u -d "$na" '+%b %e %H:%M:%S %Y GMT')"
+notAfter=$(date -u -d "$na - 1 second" '+%b %e %H:%M:%S %Y GMT')"
 }
 
 @test "a lifetime outside the claims is refused and the token stays unused" {
@@ -234,7 +235,7 @@ notAfter=$(date -u -d "$na" '+%b %e %H:%M:%S %Y GMT')"
 	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr > c.pem
 	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/certcheck.py" "$CA/certs/root_ca.crt" c.pem svc.test
 	run -0 pj 'd["lifetime_s"]' <<< "$output"
-	assert_output 7260
+	assert_output 7259
 	token svc.test
 	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr --not-after 48h
 }
@@ -298,4 +299,27 @@ for k in ("key-ed25519.pem", "key-ec-p384.pem"):
     load_pem_private_key(open(k, "rb").read(), None)
 print("ok")'
 	assert_output ok
+}
+
+@test "notBefore at most the longest lifetime ahead; notAfter's second counts in the lifetime" {
+	csr svc.test
+	token svc.test
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok \
+		--csr svc.test.csr --not-before 8761h --not-after 8762h
+	assert_output ""
+	assert_equal "$stderr" "ca-sign: requested notBefore is more than 24h0m0s (provisioner \"admin\"'s longest lifetime) ahead"
+	assert_equal "$(issued)" 0
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr \
+		--not-before 23h --not-after 24h -o c.pem
+	# The default leaf: 24 h from now and the minute of backdate, the
+	# notAfter second included.
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o d.pem
+	run -0 "$PYTHON" - d.pem <<'PY'
+import sys
+from cryptography import x509
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+print(int((c.not_valid_after_utc - c.not_valid_before_utc).total_seconds()) + 1)
+PY
+	assert_output 86460
 }

@@ -191,7 +191,7 @@ test_keygen(void)
 	    "the CSR imports and its signature verifies");
 	memset(&names, 0, sizeof(names));
 	is_int(ca_names_classify(sans, 2, &names), 0, "names");
-	is_int(ca_csr_check_names(crq, "svc.test", &names), 0,
+	is_int(ca_csr_check_names(crq, "svc.test", &names, 100), 0,
 	    "the CSR carries the token's names (%s)", ca_errmsg());
 	is_int(gnutls_x509_crq_get_pk_algorithm(crq, NULL), GNUTLS_PK_EDDSA_ED25519,
 	    "of the type asked for");

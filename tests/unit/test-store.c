@@ -775,8 +775,12 @@ test_db_records(void)
 		    strcmp(v[1].serial, leaf_a.serial) == 0,
 		    "list sorted by notBefore");
 		is_str(v[0].subject, "CN=b.example", "list: subject");
-		is_str(v[0].sans, "192.0.2.2", "list: SANs");
-		is_str(v[1].sans, "a.example", "list: SANs of the other");
+		ok(v[0].names.n_ip == 1 && ca_names_count(&v[0].names) == 1 &&
+		    strcmp(v[0].names.ip[0], "192.0.2.2") == 0,
+		    "list: SANs, typed");
+		ok(v[1].names.n_dns == 1 && ca_names_count(&v[1].names) == 1 &&
+		    strcmp(v[1].names.dns[0], "a.example") == 0,
+		    "list: SANs of the other");
 		ok(v[0].not_before == leaf_b.nb && v[0].not_after == leaf_b.na,
 		    "list: validity");
 		is_str(v[0].provisioner, "admin", "list: provisioner");

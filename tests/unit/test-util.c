@@ -708,6 +708,26 @@ test_paths(void)
 	    "mkdir -p through a file fails");
 }
 
+static void
+test_text_escape(void)
+{
+	char *e;
+
+	e = ca_text_escape("plain CN=a.test", NULL);
+	is_str(e, "plain CN=a.test", "text_escape: printable ASCII kept");
+	free(e);
+	e = ca_text_escape("a\tb\nc\\d\re\x1b[31m\x7f\xc2\x85", NULL);
+	is_str(e, "a\\tb\\nc\\\\d\\x0de\\x1b[31m\\x7f\\xc2\\x85",
+	    "text_escape: tab, newline, backslash, controls, beyond ASCII");
+	free(e);
+	e = ca_text_escape("x,y", ",");
+	is_str(e, "x\\x2cy", "text_escape: a separator as \\xHH");
+	free(e);
+	e = ca_text_escape("", ",");
+	is_str(e, "", "text_escape: empty");
+	free(e);
+}
+
 int
 main(void)
 {
@@ -718,6 +738,7 @@ main(void)
 	test_time_format();
 	test_escape();
 	test_hex();
+	test_text_escape();
 	test_write_atomic();
 	test_write_new();
 	test_stage_commit();

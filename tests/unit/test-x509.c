@@ -493,6 +493,20 @@ test_make_ca(void)
 }
 
 /* The SAN entries of crt as "type:value" joined with spaces. */
+/* ca_x509_names of crt as ca_names_text gives them; NULL on failure. */
+static char *
+names_line(gnutls_x509_crt_t crt)
+{
+	struct ca_names nm;
+	char *s;
+
+	if (ca_x509_names(crt, &nm) != 0)
+		return NULL;
+	s = ca_names_text(&nm);
+	ca_names_free(&nm);
+	return s;
+}
+
 static char *
 san_dump(gnutls_x509_crt_t crt)
 {
@@ -635,22 +649,19 @@ test_issue(void)
 	    "fingerprint = SHA-256 of the DER, lowercase hex");
 	free(a);
 	free(b);
-	a = NULL;
-	rc = ca_x509_san_list(rd, &a);
-	ok(rc == 0 && a != NULL && strcmp(a, "www.example.com,192.0.2.1,"
-	    "2001:db8::1,ops@example.com,https://example.com/svc") == 0,
-	    "san_list: \"a,b,...\" in certificate order (%s)", a ? a : "");
+	a = names_line(rd);
+	is_str(a, "www.example.com,192.0.2.1,2001:db8::1,ops@example.com,"
+	    "https://example.com/svc", "ca_x509_names: each type, in order");
 	free(a);
 	gnutls_x509_crt_deinit(rd);
 	/*
 	 * The object ca_x509_issue returns must answer like the certificate
 	 * it is: GnuTLS fills its SAN cache only on import.
 	 */
-	a = NULL;
-	rc = ca_x509_san_list(crt, &a);
-	ok(rc == 0 && a != NULL && strcmp(a, "www.example.com,192.0.2.1,"
-	    "2001:db8::1,ops@example.com,https://example.com/svc") == 0,
-	    "san_list of the object ca_x509_issue returned (%s)", a ? a : "");
+	a = names_line(crt);
+	is_str(a, "www.example.com,192.0.2.1,2001:db8::1,ops@example.com,"
+	    "https://example.com/svc",
+	    "ca_x509_names of the object ca_x509_issue returned");
 	free(a);
 
 	/* EC key: no keyEncipherment; serials differ. */
@@ -683,10 +694,9 @@ test_issue(void)
 	rc = ca_x509_issue(&iss, &leaf, &crt2, serial2, &slen2);
 	is_int(rc, 0, "leaf with a NULL CN issued");
 	is_int(ext_critical(crt2, OID_SAN), 1, "NULL CN: SAN critical");
-	a = NULL;
 	rd = reimport(crt2);
-	ca_x509_san_list(rd, &a);
-	is_str(a, "a.example.com", "san_list of one name");
+	a = names_line(rd);
+	is_str(a, "a.example.com", "ca_x509_names of one name");
 	free(a);
 	gnutls_x509_crt_deinit(rd);
 	gnutls_x509_crt_deinit(crt2);
@@ -698,10 +708,8 @@ test_issue(void)
 	rc = ca_x509_issue(&iss, &leaf, &crt2, serial2, &slen2);
 	is_int(rc, 0, "leaf with a CN and no names issued");
 	is_int(ext_critical(crt2, OID_SAN), -1, "no names: no SAN extension");
-	a = NULL;
-	rc = ca_x509_san_list(crt2, &a);
-	ok(rc == 0 && a != NULL && strcmp(a, "") == 0,
-	    "san_list of none is \"\"");
+	a = names_line(crt2);
+	is_str(a, "", "ca_x509_names of no SAN extension: none");
 	free(a);
 	gnutls_x509_crt_deinit(crt2);
 	crt2 = (gnutls_x509_crt_t)(void *)junk;
@@ -834,7 +842,7 @@ test_csr(void)
 	    gnutls_pubkey_get_key_id(pub, 0, id2, &s2) >= 0 && s1 == s2 &&
 	    memcmp(id1, id2, s1) == 0, "CSR public key round trip");
 	gnutls_pubkey_deinit(pub);
-	is_int(ca_csr_check_names(crq, "subject", &allowed), 0,
+	is_int(ca_csr_check_names(crq, "subject", &allowed, 100), 0,
 	    "CSR names equal to the allowed ones");
 	rc = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der);
 	gnutls_x509_crq_deinit(crq);
@@ -916,7 +924,7 @@ test_csr(void)
 #define CHECK(cn, list, n, sub, want, what) do {			\
 	crq = csr(ec_key, (cn), (list), (n));				\
 	ca_err_clear();							\
-	rc = ca_csr_check_names(crq, (sub), &allowed);			\
+	rc = ca_csr_check_names(crq, (sub), &allowed, 100);			\
 	is_int(rc, (want), "%s", (what));				\
 	gnutls_x509_crq_deinit(crq);					\
 } while (0)
@@ -956,6 +964,115 @@ test_csr(void)
 	ca_names_free(&allowed);
 }
 
+/*
+ * A name holding the separator of a joined list stays one name of its
+ * type from the certificate back to a renewal (issue 9: a URI with
+ * ",victim.test" came back as a DNS name too).
+ */
+static void
+test_names_typed(void)
+{
+	static const char *const v[] = {
+		"a.test", "https://a.test/x,victim.test", "u@a.test",
+	};
+	char comma[] = "x,victim.test", *dns_comma[] = { comma };
+	struct ca_names nm, got, odd;
+	struct ca_leaf leaf;
+	gnutls_x509_crt_t crt = NULL, rd;
+	gnutls_pubkey_t pub = pub_of(ec_key);
+	unsigned char serial[CA_SERIAL_MAX];
+	size_t slen;
+	const char *type = NULL;
+	char *a;
+	int rc;
+
+	names_of(&nm, v, 3);
+	ok(nm.n_uri == 1 && nm.n_dns == 1 && nm.n_email == 1,
+	    "token names: one URI holding a ','");
+	memset(&leaf, 0, sizeof(leaf));
+	leaf.cn = "a.test";
+	leaf.names = &nm;
+	leaf.pub = pub;
+	leaf.not_before = now - 60;
+	leaf.not_after = now + 3600;
+	rc = ca_x509_issue(&iss, &leaf, &crt, serial, &slen);
+	is_int(rc, 0, "leaf with a ',' in its URI issued");
+	if (rc != 0)
+		bail("issue");
+	rd = reimport(crt);
+	rc = ca_x509_names(rd, &got);
+	is_int(rc, 0, "ca_x509_names");
+	ok(rc == 0 && got.n_dns == 1 && strcmp(got.dns[0], "a.test") == 0 &&
+	    got.n_uri == 1 &&
+	    strcmp(got.uri[0], "https://a.test/x,victim.test") == 0 &&
+	    got.n_email == 1 && got.n_ip == 0,
+	    "the URI comes back as one URI; no DNS victim.test");
+	is_str(ca_names_at(&got, 1, &type), "u@a.test",
+	    "ca_names_at: DNS, then IP, e-mail, URI");
+	is_str(type, "email", "ca_names_at: its type");
+	ok(ca_names_at(&got, 3, NULL) == NULL, "ca_names_at past the last");
+	a = ca_names_text(&got);
+	is_str(a, "a.test,u@a.test,https://a.test/x\\x2cvictim.test",
+	    "ca_names_text escapes the ',' inside a name");
+	free(a);
+	ca_names_free(&got);
+	gnutls_x509_crt_deinit(rd);
+	gnutls_x509_crt_deinit(crt);
+	crt = NULL;
+
+	/* Whatever the type, the bytes decide nothing: a DNS name that
+	 * held a ',' (not issued from a token: refused there) stays one. */
+	memset(&odd, 0, sizeof(odd));
+	odd.dns = dns_comma;
+	odd.n_dns = 1;
+	leaf.names = &odd;
+	rc = ca_x509_issue(&iss, &leaf, &crt, serial, &slen);
+	is_int(rc, 0, "leaf with a ',' in a DNS name issued");
+	if (rc == 0 && ca_x509_names(crt, &got) == 0) {
+		ok(got.n_dns == 1 && strcmp(got.dns[0], "x,victim.test") == 0 &&
+		    ca_names_count(&got) == 1, "one DNS name, not split");
+		ca_names_free(&got);
+	} else
+		ok(0, "one DNS name, not split");
+	gnutls_x509_crt_deinit(crt);
+	ca_names_free(&nm);
+	gnutls_pubkey_deinit(pub);
+}
+
+static void
+test_cn_check(void)
+{
+	static const char *const good[] = {
+		"svc.test", "John Doe", "B\xc3\xbc" "cher", "\xe2\x82\xac",
+		"\xf0\x9f\x94\x92 lock",
+	};
+	static const char *const bad[] = {
+		"", "a\nb", "a\tb", "x\r", "\x1b[2J", "del\x7f",
+		"c1\xc2\x85", "\xff", "\xc3", "\xc0\xaf", "\xe2\x82",
+	};
+	char s[80];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		is_int(ca_x509_cn_check(good[i]), 0, "CN %zu accepted", i);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(ca_x509_cn_check(bad[i]), CA_ERR_INVAL,
+		    "CN %zu refused (%s)", i, ca_errmsg());
+	memset(s, 'a', 64);
+	s[64] = '\0';
+	is_int(ca_x509_cn_check(s), 0, "CN of 64 characters accepted");
+	s[64] = 'a';
+	s[65] = '\0';
+	is_int(ca_x509_cn_check(s), CA_ERR_INVAL, "CN of 65 refused");
+	is_str(ca_errmsg(), "subject is 65 characters long: at most 64 "
+	    "(RFC 5280 ub-common-name)", "its message");
+	/* 64 characters of two bytes each: characters are counted. */
+	for (i = 0; i < 32; i++)
+		memcpy(s + 2 * i, "\xc3\xbc", 2);
+	s[64] = '\0';
+	is_int(ca_x509_cn_check(s), 0, "32 two-byte characters accepted");
+}
+
 int
 main(void)
 {
@@ -963,6 +1080,8 @@ main(void)
 	test_names();
 	test_make_ca();
 	test_issue();
+	test_names_typed();
+	test_cn_check();
 	test_import_export();
 	test_csr();
 	gnutls_x509_crt_deinit(root_crt);

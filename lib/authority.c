@@ -254,10 +254,12 @@ validity(const struct ca_authority *a, const struct ca_provisioner *p,
 	}
 	/*
 	 * X.509 validity includes notAfter's own second (RFC 5280 4.1.2.5):
-	 * a lifetime of d seconds from start ends at start + d - 1, so the
-	 * default 24 h leaf spans 24 h and the backdate, not one second more.
+	 * the default lifetime of d seconds from start ends at start + d - 1,
+	 * so the default 24 h leaf spans 24 h and the backdate, not one second
+	 * more. A notAfter the client asked for is kept as it asked.
 	 */
-	(*na)--;
+	if (req->not_after == 0)
+		(*na)--;
 	if (*na > a->issuer.not_after)
 		*na = a->issuer.not_after;
 	if (*nb >= *na)
@@ -665,7 +667,7 @@ relay_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
 	/* The default start (backdated) is left to the upstream, which
 	 * counts the lifetime from now as this RA did. */
 	ur.not_before = nb == now - BACKDATE ? 0 : nb;
-	ur.not_after = na + 1;	/* the upstream counts the last second */
+	ur.not_after = na;	/* as decided here, the last second counted */
 	if ((rc = ca_upstream_sign(a->upstream, a->root_fp, &ur, crt_pem,
 	    chain_pem)) == 0)
 		rc = relay_finish(a, prov, pub, names, NULL, jti, token_exp, now,

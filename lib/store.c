@@ -99,7 +99,11 @@ gdbm_fail(struct ca_store *st, const char *what)
 	const char *msg = st->db != NULL ? gdbm_db_strerror(st->db) :
 	    gdbm_strerror(gdbm_errno);
 
-	if (damage_errno(e) || (st->db != NULL && gdbm_needs_recovery(st->db)))
+	/* A write that failed (disk full, file size limit) leaves the handle
+	 * needing recovery, but the file is not damaged: the redo record puts
+	 * it right at the next open. */
+	if (damage_errno(e) || (e != GDBM_FILE_WRITE_ERROR &&
+	    st->db != NULL && gdbm_needs_recovery(st->db)))
 		return ca_err(CA_ERR_STORE, "%s: database damaged: %s: %s "
 		    "(see ca-db check)", st->dbpath, what, msg);
 	return ca_err(CA_ERR_STORE, "%s: %s: %s", st->dbpath, what, msg);

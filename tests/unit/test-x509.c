@@ -1043,7 +1043,7 @@ static void
 test_cn_check(void)
 {
 	static const char *const good[] = {
-		"svc.test", "John Doe", "B\xc3\xbc" "cher", "\xe2\x82\xac",
+		"svc.test", "John Doe", ("B\xc3\xbc" "cher"), "\xe2\x82\xac",
 		"\xf0\x9f\x94\x92 lock",
 	};
 	static const char *const bad[] = {

@@ -138,6 +138,7 @@ PY
 }
 
 @test "--inetd learns the port it was reached on: a token naming it is accepted, another port refused" {
+	need_peer joserfc
 	csr svc.test
 	run -0 "$PYTHON" - "$(command -v ca-serve)" "$CA" "$CA_TOP_SRCDIR/tests/jwt.py" "$PK" "$FP" <<'PY'
 import json, secrets, socket, ssl, subprocess, sys, time

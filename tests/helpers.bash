@@ -158,6 +158,7 @@ print(json.dumps(d))' "${1:-pass}"
 
 # pytok FILE CLAIMS [HEADER]: a token signed by joserfc with the provisioner key.
 pytok() {
+	need_peer joserfc
 	"$PYTHON" "$CA_TOP_SRCDIR/tests/jwt.py" sign "$PK" "$2" ${3:+"$3"} > "$1"
 }
 

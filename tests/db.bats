@@ -104,11 +104,15 @@ setup() {
 	run -0 ca-db -d fresh list --json
 	run -0 pj 'd' <<< "$output"
 	assert_output "[]"
-	flock -s -o "$CA/db/lock" sleep 3 3>&- &
-	# listing while the shared lock is held: wait until it is (no writer
-	# can take the lock then)
-	for _ in $(seq 50); do flock -n "$CA/db/lock" true || break; sleep 0.1; done
+	# listing while a shared lock is held: the holder says when it holds
+	# it, and keeps it until its standard input is closed
+	mkfifo held release
+	flock -s -o "$CA/db/lock" sh -c 'echo held; cat > /dev/null' < release > held 3>&- &
+	holder=$!
+	exec {rel}> release
+	read -r _ < held
 	run -1 flock -n "$CA/db/lock" true
 	run -0 ca-db -d "$CA" list
-	kill %1 || true
+	exec {rel}>&-
+	wait "$holder"
 }

@@ -192,14 +192,16 @@ stop_server() {
 # reload_server [LOG]: SIGHUP to ca-serve, then wait (5 s at most) for the
 # next "reloaded" line it logs once the new configuration is in use.
 reload_server() {
-	local log=${1:-$SERVER_LOG} n i
-	n=$(grep -c 'reloaded ' "$log" || true)
+	local log=${1:-$SERVER_LOG} size fd follower ok=0
+	# follow the log from where it ends now (tail -f wakes on each write)
+	size=$(stat -c %s "$log")
+	exec {fd}< <(exec timeout 5 tail -c +$((size + 1)) -f "$log" 3>&-)
+	follower=$!
 	kill -HUP "$SERVER_PID"
-	for i in $(seq 100); do
-		[ "$(grep -c 'reloaded ' "$log" || true)" -gt "$n" ] && return 0
-		sleep 0.05
-	done
-	fail "ca-serve did not log its reload in $log"
+	grep -q -m 1 'reloaded ' <&"$fd" && ok=1
+	kill "$follower" 2>/dev/null || true
+	exec {fd}<&-
+	[ "$ok" = 1 ] || fail "ca-serve did not log its reload in $log"
 }
 
 # api [curl options...] PATH: an HTTPS request trusting only the CA's root;

@@ -3,7 +3,8 @@
 
 Usage: ra-stub.py UPSTREAM_PORT MODE_FILE PORT_FILE [CERT KEY [BOGUS_JSON]]
 
-Listens on 127.0.0.1 (port written to PORT_FILE) and, by the word in
+Listens on 127.0.0.1 (port written to PORT_FILE, or to descriptor N when
+PORT_FILE is fd:N, then closed) and, by the word in
 MODE_FILE (read again for each connection and every 0.1 s):
   pass       forwards bytes to 127.0.0.1:UPSTREAM_PORT (TLS end to end)
   hang       accepts, then never answers (open connections go silent too)
@@ -128,9 +129,15 @@ def main():
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", 0))
     ls.listen(64)
-    with open(sys.argv[3] + ".tmp", "w") as f:
-        f.write("%d\n" % ls.getsockname()[1])
-    os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+    port = "%d\n" % ls.getsockname()[1]
+    if sys.argv[3].startswith("fd:"):
+        # readiness as ca-serve --ready-fd gives it: the port, then EOF
+        with os.fdopen(int(sys.argv[3][3:]), "w") as f:
+            f.write(port)
+    else:
+        with open(sys.argv[3] + ".tmp", "w") as f:
+            f.write(port)
+        os.rename(sys.argv[3] + ".tmp", sys.argv[3])
     while True:
         c, _ = ls.accept()
         threading.Thread(target=handle, args=(c,), daemon=True).start()

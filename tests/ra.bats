@@ -60,15 +60,17 @@ serial_of() {
 # start_stub [CERT KEY [BOGUS]]: tests/ra-stub.py in front of the CA.
 start_stub() {
 	echo pass > mode
-	rm -f stub.port
+	local port
+	rm -f stub.port stub.fifo
+	mkfifo stub.fifo
 	"$PYTHON" "$CA_TOP_SRCDIR/tests/ra-stub.py" "$PORT" "$PWD/mode" \
-		"$PWD/stub.port" "$@" &
+		fd:3 "$@" 3>stub.fifo &
 	STUB_PID=$!
-	local i
-	for i in $(seq 50); do
-		[ -s stub.port ] && break
-		sleep 0.1
-	done
+	# the stub writes its port once it listens (EOF if it dies first)
+	read -r port < stub.fifo || true
+	rm -f stub.fifo
+	[ -n "$port" ] || fail "ra-stub.py did not start"
+	echo "$port" > stub.port
 	STUB_URL=https://localhost:$(cat stub.port)
 	# The CA is reached through the stub, as behind a TCP balancer: its
 	# public address (and so its token audience) is the stub's.

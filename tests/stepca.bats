@@ -241,17 +241,14 @@ renew_with() {
 	ca-sign -d "$CA" --token-file localhost.tok --key-out stub.key > stub.crt
 	echo '{}' > any.json
 	echo record > mode
-	"$PYTHON" "$CA_TOP_SRCDIR/tests/ra-stub.py" 1 "$PWD/mode" "$PWD/stub.port" \
-		stub.crt stub.key any.json 3>&- &
+	mkfifo stub.fifo
+	"$PYTHON" "$CA_TOP_SRCDIR/tests/ra-stub.py" 1 "$PWD/mode" fd:3 \
+		stub.crt stub.key any.json 3>stub.fifo &
 	STUB_PID=$!
-	# The stub writes its port file (by rename) once it listens: wait for
-	# that file, 10 s at most.
-	for _ in $(seq 200); do
-		[ -s stub.port ] && break
-		kill -0 "$STUB_PID" || fail "ra-stub.py died"
-		sleep 0.05
-	done
-	[ -s stub.port ] || fail "ra-stub.py wrote no port file in 10 s"
+	# the stub writes its port once it listens (EOF if it dies first)
+	read -r port < stub.fifo || true
+	[ -n "$port" ] || fail "ra-stub.py did not start"
+	echo "$port" > stub.port
 	run ca-renew --ca-url "https://localhost:$(cat stub.port)" \
 		--root "$CA/certs/root_ca.crt" --force --no-mtls svc.crt svc.key
 	kill "$STUB_PID"; wait "$STUB_PID" || true

@@ -1,6 +1,7 @@
 /*
- * ca.h - common definitions of libca: error codes, error reporting,
- * small file and text utilities shared by every module.
+ * ca.h - common definitions of libca: error codes, error reporting
+ * (errors.c), files (files.c), durations and times (times.c), escaping and
+ * hex (text.c), shared by every module.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later

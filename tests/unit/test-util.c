@@ -1,6 +1,7 @@
 /*
- * test-util.c - unit tests of lib/util.c: durations, times, hex, files,
- * secrets, error reporting, exit statuses, paths.
+ * test-util.c - unit tests of lib/errors.c, files.c, times.c and text.c:
+ * durations, times, hex, escaping, files, secrets, error reporting, exit
+ * statuses, paths.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later

@@ -751,15 +751,39 @@ test_rfc7638(void)
 static void
 test_keywrap(void)
 {
+	/*
+	 * Every vector of RFC 3394 section 4: the three KEK sizes that
+	 * PBES2-HS256+A128KW, HS384+A192KW and HS512+A256KW use.
+	 */
 	static const struct {
-		const char *kek, *key, *wrapped;
+		const char *name, *kek, *key, *wrapped;
 	} v[] = {
-		/* RFC 3394 4.1: 128-bit data, 128-bit KEK */
-		{ "000102030405060708090A0B0C0D0E0F",
+		{ "4.1 (128-bit data, 128-bit KEK)",
+		  "000102030405060708090A0B0C0D0E0F",
 		  "00112233445566778899AABBCCDDEEFF",
 		  "1FA68B0A8112B447AEF34BD8FB5A7B829D3E862371D2CFE5" },
-		/* RFC 3394 4.6: 256-bit data, 256-bit KEK */
-		{ "000102030405060708090A0B0C0D0E0F"
+		{ "4.2 (128-bit data, 192-bit KEK)",
+		  "000102030405060708090A0B0C0D0E0F1011121314151617",
+		  "00112233445566778899AABBCCDDEEFF",
+		  "96778B25AE6CA435F92B5B97C050AED2468AB8A17AD84E5D" },
+		{ "4.3 (128-bit data, 256-bit KEK)",
+		  "000102030405060708090A0B0C0D0E0F"
+		  "101112131415161718191A1B1C1D1E1F",
+		  "00112233445566778899AABBCCDDEEFF",
+		  "64E8C3F9CE0F5BA263E9777905818A2A93C8191E7D6E8AE7" },
+		{ "4.4 (192-bit data, 192-bit KEK)",
+		  "000102030405060708090A0B0C0D0E0F1011121314151617",
+		  "00112233445566778899AABBCCDDEEFF0001020304050607",
+		  "031D33264E15D33268F24EC260743EDCE1C6C7DDEE725A93"
+		  "6BA814915C6762D2" },
+		{ "4.5 (192-bit data, 256-bit KEK)",
+		  "000102030405060708090A0B0C0D0E0F"
+		  "101112131415161718191A1B1C1D1E1F",
+		  "00112233445566778899AABBCCDDEEFF0001020304050607",
+		  "A8F9BC1612C68B3FF6E6F4FBE30E71E4769C8B80A32CB895"
+		  "8CD5D17D6B254DA1" },
+		{ "4.6 (256-bit data, 256-bit KEK)",
+		  "000102030405060708090A0B0C0D0E0F"
 		  "101112131415161718191A1B1C1D1E1F",
 		  "00112233445566778899AABBCCDDEEFF"
 		  "000102030405060708090A0B0C0D0E0F",
@@ -775,7 +799,7 @@ test_keywrap(void)
 		wrapped = unhex(v[i].wrapped, &wlen);
 		ok(ca_jose_aeskw_wrap(kek, keklen, key, keylen, out) == 0 &&
 		    memcmp(out, wrapped, wlen) == 0,
-		    "RFC 3394 %s wrap", i == 0 ? "4.1" : "4.6");
+		    "RFC 3394 %s wrap", v[i].name);
 		ok(ca_jose_aeskw_unwrap(kek, keklen, wrapped, wlen, out) == 0 &&
 		    memcmp(out, key, keylen) == 0, "  unwrap");
 		wrapped[wlen - 1] ^= 1;
@@ -795,6 +819,8 @@ test_keywrap(void)
 	    "unwrap of 16 bytes refused");
 	is_int(ca_jose_aeskw_wrap(out, 20, out + 20, 16, out), CA_ERR_INVAL,
 	    "20-byte KEK refused");
+	is_int(ca_jose_aeskw_wrap(out, 16, out + 16, 20, out + 40),
+	    CA_ERR_INVAL, "wrap of a length not a multiple of 8 refused");
 }
 
 static void

@@ -1,8 +1,9 @@
 /*
- * test-jose.c - unit tests of lib/jose.c, jwk.c, jws.c and jwe.c against published vectors
- * (RFC 3394, 7515, 7517, 7518, 7520, 7638, 8037) and against what an
- * independent implementation wrote: tests/fixtures/jose-fixtures.json,
- * made by tests/fixtures/make-jose-fixtures.py with python joserfc.
+ * test-jose.c - unit tests of lib/jose.c, jwk.c, jws.c and jwe.c against
+ * published vectors (RFC 3394, 7515, 7517, 7518, 7520, 7638, 8037) and
+ * against what an independent implementation wrote:
+ * tests/fixtures/jose-fixtures.json, made by
+ * tests/fixtures/make-jose-fixtures.py with python joserfc.
  * The fixture directory is $CA_FIXTURES (default "tests/fixtures").
  *
  * Copyright (C) 2026 The ca-tools authors.

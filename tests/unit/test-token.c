@@ -409,14 +409,17 @@ test_claims(void)
 	refused(tok(prov_key, NULL, "{\"aud\":\"https://ca.test/1.0/revoke\","
 	    "\"exp\":%lld,\"iss\":\"prov\",\"jti\":\"j\",\"sub\":\"a\"}",
 	    NOW + 300), CA_ERR_AUTH, "token audience "
-	    "\"https://ca.test/1.0/revoke\" is not this CA's /1.0/sign endpoint",
+	    "\"https://ca.test/1.0/revoke\" is not this CA's /1.0/sign "
+	    "endpoint",
 	    "a revoke token used to sign");
 	refused(tok(prov_key, NULL, "{\"aud\":\"https://evil.test/1.0/sign\","
 	    "\"exp\":%lld,\"iss\":\"prov\",\"jti\":\"j\",\"sub\":\"a\"}",
 	    NOW + 300), CA_ERR_AUTH, "token audience "
-	    "\"https://evil.test/1.0/sign\" is not this CA's /1.0/sign endpoint",
+	    "\"https://evil.test/1.0/sign\" is not this CA's /1.0/sign "
+	    "endpoint",
 	    "another CA's audience");
-	refused(tok(prov_key, NULL, "{\"aud\":\"https://ca.test:8443/1.0/sign\","
+	refused(tok(prov_key, NULL, "{\"aud\":"
+	    "\"https://ca.test:8443/1.0/sign\","
 	    "\"exp\":%lld,\"iss\":\"prov\",\"jti\":\"j\",\"sub\":\"a\"}",
 	    NOW + 300), CA_ERR_AUTH, "token audience "
 	    "\"https://ca.test:8443/1.0/sign\" is not this CA's /1.0/sign "

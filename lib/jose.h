@@ -4,6 +4,8 @@
  * (RFC 7515/7518: ES256, ES384, ES512, EdDSA, RS256, PS256) and compact
  * JWE with password-based key wrapping (PBES2, RFC 7518 4.8), the way
  * step-ca stores a provisioner's private key ("encryptedKey").
+ * One header for callers; the code is in jose.c (base64url, compact
+ * serializations), jwk.c, jws.c and jwe.c.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later

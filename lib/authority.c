@@ -17,6 +17,7 @@
 
 #include "ca.h"
 #include "authority-local.h"
+#include "client.h"
 #include "conf.h"
 #include "crl.h"
 #include "ra.h"
@@ -1713,13 +1714,20 @@ local_renew(struct ca_authority *ah, const struct ca_renew_req *req,
     struct ca_sign_result *res)
 {
 	struct ca_local *a = ah->impl;
+	struct ca_renew_req r = *req;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	if (a->issuer.key == NULL && a->upstream == NULL)
 		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
+	/* A loaded certificate: its key was checked to be the certificate's
+	 * when it was loaded here, so possession is proven. */
+	if (r.token == NULL && r.cert_der == NULL && r.cc != NULL) {
+		r.cert_der = r.cc->der[0].data;
+		r.cert_len = r.cc->der[0].size;
+	}
 	pthread_rwlock_rdlock(&a->cfg_lock);
-	rc = renew_locked(a, req, res);
+	rc = renew_locked(a, &r, res);
 	pthread_rwlock_unlock(&a->cfg_lock);
 	if (rc != 0)
 		ca_sign_result_free(res);

@@ -20,6 +20,7 @@
 struct ca_config;
 struct ca_db_crl;
 struct ca_cert_info;
+struct ca_client_cert;
 
 /*
  * An open CA, opaque: a local one on a state directory (with or without
@@ -61,6 +62,15 @@ int	 ca_authority_open_public(const char *dir, struct ca_authority **out);
  */
 int	 ca_authority_open_server(const char *dir, const char *password,
 	    const char *upstream_password, struct ca_authority **out);
+/*
+ * The CA whose server is at url (https://HOST[:PORT]), trusting only the
+ * root certificate in root_path. Nothing is sent yet. It signs (a CSR is
+ * required: make the key first), renews and rekeys, and revokes; the
+ * other operations fail with CA_ERR_CONFIG. Its chain_pem is empty and
+ * its dir and config NULL.
+ */
+int	 ca_authority_open_remote(const char *url, const char *root_path,
+	    struct ca_authority **out);
 
 struct ca_sign_req {
 	const char	*token;		/* compact JWS */
@@ -133,6 +143,10 @@ struct ca_revoke_req {
 	size_t		 peer_len;
 	int		 trusted;
 	const char	*by;		/* who, for the record (trusted only) */
+	/* A remote authority: the certificate and key files presented
+	 * over mutual TLS when there is no token (peer_der is the local
+	 * side's view of the same proof). */
+	const char	*cert_path, *key_path;
 };
 /*
  * Revoke a certificate; *serial receives its canonical hex (caller
@@ -153,6 +167,11 @@ struct ca_renew_req {
 	size_t		 token_len;
 	const char	*csr;		/* rekey: the new key's CSR; NULL: same key */
 	size_t		 csr_len;
+	/* A remote authority proves possession with the loaded certificate
+	 * and key: over mutual TLS (mtls set), else with an x5c token made
+	 * from them. Local ones take cert_der from it when that is NULL. */
+	const struct ca_client_cert *cc;
+	int		 mtls;
 };
 /*
  * Renew (or rekey): a new certificate with the same names and total

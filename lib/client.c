@@ -1182,7 +1182,7 @@ out:
 }
 
 int
-ca_client_sign(struct ca_client *c, const struct ca_client_sign_req *req,
+ca_client_sign(struct ca_client *c, const struct ca_sign_req *req,
     char **crt_pem, char **ca_pem)
 {
 	struct ca_client_response r;
@@ -1691,7 +1691,7 @@ out:
 }
 
 int
-ca_client_revoke(struct ca_client *c, const struct ca_client_revoke_req *req)
+ca_client_revoke(struct ca_client *c, const struct ca_revoke_req *req)
 {
 	struct ca_client_response r;
 	struct json_object *o = NULL, *text = NULL;

@@ -240,7 +240,7 @@ ca_upstream_sign(struct ca_upstream *u, const char *root_fp,
     const struct ca_upstream_sign_req *req, char **crt_pem, char **ca_pem)
 {
 	struct ca_token_opts o;
-	struct ca_client_sign_req sr;
+	struct ca_sign_req sr;
 	struct ca_client *c = NULL;
 	char *aud = NULL, *tok = NULL;
 	int rc;
@@ -306,7 +306,7 @@ ca_upstream_revoke(struct ca_upstream *u, const char *root_fp,
     const char *serial_hex, int reason, const char *reason_text)
 {
 	struct ca_token_opts o;
-	struct ca_client_revoke_req rr;
+	struct ca_revoke_req rr;
 	struct ca_client *c = NULL;
 	char *aud = NULL, *tok = NULL, *sub = NULL;
 	int rc;

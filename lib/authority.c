@@ -763,7 +763,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	struct ca_names names;
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t pem = { NULL, 0 }, mycsr = { NULL, 0 };
+	gnutls_datum_t pem = { NULL, 0 };
 	time_t now = time(NULL), nb = 0, na = 0;
 	int rc, ret;
 
@@ -789,16 +789,9 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	}
 
 	/* 2. The CSR: signature, key, names. */
-	if (req->csr == NULL) {
-		if ((rc = ca_csr_make_new_key(a->cfg->key_type, tok->sub, &names, &mycsr,
-		    &res->key_pem, &res->key_pem_len)) != 0)
-			goto out;
-		rc = ca_csr_import(mycsr.data, mycsr.size, &crq);
-	} else
-		/* An RA leaves the CSR's signature to the CA it relays to:
-		 * one ECDSA verification less on its path (bench/ra.sh). */
-		rc = ca_csr_import2(req->csr, req->csr_len,
-		    a->upstream == NULL, &crq);
+	/* An RA leaves the CSR's signature to the CA it relays to: one
+	 * ECDSA verification less on its path (bench/ra.sh). */
+	rc = ca_csr_import2(req->csr, req->csr_len, a->upstream == NULL, &crq);
 	if (rc != 0)
 		goto out;
 	if ((rc = ca_csr_check_names(crq, tok->sub, &names,
@@ -832,7 +825,6 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 		    tok->sub, prov->name, nb, na);
 out:
 	gnutls_free(pem.data);
-	gnutls_free(mycsr.data);
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);
 	gnutls_pubkey_deinit(pub);

@@ -64,8 +64,8 @@ int	 ca_authority_open_server(const char *dir, const char *password,
 	    const char *upstream_password, struct ca_authority **out);
 /*
  * The CA whose server is at url (https://HOST[:PORT]), trusting only the
- * root certificate in root_path. Nothing is sent yet. It signs (a CSR is
- * required: make the key first), renews and rekeys, and revokes; the
+ * root certificate in root_path. Nothing is sent yet. It signs, renews
+ * and rekeys, and revokes; the
  * other operations fail with CA_ERR_CONFIG. Its chain_pem is empty and
  * its dir and config NULL.
  */
@@ -75,7 +75,7 @@ int	 ca_authority_open_remote(const char *url, const char *root_path,
 struct ca_sign_req {
 	const char	*token;		/* compact JWS */
 	size_t		 token_len;
-	const char	*csr;		/* PEM or DER; NULL to generate a key */
+	const char	*csr;		/* PEM or DER (the caller makes keys) */
 	size_t		 csr_len;
 	time_t		 not_before;	/* 0: now (backdated 1 min) */
 	time_t		 not_after;	/* 0: provisioner default */
@@ -84,7 +84,7 @@ struct ca_sign_req {
 struct ca_sign_result {
 	char		*crt_pem;	/* the new leaf */
 	char		*chain_pem;	/* intermediate */
-	char		*key_pem;	/* when the authority made the key */
+	char		*key_pem;	/* unused: keys are made by callers */
 	size_t		 key_pem_len;
 	char		*serial;	/* canonical hex */
 	char		*subject;	/* token sub */

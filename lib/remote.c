@@ -73,9 +73,6 @@ remote_sign(struct ca_authority *ah, const struct ca_sign_req *req,
 	struct ca_remote *r = ah->impl;
 	int rc;
 
-	if (req->csr == NULL)
-		return ca_err(CA_ERR_INVAL,
-		    "a CA's server signs a CSR: make the key here first");
 	if ((rc = ca_client_sign(r->c, req, &res->crt_pem,
 	    &res->chain_pem)) == 0)
 		rc = result_from_cert(res);

@@ -540,19 +540,36 @@ local_commit_stats(struct ca_authority *ah, unsigned long *issuances,
 	pthread_mutex_unlock(&a->commit_lock);
 }
 
+/* A read-only transaction on the store, for ca-db's reads. */
+static struct ca_store *
+read_begin(struct ca_local *a, int *rc)
+{
+	pthread_mutex_lock(&a->store_lock);
+	if ((*rc = ca_store_begin(a->store, 0)) != 0) {
+		pthread_mutex_unlock(&a->store_lock);
+		return NULL;
+	}
+	return a->store;
+}
+
+static int
+read_end(struct ca_local *a, int rc)
+{
+	ca_store_abort(a->store);
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
 static int
 local_db_list(struct ca_authority *ah, struct ca_cert_info **v, size_t *n)
 {
 	struct ca_local *a = ah->impl;
+	struct ca_store *st;
 	int rc;
 
-	pthread_mutex_lock(&a->store_lock);
-	if ((rc = ca_store_begin(a->store, 0)) == 0) {
-		rc = ca_db_list(a->store, v, n);
-		ca_store_abort(a->store);
-	}
-	pthread_mutex_unlock(&a->store_lock);
-	return rc;
+	if ((st = read_begin(a, &rc)) == NULL)
+		return rc;
+	return read_end(a, ca_db_list(st, v, n));
 }
 
 static int
@@ -560,15 +577,12 @@ local_db_get(struct ca_authority *ah, const char *serial,
     struct ca_cert_info *ci)
 {
 	struct ca_local *a = ah->impl;
+	struct ca_store *st;
 	int rc;
 
-	pthread_mutex_lock(&a->store_lock);
-	if ((rc = ca_store_begin(a->store, 0)) == 0) {
-		rc = ca_db_get(a->store, serial, ci);
-		ca_store_abort(a->store);
-	}
-	pthread_mutex_unlock(&a->store_lock);
-	return rc;
+	if ((st = read_begin(a, &rc)) == NULL)
+		return rc;
+	return read_end(a, ca_db_get(st, serial, ci));
 }
 
 static int
@@ -576,16 +590,13 @@ local_db_check(struct ca_authority *ah, void (*report)(void *, const char *),
     void *arg, size_t *problems, size_t *certs)
 {
 	struct ca_local *a = ah->impl;
+	struct ca_store *st;
 	int rc;
 
-	pthread_mutex_lock(&a->store_lock);
-	if ((rc = ca_store_begin(a->store, 0)) == 0) {
-		rc = ca_db_check(a->store, a->issuer.crt, report, arg,
-		    problems, certs);
-		ca_store_abort(a->store);
-	}
-	pthread_mutex_unlock(&a->store_lock);
-	return rc;
+	if ((st = read_begin(a, &rc)) == NULL)
+		return rc;
+	return read_end(a, ca_db_check(st, a->issuer.crt, report, arg,
+	    problems, certs));
 }
 
 static void

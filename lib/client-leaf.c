@@ -48,6 +48,12 @@ ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 		ca_err_context("invalid token");
 		return rc;
 	}
+	/* A key made here cannot be the one a cnf claim names. */
+	if (tok->has_cnf) {
+		rc = ca_err(CA_ERR_FORBIDDEN, "the token's cnf binds it to a "
+		    "CSR: send that CSR");
+		goto out;
+	}
 	if ((rc = ca_names_classify((const char *const *)tok->sans,
 	    tok->n_sans, &names)) != 0) {
 		ca_err_context("token sans");

@@ -154,7 +154,8 @@ int	 ca_client_sign(struct ca_client *c, const struct ca_sign_req *req,
 
 /*
  * Make a key of type t and a PEM CSR for the subject and names of a token
- * (parsed, not verified: the CA does that). *key_pem is PKCS#8 PEM, free
+ * (parsed, not verified: the CA does that); CA_ERR_FORBIDDEN when the
+ * token's cnf claim binds it to a CSR. *key_pem is PKCS#8 PEM, free
  * it with ca_free_secret(*key_pem, *key_len); csr->data with gnutls_free.
  */
 int	 ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,

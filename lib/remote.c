@@ -28,22 +28,25 @@ struct ca_remote {
 };
 
 /*
- * Fill res's serial (canonical hex), subject (the CN) and validity from
- * res->crt_pem, as the local authority does from what it issued.
+ * After a request that returned rc: fill res's serial (canonical hex),
+ * subject (the CN) and validity from res->crt_pem, as the local authority
+ * does from what it issued; on failure res is emptied.
  */
 static int
-result_from_cert(struct ca_sign_result *res)
+result_from_cert(int rc, struct ca_sign_result *res)
 {
 	gnutls_x509_crt_t crt = NULL;
 	unsigned char sn[CA_SERIAL_MAX + 2];
 	char cn[256];
 	size_t snlen = sizeof(sn), cnlen = sizeof(cn);
-	int rc, ret;
+	int ret;
 
+	if (rc != 0)
+		goto out;
 	if ((rc = ca_x509_import(res->crt_pem, strlen(res->crt_pem),
 	    &crt)) != 0) {
 		ca_err_context("the CA's answer");
-		return rc;
+		goto out;
 	}
 	if (gnutls_x509_crt_get_serial(crt, sn, &snlen) < 0) {
 		rc = ca_err(CA_ERR_INVAL, "the CA's answer: no serial");
@@ -62,7 +65,10 @@ result_from_cert(struct ca_sign_result *res)
 	res->not_after = gnutls_x509_crt_get_expiration_time(crt);
 	rc = 0;
 out:
-	gnutls_x509_crt_deinit(crt);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (rc != 0)
+		ca_sign_result_free(res);
 	return rc;
 }
 
@@ -73,12 +79,8 @@ remote_sign(struct ca_authority *ah, const struct ca_sign_req *req,
 	struct ca_remote *r = ah->impl;
 	int rc;
 
-	if ((rc = ca_client_sign(r->c, req, &res->crt_pem,
-	    &res->chain_pem)) == 0)
-		rc = result_from_cert(res);
-	if (rc != 0)
-		ca_sign_result_free(res);
-	return rc;
+	rc = ca_client_sign(r->c, req, &res->crt_pem, &res->chain_pem);
+	return result_from_cert(rc, res);
 }
 
 static int
@@ -97,11 +99,7 @@ remote_renew(struct ca_authority *ah, const struct ca_renew_req *req,
 	else
 		return ca_err(CA_ERR_CONFIG, "renewal through a CA's server "
 		    "needs the certificate and its key");
-	if (rc == 0)
-		rc = result_from_cert(res);
-	if (rc != 0)
-		ca_sign_result_free(res);
-	return rc;
+	return result_from_cert(rc, res);
 }
 
 static int

@@ -82,53 +82,29 @@ static const struct option longopts[] = {
 
 #define MAX_ARGS 64
 
-/* What the CA gave back. */
-struct issued {
-	char	*crt;		/* the leaf, PEM */
-	char	*chain;		/* the intermediate, PEM */
-};
-
+/*
+ * Renew cc at the CA in dir or at url. Offline, KEY was checked to be the
+ * certificate's: the key is proven; online, by mutual TLS (mtls) or an
+ * x5c token signed with it.
+ */
 static int
-renew_offline(const char *dir, const char *pass_file,
-    const struct ca_client_cert *cc, const gnutls_datum_t *csr,
-    struct issued *out)
+renew(const char *dir, const char *url, const char *root,
+    const char *pass_file, int mtls, const struct ca_client_cert *cc,
+    const gnutls_datum_t *csr, struct ca_sign_result *res)
 {
 	struct ca_authority *a = NULL;
 	struct ca_renew_req req;
-	struct ca_sign_result res;
 	int rc;
 
-	if ((rc = ca_cli_open_authority(dir, pass_file, &a)) != 0)
-		return rc;
-	/* KEY was checked to be the certificate's: the key is proven. */
 	memset(&req, 0, sizeof(req));
-	req.cert_der = cc->der[0].data;
-	req.cert_len = cc->der[0].size;
+	req.cc = cc;
+	req.mtls = mtls;
 	req.csr = (const char *)csr->data;
 	req.csr_len = csr->size;
-	if ((rc = ca_authority_renew(a, &req, &res)) == 0) {
-		ca_debug("renewed %s as %s", cc->serial, res.serial);
-		out->crt = res.crt_pem;
-		out->chain = res.chain_pem;
-		res.crt_pem = res.chain_pem = NULL;
-	}
-	ca_sign_result_free(&res);
+	if ((rc = ca_cli_open_target(dir, url, root, pass_file, CA_CLI_KEY,
+	    &a)) == 0 && (rc = ca_authority_renew(a, &req, res)) == 0)
+		ca_debug("renewed %s as %s", cc->serial, res->serial);
 	ca_authority_close(a);
-	return rc;
-}
-
-static int
-renew_online(const char *url, const char *root, int mtls,
-    const struct ca_client_cert *cc, const gnutls_datum_t *csr,
-    struct issued *out)
-{
-	struct ca_client *c = NULL;
-	int rc;
-
-	if ((rc = ca_client_open(url, root, &c)) == 0)
-		rc = ca_client_renew(c, cc, mtls, (const char *)csr->data,
-		    csr->size, &out->crt, &out->chain);
-	ca_client_close(c);
 	return rc;
 }
 
@@ -249,7 +225,7 @@ int
 main(int argc, char **argv)
 {
 	struct ca_client_cert *cc = NULL;
-	struct issued is = { NULL, NULL };
+	struct ca_sign_result res;
 	gnutls_datum_t csr = { NULL, 0 };
 	const char *dir = NULL, *url = NULL, *root = NULL, *key_out = NULL;
 	const char *pass_file = NULL, *out = NULL;
@@ -264,6 +240,7 @@ main(int argc, char **argv)
 	int ch, rc, no_mtls = 0, force = 0, rekey = 0, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
+	memset(&res, 0, sizeof(res));
 	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT,
 	    longopts, NULL)) != -1) {
 		switch (ch) {
@@ -374,15 +351,12 @@ main(int argc, char **argv)
 	if (rekey &&
 	    (rc = ca_client_cert_rekey_csr(cc, &csr, &key, &key_len)) != 0)
 		goto fail;
-	if (url != NULL)
-		rc = renew_online(url, root, !no_mtls && now >= cc->not_before &&
-		    now <= cc->not_after, cc, &csr, &is);
-	else
-		rc = renew_offline(dir, pass_file, cc, &csr, &is);
-	if (rc != 0 || (rc = ca_client_cert_check_key(cc, is.crt, key,
+	rc = renew(dir, url, root, pass_file, !no_mtls &&
+	    now >= cc->not_before && now <= cc->not_after, cc, &csr, &res);
+	if (rc != 0 || (rc = ca_client_cert_check_key(cc, res.crt_pem, key,
 	    key_len)) != 0)
 		goto fail;
-	if (asprintf(&chain, "%s%s", is.crt, is.chain) < 0) {
+	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
 		chain = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -402,8 +376,7 @@ done:
 	ca_client_cert_free(cc);
 	ca_free_secret(key, key_len);
 	gnutls_free(csr.data);
-	free(is.crt);
-	free(is.chain);
+	ca_sign_result_free(&res);
 	free(chain);
 	free(target);
 	free(cmd);

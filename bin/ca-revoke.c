@@ -78,42 +78,20 @@ static const struct option longopts[] = {
 
 #define MAX_REASON_TEXT 256
 
-/* Offline: the operator of the state directory may revoke anything. */
+/*
+ * Revoke serial at the CA in dir or at url. The operator of a state
+ * directory may revoke anything; through a CA's server, a revoke token
+ * or the certificate itself over mutual TLS authorises it.
+ */
 static int
-revoke_offline(const char *dir, const char *serial, int reason,
-    const char *text)
+revoke(const char *dir, const char *url, const char *root,
+    const char *serial, const char *tok_file, const char *cert,
+    const char *key, int reason, const char *text)
 {
 	struct ca_authority *a = NULL;
 	struct ca_revoke_req req;
-	char *canon = NULL;
-	int rc;
-
-	if ((rc = ca_authority_open_public(dir, &a)) != 0)
-		return rc;
-	memset(&req, 0, sizeof(req));
-	req.serial = serial;
-	req.reason = reason;
-	req.reason_text = text;
-	req.trusted = 1;
-	req.by = "ca-revoke -d";
-	if ((rc = ca_authority_revoke(a, &req, &canon)) == 0)
-		ca_debug("revoked %s (%s)", canon, reason == CA_REASON_NONE ?
-		    "no reason code" : ca_reason_name(reason));
-	free(canon);
-	ca_authority_close(a);
-	return rc;
-}
-
-/* Online: by a revoke token, or by the certificate over mutual TLS. */
-static int
-revoke_online(const char *url, const char *root, const char *serial,
-    const char *tok_file, const char *cert, const char *key, int reason,
-    const char *text)
-{
-	struct ca_client_revoke_req req;
 	struct ca_client_cert *cc = NULL;
-	struct ca_client *c = NULL;
-	char *tok = NULL, *own = NULL;
+	char *tok = NULL, *own = NULL, *canon = NULL;
 	size_t toklen = 0;
 	int rc;
 
@@ -127,7 +105,7 @@ revoke_online(const char *url, const char *root, const char *serial,
 			goto out;
 		req.token = tok;
 		req.token_len = toklen;
-	} else {
+	} else if (cert != NULL) {
 		/* The key must be the certificate's: fail here, not in TLS. */
 		if ((rc = ca_client_cert_load(cert, key, &cc)) != 0)
 			goto out;
@@ -139,16 +117,24 @@ revoke_online(const char *url, const char *root, const char *serial,
 			}
 			req.serial = own;
 		}
+		req.cert_path = cert;
+		req.key_path = key;
+		req.peer_der = cc->der[0].data;
+		req.peer_len = cc->der[0].size;
+	} else {
+		req.trusted = 1;
+		req.by = "ca-revoke -d";
 	}
-	if ((rc = ca_client_open(url, root, &c)) != 0 ||
-	    (cert != NULL && (rc = ca_client_set_identity(c, cert, key)) != 0) ||
-	    (rc = ca_client_revoke(c, &req)) != 0)
+	if ((rc = ca_cli_open_target(dir, url, root, NULL, CA_CLI_PUBLIC,
+	    &a)) != 0 || (rc = ca_authority_revoke(a, &req, &canon)) != 0)
 		goto out;
-	ca_debug("revoked %s", req.serial);
+	ca_debug("revoked %s (%s)", canon, reason == CA_REASON_NONE ?
+	    "no reason code" : ca_reason_name(reason));
 out:
-	ca_client_close(c);
+	ca_authority_close(a);
 	ca_client_cert_free(cc);
 	ca_free_secret(tok, toklen);
+	free(canon);
 	free(own);
 	return rc;
 }
@@ -291,10 +277,8 @@ main(int argc, char **argv)
 
 	if (crl)
 		rc = write_crl(dir, pass_file, out != NULL ? out : "-");
-	else if (url != NULL)
-		rc = revoke_online(url, root, serial, tok_file, cert, key, reason,
-		    text);
 	else
-		rc = revoke_offline(dir, serial, reason, text);
+		rc = revoke(dir, url, root, serial, tok_file, cert, key, reason,
+		    text);
 	return rc != 0 ? ca_cli_fail(rc) : CA_EXIT_OK;
 }

@@ -73,71 +73,37 @@ static const struct option longopts[] = {
 	CA_CLI_COMMON_OPTIONS,
 };
 
-/* What was issued, from the authority or from the CA's server. */
-struct issued {
-	char	*crt;		/* the leaf, PEM */
-	char	*chain;		/* the intermediate, PEM */
-	char	*key;		/* with --key-out: the new key, PEM */
-	size_t	 key_len;
-};
-
+/*
+ * Sign with the CA at dir or url; with key_out, the key and its CSR are
+ * made here first (*key, *key_len).
+ */
 static int
-sign_offline(const char *dir, const char *pass_file,
-    const struct ca_sign_req *req, struct issued *out)
+sign(const char *dir, const char *url, const char *root,
+    const char *pass_file, const char *key_out, const enum ca_key_type *kt,
+    struct ca_sign_req *req, struct ca_sign_result *res, char **key,
+    size_t *key_len)
 {
 	struct ca_authority *a = NULL;
-	struct ca_sign_result res;
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	if ((rc = ca_cli_open_authority(dir, pass_file, &a)) != 0)
-		return rc;
-	if ((rc = ca_authority_sign(a, req, &res)) == 0) {
-		ca_debug("issued serial %s for \"%s\" (provisioner %s)",
-		    res.serial, res.subject, res.provisioner);
-		out->crt = res.crt_pem;
-		out->chain = res.chain_pem;
-		out->key = res.key_pem;
-		out->key_len = res.key_pem_len;
-		res.crt_pem = res.chain_pem = res.key_pem = NULL;
-		res.key_pem_len = 0;
-	}
-	ca_sign_result_free(&res);
-	ca_authority_close(a);
-	return rc;
-}
-
-/* POST /sign; with make_key, the key and CSR are made here first. */
-static int
-sign_online(const char *url, const char *root, int make_key,
-    enum ca_key_type kt, const struct ca_sign_req *req, struct issued *out)
-{
-	struct ca_client *c = NULL;
-	struct ca_client_sign_req creq;
 	gnutls_datum_t csr = { NULL, 0 };
 	int rc;
 
-	memset(&creq, 0, sizeof(creq));
-	creq.token = req->token;
-	creq.token_len = req->token_len;
-	creq.csr = req->csr;
-	creq.csr_len = req->csr_len;
-	creq.not_before = req->not_before;
-	creq.not_after = req->not_after;
-	if (make_key) {
-		if ((rc = ca_client_keygen(kt, req->token, req->token_len, &csr,
-		    &out->key, &out->key_len)) != 0)
+	if ((rc = ca_cli_open_target(dir, url, root, pass_file, CA_CLI_KEY,
+	    &a)) != 0)
+		return rc;
+	if (key_out != NULL) {
+		if ((rc = ca_cli_keygen(a, kt, req->token, req->token_len, &csr,
+		    key, key_len)) != 0)
 			goto out;
-		creq.csr = (const char *)csr.data;
-		creq.csr_len = csr.size;
+		req->csr = (const char *)csr.data;
+		req->csr_len = csr.size;
 	}
-	if ((rc = ca_client_open(url, root, &c)) != 0 ||
-	    (rc = ca_client_sign(c, &creq, &out->crt, &out->chain)) != 0)
-		goto out;
-	ca_debug("issued by %s", url);
+	if ((rc = ca_authority_sign(a, req, res)) == 0)
+		ca_debug("issued serial %s for \"%s\" (%s)", res->serial,
+		    res->subject, url != NULL ? url : dir);
 out:
+	req->csr = NULL;
 	gnutls_free(csr.data);
-	ca_client_close(c);
+	ca_authority_close(a);
 	return rc;
 }
 
@@ -145,21 +111,21 @@ int
 main(int argc, char **argv)
 {
 	struct ca_sign_req req;
-	struct issued is;
+	struct ca_sign_result res;
 	enum ca_key_type kt = CA_KEY_EC_P256;
 	const char *dir = NULL, *tok_file = NULL, *csr_file = NULL;
 	const char *key_out = NULL, *out = NULL, *pass_file = NULL;
 	const char *nb_arg = NULL, *na_arg = NULL, *url = NULL, *root = NULL;
 	const char *kt_arg = NULL;
-	char *tok = NULL, *csr = NULL, *chain = NULL;
-	size_t toklen = 0, csrlen = 0;
+	char *tok = NULL, *csr = NULL, *chain = NULL, *key = NULL;
+	size_t toklen = 0, csrlen = 0, key_len = 0;
 	unsigned long seen = 0;
 	time_t now;
 	int ch, rc, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&req, 0, sizeof(req));
-	memset(&is, 0, sizeof(is));
+	memset(&res, 0, sizeof(res));
 	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -268,16 +234,13 @@ main(int argc, char **argv)
 	req.token_len = toklen;
 	req.csr = csr;
 	req.csr_len = csrlen;
-	if (url != NULL)
-		rc = sign_online(url, root, key_out != NULL, kt, &req, &is);
-	else
-		rc = sign_offline(dir, pass_file, &req, &is);
-	if (rc != 0)
+	if ((rc = sign(dir, url, root, pass_file, key_out,
+	    kt_arg != NULL ? &kt : NULL, &req, &res, &key, &key_len)) != 0)
 		goto fail;
-	if (key_out != NULL && (rc = ca_file_publish(key_out, is.key,
-	    is.key_len, 0600, CA_PUBLISH_NEW)) != 0)
+	if (key_out != NULL && (rc = ca_file_publish(key_out, key, key_len,
+	    0600, CA_PUBLISH_NEW)) != 0)
 		goto fail;
-	if (asprintf(&chain, "%s%s", is.crt, is.chain) < 0) {
+	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
 		chain = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -290,9 +253,8 @@ main(int argc, char **argv)
 fail:
 	status = ca_cli_fail(rc);
 done:
-	free(is.crt);
-	free(is.chain);
-	ca_free_secret(is.key, is.key_len);
+	ca_sign_result_free(&res);
+	ca_free_secret(key, key_len);
 	ca_free_secret(tok, toklen);
 	free(csr);
 	free(chain);

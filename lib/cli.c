@@ -18,6 +18,8 @@
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
+#include "client.h"
+#include "conf.h"
 
 static const char *prog = "ca-tools";
 int ca_cli_quiet;
@@ -147,4 +149,30 @@ ca_cli_open_authority(const char *dir, const char *pass_file,
 	rc = ca_authority_open(dir, pw, out);
 	ca_free_secret(pw, pwlen);
 	return rc;
+}
+
+int
+ca_cli_open_target(const char *dir, const char *url, const char *root_path,
+    const char *pass_file, int how, struct ca_authority **out)
+{
+	if (url != NULL)
+		return ca_authority_open_remote(url, root_path, out);
+	if (how == CA_CLI_KEY)
+		return ca_cli_open_authority(dir, pass_file, out);
+	return ca_authority_open_public(dir, out);
+}
+
+int
+ca_cli_keygen(const struct ca_authority *a, const enum ca_key_type *type,
+    const char *token, size_t toklen, gnutls_datum_t *csr, char **key_pem,
+    size_t *key_len)
+{
+	const struct ca_config *cfg = ca_authority_config(a);
+	enum ca_key_type t = CA_KEY_EC_P256;
+
+	if (type != NULL)
+		t = *type;
+	else if (cfg != NULL)
+		t = cfg->key_type;
+	return ca_client_keygen(t, token, toklen, csr, key_pem, key_len);
 }

@@ -8,6 +8,11 @@
 #ifndef CA_CLI_H
 #define CA_CLI_H
 
+#include <stddef.h>
+#include <gnutls/gnutls.h>
+
+#include "keys.h"
+
 /* The options every tool has; end a struct option array with it. */
 #define CA_CLI_COMMON_OPTIONS					\
 	{ "quiet", no_argument, NULL, 'q' },			\
@@ -54,5 +59,27 @@ struct ca_authority;
  */
 int	 ca_cli_open_authority(const char *dir, const char *pass_file,
 	    struct ca_authority **out);
+
+/* How a tool uses a state directory: with the CA's key, or without. */
+enum { CA_CLI_PUBLIC = 0, CA_CLI_KEY = 1 };
+/*
+ * The authority a client tool acts on, chosen once: the CA's server at
+ * url trusting only the root in root_path, else the state directory dir
+ * (opened as ca_cli_open_authority does with CA_CLI_KEY, else without
+ * its key).
+ */
+int	 ca_cli_open_target(const char *dir, const char *url,
+	    const char *root_path, const char *pass_file, int how,
+	    struct ca_authority **out);
+/*
+ * --key-out: a new key and its PEM CSR for the subject and names of
+ * token, made here whatever the authority. The type: *type when given,
+ * else the one ca.json gives for keys made for clients when a is on a
+ * state directory, else ec-p256. Free as ca_client_keygen says.
+ */
+int	 ca_cli_keygen(const struct ca_authority *a,
+	    const enum ca_key_type *type,
+	    const char *token, size_t toklen, gnutls_datum_t *csr,
+	    char **key_pem, size_t *key_len);
 
 #endif /* CA_CLI_H */

@@ -1,5 +1,7 @@
 /*
- * client.c - HTTPS requests to ca-serve over libcurl (GnuTLS flavour),
+ * client.c - the transport: HTTPS requests to ca-serve over libcurl
+ * (GnuTLS flavour), and bootstrapping trust in a root; the step API is
+ * in client-api.c, the leaf certificate and key in client-leaf.c. libcurl is
  * loaded with dlopen() when the first client is opened: linking it would
  * cost every offline run the start-up of some thirty libraries.
  *
@@ -24,6 +26,7 @@
 
 #include "ca.h"
 #include "client.h"
+#include "client-internal.h"
 #include "conf.h"
 #include "jose.h"
 #include "json.h"
@@ -31,7 +34,6 @@
 #include "token.h"
 #include "x509.h"
 
-#define MAX_PAGES	100	/* of GET /provisioners */
 #define MAX_MESSAGE	200	/* characters of a server's error message */
 
 /* The part of libcurl we use, resolved with dlsym(). */
@@ -58,7 +60,7 @@ struct ca_client {
 	struct curl_slist	*hdr_get, *hdr_post;
 	int			 loaded;	/* holds a reference on cu */
 	char			 errbuf[CURL_ERROR_SIZE];
-	int			 last_transport;	/* CA_CLIENT_T_* of the last request */
+	int			 last_transport;	/* CA_CLIENT_T_* of the last ca_client_request */
 	long			 last_status;	/* its HTTP status, 0 if none */
 	/* the response being received */
 	char			*buf;
@@ -225,7 +227,7 @@ slist_add(struct curl_slist *l, const char *s)
 } while (0)
 
 /*
- * A handle with the options every request shares. With verify, the peer
+ * A handle with the options every ca_client_request shares. With verify, the peer
  * must present a certificate for the URL's host that chains to the root
  * in cafile, and to nothing else: CURLOPT_CAPATH is cleared because the
  * Debian builds of libcurl default it to /etc/ssl/certs, so that setting
@@ -286,7 +288,7 @@ client_new(const char *url, const char *cafile, int verify, const char *trust,
 		SETOPT(c, CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	} else {
-		/* The bootstrap's first request: trust comes afterwards. */
+		/* The bootstrap's first ca_client_request: trust comes afterwards. */
 		SETOPT(c, CURLOPT_CAINFO, NULL);
 		SETOPT(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		SETOPT(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -409,8 +411,8 @@ transport_error(const struct ca_client *c, CURLcode cc)
 	}
 }
 
-static int
-request(struct ca_client *c, const char *method, const char *path,
+int
+ca_client_request(struct ca_client *c, const char *method, const char *path,
     const char *body, size_t blen, const char *bearer,
     struct ca_client_response *r)
 {
@@ -427,7 +429,7 @@ request(struct ca_client *c, const char *method, const char *path,
 	if ((url = ca_client_url(c, path)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	if (bearer != NULL) {
-		/* This request's headers: the usual ones and the credential. */
+		/* This ca_client_request's headers: the usual ones and the credential. */
 		if (asprintf(&auth, "Authorization: Bearer %s", bearer) < 0) {
 			auth = NULL;
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
@@ -504,14 +506,14 @@ int
 ca_client_get(struct ca_client *c, const char *path,
     struct ca_client_response *r)
 {
-	return request(c, "GET", path, NULL, 0, NULL, r);
+	return ca_client_request(c, "GET", path, NULL, 0, NULL, r);
 }
 
 int
 ca_client_post(struct ca_client *c, const char *path, const char *body,
     size_t len, struct ca_client_response *r)
 {
-	return request(c, "POST", path, body, len, NULL, r);
+	return ca_client_request(c, "POST", path, body, len, NULL, r);
 }
 
 int
@@ -519,7 +521,7 @@ ca_client_post_bearer(struct ca_client *c, const char *path,
     const char *body, size_t len, const char *bearer,
     struct ca_client_response *r)
 {
-	return request(c, "POST", path, body, len, bearer, r);
+	return ca_client_request(c, "POST", path, body, len, bearer, r);
 }
 
 void
@@ -594,8 +596,8 @@ ca_client_http_error(const struct ca_client_response *r)
 }
 
 /* The JSON object of a response with status want. */
-static int
-response_json(const struct ca_client_response *r, long want,
+int
+ca_client_response_json(const struct ca_client_response *r, long want,
     struct json_object **out)
 {
 	int rc;
@@ -623,7 +625,7 @@ ca_client_get_json(struct ca_client *c, const char *path,
 	*out = NULL;
 	if ((rc = ca_client_get(c, path, &r)) != 0)
 		return rc;
-	rc = response_json(&r, 200, out);
+	rc = ca_client_response_json(&r, 200, out);
 	ca_client_response_free(&r);
 	return rc;
 }
@@ -748,7 +750,7 @@ ca_client_bootstrap(const char *url, const char *fingerprint, char **pem,
 		    c->base, fp);
 		goto out;
 	}
-	if ((rc = response_json(&r, 200, &o)) != 0 ||
+	if ((rc = ca_client_response_json(&r, 200, &o)) != 0 ||
 	    (rc = member_cert(o, "ca", &crt, &got)) != 0)
 		goto out;
 	if (strcmp(got, fp) != 0) {
@@ -806,463 +808,6 @@ out:
 	return rc;
 }
 
-/* Percent-encode s for a query or a path segment. Caller frees. */
-static char *
-pct_encode(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out, *p;
-
-	if ((out = malloc(strlen(s) * 3 + 1)) == NULL)
-		return NULL;
-	for (p = out; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (isalnum(ch) || ch == '-' || ch == '_' || ch == '.' ||
-		    ch == '~')
-			*p++ = (char)ch;
-		else {
-			*p++ = '%';
-			*p++ = hex[ch >> 4];
-			*p++ = hex[ch & 15];
-		}
-	}
-	*p = '\0';
-	return out;
-}
-
-void
-ca_client_provisioner_free(struct ca_remote_provisioner *p)
-{
-	if (p == NULL)
-		return;
-	free(p->prov.name);
-	free(p->prov.type);
-	free(p->prov.kid);
-	ca_jwk_free(p->prov.key);
-	free(p->encrypted_key);
-	free(p);
-}
-
-/* Copy a JWK entry of the list into a new remote provisioner. */
-static int
-remote_from_json(struct json_object *e, const char *name,
-    struct ca_remote_provisioner **out)
-{
-	struct ca_remote_provisioner *p;
-	struct json_object *key;
-	const char *ek = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	if ((rc = ca_json_object(e, "key", 1, &key)) != 0 ||
-	    ((rc = ca_json_string(e, "encryptedKey", 0, &ek)) != 0 &&
-	    rc != CA_ERR_NOTFOUND)) {
-		ca_err_context("provisioner \"%s\"", name);
-		goto fail;
-	}
-	if ((rc = ca_jwk_from_json(key, &p->prov.key)) != 0) {
-		ca_err_context("provisioner \"%s\" key", name);
-		goto fail;
-	}
-	if (ca_jwk_is_private(p->prov.key)) {
-		rc = ca_err(CA_ERR_INVAL,
-		    "the CA published a private key for provisioner \"%s\"", name);
-		goto fail;
-	}
-	rc = CA_ERR_NOMEM;
-	if ((p->prov.name = strdup(name)) == NULL ||
-	    (p->prov.type = strdup("JWK")) == NULL)
-		goto nomem;
-	if (ca_jwk_kid(p->prov.key) != NULL) {
-		if ((p->prov.kid = strdup(ca_jwk_kid(p->prov.key))) == NULL)
-			goto nomem;
-	} else if ((rc = ca_jwk_thumbprint(p->prov.key, &p->prov.kid)) != 0)
-		goto fail;
-	if (ek != NULL && ek[0] != '\0' &&
-	    (p->encrypted_key = strdup(ek)) == NULL)
-		goto nomem;
-	p->prov.encrypted_key = p->encrypted_key;
-	*out = p;
-	return 0;
-nomem:
-	rc = ca_err(CA_ERR_NOMEM, "out of memory");
-fail:
-	ca_client_provisioner_free(p);
-	return rc;
-}
-
-/*
- * Look at one page of provisioners: the one called name, or with name
- * NULL the first JWK one (*n_jwk counts them). *next is the cursor of
- * the next page (caller frees), NULL at the end.
- */
-static int
-provisioner_page(struct json_object *o, const char *name,
-    struct ca_remote_provisioner **found, size_t *n_jwk, char **next)
-{
-	struct json_object *list, *e;
-	const char *pname, *type, *cursor = NULL;
-	size_t i, n;
-	int rc;
-
-	*next = NULL;
-	if ((rc = ca_json_array(o, "provisioners", 1, &list)) != 0 ||
-	    ((rc = ca_json_string(o, "nextCursor", 0, &cursor)) != 0 &&
-	    rc != CA_ERR_NOTFOUND)) {
-		ca_err_context("GET /provisioners");
-		return rc;
-	}
-	n = json_object_array_length(list);
-	for (i = 0; i < n && (name == NULL || *found == NULL); i++) {
-		e = json_object_array_get_idx(list, i);
-		if (!json_object_is_type(e, json_type_object) ||
-		    ca_json_string(e, "name", 1, &pname) != 0 ||
-		    ca_json_string(e, "type", 1, &type) != 0) {
-			ca_err_context("GET /provisioners: entry %zu", i);
-			return CA_ERR_INVAL;
-		}
-		if (name != NULL && strcmp(pname, name) != 0)
-			continue;
-		if (strcmp(type, "JWK") != 0) {
-			if (name == NULL)
-				continue;
-			return ca_err(CA_ERR_INVAL,
-			    "provisioner \"%s\" is of type %s, not JWK", name,
-			    type);
-		}
-		if (++*n_jwk == 1 &&
-		    (rc = remote_from_json(e, pname, found)) != 0)
-			return rc;
-	}
-	if (*found != NULL && name != NULL)
-		return 0;
-	if (cursor != NULL && cursor[0] != '\0' &&
-	    (*next = strdup(cursor)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
-}
-
-/* GET /provisioners/KID/encrypted-key into p. */
-static int
-fetch_encrypted_key(struct ca_client *c, struct ca_remote_provisioner *p)
-{
-	struct ca_client_response r;
-	struct json_object *o = NULL;
-	const char *k;
-	char *kid = NULL, *path = NULL;
-	int rc;
-
-	if ((kid = pct_encode(p->prov.kid)) == NULL ||
-	    asprintf(&path, "/provisioners/%s/encrypted-key", kid) < 0) {
-		free(kid);
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	}
-	free(kid);
-	rc = ca_client_get(c, path, &r);
-	free(path);
-	if (rc != 0)
-		return rc;
-	if (r.status == 404)
-		rc = ca_err(CA_ERR_NOTFOUND,
-		    "the CA has no encryptedKey for provisioner \"%s\": use --key",
-		    p->prov.name);
-	else if ((rc = response_json(&r, 200, &o)) == 0) {
-		if ((rc = ca_json_string(o, "key", 1, &k)) != 0)
-			ca_err_context("GET /provisioners/KID/encrypted-key");
-		else if ((p->encrypted_key = strdup(k)) == NULL)
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		p->prov.encrypted_key = p->encrypted_key;
-	}
-	json_object_put(o);
-	ca_client_response_free(&r);
-	return rc;
-}
-
-int
-ca_client_provisioner(struct ca_client *c, const char *name, int want_key,
-    struct ca_remote_provisioner **out)
-{
-	struct ca_remote_provisioner *found = NULL;
-	struct json_object *o = NULL;
-	char *cursor = NULL, *next = NULL, *enc = NULL, *path = NULL;
-	size_t n_jwk = 0;
-	int rc = 0, page;
-
-	*out = NULL;
-	for (page = 0; page < MAX_PAGES; page++) {
-		if (cursor == NULL)
-			path = strdup("/provisioners?limit=100");
-		else if ((enc = pct_encode(cursor)) == NULL ||
-		    asprintf(&path, "/provisioners?cursor=%s&limit=100",
-		    enc) < 0)
-			path = NULL;
-		free(enc);
-		enc = NULL;
-		if (path == NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		rc = ca_client_get_json(c, path, &o);
-		free(path);
-		path = NULL;
-		if (rc != 0 || (rc = provisioner_page(o, name, &found, &n_jwk,
-		    &next)) != 0)
-			goto out;
-		json_object_put(o);
-		o = NULL;
-		if (next == NULL)
-			break;
-		if (cursor != NULL && strcmp(next, cursor) == 0) {
-			rc = ca_err(CA_ERR_INVAL,
-			    "GET /provisioners: the CA repeats the cursor \"%.40s\"",
-			    next);
-			goto out;
-		}
-		free(cursor);
-		cursor = next;
-		next = NULL;
-	}
-	if (page == MAX_PAGES) {
-		rc = ca_err(CA_ERR_TOOBIG,
-		    "GET /provisioners: more than %d pages", MAX_PAGES);
-		goto out;
-	}
-	if (found == NULL) {
-		rc = name != NULL ?
-		    ca_err(CA_ERR_NOTFOUND, "the CA has no provisioner \"%s\"",
-		    name) :
-		    ca_err(CA_ERR_NOTFOUND, "the CA has no JWK provisioner");
-		goto out;
-	}
-	if (name == NULL && n_jwk > 1) {
-		rc = ca_err(CA_ERR_INVAL,
-		    "the CA has %zu JWK provisioners: name one with --provisioner",
-		    n_jwk);
-		goto out;
-	}
-	if (want_key && found->encrypted_key == NULL &&
-	    (rc = fetch_encrypted_key(c, found)) != 0)
-		goto out;
-	ca_debug("provisioner \"%s\", key id %s", found->prov.name,
-	    found->prov.kid);
-	*out = found;
-	found = NULL;
-out:
-	ca_client_provisioner_free(found);
-	json_object_put(o);
-	free(cursor);
-	free(next);
-	return rc;
-}
-
-/* A PEM member of a /sign response, ending in a newline. Caller frees. */
-static int
-pem_member(const char *pem, const char *what, char **out)
-{
-	gnutls_x509_crt_t crt = NULL;
-	size_t n = strlen(pem);
-	int rc;
-
-	*out = NULL;
-	if ((rc = ca_x509_import(pem, n, &crt)) != 0) {
-		ca_err_context("CA response \"%s\"", what);
-		return rc;
-	}
-	gnutls_x509_crt_deinit(crt);
-	if (asprintf(out, "%s%s", pem, n > 0 && pem[n - 1] == '\n' ? "" :
-	    "\n") < 0) {
-		*out = NULL;
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	}
-	return 0;
-}
-
-/* The CSR as PEM: sent as is if it is PEM, converted if DER. */
-static int
-csr_pem(const char *csr, size_t len, char **out)
-{
-	gnutls_x509_crq_t crq = NULL;
-	gnutls_datum_t d = { NULL, 0 };
-	int rc, ret;
-
-	*out = NULL;
-	if (memmem(csr, len, "-----BEGIN", 10) != NULL) {
-		if (memchr(csr, '\0', len) != NULL)
-			return ca_err(CA_ERR_INVAL, "CSR holds a NUL byte");
-		if ((*out = strndup(csr, len)) == NULL)
-			return ca_err(CA_ERR_NOMEM, "out of memory");
-		return 0;
-	}
-	if ((rc = ca_csr_import(csr, len, &crq)) != 0)
-		return rc;
-	if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &d)) < 0)
-		rc = ca_err(CA_ERR_CRYPTO, "CSR: %s", gnutls_strerror(ret));
-	else if ((*out = strndup((const char *)d.data, d.size)) == NULL)
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-	gnutls_free(d.data);
-	gnutls_x509_crq_deinit(crq);
-	return rc;
-}
-
-/*
- * The token of a request: trailing white space dropped, then only
- * base64url and '.' allowed, since it goes into a JSON string or a
- * header as is. *len is its length.
- */
-static int
-token_check(const char *token, size_t *len)
-{
-	size_t i;
-
-	while (*len > 0 && isspace((unsigned char)token[*len - 1]))
-		(*len)--;
-	if (*len == 0)
-		return ca_err(CA_ERR_INVAL, "token is empty");
-	if (*len > CA_MAX_TOKEN)
-		return ca_err(CA_ERR_TOOBIG, "token larger than %d bytes",
-		    CA_MAX_TOKEN);
-	for (i = 0; i < *len; i++)
-		if (!isalnum((unsigned char)token[i]) && token[i] != '-' &&
-		    token[i] != '_' && token[i] != '.')
-			return ca_err(CA_ERR_INVAL,
-			    "token holds characters outside base64url and '.'");
-	return 0;
-}
-
-/*
- * The certificates of a 201 answer to /sign, /renew or /rekey: "crt",
- * and "ca" (or the second of "certChain"). Caller frees both.
- */
-static int
-issued_response(const struct ca_client_response *r, char **crt_pem,
-    char **ca_pem)
-{
-	struct json_object *o = NULL, *chain;
-	const char *crt = NULL, *ca = NULL;
-	int rc;
-
-	*crt_pem = NULL;
-	*ca_pem = NULL;
-	if ((rc = response_json(r, 201, &o)) != 0)
-		goto out;
-	if ((rc = ca_json_string(o, "crt", 1, &crt)) != 0) {
-		ca_err_context("CA response");
-		goto out;
-	}
-	if ((rc = ca_json_string(o, "ca", 0, &ca)) == CA_ERR_NOTFOUND &&
-	    ca_json_array(o, "certChain", 0, &chain) == 0 &&
-	    json_object_array_length(chain) > 1 &&
-	    json_object_is_type(json_object_array_get_idx(chain, 1),
-	    json_type_string)) {
-		ca = json_object_get_string(
-		    json_object_array_get_idx(chain, 1));
-		rc = 0;
-	}
-	if (rc != 0) {
-		if (rc == CA_ERR_NOTFOUND)
-			rc = ca_err(CA_ERR_INVAL,
-			    "CA response: no intermediate (\"ca\")");
-		else
-			ca_err_context("CA response");
-		goto out;
-	}
-	if ((rc = pem_member(crt, "crt", crt_pem)) != 0 ||
-	    (rc = pem_member(ca, "ca", ca_pem)) != 0)
-		goto out;
-	rc = 0;
-out:
-	if (rc != 0) {
-		free(*crt_pem);
-		*crt_pem = NULL;
-	}
-	json_object_put(o);
-	return rc;
-}
-
-int
-ca_client_sign(struct ca_client *c, const struct ca_client_sign_req *req,
-    char **crt_pem, char **ca_pem)
-{
-	struct ca_client_response r;
-	struct json_object *csr_js = NULL;
-	const char *csr_json;
-	char *csr = NULL, *body = NULL, nb[32], na[32];
-	size_t toklen = req->token_len, blen = 0;
-	int rc, n;
-
-	*crt_pem = NULL;
-	*ca_pem = NULL;
-	memset(&r, 0, sizeof(r));
-	if ((rc = token_check(req->token, &toklen)) != 0)
-		return rc;
-	if ((rc = csr_pem(req->csr, req->csr_len, &csr)) != 0)
-		goto out;
-	if ((csr_js = json_object_new_string(csr)) == NULL ||
-	    (csr_json = json_object_to_json_string_ext(csr_js,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (req->not_before != 0)
-		ca_time_format(req->not_before, nb, sizeof(nb));
-	if (req->not_after != 0)
-		ca_time_format(req->not_after, na, sizeof(na));
-	/* The token is a secret: the body is built here and wiped. */
-	if ((n = asprintf(&body, "{\"csr\":%s,\"ott\":\"%.*s\"%s%s%s%s%s%s}",
-	    csr_json, (int)toklen, req->token,
-	    req->not_before ? ",\"notBefore\":\"" : "",
-	    req->not_before ? nb : "", req->not_before ? "\"" : "",
-	    req->not_after ? ",\"notAfter\":\"" : "",
-	    req->not_after ? na : "", req->not_after ? "\"" : "")) < 0) {
-		body = NULL;
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	blen = (size_t)n;
-	rc = ca_client_post(c, "/sign", body, blen, &r);
-	ca_free_secret(body, blen);
-	body = NULL;
-	if (rc == 0)
-		rc = issued_response(&r, crt_pem, ca_pem);
-out:
-	ca_free_secret(body, blen);
-	ca_client_response_free(&r);
-	json_object_put(csr_js);
-	free(csr);
-	return rc;
-}
-
-int
-ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
-    gnutls_datum_t *csr, char **key_pem, size_t *key_len)
-{
-	struct ca_token *tok = NULL;
-	struct ca_names names;
-	int rc;
-
-	csr->data = NULL;
-	csr->size = 0;
-	*key_pem = NULL;
-	*key_len = 0;
-	memset(&names, 0, sizeof(names));
-	if ((rc = ca_token_parse(token, toklen, &tok)) != 0) {
-		ca_err_context("invalid token");
-		return rc;
-	}
-	if ((rc = ca_names_classify((const char *const *)tok->sans,
-	    tok->n_sans, &names)) != 0) {
-		ca_err_context("token sans");
-		goto out;
-	}
-	rc = ca_csr_make_new_key(t, tok->sub, &names, csr, key_pem, key_len);
-out:
-	ca_names_free(&names);
-	ca_token_free(tok);
-	return rc;
-}
-
 /* Mutual TLS */
 
 /* Whether the file at path is PEM (1) or not (0, taken as DER). */
@@ -1309,444 +854,6 @@ ca_client_set_identity(struct ca_client *c, const char *cert_path,
 setopt:
 	return ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
 	    cu.easy_strerror(cc));
-}
-
-/* Renewal */
-
-void
-ca_client_cert_free(struct ca_client_cert *cc)
-{
-	unsigned i;
-
-	if (cc == NULL)
-		return;
-	for (i = 0; i < cc->n; i++) {
-		if (cc->chain != NULL && cc->chain[i] != NULL)
-			gnutls_x509_crt_deinit(cc->chain[i]);
-		if (cc->der != NULL)
-			gnutls_free(cc->der[i].data);
-	}
-	gnutls_free(cc->chain);
-	free(cc->der);
-	ca_jwk_free(cc->key);
-	free(cc->cn);
-	free(cc->serial);
-	free(cc->cert_path);
-	free(cc->key_path);
-	free(cc);
-}
-
-/* The SHA-256 key id of a public key into id (32 bytes). */
-static int
-key_id(gnutls_pubkey_t pub, unsigned char *id)
-{
-	size_t len = 32;
-	int ret;
-
-	if ((ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, id,
-	    &len)) < 0 || len != 32)
-		return ca_err(CA_ERR_CRYPTO, "key id: %s",
-		    gnutls_strerror(ret < 0 ? ret : GNUTLS_E_INTERNAL_ERROR));
-	return 0;
-}
-
-/* Whether crt certifies pub: 0, or CA_ERR_INVAL recording msg. */
-static int
-crt_has_key(gnutls_x509_crt_t crt, gnutls_pubkey_t pub, const char *msg)
-{
-	gnutls_pubkey_t cpub = NULL;
-	unsigned char a[32], b[32];
-	int rc, ret;
-
-	if ((ret = gnutls_pubkey_init(&cpub)) < 0 ||
-	    (ret = gnutls_pubkey_import_x509(cpub, crt, 0)) < 0) {
-		rc = ca_err(CA_ERR_INVAL, "certificate public key: %s",
-		    gnutls_strerror(ret));
-		goto out;
-	}
-	if ((rc = key_id(cpub, a)) != 0 || (rc = key_id(pub, b)) != 0)
-		goto out;
-	if (memcmp(a, b, sizeof(a)) != 0)
-		rc = ca_err(CA_ERR_INVAL, "%s", msg);
-out:
-	gnutls_pubkey_deinit(cpub);
-	return rc;
-}
-
-/* The first CN of crt, or "". Caller frees. */
-static int
-crt_cn(gnutls_x509_crt_t crt, char **out)
-{
-	char buf[1025];
-	size_t len = sizeof(buf) - 1;
-	int ret;
-
-	*out = NULL;
-	ret = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-	    0, buf, &len);
-	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		len = 0;
-	else if (ret < 0)
-		return ca_err(CA_ERR_INVAL, "certificate common name: %s",
-		    gnutls_strerror(ret));
-	buf[len] = '\0';
-	if (strlen(buf) != len)
-		return ca_err(CA_ERR_INVAL, "certificate common name holds a NUL");
-	if ((*out = strdup(buf)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
-}
-
-/* The certificates of buf: a PEM list, or one DER certificate. */
-static int
-cert_list(struct ca_client_cert *cc, const char *buf, size_t len)
-{
-	gnutls_datum_t d = { (unsigned char *)(uintptr_t)buf, (unsigned)len };
-	unsigned i;
-	int ret;
-
-	if (memmem(buf, len, "-----BEGIN", 10) != NULL)
-		ret = gnutls_x509_crt_list_import2(&cc->chain, &cc->n, &d,
-		    GNUTLS_X509_FMT_PEM, 0);
-	else if ((cc->chain = gnutls_calloc(1, sizeof(*cc->chain))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	else if ((ret = gnutls_x509_crt_init(&cc->chain[0])) >= 0) {
-		cc->n = 1;
-		ret = gnutls_x509_crt_import(cc->chain[0], &d,
-		    GNUTLS_X509_FMT_DER);
-	}
-	if (ret < 0 || cc->n == 0)
-		return ca_err(CA_ERR_INVAL, "%s: no certificate: %s",
-		    cc->cert_path, ret < 0 ? gnutls_strerror(ret) : "empty");
-	if ((cc->der = calloc(cc->n, sizeof(*cc->der))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	for (i = 0; i < cc->n; i++)
-		if ((ret = gnutls_x509_crt_export2(cc->chain[i],
-		    GNUTLS_X509_FMT_DER, &cc->der[i])) < 0)
-			return ca_err(CA_ERR_CRYPTO, "%s: %s", cc->cert_path,
-			    gnutls_strerror(ret));
-	return 0;
-}
-
-int
-ca_client_cert_load(const char *cert_path, const char *key_path,
-    struct ca_client_cert **out)
-{
-	struct ca_client_cert *cc;
-	gnutls_privkey_t key = NULL;
-	unsigned char sn[CA_SERIAL_MAX + 2];
-	size_t snlen = sizeof(sn);
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
-
-	*out = NULL;
-	if ((cc = calloc(1, sizeof(*cc))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	if ((cc->cert_path = strdup(cert_path)) == NULL ||
-	    (cc->key_path = strdup(key_path)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = ca_file_read(cert_path, CA_MAX_CERT, &buf, &len)) != 0 ||
-	    (rc = cert_list(cc, buf, len)) != 0)
-		goto out;
-	if ((rc = ca_key_load(key_path, NULL, &key)) != 0) {
-		if (rc == CA_ERR_AUTH)
-			rc = ca_err(CA_ERR_INVAL,
-			    "%s: the key is encrypted: an unencrypted key (mode 0600) is needed",
-			    key_path);
-		goto out;
-	}
-	if ((rc = ca_jwk_from_privkey(key, NULL, &cc->key)) != 0) {
-		ca_err_context("%s", key_path);
-		goto out;
-	}
-	key = NULL;
-	if ((rc = crt_has_key(cc->chain[0], ca_jwk_pubkey(cc->key), "")) != 0) {
-		if (rc == CA_ERR_INVAL)
-			ca_err(rc, "%s is not the key of %s", key_path,
-			    cert_path);
-		goto out;
-	}
-	if ((rc = crt_cn(cc->chain[0], &cc->cn)) != 0)
-		goto out;
-	if (gnutls_x509_crt_get_serial(cc->chain[0], sn, &snlen) < 0) {
-		rc = ca_err(CA_ERR_INVAL, "%s: cannot read the serial",
-		    cert_path);
-		goto out;
-	}
-	if ((cc->serial = ca_hex(sn, snlen)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	cc->not_before = gnutls_x509_crt_get_activation_time(cc->chain[0]);
-	cc->not_after = gnutls_x509_crt_get_expiration_time(cc->chain[0]);
-	if (cc->not_before == (time_t)-1 || cc->not_after == (time_t)-1 ||
-	    cc->not_after <= cc->not_before) {
-		rc = ca_err(CA_ERR_INVAL, "%s: bad validity period", cert_path);
-		goto out;
-	}
-	*out = cc;
-	cc = NULL;
-	rc = 0;
-out:
-	if (key != NULL)
-		gnutls_privkey_deinit(key);
-	ca_client_cert_free(cc);
-	free(buf);
-	return rc;
-}
-
-int
-ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
-    time_t now, int64_t *left)
-{
-	uint64_t r = 0;
-	int64_t jitter = 0;
-	int ret;
-
-	*left = (int64_t)cc->not_after - (int64_t)now;
-	if (expires_in < 0)
-		expires_in = ((int64_t)cc->not_after - cc->not_before) / 3;
-	if (expires_in >= 10) {
-		if ((ret = gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r))) < 0)
-			return ca_err(CA_ERR_CRYPTO, "random: %s",
-			    gnutls_strerror(ret));
-		jitter = (int64_t)(r % (uint64_t)(expires_in / 10 + 1));
-	}
-	return *left < expires_in + jitter;
-}
-
-int
-ca_client_cert_x5c(const struct ca_client_cert *cc, const char *aud,
-    time_t now, char **token)
-{
-	struct ca_x5c_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.aud = aud;
-	o.sub = cc->cn;
-	o.chain = cc->der;
-	o.n_chain = cc->n;
-	o.now = now;
-	return ca_token_x5c_mint(cc->key, &o, token);
-}
-
-int
-ca_client_cert_rekey_csr(const struct ca_client_cert *cc,
-    gnutls_datum_t *csr, char **key_pem, size_t *key_len)
-{
-	gnutls_pubkey_t pub = ca_jwk_pubkey(cc->key);
-	gnutls_x509_privkey_t x = NULL;
-	gnutls_privkey_t k = NULL;
-	gnutls_datum_t pem = { NULL, 0 };
-	gnutls_ecc_curve_t curve;
-	gnutls_pk_algorithm_t pk;
-	struct ca_names names;
-	unsigned bits = 0;
-	int rc, ret;
-
-	csr->data = NULL;
-	csr->size = 0;
-	*key_pem = NULL;
-	*key_len = 0;
-	memset(&names, 0, sizeof(names));
-	/* The same kind of key: curve, or RSA modulus size. */
-	switch ((pk = gnutls_pubkey_get_pk_algorithm(pub, &bits))) {
-	case GNUTLS_PK_ECDSA:
-	case GNUTLS_PK_EDDSA_ED25519:
-		if ((ret = gnutls_pubkey_export_ecc_raw2(pub, &curve, NULL, NULL,
-		    0)) < 0)
-			return ca_err(CA_ERR_CRYPTO, "key curve: %s",
-			    gnutls_strerror(ret));
-		bits = GNUTLS_CURVE_TO_BITS(curve);
-		break;
-	case GNUTLS_PK_RSA:
-		break;
-	default:
-		return ca_err(CA_ERR_INVAL, "cannot make a new %s key",
-		    gnutls_pk_get_name(pk));
-	}
-	if ((ret = gnutls_x509_privkey_init(&x)) < 0 ||
-	    (ret = gnutls_x509_privkey_generate2(x, pk, bits, 0, NULL, 0)) < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "key generation: %s",
-		    gnutls_strerror(ret));
-		goto out;
-	}
-	if ((rc = ca_key_export(x, NULL, &pem)) != 0 ||
-	    (rc = ca_key_wrap(x, 1, &k)) != 0)
-		goto out;
-	x = NULL;
-	if ((rc = ca_x509_names(cc->chain[0], &names)) != 0 ||
-	    (rc = ca_csr_make(k, cc->cn, &names, csr)) != 0)
-		goto out;
-	if ((*key_pem = malloc(pem.size + 1)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(*key_pem, pem.data, pem.size);
-	(*key_pem)[pem.size] = '\0';
-	*key_len = pem.size;
-out:
-	if (rc != 0) {
-		gnutls_free(csr->data);
-		csr->data = NULL;
-		csr->size = 0;
-	}
-	if (pem.data != NULL) {
-		ca_wipe(pem.data, pem.size);
-		gnutls_free(pem.data);
-	}
-	if (x != NULL)
-		gnutls_x509_privkey_deinit(x);
-	gnutls_privkey_deinit(k);
-	ca_names_free(&names);
-	return rc;
-}
-
-int
-ca_client_cert_check_key(const struct ca_client_cert *cc, const char *crt_pem,
-    const char *key_pem, size_t key_len)
-{
-	gnutls_x509_crt_t crt = NULL;
-	struct ca_jwk *k = NULL;
-	int rc;
-
-	if ((rc = ca_x509_import(crt_pem, strlen(crt_pem), &crt)) != 0)
-		return rc;
-	if (key_pem != NULL && (rc = ca_jwk_from_pem(key_pem, key_len, &k)) != 0)
-		goto out;
-	rc = crt_has_key(crt, ca_jwk_pubkey(k != NULL ? k : cc->key),
-	    "the new certificate is not for the expected key");
-out:
-	ca_jwk_free(k);
-	gnutls_x509_crt_deinit(crt);
-	return rc;
-}
-
-int
-ca_client_renew_token(struct ca_client *c, const char *token, const char *csr,
-    size_t csr_len, char **crt_pem, char **ca_pem)
-{
-	struct ca_client_response r;
-	struct json_object *o = NULL;
-	const char *body = "";
-	char *pem = NULL;
-	int rc;
-
-	*crt_pem = NULL;
-	*ca_pem = NULL;
-	memset(&r, 0, sizeof(r));
-	if (csr != NULL) {
-		if ((rc = csr_pem(csr, csr_len, &pem)) != 0)
-			goto out;
-		if ((o = json_object_new_object()) == NULL ||
-		    json_object_object_add(o, "csr",
-		    json_object_new_string(pem)) != 0 ||
-		    (body = json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
-		    NULL) {
-			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if ((rc = ca_client_post_bearer(c, csr != NULL ? "/rekey" : "/renew",
-	    body, strlen(body), token, &r)) != 0)
-		goto out;
-	rc = issued_response(&r, crt_pem, ca_pem);
-out:
-	ca_client_response_free(&r);
-	json_object_put(o);
-	free(pem);
-	return rc;
-}
-
-int
-ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
-    int mtls, const char *csr, size_t csr_len, char **crt_pem, char **ca_pem)
-{
-	char *aud = NULL, *token = NULL;
-	int rc;
-
-	*crt_pem = NULL;
-	*ca_pem = NULL;
-	if (mtls)
-		rc = ca_client_set_identity(c, cc->cert_path, cc->key_path);
-	else if ((aud = ca_client_url(c, csr != NULL ? "/1.0/rekey" :
-	    "/1.0/renew")) == NULL)
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-	else
-		rc = ca_client_cert_x5c(cc, aud, time(NULL), &token);
-	if (rc != 0)
-		goto out;
-	ca_debug("%s %s with %s", csr != NULL ? "rekey" : "renew", cc->serial,
-	    mtls ? "mutual TLS" : "an x5c token");
-	rc = ca_client_renew_token(c, token, csr, csr_len, crt_pem, ca_pem);
-out:
-	if (token != NULL)
-		ca_free_secret(token, strlen(token));
-	free(aud);
-	return rc;
-}
-
-int
-ca_client_revoke(struct ca_client *c, const struct ca_client_revoke_req *req)
-{
-	struct ca_client_response r;
-	struct json_object *o = NULL, *text = NULL;
-	unsigned char *sn = NULL;
-	const char *tj = NULL;
-	char *hex = NULL, *dec = NULL, *body = NULL, code[24];
-	size_t snlen = 0, toklen = req->token_len, blen = 0;
-	int rc, n;
-
-	memset(&r, 0, sizeof(r));
-	/* step-ca's clients send the serial in decimal. */
-	if ((rc = ca_serial_canon(req->serial, &hex)) != 0 ||
-	    (rc = ca_unhex(hex, &sn, &snlen)) != 0)
-		goto out;
-	if ((dec = ca_serial_decimal(sn, snlen)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (req->token != NULL && (rc = token_check(req->token, &toklen)) != 0)
-		goto out;
-	if (req->reason_text != NULL &&
-	    ((text = json_object_new_string(req->reason_text)) == NULL ||
-	    (tj = json_object_to_json_string_ext(text,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL)) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(code, sizeof(code), "%d", req->reason);
-	/* The token is a secret: the body is built here and wiped. */
-	if ((n = asprintf(&body,
-	    "{\"serial\":\"%s\"%s%.*s%s%s%s%s%s,\"passive\":true}", dec,
-	    req->token != NULL ? ",\"ott\":\"" : "",
-	    req->token != NULL ? (int)toklen : 0,
-	    req->token != NULL ? req->token : "",
-	    req->token != NULL ? "\"" : "",
-	    req->reason >= 0 ? ",\"reasonCode\":" : "",
-	    req->reason >= 0 ? code : "",
-	    tj != NULL ? ",\"reason\":" : "", tj != NULL ? tj : "")) < 0) {
-		body = NULL;
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	blen = (size_t)n;
-	rc = ca_client_post(c, "/revoke", body, blen, &r);
-	if (rc == 0)
-		rc = response_json(&r, 200, &o);
-out:
-	ca_free_secret(body, blen);
-	ca_client_response_free(&r);
-	json_object_put(o);
-	json_object_put(text);
-	free(hex);
-	free(sn);
-	free(dec);
-	return rc;
 }
 
 int

@@ -16,6 +16,7 @@
 #include <gnutls/x509.h>
 #include <json-c/json.h>
 
+#include "authority.h"
 #include "conf.h"
 #include "keys.h"
 
@@ -142,25 +143,19 @@ int	 ca_client_provisioner(struct ca_client *c, const char *name,
 	    int want_key, struct ca_remote_provisioner **out);
 void	 ca_client_provisioner_free(struct ca_remote_provisioner *p);
 
-struct ca_client_sign_req {
-	const char	*csr;		/* PEM or DER */
-	size_t		 csr_len;
-	const char	*token;		/* a secret: not logged */
-	size_t		 token_len;
-	time_t		 not_before;	/* 0: the CA's default */
-	time_t		 not_after;	/* 0: the CA's default */
-};
 /*
- * POST /sign. On 201, *crt_pem is the new certificate and *ca_pem the
+ * POST /sign with req (the token is a secret: not logged; a csr is
+ * required; times 0: the CA's defaults). On 201, *crt_pem is the new certificate and *ca_pem the
  * intermediate(s), each PEM ending in a newline (caller frees both).
  * Errors as ca_client_http_error() says, or of the transport.
  */
-int	 ca_client_sign(struct ca_client *c, const struct ca_client_sign_req *req,
+int	 ca_client_sign(struct ca_client *c, const struct ca_sign_req *req,
 	    char **crt_pem, char **ca_pem);
 
 /*
  * Make a key of type t and a PEM CSR for the subject and names of a token
- * (parsed, not verified: the CA does that). *key_pem is PKCS#8 PEM, free
+ * (parsed, not verified: the CA does that); CA_ERR_FORBIDDEN when the
+ * token's cnf claim binds it to a CSR. *key_pem is PKCS#8 PEM, free
  * it with ca_free_secret(*key_pem, *key_len); csr->data with gnutls_free.
  */
 int	 ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
@@ -238,19 +233,13 @@ int	 ca_client_renew(struct ca_client *c, const struct ca_client_cert *cc,
 int	 ca_client_renew_token(struct ca_client *c, const char *token,
 	    const char *csr, size_t csr_len, char **crt_pem, char **ca_pem);
 
-struct ca_client_revoke_req {
-	const char	*serial;	/* decimal, 0x-hex or hex with colons */
-	const char	*token;		/* revoke token; NULL: mutual TLS */
-	size_t		 token_len;
-	int		 reason;	/* CA_REASON_* (crl.h); NONE: no code */
-	const char	*reason_text;	/* NULL: none */
-};
 /*
- * POST /revoke {"serial" (decimal), "ott"?, "reasonCode"?, "reason"?,
+ * POST /revoke for req (serial, reason, reason_text, and token: NULL for
+ * mutual TLS; the other members are not used here) {"serial" (decimal), "ott"?, "reasonCode"?, "reason"?,
  * "passive": true}, step-ca's body; 0 on 200. Without a token, the
  * client certificate set by ca_client_set_identity() authorises it.
  */
 int	 ca_client_revoke(struct ca_client *c,
-	    const struct ca_client_revoke_req *req);
+	    const struct ca_revoke_req *req);
 
 #endif /* CA_CLIENT_H */

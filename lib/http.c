@@ -200,13 +200,14 @@ route_root(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 {
 	struct json_object *o;
 
-	if (strcasecmp(fp, s->a->root_fp) != 0)
+	if (strcasecmp(fp, ca_authority_root_fp(s->a)) != 0)
 		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND,
 		    "no root with that fingerprint", NULL);
 	if ((o = json_object_new_object()) == NULL)
 		return MHD_NO;
 	json_object_object_add(o, "ca", json_object_new_string_len(
-	    (char *)s->a->root_pem.data, (int)s->a->root_pem.size));
+	    (char *)ca_authority_root_pem(s->a)->data,
+	    (int)ca_authority_root_pem(s->a)->size));
 	return reply_json(s, c, r, MHD_HTTP_OK, o);
 }
 
@@ -621,9 +622,11 @@ route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		return reply_json(s, c, r, MHD_HTTP_OK, o);
 	}
 	if (strncmp(p, "/roots", 6) == 0)
-		return reply_pem_list(s, c, r, &s->a->root_pem, p[6] == '.');
+		return reply_pem_list(s, c, r, ca_authority_root_pem(s->a),
+		    p[6] == '.');
 	if (strncmp(p, "/intermediates", 14) == 0)
-		return reply_pem_list(s, c, r, &s->a->crt_pem, p[14] == '.');
+		return reply_pem_list(s, c, r, ca_authority_chain_pem(s->a),
+		    p[14] == '.');
 	if (strncmp(p, "/root/", 6) == 0)
 		return route_root(s, c, r, p + 6);
 	if (strcmp(p, "/provisioners") == 0)

@@ -19,11 +19,14 @@
 #include <gnutls/x509.h>
 
 #include "ca.h"
-#include "authority.h"
+#include "authority-local.h"
 #include "client.h"
 #include "conf.h"
+#include "crl.h"
+#include "db.h"
 #include "jose.h"
 #include "ra.h"
+#include "store.h"
 #include "token.h"
 #include "x509.h"
 
@@ -138,7 +141,7 @@ up_fail(struct ca_client *c, int rc)
 }
 
 int
-ca_upstream_open(struct ca_authority *a, const char *password, size_t pwlen,
+ca_upstream_open(struct ca_local *a, const char *password, size_t pwlen,
     struct ca_upstream **out)
 {
 	const struct ca_config *cfg = a->cfg;
@@ -240,7 +243,7 @@ ca_upstream_sign(struct ca_upstream *u, const char *root_fp,
     const struct ca_upstream_sign_req *req, char **crt_pem, char **ca_pem)
 {
 	struct ca_token_opts o;
-	struct ca_client_sign_req sr;
+	struct ca_sign_req sr;
 	struct ca_client *c = NULL;
 	char *aud = NULL, *tok = NULL;
 	int rc;
@@ -306,7 +309,7 @@ ca_upstream_revoke(struct ca_upstream *u, const char *root_fp,
     const char *serial_hex, int reason, const char *reason_text)
 {
 	struct ca_token_opts o;
-	struct ca_client_revoke_req rr;
+	struct ca_revoke_req rr;
 	struct ca_client *c = NULL;
 	char *aud = NULL, *tok = NULL, *sub = NULL;
 	int rc;
@@ -365,5 +368,264 @@ ca_upstream_renew(struct ca_upstream *u, const char *token, const char *csr,
 	    ca_pem)) != 0)
 		rc = up_fail(c, rc);
 	up_put(u, c);
+	return rc;
+}
+
+/* Whether two sets of names (as ca_names_classify makes them) are equal. */
+static int
+same_list(char *const *x, size_t nx, char *const *y, size_t ny)
+{
+	size_t i, j;
+
+	if (nx != ny)
+		return 0;
+	for (i = 0; i < nx; i++) {
+		for (j = 0; j < ny && strcasecmp(x[i], y[j]) != 0; j++)
+			;
+		if (j == ny)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * What the upstream issued, checked before it is relayed: the CSR's key,
+ * the names asked for, a chain to the pinned root. 502 otherwise.
+ */
+static int
+relay_check(struct ca_local *a, gnutls_x509_crt_t crt, const char *ca_pem,
+    gnutls_pubkey_t pub, const struct ca_names *want)
+{
+	gnutls_x509_trust_list_t tl = NULL;
+	gnutls_x509_crt_t *inter = NULL, chain[2];
+	gnutls_pubkey_t got = NULL;
+	gnutls_datum_t d1 = { NULL, 0 }, d2 = { NULL, 0 }, cd;
+	struct ca_names names;
+	unsigned n = 0, i, status = 1;
+	int rc, ret;
+
+	memset(&names, 0, sizeof(names));
+	if ((ret = gnutls_pubkey_init(&got)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(got, crt, 0)) < 0 ||
+	    (ret = gnutls_pubkey_export2(got, GNUTLS_X509_FMT_DER, &d1)) < 0 ||
+	    (ret = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &d2)) < 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate's "
+		    "key: %s", gnutls_strerror(ret));
+		goto out;
+	}
+	if (d1.size != d2.size || memcmp(d1.data, d2.data, d1.size) != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+		    "certificate for another key");
+		goto out;
+	}
+	if ((rc = ca_x509_names(crt, &names)) != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate's "
+		    "names: %s", ca_errmsg());
+		goto out;
+	}
+	if (!same_list(names.dns, names.n_dns, want->dns, want->n_dns) ||
+	    !same_list(names.ip, names.n_ip, want->ip, want->n_ip) ||
+	    !same_list(names.email, names.n_email, want->email,
+	    want->n_email) ||
+	    !same_list(names.uri, names.n_uri, want->uri, want->n_uri)) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+		    "certificate for other names");
+		goto out;
+	}
+	/*
+	 * The usual case: the intermediate this RA fetched at start (and
+	 * checked against the pinned root then), sent as the same PEM: one
+	 * signature to verify, nothing to parse.
+	 */
+	if (a->issuer.crt != NULL && a->crt_pem.data != NULL &&
+	    strlen(ca_pem) == a->crt_pem.size &&
+	    memcmp(ca_pem, a->crt_pem.data, a->crt_pem.size) == 0)
+		goto by_intermediate;
+	cd.data = (unsigned char *)(uintptr_t)ca_pem;
+	cd.size = (unsigned)strlen(ca_pem);
+	if ((ret = gnutls_x509_crt_list_import2(&inter, &n, &cd,
+	    GNUTLS_X509_FMT_PEM, 0)) < 0 || n == 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its intermediate: %s",
+		    ret < 0 ? gnutls_strerror(ret) : "none");
+		goto out;
+	}
+	chain[0] = crt;
+	chain[1] = inter[0];
+	if (a->issuer.crt != NULL && gnutls_x509_crt_equals(inter[0],
+	    a->issuer.crt)) {
+by_intermediate:
+		if (gnutls_x509_crt_verify(crt, &a->issuer.crt, 1, 0,
+		    &status) < 0 || status != 0) {
+			rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+			    "certificate its intermediate did not sign");
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if ((ret = gnutls_x509_trust_list_init(&tl, 0)) < 0 ||
+	    (ret = gnutls_x509_trust_list_add_cas(tl, &a->root, 1,
+	    GNUTLS_TL_NO_DUPLICATES)) < 0 ||
+	    (ret = gnutls_x509_trust_list_verify_crt2(tl, chain, 2, NULL, 0,
+	    0, &status, NULL)) < 0 || status != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA returned a "
+		    "certificate that does not chain to the pinned root");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (tl != NULL)
+		gnutls_x509_trust_list_deinit(tl, 0);	/* the root is a->root */
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(inter[i]);
+	gnutls_free(inter);
+	gnutls_free(d1.data);
+	gnutls_free(d2.data);
+	gnutls_pubkey_deinit(got);
+	ca_names_free(&names);
+	return rc;
+}
+
+/* A registration authority: whether the token kid.jti is still unspent
+ * here, checked before the upstream is asked (a replay stops here). */
+int
+ca_local_relay_token_unused(struct ca_local *a, const char *kid, const char *jti)
+{
+	int rc;
+
+	if (jti == NULL)
+		return 0;
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		rc = ca_db_token_used(a->store, kid, jti);
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
+/*
+ * What the upstream answered (*crt_pem, *chain_pem): checked, then
+ * recorded here with the token; freed on failure.
+ */
+int
+ca_local_relay_finish(struct ca_local *a, const struct ca_provisioner *prov,
+    gnutls_pubkey_t pub, const struct ca_names *names,
+    const struct ca_issuance_extra *ex, const char *jti, int64_t token_exp,
+    time_t now, char **crt_pem, char **chain_pem, char **serial_hex)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_crt_t crt = NULL;
+	int rc;
+
+	*serial_hex = NULL;
+	if ((rc = ca_x509_import(*crt_pem, strlen(*crt_pem), &crt)) != 0) {
+		rc = ca_err(CA_ERR_UPSTREAM, "upstream CA: its certificate: %s",
+		    ca_errmsg());
+		goto out;
+	}
+	if ((rc = relay_check(a, crt, *chain_pem, pub, names)) != 0 ||
+	    (rc = ca_local_serial_of(crt, serial_hex)) != 0 ||
+	    (rc = ca_x509_export(crt, GNUTLS_X509_FMT_DER, &der)) != 0)
+		goto out;
+	rc = ca_local_record_issuance(a, prov, *serial_hex, &der, jti, token_exp, now,
+	    ex);
+out:
+	if (rc != 0) {
+		free(*crt_pem);
+		free(*chain_pem);
+		free(*serial_hex);
+		*crt_pem = *chain_pem = *serial_hex = NULL;
+	}
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	gnutls_free(der.data);
+	return rc;
+}
+
+/*
+ * A registration authority issues through its upstream: the token was
+ * spent nowhere yet, the upstream signs, the certificate is checked,
+ * recorded here with the token, and only then handed out.
+ */
+int
+ca_local_relay_and_record(struct ca_local *a, const struct ca_provisioner *prov,
+    gnutls_x509_crq_t crq, gnutls_pubkey_t pub, const char *sub,
+    const char *const *sans, size_t n_sans, const struct ca_names *names,
+    time_t nb, time_t na, const char *jti, int64_t token_exp, time_t now,
+    char **crt_pem, char **chain_pem, char **serial_hex)
+{
+	struct ca_upstream_sign_req ur;
+	gnutls_datum_t csr = { NULL, 0 };
+	int rc, ret;
+
+	*crt_pem = *chain_pem = *serial_hex = NULL;
+	if ((rc = ca_local_relay_token_unused(a, prov->kid, jti)) != 0)
+		return rc;
+	if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &csr)) < 0)
+		return ca_err(CA_ERR_CRYPTO, "CSR: %s", gnutls_strerror(ret));
+	memset(&ur, 0, sizeof(ur));
+	ur.csr_pem = (const char *)csr.data;
+	ur.csr_len = csr.size;
+	ur.sub = sub;
+	ur.sans = sans;
+	ur.n_sans = n_sans;
+	/* The default start (backdated) is left to the upstream, which
+	 * counts the lifetime from now as this RA did. */
+	ur.not_before = nb == now - CA_BACKDATE ? 0 : nb;
+	ur.not_after = na;	/* as decided here, the last second counted */
+	if ((rc = ca_upstream_sign(a->upstream, a->root_fp, &ur, crt_pem,
+	    chain_pem)) == 0)
+		rc = ca_local_relay_finish(a, prov, pub, names, NULL, jti, token_exp, now,
+		    crt_pem, chain_pem, serial_hex);
+	gnutls_free(csr.data);
+	return rc;
+}
+
+/* A registration authority's TLS certificate, issued by its upstream. */
+int
+ca_local_ra_server_cert(struct ca_local *a, const struct ca_provisioner *internal,
+    const struct ca_names *names, time_t nb, time_t na, time_t now,
+    char **pem, size_t *len)
+{
+	gnutls_datum_t csr = { NULL, 0 };
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
+	char *key = NULL, *crt = NULL, *chain = NULL, *serial = NULL;
+	const char *cn = names->n_dns ? names->dns[0] : NULL;
+	size_t klen = 0;
+	int rc, ret;
+
+	if ((rc = ca_csr_make_new_key(CA_KEY_EC_P256, cn, names, &csr, &key,
+	    &klen)) != 0 ||
+	    (rc = ca_csr_import(csr.data, csr.size, &crq)) != 0)
+		goto out;
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+		goto out;
+	}
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = ca_local_relay_and_record(a, internal, crq, pub, cn != NULL ? cn : "",
+	    a->cfg->dns_names, a->cfg->n_dns_names, names, nb, na, NULL, 0,
+	    now, &crt, &chain, &serial);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0)
+		goto out;
+	if (asprintf(pem, "%s%s%s", key, crt, chain) < 0) {
+		*pem = NULL;
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*len = strlen(*pem);
+out:
+	ca_free_secret(key, klen);
+	free(crt);
+	free(chain);
+	free(serial);
+	gnutls_free(csr.data);
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	gnutls_pubkey_deinit(pub);
 	return rc;
 }

@@ -392,11 +392,18 @@ int
 ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
     struct ca_server **out)
 {
+	const struct ca_config *cfg = ca_authority_config(a);
+	const gnutls_datum_t *root = ca_authority_root_pem(a);
+	const gnutls_datum_t *chain = ca_authority_chain_pem(a);
+	const char *dir = ca_authority_dir(a);
 	struct ca_server *s;
 	long cpus;
 	int rc;
 
 	*out = NULL;
+	if (cfg == NULL || dir == NULL)
+		return ca_err(CA_ERR_CONFIG,
+		    "a server needs an authority on a state directory");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	s->a = a;
@@ -441,15 +448,15 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	ca_set_log_function(lib_log);
 	/* Loading ca.json warned on standard error; the log gets it too. */
 	if ((s->log_fd != STDERR_FILENO || s->use_syslog) &&
-	    a->cfg->ignored != NULL)
-		ca_warn("%s: ignored here (see ca-state(5)): %s", a->cfg->path,
-		    a->cfg->ignored);
+	    cfg->ignored != NULL)
+		ca_warn("%s: ignored here (see ca-state(5)): %s", cfg->path,
+		    cfg->ignored);
 	MHD_set_panic_func(mhd_panic, s);
-	if ((s->cache_path = ca_path_join(a->dir, CACHE_NAME)) == NULL ||
-	    (s->cache_lock = ca_path_join(a->dir, CACHE_LOCK)) == NULL ||
-	    asprintf(&s->trust_pem, "%.*s%.*s", (int)a->root_pem.size,
-	    (char *)a->root_pem.data, (int)a->crt_pem.size,
-	    (char *)a->crt_pem.data) < 0) {
+	if ((s->cache_path = ca_path_join(dir, CACHE_NAME)) == NULL ||
+	    (s->cache_lock = ca_path_join(dir, CACHE_LOCK)) == NULL ||
+	    asprintf(&s->trust_pem, "%.*s%.*s", (int)root->size,
+	    (char *)root->data, (int)chain->size,
+	    (char *)chain->data) < 0) {
 		s->trust_pem = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -618,7 +625,8 @@ ca_server_reload(struct ca_server *s)
 	char esc[1024];
 
 	if (ca_authority_reload(s->a) == 0)
-		ca_server_log(s, "reloaded %s/config/ca.json", s->a->dir);
+		ca_server_log(s, "reloaded %s/config/ca.json",
+		    ca_authority_dir(s->a));
 	else
 		ca_server_log(s, "reload failed, keeping the old configuration: %s",
 		    ca_escape(esc, sizeof(esc), ca_errmsg(), 0));

@@ -1,0 +1,269 @@
+/*
+ * authority-issue.c - signing: the one path from a token and a CSR to a
+ * recorded certificate (the local authority).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/crypto.h>
+
+#include "ca.h"
+#include "authority-local.h"
+#include "client.h"
+#include "conf.h"
+#include "crl.h"
+#include "ra.h"
+#include "db.h"
+#include "jose.h"
+#include "json.h"
+#include "keys.h"
+#include "store.h"
+#include "token.h"
+#include "x509.h"
+
+#define SIGN_PATH	"/1.0/sign"
+
+/* Lifetime within the provisioner's claims and the intermediate's. */
+int
+ca_local_validity(const struct ca_local *a, const struct ca_provisioner *p,
+    const struct ca_sign_req *req, time_t now, time_t *nb, time_t *na)
+{
+	time_t start = req->not_before ? req->not_before : now;
+	int64_t d;
+	char ahead[32];
+
+	/* A start far ahead would be a credential to keep for later. */
+	if (req->not_before > now + p->claims.max_dur) {
+		ca_duration_format(p->claims.max_dur, ahead, sizeof(ahead));
+		return ca_err(CA_ERR_FORBIDDEN, "requested notBefore is more "
+		    "than %s (provisioner \"%s\"'s longest lifetime) ahead",
+		    ahead, p->name);
+	}
+	*na = req->not_after ? req->not_after : start + p->claims.default_dur;
+	*nb = req->not_before ? req->not_before : now - CA_BACKDATE;
+	if (*na <= start)
+		return ca_err(CA_ERR_INVAL, "notAfter is not after notBefore");
+	d = *na - start;
+	if (d < p->claims.min_dur || d > p->claims.max_dur) {
+		char lo[32], hi[32], got[32];
+		ca_duration_format(p->claims.min_dur, lo, sizeof(lo));
+		ca_duration_format(p->claims.max_dur, hi, sizeof(hi));
+		ca_duration_format(d, got, sizeof(got));
+		return ca_err(CA_ERR_FORBIDDEN,
+		    "requested lifetime %s is outside provisioner \"%s\"'s %s to %s",
+		    got, p->name, lo, hi);
+	}
+	/*
+	 * X.509 ca_local_validity includes notAfter's own second (RFC 5280 4.1.2.5):
+	 * the default lifetime of d seconds from start ends at start + d - 1,
+	 * so the default 24 h leaf spans 24 h and the backdate, not one second
+	 * more. A notAfter the client asked for is kept as it asked.
+	 */
+	if (req->not_after == 0)
+		(*na)--;
+	if (*na > a->issuer.not_after)
+		*na = a->issuer.not_after;
+	if (*nb >= *na)
+		return ca_err(CA_ERR_FORBIDDEN,
+		    "the intermediate certificate expires before notBefore");
+	return 0;
+}
+
+static char *
+dup_datum(const gnutls_datum_t *d)
+{
+	char *s = malloc(d->size + 1);
+
+	if (s != NULL) {
+		memcpy(s, d->data, d->size);
+		s[d->size] = '\0';
+	}
+	return s;
+}
+
+/*
+ * The rest of a result: the subject, the provisioner and the ca_local_validity;
+ * for a certificate issued here (pem), it and the intermediate as well
+ * (a registration authority's come from its upstream).
+ */
+int
+ca_local_fill_result(const struct ca_local *a, struct ca_sign_result *res,
+    const gnutls_datum_t *pem, const char *subject, const char *prov,
+    time_t nb, time_t na)
+{
+	if ((pem != NULL && ((res->crt_pem = dup_datum(pem)) == NULL ||
+	    (res->chain_pem = dup_datum(&a->crt_pem)) == NULL)) ||
+	    (res->subject = strdup(subject)) == NULL ||
+	    (res->provisioner = strdup(prov)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	res->not_before = nb;
+	res->not_after = na;
+	return 0;
+}
+
+/*
+ * A token with a cnf claim authorises one CSR only: step-ca's
+ * csrFingerprintValidator compares x5rt#S256 with the SHA-256 of the
+ * CSR's DER (base64url); kid is the RFC 7638 thumbprint of its key.
+ */
+static int
+cnf_check(const struct ca_token *tok, int client_csr, gnutls_x509_crq_t crq)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned char sum[32];
+	struct ca_jwk *jwk = NULL;
+	char *s = NULL;
+	int rc = 0, ret;
+
+	if (!client_csr)
+		return ca_err(CA_ERR_FORBIDDEN, "the token's cnf binds it to "
+		    "a CSR: send that CSR");
+	if (tok->cnf_x5rt != NULL) {
+		if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER,
+		    &der)) < 0 ||
+		    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data,
+		    der.size, sum)) < 0) {
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+		if ((s = ca_b64url_encode(sum, sizeof(sum))) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (strcmp(s, tok->cnf_x5rt) != 0) {
+			rc = ca_err(CA_ERR_FORBIDDEN, "the CSR's fingerprint is "
+			    "not the token's cnf x5rt#S256");
+			goto out;
+		}
+		free(s);
+		s = NULL;
+	}
+	if (tok->cnf_kid != NULL) {
+		gnutls_pubkey_t own = NULL;	/* the JWK takes it */
+
+		if ((ret = gnutls_pubkey_init(&own)) < 0 ||
+		    (ret = gnutls_pubkey_import_x509_crq(own, crq, 0)) < 0) {
+			gnutls_pubkey_deinit(own);
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+		if ((rc = ca_jwk_from_pubkey(own, NULL, &jwk)) != 0) {
+			gnutls_pubkey_deinit(own);
+			goto out;
+		}
+		if ((rc = ca_jwk_thumbprint(jwk, &s)) != 0)
+			goto out;
+		if (strcmp(s, tok->cnf_kid) != 0)
+			rc = ca_err(CA_ERR_FORBIDDEN, "the CSR's key is not the "
+			    "token's cnf kid");
+	}
+out:
+	free(s);
+	ca_jwk_free(jwk);
+	gnutls_free(der.data);
+	return rc;
+}
+
+static int
+sign_locked(struct ca_local *a, const struct ca_sign_req *req,
+    struct ca_sign_result *res)
+{
+	const struct ca_provisioner *prov;
+	struct ca_token *tok = NULL;
+	struct ca_names names;
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	time_t now = time(NULL), nb = 0, na = 0;
+	int rc, ret;
+
+	memset(&names, 0, sizeof(names));
+	/* 1. The token: shape, signature, claims. */
+	if ((rc = ca_token_parse(req->token, req->token_len, &tok)) != 0) {
+		ca_err_context("invalid token");
+		rc = rc == CA_ERR_NOMEM ? rc : CA_ERR_AUTH;
+		goto out;
+	}
+	if ((rc = ca_token_verify(tok, a->cfg, SIGN_PATH, a->root_fp, now,
+	    &prov)) != 0)
+		goto out;
+	if ((rc = ca_x509_cn_check(tok->sub)) != 0) {
+		ca_err_context("token");
+		goto out;
+	}
+	if ((rc = ca_names_classify((const char *const *)tok->sans,
+	    tok->n_sans, &names)) != 0) {
+		ca_err_context("token sans");
+		rc = CA_ERR_FORBIDDEN;
+		goto out;
+	}
+
+	/* 2. The CSR: signature, key, names. */
+	/* An RA leaves the CSR's signature to the CA it relays to: one
+	 * ECDSA verification less on its path (bench/ra.sh). */
+	rc = ca_csr_import2(req->csr, req->csr_len, a->upstream == NULL, &crq);
+	if (rc != 0)
+		goto out;
+	if ((rc = ca_csr_check_names(crq, tok->sub, &names,
+	    a->cfg->max_sans)) != 0)
+		goto out;
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509_crq(pub, crq, 0)) < 0) {
+		rc = ca_err(CA_ERR_INVAL, "CSR public key: %s",
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if (tok->has_cnf && (rc = cnf_check(tok, req->csr != NULL, crq)) != 0)
+		goto out;
+
+	/* 3. Issue, and record with the used token. */
+	if ((rc = ca_local_validity(a, prov, req, now, &nb, &na)) != 0)
+		goto out;
+	if (a->upstream != NULL)
+		rc = ca_local_relay_and_record(a, prov, crq, pub, tok->sub,
+		    (const char *const *)tok->sans, tok->n_sans, &names, nb, na,
+		    tok->jti, tok->exp, now, &res->crt_pem, &res->chain_pem,
+		    &res->serial);
+	else {
+		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
+		    a->cfg->crl_url, a->cfg->ocsp_url };
+		rc = ca_local_issue_and_record(a, prov, &leaf, tok->jti, tok->exp, now,
+		    &pem, &res->serial);
+	}
+	if (rc == 0)
+		rc = ca_local_fill_result(a, res, a->upstream != NULL ? NULL : &pem,
+		    tok->sub, prov->name, nb, na);
+out:
+	gnutls_free(pem.data);
+	if (crq != NULL)
+		gnutls_x509_crq_deinit(crq);
+	gnutls_pubkey_deinit(pub);
+	ca_names_free(&names);
+	ca_token_free(tok);
+	return rc;
+}
+
+int
+ca_local_sign(struct ca_authority *ah, const struct ca_sign_req *req,
+    struct ca_sign_result *res)
+{
+	struct ca_local *a = ah->impl;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (a->issuer.key == NULL && a->upstream == NULL)
+		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = sign_locked(a, req, res);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	if (rc != 0)
+		ca_sign_result_free(res);
+	return rc;
+}

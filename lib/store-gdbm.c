@@ -4,11 +4,31 @@
  *
  * GDBM refuses a second writer at once instead of waiting, and its
  * multi-record updates are not atomic on ext4. So every access takes
- * db/lock (shared to read, exclusive to write) with a timeout, and a
- * write transaction of more than one change is made atomic with a redo
- * record: the queued changes are stored and synced under one key first,
- * then applied and synced, then the redo record is deleted. A writer that
- * finds a redo record left by a crash applies it before anything else.
+ * db/lock (shared to read, exclusive to write) with a timeout, and every
+ * write transaction is made atomic with a redo record, with one sync:
+ *
+ *   1. transaction n's changes are stored as one record, "!redo.<n % 2>",
+ *      prefixed with n (the slot held transaction n - 2's record);
+ *   2. sync: this is the commit point. It also makes durable what
+ *      transaction n - 1 applied after its own sync, so n - 2's record,
+ *      overwritten in 1, was no longer needed;
+ *   3. the changes are applied in place, unsynced (the next transaction's
+ *      sync, or the close, makes them durable; until then the redo record
+ *      holds them);
+ *   4. "applied up to n, on this boot" is written into db/lock.
+ *
+ * A writer that does not find its own boot and the newest record's number
+ * in db/lock (a process died between 2 and 4, or the machine restarted)
+ * applies both records again, the older first, before anything else:
+ * replaying them is harmless, as they hold the last two transactions.
+ * A crash at any point leaves either the whole transaction (its record was
+ * synced) or none of it (nothing is applied before the sync).
+ *
+ * The GDBM handle stays open between transactions (its close would sync
+ * again). A transaction reuses it only when nobody else wrote meanwhile:
+ * db/lock still names the handle's last transaction and the file's
+ * identity, size and modification time are unchanged; otherwise it is
+ * reopened (and verified) before anything is read.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -30,7 +50,9 @@
 #include "ca.h"
 #include "store.h"
 
-#define REDO_KEY	"!redo"
+#define REDO_KEY	"!redo"		/* one record, of earlier versions */
+#define REDO_SLOT	"!redo.%d"	/* slots 0 and 1 */
+#define MARK_MAGIC	"castore1"
 #define DB_NAME		"ca.gdbm"
 #define LOCK_NAME	"lock"
 
@@ -48,8 +70,12 @@ struct gstore {
 	char		*lockpath;
 	int		 lockfd;
 	unsigned	 timeout_ms;
-	GDBM_FILE	 db;
+	GDBM_FILE	 db;		/* kept open between transactions */
+	int		 dbwrite;	/* db was opened for writing */
+	int		 intx;		/* a transaction is open */
 	int		 writing;
+	uint64_t	 seq;		/* the newest transaction's number */
+	struct stat	 dbst;		/* the file after our last transaction */
 	struct op	*ops;
 	size_t		 nops, capops;
 	unsigned long	 syncs, commits, opens;
@@ -192,6 +218,7 @@ check_growth(struct gstore *st, size_t written)
 
 static void	g_close(void *);
 static void	g_abort(void *);
+static void	db_close(struct gstore *);
 
 static int
 g_open(const char *dir, unsigned lock_timeout_ms, void **out)
@@ -241,8 +268,9 @@ g_close(void *impl)
 
 	if (st == NULL)
 		return;
-	if (st->db != NULL)
+	if (st->intx)
 		g_abort(st);
+	db_close(st);
 	free_ops(st);
 	free(st->ops);
 	if (st->lockfd >= 0)
@@ -365,6 +393,156 @@ bad:
 	return ca_err(CA_ERR_STORE, "%s: corrupt redo record", st->dbpath);
 }
 
+/*
+ * db/lock's content: MARK_MAGIC, the boot id (Linux's
+ * /proc/sys/kernel/random/boot_id) and the number of the last transaction
+ * applied in full (8 octets, big-endian). Written after step 3 of every
+ * commit, never synced: after a restart the boot id differs.
+ */
+struct mark {
+	char		 magic[8];
+	char		 boot[40];
+	unsigned char	 seq[8];
+};
+
+static const char *
+boot_id(void)
+{
+	static char id[40];
+	static int done;
+	FILE *f;
+
+	if (!done) {
+		done = 1;
+		if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+			if (fgets(id, sizeof(id), f) == NULL)
+				id[0] = '\0';
+			id[strcspn(id, "\n")] = '\0';
+			fclose(f);
+		}
+	}
+	return id;
+}
+
+static void
+put_u64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The last transaction db/lock says was applied on this boot, else 0. */
+static int
+mark_read(struct gstore *st, uint64_t *seq)
+{
+	struct mark m;
+
+	*seq = 0;
+	if (pread(st->lockfd, &m, sizeof(m), 0) != (ssize_t)sizeof(m) ||
+	    memcmp(m.magic, MARK_MAGIC, sizeof(m.magic)) != 0 ||
+	    boot_id()[0] == '\0' || strncmp(m.boot, boot_id(), sizeof(m.boot)) != 0)
+		return 0;
+	*seq = get_u64(m.seq);
+	return 1;
+}
+
+static int
+mark_write(struct gstore *st, uint64_t seq)
+{
+	struct mark m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.magic, MARK_MAGIC, sizeof(m.magic));
+	snprintf(m.boot, sizeof(m.boot), "%s", boot_id());
+	put_u64(m.seq, seq);
+	if (pwrite(st->lockfd, &m, sizeof(m), 0) != (ssize_t)sizeof(m))
+		return ca_err(CA_ERR_IO, "%s: %s", st->lockpath, strerror(errno));
+	return 0;
+}
+
+/*
+ * The record in slot i: its number and its changes (*v, free it), or
+ * *seq 0 when the slot is empty; CA_ERR_STORE for a record too short.
+ */
+static int
+slot_read(struct gstore *st, int i, uint64_t *seq, datum *v)
+{
+	char key[16];
+	datum k;
+
+	*seq = 0;
+	snprintf(key, sizeof(key), REDO_SLOT, i);
+	k.dptr = key;
+	k.dsize = (int)strlen(key);
+	*v = gdbm_fetch(st->db, k);
+	if (v->dptr == NULL) {
+		if (gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
+			return 0;
+		return gdbm_fail(st, "fetch redo record");
+	}
+	if (v->dsize < 8) {
+		free(v->dptr);
+		v->dptr = NULL;
+		return ca_err(CA_ERR_STORE, "%s: corrupt redo record", st->dbpath);
+	}
+	*seq = get_u64((unsigned char *)v->dptr);
+	return 0;
+}
+
+/*
+ * Apply the records in both slots again, the older first (each is checked
+ * whole before any of it is applied), if db/lock does not say they were:
+ * see the protocol at the top. Sets st->seq to the newest record's number.
+ */
+static int
+replay(struct gstore *st)
+{
+	datum v[2];
+	uint64_t seq[2], applied;
+	int i, first, rc;
+
+	v[0].dptr = v[1].dptr = NULL;
+	if ((rc = slot_read(st, 0, &seq[0], &v[0])) != 0 ||
+	    (rc = slot_read(st, 1, &seq[1], &v[1])) != 0)
+		goto out;
+	st->seq = seq[0] > seq[1] ? seq[0] : seq[1];
+	if (st->seq == 0 || (mark_read(st, &applied) && applied == st->seq))
+		goto out;
+	ca_debug("%s: applying transactions %llu and before again (the last "
+	    "writer did not record it applied them)", st->dbpath,
+	    (unsigned long long)st->seq);
+	first = seq[0] < seq[1] ? 0 : 1;
+	for (i = 0; i < 2; i++)
+		if (v[i].dptr != NULL && (rc = walk_redo(st,
+		    (unsigned char *)v[i].dptr + 8, (size_t)v[i].dsize - 8, 0)) != 0)
+			goto out;
+	for (i = 0; i < 2; i++) {
+		datum *r = &v[first ^ i];
+		if (r->dptr != NULL && (rc = walk_redo(st,
+		    (unsigned char *)r->dptr + 8, (size_t)r->dsize - 8, 1)) != 0)
+			goto out;
+	}
+	rc = mark_write(st, st->seq);
+out:
+	free(v[0].dptr);
+	free(v[1].dptr);
+	return rc;
+}
+
+/* A redo record of an earlier version (one key, deleted after use). */
 static int
 recover(struct gstore *st)
 {
@@ -391,37 +569,88 @@ recover(struct gstore *st)
 	return do_sync(st);
 }
 
+/* Close the GDBM handle (between transactions). */
+static void
+db_close(struct gstore *st)
+{
+	if (st->db != NULL)
+		gdbm_close(st->db);
+	st->db = NULL;
+	st->dbwrite = 0;
+}
+
+/*
+ * Whether the open handle may serve the next transaction: nobody wrote
+ * since our last one (db/lock and the file are as we left them).
+ */
+static int
+db_fresh(struct gstore *st, int write)
+{
+	struct stat sb;
+	uint64_t applied;
+
+	if (st->db == NULL || (write && !st->dbwrite))
+		return 0;
+	if (!mark_read(st, &applied) || applied != st->seq)
+		return 0;
+	if (stat(st->dbpath, &sb) != 0 || sb.st_ino != st->dbst.st_ino ||
+	    sb.st_dev != st->dbst.st_dev || sb.st_size != st->dbst.st_size ||
+	    sb.st_mtim.tv_sec != st->dbst.st_mtim.tv_sec ||
+	    sb.st_mtim.tv_nsec != st->dbst.st_mtim.tv_nsec)
+		return 0;
+	return 1;
+}
+
+/* Remember the file as this handle leaves it. */
+static void
+db_remember(struct gstore *st)
+{
+	if (st->db == NULL || fstat(gdbm_fdesc(st->db), &st->dbst) != 0)
+		db_close(st);
+}
+
 static int
 g_begin(void *impl, int write)
 {
 	struct gstore *st = impl;
 	struct stat sb;
+	uint64_t applied;
 	int rc, flags;
 
-	if (st->db != NULL)
+	if (st->intx)
 		return ca_err(CA_ERR_STORE, "transaction already open");
 	if ((rc = take_lock(st, write)) != 0)
 		return rc;
-	/* GDBM_XVERIFY: the free-space lists are checked at open too. */
-	flags = GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_XVERIFY |
-	    (write ? GDBM_WRCREAT : GDBM_READER);
-	st->db = gdbm_open(st->dbpath, 0, flags, 0600, NULL);
+	if (st->db != NULL && !db_fresh(st, write))
+		db_close(st);
 	if (st->db == NULL) {
-		if (!write && gdbm_errno == GDBM_FILE_OPEN_ERROR &&
-		    errno == ENOENT) {
-			/* Nothing written yet: an empty store. */
-			st->writing = 0;
-			return 0;
+		/* GDBM_XVERIFY: the free-space lists are checked at open too. */
+		flags = GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_XVERIFY |
+		    (write ? GDBM_WRCREAT : GDBM_READER);
+		st->db = gdbm_open(st->dbpath, 0, flags, 0600, NULL);
+		if (st->db == NULL) {
+			if (!write && gdbm_errno == GDBM_FILE_OPEN_ERROR &&
+			    errno == ENOENT) {
+				/* Nothing written yet: an empty store. */
+				st->writing = 0;
+				st->intx = 1;
+				return 0;
+			}
+			rc = gdbm_fail(st, "open");
+			flock(st->lockfd, LOCK_UN);
+			return rc;
 		}
-		rc = gdbm_fail(st, "open");
-		flock(st->lockfd, LOCK_UN);
-		return rc;
+		st->dbwrite = write;
+		st->opens++;
+		/* A reader learns the newest number when it is fresh again. */
+		st->seq = mark_read(st, &applied) ? applied : 0;
 	}
+	st->intx = 1;
 	st->writing = write;
-	st->opens++;
 	if ((rc = check_head(st)) != 0 ||
-	    (write && (rc = recover(st)) != 0)) {
+	    (write && ((rc = recover(st)) != 0 || (rc = replay(st)) != 0))) {
 		g_abort(st);
+		db_close(st);
 		return rc;
 	}
 	/* What a recovery wrote is not this transaction's growth. */
@@ -555,18 +784,22 @@ g_del(void *impl, const char *key)
 }
 
 static int
-write_redo(struct gstore *st)
+write_redo(struct gstore *st, uint64_t seq)
 {
 	unsigned char *buf, *p;
 	size_t total = 0, i, klen;
 	datum k, v;
 	int rc = 0;
 
+	char key[16];
+
+	total = 8;
 	for (i = 0; i < st->nops; i++)
 		total += 9 + strlen(st->ops[i].key) + st->ops[i].len;
 	if ((buf = malloc(total)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	for (p = buf, i = 0; i < st->nops; i++) {
+	put_u64(buf, seq);
+	for (p = buf + 8, i = 0; i < st->nops; i++) {
 		klen = strlen(st->ops[i].key);
 		*p = (unsigned char)st->ops[i].kind;
 		put_u32(p + 1, (uint32_t)klen);
@@ -575,8 +808,9 @@ write_redo(struct gstore *st)
 		memcpy(p + 9 + klen, st->ops[i].val, st->ops[i].len);
 		p += 9 + klen + st->ops[i].len;
 	}
-	k.dptr = (char *)(uintptr_t)REDO_KEY;
-	k.dsize = (int)strlen(REDO_KEY);
+	snprintf(key, sizeof(key), REDO_SLOT, (int)(seq & 1));
+	k.dptr = key;
+	k.dsize = (int)strlen(key);
 	v.dptr = (char *)buf;
 	v.dsize = (int)total;
 	if (gdbm_store(st->db, k, v, GDBM_REPLACE) != 0)
@@ -589,51 +823,50 @@ static int
 g_commit(void *impl)
 {
 	struct gstore *st = impl;
-	datum k;
 	size_t i, written = 0;
+	uint64_t seq = st->seq + 1;
 	int rc = 0;
 
-	if (st->db == NULL) {
+	if (!st->intx) {
 		free_ops(st);
-		flock(st->lockfd, LOCK_UN);
-		return st->writing ? ca_err(CA_ERR_STORE, "no open transaction") : 0;
+		return ca_err(CA_ERR_STORE, "no open transaction");
 	}
+	if (st->db == NULL || st->nops == 0) {
+		/* A read, or a write that changed nothing. */
+		free_ops(st);
+		db_remember(st);
+		st->intx = st->writing = 0;
+		flock(st->lockfd, LOCK_UN);
+		return 0;
+	}
+	/* Steps 1 to 4 of the protocol at the top. */
 	for (i = 0; i < st->nops; i++)
 		written += 9 + strlen(st->ops[i].key) + st->ops[i].len;
-	if (st->nops > 1) {
-		if ((rc = write_redo(st)) != 0 ||
-		    (rc = check_growth(st, written)) != 0 ||
-		    (rc = do_sync(st)) != 0)
-			goto out;
-	}
+	if ((rc = write_redo(st, seq)) != 0 ||
+	    (rc = check_growth(st, written)) != 0 ||
+	    (rc = do_sync(st)) != 0)
+		goto fail;
+	st->seq = seq;
 	for (i = 0; i < st->nops; i++) {
 		rc = apply_one(st, (int)st->ops[i].kind, st->ops[i].key,
 		    strlen(st->ops[i].key), st->ops[i].val, st->ops[i].len);
 		if (rc != 0)
-			goto out;
+			goto fail;
 	}
-	if (st->nops > 0 && ((rc = check_growth(st, 2 * written)) != 0 ||
-	    (rc = do_sync(st)) != 0))
-		goto out;
-	if (st->nops > 1) {
-		k.dptr = (char *)(uintptr_t)REDO_KEY;
-		k.dsize = (int)strlen(REDO_KEY);
-		if (gdbm_delete(st->db, k) != 0) {
-			rc = gdbm_fail(st, "delete redo record");
-			goto out;
-		}
-		/* gdbm_close() below syncs the deletion. */
-		st->syncs++;
-	}
-	if (st->nops > 0)
-		st->commits++;
-out:
+	if ((rc = check_growth(st, 2 * written)) != 0 ||
+	    (rc = mark_write(st, seq)) != 0)
+		goto fail;
+	st->commits++;
 	free_ops(st);
-	if (gdbm_close(st->db) != 0 && rc == 0)
-		rc = ca_err(CA_ERR_STORE, "%s: close: %s", st->dbpath,
-		    gdbm_strerror(gdbm_errno));
-	st->db = NULL;
-	st->writing = 0;
+	db_remember(st);
+	st->intx = st->writing = 0;
+	flock(st->lockfd, LOCK_UN);
+	return 0;
+fail:
+	/* The next writer reopens the file and completes or drops it. */
+	free_ops(st);
+	db_close(st);
+	st->intx = st->writing = 0;
 	flock(st->lockfd, LOCK_UN);
 	return rc;
 }
@@ -644,11 +877,9 @@ g_abort(void *impl)
 	struct gstore *st = impl;
 
 	free_ops(st);
-	if (st->db != NULL) {
-		gdbm_close(st->db);
-		st->db = NULL;
-	}
-	st->writing = 0;
+	if (st->intx)
+		db_remember(st);
+	st->intx = st->writing = 0;
 	flock(st->lockfd, LOCK_UN);
 }
 
@@ -742,17 +973,75 @@ g_rollback(void *impl, size_t mark)
 		st->nops = mark;
 }
 
+/* Whether the store holds what one change of a redo record says. */
+static int
+holds(struct gstore *st, int kind, const char *key, size_t klen,
+    const unsigned char *val, size_t vlen)
+{
+	datum k, v;
+	int same;
+
+	k.dptr = (char *)(uintptr_t)key;
+	k.dsize = (int)klen;
+	v = gdbm_fetch(st->db, k);
+	if (kind == OP_DEL)
+		same = v.dptr == NULL;
+	else
+		same = v.dptr != NULL && (size_t)v.dsize == vlen &&
+		    memcmp(v.dptr, val, vlen) == 0;
+	free(v.dptr);
+	return same;
+}
+
 static int
 g_interrupted(void *impl)
 {
 	struct gstore *st = impl;
-	datum k;
+	uint64_t seq[2], applied;
+	size_t off, len, klen, vlen;
+	const unsigned char *p;
+	datum k, v[2];
+	int newest, ret = 0;
 
 	if (st->db == NULL)
 		return 0;
 	k.dptr = (char *)(uintptr_t)REDO_KEY;
 	k.dsize = (int)strlen(REDO_KEY);
-	return gdbm_exists(st->db, k) ? 1 : 0;
+	if (gdbm_exists(st->db, k))
+		return 1;
+	v[0].dptr = v[1].dptr = NULL;
+	if (slot_read(st, 0, &seq[0], &v[0]) != 0 ||
+	    slot_read(st, 1, &seq[1], &v[1]) != 0) {
+		ret = 1;
+		goto out;
+	}
+	newest = seq[1] > seq[0];
+	if (seq[newest] == 0 ||
+	    (mark_read(st, &applied) && applied == seq[newest]))
+		goto out;
+	/*
+	 * Not recorded as applied on this boot (a restart, or a writer died):
+	 * interrupted unless the store holds every change of the newest.
+	 */
+	if (walk_redo(st, (unsigned char *)v[newest].dptr + 8,
+	    (size_t)v[newest].dsize - 8, 0) != 0) {
+		ret = 1;
+		goto out;
+	}
+	p = (unsigned char *)v[newest].dptr + 8;
+	len = (size_t)v[newest].dsize - 8;
+	for (off = 0; off < len && ret == 0; off += 9 + klen + vlen) {
+		klen = get_u32(p + off + 1);
+		vlen = get_u32(p + off + 5 + klen);
+		if (!holds(st, p[off], (const char *)p + off + 5, klen,
+		    p + off + 9 + klen, vlen))
+			ret = 1;
+	}
+out:
+	ca_err_clear();
+	free(v[0].dptr);
+	free(v[1].dptr);
+	return ret;
 }
 
 const struct ca_store_backend ca_store_gdbm = {

@@ -253,8 +253,8 @@ test_transactions(void)
 	is_int(ca_store_put(st, "b", "x", 1, 1), CA_ERR_EXISTS,
 	    "insert of a key queued in this transaction: CA_ERR_EXISTS");
 	is_int(ca_store_commit(st), 0, "commit of two puts");
-	is_int(ca_store_syncs(st) - s0, 3,
-	    "two changes: redo, apply and redo deletion synced");
+	is_int(ca_store_syncs(st) - s0, 1,
+	    "two changes: one sync (the redo record, the commit point)");
 
 	if (ca_store_begin(st, 0) != 0)
 		bail("begin");
@@ -299,7 +299,7 @@ test_transactions(void)
 	ok(r == NULL, "abort: c not added");
 	free(r);
 
-	/* One change: no redo record, one sync. */
+	/* One change: one sync. */
 	s0 = ca_store_syncs(st);
 	if (ca_store_begin(st, 1) != 0)
 		bail("begin");
@@ -1212,6 +1212,133 @@ part_thread(void *arg)
 	return NULL;
 }
 
+/* A redo record of the current protocol: transaction seq's changes. */
+static size_t
+slot_rec(unsigned char *buf, uint64_t seq)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, seq >>= 8)
+		buf[i] = (unsigned char)seq;
+	return 8;
+}
+
+/* db/lock's mark with another boot's id: as after a restart. */
+static void
+mark_other_boot(const char *dir)
+{
+	char p[4300], m[56];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/lock", dir);
+	memset(m, 0, sizeof(m));
+	memcpy(m, "castore1", 8);
+	memcpy(m + 8, "00000000-0000-0000-0000-000000000000", 36);
+	if ((fd = open(p, O_WRONLY)) < 0 || pwrite(fd, m, sizeof(m), 0) !=
+	    (ssize_t)sizeof(m) || close(fd) != 0)
+		bail("mark");
+}
+
+static void
+test_protocol(void)
+{
+	const char *dir = new_dir();
+	struct ca_store *st = open_store(dir, 1000), *other;
+	struct ca_store_stats s0, s1;
+	unsigned char buf[256];
+	size_t n;
+	char *r;
+
+	/* A handle kept open sees what another handle (process) wrote. */
+	if (ca_store_open(dir, 1000, &other) != 0)
+		bail("open");
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	ca_store_put(st, "k", "1", 1, 0);
+	ca_store_put(st, "j", "1", 1, 0);
+	is_int(ca_store_commit(st), 0, "commit 1");
+	ca_store_stats(st, &s0);
+	r = read_key(st, "k");
+	is_str(r, "1", "read back on the same handle");
+	free(r);
+	ca_store_stats(st, &s1);
+	is_int(s1.opens - s0.opens, 0, "the handle stayed open for the read");
+	if (ca_store_begin(other, 1) != 0)
+		bail("begin");
+	ca_store_put(other, "k", "2", 1, 0);
+	is_int(ca_store_commit(other), 0, "another handle commits 2");
+	r = read_key(st, "k");
+	is_str(r, "2", "the first handle sees the other's commit");
+	free(r);
+	ca_store_stats(st, &s0);
+	is_int(s0.opens - s1.opens, 1, "it reopened the file to see it");
+	gdbm_put_raw(dir, "k", "3", 1);
+	r = read_key(st, "k");
+	is_str(r, "3", "and a change made past the store (GDBM directly)");
+	free(r);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 0,
+	    "the last redo record stays, applied: not an interrupted one");
+	ca_store_abort(st);
+
+	/* A crash after the sync (step 2), before anything was applied. */
+	n = slot_rec(buf, 3);
+	n = redo_add(buf, n, 1, "jti", "spent", 5);
+	n = redo_add(buf, n, 1, "cert", "der", 3);
+	gdbm_put_raw(dir, "!redo.1", buf, n);
+	r = read_key(st, "jti");
+	ok(r == NULL, "crash at step 2: a reader sees none of it");
+	free(r);
+	if (ca_store_begin(other, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(other), 1,
+	    "crash at step 2: an interrupted transaction");
+	ca_store_abort(other);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 0, "the next writer completed it");
+	is_int(ca_store_get(st, "jti", NULL, NULL) == 0 &&
+	    ca_store_get(st, "cert", NULL, NULL) == 0, 1,
+	    "crash at step 2: both changes applied by the next writer");
+	ca_store_put(st, "next", "x", 1, 0);
+	is_int(ca_store_commit(st), 0, "and its own transaction commits");
+	r = read_key(other, "k");
+	is_str(r, "2", "the older record (transaction 2) was applied again "
+	    "first (the change made past the store is not protected)");
+	free(r);
+
+	/* A crash during step 3: one change applied, the other not. */
+	n = slot_rec(buf, 5);
+	n = redo_add(buf, n, 1, "jti2", "spent", 5);
+	n = redo_add(buf, n, 1, "cert2", "der", 3);
+	gdbm_put_raw(dir, "!redo.1", buf, n);
+	gdbm_put_raw(dir, "jti2", "spent", 5);
+	if (ca_store_begin(other, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(other), 1,
+	    "crash at step 3: an interrupted transaction");
+	is_int(ca_store_get(other, "cert2", NULL, NULL), CA_ERR_NOTFOUND,
+	    "crash at step 3: a reader sees the half applied");
+	ca_store_abort(other);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_get(st, "cert2", NULL, NULL), 0,
+	    "crash at step 3: the next writer applied the rest");
+	ca_store_abort(st);
+
+	/* A restart: db/lock names another boot; all was applied. */
+	mark_other_boot(dir);
+	if (ca_store_begin(other, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(other), 0,
+	    "after a restart: the newest record is in the store, nothing "
+	    "interrupted");
+	ca_store_abort(other);
+	ca_store_close(other);
+	ca_store_close(st);
+}
+
 static void
 test_interface(void)
 {
@@ -1359,6 +1486,7 @@ main(void)
 	test_redo();
 	test_truncated();
 	test_interface();
+	test_protocol();
 	db_setup();
 	test_db_records();
 	test_db_check();

@@ -72,6 +72,7 @@ struct gstore {
 	unsigned	 timeout_ms;
 	GDBM_FILE	 db;		/* kept open between transactions */
 	int		 dbwrite;	/* db was opened for writing */
+	pid_t		 pid;		/* the process that opened db */
 	int		 intx;		/* a transaction is open */
 	int		 writing;
 	uint64_t	 seq;		/* the newest transaction's number */
@@ -589,7 +590,8 @@ db_fresh(struct gstore *st, int write)
 	struct stat sb;
 	uint64_t applied;
 
-	if (st->db == NULL || (write && !st->dbwrite))
+	/* A forked child does not share the parent's file offset. */
+	if (st->db == NULL || (write && !st->dbwrite) || st->pid != getpid())
 		return 0;
 	if (!mark_read(st, &applied) || applied != st->seq)
 		return 0;
@@ -615,6 +617,7 @@ g_begin(void *impl, int write)
 	struct gstore *st = impl;
 	struct stat sb;
 	uint64_t applied;
+	size_t cache;
 	int rc, flags;
 
 	if (st->intx)
@@ -640,7 +643,16 @@ g_begin(void *impl, int write)
 			flock(st->lockfd, LOCK_UN);
 			return rc;
 		}
+		/*
+		 * The handle lives as long as the process: a bounded bucket
+		 * cache keeps its memory from growing with the database
+		 * (GDBM's default grows the cache with the directory).
+		 */
+		cache = 64;
+		(void)gdbm_setopt(st->db, GDBM_SETCACHESIZE, &cache,
+		    sizeof(cache));
 		st->dbwrite = write;
+		st->pid = getpid();
 		st->opens++;
 		/* A reader learns the newest number when it is fresh again. */
 		st->seq = mark_read(st, &applied) ? applied : 0;

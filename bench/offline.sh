@@ -176,41 +176,31 @@ for ((i = 0; i < 10; i++)); do
 	"$OPENSSL" version >/dev/null
 done
 
-# round_A FIRST LAST, round_O FIRST LAST, round_B FIRST LAST: one round
-# of a scenario; each adds its seconds to secX and its failures to errX.
-round_A() {
-	local i t0
-	t0=$EPOCHREALTIME
-	for ((i = $1; i <= $2; i++)); do
-		"$CA_SIGN" -d caA --token-file "tokA/$i" --csr "csr/$i.pem" \
-		    >"crtA/$i.pem" || errA=$((errA + 1))
-	done
-	last=$(elapsed "$t0" "$EPOCHREALTIME")
-	secA=$(awk -v a="$secA" -v b="$last" 'BEGIN { printf "%.3f", a + b }')
+# one_A I, one_O I, one_B I: certificate I of a scenario (status: failed?)
+one_A() {
+	"$CA_SIGN" -d caA --token-file "tokA/$1" --csr "csr/$1.pem" >"crtA/$1.pem"
 }
-round_O() {
-	local i t0
-	t0=$EPOCHREALTIME
-	for ((i = $1; i <= $2; i++)); do
-		name "$i"
-		SAN="DNS:$n" "$OPENSSL" ca -config ossl/openssl.cnf \
-		    -batch -notext -days 1 -in "csr/$i.pem" -out "ocrt/$i.pem" \
-		    2>>ossl.log || errO=$((errO + 1))
-	done
-	last=$(elapsed "$t0" "$EPOCHREALTIME")
-	secO=$(awk -v a="$secO" -v b="$last" 'BEGIN { printf "%.3f", a + b }')
+one_O() {
+	name "$1"
+	SAN="DNS:$n" "$OPENSSL" ca -config ossl/openssl.cnf -batch -notext \
+	    -days 1 -in "csr/$1.pem" -out "ocrt/$1.pem" 2>>ossl.log
 }
-round_B() {
-	local i t0
+one_B() {
+	name "$1"
+	"$CA_TOKEN" -d caB --key provB.key "$n" |
+	    "$CA_SIGN" -d caB --token-file - --csr "csr/$1.pem" >"crtB/$1.pem"
+}
+# round S FIRST LAST: certificates FIRST..LAST of scenario S; sets last
+# (seconds), adds them to secS and the failures to errS.
+round() {
+	local s=$1 i t0 err=0 sec=sec$1 errv=err$1
 	t0=$EPOCHREALTIME
-	for ((i = $1; i <= $2; i++)); do
-		name "$i"
-		"$CA_TOKEN" -d caB --key provB.key "$n" |
-		    "$CA_SIGN" -d caB --token-file - --csr "csr/$i.pem" \
-		    >"crtB/$i.pem" || errB=$((errB + 1))
+	for ((i = $2; i <= $3; i++)); do
+		"one_$s" "$i" || err=$((err + 1))
 	done
 	last=$(elapsed "$t0" "$EPOCHREALTIME")
-	secB=$(awk -v a="$secB" -v b="$last" 'BEGIN { printf "%.3f", a + b }')
+	printf -v "$sec" '%s' "$(awk -v a="${!sec}" -v b="$last" 'BEGIN { printf "%.3f", a + b }')"
+	printf -v "$errv" '%s' $((${!errv} + err))
 }
 # per_cert SECONDS COUNT -> milliseconds per certificate
 per_cert() {
@@ -223,7 +213,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 	hi=$(((r + 1) * C))
 	((r < ROUNDS - 1)) || hi=$N
 	for s in A O B; do
-		"round_$s" "$lo" "$hi"
+		round "$s" "$lo" "$hi"
 		if ((r == 0)); then printf -v "first$s" '%s' "$(per_cert "$last" $((hi - lo + 1)))"; fi
 		if ((r == ROUNDS - 1)); then printf -v "last$s" '%s' "$(per_cert "$last" $((hi - lo + 1)))"; fi
 	done

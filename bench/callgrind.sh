@@ -73,11 +73,11 @@ cp -a ca caK
 ir() {
 	awk '/^summary:/ { s = $2 } /^totals:/ { t = $2 } END { print (t ? t : s) }' "$1"
 }
-# incl FILE FUNCTION: inclusive Ir of FUNCTION
+# incl FILE FUNCTION: inclusive Ir of FUNCTION (0 when it is not there)
 incl() {
-	callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
-	    awk -v f="$2" '!done && (index($0, ":" f " ") || index($0, " " f " ")) {
-		gsub(/,/, "", $1); print $1; done = 1 }'
+	callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+	    awk -v f=":$2 [" '!done && index($0, f) {
+		gsub(/,/, "", $1); print $1; done = 1 } END { if (!done) print 0 }'
 }
 cg() {
 	local out=$1

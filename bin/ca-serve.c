@@ -145,7 +145,7 @@ main(int argc, char **argv)
 	const char *upass_file = NULL;
 	char *pw = NULL, *upw = NULL;
 	size_t pwlen = 0, upwlen = 0, nlisten = 0, i;
-	unsigned long seen = 0, hits = 0, built = 0;
+	unsigned long seen = 0, hits = 0, built = 0, commits, issued;
 	long v, ready_fd = -1;
 	long long secs;
 	int ch, rc, inetd = 0, fds[MAX_LISTEN], ports[MAX_LISTEN], nfds = 0;
@@ -319,9 +319,10 @@ main(int argc, char **argv)
 		ca_server_log(srv, "signal %d: finishing requests in progress", sig);
 		ca_server_shutdown(srv, so.deadline_s ? so.deadline_s + 1 : 16);
 		ca_authority_ocsp_stats(a, &hits, &built);
+		ca_authority_commit_stats(a, &commits, &issued);
 		ca_server_log(srv, "stopped: %lu issuances recorded in %lu "
 		    "commits; OCSP: %lu answers signed, %lu from the cache",
-		    a->batched, a->batches, built, hits);
+		    issued, commits, built, hits);
 		break;
 	}
 	status = 0;

@@ -19,7 +19,7 @@
 #include "x509.h"
 
 struct ca_store;
-struct ca_pending;
+struct ca_store_group;
 struct ca_status;
 struct ca_upstream;
 struct ca_db_crl;
@@ -44,13 +44,9 @@ struct ca_local {
 	gnutls_datum_t		 crt_pem;	/* the intermediate's PEM */
 	struct ca_store		*store;
 	pthread_mutex_t		 store_lock;	/* one user of a->store at a time */
-	pthread_mutex_t		 commit_lock;
-	pthread_cond_t		 commit_cv;
-	struct ca_pending	*queue;		/* waiting to be committed */
-	int			 committing;
+	struct ca_store_group	*group;		/* issuances' group commit */
 	int			 ports[CA_MAX_PORTS];	/* also accepted in audiences */
 	size_t			 n_ports;
-	unsigned long		 batches, batched;	/* group commit statistics */
 	volatile unsigned long	 revision;	/* bumped by each revocation here */
 	struct ca_status	*status;	/* lib/status.c: CRL, OCSP, db/revision */
 	struct ca_upstream	*upstream;	/* a registration authority's CA */

@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,83 +29,18 @@
 #include "token.h"
 #include "x509.h"
 
-/*
- * Group commit. Each issuance waiting to be recorded is a ca_pending on
- * a->queue. The first caller to find nobody committing takes the whole
- * queue and records it in one store transaction (one set of syncs); the
- * others wait on commit_cv and find their result in their ca_pending.
- */
-struct ca_pending {
-	struct ca_issuance	 is;
-	int			 rc;
-	int			 done;
-	char			 msg[256];
-	struct ca_pending	*next;
-};
-
-static void
-commit_batch(struct ca_local *a, struct ca_pending *batch)
+/* One participant of the group commit (store-group.c). */
+static int
+add_issuance(struct ca_store *st, void *arg)
 {
-	struct ca_pending *p;
-	size_t n = 0, ok = 0;
-	int rc;
-
-	pthread_mutex_lock(&a->store_lock);
-	if ((rc = ca_store_begin(a->store, 1)) == 0) {
-		for (p = batch; p != NULL; p = p->next) {
-			n++;
-			p->rc = ca_db_add_issuance(a->store, &p->is);
-			if (p->rc == 0)
-				ok++;
-			else if (p->rc != CA_ERR_EXISTS)
-				snprintf(p->msg, sizeof(p->msg), "%s", ca_errmsg());
-		}
-		rc = ok > 0 ? ca_store_commit(a->store) : 0;
-		if (ok == 0)
-			ca_store_abort(a->store);
-	}
-	if (rc != 0)
-		for (p = batch; p != NULL; p = p->next)
-			if (p->rc == 0) {
-				p->rc = rc;
-				snprintf(p->msg, sizeof(p->msg), "%s", ca_errmsg());
-			}
-	pthread_mutex_unlock(&a->store_lock);
-	a->batches++;
-	a->batched += n;
+	return ca_db_add_issuance(st, arg);
 }
 
 static int
 commit_issuance(struct ca_local *a, const struct ca_issuance *is)
 {
-	struct ca_pending me, **tail, *batch;
-
-	memset(&me, 0, sizeof(me));
-	me.is = *is;
-	pthread_mutex_lock(&a->commit_lock);
-	for (tail = &a->queue; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = &me;
-	while (!me.done) {
-		if (a->committing) {
-			pthread_cond_wait(&a->commit_cv, &a->commit_lock);
-			continue;
-		}
-		a->committing = 1;
-		batch = a->queue;
-		a->queue = NULL;
-		pthread_mutex_unlock(&a->commit_lock);
-		commit_batch(a, batch);
-		pthread_mutex_lock(&a->commit_lock);
-		for (; batch != NULL; batch = batch->next)
-			batch->done = 1;
-		a->committing = 0;
-		pthread_cond_broadcast(&a->commit_cv);
-	}
-	pthread_mutex_unlock(&a->commit_lock);
-	if (me.rc != 0 && me.rc != CA_ERR_EXISTS)
-		ca_err(me.rc, "%s", me.msg);
-	return me.rc;
+	return ca_store_group_commit(a->group, add_issuance,
+	    (void *)(uintptr_t)is);
 }
 
 /* Record an issuance (certificate, data, spent token) in one commit. */

@@ -52,9 +52,7 @@ open_common(const char *dir, struct ca_local **out)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	pthread_rwlock_init(&a->cfg_lock, NULL);
 	pthread_mutex_init(&a->sign_lock, NULL);
-	pthread_mutex_init(&a->commit_lock, NULL);
 	pthread_mutex_init(&a->store_lock, NULL);
-	pthread_cond_init(&a->commit_cv, NULL);
 	if ((rc = ca_status_new(&a->status)) != 0)
 		goto fail;
 	if ((a->dir = strdup(dir)) == NULL) {
@@ -75,7 +73,8 @@ open_common(const char *dir, struct ca_local **out)
 		    gnutls_x509_crt_get_expiration_time(a->issuer.crt);
 	}
 	if ((rc = ca_store_open(a->cfg->db_dir, a->cfg->lock_timeout_ms,
-	    &a->store)) != 0)
+	    &a->store)) != 0 ||
+	    (rc = ca_store_group_new(a->store, &a->store_lock, &a->group)) != 0)
 		goto fail;
 	*out = a;
 	return 0;
@@ -216,6 +215,7 @@ local_free(struct ca_local *a)
 		return;
 	ca_status_free(a->status);
 	ca_upstream_free(a->upstream);
+	ca_store_group_free(a->group);
 	ca_store_close(a->store);
 	if (a->issuer.key != NULL)
 		gnutls_privkey_deinit(a->issuer.key);
@@ -230,9 +230,7 @@ local_free(struct ca_local *a)
 	free(a->dir);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->sign_lock);
-	pthread_mutex_destroy(&a->commit_lock);
 	pthread_mutex_destroy(&a->store_lock);
-	pthread_cond_destroy(&a->commit_cv);
 	free(a);
 }
 
@@ -534,10 +532,7 @@ local_commit_stats(struct ca_authority *ah, unsigned long *issuances,
 {
 	struct ca_local *a = ah->impl;
 
-	pthread_mutex_lock(&a->commit_lock);
-	*issuances = a->batched;
-	*commits = a->batches;
-	pthread_mutex_unlock(&a->commit_lock);
+	ca_store_group_stats(a->group, commits, issuances);
 }
 
 /* A read-only transaction on the store, for ca-db's reads. */

@@ -665,7 +665,7 @@ ca_db_check(struct ca_store *st, gnutls_x509_crt_t issuer,
 	if (ca_store_verify(st) != 0)
 		problem(&c, "%s", ca_errmsg());
 	ca_err_clear();
-	if (ca_store_get(st, "!redo", NULL, NULL) == 0)
+	if (ca_store_interrupted(st))
 		problem(&c, "an interrupted transaction awaits completion (the next write completes it)");
 	if ((rc = ca_store_foreach(st, K_CERT, check_cert, &c)) != 0 ||
 	    (rc = ca_store_foreach(st, K_DATA, check_data, &c)) != 0 ||

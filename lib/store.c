@@ -1,188 +1,25 @@
 /*
- * store.c - GDBM under an external lock, with redo-logged transactions.
+ * store.c - the store's operations, dispatched to its backend.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <config.h>
 
-#include <sys/file.h>
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <gdbm.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ca.h"
 #include "store.h"
 
-#define REDO_KEY	"!redo"
-#define DB_NAME		"ca.gdbm"
-#define LOCK_NAME	"lock"
-
-enum op_kind { OP_PUT = 1, OP_DEL = 2 };
-
-struct op {
-	enum op_kind	 kind;
-	char		*key;
-	unsigned char	*val;
-	size_t		 len;
-};
-
 struct ca_store {
-	char		*dbpath;
-	char		*lockpath;
-	int		 lockfd;
-	unsigned	 timeout_ms;
-	GDBM_FILE	 db;
-	int		 writing;
-	struct op	*ops;
-	size_t		 nops, capops;
-	unsigned long	 syncs;
-	off_t		 size0;		/* file size when the write began */
-	off_t		 growth;	/* what the header allows it to grow */
+	const struct ca_store_backend	*be;
+	void				*impl;
 };
-
-/*
- * The start of GDBM's file header (struct gdbm_file_header in GDBM 1.23's
- * src/gdbmdefs.h), the same in the standard and the extended (numsync)
- * format. GDBM reads it once at open and trusts it: a next_block beyond
- * the end of the file makes the next update write zeros up to it
- * (_gdbm_end_update -> _gdbm_file_extend), gigabytes for one flipped bit.
- */
-struct gdbm_head {
-	int	 magic;
-	int	 block_size;
-	off_t	 dir;
-	int	 dir_size;
-	int	 dir_bits;
-	int	 bucket_size;
-	int	 bucket_elems;
-	off_t	 next_block;
-};
-
-/*
- * Whether a GDBM error means the file's structure is broken (rather than
- * a system call failing, or memory running out).
- */
-static int
-damage_errno(gdbm_error e)
-{
-	switch (e) {
-	case GDBM_BAD_MAGIC_NUMBER:
-	case GDBM_BAD_FILE_OFFSET:
-	case GDBM_FILE_EOF:
-	case GDBM_NEED_RECOVERY:
-	case GDBM_BAD_BUCKET:
-	case GDBM_BAD_HEADER:
-	case GDBM_BAD_AVAIL:
-	case GDBM_BAD_HASH_TABLE:
-	case GDBM_BAD_DIR_ENTRY:
-	case GDBM_BAD_HASH_ENTRY:
-	case GDBM_BLOCK_SIZE_ERROR:
-	case GDBM_ILLEGAL_DATA:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int
-gdbm_fail(struct ca_store *st, const char *what)
-{
-	gdbm_error e = st->db != NULL ? gdbm_last_errno(st->db) : gdbm_errno;
-	const char *msg = st->db != NULL ? gdbm_db_strerror(st->db) :
-	    gdbm_strerror(gdbm_errno);
-
-	/* A write that failed (disk full, file size limit) leaves the handle
-	 * needing recovery, but the file is not damaged: the redo record puts
-	 * it right at the next open. */
-	if (damage_errno(e) || (e != GDBM_FILE_WRITE_ERROR &&
-	    st->db != NULL && gdbm_needs_recovery(st->db)))
-		return ca_err(CA_ERR_STORE, "%s: database damaged: %s: %s "
-		    "(see ca-db check)", st->dbpath, what, msg);
-	return ca_err(CA_ERR_STORE, "%s: %s: %s", st->dbpath, what, msg);
-}
-
-/*
- * Read GDBM's header of the open database and the file's size: 0, or
- * CA_ERR_STORE when the header cannot be read.
- */
-static int
-read_head(struct ca_store *st, struct gdbm_head *h, off_t *size)
-{
-	struct stat sb;
-	int fd = gdbm_fdesc(st->db);
-
-	if (fstat(fd, &sb) != 0 ||
-	    pread(fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
-		return ca_err(CA_ERR_STORE, "%s: reading the header: %s",
-		    st->dbpath, strerror(errno));
-	*size = sb.st_size;
-	return 0;
-}
-
-/*
- * Refuse a database whose header does not fit the file: GDBM 1.23 ends
- * every update with the file extended to next_block, so next_block before
- * the end (GDBM: needs recovery) or beyond it is damage. Beyond it is
- * also how a truncated copy looks, and the next writer would fill the
- * missing tail with zeros, which read as empty buckets: records lost
- * without an error. (GDBM itself tolerates a next_block past the end, for
- * files older versions wrote.) Sets st->size0 and st->growth, the bound
- * on a transaction's growth.
- */
-static int
-check_head(struct ca_store *st)
-{
-	struct gdbm_head h;
-	off_t size;
-	int rc;
-
-	if (gdbm_needs_recovery(st->db))
-		return ca_err(CA_ERR_STORE, "%s: database damaged: GDBM says it "
-		    "needs recovery (see ca-db check)", st->dbpath);
-	if ((rc = read_head(st, &h, &size)) != 0)
-		return rc;
-	if (h.block_size < 512 || h.block_size > (1 << 24) ||
-	    h.next_block != size)
-		return ca_err(CA_ERR_STORE, "%s: database damaged: its header "
-		    "gives the next block at %lld, the file is %lld bytes "
-		    "(see ca-db check)", st->dbpath, (long long)h.next_block,
-		    (long long)size);
-	st->size0 = size;
-	st->growth = (off_t)8 * h.block_size +
-	    2 * (off_t)(h.dir_size > 0 ? h.dir_size : 0);
-	return 0;
-}
-
-/*
- * After changes: a transaction grows the file by about what it wrote (the
- * redo record, then the records), new buckets and at most a doubled
- * directory. Anything beyond is GDBM following a damaged structure.
- */
-static int
-check_growth(struct ca_store *st, size_t written)
-{
-	struct stat sb;
-
-	if (fstat(gdbm_fdesc(st->db), &sb) != 0)
-		return ca_err(CA_ERR_IO, "%s: %s", st->dbpath, strerror(errno));
-	if (sb.st_size - st->size0 > st->growth + 4 * (off_t)written)
-		return ca_err(CA_ERR_STORE, "%s: database damaged: it grew by "
-		    "%lld bytes in a transaction that wrote %zu (see ca-db "
-		    "check)", st->dbpath, (long long)(sb.st_size - st->size0),
-		    written);
-	return 0;
-}
 
 int
-ca_store_open(const char *dir, unsigned lock_timeout_ms, struct ca_store **out)
+ca_store_open_backend(const struct ca_store_backend *be, const char *dir,
+    unsigned lock_timeout_ms, struct ca_store **out)
 {
 	struct ca_store *st;
 	int rc;
@@ -190,36 +27,19 @@ ca_store_open(const char *dir, unsigned lock_timeout_ms, struct ca_store **out)
 	*out = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	st->lockfd = -1;
-	st->timeout_ms = lock_timeout_ms;
-	if (asprintf(&st->dbpath, "%s/%s", dir, DB_NAME) < 0 ||
-	    asprintf(&st->lockpath, "%s/%s", dir, LOCK_NAME) < 0) {
-		st->dbpath = st->lockpath = NULL;
-		ca_store_close(st);
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	}
-	st->lockfd = open(st->lockpath, O_RDWR | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
-	if (st->lockfd < 0) {
-		rc = ca_err(errno == ENOENT ? CA_ERR_CONFIG : CA_ERR_IO,
-		    "%s: %s", st->lockpath, strerror(errno));
-		ca_store_close(st);
+	st->be = be;
+	if ((rc = be->open(dir, lock_timeout_ms, &st->impl)) != 0) {
+		free(st);
 		return rc;
 	}
 	*out = st;
 	return 0;
 }
 
-static void
-free_ops(struct ca_store *st)
+int
+ca_store_open(const char *dir, unsigned lock_timeout_ms, struct ca_store **out)
 {
-	size_t i;
-
-	for (i = 0; i < st->nops; i++) {
-		free(st->ops[i].key);
-		free(st->ops[i].val);
-	}
-	st->nops = 0;
+	return ca_store_open_backend(&ca_store_gdbm, dir, lock_timeout_ms, out);
 }
 
 void
@@ -227,463 +47,91 @@ ca_store_close(struct ca_store *st)
 {
 	if (st == NULL)
 		return;
-	if (st->db != NULL)
-		ca_store_abort(st);
-	free_ops(st);
-	free(st->ops);
-	if (st->lockfd >= 0)
-		close(st->lockfd);
-	free(st->dbpath);
-	free(st->lockpath);
+	st->be->close(st->impl);
 	free(st);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-take_lock(struct ca_store *st, int exclusive)
-{
-	int64_t deadline = now_ms() + st->timeout_ms;
-	long wait_us = 50;
-	struct timespec ts;
-
-	for (;;) {
-		if (flock(st->lockfd, (exclusive ? LOCK_EX : LOCK_SH) |
-		    LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return ca_err(CA_ERR_IO, "%s: %s", st->lockpath,
-			    strerror(errno));
-		if (now_ms() >= deadline)
-			return ca_err(CA_ERR_TEMP,
-			    "%s: database busy: lock not acquired within %u ms",
-			    st->lockpath, st->timeout_ms);
-		/* Polling with a capped backoff keeps waiters fair enough. */
-		ts.tv_sec = 0;
-		ts.tv_nsec = wait_us * 1000;
-		nanosleep(&ts, NULL);
-		if (wait_us < 2000)
-			wait_us *= 2;
-	}
-}
-
-static int
-do_sync(struct ca_store *st)
-{
-	/* Opened with GDBM_NOMMAP, gdbm_sync ends in a real fsync(). */
-	if (gdbm_sync(st->db) != 0)
-		return gdbm_fail(st, "sync");
-	st->syncs++;
-	return 0;
-}
-
-/*
- * Redo record format: a sequence of
- * kind(1) keylen(4, big-endian) key vallen(4) val.
- */
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static int
-apply_one(struct ca_store *st, int kind, const char *key, size_t klen,
-    const unsigned char *val, size_t vlen)
-{
-	datum k, v;
-
-	k.dptr = (char *)(uintptr_t)key;
-	k.dsize = (int)klen;
-	if (kind == OP_PUT) {
-		v.dptr = (char *)(uintptr_t)val;
-		v.dsize = (int)vlen;
-		if (gdbm_store(st->db, k, v, GDBM_REPLACE) != 0)
-			return gdbm_fail(st, "store");
-	} else if (gdbm_delete(st->db, k) != 0 &&
-	    gdbm_last_errno(st->db) != GDBM_ITEM_NOT_FOUND)
-		return gdbm_fail(st, "delete");
-	return 0;
-}
-
-/* Check the whole record first (apply 0), then apply it (apply 1). */
-static int
-walk_redo(struct ca_store *st, const unsigned char *p, size_t len, int apply)
-{
-	size_t off = 0, klen, vlen;
-	int kind, rc;
-
-	while (off < len) {
-		if (len - off < 9)
-			goto bad;
-		kind = p[off];
-		klen = get_u32(p + off + 1);
-		if (klen > len - off - 9)
-			goto bad;
-		vlen = get_u32(p + off + 5 + klen);
-		if (vlen > len - off - 9 - klen || (kind != OP_PUT &&
-		    kind != OP_DEL))
-			goto bad;
-		if (apply && (rc = apply_one(st, kind, (const char *)p + off + 5,
-		    klen, p + off + 9 + klen, vlen)) != 0)
-			return rc;
-		off += 9 + klen + vlen;
-	}
-	return 0;
-bad:
-	return ca_err(CA_ERR_STORE, "%s: corrupt redo record", st->dbpath);
-}
-
-static int
-recover(struct ca_store *st)
-{
-	datum k, v;
-	int rc;
-
-	k.dptr = (char *)(uintptr_t)REDO_KEY;
-	k.dsize = (int)strlen(REDO_KEY);
-	v = gdbm_fetch(st->db, k);
-	if (v.dptr == NULL)
-		return 0;
-	ca_debug("%s: completing a transaction interrupted by a crash",
-	    st->dbpath);
-	if ((rc = walk_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize,
-	    0)) == 0)
-		rc = walk_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize, 1);
-	free(v.dptr);
-	if (rc != 0)
-		return rc;
-	if ((rc = do_sync(st)) != 0)
-		return rc;
-	if (gdbm_delete(st->db, k) != 0)
-		return gdbm_fail(st, "delete redo record");
-	return do_sync(st);
 }
 
 int
 ca_store_begin(struct ca_store *st, int write)
 {
-	struct stat sb;
-	int rc, flags;
-
-	if (st->db != NULL)
-		return ca_err(CA_ERR_STORE, "transaction already open");
-	if ((rc = take_lock(st, write)) != 0)
-		return rc;
-	/* GDBM_XVERIFY: the free-space lists are checked at open too. */
-	flags = GDBM_NOLOCK | GDBM_NOMMAP | GDBM_CLOEXEC | GDBM_XVERIFY |
-	    (write ? GDBM_WRCREAT : GDBM_READER);
-	st->db = gdbm_open(st->dbpath, 0, flags, 0600, NULL);
-	if (st->db == NULL) {
-		if (!write && gdbm_errno == GDBM_FILE_OPEN_ERROR &&
-		    errno == ENOENT) {
-			/* Nothing written yet: an empty store. */
-			st->writing = 0;
-			return 0;
-		}
-		rc = gdbm_fail(st, "open");
-		flock(st->lockfd, LOCK_UN);
-		return rc;
-	}
-	st->writing = write;
-	if ((rc = check_head(st)) != 0 ||
-	    (write && (rc = recover(st)) != 0)) {
-		ca_store_abort(st);
-		return rc;
-	}
-	/* What a recovery wrote is not this transaction's growth. */
-	if (write && fstat(gdbm_fdesc(st->db), &sb) == 0)
-		st->size0 = sb.st_size;
-	return 0;
-}
-
-static struct op *
-find_op(struct ca_store *st, const char *key)
-{
-	size_t i;
-
-	for (i = st->nops; i > 0; i--)
-		if (strcmp(st->ops[i - 1].key, key) == 0)
-			return &st->ops[i - 1];
-	return NULL;
+	return st->be->begin(st->impl, write);
 }
 
 int
 ca_store_get(struct ca_store *st, const char *key, unsigned char **val,
     size_t *len)
 {
-	struct op *op;
-	datum k, v;
-
-	if (val != NULL)
-		*val = NULL;
-	if (len != NULL)
-		*len = 0;
-	if ((op = find_op(st, key)) != NULL) {
-		if (op->kind == OP_DEL)
-			return CA_ERR_NOTFOUND;
-		if (val != NULL) {
-			if ((*val = malloc(op->len + 1)) == NULL)
-				return ca_err(CA_ERR_NOMEM, "out of memory");
-			memcpy(*val, op->val, op->len);
-			(*val)[op->len] = '\0';
-		}
-		if (len != NULL)
-			*len = op->len;
-		return 0;
-	}
-	if (st->db == NULL)
-		return CA_ERR_NOTFOUND;
-	k.dptr = (char *)(uintptr_t)key;
-	k.dsize = (int)strlen(key);
-	if (val == NULL) {
-		/* gdbm_exists answers 0 for "absent" and for "could not
-		 * read": only the error code tells them apart. */
-		gdbm_clear_error(st->db);
-		if (gdbm_exists(st->db, k))
-			return 0;
-		if (gdbm_last_errno(st->db) == GDBM_NO_ERROR ||
-		    gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
-			return CA_ERR_NOTFOUND;
-		return gdbm_fail(st, "lookup");
-	}
-	v = gdbm_fetch(st->db, k);
-	if (v.dptr == NULL) {
-		if (gdbm_last_errno(st->db) == GDBM_ITEM_NOT_FOUND)
-			return CA_ERR_NOTFOUND;
-		return gdbm_fail(st, "fetch");
-	}
-	if ((*val = malloc((size_t)v.dsize + 1)) == NULL) {
-		free(v.dptr);
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	}
-	memcpy(*val, v.dptr, (size_t)v.dsize);
-	(*val)[v.dsize] = '\0';
-	if (len != NULL)
-		*len = (size_t)v.dsize;
-	free(v.dptr);
-	return 0;
-}
-
-static int
-queue(struct ca_store *st, enum op_kind kind, const char *key,
-    const void *val, size_t len)
-{
-	struct op *nops, *op;
-
-	if (!st->writing)
-		return ca_err(CA_ERR_STORE, "store change outside a write transaction");
-	if (strlen(key) > 1024 || len > (1u << 30))
-		return ca_err(CA_ERR_INVAL, "store record too large");
-	if (st->nops == st->capops) {
-		size_t ncap = st->capops ? st->capops * 2 : 8;
-		if ((nops = reallocarray(st->ops, ncap, sizeof(*nops))) == NULL)
-			return ca_err(CA_ERR_NOMEM, "out of memory");
-		st->ops = nops;
-		st->capops = ncap;
-	}
-	op = &st->ops[st->nops];
-	memset(op, 0, sizeof(*op));
-	op->kind = kind;
-	if ((op->key = strdup(key)) == NULL ||
-	    (op->val = malloc(len ? len : 1)) == NULL) {
-		free(op->key);
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	}
-	if (len)
-		memcpy(op->val, val, len);
-	op->len = len;
-	st->nops++;
-	return 0;
+	return st->be->get(st->impl, key, val, len);
 }
 
 int
 ca_store_put(struct ca_store *st, const char *key, const void *val,
     size_t len, int insert)
 {
-	int rc;
-
-	if (insert) {
-		rc = ca_store_get(st, key, NULL, NULL);
-		if (rc == 0)
-			return CA_ERR_EXISTS;
-		if (rc != CA_ERR_NOTFOUND)
-			return rc;
-	}
-	return queue(st, OP_PUT, key, val, len);
+	return st->be->put(st->impl, key, val, len, insert);
 }
 
 int
 ca_store_del(struct ca_store *st, const char *key)
 {
-	return queue(st, OP_DEL, key, NULL, 0);
+	return st->be->del(st->impl, key);
 }
 
-static int
-write_redo(struct ca_store *st)
+size_t
+ca_store_savepoint(struct ca_store *st)
 {
-	unsigned char *buf, *p;
-	size_t total = 0, i, klen;
-	datum k, v;
-	int rc = 0;
+	return st->be->savepoint(st->impl);
+}
 
-	for (i = 0; i < st->nops; i++)
-		total += 9 + strlen(st->ops[i].key) + st->ops[i].len;
-	if ((buf = malloc(total)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	for (p = buf, i = 0; i < st->nops; i++) {
-		klen = strlen(st->ops[i].key);
-		*p = (unsigned char)st->ops[i].kind;
-		put_u32(p + 1, (uint32_t)klen);
-		memcpy(p + 5, st->ops[i].key, klen);
-		put_u32(p + 5 + klen, (uint32_t)st->ops[i].len);
-		memcpy(p + 9 + klen, st->ops[i].val, st->ops[i].len);
-		p += 9 + klen + st->ops[i].len;
-	}
-	k.dptr = (char *)(uintptr_t)REDO_KEY;
-	k.dsize = (int)strlen(REDO_KEY);
-	v.dptr = (char *)buf;
-	v.dsize = (int)total;
-	if (gdbm_store(st->db, k, v, GDBM_REPLACE) != 0)
-		rc = gdbm_fail(st, "store redo record");
-	free(buf);
-	return rc;
+void
+ca_store_rollback(struct ca_store *st, size_t mark)
+{
+	st->be->rollback(st->impl, mark);
 }
 
 int
 ca_store_commit(struct ca_store *st)
 {
-	datum k;
-	size_t i, written = 0;
-	int rc = 0;
-
-	if (st->db == NULL) {
-		free_ops(st);
-		flock(st->lockfd, LOCK_UN);
-		return st->writing ? ca_err(CA_ERR_STORE, "no open transaction") : 0;
-	}
-	for (i = 0; i < st->nops; i++)
-		written += 9 + strlen(st->ops[i].key) + st->ops[i].len;
-	if (st->nops > 1) {
-		if ((rc = write_redo(st)) != 0 ||
-		    (rc = check_growth(st, written)) != 0 ||
-		    (rc = do_sync(st)) != 0)
-			goto out;
-	}
-	for (i = 0; i < st->nops; i++) {
-		rc = apply_one(st, (int)st->ops[i].kind, st->ops[i].key,
-		    strlen(st->ops[i].key), st->ops[i].val, st->ops[i].len);
-		if (rc != 0)
-			goto out;
-	}
-	if (st->nops > 0 && ((rc = check_growth(st, 2 * written)) != 0 ||
-	    (rc = do_sync(st)) != 0))
-		goto out;
-	if (st->nops > 1) {
-		k.dptr = (char *)(uintptr_t)REDO_KEY;
-		k.dsize = (int)strlen(REDO_KEY);
-		if (gdbm_delete(st->db, k) != 0) {
-			rc = gdbm_fail(st, "delete redo record");
-			goto out;
-		}
-		/* gdbm_close() below syncs the deletion. */
-		st->syncs++;
-	}
-out:
-	free_ops(st);
-	if (gdbm_close(st->db) != 0 && rc == 0)
-		rc = ca_err(CA_ERR_STORE, "%s: close: %s", st->dbpath,
-		    gdbm_strerror(gdbm_errno));
-	st->db = NULL;
-	st->writing = 0;
-	flock(st->lockfd, LOCK_UN);
-	return rc;
+	return st->be->commit(st->impl);
 }
 
 void
 ca_store_abort(struct ca_store *st)
 {
-	free_ops(st);
-	if (st->db != NULL) {
-		gdbm_close(st->db);
-		st->db = NULL;
-	}
-	st->writing = 0;
-	flock(st->lockfd, LOCK_UN);
+	st->be->abort(st->impl);
 }
 
 int
 ca_store_foreach(struct ca_store *st, const char *prefix,
     int (*fn)(void *, const char *, const unsigned char *, size_t), void *arg)
 {
-	size_t plen = strlen(prefix);
-	datum k, next, v;
-	char *key;
-	int rc = 0;
-
-	if (st->db == NULL)
-		return 0;
-	k = gdbm_firstkey(st->db);
-	while (k.dptr != NULL) {
-		if ((size_t)k.dsize >= plen && memcmp(k.dptr, prefix, plen) == 0) {
-			if ((key = malloc((size_t)k.dsize + 1)) == NULL) {
-				free(k.dptr);
-				return ca_err(CA_ERR_NOMEM, "out of memory");
-			}
-			memcpy(key, k.dptr, (size_t)k.dsize);
-			key[k.dsize] = '\0';
-			v = gdbm_fetch(st->db, k);
-			if (v.dptr == NULL)
-				rc = gdbm_fail(st, "fetch");
-			else
-				rc = fn(arg, key, (unsigned char *)v.dptr,
-				    (size_t)v.dsize);
-			free(v.dptr);
-			free(key);
-			if (rc != 0) {
-				free(k.dptr);
-				return rc;
-			}
-		}
-		next = gdbm_nextkey(st->db, k);
-		free(k.dptr);
-		k = next;
-	}
-	if (gdbm_last_errno(st->db) != GDBM_ITEM_NOT_FOUND &&
-	    gdbm_last_errno(st->db) != GDBM_NO_ERROR)
-		return gdbm_fail(st, "iterate");
-	return 0;
+	return st->be->foreach(st->impl, prefix, fn, arg);
 }
 
 int
 ca_store_verify(struct ca_store *st)
 {
-	/* The header was checked against the file by ca_store_begin. */
-	if (st->db != NULL && gdbm_avail_verify(st->db) != 0)
-		return ca_err(CA_ERR_STORE, "database damaged: free space "
-		    "list: %s", gdbm_db_strerror(st->db));
-	return 0;
+	return st->be->verify(st->impl);
+}
+
+int
+ca_store_interrupted(struct ca_store *st)
+{
+	return st->be->interrupted(st->impl);
+}
+
+void
+ca_store_stats(const struct ca_store *st, struct ca_store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	st->be->stats(st->impl, out);
 }
 
 unsigned long
 ca_store_syncs(const struct ca_store *st)
 {
-	return st->syncs;
+	struct ca_store_stats s;
+
+	ca_store_stats(st, &s);
+	return s.syncs;
 }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <gdbm.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,8 +253,8 @@ test_transactions(void)
 	is_int(ca_store_put(st, "b", "x", 1, 1), CA_ERR_EXISTS,
 	    "insert of a key queued in this transaction: CA_ERR_EXISTS");
 	is_int(ca_store_commit(st), 0, "commit of two puts");
-	is_int(ca_store_syncs(st) - s0, 3,
-	    "two changes: redo, apply and redo deletion synced");
+	is_int(ca_store_syncs(st) - s0, 1,
+	    "two changes: one sync (the redo record, the commit point)");
 
 	if (ca_store_begin(st, 0) != 0)
 		bail("begin");
@@ -298,7 +299,7 @@ test_transactions(void)
 	ok(r == NULL, "abort: c not added");
 	free(r);
 
-	/* One change: no redo record, one sync. */
+	/* One change: one sync. */
 	s0 = ca_store_syncs(st);
 	if (ca_store_begin(st, 1) != 0)
 		bail("begin");
@@ -1176,6 +1177,305 @@ test_truncated(void)
 	free(dir);
 }
 
+/* A participant of a group commit: insert key (CAS), then maybe fail. */
+struct part {
+	struct ca_store_group	*g;
+	const char		*key;
+	const char		*also;	/* a second key, put before failing */
+	int			 fail;
+	int			 rc;
+	char			 msg[128];
+};
+
+static int
+part_fn(struct ca_store *st, void *arg)
+{
+	struct part *p = arg;
+	int rc;
+
+	if ((rc = ca_store_put(st, p->key, "v", 1, 1)) != 0)
+		return rc;
+	if (p->also != NULL && (rc = ca_store_put(st, p->also, "w", 1, 0)) != 0)
+		return rc;
+	if (p->fail)
+		return ca_err(CA_ERR_FORBIDDEN, "participant %s refused", p->key);
+	return 0;
+}
+
+static void *
+part_thread(void *arg)
+{
+	struct part *p = arg;
+
+	p->rc = ca_store_group_commit(p->g, part_fn, p);
+	snprintf(p->msg, sizeof(p->msg), "%s", p->rc ? ca_errmsg() : "");
+	return NULL;
+}
+
+/* A redo record of the current protocol: transaction seq's changes. */
+static size_t
+slot_rec(unsigned char *buf, uint64_t seq)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, seq >>= 8)
+		buf[i] = (unsigned char)seq;
+	return 8;
+}
+
+/* db/lock's mark with another boot's id: as after a restart. */
+static void
+mark_other_boot(const char *dir)
+{
+	char p[4300], m[56];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/lock", dir);
+	memset(m, 0, sizeof(m));
+	memcpy(m, "castore1", 8);
+	memcpy(m + 8, "00000000-0000-0000-0000-000000000000", 36);
+	if ((fd = open(p, O_WRONLY)) < 0 || pwrite(fd, m, sizeof(m), 0) !=
+	    (ssize_t)sizeof(m) || close(fd) != 0)
+		bail("mark");
+}
+
+static void
+test_protocol(void)
+{
+	const char *dir = new_dir();
+	struct ca_store *st = open_store(dir, 1000), *other;
+	struct ca_store_stats s0, s1;
+	unsigned char buf[256];
+	size_t n;
+	char *r;
+
+	/* A handle kept open sees what another handle (process) wrote. */
+	if (ca_store_open(dir, 1000, &other) != 0)
+		bail("open");
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	ca_store_put(st, "k", "1", 1, 0);
+	ca_store_put(st, "j", "1", 1, 0);
+	is_int(ca_store_commit(st), 0, "commit 1");
+	ca_store_stats(st, &s0);
+	r = read_key(st, "k");
+	is_str(r, "1", "read back on the same handle");
+	free(r);
+	ca_store_stats(st, &s1);
+	is_int(s1.opens - s0.opens, 0, "the handle stayed open for the read");
+	if (ca_store_begin(other, 1) != 0)
+		bail("begin");
+	ca_store_put(other, "k", "2", 1, 0);
+	is_int(ca_store_commit(other), 0, "another handle commits 2");
+	r = read_key(st, "k");
+	is_str(r, "2", "the first handle sees the other's commit");
+	free(r);
+	ca_store_stats(st, &s0);
+	is_int(s0.opens - s1.opens, 1, "it reopened the file to see it");
+	gdbm_put_raw(dir, "k", "3", 1);
+	r = read_key(st, "k");
+	is_str(r, "3", "and a change made past the store (GDBM directly)");
+	free(r);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 0,
+	    "the last redo record stays, applied: not an interrupted one");
+	ca_store_abort(st);
+
+	/* A crash after the sync (step 2), before anything was applied. */
+	n = slot_rec(buf, 3);
+	n = redo_add(buf, n, 1, "jti", "spent", 5);
+	n = redo_add(buf, n, 1, "cert", "der", 3);
+	gdbm_put_raw(dir, "!redo.1", buf, n);
+	r = read_key(st, "jti");
+	ok(r == NULL, "crash at step 2: a reader sees none of it");
+	free(r);
+	if (ca_store_begin(other, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(other), 1,
+	    "crash at step 2: an interrupted transaction");
+	ca_store_abort(other);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 0, "the next writer completed it");
+	is_int(ca_store_get(st, "jti", NULL, NULL) == 0 &&
+	    ca_store_get(st, "cert", NULL, NULL) == 0, 1,
+	    "crash at step 2: both changes applied by the next writer");
+	ca_store_put(st, "next", "x", 1, 0);
+	is_int(ca_store_commit(st), 0, "and its own transaction commits");
+	r = read_key(other, "k");
+	is_str(r, "2", "the older record (transaction 2) was applied again "
+	    "first (the change made past the store is not protected)");
+	free(r);
+
+	/* A crash during step 3: one change applied, the other not. */
+	n = slot_rec(buf, 5);
+	n = redo_add(buf, n, 1, "jti2", "spent", 5);
+	n = redo_add(buf, n, 1, "cert2", "der", 3);
+	gdbm_put_raw(dir, "!redo.1", buf, n);
+	gdbm_put_raw(dir, "jti2", "spent", 5);
+	if (ca_store_begin(other, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(other), 1,
+	    "crash at step 3: an interrupted transaction");
+	is_int(ca_store_get(other, "cert2", NULL, NULL), CA_ERR_NOTFOUND,
+	    "crash at step 3: a reader sees the half applied");
+	ca_store_abort(other);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_get(st, "cert2", NULL, NULL), 0,
+	    "crash at step 3: the next writer applied the rest");
+	ca_store_abort(st);
+
+	/* A restart: db/lock names another boot; all was applied. */
+	mark_other_boot(dir);
+	if (ca_store_begin(other, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(other), 0,
+	    "after a restart: the newest record is in the store, nothing "
+	    "interrupted");
+	ca_store_abort(other);
+	ca_store_close(other);
+	ca_store_close(st);
+}
+
+static void
+test_interface(void)
+{
+	const char *dir = new_dir();
+	struct ca_store *st = open_store(dir, 1000), *other;
+	struct ca_store_stats stats;
+	struct ca_store_group *g;
+	struct part p[8];
+	pthread_t th[8];
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	unsigned long batches, callers;
+	unsigned char buf[64];
+	struct seen s;
+	size_t mark, n;
+	char *r;
+	int i, wins;
+
+	/* Savepoint and rollback: the later changes go, the earlier stay. */
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	ca_store_put(st, "keep", "1", 1, 1);
+	mark = ca_store_savepoint(st);
+	ca_store_put(st, "drop", "2", 1, 1);
+	ca_store_del(st, "keep");
+	ca_store_rollback(st, mark);
+	is_int(ca_store_get(st, "keep", NULL, NULL), 0,
+	    "rollback: the change before the savepoint is kept");
+	is_int(ca_store_get(st, "drop", NULL, NULL), CA_ERR_NOTFOUND,
+	    "rollback: the change after the savepoint is gone");
+	is_int(ca_store_commit(st), 0, "commit after a rollback");
+	r = read_key(st, "keep");
+	is_str(r, "1", "rollback: the kept change was committed");
+	free(r);
+	r = read_key(st, "drop");
+	ok(r == NULL, "rollback: the dropped change was not committed");
+	free(r);
+	ca_store_stats(st, &stats);
+	is_int(stats.commits, 1, "stats: one write transaction committed");
+	ok(stats.opens >= 1, "stats: the database was opened");
+
+	/* Insert is a compare-and-swap between two handles (processes). */
+	if (ca_store_open(dir, 1000, &other) != 0)
+		bail("open");
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_put(st, "used_ott/k.j1", "a", 1, 1), 0,
+	    "CAS: first insert of a token id");
+	is_int(ca_store_begin(other, 1), CA_ERR_TEMP,
+	    "CAS: a second writer waits for the first (lock timeout)");
+	is_int(ca_store_commit(st), 0, "CAS: first insert committed");
+	if (ca_store_begin(other, 1) != 0)
+		bail("begin");
+	is_int(ca_store_put(other, "used_ott/k.j1", "b", 1, 1), CA_ERR_EXISTS,
+	    "CAS: the second handle's insert of the same key fails");
+	ca_store_abort(other);
+	ca_store_close(other);
+
+	/* interrupted(): a redo record left by a crash is reported. */
+	if (ca_store_begin(st, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 0, "no interrupted transaction");
+	ca_store_abort(st);
+	n = redo_add(buf, 0, 1, "x", "1", 1);
+	n = redo_add(buf, n, 1, "y", "2", 1);
+	gdbm_put_raw(dir, "!redo", buf, n);
+	if (ca_store_begin(st, 0) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 1,
+	    "a redo record left by a crash: an interrupted transaction");
+	memset(&s, 0, sizeof(s));
+	ca_store_foreach(st, "", collect, &s);
+	ok(!seen_has(&s, "!redo", ""), "foreach \"\" skips the backend's "
+	    "own records");
+	ca_store_abort(st);
+	if (ca_store_begin(st, 1) != 0)
+		bail("begin");
+	is_int(ca_store_interrupted(st), 0,
+	    "a write transaction completed it first");
+	is_int(ca_store_get(st, "x", NULL, NULL) == 0 &&
+	    ca_store_get(st, "y", NULL, NULL) == 0, 1,
+	    "both keys of the interrupted transaction are there");
+	ca_store_abort(st);
+
+	/* Group commit: one failing participant is rolled back alone. */
+	if (ca_store_group_new(st, &lock, &g) != 0)
+		bail("group");
+	memset(p, 0, sizeof(p));
+	p[0] = (struct part){ g, "g/ok", NULL, 0, 0, "" };
+	is_int(ca_store_group_commit(g, part_fn, &p[0]), 0,
+	    "group: a lone participant commits");
+	p[1] = (struct part){ g, "g/bad", "g/bad-also", 1, 0, "" };
+	is_int(ca_store_group_commit(g, part_fn, &p[1]), CA_ERR_FORBIDDEN,
+	    "group: a failing participant gets its error");
+	is_str(ca_errmsg(), "participant g/bad refused",
+	    "group: and its message, on its own thread");
+	r = read_key(st, "g/bad-also");
+	ok(r == NULL, "group: nothing of the failed participant was kept");
+	free(r);
+	is_int(ca_store_group_commit(g, part_fn, &p[0]), CA_ERR_EXISTS,
+	    "group: insert is still a CAS");
+
+	/* Concurrent participants: all commit, or exactly one per key. */
+	for (i = 0; i < 8; i++) {
+		char *k = malloc(16);
+		snprintf(k, 16, "g/t%d", i % 4);
+		p[i] = (struct part){ g, k, NULL, i == 5, 0, "" };
+		if (pthread_create(&th[i], NULL, part_thread, &p[i]) != 0)
+			bail("pthread_create");
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	for (wins = 0, i = 0; i < 8; i++) {
+		wins += p[i].rc == 0;
+		ok(p[i].rc == 0 || p[i].rc == CA_ERR_EXISTS ||
+		    (i == 5 && p[i].rc == CA_ERR_FORBIDDEN),
+		    "group: thread %d: committed, lost the CAS or refused (%d)",
+		    i, p[i].rc);
+	}
+	is_int(wins, 4, "group: one insert per key committed (8 threads, "
+	    "4 keys, one refused)");
+	for (i = 0; i < 4; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "g/t%d", i);
+		r = read_key(st, k);
+		ok(r != NULL, "group: %s recorded", k);
+		free(r);
+	}
+	ca_store_group_stats(g, &batches, &callers);
+	is_int(callers, 11, "group: every caller counted");
+	ok(batches >= 3 && batches <= callers, "group: %lu transactions for "
+	    "%lu callers", batches, callers);
+	for (i = 0; i < 8; i++)
+		free((char *)(uintptr_t)p[i].key);
+	ca_store_group_free(g);
+	ca_store_close(st);
+}
+
 int
 main(void)
 {
@@ -1185,6 +1485,8 @@ main(void)
 	test_locking();
 	test_redo();
 	test_truncated();
+	test_interface();
+	test_protocol();
 	db_setup();
 	test_db_records();
 	test_db_check();

@@ -16,6 +16,7 @@
 
 #include "ca.h"
 #include "keys.h"
+#include "pkcs11.h"
 
 static const struct {
 	const char		*name;
@@ -355,6 +356,15 @@ out:
 		gnutls_x509_privkey_deinit(x);
 	ca_free_secret(buf, len);
 	return rc;
+}
+
+int
+ca_key_open(const char *key, const char *kms, const char *password,
+    gnutls_privkey_t *out)
+{
+	if (ca_pkcs11_is_uri(key))
+		return ca_pkcs11_key_open(kms, key, out);
+	return ca_key_load(key, password, out);
 }
 
 gnutls_digest_algorithm_t

@@ -46,6 +46,13 @@ int	 ca_key_export(gnutls_x509_privkey_t key, const char *password,
 int	 ca_key_load(const char *path, const char *password,
 	    gnutls_privkey_t *out);
 /*
+ * A CA key: a file (ca_key_load, with password), or a pkcs11: URI of a
+ * key on the token that kms (ca.json's kms.uri, or NULL) names, opened
+ * with the PIN from its pin-source (lib/pkcs11.c; password unused).
+ */
+int	 ca_key_open(const char *key, const char *kms, const char *password,
+	    gnutls_privkey_t *out);
+/*
  * Read a file holding a private key: a regular file (no symlink) that
  * group and others cannot read. Free with ca_free_secret(*buf, *len).
  */

@@ -49,6 +49,7 @@ static const char *const query_attrs[] = {
 /* The process's one module, and the PIN while logged in. */
 static struct {
 	char	*module;	/* path of the loaded module */
+	pid_t	 pid;		/* the process that initialised it */
 	char	*token;		/* "pkcs11:token=..." of the last login */
 	char	*pin;
 	size_t	 pin_len;
@@ -397,6 +398,15 @@ module_load(const struct uri *u, const char *what)
 		    "%s: one PKCS#11 module per process (%s is loaded)", what,
 		    p11.module);
 		free(path);
+		/* A forked child initialises the module anew (PKCS#11 says
+		 * nothing of the parent's is valid there). */
+		if (rc == 0 && p11.pid != getpid()) {
+			if ((ret = gnutls_pkcs11_reinit()) < 0)
+				return ca_err(CA_ERR_CRYPTO, "%s: reinitialising "
+				    "the PKCS#11 module: %s", what,
+				    gnutls_strerror(ret));
+			p11.pid = getpid();
+		}
 		return rc;
 	}
 	if (access(path, R_OK) != 0) {
@@ -415,6 +425,7 @@ module_load(const struct uri *u, const char *what)
 	}
 	gnutls_pkcs11_set_pin_function(pin_cb, NULL);
 	p11.module = path;
+	p11.pid = getpid();
 	return 0;
 }
 

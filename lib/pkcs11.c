@@ -385,6 +385,19 @@ pin_cb(void *userdata, int attempt, const char *token_url,
 	return 0;
 }
 
+/*
+ * Finalise the module at exit, before its own destructors run. Left to
+ * GnuTLS's destructor (or a static libmicrohttpd's, which calls
+ * gnutls_global_deinit), C_Finalize comes after them, and SoftHSM2 then
+ * crashes. Handlers run in the reverse order of registration: this one,
+ * registered after the module was loaded, runs before the module's.
+ */
+static void
+module_finalize(void)
+{
+	gnutls_pkcs11_deinit();
+}
+
 static int
 module_load(const struct uri *u, const char *what)
 {
@@ -426,6 +439,7 @@ module_load(const struct uri *u, const char *what)
 	gnutls_pkcs11_set_pin_function(pin_cb, NULL);
 	p11.module = path;
 	p11.pid = getpid();
+	atexit(module_finalize);
 	return 0;
 }
 

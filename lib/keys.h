@@ -23,6 +23,9 @@ enum ca_key_type {
 int	 ca_key_type_parse(const char *s, enum ca_key_type *out);
 const char *ca_key_type_name(enum ca_key_type t);
 
+/* The GnuTLS algorithm and size (bits, or curve as bits) of a type. */
+int	 ca_key_type_params(enum ca_key_type t, gnutls_pk_algorithm_t *pk,
+	    unsigned *bits);
 /* Generate a key; caller frees with gnutls_x509_privkey_deinit. */
 int	 ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out);
 /*

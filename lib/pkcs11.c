@@ -581,8 +581,8 @@ ca_pkcs11_key_generate(enum ca_key_type t, const char *label,
 {
 	unsigned char id[16];
 	gnutls_datum_t cid = { id, sizeof(id) };
-	gnutls_pk_algorithm_t pk;
-	unsigned bits;
+	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
+	unsigned bits = 0;
 	const char *l;
 	char *uri = NULL, *p;
 	size_t i;
@@ -592,23 +592,11 @@ ca_pkcs11_key_generate(enum ca_key_type t, const char *label,
 	*out = NULL;
 	if (p11.token == NULL)
 		return ca_err(CA_ERR_CONFIG, "not logged in to a token");
-	switch (t) {
-	case CA_KEY_EC_P256:
-		pk = GNUTLS_PK_ECDSA;
-		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
-		break;
-	case CA_KEY_EC_P384:
-		pk = GNUTLS_PK_ECDSA;
-		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1);
-		break;
-	case CA_KEY_RSA_3072:
-		pk = GNUTLS_PK_RSA;
-		bits = 3072;
-		break;
-	default:
+	if (t == CA_KEY_ED25519)
 		return ca_err(CA_ERR_INVAL, "--key-type %s: not on a token here "
 		    "(ec-p256, ec-p384 or rsa-3072)", ca_key_type_name(t));
-	}
+	if ((rc = ca_key_type_params(t, &pk, &bits)) != 0)
+		return rc;
 	for (l = label; *l != '\0'; l++)
 		if (!value_char((unsigned char)*l, 0) || *l == '=')
 			return ca_err(CA_ERR_INVAL, "key label \"%s\": only "

@@ -133,7 +133,7 @@ token_checks(void)
 	gnutls_privkey_t key = NULL;
 	FILE *f;
 	pid_t pid;
-	int st;
+	int st = -1;
 
 	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", tmpdir);
 	snprintf(pin, sizeof(pin), "%s/pin", tmpdir);

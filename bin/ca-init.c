@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "client.h"
 #include "conf.h"
 #include "keys.h"
+#include "pkcs11.h"
 #include "x509.h"
 
 static const char usage[] =
@@ -45,6 +47,11 @@ static const char usage[] =
 "      --key-type TYPE                 ec-p256 (default), ec-p384, ed25519, rsa-3072\n"
 "      --unencrypted-intermediate-key  store the intermediate key unencrypted\n"
 "                                      (mode 0600) for unattended signing\n"
+"      --kms URI                       generate the CA keys on a PKCS#11 token:\n"
+"                                      pkcs11:module-path=MODULE;token=LABEL\n"
+"                                      (sensitive, not extractable)\n"
+"      --kms-pin-file FILE             the token's PIN (else the URI's\n"
+"                                      pin-source=FILE)\n"
 "      --provisioner-key-out FILE      also write the provisioner's private key,\n"
 "                                      unencrypted JWK (mode 0600), for\n"
 "                                      ca-token --key\n"
@@ -67,7 +74,7 @@ static const char usage[] =
 "cannot be reached (retry).\n";
 
 enum { O_DNS = 256, O_ADDRESS, O_PROV, O_PASS, O_PPASS, O_KEYTYPE, O_UNENC,
-	O_PKEYOUT, O_RA, O_UP, O_UPFP, O_UPPROV, O_UPPASS };
+	O_PKEYOUT, O_RA, O_UP, O_UPFP, O_UPPROV, O_UPPASS, O_KMS, O_KMSPIN };
 
 static const struct option longopts[] = {
 	{ "state-dir", required_argument, NULL, 'd' },
@@ -85,15 +92,49 @@ static const struct option longopts[] = {
 	{ "upstream-fingerprint", required_argument, NULL, O_UPFP },
 	{ "upstream-provisioner", required_argument, NULL, O_UPPROV },
 	{ "upstream-password-file", required_argument, NULL, O_UPPASS },
+	{ "kms", required_argument, NULL, O_KMS },
+	{ "kms-pin-file", required_argument, NULL, O_KMSPIN },
 	CA_CLI_COMMON_OPTIONS,
 };
+
+/* --kms and --kms-pin-file: usage errors found before any key is made. */
+static int
+kms_opts(struct ca_init_opts *o, int ra, const char *pin, char **pin_abs)
+{
+	*pin_abs = NULL;
+	if (o->kms == NULL)
+		return pin == NULL ? 0 :
+		    ca_cli_usage("--kms-pin-file needs --kms");
+	if (ra || o->unencrypted_intermediate)
+		return ca_cli_usage("--kms makes the CA keys on a token: no "
+		    "--ra or --unencrypted-intermediate-key");
+	if (o->key_type != NULL && strcmp(o->key_type, "ed25519") == 0)
+		return ca_cli_usage("--kms: --key-type ec-p256, ec-p384 or "
+		    "rsa-3072");
+	if (ca_pkcs11_kms_check(o->kms, "--kms") != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	if (strstr(o->kms, "pin-source=") != NULL && pin != NULL)
+		return ca_cli_usage("the PIN file twice: --kms-pin-file and "
+		    "pin-source in --kms");
+	if (strstr(o->kms, "pin-source=") == NULL && pin == NULL)
+		return ca_cli_usage("--kms needs --kms-pin-file FILE (or "
+		    "pin-source=FILE in the URI)");
+	/* ca.json names the PIN file for the tools that open the key. */
+	if (pin != NULL && (*pin_abs = realpath(pin, NULL)) == NULL) {
+		ca_err(CA_ERR_IO, "--kms-pin-file %s: %s", pin, strerror(errno));
+		return ca_cli_fail(CA_ERR_IO);
+	}
+	o->kms_pin_file = *pin_abs;
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
 	struct ca_init_opts o;
 	const char *dir = NULL, *pass_file = NULL, *ppass_file = NULL;
-	const char *upass_file = NULL;
+	const char *upass_file = NULL, *kms_pin = NULL;
+	char *kms_pin_abs = NULL;
 	char *pw = NULL, *ppw = NULL, *upw = NULL, *fp = NULL, *fpc, *tok, *save;
 	char **dns = NULL, *dnsbuf[64];
 	size_t pwlen = 0, ppwlen = 0, upwlen = 0, ndns = 0;
@@ -182,6 +223,16 @@ main(int argc, char **argv)
 				return CA_EXIT_USAGE;
 			upass_file = optarg;
 			break;
+		case O_KMS:
+			if (ca_cli_once(&seen, 12, "kms"))
+				return CA_EXIT_USAGE;
+			o.kms = optarg;
+			break;
+		case O_KMSPIN:
+			if (ca_cli_once(&seen, 13, "kms-pin-file"))
+				return CA_EXIT_USAGE;
+			kms_pin = optarg;
+			break;
 		default:
 			if ((rc = ca_cli_common(ch, usage)) >= 0)
 				return rc;
@@ -218,6 +269,8 @@ main(int argc, char **argv)
 	} else if (o.ra_url != NULL || o.ra_fingerprint != NULL ||
 	    o.ra_provisioner != NULL || upass_file != NULL)
 		return ca_cli_usage("the --upstream options need --ra");
+	if ((rc = kms_opts(&o, ra, kms_pin, &kms_pin_abs)) != 0)
+		return rc;
 	o.dns = (const char *const *)dns;
 	o.n_dns = ndns;
 	/* Bad values are usage errors, found before any key is made. */
@@ -256,6 +309,7 @@ out:
 	ca_free_secret(pw, pwlen);
 	ca_free_secret(ppw, ppwlen);
 	ca_free_secret(upw, upwlen);
+	free(kms_pin_abs);
 	free(fp);
 	return status;
 }

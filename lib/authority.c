@@ -170,7 +170,8 @@ load_key(struct ca_local *a, const char *password)
 	gnutls_pubkey_t pub = NULL;
 	int rc, ret;
 
-	if ((rc = ca_key_load(a->cfg->key, password, &a->issuer.key)) != 0) {
+	if ((rc = ca_key_open(a->cfg->key, a->cfg->kms_uri, password,
+	    &a->issuer.key)) != 0) {
 		if (rc == CA_ERR_AUTH && password == NULL)
 			ca_err(CA_ERR_AUTH,
 			    "%s: the intermediate key is encrypted: give --password-file",

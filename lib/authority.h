@@ -238,6 +238,10 @@ struct ca_init_opts {
 	int		 unencrypted_intermediate;
 	unsigned	 p2c;			/* 0: 600000 */
 	const char	*prov_key_out;		/* also write the plain JWK here */
+	/* CA keys on a PKCS#11 token: kms.uri, and the PIN file (absolute;
+	 * NULL: the URI's pin-source). */
+	const char	*kms;
+	const char	*kms_pin_file;
 	/* A registration authority (no CA keys): its upstream. */
 	const char	*ra_url;		/* certificateAuthority */
 	const char	*ra_fingerprint;	/* of the upstream root */
@@ -247,7 +251,9 @@ struct ca_init_opts {
 /*
  * Create a CA in o->dir (which must not hold one): keys, certificates,
  * ca.json, db/. *root_fp receives the root fingerprint (caller frees).
- * On failure, nothing created here is left behind.
+ * With o->kms, the root and intermediate keys are generated on the token
+ * and ca.json names them by pkcs11: URIs. On failure, nothing created
+ * here is left behind (keys made on the token are deleted).
  */
 int	 ca_init_create(const struct ca_init_opts *o, char **root_fp);
 

@@ -23,6 +23,7 @@
 
 #include "ca.h"
 #include "conf.h"
+#include "pkcs11.h"
 
 enum field_kind {
 	F_OK,		/* supported (its value is checked by conf.c) */
@@ -146,7 +147,7 @@ static const struct field f_top[] = {
 	{ "address", F_OK, NULL },
 	{ "insecureAddress", F_WARN, NULL },
 	{ "dnsNames", F_OK, NULL },
-	{ "kms", F_REFUSE, NULL },
+	{ "kms", F_SPECIAL, NULL },	/* pkcs11 only */
 	{ "ssh", F_REFUSE, NULL },
 	{ "logger", F_SPECIAL, NULL },
 	{ "db", F_SUB, f_db },
@@ -255,6 +256,46 @@ check_provisioner(struct walk *w, struct json_object *p, const char *path)
 	    path, type);
 }
 
+/*
+ * kms: {"type": "pkcs11", "uri": "pkcs11:module-path=...;token=..."},
+ * the keys on a PKCS#11 token (lib/pkcs11.c); step-ca's other KMSs are
+ * refused, and so is any other member (a cloud KMS's credentials).
+ */
+static int
+check_kms(struct json_object *v, const char *path)
+{
+	struct json_object_iterator it, end;
+	struct json_object *t, *u;
+	char where[32];
+
+	if (is_unset(v))
+		return 0;
+	if (!json_object_is_type(v, json_type_object))
+		return refuse(path, "not an object");
+	if (!json_object_object_get_ex(v, "type", &t) ||
+	    !json_object_is_type(t, json_type_string))
+		return refuse(path, "no \"type\" (ca-tools knows pkcs11)");
+	if (strcasecmp(json_object_get_string(t), "pkcs11") != 0)
+		return ca_err(CA_ERR_CONFIG, "%s.type: \"%.40s\": not supported "
+		    "by ca-tools (pkcs11)", path, json_object_get_string(t));
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *name = json_object_iter_peek_name(&it);
+
+		if (strcmp(name, "type") != 0 && strcmp(name, "uri") != 0)
+			return ca_err(CA_ERR_CONFIG, "%s: member \"%.32s\": "
+			    "not supported by ca-tools (type and uri)", path,
+			    name);
+	}
+	if (!json_object_object_get_ex(v, "uri", &u) ||
+	    !json_object_is_type(u, json_type_string))
+		return refuse(path, "type pkcs11 needs a \"uri\" "
+		    "(pkcs11:module-path=MODULE;token=LABEL?pin-source=FILE)");
+	snprintf(where, sizeof(where), "%s.uri", path);
+	return ca_pkcs11_kms_check(json_object_get_string(u), where);
+}
+
 static int
 special(struct walk *w, struct json_object *o, const char *name,
     struct json_object *v, const char *path)
@@ -285,6 +326,8 @@ special(struct walk *w, struct json_object *o, const char *name,
 			    "applies, is supported");
 		return 0;
 	}
+	if (strcmp(name, "kms") == 0)
+		return check_kms(v, path);
 	if (strcmp(name, "logger") == 0) {
 		struct json_object *f;
 

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "jose.h"
 #include "json.h"
+#include "pkcs11.h"
 
 const char *
 ca_config_state_dir(const char *opt)
@@ -99,6 +100,28 @@ path_member(struct ca_config *cfg, struct json_object *o, const char *key,
 	if (s[0] == '\0')
 		return ca_err(CA_ERR_CONFIG, "\"%s\" is empty", key);
 	if ((*out = ca_path_join(cfg->dir, s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * A key: a file, or a pkcs11: URI, which needs the kms block (kms.uri is
+ * checked by conf-fields.c).
+ */
+static int
+key_member(struct ca_config *cfg, struct json_object *o, const char *key,
+    const char *dflt, char **out)
+{
+	const char *s;
+
+	if (ca_json_string(o, key, 0, &s) != 0 || !ca_pkcs11_is_uri(s))
+		return path_member(cfg, o, key, dflt, out);
+	if (cfg->kms_uri == NULL)
+		return ca_err(CA_ERR_CONFIG, "\"%s\": a pkcs11: key needs a "
+		    "\"kms\" block naming the module", key);
+	if (ca_pkcs11_key_check(s, key) != 0)
+		return CA_ERR_CONFIG;
+	if ((*out = strdup(s)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -306,6 +329,7 @@ static int
 load(struct ca_config *cfg)
 {
 	struct json_object *o = cfg->json, *auth = NULL, *a, *claims, *db, *ext;
+	struct json_object *kms;
 	const char *s;
 	size_t i, n;
 	int64_t d;
@@ -326,7 +350,11 @@ load(struct ca_config *cfg)
 	if ((rc = path_member(cfg, o, "crt", cfg->is_ra ?
 	    "certs/intermediate_ca.crt" : NULL, &cfg->crt)) != 0)
 		return rc;
-	if ((rc = path_member(cfg, o, "key", cfg->is_ra ? "-" : NULL,
+	if (json_object_object_get_ex(o, "kms", &kms) &&
+	    json_object_object_get_ex(kms, "uri", &kms) &&
+	    json_object_is_type(kms, json_type_string))
+		cfg->kms_uri = json_object_get_string(kms);
+	if ((rc = key_member(cfg, o, "key", cfg->is_ra ? "-" : NULL,
 	    &cfg->key)) != 0)
 		return rc;
 	if ((rc = ca_json_string(o, "address", 0, &cfg->address)) != 0 &&
@@ -382,7 +410,7 @@ load(struct ca_config *cfg)
 	if ((rc = ca_json_object(o, "caTools", 0, &ext)) != 0 &&
 	    rc != CA_ERR_NOTFOUND)
 		return rc;
-	if ((rc = path_member(cfg, ext, "rootKey", "secrets/root_ca_key",
+	if ((rc = key_member(cfg, ext, "rootKey", "secrets/root_ca_key",
 	    &cfg->root_key)) != 0)
 		return rc;
 	if (ext != NULL) {

@@ -50,8 +50,9 @@ struct ca_config {
 	struct json_object *json;	/* the whole document */
 	char		*root;		/* absolute paths */
 	char		*crt;
-	char		*key;
+	char		*key;		/* a file, or a pkcs11: URI with kms_uri */
 	char		*root_key;
+	const char	*kms_uri;	/* kms.uri (pkcs11:), borrowed; or NULL */
 	char		*db_dir;
 	const char	*address;	/* borrowed from json */
 	const char	**dns_names;

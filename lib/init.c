@@ -30,6 +30,7 @@
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
+#include "pkcs11.h"
 #include "store.h"
 #include "x509.h"
 
@@ -181,9 +182,16 @@ jstr(const char *s)
 	return json_object_new_string(s);
 }
 
+/* The names of the CA keys in ca.json, and the kms block. */
+struct keys_conf {
+	const char	*kms;		/* kms.uri, or NULL */
+	const char	*root_key;	/* file (relative) or pkcs11: URI */
+	const char	*int_key;
+};
+
 static int
 make_config(const struct ca_init_opts *o, struct json_object *prov,
-    const char *key_type, char **out)
+    const char *key_type, const struct keys_conf *kc, char **out)
 {
 	struct json_object *c, *dns, *db, *auth, *claims, *provs, *ext, *logger;
 	size_t i;
@@ -216,8 +224,20 @@ make_config(const struct ca_init_opts *o, struct json_object *prov,
 	if (o->ra_url == NULL) {
 		json_object_object_add(c, "crt",
 		    jstr("certs/intermediate_ca.crt"));
-		json_object_object_add(c, "key",
-		    jstr("secrets/intermediate_ca_key"));
+		json_object_object_add(c, "key", jstr(kc->int_key));
+	}
+	if (kc->kms != NULL) {
+		struct json_object *kms = json_object_new_object();
+
+		if (kms == NULL) {
+			json_object_put(c);
+			json_object_put(auth);
+			json_object_put(ext);
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		}
+		json_object_object_add(kms, "type", jstr("pkcs11"));
+		json_object_object_add(kms, "uri", jstr(kc->kms));
+		json_object_object_add(c, "kms", kms);
 	}
 	json_object_object_add(c, "address", jstr(o->address));
 	json_object_object_add(c, "insecureAddress", jstr(""));
@@ -260,8 +280,7 @@ make_config(const struct ca_init_opts *o, struct json_object *prov,
 	json_object_object_add(c, "authority", auth);
 	json_object_object_add(ext, "keyType", jstr(key_type));
 	if (o->ra_url == NULL)
-		json_object_object_add(ext, "rootKey",
-		    jstr("secrets/root_ca_key"));
+		json_object_object_add(ext, "rootKey", jstr(kc->root_key));
 	json_object_object_add(ext, "lockTimeout", jstr("10s"));
 	json_object_object_add(c, "caTools", ext);
 	*out = ca_json_dump_pretty(c);
@@ -348,6 +367,20 @@ check_opts(const struct ca_init_opts *o, enum ca_key_type *kt)
 	return 0;
 }
 
+/* A CA key: on the token (*uri set), or in memory (*x, written later). */
+static int
+make_key(const struct ca_init_opts *o, enum ca_key_type kt, const char *label,
+    gnutls_x509_privkey_t *x, char **uri, gnutls_privkey_t *k)
+{
+	int rc;
+
+	if (o->kms != NULL)
+		return ca_pkcs11_key_generate(kt, label, uri, k);
+	if ((rc = ca_key_generate(kt, x)) != 0)
+		return rc;
+	return ca_key_wrap(*x, 0, k);
+}
+
 int
 ca_init_create(const struct ca_init_opts *o, char **root_fp)
 {
@@ -360,7 +393,10 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	enum ca_key_type kt;
 	char *tmp = NULL, *copy = NULL, *conf = NULL, *path = NULL;
 	char *rootcn = NULL, *intcn = NULL;
-	int wrote_key = 0;
+	char *root_uri = NULL, *int_uri = NULL, *kms = NULL;
+	struct keys_conf kc = { NULL, "secrets/root_ca_key",
+	    "secrets/intermediate_ca_key" };
+	int wrote_key = 0, token = 0;
 	time_t now = time(NULL), nb = now - 60,
 	    na = now + (time_t)CA_YEARS * 365 * 86400 + 2 * 86400;
 	int rc;
@@ -408,8 +444,17 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ca_key_generate(kt, &rootx)) != 0 ||
-	    (rc = ca_key_wrap(rootx, 0, &rootk)) != 0 ||
+	if (o->kms != NULL) {
+		if (o->kms_pin_file != NULL && (rc = ca_pkcs11_kms_with_pin(
+		    o->kms, o->kms_pin_file, &kms)) != 0)
+			goto out;
+		if ((rc = ca_pkcs11_login(o->kms, o->kms_pin_file)) != 0)
+			goto out;
+		token = 1;
+		kc.kms = kms != NULL ? kms : o->kms;
+	}
+	if ((rc = make_key(o, kt, "root_ca_key", &rootx, &root_uri,
+	    &rootk)) != 0 ||
 	    (rc = ca_x509_make_ca(rootk, o->name, rootcn, 1, nb, na, NULL,
 	    &rootc)) != 0)
 		goto out;
@@ -417,21 +462,26 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	parent.key = rootk;
 	parent.dig = ca_key_digest(rootk);
 	parent.not_after = na;
-	if ((rc = ca_key_generate(kt, &intx)) != 0 ||
-	    (rc = ca_key_wrap(intx, 0, &intk)) != 0 ||
+	if ((rc = make_key(o, kt, "intermediate_ca_key", &intx, &int_uri,
+	    &intk)) != 0 ||
 	    (rc = ca_x509_make_ca(intk, o->name, intcn, 0, nb, na, &parent,
 	    &intc)) != 0)
 		goto out;
-	if ((rc = write_key(tmp, "secrets/root_ca_key", rootx, o->password)) != 0 ||
+	if (o->kms != NULL) {
+		kc.root_key = root_uri;
+		kc.int_key = int_uri;
+	} else if ((rc = write_key(tmp, "secrets/root_ca_key", rootx,
+	    o->password)) != 0 ||
 	    (rc = write_key(tmp, "secrets/intermediate_ca_key", intx,
-	    o->unencrypted_intermediate ? NULL : o->password)) != 0 ||
-	    (rc = write_cert(tmp, "certs/root_ca.crt", rootc)) != 0 ||
+	    o->unencrypted_intermediate ? NULL : o->password)) != 0)
+		goto out;
+	if ((rc = write_cert(tmp, "certs/root_ca.crt", rootc)) != 0 ||
 	    (rc = write_cert(tmp, "certs/intermediate_ca.crt", intc)) != 0)
 		goto out;
 config:
 	/* Provisioner and configuration. */
 	if ((rc = make_provisioner(o, &prov, &wrote_key)) != 0 ||
-	    (rc = make_config(o, prov, ca_key_type_name(kt), &conf)) != 0)
+	    (rc = make_config(o, prov, ca_key_type_name(kt), &kc, &conf)) != 0)
 		goto out;
 	free(path);
 	if ((path = ca_path_join(tmp, "config/ca.json")) == NULL) {
@@ -476,7 +526,25 @@ out:
 		*root_fp = NULL;
 		if (wrote_key)
 			unlink(o->prov_key_out);
+		/* Keys made on the token for a CA that is not there; the
+		 * message stays the one that says why. */
+		if (root_uri != NULL || int_uri != NULL) {
+			char *msg = strdup(ca_errmsg());
+
+			if (root_uri != NULL)
+				ca_pkcs11_key_delete(root_uri);
+			if (int_uri != NULL)
+				ca_pkcs11_key_delete(int_uri);
+			if (msg != NULL)
+				ca_err(rc, "%s", msg);
+			free(msg);
+		}
 	}
+	if (token)
+		ca_pkcs11_logout();
+	free(root_uri);
+	free(int_uri);
+	free(kms);
 	if (tmp != NULL) {
 		rm_tree(tmp);
 		free(tmp);

@@ -16,6 +16,7 @@
 
 #include "ca.h"
 #include "keys.h"
+#include "pkcs11.h"
 
 static const struct {
 	const char		*name;
@@ -53,33 +54,40 @@ ca_key_type_name(enum ca_key_type t)
 }
 
 int
+ca_key_type_params(enum ca_key_type t, gnutls_pk_algorithm_t *pk,
+    unsigned *bits)
+{
+	switch (t) {
+	case CA_KEY_EC_P256:
+		*pk = GNUTLS_PK_ECDSA;
+		*bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
+		return 0;
+	case CA_KEY_EC_P384:
+		*pk = GNUTLS_PK_ECDSA;
+		*bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1);
+		return 0;
+	case CA_KEY_ED25519:
+		*pk = GNUTLS_PK_EDDSA_ED25519;
+		*bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519);
+		return 0;
+	case CA_KEY_RSA_3072:
+		*pk = GNUTLS_PK_RSA;
+		*bits = 3072;
+		return 0;
+	}
+	return ca_err(CA_ERR_INVAL, "unknown key type");
+}
+
+int
 ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out)
 {
-	gnutls_pk_algorithm_t pk;
-	unsigned bits;
+	gnutls_pk_algorithm_t pk = GNUTLS_PK_UNKNOWN;
+	unsigned bits = 0;
 	int ret;
 
 	*out = NULL;
-	switch (t) {
-	case CA_KEY_EC_P256:
-		pk = GNUTLS_PK_ECDSA;
-		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
-		break;
-	case CA_KEY_EC_P384:
-		pk = GNUTLS_PK_ECDSA;
-		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1);
-		break;
-	case CA_KEY_ED25519:
-		pk = GNUTLS_PK_EDDSA_ED25519;
-		bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519);
-		break;
-	case CA_KEY_RSA_3072:
-		pk = GNUTLS_PK_RSA;
-		bits = 3072;
-		break;
-	default:
-		return ca_err(CA_ERR_INVAL, "unknown key type");
-	}
+	if ((ret = ca_key_type_params(t, &pk, &bits)) != 0)
+		return ret;
 	if ((ret = gnutls_x509_privkey_init(out)) < 0)
 		return ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
 	if ((ret = gnutls_x509_privkey_generate2(*out, pk, bits, 0, NULL, 0)) < 0) {
@@ -355,6 +363,15 @@ out:
 		gnutls_x509_privkey_deinit(x);
 	ca_free_secret(buf, len);
 	return rc;
+}
+
+int
+ca_key_open(const char *key, const char *kms, const char *password,
+    gnutls_privkey_t *out)
+{
+	if (ca_pkcs11_is_uri(key))
+		return ca_pkcs11_key_open(kms, key, out);
+	return ca_key_load(key, password, out);
 }
 
 gnutls_digest_algorithm_t

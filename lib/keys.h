@@ -23,6 +23,9 @@ enum ca_key_type {
 int	 ca_key_type_parse(const char *s, enum ca_key_type *out);
 const char *ca_key_type_name(enum ca_key_type t);
 
+/* The GnuTLS algorithm and size (bits, or curve as bits) of a type. */
+int	 ca_key_type_params(enum ca_key_type t, gnutls_pk_algorithm_t *pk,
+	    unsigned *bits);
 /* Generate a key; caller frees with gnutls_x509_privkey_deinit. */
 int	 ca_key_generate(enum ca_key_type t, gnutls_x509_privkey_t *out);
 /*
@@ -44,6 +47,13 @@ int	 ca_key_export(gnutls_x509_privkey_t key, const char *password,
  * wrong one, fails with CA_ERR_AUTH. Caller frees with gnutls_privkey_deinit.
  */
 int	 ca_key_load(const char *path, const char *password,
+	    gnutls_privkey_t *out);
+/*
+ * A CA key: a file (ca_key_load, with password), or a pkcs11: URI of a
+ * key on the token that kms (ca.json's kms.uri, or NULL) names, opened
+ * with the PIN from its pin-source (lib/pkcs11.c; password unused).
+ */
+int	 ca_key_open(const char *key, const char *kms, const char *password,
 	    gnutls_privkey_t *out);
 /*
  * Read a file holding a private key: a regular file (no symlink) that

@@ -15,6 +15,7 @@
 
 struct ca_authority;
 struct ca_server;
+struct ca_signer;
 
 struct ca_server_opts {
 	size_t		 max_body;	/* bytes; 0: 64 KiB */
@@ -24,6 +25,9 @@ struct ca_server_opts {
 	unsigned	 max_conns;	/* 0: 1024 */
 	const char	*log_file;	/* NULL: syslog if use_syslog, else stderr */
 	int		 use_syslog;
+	/* Privilege separation: the signer performs the authority's
+	 * operations (borrowed); the authority gives public material only. */
+	struct ca_signer *signer;
 };
 
 /*
@@ -42,6 +46,11 @@ void	 ca_server_shutdown(struct ca_server *s, unsigned grace_s);
 /* SIGHUP: reload ca.json; log the outcome. */
 void	 ca_server_reload(struct ca_server *s);
 void	 ca_server_free(struct ca_server *s);
+/*
+ * Once the process has lost access to secrets/: the server certificate
+ * is no longer cached there but issued (by the signer) when due.
+ */
+void	 ca_server_forget_cache(struct ca_server *s);
 /* One line to the server log (time and program name are added). */
 void	 ca_server_log(struct ca_server *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -31,6 +31,7 @@
 #include "authority.h"
 #include "keys.h"
 #include "serve-internal.h"
+#include "signer.h"
 #include "x509.h"
 
 /* TLS 1.2 and 1.3 only, ECDHE key exchange, AEAD ciphers only. */
@@ -192,6 +193,7 @@ pair_fresh(const struct ca_tls_pair *p, time_t now)
 /*
  * The server certificate: from the cache if fresh, else issued under the
  * cache lock (so that concurrent inetd processes issue one, not many).
+ * Without a cache (ca_server_forget_cache) it is issued each time.
  */
 static int
 tls_load(struct ca_server *s, struct ca_tls_pair **out)
@@ -203,7 +205,7 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 	int lockfd = -1, rc, pass;
 
 	*out = NULL;
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 2 && s->cache_path != NULL; pass++) {
 		rc = ca_key_file_read(s->cache_path, &pem, &len);
 		if (rc == 0) {
 			rc = pair_parse(pem, len, &p);
@@ -225,9 +227,13 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 		}
 		/* Another process may have renewed it while we waited. */
 	}
-	if ((rc = ca_authority_server_cert(s->a, &pem, &len, &nb, &na)) != 0)
+	rc = s->o.signer != NULL ?
+	    ca_signer_server_cert(s->o.signer, &pem, &len, &nb, &na) :
+	    ca_authority_server_cert(s->a, &pem, &len, &nb, &na);
+	if (rc != 0)
 		goto done;
-	if ((rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0 ||
+	if ((s->cache_path != NULL &&
+	    (rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0) ||
 	    (rc = pair_parse(pem, len, &p)) != 0)
 		goto done;
 	{
@@ -571,8 +577,12 @@ ca_server_serve_connection(struct ca_server *s, int fd)
 	 * The port the client reached, as a listener knows its own: token
 	 * audiences that name it are ours (a Unix socket has none).
 	 */
-	if ((port = local_port(fd)) > 0)
-		ca_authority_set_ports(s->a, &port, 1);
+	if ((port = local_port(fd)) > 0) {
+		if (s->o.signer != NULL)
+			(void)ca_signer_set_ports(s->o.signer, &port, 1);
+		else
+			ca_authority_set_ports(s->a, &port, 1);
+	}
 	if ((rc = start_watchdog(s)) != 0)
 		return rc;
 	if ((d = start_daemon(s, MHD_USE_NO_LISTEN_SOCKET, -1)) == NULL)
@@ -617,11 +627,20 @@ ca_server_reload(struct ca_server *s)
 {
 	char esc[1024];
 
-	if (ca_authority_reload(s->a) == 0)
+	if ((s->o.signer != NULL ? ca_signer_reload(s->o.signer) :
+	    ca_authority_reload(s->a)) == 0)
 		ca_server_log(s, "reloaded %s/config/ca.json", s->a->dir);
 	else
 		ca_server_log(s, "reload failed, keeping the old configuration: %s",
 		    ca_escape(esc, sizeof(esc), ca_errmsg(), 0));
+}
+
+void
+ca_server_forget_cache(struct ca_server *s)
+{
+	free(s->cache_path);
+	free(s->cache_lock);
+	s->cache_path = s->cache_lock = NULL;
 }
 
 void

@@ -164,13 +164,16 @@ pytok() {
 
 # start_server [ca-serve options...]: ca-serve on 127.0.0.1, port 0, its
 # readiness read from --ready-fd; sets PORT, SERVER_PID, URL, SERVER_LOG.
+# $CA_SERVE_OPTS (split on blanks) comes first: e.g. CA_SERVE_OPTS='--user
+# nobody' runs a suite with privilege separation.
 start_server() {
 	local fifo=$BATS_TEST_TMPDIR/ready.fifo
 	SERVER_LOG=$BATS_TEST_TMPDIR/serve.log
 	rm -f "$fifo"
 	mkfifo "$fifo"
+	# shellcheck disable=SC2086
 	ca-serve -d "$CA" --listen 127.0.0.1:0 --ready-fd 3 --log-file "$SERVER_LOG" \
-		"$@" 3>"$fifo" &
+		${CA_SERVE_OPTS:-} "$@" 3>"$fifo" &
 	SERVER_PID=$!
 	read -r PORT < "$fifo" || true
 	rm -f "$fifo"

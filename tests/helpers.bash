@@ -182,6 +182,19 @@ start_server() {
 	export PORT URL SERVER_PID SERVER_LOG
 }
 
+# signer_of PID: the privilege-separated signer of ca-serve PID (its child)
+signer_of() {
+	local c
+	c=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || return 1
+	c=${c%% *}
+	[ -n "$c" ] && echo "$c"
+}
+
+# uid_of PID: its real user ID
+uid_of() {
+	awk '$1 == "Uid:" { print $2 }' "/proc/$1/status"
+}
+
 # stop_server: SIGTERM, and the server must exit 0 (not have crashed).
 stop_server() {
 	[ -n "${SERVER_PID:-}" ] || return 0

@@ -29,8 +29,6 @@ key_scalar() {
 status_of() { tail -n 1 <<< "$output"; }
 body_of() { sed '$d' <<< "$output"; }
 
-signer_of() { pgrep -P "$1" -x ca-serve; }
-
 @test "the worker runs as --user in an empty root, without the key in memory; in-process the key is there" {
 	key=$(key_scalar)
 	[ ${#key} -ge 60 ] || fail "no key scalar: '$key'"
@@ -39,8 +37,7 @@ signer_of() { pgrep -P "$1" -x ca-serve; }
 	sign_body svc.test.tok svc.test.csr > body.json
 	run -0 api -H 'Content-Type: application/json' --data @body.json /1.0/sign
 	assert_equal "$(status_of)" 201
-	run -0 ps -o uid= -p "$SERVER_PID"
-	assert_equal "${output// /}" "$NOBODY"
+	assert_equal "$(uid_of "$SERVER_PID")" "$NOBODY"
 	# its root is a directory that no longer exists: nothing to open
 	run -0 readlink "/proc/$SERVER_PID/root"
 	assert_output --regexp '^/tmp/ca-serve\.[A-Za-z0-9]+ \(deleted\)$'
@@ -50,9 +47,7 @@ signer_of() { pgrep -P "$1" -x ca-serve; }
 	grep -q "privilege separation: signer [0-9]*, serving as uid $NOBODY$" "$SERVER_LOG"
 	signer=$(signer_of "$SERVER_PID")
 	[ -n "$signer" ] || fail "no signer process"
-	run -0 ps -o uid= -p "$signer"
-	assert_equal "${output// /}" 0
-	run -0 grep -E '^(Uid|CapEff)' "/proc/$signer/status"
+	assert_equal "$(uid_of "$signer")" 0
 	# the scan: not in the worker, in the signer
 	run -1 "$PYTHON" "$TOOL" scan "$SERVER_PID" "$key"
 	assert_output --regexp '^not found in [0-9]+ readable regions$'

@@ -479,7 +479,7 @@ framing_refused() {
 	local size i code= writer
 	size=$(stat -c %s "$CA/db/ca.gdbm")
 	# the process that writes the store: the signer with privilege separation
-	writer=$(pgrep -P "$SERVER_PID" -x ca-serve) || writer=$SERVER_PID
+	writer=$(signer_of "$SERVER_PID") || writer=$SERVER_PID
 	# the soft limit only: root may lack CAP_SYS_RESOURCE to raise a hard one
 	run -0 prlimit --pid "$writer" --fsize="$size:"
 	# a few records fit in the file's free blocks; then one must grow it

@@ -19,7 +19,6 @@
 #include "crl.h"
 #include "db.h"
 #include "json.h"
-#include "store.h"
 #include "x509.h"
 
 static const char usage[] =
@@ -146,11 +145,7 @@ cmd_list(struct ca_authority *a, int json)
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = ca_store_begin(a->store, 0)) != 0)
-		return rc;
-	rc = ca_db_list(a->store, &v, &n);
-	ca_store_abort(a->store);
-	if (rc != 0)
+	if ((rc = ca_authority_db_list(a, &v, &n)) != 0)
 		return rc;
 	if (json) {
 		if ((arr = json_object_new_array()) == NULL)
@@ -205,12 +200,7 @@ cmd_show(struct ca_authority *a, const char *arg, int json)
 
 	if ((rc = ca_serial_canon(arg, &serial)) != 0)
 		return rc;
-	if ((rc = ca_store_begin(a->store, 0)) != 0) {
-		free(serial);
-		return rc;
-	}
-	rc = ca_db_get(a->store, serial, &ci);
-	ca_store_abort(a->store);
+	rc = ca_authority_db_get(a, serial, &ci);
 	free(serial);
 	if (rc != 0)
 		return rc;
@@ -277,11 +267,7 @@ cmd_check(struct ca_authority *a, int quiet, size_t *problems)
 	size_t certs = 0;
 	int rc;
 
-	if ((rc = ca_store_begin(a->store, 0)) != 0)
-		return rc;
-	rc = ca_db_check(a->store, a->issuer.crt, report, NULL, problems,
-	    &certs);
-	ca_store_abort(a->store);
+	rc = ca_authority_db_check(a, report, NULL, problems, &certs);
 	if (rc == 0 && (!quiet || *problems > 0))
 		printf("%zu certificates, %zu problems\n", certs, *problems);
 	return rc;

@@ -198,17 +198,16 @@ main(int argc, char **argv)
 	struct ca_server_opts so;
 	struct ca_authority *a = NULL;
 	struct ca_server *srv = NULL;
-	struct ca_signer *sg = NULL;
 	struct ca_privsep ps;
 	const char *dir = NULL, *pass_file = NULL, *listen[MAX_LISTEN];
 	const char *upass_file = NULL, *user = NULL;
 	char *pw = NULL, *upw = NULL;
 	size_t pwlen = 0, upwlen = 0, nlisten = 0, i;
-	unsigned long seen = 0, hits = 0, built = 0, batches = 0, batched = 0;
+	unsigned long seen = 0, hits = 0, built = 0, issued = 0, commits = 0;
 	long v, ready_fd = -1;
 	long long secs;
 	int ch, rc, inetd = 0, fds[MAX_LISTEN], ports[MAX_LISTEN], nfds = 0;
-	int status = CA_EXIT_FAIL, sig, sep_flag = 0, sep, is_signer;
+	int status = CA_EXIT_FAIL, sig, sep_flag = 0, sep, is_signer, *wfds;
 	sigset_t set;
 
 	ca_cli_init(argv);
@@ -328,10 +327,29 @@ main(int argc, char **argv)
 
 	if ((sep = rc = want_privsep(sep_flag, &user)) < 0)
 		goto fail;
+	/* Signals are taken by sigwait() below, not by the serving threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (!inetd)
+		nfds = ca_listen_fds(fds, MAX_LISTEN);
 	if (sep) {
-		/* Public material only: no key, no password read here. */
-		if ((rc = ca_signer_open_public(dir, &a)) != 0)
+		/*
+		 * The worker's authority: the connections to a signer not yet
+		 * forked, public material only; no key, no password read here.
+		 */
+		if ((rc = ca_privsep_pairs(connections(&so, inetd,
+		    nfds + (int)nlisten), &ps, &wfds)) != 0)
 			goto fail;
+		rc = ca_authority_open_signer(wfds, ps.n, dir, &a);
+		free(wfds);
+		if (rc != 0) {
+			ca_privsep_abandon(&ps);
+			goto fail;
+		}
 	} else {
 		if (pass_file != NULL &&
 		    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
@@ -348,36 +366,26 @@ main(int argc, char **argv)
 			goto fail;
 	}
 
-	/* Signals are taken by sigwait() below, not by the serving threads. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
 	/* Sockets from systemd, then ours; ca.json's address if neither. */
-	if (!inetd) {
-		nfds = ca_listen_fds(fds, MAX_LISTEN);
-		if (nfds == 0 && nlisten == 0)
-			listen[nlisten++] = a->cfg->address[0] ?
-			    a->cfg->address : ":443";
-		for (i = 0; i < nlisten; i++) {
-			if (nfds == MAX_LISTEN) {
-				rc = ca_err(CA_ERR_INVAL, "more than %d sockets",
-				    MAX_LISTEN);
-				goto fail;
-			}
-			if ((rc = ca_listen_socket(listen[i], &fds[nfds])) != 0)
-				goto fail;
-			nfds++;
+	if (!inetd && nfds == 0 && nlisten == 0)
+		listen[nlisten++] = ca_authority_config(a)->address[0] ?
+		    ca_authority_config(a)->address : ":443";
+	for (i = 0; i < nlisten; i++) {
+		if (nfds == MAX_LISTEN) {
+			rc = ca_err(CA_ERR_INVAL, "more than %d sockets",
+			    MAX_LISTEN);
+			goto fail;
 		}
+		if ((rc = ca_listen_socket(listen[i], &fds[nfds])) != 0)
+			goto fail;
+		nfds++;
 	}
 	if (sep) {
 		/* Bound: now the signer, before any thread exists. */
-		if ((rc = ca_privsep_fork(connections(&so, inetd, nfds), &ps,
-		    &sg, &is_signer)) != 0)
+		if ((rc = ca_privsep_fork(&ps, &is_signer)) != 0) {
+			ca_privsep_abandon(&ps);
 			goto fail;
+		}
 		if (is_signer) {
 			for (i = 0; i < (size_t)nfds; i++)
 				close(fds[i]);
@@ -391,7 +399,6 @@ main(int argc, char **argv)
 		}
 		if ((rc = ca_privsep_wait_ready(&ps)) != 0)
 			goto fail;
-		so.signer = sg;
 	}
 	if ((rc = ca_server_new(a, &so, &srv)) != 0)
 		goto fail;
@@ -414,11 +421,7 @@ main(int argc, char **argv)
 	for (i = 0; i < (size_t)nfds; i++)
 		if ((rc = ca_server_listen(srv, fds[i], &ports[i])) != 0)
 			goto fail;
-	if (sg != NULL) {
-		if ((rc = ca_signer_set_ports(sg, ports, (size_t)nfds)) != 0)
-			goto fail;
-	} else
-		ca_authority_set_ports(a, ports, (size_t)nfds);
+	ca_authority_set_ports(a, ports, (size_t)nfds);
 	for (i = 0; i < (size_t)nfds; i++)
 		ca_server_log(srv, "listening on port %d", ports[i]);
 	if (ready_fd >= 0) {
@@ -455,17 +458,11 @@ main(int argc, char **argv)
 		ca_server_shutdown(srv, so.deadline_s ? so.deadline_s + 1 : 16);
 		if (status != 0)
 			break;
-		if (sg != NULL)
-			(void)ca_signer_stats(sg, &hits, &built, &batches,
-			    &batched);
-		else {
-			ca_authority_ocsp_stats(a, &hits, &built);
-			batches = a->batches;
-			batched = a->batched;
-		}
+		ca_authority_ocsp_stats(a, &hits, &built);
+		ca_authority_commit_stats(a, &issued, &commits);
 		ca_server_log(srv, "stopped: %lu issuances recorded in %lu "
 		    "commits; OCSP: %lu answers signed, %lu from the cache",
-		    batched, batches, built, hits);
+		    issued, commits, built, hits);
 		break;
 	}
 	goto out;
@@ -479,9 +476,8 @@ fail:
 out:
 	ca_server_free(srv);
 	/* Its connections closed, the signer finishes and exits. */
-	ca_signer_free(sg);
+	ca_authority_close(a);
 	if (ps.pid > 0 && ca_privsep_reap(&ps, 1) != 0 && status == 0)
 		status = CA_EXIT_FAIL;
-	ca_authority_close(a);
 	return status;
 }

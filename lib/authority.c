@@ -1,6 +1,7 @@
 /*
- * authority.c - opening the CA and signing: the one path from a token
- * and a CSR to a recorded certificate.
+ * authority.c - the local authority (ops "local"): a state directory
+ * opened in this process; the one path from a token and a CSR to a
+ * recorded certificate. The interface is lib/authority-api.c.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,7 +16,7 @@
 #include <gnutls/crypto.h>
 
 #include "ca.h"
-#include "authority.h"
+#include "authority-local.h"
 #include "conf.h"
 #include "crl.h"
 #include "ra.h"
@@ -36,10 +37,14 @@ pem_of(gnutls_x509_crt_t crt, gnutls_datum_t *out)
 	return ca_x509_export(crt, GNUTLS_X509_FMT_PEM, out);
 }
 
+static void local_free(struct ca_local *a);
+static int load_key(struct ca_local *a, const char *password);
+static const struct ca_authority_ops local_ops;
+
 static int
-open_common(const char *dir, struct ca_authority **out)
+open_common(const char *dir, struct ca_local **out)
 {
-	struct ca_authority *a;
+	struct ca_local *a;
 	int rc;
 
 	*out = NULL;
@@ -75,23 +80,48 @@ open_common(const char *dir, struct ca_authority **out)
 	*out = a;
 	return 0;
 fail:
-	ca_authority_close(a);
+	local_free(a);
 	return rc;
+}
+
+/* The handle for a, which it then owns (a is freed on failure too). */
+static int
+wrap(struct ca_local *a, struct ca_authority **out)
+{
+	struct ca_authority *h;
+	int rc;
+
+	if ((rc = ca_authority_wrap(&local_ops, a, &h)) != 0) {
+		local_free(a);
+		return rc;
+	}
+	a->pub = h;
+	h->root_pem = a->root_pem;
+	h->chain_pem = a->crt_pem;
+	h->root_fp = a->root_fp;
+	h->dir = a->dir;
+	h->cfg = a->cfg;
+	*out = h;
+	return 0;
 }
 
 int
 ca_authority_open_public(const char *dir, struct ca_authority **out)
 {
-	return open_common(dir, out);
-}
+	struct ca_local *a;
+	int rc;
 
-static int load_key(struct ca_authority *a, const char *password);
+	*out = NULL;
+	if ((rc = open_common(dir, &a)) != 0)
+		return rc;
+	return wrap(a, out);
+}
 
 int
 ca_authority_open(const char *dir, const char *password,
     struct ca_authority **out)
 {
-	struct ca_authority *a;
+	struct ca_local *a;
 	int rc;
 
 	*out = NULL;
@@ -105,10 +135,9 @@ ca_authority_open(const char *dir, const char *password,
 	}
 	if ((rc = load_key(a, password)) != 0)
 		goto fail;
-	*out = a;
-	return 0;
+	return wrap(a, out);
 fail:
-	ca_authority_close(a);
+	local_free(a);
 	return rc;
 }
 
@@ -116,7 +145,7 @@ int
 ca_authority_open_server(const char *dir, const char *password,
     const char *upstream_password, struct ca_authority **out)
 {
-	struct ca_authority *a;
+	struct ca_local *a;
 	int rc;
 
 	*out = NULL;
@@ -129,16 +158,15 @@ ca_authority_open_server(const char *dir, const char *password,
 	else
 		rc = load_key(a, password);
 	if (rc != 0) {
-		ca_authority_close(a);
+		local_free(a);
 		return rc;
 	}
-	*out = a;
-	return 0;
+	return wrap(a, out);
 }
 
 /* The intermediate's key, checked against its certificate. */
 static int
-load_key(struct ca_authority *a, const char *password)
+load_key(struct ca_local *a, const char *password)
 {
 	gnutls_pubkey_t pub = NULL;
 	int rc, ret;
@@ -181,8 +209,8 @@ fail:
 	return rc;
 }
 
-void
-ca_authority_close(struct ca_authority *a)
+static void
+local_free(struct ca_local *a)
 {
 	if (a == NULL)
 		return;
@@ -208,23 +236,9 @@ ca_authority_close(struct ca_authority *a)
 	free(a);
 }
 
-void
-ca_sign_result_free(struct ca_sign_result *r)
-{
-	if (r == NULL)
-		return;
-	free(r->crt_pem);
-	free(r->chain_pem);
-	ca_free_secret(r->key_pem, r->key_pem_len);
-	free(r->serial);
-	free(r->subject);
-	free(r->provisioner);
-	memset(r, 0, sizeof(*r));
-}
-
 /* Lifetime within the provisioner's claims and the intermediate's. */
 static int
-validity(const struct ca_authority *a, const struct ca_provisioner *p,
+validity(const struct ca_local *a, const struct ca_provisioner *p,
     const struct ca_sign_req *req, time_t now, time_t *nb, time_t *na)
 {
 	time_t start = req->not_before ? req->not_before : now;
@@ -286,7 +300,7 @@ dup_datum(const gnutls_datum_t *d)
  * (a registration authority's come from its upstream).
  */
 static int
-fill_result(const struct ca_authority *a, struct ca_sign_result *res,
+fill_result(const struct ca_local *a, struct ca_sign_result *res,
     const gnutls_datum_t *pem, const char *subject, const char *prov,
     time_t nb, time_t na)
 {
@@ -315,7 +329,7 @@ struct ca_pending {
 };
 
 static void
-commit_batch(struct ca_authority *a, struct ca_pending *batch)
+commit_batch(struct ca_local *a, struct ca_pending *batch)
 {
 	struct ca_pending *p;
 	size_t n = 0, ok = 0;
@@ -347,7 +361,7 @@ commit_batch(struct ca_authority *a, struct ca_pending *batch)
 }
 
 static int
-commit_issuance(struct ca_authority *a, const struct ca_issuance *is)
+commit_issuance(struct ca_local *a, const struct ca_issuance *is)
 {
 	struct ca_pending me, **tail, *batch;
 
@@ -390,7 +404,7 @@ struct ca_issuance_extra {
 
 /* Record an issuance (certificate, data, spent token) in one commit. */
 static int
-record_issuance(struct ca_authority *a, const struct ca_provisioner *prov,
+record_issuance(struct ca_local *a, const struct ca_provisioner *prov,
     const char *serial_hex, const gnutls_datum_t *der, const char *jti,
     int64_t token_exp, time_t now, const struct ca_issuance_extra *ex)
 {
@@ -410,7 +424,7 @@ record_issuance(struct ca_authority *a, const struct ca_provisioner *prov,
 }
 
 static int
-issue_and_record_ex(struct ca_authority *a, const struct ca_provisioner *prov,
+issue_and_record_ex(struct ca_local *a, const struct ca_provisioner *prov,
     const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
     time_t now, const struct ca_issuance_extra *ex, gnutls_datum_t *pem,
     char **serial_hex)
@@ -455,7 +469,7 @@ issue_and_record_ex(struct ca_authority *a, const struct ca_provisioner *prov,
 }
 
 static int
-issue_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
+issue_and_record(struct ca_local *a, const struct ca_provisioner *prov,
     const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
     time_t now, gnutls_datum_t *pem, char **serial_hex)
 {
@@ -487,7 +501,7 @@ static int serial_of(gnutls_x509_crt_t crt, char **hex);
  * the names asked for, a chain to the pinned root. 502 otherwise.
  */
 static int
-relay_check(struct ca_authority *a, gnutls_x509_crt_t crt, const char *ca_pem,
+relay_check(struct ca_local *a, gnutls_x509_crt_t crt, const char *ca_pem,
     gnutls_pubkey_t pub, const struct ca_names *want)
 {
 	gnutls_x509_trust_list_t tl = NULL;
@@ -583,7 +597,7 @@ out:
 /* A registration authority: whether the token kid.jti is still unspent
  * here, checked before the upstream is asked (a replay stops here). */
 static int
-relay_token_unused(struct ca_authority *a, const char *kid, const char *jti)
+relay_token_unused(struct ca_local *a, const char *kid, const char *jti)
 {
 	int rc;
 
@@ -603,7 +617,7 @@ relay_token_unused(struct ca_authority *a, const char *kid, const char *jti)
  * recorded here with the token; freed on failure.
  */
 static int
-relay_finish(struct ca_authority *a, const struct ca_provisioner *prov,
+relay_finish(struct ca_local *a, const struct ca_provisioner *prov,
     gnutls_pubkey_t pub, const struct ca_names *names,
     const struct ca_issuance_extra *ex, const char *jti, int64_t token_exp,
     time_t now, char **crt_pem, char **chain_pem, char **serial_hex)
@@ -643,7 +657,7 @@ out:
  * recorded here with the token, and only then handed out.
  */
 static int
-relay_and_record(struct ca_authority *a, const struct ca_provisioner *prov,
+relay_and_record(struct ca_local *a, const struct ca_provisioner *prov,
     gnutls_x509_crq_t crq, gnutls_pubkey_t pub, const char *sub,
     const char *const *sans, size_t n_sans, const struct ca_names *names,
     time_t nb, time_t na, const char *jti, int64_t token_exp, time_t now,
@@ -740,7 +754,7 @@ out:
 }
 
 static int
-sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
+sign_locked(struct ca_local *a, const struct ca_sign_req *req,
     struct ca_sign_result *res)
 {
 	const struct ca_provisioner *prov;
@@ -749,7 +763,7 @@ sign_locked(struct ca_authority *a, const struct ca_sign_req *req,
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pem = { NULL, 0 }, mycsr = { NULL, 0 };
-	time_t now = time(NULL), nb, na;
+	time_t now = time(NULL), nb = 0, na = 0;
 	int rc, ret;
 
 	memset(&names, 0, sizeof(names));
@@ -826,10 +840,11 @@ out:
 	return rc;
 }
 
-int
-ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
+static int
+local_sign(struct ca_authority *ah, const struct ca_sign_req *req,
     struct ca_sign_result *res)
 {
+	struct ca_local *a = ah->impl;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -844,7 +859,7 @@ ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
 }
 
 static void
-apply_ports(struct ca_authority *a)
+apply_ports(struct ca_local *a)
 {
 	size_t i;
 
@@ -853,9 +868,10 @@ apply_ports(struct ca_authority *a)
 		a->cfg->extra_ports[a->cfg->n_extra_ports++] = a->ports[i];
 }
 
-void
-ca_authority_set_ports(struct ca_authority *a, const int *ports, size_t n)
+static void
+local_set_ports(struct ca_authority *ah, const int *ports, size_t n)
 {
+	struct ca_local *a = ah->impl;
 	size_t i;
 
 	pthread_rwlock_wrlock(&a->cfg_lock);
@@ -866,9 +882,10 @@ ca_authority_set_ports(struct ca_authority *a, const int *ports, size_t n)
 	pthread_rwlock_unlock(&a->cfg_lock);
 }
 
-int
-ca_authority_reload(struct ca_authority *a)
+static int
+local_reload(struct ca_authority *ah)
 {
+	struct ca_local *a = ah->impl;
 	struct ca_config *cfg, *old;
 	int rc;
 
@@ -877,6 +894,7 @@ ca_authority_reload(struct ca_authority *a)
 	pthread_rwlock_wrlock(&a->cfg_lock);
 	old = a->cfg;
 	a->cfg = cfg;
+	ah->cfg = cfg;
 	apply_ports(a);
 	pthread_rwlock_unlock(&a->cfg_lock);
 	ca_config_free(old);
@@ -952,10 +970,11 @@ fail:
 	return NULL;
 }
 
-int
-ca_authority_provisioners(struct ca_authority *a, const char *cursor,
+static int
+local_provisioners(struct ca_authority *ah, const char *cursor,
     size_t limit, char **json)
 {
+	struct ca_local *a = ah->impl;
 	struct json_object *o = NULL, *list = NULL, *all;
 	size_t i, n, start = 0;
 	char next[32] = "";
@@ -1005,10 +1024,11 @@ out:
 	return rc;
 }
 
-int
-ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
+static int
+local_encrypted_key(struct ca_authority *ah, const char *kid,
     char **jwe)
 {
+	struct ca_local *a = ah->impl;
 	size_t i;
 	int rc = CA_ERR_NOTFOUND;
 
@@ -1032,7 +1052,7 @@ ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
 
 /* A registration authority's TLS certificate, issued by its upstream. */
 static int
-ra_server_cert(struct ca_authority *a, const struct ca_provisioner *internal,
+ra_server_cert(struct ca_local *a, const struct ca_provisioner *internal,
     const struct ca_names *names, time_t nb, time_t na, time_t now,
     char **pem, size_t *len)
 {
@@ -1078,10 +1098,11 @@ out:
 	return rc;
 }
 
-int
-ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
+static int
+local_server_cert(struct ca_authority *ah, char **pem, size_t *len,
     time_t *not_before, time_t *not_after)
 {
+	struct ca_local *a = ah->impl;
 	struct ca_provisioner internal;
 	struct ca_names names;
 	gnutls_pubkey_t pub = NULL;
@@ -1160,7 +1181,7 @@ out:
 
 /* Whether crt was issued by this CA's intermediate (validity not checked). */
 static int
-issued_here(const struct ca_authority *a, gnutls_x509_crt_t crt)
+issued_here(const struct ca_local *a, gnutls_x509_crt_t crt)
 {
 	unsigned status = 1;
 
@@ -1185,7 +1206,7 @@ serial_of(gnutls_x509_crt_t crt, char **hex)
 }
 
 static int
-revoke_locked(struct ca_authority *a, const struct ca_revoke_req *req,
+revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
     const char *serial, time_t now)
 {
 	const struct ca_provisioner *prov = NULL;
@@ -1287,10 +1308,11 @@ out:
 	return rc;
 }
 
-int
-ca_authority_revoke(struct ca_authority *a, const struct ca_revoke_req *req,
+static int
+local_revoke(struct ca_authority *ah, const struct ca_revoke_req *req,
     char **serial)
 {
+	struct ca_local *a = ah->impl;
 	int rc;
 
 	*serial = NULL;
@@ -1341,7 +1363,7 @@ cn_is(gnutls_x509_crt_t crt, const char *cn)
  * and iat: *jti becomes "SERIAL.IAT", the key the token is recorded under.
  */
 static int
-x5c_token(struct ca_authority *a, const struct ca_renew_req *req, time_t now,
+x5c_token(struct ca_local *a, const struct ca_renew_req *req, time_t now,
     const char *path, gnutls_x509_crt_t *crt, char **jti, int64_t *exp)
 {
 	struct ca_jws *jws = NULL;
@@ -1526,7 +1548,7 @@ out:
 
 /* The provisioner that issued serial, from the store. */
 static int
-issuing_provisioner(struct ca_authority *a, const char *serial,
+issuing_provisioner(struct ca_local *a, const char *serial,
     const struct ca_provisioner **prov)
 {
 	struct ca_cert_info ci;
@@ -1560,7 +1582,7 @@ issuing_provisioner(struct ca_authority *a, const char *serial,
 }
 
 static int
-renew_locked(struct ca_authority *a, const struct ca_renew_req *req,
+renew_locked(struct ca_local *a, const struct ca_renew_req *req,
     struct ca_sign_result *res)
 {
 	const struct ca_provisioner *prov;
@@ -1686,10 +1708,11 @@ out:
 	return rc;
 }
 
-int
-ca_authority_renew(struct ca_authority *a, const struct ca_renew_req *req,
+static int
+local_renew(struct ca_authority *ah, const struct ca_renew_req *req,
     struct ca_sign_result *res)
 {
+	struct ca_local *a = ah->impl;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -1702,3 +1725,110 @@ ca_authority_renew(struct ca_authority *a, const struct ca_renew_req *req,
 		ca_sign_result_free(res);
 	return rc;
 }
+
+static int
+local_crl(struct ca_authority *ah, time_t now, int fresh,
+    struct ca_db_crl *out)
+{
+	return ca_local_crl(ah->impl, now, fresh, out);
+}
+
+static int
+local_ocsp(struct ca_authority *ah, const void *der, size_t len, time_t now,
+    gnutls_datum_t *resp, time_t *next_update)
+{
+	return ca_local_ocsp(ah->impl, der, len, now, resp, next_update);
+}
+
+static void
+local_ocsp_stats(struct ca_authority *ah, unsigned long *hits,
+    unsigned long *built)
+{
+	ca_local_ocsp_stats(ah->impl, hits, built);
+}
+
+static void
+local_commit_stats(struct ca_authority *ah, unsigned long *issuances,
+    unsigned long *commits)
+{
+	struct ca_local *a = ah->impl;
+
+	pthread_mutex_lock(&a->commit_lock);
+	*issuances = a->batched;
+	*commits = a->batches;
+	pthread_mutex_unlock(&a->commit_lock);
+}
+
+static int
+local_db_list(struct ca_authority *ah, struct ca_cert_info **v, size_t *n)
+{
+	struct ca_local *a = ah->impl;
+	int rc;
+
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		rc = ca_db_list(a->store, v, n);
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
+static int
+local_db_get(struct ca_authority *ah, const char *serial,
+    struct ca_cert_info *ci)
+{
+	struct ca_local *a = ah->impl;
+	int rc;
+
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		rc = ca_db_get(a->store, serial, ci);
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
+static int
+local_db_check(struct ca_authority *ah, void (*report)(void *, const char *),
+    void *arg, size_t *problems, size_t *certs)
+{
+	struct ca_local *a = ah->impl;
+	int rc;
+
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		rc = ca_db_check(a->store, a->issuer.crt, report, arg,
+		    problems, certs);
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
+static void
+local_close(struct ca_authority *ah)
+{
+	local_free(ah->impl);
+}
+
+static const struct ca_authority_ops local_ops = {
+	.kind = "local",
+	.sign = local_sign,
+	.renew = local_renew,
+	.revoke = local_revoke,
+	.provisioners = local_provisioners,
+	.encrypted_key = local_encrypted_key,
+	.server_cert = local_server_cert,
+	.crl = local_crl,
+	.ocsp = local_ocsp,
+	.ocsp_stats = local_ocsp_stats,
+	.commit_stats = local_commit_stats,
+	.reload = local_reload,
+	.set_ports = local_set_ports,
+	.db_list = local_db_list,
+	.db_get = local_db_get,
+	.db_check = local_db_check,
+	.close = local_close,
+};

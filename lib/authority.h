@@ -8,7 +8,6 @@
 #ifndef CA_AUTHORITY_H
 #define CA_AUTHORITY_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -19,42 +18,17 @@
 #include "x509.h"
 
 struct ca_config;
-struct ca_store;
-struct ca_pending;
-struct ca_status;
-struct ca_upstream;
 struct ca_db_crl;
+struct ca_cert_info;
 
 /*
- * An open CA. Every function below may be called from several threads at
- * once: the configuration is read under cfg_lock (ca_authority_reload
- * takes it for writing), the key is used under sign_lock, and the records
- * of concurrent issuances are committed together (group commit) by
- * whichever caller finds the store idle, with one set of syncs.
+ * An open CA, opaque: a local one on a state directory (with or without
+ * its key), a registration authority, a ca-serve reached over HTTPS, or
+ * a separate signer process. Every operation below may be called from
+ * several threads at once. An operation the implementation does not have
+ * fails with CA_ERR_CONFIG and a one-line message.
  */
-struct ca_authority {
-	char			*dir;
-	struct ca_config	*cfg;
-	pthread_rwlock_t	 cfg_lock;
-	struct ca_issuer	 issuer;	/* the intermediate */
-	pthread_mutex_t		 sign_lock;
-	gnutls_x509_crt_t	 root;
-	char			*root_fp;	/* lowercase hex SHA-256 */
-	gnutls_datum_t		 root_pem;
-	gnutls_datum_t		 crt_pem;	/* the intermediate's PEM */
-	struct ca_store		*store;
-	pthread_mutex_t		 store_lock;	/* one user of a->store at a time */
-	pthread_mutex_t		 commit_lock;
-	pthread_cond_t		 commit_cv;
-	struct ca_pending	*queue;		/* waiting to be committed */
-	int			 committing;
-	int			 ports[CA_MAX_PORTS];	/* also accepted in audiences */
-	size_t			 n_ports;
-	unsigned long		 batches, batched;	/* group commit statistics */
-	volatile unsigned long	 revision;	/* bumped by each revocation here */
-	struct ca_status	*status;	/* lib/status.c: CRL, OCSP, db/revision */
-	struct ca_upstream	*upstream;	/* a registration authority's CA */
-};
+struct ca_authority;
 
 /*
  * Open the CA in state directory dir: configuration, root and
@@ -64,6 +38,19 @@ struct ca_authority {
 int	 ca_authority_open(const char *dir, const char *password,
 	    struct ca_authority **out);
 void	 ca_authority_close(struct ca_authority *a);
+/*
+ * Public material every implementation has; borrowed, valid until
+ * ca_authority_close. kind: "local", "remote" or "signer". root_fp:
+ * lowercase hex SHA-256 of the root. chain_pem: the intermediate(s).
+ * dir and config: NULL unless the authority is on a state directory
+ * (config is read-only, and replaced by ca_authority_reload).
+ */
+const char *ca_authority_kind(const struct ca_authority *a);
+const gnutls_datum_t *ca_authority_root_pem(const struct ca_authority *a);
+const gnutls_datum_t *ca_authority_chain_pem(const struct ca_authority *a);
+const char *ca_authority_root_fp(const struct ca_authority *a);
+const char *ca_authority_dir(const struct ca_authority *a);
+const struct ca_config *ca_authority_config(const struct ca_authority *a);
 /* Open for reading only (no key): configuration, certificates, store. */
 int	 ca_authority_open_public(const char *dir, struct ca_authority **out);
 /*
@@ -200,10 +187,24 @@ int	 ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
 /* OCSP answers served from the cache, and signed, so far. */
 void	 ca_authority_ocsp_stats(struct ca_authority *a, unsigned long *hits,
 	    unsigned long *built);
-/* Internal: status.c's state, and counting a committed revocation. */
-int	 ca_status_new(struct ca_status **out);
-void	 ca_status_free(struct ca_status *s);
-void	 ca_status_bump(struct ca_authority *a);
+/* Issuances recorded, and the group commits that recorded them. */
+void	 ca_authority_commit_stats(struct ca_authority *a,
+	    unsigned long *issuances, unsigned long *commits);
+
+/*
+ * The store, read-only (ca-db; local authorities only). db_list: every
+ * certificate, *v an array of *n (free each with ca_cert_info_free, then
+ * the array). db_get: one by canonical hex serial (CA_ERR_NOTFOUND).
+ * db_check: the consistency check of ca_db_check against the
+ * intermediate, each problem passed to report.
+ */
+int	 ca_authority_db_list(struct ca_authority *a, struct ca_cert_info **v,
+	    size_t *n);
+int	 ca_authority_db_get(struct ca_authority *a, const char *serial,
+	    struct ca_cert_info *ci);
+int	 ca_authority_db_check(struct ca_authority *a,
+	    void (*report)(void *arg, const char *problem), void *arg,
+	    size_t *problems, size_t *certs);
 
 struct ca_init_opts {
 	const char	*dir;

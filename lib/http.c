@@ -25,7 +25,6 @@
 #include "json.h"
 #include "ocsp.h"
 #include "serve-internal.h"
-#include "signer.h"
 
 /*
  * One request, from its request line to its log line. Text from the
@@ -201,13 +200,14 @@ route_root(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 {
 	struct json_object *o;
 
-	if (strcasecmp(fp, s->a->root_fp) != 0)
+	if (strcasecmp(fp, ca_authority_root_fp(s->a)) != 0)
 		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND,
 		    "no root with that fingerprint", NULL);
 	if ((o = json_object_new_object()) == NULL)
 		return MHD_NO;
 	json_object_object_add(o, "ca", json_object_new_string_len(
-	    (char *)s->a->root_pem.data, (int)s->a->root_pem.size));
+	    (char *)ca_authority_root_pem(s->a)->data,
+	    (int)ca_authority_root_pem(s->a)->size));
 	return reply_json(s, c, r, MHD_HTTP_OK, o);
 }
 
@@ -228,9 +228,7 @@ route_provisioners(struct ca_server *s, struct MHD_Connection *c,
 			return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST,
 			    "invalid limit", NULL);
 	}
-	if ((rc = s->o.signer != NULL ?
-	    ca_signer_provisioners(s->o.signer, cursor, n, &json) :
-	    ca_authority_provisioners(s->a, cursor, n, &json)) != 0)
+	if ((rc = ca_authority_provisioners(s->a, cursor, n, &json)) != 0)
 		return reply_failure(s, c, r, rc);
 	return reply(s, c, r, MHD_HTTP_OK, "application/json", json,
 	    strlen(json));
@@ -250,9 +248,7 @@ route_encrypted_key(struct ca_server *s, struct MHD_Connection *c,
 		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found", NULL);
 	memcpy(kid, rest, (size_t)(slash - rest));
 	kid[slash - rest] = '\0';
-	if ((rc = s->o.signer != NULL ?
-	    ca_signer_encrypted_key(s->o.signer, kid, &jwe) :
-	    ca_authority_encrypted_key(s->a, kid, &jwe)) != 0)
+	if ((rc = ca_authority_encrypted_key(s->a, kid, &jwe)) != 0)
 		return reply_failure(s, c, r, rc);
 	if ((o = json_object_new_object()) == NULL) {
 		free(jwe);
@@ -338,8 +334,7 @@ route_sign(struct ca_server *s, struct MHD_Connection *c, struct req *r)
 	sreq.token_len = strlen(ott);
 	sreq.csr = csr;
 	sreq.csr_len = strlen(csr);
-	rc = s->o.signer != NULL ? ca_signer_sign(s->o.signer, &sreq, &res) :
-	    ca_authority_sign(s->a, &sreq, &res);
+	rc = ca_authority_sign(s->a, &sreq, &res);
 	json_object_put(o);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
@@ -422,8 +417,7 @@ route_revoke(struct ca_server *s, struct MHD_Connection *c, struct req *r)
 		rr.peer_der = peer->data;
 		rr.peer_len = peer->size;
 	}
-	rc = s->o.signer != NULL ? ca_signer_revoke(s->o.signer, &rr, &serial) :
-	    ca_authority_revoke(s->a, &rr, &serial);
+	rc = ca_authority_revoke(s->a, &rr, &serial);
 	json_object_put(o);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
@@ -472,8 +466,7 @@ route_renew(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		rr.cert_der = peer->data;
 		rr.cert_len = peer->size;
 	}
-	rc = s->o.signer != NULL ? ca_signer_renew(s->o.signer, &rr, &res) :
-	    ca_authority_renew(s->a, &rr, &res);
+	rc = ca_authority_renew(s->a, &rr, &res);
 	json_object_put(o);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
@@ -503,9 +496,7 @@ route_crl(struct ca_server *s, struct MHD_Connection *c, struct req *r)
 	int rc, want_pem = 0, ret;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, has_pem, &want_pem);
-	if ((rc = s->o.signer != NULL ?
-	    ca_signer_crl(s->o.signer, time(NULL), 0, &crl) :
-	    ca_authority_crl(s->a, time(NULL), 0, &crl)) != 0)
+	if ((rc = ca_authority_crl(s->a, time(NULL), 0, &crl)) != 0)
 		return reply_failure(s, c, r, rc);
 	snprintf(r->extra, sizeof(r->extra), " crl=%llu",
 	    (unsigned long long)crl.number);
@@ -551,15 +542,11 @@ route_ocsp(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 			in.size = 0;
 		}
 		rc = in.size == 0 ? ca_ocsp_response_error(1, &resp) :
-		    s->o.signer != NULL ? ca_signer_ocsp(s->o.signer, in.data,
-		    in.size, now, &resp, &next) :
 		    ca_authority_ocsp(s->a, in.data, in.size, now, &resp,
 		    &next);
 		gnutls_free(in.data);
 	} else
-		rc = s->o.signer != NULL ? ca_signer_ocsp(s->o.signer, r->body,
-		    r->len, now, &resp, &next) :
-		    ca_authority_ocsp(s->a, r->body, r->len, now, &resp,
+		rc = ca_authority_ocsp(s->a, r->body, r->len, now, &resp,
 		    &next);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
@@ -635,9 +622,11 @@ route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		return reply_json(s, c, r, MHD_HTTP_OK, o);
 	}
 	if (strncmp(p, "/roots", 6) == 0)
-		return reply_pem_list(s, c, r, &s->a->root_pem, p[6] == '.');
+		return reply_pem_list(s, c, r, ca_authority_root_pem(s->a),
+		    p[6] == '.');
 	if (strncmp(p, "/intermediates", 14) == 0)
-		return reply_pem_list(s, c, r, &s->a->crt_pem, p[14] == '.');
+		return reply_pem_list(s, c, r, ca_authority_chain_pem(s->a),
+		    p[14] == '.');
 	if (strncmp(p, "/root/", 6) == 0)
 		return route_root(s, c, r, p + 6);
 	if (strcmp(p, "/provisioners") == 0)

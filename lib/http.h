@@ -15,7 +15,6 @@
 
 struct ca_authority;
 struct ca_server;
-struct ca_signer;
 
 struct ca_server_opts {
 	size_t		 max_body;	/* bytes; 0: 64 KiB */
@@ -25,9 +24,6 @@ struct ca_server_opts {
 	unsigned	 max_conns;	/* 0: 1024 */
 	const char	*log_file;	/* NULL: syslog if use_syslog, else stderr */
 	int		 use_syslog;
-	/* Privilege separation: the signer performs the authority's
-	 * operations (borrowed); the authority gives public material only. */
-	struct ca_signer *signer;
 };
 
 /*

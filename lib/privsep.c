@@ -32,50 +32,64 @@
 #define SIGNER_STACK	(1u << 20)
 
 int
-ca_privsep_fork(size_t n, struct ca_privsep *ps, struct ca_signer **sg,
-    int *is_signer)
+ca_privsep_pairs(size_t n, struct ca_privsep *ps, int **worker)
 {
-	int *mine = NULL, st[2] = { -1, -1 }, pair[2], rc;
-	size_t i, made = 0;
-	pid_t pid;
+	int pair[2];
+	size_t i;
 
 	memset(ps, 0, sizeof(*ps));
 	ps->status_fd = -1;
-	*sg = NULL;
-	*is_signer = 0;
-	if ((mine = calloc(n, sizeof(int))) == NULL ||
+	*worker = NULL;
+	if ((*worker = calloc(n, sizeof(int))) == NULL ||
 	    (ps->fds = calloc(n, sizeof(int))) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto fail;
+		free(*worker);
+		*worker = NULL;
+		return ca_err(CA_ERR_NOMEM, "out of memory");
 	}
-	for (made = 0; made < n; made++) {
+	for (ps->n = 0; ps->n < n; ps->n++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 		    pair) != 0) {
-			rc = ca_err(CA_ERR_IO, "socketpair: %s", strerror(errno));
-			goto fail;
+			int rc = ca_err(CA_ERR_IO, "socketpair: %s",
+			    strerror(errno));
+			for (i = 0; i < ps->n; i++) {
+				close((*worker)[i]);
+				close(ps->fds[i]);
+			}
+			free(*worker);
+			free(ps->fds);
+			*worker = NULL;
+			ps->fds = NULL;
+			ps->n = 0;
+			return rc;
 		}
-		mine[made] = pair[0];
-		ps->fds[made] = pair[1];
+		(*worker)[ps->n] = pair[0];
+		ps->fds[ps->n] = pair[1];
 	}
-	ps->n = n;
-	if (pipe2(st, O_CLOEXEC) != 0) {
-		rc = ca_err(CA_ERR_IO, "pipe: %s", strerror(errno));
-		goto fail;
-	}
+	return 0;
+}
+
+int
+ca_privsep_fork(struct ca_privsep *ps, int *is_signer)
+{
+	int st[2];
+	size_t i;
+	pid_t pid;
+
+	*is_signer = 0;
+	if (pipe2(st, O_CLOEXEC) != 0)
+		return ca_err(CA_ERR_IO, "pipe: %s", strerror(errno));
 	if ((pid = fork()) < 0) {
-		rc = ca_err(CA_ERR_IO, "fork: %s", strerror(errno));
-		goto fail;
+		close(st[0]);
+		close(st[1]);
+		return ca_err(CA_ERR_IO, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
-		for (i = 0; i < n; i++)
-			close(mine[i]);
-		free(mine);
 		close(st[0]);
 		ps->status_fd = st[1];
 		*is_signer = 1;
 		return 0;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < ps->n; i++)
 		close(ps->fds[i]);
 	free(ps->fds);
 	ps->fds = NULL;
@@ -83,22 +97,19 @@ ca_privsep_fork(size_t n, struct ca_privsep *ps, struct ca_signer **sg,
 	close(st[1]);
 	ps->status_fd = st[0];
 	ps->pid = pid;
-	rc = ca_signer_new(mine, n, sg);
-	free(mine);
-	return rc;
-fail:
-	for (i = 0; i < made; i++) {
-		close(mine[i]);
+	return 0;
+}
+
+void
+ca_privsep_abandon(struct ca_privsep *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
 		close(ps->fds[i]);
-	}
-	if (st[0] >= 0) {
-		close(st[0]);
-		close(st[1]);
-	}
-	free(mine);
 	free(ps->fds);
 	ps->fds = NULL;
-	return rc;
+	ps->n = 0;
 }
 
 /* The outcome of the signer's start-up: status, then the message. */

@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct ca_signer;
-
 /* The worker's user when ca-serve runs as root and none is named. */
 #define CA_PRIVSEP_USER	"ca-tools"
 
@@ -25,13 +23,19 @@ struct ca_privsep {
 };
 
 /*
- * Make n socketpairs and fork. In the worker (*is_signer 0) *sg is a
- * pool over the worker's ends and ps->pid the signer; in the signer
- * (*is_signer 1) the caller closes what it holds of the worker's (the
- * listening sockets) and calls ca_privsep_signer_main.
+ * n socketpairs: the signer's ends kept in ps, the worker's in *worker
+ * (malloc'd array), for ca_authority_open_signer.
  */
-int	 ca_privsep_fork(size_t n, struct ca_privsep *ps, struct ca_signer **sg,
-	    int *is_signer);
+int	 ca_privsep_pairs(size_t n, struct ca_privsep *ps, int **worker);
+/*
+ * Fork the signer. In the worker (*is_signer 0) ps->pid is the signer and
+ * the signer's ends are closed; in the signer (*is_signer 1) the caller
+ * closes what it holds of the worker's (its authority, the listening
+ * sockets) and calls ca_privsep_signer_main.
+ */
+int	 ca_privsep_fork(struct ca_privsep *ps, int *is_signer);
+/* Before the fork: close the signer's ends (a failure on the way). */
+void	 ca_privsep_abandon(struct ca_privsep *ps);
 /*
  * The signer: core dumps off, not ptrace-able, memory locked (as root),
  * the password files read, the authority opened in dir with its key; its

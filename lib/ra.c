@@ -19,7 +19,7 @@
 #include <gnutls/x509.h>
 
 #include "ca.h"
-#include "authority.h"
+#include "authority-local.h"
 #include "client.h"
 #include "conf.h"
 #include "jose.h"
@@ -138,7 +138,7 @@ up_fail(struct ca_client *c, int rc)
 }
 
 int
-ca_upstream_open(struct ca_authority *a, const char *password, size_t pwlen,
+ca_upstream_open(struct ca_local *a, const char *password, size_t pwlen,
     struct ca_upstream **out)
 {
 	const struct ca_config *cfg = a->cfg;

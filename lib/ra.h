@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
-struct ca_authority;
+struct ca_local;
 struct ca_upstream;
 
 /*
@@ -20,7 +20,7 @@ struct ca_upstream;
  * from GET /provisioners decrypted with password), and the upstream's
  * intermediate into a->issuer.crt and a->crt_pem (no key).
  */
-int	 ca_upstream_open(struct ca_authority *a, const char *password,
+int	 ca_upstream_open(struct ca_local *a, const char *password,
 	    size_t pwlen, struct ca_upstream **out);
 void	 ca_upstream_free(struct ca_upstream *u);
 

@@ -31,7 +31,6 @@
 #include "authority.h"
 #include "keys.h"
 #include "serve-internal.h"
-#include "signer.h"
 #include "x509.h"
 
 /* TLS 1.2 and 1.3 only, ECDHE key exchange, AEAD ciphers only. */
@@ -227,10 +226,7 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 		}
 		/* Another process may have renewed it while we waited. */
 	}
-	rc = s->o.signer != NULL ?
-	    ca_signer_server_cert(s->o.signer, &pem, &len, &nb, &na) :
-	    ca_authority_server_cert(s->a, &pem, &len, &nb, &na);
-	if (rc != 0)
+	if ((rc = ca_authority_server_cert(s->a, &pem, &len, &nb, &na)) != 0)
 		goto done;
 	if ((s->cache_path != NULL &&
 	    (rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0) ||
@@ -398,11 +394,18 @@ int
 ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
     struct ca_server **out)
 {
+	const struct ca_config *cfg = ca_authority_config(a);
+	const gnutls_datum_t *root = ca_authority_root_pem(a);
+	const gnutls_datum_t *chain = ca_authority_chain_pem(a);
+	const char *dir = ca_authority_dir(a);
 	struct ca_server *s;
 	long cpus;
 	int rc;
 
 	*out = NULL;
+	if (cfg == NULL || dir == NULL)
+		return ca_err(CA_ERR_CONFIG,
+		    "a server needs an authority on a state directory");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	s->a = a;
@@ -447,15 +450,15 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	ca_set_log_function(lib_log);
 	/* Loading ca.json warned on standard error; the log gets it too. */
 	if ((s->log_fd != STDERR_FILENO || s->use_syslog) &&
-	    a->cfg->ignored != NULL)
-		ca_warn("%s: ignored here (see ca-state(5)): %s", a->cfg->path,
-		    a->cfg->ignored);
+	    cfg->ignored != NULL)
+		ca_warn("%s: ignored here (see ca-state(5)): %s", cfg->path,
+		    cfg->ignored);
 	MHD_set_panic_func(mhd_panic, s);
-	if ((s->cache_path = ca_path_join(a->dir, CACHE_NAME)) == NULL ||
-	    (s->cache_lock = ca_path_join(a->dir, CACHE_LOCK)) == NULL ||
-	    asprintf(&s->trust_pem, "%.*s%.*s", (int)a->root_pem.size,
-	    (char *)a->root_pem.data, (int)a->crt_pem.size,
-	    (char *)a->crt_pem.data) < 0) {
+	if ((s->cache_path = ca_path_join(dir, CACHE_NAME)) == NULL ||
+	    (s->cache_lock = ca_path_join(dir, CACHE_LOCK)) == NULL ||
+	    asprintf(&s->trust_pem, "%.*s%.*s", (int)root->size,
+	    (char *)root->data, (int)chain->size,
+	    (char *)chain->data) < 0) {
 		s->trust_pem = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -577,12 +580,8 @@ ca_server_serve_connection(struct ca_server *s, int fd)
 	 * The port the client reached, as a listener knows its own: token
 	 * audiences that name it are ours (a Unix socket has none).
 	 */
-	if ((port = local_port(fd)) > 0) {
-		if (s->o.signer != NULL)
-			(void)ca_signer_set_ports(s->o.signer, &port, 1);
-		else
-			ca_authority_set_ports(s->a, &port, 1);
-	}
+	if ((port = local_port(fd)) > 0)
+		ca_authority_set_ports(s->a, &port, 1);
 	if ((rc = start_watchdog(s)) != 0)
 		return rc;
 	if ((d = start_daemon(s, MHD_USE_NO_LISTEN_SOCKET, -1)) == NULL)
@@ -627,9 +626,9 @@ ca_server_reload(struct ca_server *s)
 {
 	char esc[1024];
 
-	if ((s->o.signer != NULL ? ca_signer_reload(s->o.signer) :
-	    ca_authority_reload(s->a)) == 0)
-		ca_server_log(s, "reloaded %s/config/ca.json", s->a->dir);
+	if (ca_authority_reload(s->a) == 0)
+		ca_server_log(s, "reloaded %s/config/ca.json",
+		    ca_authority_dir(s->a));
 	else
 		ca_server_log(s, "reload failed, keeping the old configuration: %s",
 		    ca_escape(esc, sizeof(esc), ca_errmsg(), 0));

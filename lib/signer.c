@@ -18,9 +18,11 @@
 
 #include "ca.h"
 #include "authority.h"
+#include "authority-impl.h"
+#include "conf.h"
 #include "db.h"
 #include "signer.h"
-#include "store.h"
+#include "x509.h"
 
 /* Ops; a reply carries the request's op with REPLY set. */
 enum {
@@ -572,8 +574,9 @@ handle(struct ca_authority *a, const struct msg *m, struct enc *e)
 		ca_authority_ocsp_stats(a, &h, &b);
 		enc_int(&res, T_HITS, (int64_t)h);
 		enc_int(&res, T_BUILT, (int64_t)b);
-		enc_int(&res, T_BATCHES, (int64_t)a->batches);
-		enc_int(&res, T_BATCHED, (int64_t)a->batched);
+		ca_authority_commit_stats(a, &h, &b);
+		enc_int(&res, T_BATCHES, (int64_t)b);
+		enc_int(&res, T_BATCHED, (int64_t)h);
 		break;
 	}
 	ca_sign_result_free(&sr);
@@ -621,27 +624,6 @@ ca_signer_serve(int fd, struct ca_authority *a)
 }
 
 /* The worker */
-
-int
-ca_signer_open_public(const char *dir, struct ca_authority **out)
-{
-	struct ca_authority *a;
-	int rc;
-
-	if ((rc = ca_authority_open_public(dir, &a)) != 0)
-		return rc;
-	if (a->cfg->is_ra) {
-		ca_authority_close(a);
-		return ca_err(CA_ERR_CONFIG, "%s is a registration authority: "
-		    "privilege separation is for a CA with its key (use "
-		    "--no-privsep)", dir);
-	}
-	/* The store is the signer's: the worker keeps no descriptor of it. */
-	ca_store_close(a->store);
-	a->store = NULL;
-	*out = a;
-	return 0;
-}
 
 struct ca_signer {
 	pthread_mutex_t	 lock;
@@ -1051,4 +1033,199 @@ ca_signer_stats(struct ca_signer *sg, unsigned long *ocsp_hits,
 	*batched = (unsigned long)m.i[T_BATCHED];
 	msg_free(&m);
 	return 0;
+}
+
+/* The "signer" kind of authority: the worker's handle. */
+
+struct signer_impl {
+	struct ca_signer	*sg;
+	struct ca_config	*cfg;
+	char			*dir, *root_fp;
+	gnutls_datum_t		 root_pem, chain_pem;
+};
+
+#define SG(a)	(((struct signer_impl *)(a)->impl)->sg)
+
+static int
+op_sign(struct ca_authority *a, const struct ca_sign_req *q,
+    struct ca_sign_result *r)
+{
+	return ca_signer_sign(SG(a), q, r);
+}
+
+static int
+op_renew(struct ca_authority *a, const struct ca_renew_req *q,
+    struct ca_sign_result *r)
+{
+	return ca_signer_renew(SG(a), q, r);
+}
+
+static int
+op_revoke(struct ca_authority *a, const struct ca_revoke_req *q, char **serial)
+{
+	return ca_signer_revoke(SG(a), q, serial);
+}
+
+static int
+op_provisioners(struct ca_authority *a, const char *cursor, size_t limit,
+    char **json)
+{
+	return ca_signer_provisioners(SG(a), cursor, limit, json);
+}
+
+static int
+op_encrypted_key(struct ca_authority *a, const char *kid, char **jwe)
+{
+	return ca_signer_encrypted_key(SG(a), kid, jwe);
+}
+
+static int
+op_server_cert(struct ca_authority *a, char **pem, size_t *len, time_t *nb,
+    time_t *na)
+{
+	return ca_signer_server_cert(SG(a), pem, len, nb, na);
+}
+
+static int
+op_crl(struct ca_authority *a, time_t now, int fresh, struct ca_db_crl *out)
+{
+	return ca_signer_crl(SG(a), now, fresh, out);
+}
+
+static int
+op_ocsp(struct ca_authority *a, const void *der, size_t len, time_t now,
+    gnutls_datum_t *resp, time_t *next)
+{
+	return ca_signer_ocsp(SG(a), der, len, now, resp, next);
+}
+
+static void
+op_ocsp_stats(struct ca_authority *a, unsigned long *hits,
+    unsigned long *built)
+{
+	unsigned long b, n;
+
+	(void)ca_signer_stats(SG(a), hits, built, &b, &n);
+}
+
+static void
+op_commit_stats(struct ca_authority *a, unsigned long *issued,
+    unsigned long *commits)
+{
+	unsigned long h, b;
+
+	(void)ca_signer_stats(SG(a), &h, &b, commits, issued);
+}
+
+static int
+op_reload(struct ca_authority *a)
+{
+	return ca_signer_reload(SG(a));
+}
+
+static void
+op_set_ports(struct ca_authority *a, const int *ports, size_t n)
+{
+	(void)ca_signer_set_ports(SG(a), ports, n);
+}
+
+static void
+impl_free(struct signer_impl *im)
+{
+	if (im == NULL)
+		return;
+	ca_signer_free(im->sg);
+	ca_config_free(im->cfg);
+	free(im->dir);
+	free(im->root_fp);
+	gnutls_free(im->root_pem.data);
+	gnutls_free(im->chain_pem.data);
+	free(im);
+}
+
+static void
+op_close(struct ca_authority *a)
+{
+	impl_free(a->impl);
+}
+
+static const struct ca_authority_ops signer_ops = {
+	.kind = "signer",
+	.sign = op_sign,
+	.renew = op_renew,
+	.revoke = op_revoke,
+	.provisioners = op_provisioners,
+	.encrypted_key = op_encrypted_key,
+	.server_cert = op_server_cert,
+	.crl = op_crl,
+	.ocsp = op_ocsp,
+	.ocsp_stats = op_ocsp_stats,
+	.commit_stats = op_commit_stats,
+	.reload = op_reload,
+	.set_ports = op_set_ports,
+	.close = op_close,
+};
+
+/* A certificate file's PEM and, when fp is set, its fingerprint. */
+static int
+load_pem(const char *path, gnutls_datum_t *pem, char **fp)
+{
+	gnutls_x509_crt_t crt;
+	int rc;
+
+	if ((rc = ca_x509_load(path, &crt)) != 0)
+		return rc;
+	if (fp != NULL && (rc = ca_x509_fingerprint(crt, fp)) != 0)
+		goto out;
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, pem) < 0)
+		rc = ca_err(CA_ERR_CRYPTO, "%s: cannot encode", path);
+out:
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int
+ca_authority_open_signer(const int *fds, size_t n, const char *dir,
+    struct ca_authority **out)
+{
+	struct signer_impl *im;
+	struct ca_authority *a;
+	int rc;
+
+	*out = NULL;
+	if ((im = calloc(1, sizeof(*im))) == NULL ||
+	    (rc = ca_signer_new(fds, n, &im->sg)) != 0) {
+		rc = im == NULL ? ca_err(CA_ERR_NOMEM, "out of memory") : rc;
+		free(im);
+		while (n-- > 0)
+			close(fds[n]);
+		return rc;
+	}
+	if ((im->dir = strdup(dir)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = ca_config_load(dir, &im->cfg)) != 0)
+		goto fail;
+	if (im->cfg->is_ra) {
+		rc = ca_err(CA_ERR_CONFIG, "%s is a registration authority: "
+		    "privilege separation is for a CA with its key (use "
+		    "--no-privsep)", dir);
+		goto fail;
+	}
+	if ((rc = load_pem(im->cfg->root, &im->root_pem, &im->root_fp)) != 0 ||
+	    (rc = load_pem(im->cfg->crt, &im->chain_pem, NULL)) != 0)
+		goto fail;
+	if ((rc = ca_authority_wrap(&signer_ops, im, &a)) != 0)
+		goto fail;
+	a->root_pem = im->root_pem;
+	a->chain_pem = im->chain_pem;
+	a->root_fp = im->root_fp;
+	a->dir = im->dir;
+	a->cfg = im->cfg;
+	*out = a;
+	return 0;
+fail:
+	impl_free(im);
+	return rc;
 }

@@ -50,11 +50,6 @@ int	 ca_signer_serve(int fd, struct ca_authority *a);
  * ("signer: ...") and the connection is closed.
  */
 struct ca_signer;
-/*
- * The worker's authority: configuration and certificates from dir, no
- * key and no store (a registration authority is refused).
- */
-int	 ca_signer_open_public(const char *dir, struct ca_authority **out);
 int	 ca_signer_new(const int *fds, size_t n, struct ca_signer **out);
 void	 ca_signer_free(struct ca_signer *sg);
 
@@ -83,6 +78,16 @@ int	 ca_signer_set_ports(struct ca_signer *sg, const int *ports, size_t n);
 int	 ca_signer_stats(struct ca_signer *sg, unsigned long *ocsp_hits,
 	    unsigned long *ocsp_built, unsigned long *batches,
 	    unsigned long *batched);
+
+/*
+ * The worker's authority, kind "signer": its operations are asked of the
+ * signer over the n connections fds (taken over, also on failure); its
+ * public material (configuration, root and intermediate certificates) is
+ * read from dir, without the key or the store. A registration authority
+ * is refused.
+ */
+int	 ca_authority_open_signer(const int *fds, size_t n, const char *dir,
+	    struct ca_authority **out);
 
 /*
  * For tests: send one raw frame body (op byte and fields, without the

@@ -34,7 +34,7 @@
 #include <gnutls/crypto.h>
 
 #include "ca.h"
-#include "authority.h"
+#include "authority-local.h"
 #include "crl.h"
 #include "db.h"
 #include "ocsp.h"
@@ -124,7 +124,7 @@ ca_status_free(struct ca_status *s)
 
 /* Open and map db/revision once (s->lock held). */
 static void
-rev_open(struct ca_authority *a, struct ca_status *s)
+rev_open(struct ca_local *a, struct ca_status *s)
 {
 	struct stat st;
 	char *path;
@@ -167,7 +167,7 @@ rev_open(struct ca_authority *a, struct ca_status *s)
 
 /* The revocation counter: shared when db/revision is mapped. */
 static uint64_t
-rev_now(struct ca_authority *a, struct ca_status *s)
+rev_now(struct ca_local *a, struct ca_status *s)
 {
 	if (s->map != NULL)
 		return __atomic_load_n(s->map, __ATOMIC_ACQUIRE);
@@ -175,7 +175,7 @@ rev_now(struct ca_authority *a, struct ca_status *s)
 }
 
 void
-ca_status_bump(struct ca_authority *a)
+ca_status_bump(struct ca_local *a)
 {
 	struct ca_status *s = a->status;
 	uint64_t v = 0;
@@ -197,7 +197,7 @@ ca_status_bump(struct ca_authority *a)
 }
 
 void
-ca_authority_ocsp_stats(struct ca_authority *a, unsigned long *hits,
+ca_local_ocsp_stats(struct ca_local *a, unsigned long *hits,
     unsigned long *built)
 {
 	pthread_mutex_lock(&a->status->lock);
@@ -339,7 +339,7 @@ out:
  * the number meanwhile.
  */
 static int
-crl_make(struct ca_authority *a, const struct collect *c, uint64_t number,
+crl_make(struct ca_local *a, const struct collect *c, uint64_t number,
     uint64_t rev, time_t now, int64_t validity, struct ca_db_crl *out)
 {
 	gnutls_datum_t der = { NULL, 0 };
@@ -384,7 +384,7 @@ crl_make(struct ca_authority *a, const struct collect *c, uint64_t number,
 }
 
 int
-ca_authority_crl(struct ca_authority *a, time_t now, int fresh,
+ca_local_crl(struct ca_local *a, time_t now, int fresh,
     struct ca_db_crl *out)
 {
 	struct ca_status *s = a->status;
@@ -493,7 +493,7 @@ ocsp_error(int status, gnutls_datum_t *resp, const char *why)
  * verified once per record and process (a->store_lock held).
  */
 static int
-cert_sound(struct ca_authority *a, const char *serial,
+cert_sound(struct ca_local *a, const char *serial,
     const unsigned char *der, size_t len)
 {
 	struct ca_status *s = a->status;
@@ -534,7 +534,7 @@ cert_sound(struct ca_authority *a, const char *serial,
 
 /* The status of each request's serial (store_lock held). */
 static int
-ocsp_lookup(struct ca_authority *a, const struct ca_ocsp_request *req,
+ocsp_lookup(struct ca_local *a, const struct ca_ocsp_request *req,
     time_t now, int64_t validity, struct ca_ocsp_single *out)
 {
 	char hex[2 * 21 + 3], *canon = NULL;
@@ -586,7 +586,7 @@ ocsp_lookup(struct ca_authority *a, const struct ca_ocsp_request *req,
 }
 
 int
-ca_authority_ocsp(struct ca_authority *a, const void *der, size_t len,
+ca_local_ocsp(struct ca_local *a, const void *der, size_t len,
     time_t now, gnutls_datum_t *resp, time_t *next_update)
 {
 	struct ca_status *s = a->status;

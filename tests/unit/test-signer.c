@@ -237,6 +237,27 @@ round_trip(void)
 	pthread_join(l.th, NULL);
 	is_int(l.rc, 0, "end of stream: the signer's loop returns 0");
 
+	/* The "signer" kind of authority: the same answers through it. */
+	{
+		struct ca_authority *w;
+		start(&l, a, &fd);
+		is_int(ca_authority_open_signer(&fd, 1, dir, &w), 0,
+		    "open_signer");
+		is_str(ca_authority_kind(w), "signer", "kind");
+		is_str(ca_authority_root_fp(w), ca_authority_root_fp(a),
+		    "root fingerprint, from dir");
+		is_int(ca_authority_chain_pem(w)->size,
+		    ca_authority_chain_pem(a)->size, "intermediate, from dir");
+		want_rc = ca_authority_revoke(a, &rr, &serial);
+		snprintf(want, sizeof(want), "%s", ca_errmsg());
+		is_int(ca_authority_revoke(w, &rr, &serial), want_rc,
+		    "revoke through the signer kind: status");
+		is_str(ca_errmsg(), want, "revoke through the signer kind: message");
+		ca_authority_close(w);
+		pthread_join(l.th, NULL);
+		is_int(l.rc, 0, "closed: the signer's loop returns 0");
+	}
+
 	/* The signer gone: a call fails, not hangs. */
 	{
 		int sv[2];

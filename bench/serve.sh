@@ -29,6 +29,8 @@
 #   peer  cfssl serve, the same CSRs: (1) /api/v1/cfssl/authsign (HMAC auth),
 #         TLS, SQLite certificate store; (2) /api/v1/cfssl/sign, plain HTTP,
 #         no store, no authentication
+#   AP    A again with privilege separation (--user nobody as root, else
+#         --privsep): the signer in its own process, right after A
 #   A16   ca-serve --threads 16 (a diagnostic, not a target)
 #   B     a new TLS connection per request: openssl s_time -new -www /health
 #         against ca-serve (three times: its rate varies a lot; the target
@@ -37,7 +39,7 @@
 #   C     ca-serve --inetd under systemd-socket-activate -a --inetd on a Unix
 #         socket: a process per connection; unencrypted, then encrypted
 #         intermediate key (--password-file)
-# The order is A, peers, A16, B, C, then the profile.
+# The order is A, AP, peers, A16, B, C, then the profile.
 #
 # Exit status: 0 when every correctness check passes, whether or not the
 # performance targets are met (this is a benchmark, not a test); 1 when a
@@ -239,6 +241,7 @@ note "setting up CAs and building request bodies"
     --address 127.0.0.1:8443 --provisioner bench --password-file pw \
     --unencrypted-intermediate-key --provisioner-key-out prov.json -q >/dev/null
 cp -a caA caA16
+cp -a caA caAP
 cp -a caA caP
 cp -a caA caC
 "$CA_INIT" -d caE --name BenchE --dns localhost,127.0.0.1 \
@@ -321,6 +324,7 @@ nCFP=$(per_thread "$CAP_CFPLAIN")
 for ((k = 0; k < WRK_THREADS; k++)); do
 	job "$PYTHON" "$TOOL" ca-bodies prov.json "$ROOT" bench "$AUD" "$nA" "a$k" "bodies/A.$k"
 	job "$PYTHON" "$TOOL" ca-bodies prov.json "$ROOT" bench "$AUD" "$nA" "s$k" "bodies/A16.$k"
+	job "$PYTHON" "$TOOL" ca-bodies prov.json "$ROOT" bench "$AUD" "$nA" "q$k" "bodies/AP.$k"
 	job "$PYTHON" "$TOOL" cfssl-bodies auth cf/authkey "$nCFDB" "d$k" "bodies/CFDB.$k"
 	job "$PYTHON" "$TOOL" cfssl-bodies plain cf/authkey "$nCFP" "p$k" "bodies/CFP.$k"
 done
@@ -389,6 +393,15 @@ wrk_run A "https://127.0.0.1:$A_PORT/sign" bodies/A /sign "$A_PID"
 A_HWM=$(awk '/^VmHWM/ { print $2 }' "/proc/$A_PID/status" 2>/dev/null || echo '?')
 A_THREADS=$(awk '/^Threads/ { print $2 }' "/proc/$A_PID/status" 2>/dev/null || echo '?')
 # The server keeps running: B measures it too.
+
+# --- AP: the same with privilege separation, right after A -----------------
+
+if [[ $(id -u) == 0 ]]; then AP_OPT=(--user nobody); else AP_OPT=(--privsep); fi
+note "AP: ca-serve ${AP_OPT[*]}, ${D}s"
+start_ca_serve AP caAP "${AP_OPT[@]}"
+AP_PID=$SRV_PID
+wrk_run AP "https://127.0.0.1:$SRV_PORT/sign" bodies/AP /sign "$AP_PID"
+stop_server "$AP_PID" "ca-serve ${AP_OPT[*]}"
 
 # --- peers: cfssl serve ----------------------------------------------------
 
@@ -817,6 +830,7 @@ label() {
 	CFDB) echo "peer cfssl authsign+SQLite+TLS" ;;
 	CFP) echo "peer cfssl sign, plain, no store" ;;
 	A16) echo "A16  ca-serve --threads 16" ;;
+	AP) echo "AP   ca-serve, privilege separation" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -829,7 +843,7 @@ fi
 # --- correctness -----------------------------------------------------------
 
 note "checking"
-for s in A CFDB CFP A16; do
+for s in A AP CFDB CFP A16; do
 	if [[ $(kv "out/$s.wrk" WRK exhausted) != 0 ]]; then
 		anomaly "$s: a wrk thread ran out of request bodies (raise CAP_*): the rate is a lower bound"
 	fi
@@ -839,6 +853,7 @@ done
 
 scan_log "A (ca-serve)" logs/A.log
 scan_log "A16 (ca-serve --threads 16)" logs/A16.log
+scan_log "AP (ca-serve, privilege separation)" logs/AP.log
 for l in C Cseq Crss E Erss; do
 	[[ -e logs/$l.log ]] && scan_log "$l (ca-serve --inetd)" "logs/$l.log"
 done
@@ -859,6 +874,7 @@ done
 
 check_store "A (caA)" caA logs/A.log
 check_store "A16 (caA16)" caA16 logs/A16.log
+check_store "AP (caAP)" caAP logs/AP.log
 if [[ $PROFILE == 1 ]]; then
 	check_store "profile (caP)" caP "${PROF_LOGS[@]}"
 fi
@@ -916,6 +932,8 @@ rA=$(rateof A)
 rCFDB=$(rateof CFDB)
 rCFP=$(rateof CFP)
 p99A=$(kv out/A.wrk WRK p99_ms)
+rAP=$(rateof AP)
+p99AP=$(kv out/AP.wrk WRK p99_ms)
 
 echo "== ca-tools server benchmark: ca-serve vs cfssl serve and gnutls-serv"
 print_machine
@@ -931,6 +949,7 @@ echo "A. POST /sign, HTTPS keep-alive: wrk -t$WRK_THREADS -c$CLIENTS -d${D}s, a 
 printf '%-34s %7s %8s %9s %8s %8s %8s %7s %6s %7s\n' scenario count seconds certs/s \
     "p50 ms" "p99 ms" "max ms" non2xx errors "vs A"
 wrkrow A "$rA"
+wrkrow AP "$rA"
 wrkrow CFDB "$rA"
 wrkrow CFP "$rA"
 wrkrow A16 "$rA"
@@ -1010,6 +1029,10 @@ echo "targets:"
 printf '  A ca-serve >= 2500 certs/s:              %-4s (%s certs/s, %s%% of target)\n' \
     "$(atleast "$rA" 2500)" "$rA" "$(awk -v r="$rA" 'BEGIN { printf "%.0f", r / 2500 * 100 }')"
 printf '  A ca-serve p99 < 10 ms:                  %-4s (%s ms)\n' "$(below "$p99A" 10)" "$p99A"
+APratio=$(ratio "$rAP" "$rA")
+printf '  AP privilege separation >= 90%% of A:    %-4s (%s vs %s certs/s = %s%%; p99 %s vs %s ms)\n' \
+    "$(atleast "$APratio" 0.90)" "$rAP" "$rA" "$(awk -v r="$APratio" 'BEGIN { printf "%.0f", r * 100 }')" \
+    "$p99AP" "$p99A"
 Bratio=$(ratio "$B_r" "$Braw_r")
 printf '  B ca-serve >= 70%% of raw TLS rate:       %-4s (median %s/s vs %s/s = %s%%)\n' \
     "$(atleast "$Bratio" 0.70)" "$B_r" "$Braw_r" "$(awk -v r="$Bratio" 'BEGIN { printf "%.0f", r * 100 }')"

@@ -42,6 +42,11 @@ void	 ca_server_shutdown(struct ca_server *s, unsigned grace_s);
 /* SIGHUP: reload ca.json; log the outcome. */
 void	 ca_server_reload(struct ca_server *s);
 void	 ca_server_free(struct ca_server *s);
+/*
+ * Once the process has lost access to secrets/: the server certificate
+ * is no longer cached there but issued (by the signer) when due.
+ */
+void	 ca_server_forget_cache(struct ca_server *s);
 /* One line to the server log (time and program name are added). */
 void	 ca_server_log(struct ca_server *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

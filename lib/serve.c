@@ -192,6 +192,7 @@ pair_fresh(const struct ca_tls_pair *p, time_t now)
 /*
  * The server certificate: from the cache if fresh, else issued under the
  * cache lock (so that concurrent inetd processes issue one, not many).
+ * Without a cache (ca_server_forget_cache) it is issued each time.
  */
 static int
 tls_load(struct ca_server *s, struct ca_tls_pair **out)
@@ -203,7 +204,7 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 	int lockfd = -1, rc, pass;
 
 	*out = NULL;
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 2 && s->cache_path != NULL; pass++) {
 		rc = ca_key_file_read(s->cache_path, &pem, &len);
 		if (rc == 0) {
 			rc = pair_parse(pem, len, &p);
@@ -227,7 +228,8 @@ tls_load(struct ca_server *s, struct ca_tls_pair **out)
 	}
 	if ((rc = ca_authority_server_cert(s->a, &pem, &len, &nb, &na)) != 0)
 		goto done;
-	if ((rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0 ||
+	if ((s->cache_path != NULL &&
+	    (rc = ca_file_publish(s->cache_path, pem, len, 0600, 0)) != 0) ||
 	    (rc = pair_parse(pem, len, &p)) != 0)
 		goto done;
 	{
@@ -630,6 +632,14 @@ ca_server_reload(struct ca_server *s)
 	else
 		ca_server_log(s, "reload failed, keeping the old configuration: %s",
 		    ca_escape(esc, sizeof(esc), ca_errmsg(), 0));
+}
+
+void
+ca_server_forget_cache(struct ca_server *s)
+{
+	free(s->cache_path);
+	free(s->cache_lock);
+	s->cache_path = s->cache_lock = NULL;
 }
 
 void

@@ -164,19 +164,35 @@ pytok() {
 
 # start_server [ca-serve options...]: ca-serve on 127.0.0.1, port 0, its
 # readiness read from --ready-fd; sets PORT, SERVER_PID, URL, SERVER_LOG.
+# $CA_SERVE_OPTS (split on blanks) comes first: e.g. CA_SERVE_OPTS='--user
+# nobody' runs a suite with privilege separation.
 start_server() {
 	local fifo=$BATS_TEST_TMPDIR/ready.fifo
 	SERVER_LOG=$BATS_TEST_TMPDIR/serve.log
 	rm -f "$fifo"
 	mkfifo "$fifo"
+	# shellcheck disable=SC2086
 	ca-serve -d "$CA" --listen 127.0.0.1:0 --ready-fd 3 --log-file "$SERVER_LOG" \
-		"$@" 3>"$fifo" &
+		${CA_SERVE_OPTS:-} "$@" 3>"$fifo" &
 	SERVER_PID=$!
 	read -r PORT < "$fifo" || true
 	rm -f "$fifo"
 	[ -n "$PORT" ] || { cat "$SERVER_LOG" >&2; fail "ca-serve did not start"; }
 	URL=https://localhost:$PORT
 	export PORT URL SERVER_PID SERVER_LOG
+}
+
+# signer_of PID: the privilege-separated signer of ca-serve PID (its child)
+signer_of() {
+	local c
+	c=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || return 1
+	c=${c%% *}
+	[ -n "$c" ] && echo "$c"
+}
+
+# uid_of PID: its real user ID
+uid_of() {
+	awk '$1 == "Uid:" { print $2 }' "/proc/$1/status"
 }
 
 # stop_server: SIGTERM, and the server must exit 0 (not have crashed).

@@ -6,7 +6,6 @@
  */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,60 +32,39 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure (fingerprint mismatch, untrusted server),\n"
 "2 usage error, 4 CA unreachable (retry).\n";
 
-enum { O_URL = 256, O_FP };
+static const char *fp;
 
-static const struct option longopts[] = {
-	{ "ca-url", required_argument, NULL, O_URL },
-	{ "fingerprint", required_argument, NULL, O_FP },
-	{ "output-file", required_argument, NULL, 'o' },
-	CA_CLI_COMMON_OPTIONS,
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("fingerprint", 0, STRING, &fp),
+	CA_OPT_END,
 };
+
+static int
+pre(struct ca_cli *cli)
+{
+	if (cli->url == NULL || fp == NULL)
+		return ca_cli_usage("--ca-url and --fingerprint are required");
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
-	const char *url = NULL, *fp = NULL, *out = NULL;
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_URL |
+	    CA_CLI_OUT, .opts = opts, .pre = pre };
 	char *pem = NULL, *canon = NULL;
 	size_t len = 0;
-	unsigned long seen = 0;
-	int ch, rc, status = CA_EXIT_FAIL;
+	int rc, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
-	while ((ch = getopt_long(argc, argv, "o:" CA_CLI_COMMON_SHORT, longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case O_URL:
-			if (ca_cli_once(&seen, 0, "ca-url"))
-				return CA_EXIT_USAGE;
-			url = optarg;
-			break;
-		case O_FP:
-			if (ca_cli_once(&seen, 1, "fingerprint"))
-				return CA_EXIT_USAGE;
-			fp = optarg;
-			break;
-		case 'o':
-			if (ca_cli_once(&seen, 2, "output-file"))
-				return CA_EXIT_USAGE;
-			out = optarg;
-			break;
-		default:
-			if ((rc = ca_cli_common(ch, usage)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (optind != argc)
-		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
-	if (url == NULL || fp == NULL)
-		return ca_cli_usage("--ca-url and --fingerprint are required");
-	if (ca_client_url_check(url) != 0 ||
-	    ca_client_fingerprint_parse(fp, &canon) != 0)
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	if (ca_client_fingerprint_parse(fp, &canon) != 0)
 		return ca_cli_usage("%s", ca_errmsg());
 	free(canon);
 
-	if ((rc = ca_client_bootstrap(url, fp, &pem, &len)) != 0 ||
-	    (rc = ca_file_publish(out != NULL ? out : "-", pem, len,
+	if ((rc = ca_client_bootstrap(cli.url, fp, &pem, &len)) != 0 ||
+	    (rc = ca_file_publish(cli.out != NULL ? cli.out : "-", pem, len,
 	    0644, 0)) != 0)
 		status = ca_cli_fail(rc);
 	else

@@ -7,7 +7,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,50 +72,67 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure, 2 usage error, 4 (--ra) the upstream CA\n"
 "cannot be reached (retry).\n";
 
-enum { O_DNS = 256, O_ADDRESS, O_PROV, O_PASS, O_PPASS, O_KEYTYPE, O_UNENC,
-	O_PKEYOUT, O_RA, O_UP, O_UPFP, O_UPPROV, O_UPPASS, O_KMS, O_KMSPIN };
+static struct ca_init_opts o = { .address = ":443" };
+static const char *ppass_file, *upass_file, *kms_pin;
+static char *dns[64];
+static size_t ndns;
+static int ra;
 
-static const struct option longopts[] = {
-	{ "state-dir", required_argument, NULL, 'd' },
-	{ "name", required_argument, NULL, 'n' },
-	{ "dns", required_argument, NULL, O_DNS },
-	{ "address", required_argument, NULL, O_ADDRESS },
-	{ "provisioner", required_argument, NULL, O_PROV },
-	{ "password-file", required_argument, NULL, O_PASS },
-	{ "provisioner-password-file", required_argument, NULL, O_PPASS },
-	{ "key-type", required_argument, NULL, O_KEYTYPE },
-	{ "unencrypted-intermediate-key", no_argument, NULL, O_UNENC },
-	{ "provisioner-key-out", required_argument, NULL, O_PKEYOUT },
-	{ "ra", no_argument, NULL, O_RA },
-	{ "upstream", required_argument, NULL, O_UP },
-	{ "upstream-fingerprint", required_argument, NULL, O_UPFP },
-	{ "upstream-provisioner", required_argument, NULL, O_UPPROV },
-	{ "upstream-password-file", required_argument, NULL, O_UPPASS },
-	{ "kms", required_argument, NULL, O_KMS },
-	{ "kms-pin-file", required_argument, NULL, O_KMSPIN },
-	CA_CLI_COMMON_OPTIONS,
+static int
+dns_opt(char *arg, void *dest)
+{
+	char *tok, *save;
+
+	(void)dest;
+	for (tok = strtok_r(arg, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (ndns == sizeof(dns) / sizeof(dns[0]))
+			return ca_cli_usage("too many --dns names");
+		dns[ndns++] = tok;
+	}
+	return 0;
+}
+
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("name", 'n', STRING, &o.name),
+	{ "dns", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, dns_opt, 0, 0 },
+	CA_OPT("address", 0, STRING, &o.address),
+	CA_OPT("provisioner", 0, STRING, &o.provisioner),
+	CA_OPT("provisioner-password-file", 0, STRING, &ppass_file),
+	CA_OPT("key-type", 0, STRING, &o.key_type),
+	CA_OPT("unencrypted-intermediate-key", 0, FLAG,
+	    &o.unencrypted_intermediate),
+	CA_OPT("provisioner-key-out", 0, STRING, &o.prov_key_out),
+	CA_OPT("ra", 0, FLAG, &ra),
+	CA_OPT("upstream", 0, STRING, &o.ra_url),
+	CA_OPT("upstream-fingerprint", 0, STRING, &o.ra_fingerprint),
+	CA_OPT("upstream-provisioner", 0, STRING, &o.ra_provisioner),
+	CA_OPT("upstream-password-file", 0, STRING, &upass_file),
+	CA_OPT("kms", 0, STRING, &o.kms),
+	CA_OPT("kms-pin-file", 0, STRING, &kms_pin),
+	CA_OPT_END,
 };
 
 /* --kms and --kms-pin-file: usage errors found before any key is made. */
 static int
-kms_opts(struct ca_init_opts *o, int ra, const char *pin, char **pin_abs)
+kms_opts(const char *pin, char **pin_abs)
 {
 	*pin_abs = NULL;
-	if (o->kms == NULL)
+	if (o.kms == NULL)
 		return pin == NULL ? 0 :
 		    ca_cli_usage("--kms-pin-file needs --kms");
-	if (ra || o->unencrypted_intermediate)
+	if (ra || o.unencrypted_intermediate)
 		return ca_cli_usage("--kms makes the CA keys on a token: no "
 		    "--ra or --unencrypted-intermediate-key");
-	if (o->key_type != NULL && strcmp(o->key_type, "ed25519") == 0)
+	if (o.key_type != NULL && strcmp(o.key_type, "ed25519") == 0)
 		return ca_cli_usage("--kms: --key-type ec-p256, ec-p384 or "
 		    "rsa-3072");
-	if (ca_pkcs11_kms_check(o->kms, "--kms") != 0)
+	if (ca_pkcs11_kms_check(o.kms, "--kms") != 0)
 		return ca_cli_usage("%s", ca_errmsg());
-	if (strstr(o->kms, "pin-source=") != NULL && pin != NULL)
+	if (strstr(o.kms, "pin-source=") != NULL && pin != NULL)
 		return ca_cli_usage("the PIN file twice: --kms-pin-file and "
 		    "pin-source in --kms");
-	if (strstr(o->kms, "pin-source=") == NULL && pin == NULL)
+	if (strstr(o.kms, "pin-source=") == NULL && pin == NULL)
 		return ca_cli_usage("--kms needs --kms-pin-file FILE (or "
 		    "pin-source=FILE in the URI)");
 	/* ca.json names the PIN file for the tools that open the key. */
@@ -124,132 +140,33 @@ kms_opts(struct ca_init_opts *o, int ra, const char *pin, char **pin_abs)
 		ca_err(CA_ERR_IO, "--kms-pin-file %s: %s", pin, strerror(errno));
 		return ca_cli_fail(CA_ERR_IO);
 	}
-	o->kms_pin_file = *pin_abs;
+	o.kms_pin_file = *pin_abs;
 	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct ca_init_opts o;
-	const char *dir = NULL, *pass_file = NULL, *ppass_file = NULL;
-	const char *upass_file = NULL, *kms_pin = NULL;
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
+	    CA_CLI_PASS, .opts = opts };
 	char *kms_pin_abs = NULL;
-	char *pw = NULL, *ppw = NULL, *upw = NULL, *fp = NULL, *fpc, *tok, *save;
-	char **dns = NULL, *dnsbuf[64];
-	size_t pwlen = 0, ppwlen = 0, upwlen = 0, ndns = 0;
+	char *pw = NULL, *ppw = NULL, *upw = NULL, *fp = NULL, *fpc;
+	size_t pwlen = 0, ppwlen = 0, upwlen = 0;
 	struct ca_names names;
 	enum ca_key_type kt;
-	unsigned long seen = 0;
-	int ch, rc, port, bad, ra = 0, status = CA_EXIT_FAIL;
+	int rc, port, bad, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
-	memset(&o, 0, sizeof(o));
-	o.address = ":443";
-	dns = dnsbuf;
-	while ((ch = getopt_long(argc, argv, "d:n:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			if (ca_cli_once(&seen, 0, "state-dir"))
-				return CA_EXIT_USAGE;
-			dir = optarg;
-			break;
-		case 'n':
-			if (ca_cli_once(&seen, 1, "name"))
-				return CA_EXIT_USAGE;
-			o.name = optarg;
-			break;
-		case O_DNS:
-			for (tok = strtok_r(optarg, ",", &save); tok != NULL;
-			    tok = strtok_r(NULL, ",", &save)) {
-				if (ndns == sizeof(dnsbuf) / sizeof(dnsbuf[0]))
-					return ca_cli_usage("too many --dns names");
-				dns[ndns++] = tok;
-			}
-			break;
-		case O_ADDRESS:
-			if (ca_cli_once(&seen, 2, "address"))
-				return CA_EXIT_USAGE;
-			o.address = optarg;
-			break;
-		case O_PROV:
-			if (ca_cli_once(&seen, 3, "provisioner"))
-				return CA_EXIT_USAGE;
-			o.provisioner = optarg;
-			break;
-		case O_PASS:
-			if (ca_cli_once(&seen, 4, "password-file"))
-				return CA_EXIT_USAGE;
-			pass_file = optarg;
-			break;
-		case O_PPASS:
-			if (ca_cli_once(&seen, 5, "provisioner-password-file"))
-				return CA_EXIT_USAGE;
-			ppass_file = optarg;
-			break;
-		case O_KEYTYPE:
-			if (ca_cli_once(&seen, 6, "key-type"))
-				return CA_EXIT_USAGE;
-			o.key_type = optarg;
-			break;
-		case O_UNENC:
-			o.unencrypted_intermediate = 1;
-			break;
-		case O_PKEYOUT:
-			if (ca_cli_once(&seen, 7, "provisioner-key-out"))
-				return CA_EXIT_USAGE;
-			o.prov_key_out = optarg;
-			break;
-		case O_RA:
-			ra = 1;
-			break;
-		case O_UP:
-			if (ca_cli_once(&seen, 8, "upstream"))
-				return CA_EXIT_USAGE;
-			o.ra_url = optarg;
-			break;
-		case O_UPFP:
-			if (ca_cli_once(&seen, 9, "upstream-fingerprint"))
-				return CA_EXIT_USAGE;
-			o.ra_fingerprint = optarg;
-			break;
-		case O_UPPROV:
-			if (ca_cli_once(&seen, 10, "upstream-provisioner"))
-				return CA_EXIT_USAGE;
-			o.ra_provisioner = optarg;
-			break;
-		case O_UPPASS:
-			if (ca_cli_once(&seen, 11, "upstream-password-file"))
-				return CA_EXIT_USAGE;
-			upass_file = optarg;
-			break;
-		case O_KMS:
-			if (ca_cli_once(&seen, 12, "kms"))
-				return CA_EXIT_USAGE;
-			o.kms = optarg;
-			break;
-		case O_KMSPIN:
-			if (ca_cli_once(&seen, 13, "kms-pin-file"))
-				return CA_EXIT_USAGE;
-			kms_pin = optarg;
-			break;
-		default:
-			if ((rc = ca_cli_common(ch, usage)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (optind != argc)
-		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
-	if ((o.dir = ca_config_state_dir(dir)) == NULL)
-		return ca_cli_usage("%s", ca_errmsg());
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	o.dir = cli.dir;
 	if (o.name == NULL)
 		return ca_cli_usage("--name is required");
 	if (ndns == 0)
 		return ca_cli_usage("--dns is required");
 	if (o.provisioner == NULL)
 		return ca_cli_usage("--provisioner is required");
-	if (pass_file == NULL)
+	if (cli.pass_file == NULL)
 		return ca_cli_usage("--password-file is required");
 	if (ra) {
 		if (o.ra_url == NULL || o.ra_fingerprint == NULL ||
@@ -269,7 +186,7 @@ main(int argc, char **argv)
 	} else if (o.ra_url != NULL || o.ra_fingerprint != NULL ||
 	    o.ra_provisioner != NULL || upass_file != NULL)
 		return ca_cli_usage("the --upstream options need --ra");
-	if ((rc = kms_opts(&o, ra, kms_pin, &kms_pin_abs)) != 0)
+	if ((rc = kms_opts(kms_pin, &kms_pin_abs)) != 0)
 		return rc;
 	o.dns = (const char *const *)dns;
 	o.n_dns = ndns;
@@ -284,7 +201,7 @@ main(int argc, char **argv)
 	ca_names_free(&names);
 	if (bad)
 		return ca_cli_usage("--dns takes DNS names and IP addresses");
-	if ((rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
+	if ((rc = ca_secret_read(cli.pass_file, &pw, &pwlen)) != 0)
 		goto fail;
 	if (ppass_file != NULL &&
 	    (rc = ca_secret_read(ppass_file, &ppw, &ppwlen)) != 0)

@@ -6,7 +6,6 @@
  */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,24 +56,6 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure (refused: unknown serial, already\n"
 "revoked, not authorised), 2 usage error, 4 database busy or CA unreachable\n"
 "(retry).\n";
-
-enum { O_URL = 256, O_ROOT, O_TOKEN, O_CERT, O_KEY, O_REASON, O_TEXT, O_CRL,
-	O_PASS };
-
-static const struct option longopts[] = {
-	{ "state-dir", required_argument, NULL, 'd' },
-	{ "ca-url", required_argument, NULL, O_URL },
-	{ "root", required_argument, NULL, O_ROOT },
-	{ "token-file", required_argument, NULL, O_TOKEN },
-	{ "cert", required_argument, NULL, O_CERT },
-	{ "key", required_argument, NULL, O_KEY },
-	{ "reason", required_argument, NULL, O_REASON },
-	{ "reason-text", required_argument, NULL, O_TEXT },
-	{ "crl", no_argument, NULL, O_CRL },
-	{ "password-file", required_argument, NULL, O_PASS },
-	{ "output-file", required_argument, NULL, 'o' },
-	CA_CLI_COMMON_OPTIONS,
-};
 
 #define MAX_REASON_TEXT 256
 
@@ -159,126 +140,85 @@ write_crl(const char *dir, const char *pass_file, const char *out)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
-{
-	const char *dir = NULL, *url = NULL, *root = NULL, *tok_file = NULL;
-	const char *cert = NULL, *key = NULL, *text = NULL, *pass_file = NULL;
-	const char *out = NULL, *serial = NULL;
-	char *canon = NULL;
-	unsigned long seen = 0;
-	int ch, rc, reason = CA_REASON_NONE, crl = 0;
+static struct {
+	const char	*tok, *cert, *key, *text, *serial;
+	int		 reason, crl;
+} o = { .reason = CA_REASON_NONE };
 
-	ca_cli_init(argv);
-	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT,
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			if (ca_cli_once(&seen, 0, "state-dir"))
-				return CA_EXIT_USAGE;
-			dir = optarg;
-			break;
-		case O_URL:
-			if (ca_cli_once(&seen, 1, "ca-url"))
-				return CA_EXIT_USAGE;
-			url = optarg;
-			break;
-		case O_ROOT:
-			if (ca_cli_once(&seen, 2, "root"))
-				return CA_EXIT_USAGE;
-			root = optarg;
-			break;
-		case O_TOKEN:
-			if (ca_cli_once(&seen, 3, "token-file"))
-				return CA_EXIT_USAGE;
-			tok_file = optarg;
-			break;
-		case O_CERT:
-			if (ca_cli_once(&seen, 4, "cert"))
-				return CA_EXIT_USAGE;
-			cert = optarg;
-			break;
-		case O_KEY:
-			if (ca_cli_once(&seen, 5, "key"))
-				return CA_EXIT_USAGE;
-			key = optarg;
-			break;
-		case O_REASON:
-			if (ca_cli_once(&seen, 6, "reason"))
-				return CA_EXIT_USAGE;
-			if (ca_reason_parse(optarg, &reason) != 0)
-				return ca_cli_usage("--reason: %s", ca_errmsg());
-			break;
-		case O_TEXT:
-			if (ca_cli_once(&seen, 7, "reason-text"))
-				return CA_EXIT_USAGE;
-			text = optarg;
-			break;
-		case O_CRL:
-			crl = 1;
-			break;
-		case O_PASS:
-			if (ca_cli_once(&seen, 8, "password-file"))
-				return CA_EXIT_USAGE;
-			pass_file = optarg;
-			break;
-		case 'o':
-			if (ca_cli_once(&seen, 9, "output-file"))
-				return CA_EXIT_USAGE;
-			out = optarg;
-			break;
-		default:
-			if ((rc = ca_cli_common(ch, usage)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (argc - optind > 1)
-		return ca_cli_usage("unexpected argument '%s'", argv[optind + 1]);
-	serial = argc - optind == 1 ? argv[optind] : NULL;
-	if (url != NULL && dir != NULL)
-		return ca_cli_usage("--state-dir and --ca-url exclude each other");
-	if ((url == NULL) != (root == NULL))
-		return ca_cli_usage(url != NULL ? "--ca-url needs --root" :
-		    "--root needs --ca-url");
-	if (crl) {
-		if (url != NULL)
+static int
+reason(char *arg, void *dest)
+{
+	if (ca_reason_parse(arg, dest) != 0)
+		return ca_cli_usage("--reason: %s", ca_errmsg());
+	return 0;
+}
+
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("token-file", 0, STRING, &o.tok),
+	CA_OPT("cert", 0, STRING, &o.cert),
+	CA_OPT("key", 0, STRING, &o.key),
+	CA_OPT_FN("reason", 0, reason, &o.reason),
+	CA_OPT("reason-text", 0, STRING, &o.text),
+	CA_OPT("crl", 0, FLAG, &o.crl),
+	CA_OPT_END,
+};
+
+static int
+post(struct ca_cli *cli)
+{
+	char *canon;
+
+	o.serial = cli->argc == 1 ? cli->argv[0] : NULL;
+	if (o.crl) {
+		if (cli->url != NULL)
 			return ca_cli_usage("--crl needs --state-dir, not --ca-url");
-		if (serial != NULL || tok_file != NULL || cert != NULL ||
-		    key != NULL || text != NULL || reason != CA_REASON_NONE)
+		if (o.serial != NULL || o.tok != NULL || o.cert != NULL ||
+		    o.key != NULL || o.text != NULL || o.reason != CA_REASON_NONE)
 			return ca_cli_usage("--crl revokes nothing: no SERIAL, --reason, --reason-text, --token-file, --cert or --key");
-	} else if (out != NULL || pass_file != NULL)
-		return ca_cli_usage("%s is for --crl", out != NULL ?
+	} else if (cli->out != NULL || cli->pass_file != NULL)
+		return ca_cli_usage("%s is for --crl", cli->out != NULL ?
 		    "--output-file" : "--password-file");
-	else if (url != NULL) {
-		if ((cert == NULL) != (key == NULL))
-			return ca_cli_usage(cert != NULL ? "--cert needs --key" :
+	else if (cli->url != NULL) {
+		if ((o.cert == NULL) != (o.key == NULL))
+			return ca_cli_usage(o.cert != NULL ? "--cert needs --key" :
 			    "--key needs --cert");
-		if ((tok_file == NULL) == (cert == NULL))
+		if ((o.tok == NULL) == (o.cert == NULL))
 			return ca_cli_usage("give either --token-file or --cert and --key");
-		if (tok_file != NULL && serial == NULL)
+		if (o.tok != NULL && o.serial == NULL)
 			return ca_cli_usage("SERIAL is required");
 	} else {
-		if (tok_file != NULL || cert != NULL || key != NULL)
+		if (o.tok != NULL || o.cert != NULL || o.key != NULL)
 			return ca_cli_usage("--token-file, --cert and --key are for --ca-url");
-		if (serial == NULL)
+		if (o.serial == NULL)
 			return ca_cli_usage("SERIAL is required");
 	}
-	if (serial != NULL) {
-		if (ca_serial_canon(serial, &canon) != 0)
+	if (o.serial != NULL) {
+		if (ca_serial_canon(o.serial, &canon) != 0)
 			return ca_cli_usage("%s", ca_errmsg());
 		free(canon);
 	}
-	if (text != NULL && strlen(text) > MAX_REASON_TEXT)
+	if (o.text != NULL && strlen(o.text) > MAX_REASON_TEXT)
 		return ca_cli_usage("--reason-text: longer than %d bytes",
 		    MAX_REASON_TEXT);
-	if (url == NULL && (dir = ca_config_state_dir(dir)) == NULL)
-		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
+}
 
-	if (crl)
-		rc = write_crl(dir, pass_file, out != NULL ? out : "-");
+int
+main(int argc, char **argv)
+{
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_TARGET |
+	    CA_CLI_PASS | CA_CLI_OUT, .opts = opts, .maxargs = 1,
+	    .post = post };
+	int rc;
+
+	ca_cli_init(argv);
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	if (o.crl)
+		rc = write_crl(cli.dir, cli.pass_file,
+		    cli.out != NULL ? cli.out : "-");
 	else
-		rc = revoke(dir, url, root, serial, tok_file, cert, key, reason,
-		    text);
+		rc = revoke(cli.dir, cli.url, cli.root, o.serial, o.tok,
+		    o.cert, o.key, o.reason, o.text);
 	return rc != 0 ? ca_cli_fail(rc) : CA_EXIT_OK;
 }

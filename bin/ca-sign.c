@@ -128,8 +128,8 @@ out:
 int
 main(int argc, char **argv)
 {
-	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
-	    CA_CLI_URL | CA_CLI_PASS | CA_CLI_PASS_LOCAL | CA_CLI_OUT,
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_TARGET |
+	    CA_CLI_PASS | CA_CLI_PASS_LOCAL | CA_CLI_OUT,
 	    .opts = opts, .pre = pre, .post = post };
 	struct ca_sign_req req;
 	struct ca_sign_result res;

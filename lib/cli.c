@@ -203,7 +203,7 @@ static const struct {
 } common[C_N] = {
 	[C_DIR] = { "state-dir", 'd', 1, CA_CLI_DIR },
 	[C_URL] = { "ca-url", 0, 1, CA_CLI_URL },
-	[C_ROOT] = { "root", 0, 1, CA_CLI_URL },
+	[C_ROOT] = { "root", 0, 1, CA_CLI_ROOT },
 	[C_PASS] = { "password-file", 0, 1, CA_CLI_PASS },
 	[C_OUT] = { "output-file", 'o', 1, CA_CLI_OUT },
 	[C_QUIET] = { "quiet", 'q', 0, 0 },
@@ -240,7 +240,7 @@ ca_cli_given(const struct ca_cli *cli, const char *name)
 
 /* Option i of the tool's table with argument arg; -1 or the exit status. */
 static int
-take(struct ca_cli *cli, int i, const char *arg)
+take(struct ca_cli *cli, int i, char *arg)
 {
 	const struct ca_cli_opt *o = &cli->opts[i];
 	int64_t d;
@@ -283,7 +283,7 @@ take(struct ca_cli *cli, int i, const char *arg)
 
 /* A common option; -1 or the exit status. */
 static int
-take_common(struct ca_cli *cli, int i, const char *arg)
+take_common(struct ca_cli *cli, int i, char *arg)
 {
 	const char **dest[C_N] = {
 		[C_DIR] = &cli->dir, [C_URL] = &cli->url, [C_ROOT] = &cli->root,
@@ -314,7 +314,7 @@ check(struct ca_cli *cli)
 		return rc;
 	if (cli->url != NULL && cli->dir != NULL)
 		return ca_cli_usage("--state-dir and --ca-url exclude each other");
-	if ((cli->url == NULL) != (cli->root == NULL))
+	if ((cli->common & CA_CLI_ROOT) && (cli->url == NULL) != (cli->root == NULL))
 		return ca_cli_usage(cli->url != NULL ? "--ca-url needs --root" :
 		    "--root needs --ca-url");
 	if ((cli->common & CA_CLI_PASS_LOCAL) && cli->url != NULL &&

@@ -76,20 +76,24 @@ struct ca_cli_opt {
 	enum ca_opt_kind kind;
 	void		*dest;
 	int		 flags;
-	int		(*fn)(const char *arg, void *dest);
+	int		(*fn)(char *arg, void *dest);
 	long		 lo, hi;	/* CA_OPT_NUMBER */
 };
 
 /* A table entry: CA_OPT("csr", 0, STRING, &o.csr); end with CA_OPT_END. */
 #define CA_OPT(n, s, k, d)	{ (n), (s), CA_OPT_##k, (d), 0, NULL, 0, 0 }
+#define CA_OPT_FN(n, s, f, d)	{ (n), (s), CA_OPT_CALL, (d), 0, (f), 0, 0 }
 #define CA_OPT_END		{ NULL, 0, CA_OPT_FLAG, NULL, 0, NULL, 0, 0 }
 
 /* The common options a tool takes (ca_cli.common). */
 #define CA_CLI_DIR	0x01	/* -d, --state-dir; $CA_STATE_DIR fallback */
-#define CA_CLI_URL	0x02	/* --ca-url and --root; exclude -d */
+#define CA_CLI_URL	0x02	/* --ca-url, checked; excludes -d */
 #define CA_CLI_PASS	0x04	/* --password-file */
 #define CA_CLI_PASS_LOCAL 0x08	/* --password-file refused with --ca-url */
 #define CA_CLI_OUT	0x10	/* -o, --output-file */
+#define CA_CLI_ROOT	0x20	/* --root: the pair of --ca-url */
+/* A client tool's target: -d, or --ca-url with --root. */
+#define CA_CLI_TARGET	(CA_CLI_DIR | CA_CLI_URL | CA_CLI_ROOT)
 
 #define CA_CLI_MAX_OPTS	32	/* in a tool's table */
 

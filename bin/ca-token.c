@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "ca.h"
+#include "authority.h"
 #include "cli.h"
 #include "client.h"
 #include "conf.h"
@@ -71,31 +72,13 @@ static const struct option longopts[] = {
 
 #define MAX_SANS 100
 
-/* Where the provisioner, its key, the root and the audience come from. */
-struct source {
-	struct ca_config		*cfg;		/* offline */
-	struct ca_client		*client;	/* online */
-	struct ca_remote_provisioner	*remote;
-	const struct ca_provisioner	*prov;
-	struct ca_jwk			*key;
-	char				*fp;		/* the root's */
-	char				*aud;
-};
-
-static void
-source_free(struct source *s)
-{
-	ca_jwk_free(s->key);
-	ca_client_provisioner_free(s->remote);
-	ca_client_close(s->client);
-	ca_config_free(s->cfg);
-	free(s->fp);
-	free(s->aud);
-}
-
-/* The provisioner's private key: --key, or encryptedKey and the password. */
+/*
+ * The provisioner's private key: --key, or encryptedKey and the password
+ * in pass_file.
+ */
 static int
-provisioner_key(struct source *s, const char *pass_file, const char *key_file)
+provisioner_key(const struct ca_provisioner *p, const char *pass_file,
+    const char *key_file, struct ca_jwk **key)
 {
 	char *pw = NULL;
 	size_t pwlen = 0;
@@ -104,77 +87,22 @@ provisioner_key(struct source *s, const char *pass_file, const char *key_file)
 	if (pass_file != NULL &&
 	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
 		return rc;
-	rc = ca_token_provisioner_key(s->prov, pw, pwlen, key_file, &s->key);
+	rc = ca_token_provisioner_key(p, pw, pwlen, key_file, key);
 	ca_free_secret(pw, pwlen);
 	return rc;
-}
-
-/*
- * From the state directory. Returns 0, a (negative) library status, or
- * CA_EXIT_USAGE after reporting a usage error.
- */
-static int
-offline(struct source *s, const char *dir, const char *pname,
-    const char *pass_file, const char *key_file, const char *path)
-{
-	gnutls_x509_crt_t root = NULL;
-	int rc;
-
-	if ((rc = ca_config_load(dir, &s->cfg)) != 0)
-		return rc;
-	if (pname == NULL) {
-		if (s->cfg->n_provisioners != 1) {
-			ca_cli_usage("the CA has %zu provisioners: name one with --provisioner",
-			    s->cfg->n_provisioners);
-			return CA_EXIT_USAGE;
-		}
-		s->prov = &s->cfg->provisioners[0];
-	} else if ((rc = ca_config_provisioner(s->cfg, pname, NULL,
-	    &s->prov)) != 0)
-		return rc;
-	if ((rc = provisioner_key(s, pass_file, key_file)) != 0)
-		return rc;
-	if ((rc = ca_x509_load(s->cfg->root, &root)) != 0)
-		return rc;
-	rc = ca_x509_fingerprint(root, &s->fp);
-	gnutls_x509_crt_deinit(root);
-	if (rc != 0)
-		return rc;
-	if ((s->aud = ca_config_audience(s->cfg, path)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
-}
-
-/* From the CA's server; the audience is the URL the user gave. */
-static int
-online(struct source *s, const char *url, const char *root,
-    const char *pname, const char *pass_file, const char *key_file,
-    const char *path)
-{
-	int rc;
-
-	if ((rc = ca_client_open(url, root, &s->client)) != 0 ||
-	    (rc = ca_client_provisioner(s->client, pname, key_file == NULL,
-	    &s->remote)) != 0)
-		return rc;
-	s->prov = &s->remote->prov;
-	if ((rc = provisioner_key(s, pass_file, key_file)) != 0)
-		return rc;
-	if ((s->fp = strdup(ca_client_root_fp(s->client))) == NULL ||
-	    (s->aud = ca_client_url(s->client, path)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct ca_token_opts o;
-	struct source src;
+	struct ca_authority *a = NULL;
+	const struct ca_provisioner *prov = NULL;
+	struct ca_jwk *key = NULL;
 	const char *dir = NULL, *pname = NULL, *pass_file = NULL, *key_file = NULL;
 	const char *nb_arg = NULL, *out_file = NULL, *url = NULL, *root = NULL;
 	const char *sans[MAX_SANS], *path;
-	char *tok = NULL, *line = NULL;
+	char *tok = NULL, *line = NULL, *aud = NULL;
 	size_t nsans = 0;
 	unsigned long seen = 0;
 	long long life = 0;
@@ -182,7 +110,6 @@ main(int argc, char **argv)
 
 	ca_cli_init(argv);
 	memset(&o, 0, sizeof(o));
-	memset(&src, 0, sizeof(src));
 	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -280,26 +207,24 @@ main(int argc, char **argv)
 		ca_names_free(&names);
 	}
 	path = revoke ? "/1.0/revoke" : "/1.0/sign";
-	if (url != NULL)
-		rc = online(&src, url, root, pname, pass_file, key_file, path);
-	else
-		rc = offline(&src, dir, pname, pass_file, key_file, path);
-	if (rc == CA_EXIT_USAGE) {
-		status = rc;
-		goto out;
-	}
-	if (rc != 0)
+	/* Offline, the configuration alone: no store, no lock file. */
+	rc = url != NULL ? ca_authority_open_remote(url, root, &a) :
+	    ca_authority_open_config(dir, &a);
+	if (rc != 0 || (rc = ca_authority_provisioner(a, pname,
+	    key_file == NULL, &prov)) != 0 ||
+	    (rc = provisioner_key(prov, pass_file, key_file, &key)) != 0 ||
+	    (rc = ca_authority_audience(a, path, &aud)) != 0)
 		goto fail;
-	o.iss = src.prov->name;
-	o.kid = src.prov->kid;
+	o.iss = prov->name;
+	o.kid = prov->kid;
 	o.sub = argv[optind];
-	o.aud = src.aud;
+	o.aud = aud;
 	o.sans = nsans ? sans : NULL;
 	o.n_sans = nsans;
-	o.sha = src.fp;
+	o.sha = ca_authority_root_fp(a);
 	o.lifetime = life;
 	o.no_sans = revoke;
-	if ((rc = ca_token_mint(src.key, &o, &tok)) != 0)
+	if ((rc = ca_token_mint(key, &o, &tok)) != 0)
 		goto fail;
 	if (asprintf(&line, "%s\n", tok) < 0) {
 		line = NULL;
@@ -314,7 +239,9 @@ main(int argc, char **argv)
 fail:
 	status = ca_cli_fail(rc);
 out:
-	source_free(&src);
+	ca_jwk_free(key);
+	free(aud);
+	ca_authority_close(a);
 	if (tok != NULL)
 		ca_free_secret(tok, strlen(tok));
 	if (line != NULL)

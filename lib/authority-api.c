@@ -260,7 +260,6 @@ ca_sign_result_free(struct ca_sign_result *r)
 		return;
 	free(r->crt_pem);
 	free(r->chain_pem);
-	ca_free_secret(r->key_pem, r->key_pem_len);
 	free(r->serial);
 	free(r->subject);
 	free(r->provisioner);

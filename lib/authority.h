@@ -90,8 +90,6 @@ struct ca_sign_req {
 struct ca_sign_result {
 	char		*crt_pem;	/* the new leaf */
 	char		*chain_pem;	/* intermediate */
-	char		*key_pem;	/* unused: keys are made by callers */
-	size_t		 key_pem_len;
 	char		*serial;	/* canonical hex */
 	char		*subject;	/* token sub */
 	char		*provisioner;	/* its name */

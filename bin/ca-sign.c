@@ -6,13 +6,9 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ca.h"
 #include "authority.h"
@@ -55,43 +51,65 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure, 2 usage error, 4 database busy or CA\n"
 "unreachable (retry).\n";
 
-enum { O_TOKEN = 256, O_CSR, O_KEYOUT, O_NB, O_NA, O_PASS, O_URL, O_ROOT,
-	O_KEYTYPE };
+static struct {
+	const char	*tok, *csr, *key_out;
+	enum ca_key_type kt;
+	time_t		 nb, na;
+} o = { .kt = CA_KEY_EC_P256 };
 
-static const struct option longopts[] = {
-	{ "state-dir", required_argument, NULL, 'd' },
-	{ "ca-url", required_argument, NULL, O_URL },
-	{ "root", required_argument, NULL, O_ROOT },
-	{ "key-type", required_argument, NULL, O_KEYTYPE },
-	{ "token-file", required_argument, NULL, O_TOKEN },
-	{ "csr", required_argument, NULL, O_CSR },
-	{ "key-out", required_argument, NULL, O_KEYOUT },
-	{ "not-before", required_argument, NULL, O_NB },
-	{ "not-after", required_argument, NULL, O_NA },
-	{ "password-file", required_argument, NULL, O_PASS },
-	{ "output-file", required_argument, NULL, 'o' },
-	CA_CLI_COMMON_OPTIONS,
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("token-file", 0, STRING, &o.tok),
+	CA_OPT("csr", 0, STRING, &o.csr),
+	CA_OPT("key-out", 0, STRING, &o.key_out),
+	CA_OPT("key-type", 0, KEYTYPE, &o.kt),
+	CA_OPT("not-before", 0, TIME, &o.nb),
+	CA_OPT("not-after", 0, TIME, &o.na),
+	CA_OPT_END,
 };
+
+static int
+pre(struct ca_cli *cli)
+{
+	(void)cli;
+	if (o.tok == NULL)
+		return ca_cli_usage("--token-file is required");
+	if ((o.csr == NULL) == (o.key_out == NULL))
+		return ca_cli_usage("give exactly one of --csr and --key-out");
+	if (o.csr != NULL && strcmp(o.tok, "-") == 0 &&
+	    strcmp(o.csr, "-") == 0)
+		return ca_cli_usage("the token and the CSR cannot both be standard input");
+	if (o.key_out != NULL && strcmp(o.key_out, "-") == 0)
+		return ca_cli_usage("--key-out needs a file name");
+	return 0;
+}
+
+static int
+post(struct ca_cli *cli)
+{
+	if (ca_cli_given(cli, "key-type") &&
+	    (cli->url == NULL || o.key_out == NULL))
+		return ca_cli_usage("--key-type needs --ca-url and --key-out (offline, the CA's key type is used)");
+	return 0;
+}
 
 /*
  * Sign with the CA at dir or url; with key_out, the key and its CSR are
  * made here first (*key, *key_len).
  */
 static int
-sign(const char *dir, const char *url, const char *root,
-    const char *pass_file, const char *key_out, const enum ca_key_type *kt,
-    struct ca_sign_req *req, struct ca_sign_result *res, char **key,
-    size_t *key_len)
+sign(const struct ca_cli *cli, struct ca_sign_req *req,
+    struct ca_sign_result *res, char **key, size_t *key_len)
 {
 	struct ca_authority *a = NULL;
 	gnutls_datum_t csr = { NULL, 0 };
 	int rc;
 
-	if ((rc = ca_cli_open_target(dir, url, root, pass_file, CA_CLI_KEY,
-	    &a)) != 0)
+	if ((rc = ca_cli_open_target(cli->dir, cli->url, cli->root,
+	    cli->pass_file, CA_CLI_KEY, &a)) != 0)
 		return rc;
-	if (key_out != NULL) {
-		if ((rc = ca_cli_keygen(a, kt, req->token, req->token_len, &csr,
+	if (o.key_out != NULL) {
+		if ((rc = ca_cli_keygen(a, ca_cli_given(cli, "key-type") ?
+		    &o.kt : NULL, req->token, req->token_len, &csr,
 		    key, key_len)) != 0)
 			goto out;
 		req->csr = (const char *)csr.data;
@@ -99,7 +117,7 @@ sign(const char *dir, const char *url, const char *root,
 	}
 	if ((rc = ca_authority_sign(a, req, res)) == 0)
 		ca_debug("issued serial %s for \"%s\" (%s)", res->serial,
-		    res->subject, url != NULL ? url : dir);
+		    res->subject, cli->url != NULL ? cli->url : cli->dir);
 out:
 	req->csr = NULL;
 	gnutls_free(csr.data);
@@ -110,134 +128,39 @@ out:
 int
 main(int argc, char **argv)
 {
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
+	    CA_CLI_URL | CA_CLI_PASS | CA_CLI_PASS_LOCAL | CA_CLI_OUT,
+	    .opts = opts, .pre = pre, .post = post };
 	struct ca_sign_req req;
 	struct ca_sign_result res;
-	enum ca_key_type kt = CA_KEY_EC_P256;
-	const char *dir = NULL, *tok_file = NULL, *csr_file = NULL;
-	const char *key_out = NULL, *out = NULL, *pass_file = NULL;
-	const char *nb_arg = NULL, *na_arg = NULL, *url = NULL, *root = NULL;
-	const char *kt_arg = NULL;
 	char *tok = NULL, *csr = NULL, *chain = NULL, *key = NULL;
 	size_t toklen = 0, csrlen = 0, key_len = 0;
-	unsigned long seen = 0;
-	time_t now;
-	int ch, rc, status = CA_EXIT_FAIL;
+	int rc, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
 	memset(&req, 0, sizeof(req));
 	memset(&res, 0, sizeof(res));
-	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			if (ca_cli_once(&seen, 0, "state-dir"))
-				return CA_EXIT_USAGE;
-			dir = optarg;
-			break;
-		case O_TOKEN:
-			if (ca_cli_once(&seen, 1, "token-file"))
-				return CA_EXIT_USAGE;
-			tok_file = optarg;
-			break;
-		case O_CSR:
-			if (ca_cli_once(&seen, 2, "csr"))
-				return CA_EXIT_USAGE;
-			csr_file = optarg;
-			break;
-		case O_KEYOUT:
-			if (ca_cli_once(&seen, 3, "key-out"))
-				return CA_EXIT_USAGE;
-			key_out = optarg;
-			break;
-		case O_NB:
-			if (ca_cli_once(&seen, 4, "not-before"))
-				return CA_EXIT_USAGE;
-			nb_arg = optarg;
-			break;
-		case O_NA:
-			if (ca_cli_once(&seen, 5, "not-after"))
-				return CA_EXIT_USAGE;
-			na_arg = optarg;
-			break;
-		case O_PASS:
-			if (ca_cli_once(&seen, 6, "password-file"))
-				return CA_EXIT_USAGE;
-			pass_file = optarg;
-			break;
-		case 'o':
-			if (ca_cli_once(&seen, 7, "output-file"))
-				return CA_EXIT_USAGE;
-			out = optarg;
-			break;
-		case O_URL:
-			if (ca_cli_once(&seen, 8, "ca-url"))
-				return CA_EXIT_USAGE;
-			url = optarg;
-			break;
-		case O_ROOT:
-			if (ca_cli_once(&seen, 9, "root"))
-				return CA_EXIT_USAGE;
-			root = optarg;
-			break;
-		case O_KEYTYPE:
-			if (ca_cli_once(&seen, 10, "key-type"))
-				return CA_EXIT_USAGE;
-			if (ca_key_type_parse(optarg, &kt) != 0)
-				return ca_cli_usage("--key-type: %s", ca_errmsg());
-			kt_arg = optarg;
-			break;
-		default:
-			if ((rc = ca_cli_common(ch, usage)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (optind != argc)
-		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
-	if (tok_file == NULL)
-		return ca_cli_usage("--token-file is required");
-	if ((csr_file == NULL) == (key_out == NULL))
-		return ca_cli_usage("give exactly one of --csr and --key-out");
-	if (csr_file != NULL && strcmp(tok_file, "-") == 0 &&
-	    strcmp(csr_file, "-") == 0)
-		return ca_cli_usage("the token and the CSR cannot both be standard input");
-	if (key_out != NULL && strcmp(key_out, "-") == 0)
-		return ca_cli_usage("--key-out needs a file name");
-	if (url != NULL && dir != NULL)
-		return ca_cli_usage("--state-dir and --ca-url exclude each other");
-	if ((url == NULL) != (root == NULL))
-		return ca_cli_usage(url != NULL ? "--ca-url needs --root" :
-		    "--root needs --ca-url");
-	if (url != NULL && pass_file != NULL)
-		return ca_cli_usage("--password-file is for the CA's key: not with --ca-url");
-	if (kt_arg != NULL && (url == NULL || key_out == NULL))
-		return ca_cli_usage("--key-type needs --ca-url and --key-out (offline, the CA's key type is used)");
-	if (url != NULL && ca_client_url_check(url) != 0)
-		return ca_cli_usage("--ca-url: %s", ca_errmsg());
-	if (url == NULL && (dir = ca_config_state_dir(dir)) == NULL)
-		return ca_cli_usage("%s", ca_errmsg());
-	now = time(NULL);
-	if (nb_arg != NULL && ca_time_parse(nb_arg, now, &req.not_before) != 0)
-		return ca_cli_usage("--not-before: %s", ca_errmsg());
-	if (na_arg != NULL && ca_time_parse(na_arg, now, &req.not_after) != 0)
-		return ca_cli_usage("--not-after: %s", ca_errmsg());
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	req.not_before = o.nb;
+	req.not_after = o.na;
 
 	/* Refuse what would fail after signing before the token is spent. */
-	if ((key_out != NULL &&
-	    (rc = ca_file_publish_check(key_out, CA_PUBLISH_NEW)) != 0) ||
-	    (out != NULL && (rc = ca_file_publish_check(out, 0)) != 0))
+	if ((o.key_out != NULL &&
+	    (rc = ca_file_publish_check(o.key_out, CA_PUBLISH_NEW)) != 0) ||
+	    (cli.out != NULL && (rc = ca_file_publish_check(cli.out, 0)) != 0))
 		goto fail;
-	if ((rc = ca_file_read(tok_file, CA_MAX_TOKEN, &tok, &toklen)) != 0 ||
-	    (csr_file != NULL &&
-	    (rc = ca_file_read(csr_file, CA_MAX_CSR, &csr, &csrlen)) != 0))
+	if ((rc = ca_file_read(o.tok, CA_MAX_TOKEN, &tok, &toklen)) != 0 ||
+	    (o.csr != NULL &&
+	    (rc = ca_file_read(o.csr, CA_MAX_CSR, &csr, &csrlen)) != 0))
 		goto fail;
 	req.token = tok;
 	req.token_len = toklen;
 	req.csr = csr;
 	req.csr_len = csrlen;
-	if ((rc = sign(dir, url, root, pass_file, key_out,
-	    kt_arg != NULL ? &kt : NULL, &req, &res, &key, &key_len)) != 0)
+	if ((rc = sign(&cli, &req, &res, &key, &key_len)) != 0)
 		goto fail;
-	if (key_out != NULL && (rc = ca_file_publish(key_out, key, key_len,
+	if (o.key_out != NULL && (rc = ca_file_publish(o.key_out, key, key_len,
 	    0600, CA_PUBLISH_NEW)) != 0)
 		goto fail;
 	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
@@ -245,7 +168,7 @@ main(int argc, char **argv)
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = ca_file_publish(out ? out : "-", chain, strlen(chain),
+	if ((rc = ca_file_publish(cli.out ? cli.out : "-", chain, strlen(chain),
 	    0644, 0)) != 0)
 		goto fail;
 	status = 0;

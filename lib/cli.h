@@ -9,6 +9,7 @@
 #define CA_CLI_H
 
 #include <stddef.h>
+#include <time.h>
 #include <gnutls/gnutls.h>
 
 #include "keys.h"
@@ -50,6 +51,80 @@ int	 ca_cli_version(void);
 int	 ca_cli_once(unsigned long *seen, int bit, const char *name);
 /* Parse a non-negative duration argument for option name into seconds. */
 int	 ca_cli_duration(const char *arg, const char *name, long long *secs);
+
+/*
+ * The option layer: a tool declares its options in a table and the
+ * layer parses argv with getopt_long, once-only rule, conversions and
+ * the common options' cross-checks. Every option but a flag or one
+ * marked CA_OPT_MULTI may be given once.
+ */
+enum ca_opt_kind {
+	CA_OPT_FLAG,		/* int *: set to 1 */
+	CA_OPT_STRING,		/* const char **: the argument */
+	CA_OPT_DURATION,	/* long long *: seconds, >= 0 */
+	CA_OPT_TIME,		/* time_t *: RFC 3339 or a duration from now,
+				   converted after every check */
+	CA_OPT_NUMBER,		/* long *: a decimal number, lo to hi */
+	CA_OPT_KEYTYPE,		/* enum ca_key_type * */
+	CA_OPT_CALL		/* fn(arg, dest): 0, or the exit status */
+};
+#define CA_OPT_MULTI	0x1	/* may be given more than once */
+
+struct ca_cli_opt {
+	const char	*name;		/* long name, without -- */
+	int		 short_name;	/* 0: none */
+	enum ca_opt_kind kind;
+	void		*dest;
+	int		 flags;
+	int		(*fn)(const char *arg, void *dest);
+	long		 lo, hi;	/* CA_OPT_NUMBER */
+};
+
+/* A table entry: CA_OPT("csr", 0, STRING, &o.csr); end with CA_OPT_END. */
+#define CA_OPT(n, s, k, d)	{ (n), (s), CA_OPT_##k, (d), 0, NULL, 0, 0 }
+#define CA_OPT_END		{ NULL, 0, CA_OPT_FLAG, NULL, 0, NULL, 0, 0 }
+
+/* The common options a tool takes (ca_cli.common). */
+#define CA_CLI_DIR	0x01	/* -d, --state-dir; $CA_STATE_DIR fallback */
+#define CA_CLI_URL	0x02	/* --ca-url and --root; exclude -d */
+#define CA_CLI_PASS	0x04	/* --password-file */
+#define CA_CLI_PASS_LOCAL 0x08	/* --password-file refused with --ca-url */
+#define CA_CLI_OUT	0x10	/* -o, --output-file */
+
+#define CA_CLI_MAX_OPTS	32	/* in a tool's table */
+
+struct ca_cli {
+	/* Given by the tool. */
+	const char	*usage;		/* the --help text */
+	unsigned	 common;	/* CA_CLI_* */
+	const struct ca_cli_opt *opts;	/* ends with a NULL name */
+	int		 maxargs;	/* operands allowed; -1: any */
+	/*
+	 * Checks of the tool, 0 or the exit status: pre before the common
+	 * cross-checks, post after --ca-url/--root/-d agree and before the
+	 * state directory is resolved.
+	 */
+	int		(*pre)(struct ca_cli *);
+	int		(*post)(struct ca_cli *);
+	/* Set by ca_cli_parse. */
+	const char	*dir, *url, *root, *pass_file, *out;
+	int		 argc;		/* the operands */
+	char	       **argv;
+	time_t		 now;
+	unsigned long long seen;	/* bit i: option i given (internal) */
+	const char	*targ[CA_CLI_MAX_OPTS];	/* CA_OPT_TIME args (internal) */
+};
+
+/*
+ * Parse argv as cli says. Returns -1 to go on, else the exit status to
+ * return at once (0 after --help or --version, 2 on a usage error).
+ */
+int	 ca_cli_parse(struct ca_cli *cli, int argc, char **argv);
+/* Whether option name (long name) was given. */
+int	 ca_cli_given(const struct ca_cli *cli, const char *name);
+/* Parse a decimal number from lo to hi for option name (else 2). */
+int	 ca_cli_number(const char *arg, const char *name, long lo, long hi,
+	    long *v);
 
 struct ca_authority;
 /*

@@ -6,15 +6,14 @@
  */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ca.h"
+#include "authority.h"
 #include "cli.h"
-#include "client.h"
 #include "conf.h"
 #include "jose.h"
 #include "token.h"
@@ -51,51 +50,63 @@ static const char usage[] =
 "\n"
 "Exit status: 0 success, 1 failure, 2 usage error, 4 CA unreachable (retry).\n";
 
-enum { O_PROV = 256, O_PASS, O_KEY, O_SAN, O_NB, O_NA, O_REVOKE, O_URL,
-	O_ROOT };
-
-static const struct option longopts[] = {
-	{ "state-dir", required_argument, NULL, 'd' },
-	{ "ca-url", required_argument, NULL, O_URL },
-	{ "root", required_argument, NULL, O_ROOT },
-	{ "provisioner", required_argument, NULL, O_PROV },
-	{ "password-file", required_argument, NULL, O_PASS },
-	{ "key", required_argument, NULL, O_KEY },
-	{ "san", required_argument, NULL, O_SAN },
-	{ "not-before", required_argument, NULL, O_NB },
-	{ "not-after", required_argument, NULL, O_NA },
-	{ "revoke", no_argument, NULL, O_REVOKE },
-	{ "output-file", required_argument, NULL, 'o' },
-	CA_CLI_COMMON_OPTIONS,
-};
-
 #define MAX_SANS 100
 
-/* Where the provisioner, its key, the root and the audience come from. */
-struct source {
-	struct ca_config		*cfg;		/* offline */
-	struct ca_client		*client;	/* online */
-	struct ca_remote_provisioner	*remote;
-	const struct ca_provisioner	*prov;
-	struct ca_jwk			*key;
-	char				*fp;		/* the root's */
-	char				*aud;
-};
+static struct {
+	const char	*prov, *key;
+	const char	*sans[MAX_SANS];
+	size_t		 nsans;
+	long long	 life;
+	time_t		 nb;
+	int		 revoke;
+} o;
 
-static void
-source_free(struct source *s)
+/* --san, repeatable. */
+static int
+add_san(const char *arg, void *dest)
 {
-	ca_jwk_free(s->key);
-	ca_client_provisioner_free(s->remote);
-	ca_client_close(s->client);
-	ca_config_free(s->cfg);
-	free(s->fp);
-	free(s->aud);
+	(void)dest;
+	if (o.nsans == MAX_SANS)
+		return ca_cli_usage("at most %d --san", MAX_SANS);
+	o.sans[o.nsans++] = arg;
+	return 0;
 }
 
-/* The provisioner's private key: --key, or encryptedKey and the password. */
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("provisioner", 0, STRING, &o.prov),
+	CA_OPT("key", 0, STRING, &o.key),
+	{ "san", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, add_san, 0, 0 },
+	CA_OPT("not-before", 0, TIME, &o.nb),
+	CA_OPT("not-after", 0, DURATION, &o.life),
+	CA_OPT("revoke", 0, FLAG, &o.revoke),
+	CA_OPT_END,
+};
+
 static int
-provisioner_key(struct source *s, const char *pass_file, const char *key_file)
+pre(struct ca_cli *cli)
+{
+	if (cli->argc != 1)
+		return ca_cli_usage(cli->argc == 0 ? "SUBJECT is required" :
+		    "only one SUBJECT");
+	if (ca_cli_given(cli, "not-after") &&
+	    (o.life <= 0 || o.life > CA_TOKEN_MAX_LIFETIME))
+		return ca_cli_usage("--not-after must be more than 0 and at most 1h");
+	if (cli->pass_file != NULL && o.key != NULL)
+		return ca_cli_usage("--password-file and --key exclude each other");
+	if (cli->pass_file == NULL && o.key == NULL)
+		return ca_cli_usage("--password-file or --key is required");
+	if (o.revoke && o.nsans > 0)
+		return ca_cli_usage("--revoke takes no --san");
+	return 0;
+}
+
+/*
+ * The provisioner's private key: --key, or encryptedKey and the password
+ * in pass_file.
+ */
+static int
+provisioner_key(const struct ca_provisioner *p, const char *pass_file,
+    const char *key_file, struct ca_jwk **key)
 {
 	char *pw = NULL;
 	size_t pwlen = 0;
@@ -104,209 +115,68 @@ provisioner_key(struct source *s, const char *pass_file, const char *key_file)
 	if (pass_file != NULL &&
 	    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
 		return rc;
-	rc = ca_token_provisioner_key(s->prov, pw, pwlen, key_file, &s->key);
+	rc = ca_token_provisioner_key(p, pw, pwlen, key_file, key);
 	ca_free_secret(pw, pwlen);
 	return rc;
-}
-
-/*
- * From the state directory. Returns 0, a (negative) library status, or
- * CA_EXIT_USAGE after reporting a usage error.
- */
-static int
-offline(struct source *s, const char *dir, const char *pname,
-    const char *pass_file, const char *key_file, const char *path)
-{
-	gnutls_x509_crt_t root = NULL;
-	int rc;
-
-	if ((rc = ca_config_load(dir, &s->cfg)) != 0)
-		return rc;
-	if (pname == NULL) {
-		if (s->cfg->n_provisioners != 1) {
-			ca_cli_usage("the CA has %zu provisioners: name one with --provisioner",
-			    s->cfg->n_provisioners);
-			return CA_EXIT_USAGE;
-		}
-		s->prov = &s->cfg->provisioners[0];
-	} else if ((rc = ca_config_provisioner(s->cfg, pname, NULL,
-	    &s->prov)) != 0)
-		return rc;
-	if ((rc = provisioner_key(s, pass_file, key_file)) != 0)
-		return rc;
-	if ((rc = ca_x509_load(s->cfg->root, &root)) != 0)
-		return rc;
-	rc = ca_x509_fingerprint(root, &s->fp);
-	gnutls_x509_crt_deinit(root);
-	if (rc != 0)
-		return rc;
-	if ((s->aud = ca_config_audience(s->cfg, path)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
-}
-
-/* From the CA's server; the audience is the URL the user gave. */
-static int
-online(struct source *s, const char *url, const char *root,
-    const char *pname, const char *pass_file, const char *key_file,
-    const char *path)
-{
-	int rc;
-
-	if ((rc = ca_client_open(url, root, &s->client)) != 0 ||
-	    (rc = ca_client_provisioner(s->client, pname, key_file == NULL,
-	    &s->remote)) != 0)
-		return rc;
-	s->prov = &s->remote->prov;
-	if ((rc = provisioner_key(s, pass_file, key_file)) != 0)
-		return rc;
-	if ((s->fp = strdup(ca_client_root_fp(s->client))) == NULL ||
-	    (s->aud = ca_client_url(s->client, path)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct ca_token_opts o;
-	struct source src;
-	const char *dir = NULL, *pname = NULL, *pass_file = NULL, *key_file = NULL;
-	const char *nb_arg = NULL, *out_file = NULL, *url = NULL, *root = NULL;
-	const char *sans[MAX_SANS], *path;
-	char *tok = NULL, *line = NULL;
-	size_t nsans = 0;
-	unsigned long seen = 0;
-	long long life = 0;
-	int ch, rc, revoke = 0, status = CA_EXIT_FAIL;
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
+	    CA_CLI_URL | CA_CLI_PASS | CA_CLI_OUT, .opts = opts, .maxargs = -1,
+	    .pre = pre };
+	struct ca_token_opts t;
+	struct ca_authority *a = NULL;
+	const struct ca_provisioner *prov = NULL;
+	struct ca_jwk *key = NULL;
+	const char *path;
+	char *tok = NULL, *line = NULL, *aud = NULL;
+	int rc, status = CA_EXIT_FAIL;
 
 	ca_cli_init(argv);
-	memset(&o, 0, sizeof(o));
-	memset(&src, 0, sizeof(src));
-	while ((ch = getopt_long(argc, argv, "d:o:" CA_CLI_COMMON_SHORT, longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			if (ca_cli_once(&seen, 0, "state-dir"))
-				return CA_EXIT_USAGE;
-			dir = optarg;
-			break;
-		case O_PROV:
-			if (ca_cli_once(&seen, 1, "provisioner"))
-				return CA_EXIT_USAGE;
-			pname = optarg;
-			break;
-		case O_PASS:
-			if (ca_cli_once(&seen, 2, "password-file"))
-				return CA_EXIT_USAGE;
-			pass_file = optarg;
-			break;
-		case O_KEY:
-			if (ca_cli_once(&seen, 3, "key"))
-				return CA_EXIT_USAGE;
-			key_file = optarg;
-			break;
-		case O_SAN:
-			if (nsans == MAX_SANS)
-				return ca_cli_usage("at most %d --san", MAX_SANS);
-			sans[nsans++] = optarg;
-			break;
-		case O_NB:
-			if (ca_cli_once(&seen, 4, "not-before"))
-				return CA_EXIT_USAGE;
-			nb_arg = optarg;
-			break;
-		case O_NA:
-			if (ca_cli_once(&seen, 5, "not-after") ||
-			    ca_cli_duration(optarg, "not-after", &life))
-				return CA_EXIT_USAGE;
-			if (life <= 0 || life > CA_TOKEN_MAX_LIFETIME)
-				return ca_cli_usage("--not-after must be more than 0 and at most 1h");
-			break;
-		case O_REVOKE:
-			revoke = 1;
-			break;
-		case 'o':
-			if (ca_cli_once(&seen, 6, "output-file"))
-				return CA_EXIT_USAGE;
-			out_file = optarg;
-			break;
-		case O_URL:
-			if (ca_cli_once(&seen, 7, "ca-url"))
-				return CA_EXIT_USAGE;
-			url = optarg;
-			break;
-		case O_ROOT:
-			if (ca_cli_once(&seen, 8, "root"))
-				return CA_EXIT_USAGE;
-			root = optarg;
-			break;
-		default:
-			if ((rc = ca_cli_common(ch, usage)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (argc - optind != 1)
-		return ca_cli_usage(argc == optind ? "SUBJECT is required" :
-		    "only one SUBJECT");
-	if (pass_file != NULL && key_file != NULL)
-		return ca_cli_usage("--password-file and --key exclude each other");
-	if (pass_file == NULL && key_file == NULL)
-		return ca_cli_usage("--password-file or --key is required");
-	if (revoke && nsans > 0)
-		return ca_cli_usage("--revoke takes no --san");
-	if (url != NULL && dir != NULL)
-		return ca_cli_usage("--state-dir and --ca-url exclude each other");
-	if ((url == NULL) != (root == NULL))
-		return ca_cli_usage(url != NULL ? "--ca-url needs --root" :
-		    "--root needs --ca-url");
-	if (url != NULL && ca_client_url_check(url) != 0)
-		return ca_cli_usage("--ca-url: %s", ca_errmsg());
-	if (url == NULL && (dir = ca_config_state_dir(dir)) == NULL)
-		return ca_cli_usage("%s", ca_errmsg());
-
-	o.now = time(NULL);
-	if (nb_arg != NULL && ca_time_parse(nb_arg, o.now, &o.not_before) != 0)
-		return ca_cli_usage("--not-before: %s", ca_errmsg());
-	if (!revoke) {
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	if (!o.revoke) {
 		/* Refuse now the names ca-sign would refuse later. */
 		struct ca_names names;
-		const char *sub = argv[optind];
+		const char *sub = cli.argv[0];
 		if (ca_x509_cn_check(sub) != 0)
 			return ca_cli_usage("SUBJECT: %s", ca_errmsg());
-		if (ca_names_classify(nsans ? sans : &sub, nsans ? nsans : 1,
-		    &names) != 0)
+		if (ca_names_classify(o.nsans ? o.sans : &sub,
+		    o.nsans ? o.nsans : 1, &names) != 0)
 			return ca_cli_usage("%s", ca_errmsg());
 		ca_names_free(&names);
 	}
-	path = revoke ? "/1.0/revoke" : "/1.0/sign";
-	if (url != NULL)
-		rc = online(&src, url, root, pname, pass_file, key_file, path);
-	else
-		rc = offline(&src, dir, pname, pass_file, key_file, path);
-	if (rc == CA_EXIT_USAGE) {
-		status = rc;
-		goto out;
-	}
-	if (rc != 0)
+	path = o.revoke ? "/1.0/revoke" : "/1.0/sign";
+	/* Offline, the configuration alone: no store, no lock file. */
+	rc = cli.url != NULL ? ca_authority_open_remote(cli.url, cli.root, &a) :
+	    ca_authority_open_config(cli.dir, &a);
+	if (rc != 0 || (rc = ca_authority_provisioner(a, o.prov,
+	    o.key == NULL, &prov)) != 0 ||
+	    (rc = provisioner_key(prov, cli.pass_file, o.key, &key)) != 0 ||
+	    (rc = ca_authority_audience(a, path, &aud)) != 0)
 		goto fail;
-	o.iss = src.prov->name;
-	o.kid = src.prov->kid;
-	o.sub = argv[optind];
-	o.aud = src.aud;
-	o.sans = nsans ? sans : NULL;
-	o.n_sans = nsans;
-	o.sha = src.fp;
-	o.lifetime = life;
-	o.no_sans = revoke;
-	if ((rc = ca_token_mint(src.key, &o, &tok)) != 0)
+	memset(&t, 0, sizeof(t));
+	t.now = cli.now;
+	t.not_before = o.nb;
+	t.iss = prov->name;
+	t.kid = prov->kid;
+	t.sub = cli.argv[0];
+	t.aud = aud;
+	t.sans = o.nsans ? o.sans : NULL;
+	t.n_sans = o.nsans;
+	t.sha = ca_authority_root_fp(a);
+	t.lifetime = o.life;
+	t.no_sans = o.revoke;
+	if ((rc = ca_token_mint(key, &t, &tok)) != 0)
 		goto fail;
 	if (asprintf(&line, "%s\n", tok) < 0) {
 		line = NULL;
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = ca_file_publish(out_file ? out_file : "-", line,
+	if ((rc = ca_file_publish(cli.out ? cli.out : "-", line,
 	    strlen(line), 0600, 0)) != 0)
 		goto fail;
 	status = 0;
@@ -314,7 +184,9 @@ main(int argc, char **argv)
 fail:
 	status = ca_cli_fail(rc);
 out:
-	source_free(&src);
+	ca_jwk_free(key);
+	free(aud);
+	ca_authority_close(a);
 	if (tok != NULL)
 		ca_free_secret(tok, strlen(tok));
 	if (line != NULL)

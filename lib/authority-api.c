@@ -139,6 +139,25 @@ ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
 }
 
 int
+ca_authority_provisioner(struct ca_authority *a, const char *name,
+    int want_key, const struct ca_provisioner **out)
+{
+	*out = NULL;
+	if (a->ops->provisioner == NULL)
+		return lacks(a, "a provisioner");
+	return a->ops->provisioner(a, name, want_key, out);
+}
+
+int
+ca_authority_audience(struct ca_authority *a, const char *path, char **out)
+{
+	*out = NULL;
+	if (a->ops->audience == NULL)
+		return lacks(a, "a token audience");
+	return a->ops->audience(a, path, out);
+}
+
+int
 ca_authority_server_cert(struct ca_authority *a, char **pem, size_t *len,
     time_t *not_before, time_t *not_after)
 {
@@ -241,7 +260,6 @@ ca_sign_result_free(struct ca_sign_result *r)
 		return;
 	free(r->crt_pem);
 	free(r->chain_pem);
-	ca_free_secret(r->key_pem, r->key_pem_len);
 	free(r->serial);
 	free(r->subject);
 	free(r->provisioner);

@@ -51,6 +51,9 @@ struct ca_authority_ops {
 		    void (*)(void *, const char *), void *, size_t *, size_t *);
 	/* Release impl and what it owns (not the struct ca_authority). */
 	void	(*close)(struct ca_authority *);
+	int	(*provisioner)(struct ca_authority *, const char *, int,
+		    const struct ca_provisioner **);
+	int	(*audience)(struct ca_authority *, const char *, char **);
 };
 
 /*

@@ -39,10 +39,10 @@ pem_of(gnutls_x509_crt_t crt, gnutls_datum_t *out)
 
 static void local_free(struct ca_local *a);
 static int load_key(struct ca_local *a, const char *password);
-static const struct ca_authority_ops local_ops;
+static const struct ca_authority_ops local_ops, config_ops;
 
 static int
-open_common(const char *dir, struct ca_local **out)
+open_common(const char *dir, int store, struct ca_local **out)
 {
 	struct ca_local *a;
 	int rc;
@@ -72,10 +72,13 @@ open_common(const char *dir, struct ca_local **out)
 		a->issuer.not_after =
 		    gnutls_x509_crt_get_expiration_time(a->issuer.crt);
 	}
+	if (!store)
+		goto done;
 	if ((rc = ca_store_open(a->cfg->db_dir, a->cfg->lock_timeout_ms,
 	    &a->store)) != 0 ||
 	    (rc = ca_store_group_new(a->store, &a->store_lock, &a->group)) != 0)
 		goto fail;
+done:
 	*out = a;
 	return 0;
 fail:
@@ -85,12 +88,13 @@ fail:
 
 /* The handle for a, which it then owns (a is freed on failure too). */
 static int
-wrap(struct ca_local *a, struct ca_authority **out)
+wrap_ops(const struct ca_authority_ops *ops, struct ca_local *a,
+    struct ca_authority **out)
 {
 	struct ca_authority *h;
 	int rc;
 
-	if ((rc = ca_authority_wrap(&local_ops, a, &h)) != 0) {
+	if ((rc = ca_authority_wrap(ops, a, &h)) != 0) {
 		local_free(a);
 		return rc;
 	}
@@ -104,6 +108,12 @@ wrap(struct ca_local *a, struct ca_authority **out)
 	return 0;
 }
 
+static int
+wrap(struct ca_local *a, struct ca_authority **out)
+{
+	return wrap_ops(&local_ops, a, out);
+}
+
 int
 ca_authority_open_public(const char *dir, struct ca_authority **out)
 {
@@ -111,9 +121,21 @@ ca_authority_open_public(const char *dir, struct ca_authority **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = open_common(dir, &a)) != 0)
+	if ((rc = open_common(dir, 1, &a)) != 0)
 		return rc;
 	return wrap(a, out);
+}
+
+int
+ca_authority_open_config(const char *dir, struct ca_authority **out)
+{
+	struct ca_local *a;
+	int rc;
+
+	*out = NULL;
+	if ((rc = open_common(dir, 0, &a)) != 0)
+		return rc;
+	return wrap_ops(&config_ops, a, out);
 }
 
 int
@@ -124,7 +146,7 @@ ca_authority_open(const char *dir, const char *password,
 	int rc;
 
 	*out = NULL;
-	if ((rc = open_common(dir, &a)) != 0)
+	if ((rc = open_common(dir, 1, &a)) != 0)
 		return rc;
 	if (a->cfg->is_ra) {
 		rc = ca_err(CA_ERR_CONFIG,
@@ -148,7 +170,7 @@ ca_authority_open_server(const char *dir, const char *password,
 	int rc;
 
 	*out = NULL;
-	if ((rc = open_common(dir, &a)) != 0)
+	if ((rc = open_common(dir, 1, &a)) != 0)
 		return rc;
 	if (a->cfg->is_ra)
 		rc = ca_upstream_open(a, upstream_password,
@@ -428,6 +450,50 @@ local_encrypted_key(struct ca_authority *ah, const char *kid,
 }
 
 static int
+local_provisioner(struct ca_authority *ah, const char *name, int want_key,
+    const struct ca_provisioner **out)
+{
+	struct ca_local *a = ah->impl;
+	const struct ca_provisioner *p = NULL;
+	size_t i, n_jwk = 0;
+	int rc;
+
+	(void)want_key;		/* encryptedKey, if any, is in ca.json */
+	if (name != NULL) {
+		if ((rc = ca_config_provisioner(a->cfg, name, NULL, &p)) != 0)
+			return rc;
+		if (strcmp(p->type, "JWK") != 0)
+			return ca_err(CA_ERR_INVAL,
+			    "provisioner \"%s\" is of type %s, not JWK", name,
+			    p->type);
+		*out = p;
+		return 0;
+	}
+	for (i = 0; i < a->cfg->n_provisioners; i++)
+		if (strcmp(a->cfg->provisioners[i].type, "JWK") == 0 &&
+		    n_jwk++ == 0)
+			p = &a->cfg->provisioners[i];
+	if (p == NULL)
+		return ca_err(CA_ERR_NOTFOUND, "the CA has no JWK provisioner");
+	if (n_jwk > 1)
+		return ca_err(CA_ERR_INVAL,
+		    "the CA has %zu JWK provisioners: name one with --provisioner",
+		    n_jwk);
+	*out = p;
+	return 0;
+}
+
+static int
+local_audience(struct ca_authority *ah, const char *path, char **out)
+{
+	struct ca_local *a = ah->impl;
+
+	if ((*out = ca_config_audience(a->cfg, path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
 local_server_cert(struct ca_authority *ah, char **pem, size_t *len,
     time_t *not_before, time_t *not_after)
 {
@@ -619,4 +685,16 @@ static const struct ca_authority_ops local_ops = {
 	.db_get = local_db_get,
 	.db_check = local_db_check,
 	.close = local_close,
+	.provisioner = local_provisioner,
+	.audience = local_audience,
+};
+
+/* The configuration alone: nothing here opens the store. */
+static const struct ca_authority_ops config_ops = {
+	.kind = "local",
+	.provisioners = local_provisioners,
+	.encrypted_key = local_encrypted_key,
+	.close = local_close,
+	.provisioner = local_provisioner,
+	.audience = local_audience,
 };

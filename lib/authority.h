@@ -55,6 +55,12 @@ const struct ca_config *ca_authority_config(const struct ca_authority *a);
 /* Open for reading only (no key): configuration, certificates, store. */
 int	 ca_authority_open_public(const char *dir, struct ca_authority **out);
 /*
+ * A local authority on dir's configuration and root only, for ca-token:
+ * it opens nothing that writes (no store, no lock file) and has only
+ * provisioner, provisioners, encrypted_key and audience.
+ */
+int	 ca_authority_open_config(const char *dir, struct ca_authority **out);
+/*
  * For ca-serve: a CA with its key (password as for ca_authority_open), or
  * a registration authority (authority.type "stepcas") connected to its
  * upstream, whose provisioner key is decrypted with upstream_password
@@ -84,8 +90,6 @@ struct ca_sign_req {
 struct ca_sign_result {
 	char		*crt_pem;	/* the new leaf */
 	char		*chain_pem;	/* intermediate */
-	char		*key_pem;	/* unused: keys are made by callers */
-	size_t		 key_pem_len;
 	char		*serial;	/* canonical hex */
 	char		*subject;	/* token sub */
 	char		*provisioner;	/* its name */
@@ -120,6 +124,24 @@ void	 ca_authority_set_ports(struct ca_authority *a, const int *ports,
  */
 int	 ca_authority_provisioners(struct ca_authority *a, const char *cursor,
 	    size_t limit, char **json);
+/*
+ * The JWK provisioner name (NULL: the CA's only JWK provisioner) as the CA
+ * publishes it: name, type, kid, public key and its encryptedKey (NULL
+ * when the CA has none; with want_key a remote CA is asked for it and
+ * answers CA_ERR_NOTFOUND when it has none). *out is borrowed from a,
+ * valid until ca_authority_close or ca_authority_reload. CA_ERR_NOTFOUND
+ * for no such provisioner, CA_ERR_INVAL for one that is not JWK or, name
+ * NULL, when the CA has several JWK provisioners.
+ */
+int	 ca_authority_provisioner(struct ca_authority *a, const char *name,
+	    int want_key, const struct ca_provisioner **out);
+/*
+ * The audience of a token for path ("/1.0/sign") at this CA: its
+ * configured address (local) or the URL it was opened on (remote).
+ * Caller frees *out.
+ */
+int	 ca_authority_audience(struct ca_authority *a, const char *path,
+	    char **out);
 int	 ca_authority_encrypted_key(struct ca_authority *a, const char *kid,
 	    char **jwe);
 /*

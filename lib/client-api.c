@@ -170,39 +170,90 @@ provisioner_page(struct json_object *o, const char *name,
 	return 0;
 }
 
-/* GET /provisioners/KID/encrypted-key into p. */
-static int
-fetch_encrypted_key(struct ca_client *c, struct ca_remote_provisioner *p)
+/* GET /provisioners?[cursor=CURSOR&]limit=LIMIT; NULL if out of memory. */
+static char *
+provisioners_path(const char *cursor, size_t limit)
+{
+	char *enc, *path;
+
+	if (cursor == NULL || cursor[0] == '\0')
+		return asprintf(&path, "/provisioners?limit=%zu", limit) < 0 ?
+		    NULL : path;
+	if ((enc = pct_encode(cursor)) == NULL)
+		return NULL;
+	if (asprintf(&path, "/provisioners?cursor=%s&limit=%zu", enc,
+	    limit) < 0)
+		path = NULL;
+	free(enc);
+	return path;
+}
+
+int
+ca_client_provisioners(struct ca_client *c, const char *cursor, size_t limit,
+    char **json)
+{
+	struct json_object *o = NULL;
+	char *path;
+	int rc;
+
+	*json = NULL;
+	if ((path = provisioners_path(cursor, limit == 0 ? 20 : limit)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	rc = ca_client_get_json(c, path, &o);
+	free(path);
+	if (rc == 0 && (*json = strdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN))) == NULL)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	json_object_put(o);
+	return rc;
+}
+
+int
+ca_client_encrypted_key(struct ca_client *c, const char *kid, char **jwe)
 {
 	struct ca_client_response r;
 	struct json_object *o = NULL;
 	const char *k;
-	char *kid = NULL, *path = NULL;
+	char *enc = NULL, *path = NULL;
 	int rc;
 
-	if ((kid = pct_encode(p->prov.kid)) == NULL ||
-	    asprintf(&path, "/provisioners/%s/encrypted-key", kid) < 0) {
-		free(kid);
+	*jwe = NULL;
+	if ((enc = pct_encode(kid)) == NULL ||
+	    asprintf(&path, "/provisioners/%s/encrypted-key", enc) < 0) {
+		free(enc);
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	}
-	free(kid);
+	free(enc);
 	rc = ca_client_get(c, path, &r);
 	free(path);
 	if (rc != 0)
 		return rc;
 	if (r.status == 404)
 		rc = ca_err(CA_ERR_NOTFOUND,
-		    "the CA has no encryptedKey for provisioner \"%s\": use --key",
-		    p->prov.name);
+		    "the CA has no encryptedKey with key id %s", kid);
 	else if ((rc = ca_client_response_json(&r, 200, &o)) == 0) {
 		if ((rc = ca_json_string(o, "key", 1, &k)) != 0)
 			ca_err_context("GET /provisioners/KID/encrypted-key");
-		else if ((p->encrypted_key = strdup(k)) == NULL)
+		else if ((*jwe = strdup(k)) == NULL)
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		p->prov.encrypted_key = p->encrypted_key;
 	}
 	json_object_put(o);
 	ca_client_response_free(&r);
+	return rc;
+}
+
+/* GET /provisioners/KID/encrypted-key into p. */
+static int
+fetch_encrypted_key(struct ca_client *c, struct ca_remote_provisioner *p)
+{
+	int rc;
+
+	rc = ca_client_encrypted_key(c, p->prov.kid, &p->encrypted_key);
+	if (rc == CA_ERR_NOTFOUND)
+		ca_err(rc,
+		    "the CA has no encryptedKey for provisioner \"%s\": use --key",
+		    p->prov.name);
+	p->prov.encrypted_key = p->encrypted_key;
 	return rc;
 }
 
@@ -212,21 +263,13 @@ ca_client_provisioner(struct ca_client *c, const char *name, int want_key,
 {
 	struct ca_remote_provisioner *found = NULL;
 	struct json_object *o = NULL;
-	char *cursor = NULL, *next = NULL, *enc = NULL, *path = NULL;
+	char *cursor = NULL, *next = NULL, *path = NULL;
 	size_t n_jwk = 0;
 	int rc = 0, page;
 
 	*out = NULL;
 	for (page = 0; page < MAX_PAGES; page++) {
-		if (cursor == NULL)
-			path = strdup("/provisioners?limit=100");
-		else if ((enc = pct_encode(cursor)) == NULL ||
-		    asprintf(&path, "/provisioners?cursor=%s&limit=100",
-		    enc) < 0)
-			path = NULL;
-		free(enc);
-		enc = NULL;
-		if (path == NULL) {
+		if ((path = provisioners_path(cursor, 100)) == NULL) {
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 			goto out;
 		}

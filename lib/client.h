@@ -142,6 +142,15 @@ struct ca_remote_provisioner {
 int	 ca_client_provisioner(struct ca_client *c, const char *name,
 	    int want_key, struct ca_remote_provisioner **out);
 void	 ca_client_provisioner_free(struct ca_remote_provisioner *p);
+/*
+ * GET /provisioners (one page: cursor NULL for the first, limit 0 for the
+ * CA's default) as compact JSON, and GET /provisioners/KID/encrypted-key's
+ * "key" (CA_ERR_NOTFOUND on 404). Caller frees *json, *jwe.
+ */
+int	 ca_client_provisioners(struct ca_client *c, const char *cursor,
+	    size_t limit, char **json);
+int	 ca_client_encrypted_key(struct ca_client *c, const char *kid,
+	    char **jwe);
 
 /*
  * POST /sign with req (the token is a secret: not logged; a csr is

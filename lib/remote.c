@@ -1,7 +1,8 @@
 /*
  * remote.c - the authority of a ca-serve reached over HTTPS (ops
  * "remote"), for the tools' --ca-url: sign, renew and rekey (mutual TLS
- * or an x5c token), revoke (a token or mutual TLS). Everything is checked by the server; nothing of
+ * or an x5c token), revoke (a token or mutual TLS), the provisioners and
+ * a token's audience (ca-token). Everything is checked by the server; nothing of
  * the CA is held here but its root.
  *
  * Copyright (C) 2026 The ca-tools authors.
@@ -25,6 +26,7 @@ struct ca_remote {
 	struct ca_client	*c;
 	gnutls_datum_t		 root_pem;
 	char			*root_fp;
+	struct ca_remote_provisioner *prov;	/* the last one asked for */
 };
 
 /*
@@ -123,6 +125,50 @@ remote_revoke(struct ca_authority *ah, const struct ca_revoke_req *req,
 	return rc;
 }
 
+static int
+remote_provisioner(struct ca_authority *ah, const char *name, int want_key,
+    const struct ca_provisioner **out)
+{
+	struct ca_remote *r = ah->impl;
+	struct ca_remote_provisioner *p;
+	int rc;
+
+	if ((rc = ca_client_provisioner(r->c, name, want_key, &p)) != 0)
+		return rc;
+	ca_client_provisioner_free(r->prov);
+	r->prov = p;
+	*out = &p->prov;
+	return 0;
+}
+
+static int
+remote_provisioners(struct ca_authority *ah, const char *cursor,
+    size_t limit, char **json)
+{
+	struct ca_remote *r = ah->impl;
+
+	return ca_client_provisioners(r->c, cursor, limit, json);
+}
+
+static int
+remote_encrypted_key(struct ca_authority *ah, const char *kid, char **jwe)
+{
+	struct ca_remote *r = ah->impl;
+
+	return ca_client_encrypted_key(r->c, kid, jwe);
+}
+
+/* A token for this CA names the URL it was opened on. */
+static int
+remote_audience(struct ca_authority *ah, const char *path, char **out)
+{
+	struct ca_remote *r = ah->impl;
+
+	if ((*out = ca_client_url(r->c, path)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 static void
 remote_close(struct ca_authority *ah)
 {
@@ -130,6 +176,7 @@ remote_close(struct ca_authority *ah)
 
 	if (r == NULL)
 		return;
+	ca_client_provisioner_free(r->prov);
 	ca_client_close(r->c);
 	gnutls_free(r->root_pem.data);
 	free(r->root_fp);
@@ -141,7 +188,11 @@ static const struct ca_authority_ops remote_ops = {
 	.sign = remote_sign,
 	.renew = remote_renew,
 	.revoke = remote_revoke,
+	.provisioners = remote_provisioners,
+	.encrypted_key = remote_encrypted_key,
 	.close = remote_close,
+	.provisioner = remote_provisioner,
+	.audience = remote_audience,
 };
 
 int

@@ -36,7 +36,7 @@ enum {
 enum {
 	T_TOKEN = 1, T_CSR, T_NB, T_NA, T_CERT, T_SERIAL, T_REASON,
 	T_REASON_TEXT, T_PEER, T_CURSOR, T_LIMIT, T_KID, T_NOW, T_FRESH,
-	T_DER, T_PORTS, T_STATUS, T_MSG, T_CRT, T_CHAIN, T_KEY, T_SUBJECT,
+	T_DER, T_PORTS, T_STATUS, T_MSG, T_CRT, T_CHAIN, T_SUBJECT,
 	T_PROV, T_JSON, T_JWE, T_PEM, T_CRL, T_NUMBER, T_REVISION, T_RESP,
 	T_HITS, T_BUILT, T_BATCHES, T_BATCHED,
 	T_MAX
@@ -68,7 +68,6 @@ static const struct field {
 	[T_MSG] = { "message", K_STR, 4096 },
 	[T_CRT] = { "crt", K_STR, 256u << 10 },
 	[T_CHAIN] = { "chain", K_STR, 256u << 10 },
-	[T_KEY] = { "key", K_STR, 64u << 10 },
 	[T_SUBJECT] = { "subject", K_STR, 4096 },
 	[T_PROV] = { "provisioner", K_STR, 4096 },
 	[T_JSON] = { "json", K_STR, 16u << 20 },
@@ -85,7 +84,7 @@ static const struct field {
 };
 
 #define B(t)	((uint64_t)1 << (t))
-#define RESULT	(B(T_CRT) | B(T_CHAIN) | B(T_KEY) | B(T_SERIAL) | B(T_SUBJECT) | \
+#define RESULT	(B(T_CRT) | B(T_CHAIN) | B(T_SERIAL) | B(T_SUBJECT) | \
 	B(T_PROV) | B(T_NB) | B(T_NA))
 
 /* What each request and reply may hold, and must. */
@@ -443,7 +442,6 @@ reply_result(struct enc *e, const struct ca_sign_result *r)
 	enc_str(e, T_CRT, r->crt_pem, r->crt_pem ? strlen(r->crt_pem) : 0);
 	enc_str(e, T_CHAIN, r->chain_pem, r->chain_pem ?
 	    strlen(r->chain_pem) : 0);
-	enc_str(e, T_KEY, r->key_pem, r->key_pem_len);
 	enc_str(e, T_SERIAL, r->serial, r->serial ? strlen(r->serial) : 0);
 	enc_str(e, T_SUBJECT, r->subject, r->subject ?
 	    strlen(r->subject) : 0);
@@ -776,11 +774,9 @@ sign_result(struct msg *m, struct ca_sign_result *res)
 	    (m->v[T_CHAIN] && (res->chain_pem = take_str(m, T_CHAIN)) == NULL) ||
 	    (m->v[T_SUBJECT] &&
 	    (res->subject = take_str(m, T_SUBJECT)) == NULL) ||
-	    (m->v[T_PROV] && (res->provisioner = take_str(m, T_PROV)) == NULL) ||
-	    (m->v[T_KEY] && (res->key_pem = take_str(m, T_KEY)) == NULL))
+	    (m->v[T_PROV] && (res->provisioner = take_str(m, T_PROV)) == NULL))
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if (rc == 0) {
-		res->key_pem_len = m->v[T_KEY] ? m->len[T_KEY] : 0;
 		res->not_before = (time_t)m->i[T_NB];
 		res->not_after = (time_t)m->i[T_NA];
 	} else

@@ -143,6 +143,15 @@ PY
 	assert_equal "$stderr" 'ca-token: the CA has no provisioner "nobody"'
 }
 
+@test "ca-token --ca-url: several JWK provisioners must be named, as offline" {
+	edit_config 'p = dict(c["authority"]["provisioners"][0]); p["name"] = "second"; c["authority"]["provisioners"].append(p)'
+	start_server
+	run -1 --separate-stderr ca-token --ca-url "$URL" --root "$ROOT" --key "$PK" k.test
+	assert_output ""
+	assert_equal "$stderr" 'ca-token: the CA has 2 JWK provisioners: name one with --provisioner'
+	run -0 online_token k.test --provisioner second
+}
+
 @test "ca-sign --ca-url --csr: issued, verified by openssl, recorded in the CA" {
 	start_server
 	csr svc.test "DNS:svc.test"

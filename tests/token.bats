@@ -125,3 +125,22 @@ open("prov.pem", "wb").write(k.private_key.private_bytes(s.Encoding.PEM, s.Priva
 	run -1 ca-token -d "$CA" --key "$PK" x.test
 	assert_output --partial "readable by group or others"
 }
+
+@test "offline ca-token reads the configuration only: no db/, no lock file made" {
+	rm -rf "$CA/db"
+	run -0 ca-token -d "$CA" --key "$PK" svc.test
+	assert_dir_not_exists "$CA/db"
+}
+
+@test "without --provisioner: the CA's only JWK provisioner; several must be named (as online)" {
+	edit_config 'c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})'
+	run -0 ca-token -d "$CA" --key "$PK" svc.test
+	run -1 --separate-stderr ca-token -d "$CA" --key "$PK" --provisioner acme svc.test
+	# (after a warning that ca.json's ACME provisioner is not served)
+	assert_equal "${stderr##*$'\n'}" 'ca-token: provisioner "acme" is of type ACME, not JWK'
+	edit_config 'p = dict(c["authority"]["provisioners"][0]); p["name"] = "second"; c["authority"]["provisioners"].append(p)'
+	run -1 --separate-stderr ca-token -d "$CA" --key "$PK" svc.test
+	assert_output ""
+	assert_equal "${stderr##*$'\n'}" 'ca-token: the CA has 2 JWK provisioners: name one with --provisioner'
+	run -0 ca-token -d "$CA" --key "$PK" --provisioner second svc.test
+}

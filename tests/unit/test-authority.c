@@ -10,6 +10,8 @@
  */
 #include <config.h>
 
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,10 +252,57 @@ test_remote(void)
 	    "the message names -d");
 	is_int(ca_authority_ocsp(r, "x", 1, time(NULL), &resp, &next),
 	    CA_ERR_CONFIG, "OCSP: CA_ERR_CONFIG");
-	is_int(ca_authority_encrypted_key(r, "kid", &s), CA_ERR_CONFIG,
-	    "encrypted key: CA_ERR_CONFIG");
+	is_int(ca_authority_server_cert(r, &s, &n, &next, &next),
+	    CA_ERR_CONFIG, "server certificate: CA_ERR_CONFIG");
+	/* These the remote has: they ask the server, here unreachable. */
+	is_int(ca_authority_encrypted_key(r, "kid", &s), CA_ERR_TEMP,
+	    "encrypted key: asks the server (%s)", ca_errmsg());
+	is_int(ca_authority_provisioners(r, NULL, 0, &s), CA_ERR_TEMP,
+	    "provisioners: asks the server");
+	is_int(ca_authority_audience(r, "/1.0/sign", &s), 0, "audience");
+	is_str(s, "https://127.0.0.1:1/1.0/sign", "the audience is the URL");
+	free(s);
+	s = NULL;
 	ca_authority_close(l);
 	ca_authority_close(r);
+}
+
+/* The configuration alone: provisioner and audience, no store. */
+static void
+test_config(void)
+{
+	struct ca_authority *a = NULL;
+	const struct ca_provisioner *p = NULL;
+	struct ca_cert_info *v = NULL;
+	char *s = NULL, db[sizeof(dir) + 8], moved[sizeof(dir) + 16];
+	size_t n = 0;
+	struct stat st;
+	int rc;
+
+	snprintf(db, sizeof(db), "%s/db", dir);
+	snprintf(moved, sizeof(moved), "%s/db.moved", dir);
+	ok(rename(db, moved) == 0, "db/ moved away");
+	rc = ca_authority_open_config(dir, &a);
+	is_int(rc, 0, "config-only authority opened (%s)", ca_errmsg());
+	if (rc != 0)
+		goto out;
+	ok(stat(db, &st) != 0, "no db/ made");
+	is_str(ca_authority_kind(a), "local", "kind local");
+	is_int(ca_authority_provisioner(a, NULL, 1, &p), 0,
+	    "the only JWK provisioner");
+	is_str(p != NULL ? p->name : "", "admin", "it is admin");
+	ok(p != NULL && p->encrypted_key != NULL && p->key != NULL,
+	    "with its public key and encryptedKey");
+	is_int(ca_authority_provisioner(a, "nobody", 1, &p), CA_ERR_NOTFOUND,
+	    "an unknown name: CA_ERR_NOTFOUND");
+	is_int(ca_authority_audience(a, "/1.0/revoke", &s), 0, "audience");
+	is_str(s, "https://ca.test:8443/1.0/revoke", "from the address");
+	is_int(ca_authority_db_list(a, &v, &n), CA_ERR_CONFIG,
+	    "no store: db_list CA_ERR_CONFIG");
+out:
+	free(s);
+	ca_authority_close(a);
+	rename(moved, db);
 }
 
 int
@@ -265,6 +314,7 @@ main(void)
 	make_ca();
 	test_local();
 	test_remote();
+	test_config();
 	tmpdir_remove();
 	gnutls_global_deinit();
 	return tap_done();

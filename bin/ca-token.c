@@ -63,7 +63,7 @@ static struct {
 
 /* --san, repeatable. */
 static int
-add_san(const char *arg, void *dest)
+add_san(char *arg, void *dest)
 {
 	(void)dest;
 	if (o.nsans == MAX_SANS)

@@ -123,8 +123,8 @@ provisioner_key(const struct ca_provisioner *p, const char *pass_file,
 int
 main(int argc, char **argv)
 {
-	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
-	    CA_CLI_URL | CA_CLI_PASS | CA_CLI_OUT, .opts = opts, .maxargs = -1,
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_TARGET |
+	    CA_CLI_PASS | CA_CLI_OUT, .opts = opts, .maxargs = -1,
 	    .pre = pre };
 	struct ca_token_opts t;
 	struct ca_authority *a = NULL;

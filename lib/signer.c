@@ -8,7 +8,9 @@
 #include <config.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -371,13 +373,43 @@ send_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-static int
-read_full(int fd, void *buf, size_t n)
+/* Milliseconds on the monotonic clock. */
+static int64_t
+now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * n bytes: 0, 1 at a clean end of stream, else an error; CA_ERR_TEMP
+ * when deadline (now_ms, or -1 for none) passes first.
+ */
+static int
+read_full(int fd, void *buf, size_t n, int64_t deadline)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
 	unsigned char *p = buf;
+	int64_t left;
 	ssize_t r;
+	int pr;
 
 	while (n > 0) {
+		if (deadline >= 0) {
+			if ((left = deadline - now_ms()) < 0)
+				left = 0;
+			pr = poll(&pfd, 1, (int)left);
+			if (pr < 0 && errno == EINTR)
+				continue;
+			if (pr < 0)
+				return ca_err(CA_ERR_IO, "signer: poll: %s",
+				    strerror(errno));
+			if (pr == 0)
+				return ca_err(CA_ERR_TEMP,
+				    "signer: no reply in time");
+		}
 		r = read(fd, p, n);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -394,10 +426,11 @@ read_full(int fd, void *buf, size_t n)
 
 /*
  * One frame: 0 with *buf (malloc) and *len, 1 at a clean end of stream,
- * else an error (a frame over max or cut short).
+ * else an error (a frame over max or cut short, or the deadline passed).
  */
 static int
-read_frame(int fd, size_t max, unsigned char **buf, size_t *len)
+read_frame(int fd, size_t max, int64_t deadline, unsigned char **buf,
+    size_t *len)
 {
 	unsigned char h[4];
 	uint32_t n;
@@ -405,7 +438,7 @@ read_frame(int fd, size_t max, unsigned char **buf, size_t *len)
 
 	*buf = NULL;
 	*len = 0;
-	if ((rc = read_full(fd, h, sizeof(h))) != 0)
+	if ((rc = read_full(fd, h, sizeof(h), deadline)) != 0)
 		return rc;
 	n = get32(h);
 	if (n == 0 || n > max)
@@ -413,7 +446,7 @@ read_frame(int fd, size_t max, unsigned char **buf, size_t *len)
 		    (unsigned long)n);
 	if ((*buf = malloc(n)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	if ((rc = read_full(fd, *buf, n)) != 0) {
+	if ((rc = read_full(fd, *buf, n, deadline)) != 0) {
 		ca_free_secret(*buf, n);
 		*buf = NULL;
 		return rc == 1 ? ca_err(CA_ERR_INVAL, "signer: truncated frame") :
@@ -599,7 +632,8 @@ ca_signer_serve(int fd, struct ca_authority *a)
 	int rc;
 
 	for (;;) {
-		if ((rc = read_frame(fd, CA_SIGNER_MAX_REQUEST, &buf, &len)) != 0)
+		if ((rc = read_frame(fd, CA_SIGNER_MAX_REQUEST, -1, &buf,
+		    &len)) != 0)
 			break;
 		rc = decode(buf, len, 0, 0, &m);
 		ca_free_secret(buf, len);
@@ -629,6 +663,7 @@ struct ca_signer {
 	int		*fds;		/* -1: closed after a failure */
 	char		*busy;
 	size_t		 n, live;
+	int		 timeout_ms;	/* for each reply */
 };
 
 int
@@ -653,8 +688,15 @@ ca_signer_new(const int *fds, size_t n, struct ca_signer **out)
 	for (i = 0; i < n; i++)
 		sg->fds[i] = fds[i];
 	sg->n = sg->live = n;
+	sg->timeout_ms = CA_SIGNER_TIMEOUT_MS;
 	*out = sg;
 	return 0;
+}
+
+void
+ca_signer_set_timeout(struct ca_signer *sg, int ms)
+{
+	sg->timeout_ms = ms > 0 ? ms : CA_SIGNER_TIMEOUT_MS;
 }
 
 void
@@ -719,6 +761,7 @@ call(struct ca_signer *sg, struct enc *e, int op, struct msg *m)
 {
 	unsigned char *buf = NULL;
 	size_t len = 0;
+	int64_t deadline;
 	ssize_t k;
 	int rc, broken = 1;
 
@@ -731,18 +774,21 @@ call(struct ca_signer *sg, struct enc *e, int op, struct msg *m)
 		enc_free(e);
 		return ca_err(CA_ERR_IO, "signer: not running");
 	}
+	deadline = now_ms() + sg->timeout_ms;
 	rc = send_all(sg->fds[k], e->p, e->len);
-	if (rc == 0 && (rc = read_frame(sg->fds[k], CA_SIGNER_MAX_REPLY, &buf,
-	    &len)) == 1)
+	if (rc == 0 && (rc = read_frame(sg->fds[k], CA_SIGNER_MAX_REPLY,
+	    deadline, &buf, &len)) == 1)
 		rc = ca_err(CA_ERR_IO, "signer: connection closed");
 	if (rc == 0 && (rc = decode(buf, len, 1, op, m)) == 0)
 		broken = 0;
 	enc_free(e);
 	if (buf != NULL)
 		ca_free_secret(buf, len);
+	/* After a timeout the late reply would answer the next call: the
+	 * connection is closed with the others that broke. */
 	give_back(sg, (size_t)k, broken);
 	if (rc != 0)
-		return rc == CA_ERR_NOMEM ? rc : CA_ERR_IO;
+		return rc == CA_ERR_NOMEM || rc == CA_ERR_TEMP ? rc : CA_ERR_IO;
 	rc = (int)m->i[T_STATUS];
 	if (rc > 0 || rc < CA_ERR_UPSTREAM_TIMEOUT) {
 		msg_free(m);

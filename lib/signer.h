@@ -52,6 +52,14 @@ int	 ca_signer_serve(int fd, struct ca_authority *a);
 struct ca_signer;
 int	 ca_signer_new(const int *fds, size_t n, struct ca_signer **out);
 void	 ca_signer_free(struct ca_signer *sg);
+/*
+ * How long a call waits for the signer's reply (ms; 0 or less: the
+ * default). A signer that does not answer in time (hung, stopped) gives
+ * CA_ERR_TEMP ("signer: no reply in time", HTTP 503) and that connection
+ * is closed, since its late reply would answer the next request.
+ */
+#define CA_SIGNER_TIMEOUT_MS 30000
+void	 ca_signer_set_timeout(struct ca_signer *sg, int ms);
 
 /* The operations of authority.h, performed by the signer. */
 int	 ca_signer_sign(struct ca_signer *sg, const struct ca_sign_req *req,

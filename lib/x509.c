@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/x509-ext.h>
@@ -642,8 +643,8 @@ out:
 }
 
 static int
-issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
-    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len)
+issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    gnutls_x509_crt_t *out, const unsigned char *serial, size_t serial_len)
 {
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t san = { NULL, 0 };
@@ -656,11 +657,9 @@ issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 		    "a certificate needs a subject or at least one name");
 	if (gnutls_pubkey_get_pk_algorithm(leaf->pub, &bits) == GNUTLS_PK_RSA)
 		ku |= GNUTLS_KEY_KEY_ENCIPHERMENT;
-	if ((rc = ca_serial_generate(serial, serial_len)) != 0)
-		return rc;
 	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
-	    (ret = gnutls_x509_crt_set_serial(crt, serial, *serial_len)) < 0 ||
+	    (ret = gnutls_x509_crt_set_serial(crt, serial, serial_len)) < 0 ||
 	    (has_cn && (ret = gnutls_x509_crt_set_dn_by_oid(crt,
 	    GNUTLS_OID_X520_COMMON_NAME, 0, leaf->cn,
 	    (unsigned)strlen(leaf->cn))) < 0) ||
@@ -719,33 +718,492 @@ out:
 	return rc;
 }
 
-int
-ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
-    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len)
+/*
+ * The TBSCertificate written directly in DER, byte for byte what
+ * issue_tree's GnuTLS tree gives (tests/unit/test-x509.c compares the
+ * two): one buffer per certificate instead of an ASN.1 tree of a few
+ * hundred nodes. A nested value is written after a gap for its header,
+ * which der_close fills in (moving the contents when the length needs
+ * more than the gap).
+ */
+struct der {
+	unsigned char	*p;
+	size_t		 len, cap;
+	int		 nomem;
+};
+
+#define DER_GAP 4
+
+static int
+der_grow(struct der *d, size_t n)
 {
+	unsigned char *np;
+	size_t cap;
+
+	if (d->nomem)
+		return -1;
+	if (d->len + n <= d->cap)
+		return 0;
+	cap = d->cap * 2 > d->len + n ? d->cap * 2 : d->len + n + 256;
+	if ((np = realloc(d->p, cap)) == NULL) {
+		d->nomem = 1;
+		return -1;
+	}
+	d->p = np;
+	d->cap = cap;
+	return 0;
+}
+
+static void
+der_put(struct der *d, const void *v, size_t n)
+{
+	if (n == 0 || der_grow(d, n) != 0)
+		return;
+	memcpy(d->p + d->len, v, n);
+	d->len += n;
+}
+
+static size_t
+der_hdr(unsigned char *h, unsigned tag, size_t n)
+{
+	size_t k = 0, i;
+
+	h[k++] = (unsigned char)tag;
+	if (n < 0x80) {
+		h[k++] = (unsigned char)n;
+		return k;
+	}
+	i = n > 0xffffff ? 4 : n > 0xffff ? 3 : n > 0xff ? 2 : 1;
+	h[k++] = (unsigned char)(0x80 | i);
+	while (i-- > 0)
+		h[k++] = (unsigned char)(n >> (8 * i));
+	return k;
+}
+
+static void
+der_tlv(struct der *d, unsigned tag, const void *v, size_t n)
+{
+	unsigned char h[6];
+
+	der_put(d, h, der_hdr(h, tag, n));
+	der_put(d, v, n);
+}
+
+/* Open a constructed value: its offset, for der_close. */
+static size_t
+der_open(struct der *d)
+{
+	static const unsigned char gap[DER_GAP + 2];
+
+	der_put(d, gap, DER_GAP + 2);
+	return d->len;
+}
+
+static void
+der_close(struct der *d, unsigned tag, size_t at)
+{
+	unsigned char h[6];
+	size_t n, k, start = at - (DER_GAP + 2);
+
+	if (d->nomem)
+		return;
+	n = d->len - at;
+	k = der_hdr(h, tag, n);
+	memmove(d->p + start + k, d->p + at, n);
+	memcpy(d->p + start, h, k);
+	d->len = start + k + n;
+}
+
+/* An OID in dotted text as a DER OBJECT IDENTIFIER. */
+static int
+der_oid(struct der *d, const char *txt)
+{
+	unsigned char v[64], t[10];
+	unsigned long arc, first = 0;
+	size_t n = 0, k, i;
+	char *end;
+	int idx = 0;
+
+	for (;; idx++) {
+		arc = strtoul(txt, &end, 10);
+		if (end == txt)
+			return -1;
+		if (idx == 0)
+			first = arc;
+		else {
+			if (idx == 1)
+				arc += first * 40;
+			k = 0;
+			do {
+				t[k++] = (unsigned char)(arc & 0x7f);
+				arc >>= 7;
+			} while (arc != 0 && k < sizeof(t));
+			if (n + k > sizeof(v))
+				return -1;
+			for (i = k; i-- > 0;)
+				v[n++] = (unsigned char)(t[i] | (i ? 0x80 : 0));
+		}
+		if (*end == '\0')
+			break;
+		if (*end != '.')
+			return -1;
+		txt = end + 1;
+	}
+	if (idx < 1)
+		return -1;
+	der_tlv(d, 0x06, v, n);
+	return 0;
+}
+
+/* X.680 PrintableString; GnuTLS uses UTF8String for anything else. */
+static int
+printable_string(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr(" '()+,-./:=?", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* UTCTime through 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
+static int
+der_time(struct der *d, time_t t)
+{
+	struct tm tm;
+	char b[24];
+	int n;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	if (tm.tm_year + 1900 >= 1950 && tm.tm_year + 1900 < 2050)
+		n = snprintf(b, sizeof(b), "%02d%02d%02d%02d%02d%02dZ",
+		    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	else
+		n = snprintf(b, sizeof(b), "%04d%02d%02d%02d%02d%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	if (n < 0 || (size_t)n >= sizeof(b))
+		return -1;
+	der_tlv(d, n == 13 ? 0x17 : 0x18, b, (size_t)n);
+	return 0;
+}
+
+/* An Extension around the value the caller writes between open/close. */
+static size_t
+ext_open(struct der *d, const unsigned char *oid, size_t oidlen, int crit,
+    size_t *outer)
+{
+	static const unsigned char yes[] = { 0x01, 0x01, 0xff };
+
+	*outer = der_open(d);
+	der_tlv(d, 0x06, oid, oidlen);
+	if (crit)
+		der_put(d, yes, sizeof(yes));
+	return der_open(d);
+}
+
+static void
+ext_close(struct der *d, size_t inner, size_t outer)
+{
+	der_close(d, 0x04, inner);
+	der_close(d, 0x30, outer);
+}
+
+static const unsigned char oid_bc[] = { 0x55, 0x1d, 0x13 },
+    oid_ku[] = { 0x55, 0x1d, 0x0f }, oid_eku[] = { 0x55, 0x1d, 0x25 },
+    oid_ski[] = { 0x55, 0x1d, 0x0e }, oid_aki[] = { 0x55, 0x1d, 0x23 },
+    oid_san[] = { 0x55, 0x1d, 0x11 }, oid_crldp[] = { 0x55, 0x1d, 0x1f },
+    oid_aia[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01 },
+    oid_ocsp[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01 },
+    oid_cn[] = { 0x55, 0x04, 0x03 };
+
+static int
+der_names(struct der *d, const struct ca_names *nm)
+{
+	unsigned char ip[16];
+	size_t i, at = der_open(d);
+
+	for (i = 0; i < nm->n_dns; i++)
+		der_tlv(d, 0x82, nm->dns[i], strlen(nm->dns[i]));
+	for (i = 0; i < nm->n_ip; i++) {
+		if (inet_pton(AF_INET, nm->ip[i], ip) == 1)
+			der_tlv(d, 0x87, ip, 4);
+		else if (inet_pton(AF_INET6, nm->ip[i], ip) == 1)
+			der_tlv(d, 0x87, ip, 16);
+		else
+			return ca_err(CA_ERR_INVAL, "invalid IP '%s'", nm->ip[i]);
+	}
+	for (i = 0; i < nm->n_email; i++)
+		der_tlv(d, 0x81, nm->email[i], strlen(nm->email[i]));
+	for (i = 0; i < nm->n_uri; i++)
+		der_tlv(d, 0x86, nm->uri[i], strlen(nm->uri[i]));
+	der_close(d, 0x30, at);
+	return 0;
+}
+
+/* The extensions, in the order issue_tree sets them. */
+static int
+der_extensions(struct der *d, const struct ca_leaf *leaf, int has_cn,
+    unsigned ku, const unsigned char *ski, size_t skilen,
+    const unsigned char *aki, size_t akilen)
+{
+	static const unsigned char eku[] = {
+		0x30, 0x14,
+		0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
+		0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02,
+	}, bc[] = { 0x30, 0x00 };
+	unsigned char kub[2];
+	size_t outer, in, a, b, c, e;
 	int rc;
 
-	if ((rc = issue(iss, leaf, out, serial, serial_len)) == 0 &&
-	    (rc = reimport(out)) != 0) {
-		gnutls_x509_crt_deinit(*out);
-		*out = NULL;
+	in = ext_open(d, oid_bc, sizeof(oid_bc), 1, &outer);
+	der_put(d, bc, sizeof(bc));
+	ext_close(d, in, outer);
+	/* KeyUsage: digitalSignature, keyEncipherment (bits 0 and 2). */
+	kub[0] = ku & GNUTLS_KEY_KEY_ENCIPHERMENT ? 5 : 7;
+	kub[1] = (unsigned char)(ku & 0xff);
+	in = ext_open(d, oid_ku, sizeof(oid_ku), 1, &outer);
+	der_tlv(d, 0x03, kub, 2);
+	ext_close(d, in, outer);
+	in = ext_open(d, oid_eku, sizeof(oid_eku), 0, &outer);
+	der_put(d, eku, sizeof(eku));
+	ext_close(d, in, outer);
+	in = ext_open(d, oid_ski, sizeof(oid_ski), 0, &outer);
+	der_tlv(d, 0x04, ski, skilen);
+	ext_close(d, in, outer);
+	in = ext_open(d, oid_aki, sizeof(oid_aki), 0, &outer);
+	a = der_open(d);
+	der_tlv(d, 0x80, aki, akilen);
+	der_close(d, 0x30, a);
+	ext_close(d, in, outer);
+	if (ca_names_count(leaf->names) > 0) {
+		/* RFC 5280 4.2.1.6: critical when the subject is empty. */
+		in = ext_open(d, oid_san, sizeof(oid_san), !has_cn, &outer);
+		if ((rc = der_names(d, leaf->names)) != 0)
+			return rc;
+		ext_close(d, in, outer);
 	}
+	if (leaf->crl_url != NULL) {
+		in = ext_open(d, oid_crldp, sizeof(oid_crldp), 0, &outer);
+		/* SEQUENCE OF DistributionPoint, [0] name, [0] fullName */
+		a = der_open(d);
+		b = der_open(d);
+		c = der_open(d);
+		e = der_open(d);
+		der_tlv(d, 0x86, leaf->crl_url, strlen(leaf->crl_url));
+		der_close(d, 0xa0, e);
+		der_close(d, 0xa0, c);
+		der_close(d, 0x30, b);
+		der_close(d, 0x30, a);
+		ext_close(d, in, outer);
+	}
+	if (leaf->ocsp_url != NULL) {
+		in = ext_open(d, oid_aia, sizeof(oid_aia), 0, &outer);
+		a = der_open(d);
+		b = der_open(d);
+		der_tlv(d, 0x06, oid_ocsp, sizeof(oid_ocsp));
+		der_tlv(d, 0x86, leaf->ocsp_url, strlen(leaf->ocsp_url));
+		der_close(d, 0x30, b);
+		der_close(d, 0x30, a);
+		ext_close(d, in, outer);
+	}
+	return 0;
+}
+
+/* The issuer's signature algorithm, or GNUTLS_SIGN_UNKNOWN. */
+static gnutls_sign_algorithm_t
+issuer_sign(const struct ca_issuer *iss, int *rsa)
+{
+	int pk = gnutls_privkey_get_pk_algorithm(iss->key, NULL);
+
+	*rsa = pk == GNUTLS_PK_RSA;
+	if (pk == GNUTLS_PK_EDDSA_ED25519)
+		return GNUTLS_SIGN_EDDSA_ED25519;
+	if (pk == GNUTLS_PK_EDDSA_ED448)
+		return GNUTLS_SIGN_EDDSA_ED448;
+	if (pk != GNUTLS_PK_RSA && pk != GNUTLS_PK_ECDSA)
+		return GNUTLS_SIGN_UNKNOWN;
+	return gnutls_pk_to_sign((gnutls_pk_algorithm_t)pk, iss->dig);
+}
+
+static int
+der_sigalg(struct der *d, gnutls_sign_algorithm_t sign, int rsa)
+{
+	static const unsigned char null[] = { 0x05, 0x00 };
+	const char *oid = gnutls_sign_get_oid(sign);
+	size_t at = der_open(d);
+
+	if (oid == NULL || der_oid(d, oid) != 0)
+		return ca_err(CA_ERR_CRYPTO, "signature algorithm");
+	if (rsa)
+		der_put(d, null, sizeof(null));
+	der_close(d, 0x30, at);
+	return 0;
+}
+
+/*
+ * The certificate: the TBSCertificate written here, signed with
+ * gnutls_privkey_sign_data2 (file and PKCS#11 keys alike). 1 when the
+ * issuer's key is of a kind this does not write (RSA-PSS): issue_tree.
+ */
+static int
+issue_direct(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    const unsigned char *serial, size_t serial_len, gnutls_datum_t *out)
+{
+	static const unsigned char v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 };
+	struct der d = { NULL, 0, 0, 0 };
+	gnutls_datum_t dn = { NULL, 0 }, spki = { NULL, 0 }, tbs,
+	    sig = { NULL, 0 };
+	gnutls_sign_algorithm_t sign;
+	unsigned char ski[64], aki[64];
+	size_t skilen = sizeof(ski), akilen = sizeof(aki), cert, at, a, b, c;
+	unsigned ku = GNUTLS_KEY_DIGITAL_SIGNATURE, bits;
+	int ret, rc, rsa, has_cn = leaf->cn != NULL && leaf->cn[0] != '\0';
+
+	if ((sign = issuer_sign(iss, &rsa)) == GNUTLS_SIGN_UNKNOWN)
+		return 1;
+	if (gnutls_pubkey_get_pk_algorithm(leaf->pub, &bits) == GNUTLS_PK_RSA)
+		ku |= GNUTLS_KEY_KEY_ENCIPHERMENT;
+	if ((ret = gnutls_x509_crt_get_raw_dn(iss->crt, &dn)) < 0 ||
+	    (ret = gnutls_pubkey_export2(leaf->pub, GNUTLS_X509_FMT_DER,
+	    &spki)) < 0 ||
+	    (ret = gnutls_pubkey_get_key_id(leaf->pub, 0, ski, &skilen)) < 0 ||
+	    (ret = gnutls_x509_crt_get_subject_key_id(iss->crt, aki, &akilen,
+	    NULL)) < 0) {
+		rc = tls_fail(ret, "certificate");
+		goto out;
+	}
+	if (der_grow(&d, 1024 + spki.size) != 0)
+		goto nomem;
+	cert = der_open(&d);
+	at = der_open(&d);
+	der_put(&d, v3, sizeof(v3));
+	der_tlv(&d, 0x02, serial, serial_len);
+	if ((rc = der_sigalg(&d, sign, rsa)) != 0)
+		goto out;
+	der_put(&d, dn.data, dn.size);
+	a = der_open(&d);
+	if (der_time(&d, leaf->not_before) != 0 ||
+	    der_time(&d, leaf->not_after) != 0) {
+		rc = ca_err(CA_ERR_INVAL, "certificate validity out of range");
+		goto out;
+	}
+	der_close(&d, 0x30, a);
+	a = der_open(&d);
+	if (has_cn) {
+		b = der_open(&d);
+		c = der_open(&d);
+		der_tlv(&d, 0x06, oid_cn, sizeof(oid_cn));
+		der_tlv(&d, printable_string(leaf->cn) ? 0x13 : 0x0c, leaf->cn,
+		    strlen(leaf->cn));
+		der_close(&d, 0x30, c);
+		der_close(&d, 0x31, b);
+	}
+	der_close(&d, 0x30, a);
+	der_put(&d, spki.data, spki.size);
+	a = der_open(&d);
+	b = der_open(&d);
+	if ((rc = der_extensions(&d, leaf, has_cn, ku, ski, skilen, aki,
+	    akilen)) != 0)
+		goto out;
+	der_close(&d, 0x30, b);
+	der_close(&d, 0xa3, a);
+	der_close(&d, 0x30, at);
+	if (d.nomem)
+		goto nomem;
+	/* der_close moved the TBSCertificate to the start of its gap */
+	tbs.data = d.p + cert;
+	tbs.size = (unsigned)(d.len - cert);
+	if ((ret = gnutls_privkey_sign_data2(iss->key, sign, 0, &tbs,
+	    &sig)) < 0) {
+		rc = tls_fail(ret, "signing certificate");
+		goto out;
+	}
+	if ((rc = der_sigalg(&d, sign, rsa)) != 0)
+		goto out;
+	a = der_open(&d);
+	der_put(&d, "", 1);
+	der_put(&d, sig.data, sig.size);
+	der_close(&d, 0x03, a);
+	der_close(&d, 0x30, cert);
+	if (d.nomem)
+		goto nomem;
+	if ((out->data = gnutls_malloc(d.len)) == NULL)
+		goto nomem;
+	memcpy(out->data, d.p, d.len);
+	out->size = (unsigned)d.len;
+	rc = 0;
+	goto out;
+nomem:
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+out:
+	free(d.p);
+	gnutls_free(dn.data);
+	gnutls_free(spki.data);
+	gnutls_free(sig.data);
 	return rc;
 }
 
 int
-ca_x509_issue_der(const struct ca_issuer *iss, const struct ca_leaf *leaf,
-    gnutls_datum_t *der, unsigned char *serial, size_t *serial_len)
+ca_x509_issue_tree_der(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    const unsigned char *serial, size_t serial_len, gnutls_datum_t *der)
 {
 	gnutls_x509_crt_t crt;
 	int rc;
 
 	der->data = NULL;
 	der->size = 0;
-	if ((rc = issue(iss, leaf, &crt, serial, serial_len)) != 0)
+	if ((rc = issue_tree(iss, leaf, &crt, serial, serial_len)) != 0)
 		return rc;
 	rc = ca_x509_export(crt, GNUTLS_X509_FMT_DER, der);
 	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+int
+ca_x509_issue_serial_der(const struct ca_issuer *iss,
+    const struct ca_leaf *leaf, const unsigned char *serial,
+    size_t serial_len, gnutls_datum_t *der)
+{
+	int rc, has_cn = leaf->cn != NULL && leaf->cn[0] != '\0';
+
+	der->data = NULL;
+	der->size = 0;
+	if (!has_cn && ca_names_count(leaf->names) == 0)
+		return ca_err(CA_ERR_INVAL,
+		    "a certificate needs a subject or at least one name");
+	if ((rc = issue_direct(iss, leaf, serial, serial_len, der)) != 1)
+		return rc;
+	return ca_x509_issue_tree_der(iss, leaf, serial, serial_len, der);
+}
+
+int
+ca_x509_issue_der(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    gnutls_datum_t *der, unsigned char *serial, size_t *serial_len)
+{
+	int rc;
+
+	der->data = NULL;
+	der->size = 0;
+	if ((rc = ca_serial_generate(serial, serial_len)) != 0)
+		return rc;
+	return ca_x509_issue_serial_der(iss, leaf, serial, *serial_len, der);
+}
+
+int
+ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len)
+{
+	gnutls_datum_t der;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ca_x509_issue_der(iss, leaf, &der, serial, serial_len)) != 0)
+		return rc;
+	rc = ca_x509_import(der.data, der.size, out);
+	gnutls_free(der.data);
 	return rc;
 }
 

@@ -113,6 +113,18 @@ int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 int	 ca_x509_issue_der(const struct ca_issuer *iss,
 	    const struct ca_leaf *leaf, gnutls_datum_t *der,
 	    unsigned char *serial, size_t *serial_len);
+/* The same with a given serial (content octets of a positive INTEGER). */
+int	 ca_x509_issue_serial_der(const struct ca_issuer *iss,
+	    const struct ca_leaf *leaf, const unsigned char *serial,
+	    size_t serial_len, gnutls_datum_t *der);
+/*
+ * For tests only: the same through a GnuTLS certificate tree, the way
+ * every certificate was made before the TBSCertificate was written
+ * directly; test-x509 compares the two byte for byte.
+ */
+int	 ca_x509_issue_tree_der(const struct ca_issuer *iss,
+	    const struct ca_leaf *leaf, const unsigned char *serial,
+	    size_t serial_len, gnutls_datum_t *der);
 
 /*
  * Import a CSR (one PEM block or DER, nothing else), check its key and

@@ -10,12 +10,15 @@
 #include <config.h>
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ca.h"
@@ -271,6 +274,45 @@ round_trip(void)
 		is_str(ca_errmsg(), "signer: not running",
 		    "signer gone: not running");
 		ca_signer_free(sg);
+	}
+	/* The signer stopped (SIGSTOP): the call ends within its bound with
+	 * CA_ERR_TEMP (503), and that connection is given up. */
+	{
+		struct timespec t0, t1;
+		long ms;
+		pid_t pid;
+		int sv[2], st;
+
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		if ((pid = fork()) == 0) {
+			close(sv[0]);
+			_exit(ca_signer_serve(sv[1], a) == 0 ? 0 : 1);
+		}
+		close(sv[1]);
+		ca_signer_new(&sv[0], 1, &sg);
+		ca_signer_set_timeout(sg, 300);
+		is_int(ca_signer_provisioners(sg, NULL, 0, &json), 0,
+		    "signer in a process: answers");
+		free(json);
+		json = NULL;
+		kill(pid, SIGSTOP);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = ca_signer_provisioners(sg, NULL, 0, &json);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		is_int(rc, CA_ERR_TEMP, "signer stopped: CA_ERR_TEMP");
+		is_str(ca_errmsg(), "signer: no reply in time",
+		    "signer stopped: its message");
+		ok(ms >= 250 && ms < 3000, "signer stopped: ends after the "
+		    "300 ms bound, not later (%ld ms)", ms);
+		is_int(ca_signer_provisioners(sg, NULL, 0, &json), CA_ERR_IO,
+		    "signer stopped: that connection is given up");
+		ca_signer_free(sg);
+		kill(pid, SIGCONT);
+		waitpid(pid, &st, 0);
+		ok(WIFEXITED(st), "signer process: ends once resumed and "
+		    "closed");
 	}
 	ca_authority_close(a);
 }

@@ -1039,6 +1039,136 @@ test_names_typed(void)
 	gnutls_pubkey_deinit(pub);
 }
 
+/* The TBSCertificate inside a certificate's DER (lengths of <= 2 octets). */
+static int
+tbs_of(const gnutls_datum_t *c, const unsigned char **p, size_t *len)
+{
+	const unsigned char *q = c->data;
+	size_t n;
+
+	if (c->size < 8 || q[0] != 0x30)
+		return -1;
+	q += 2 + (q[1] & 0x80 ? q[1] & 0x7f : 0);
+	if (q[0] != 0x30)
+		return -1;
+	if (q[1] < 0x80)
+		n = 2 + q[1];
+	else if (q[1] == 0x81)
+		n = 3 + q[2];
+	else if (q[1] == 0x82)
+		n = 4 + ((size_t)q[2] << 8 | q[3]);
+	else
+		return -1;
+	if (q + n > c->data + c->size)
+		return -1;
+	*p = q;
+	*len = n;
+	return 0;
+}
+
+/*
+ * The TBSCertificate written directly against GnuTLS's tree: the same
+ * bytes for every issuer and leaf key type, with and without CN, CRL
+ * and OCSP URLs, with every SAN type, and a notAfter past 2049; the
+ * whole certificate too where the signature is deterministic, and the
+ * signature verifies under the issuer.
+ */
+static void
+test_direct_tbs(void)
+{
+	static const enum ca_key_type kt[] = {
+		CA_KEY_EC_P256, CA_KEY_EC_P384, CA_KEY_ED25519, CA_KEY_RSA_3072,
+	};
+	static const char *const kn[] = { "P-256", "P-384", "Ed25519", "RSA" };
+	static const char *const all[] = {
+		"www.example.com", "*.example.com", "192.0.2.1", "2001:db8::1",
+		"ops@example.com", "https://example.com/svc",
+	};
+	static const char *const cns[] = {
+		"www.example.com", NULL, "*.example.com", "caf\xc3\xa9 (test)",
+	};
+	static const unsigned char serial[17] = {
+		0x4a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+	};
+	gnutls_privkey_t keys[4];
+	gnutls_pubkey_t pubs[4];
+	gnutls_x509_crt_t cas[4], got;
+	struct ca_issuer is;
+	struct ca_names nm, none;
+	struct ca_leaf leaf;
+	gnutls_datum_t a, b;
+	const unsigned char *ta, *tb;
+	size_t la, lb, i, j, v, bad, n = 0;
+	unsigned status;
+	int rc;
+
+	names_of(&nm, all, 6);
+	memset(&none, 0, sizeof(none));
+	for (i = 0; i < 4; i++) {
+		keys[i] = kt[i] == CA_KEY_RSA_3072 && rsa_key != NULL ? rsa_key :
+		    new_key(kt[i]);
+		pubs[i] = pub_of(keys[i]);
+		if (ca_x509_make_ca(keys[i], "Test Org", "Direct CA", 0, now - 60,
+		    now + 86400 * 400, NULL, &cas[i]) != 0)
+			bail("direct CA");
+	}
+	for (i = 0; i < 4; i++) {
+		is.crt = cas[i];
+		is.key = keys[i];
+		is.dig = ca_key_digest(keys[i]);
+		is.not_after = now + 86400 * 400;
+		bad = 0;
+		for (j = 0; j < 4; j++)
+			for (v = 0; v < 8; v++) {
+				memset(&leaf, 0, sizeof(leaf));
+				leaf.cn = cns[v % 4];
+				leaf.names = v % 4 == 2 ? &none : &nm;
+				leaf.pub = pubs[j];
+				leaf.not_before = now - 60;
+				leaf.not_after = v == 5 ? 2600000000 : now + 86400;
+				if (v >= 4) {
+					leaf.crl_url = "http://ca.example/crl";
+					leaf.ocsp_url = "http://ca.example/ocsp";
+				}
+				rc = ca_x509_issue_serial_der(&is, &leaf, serial,
+				    sizeof(serial), &a);
+				if (rc == 0)
+					rc = ca_x509_issue_tree_der(&is, &leaf,
+					    serial, sizeof(serial), &b);
+				n++;
+				if (rc != 0 || tbs_of(&a, &ta, &la) != 0 ||
+				    tbs_of(&b, &tb, &lb) != 0 || la != lb ||
+				    memcmp(ta, tb, la) != 0 ||
+				    (kt[i] != CA_KEY_EC_P256 &&
+				    kt[i] != CA_KEY_EC_P384 && (a.size != b.size ||
+				    memcmp(a.data, b.data, a.size) != 0))) {
+					printf("# issuer %s leaf %s case %zu differs\n",
+					    kn[i], kn[j], v);
+					bad++;
+				} else if (ca_x509_import(a.data, a.size,
+				    &got) != 0 || gnutls_x509_crt_verify(got,
+				    &cas[i], 1, 0, &status) < 0 || status != 0) {
+					printf("# issuer %s leaf %s case %zu: no "
+					    "verify\n", kn[i], kn[j], v);
+					bad++;
+				} else
+					gnutls_x509_crt_deinit(got);
+				gnutls_free(a.data);
+				gnutls_free(b.data);
+			}
+		is_int((int)bad, 0, "direct TBSCertificate = GnuTLS tree, "
+		    "issuer %s, every leaf key and case", kn[i]);
+	}
+	ok(n == 128, "every case ran (%zu)", n);
+	for (i = 0; i < 4; i++) {
+		gnutls_x509_crt_deinit(cas[i]);
+		gnutls_pubkey_deinit(pubs[i]);
+		if (keys[i] != rsa_key)
+			gnutls_privkey_deinit(keys[i]);
+	}
+	ca_names_free(&nm);
+}
+
 static void
 test_cn_check(void)
 {
@@ -1081,6 +1211,7 @@ main(void)
 	test_make_ca();
 	test_issue();
 	test_names_typed();
+	test_direct_tbs();
 	test_cn_check();
 	test_import_export();
 	test_csr();

@@ -7,6 +7,9 @@ load helpers
 
 setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root (to change user)"
+	# LeakSanitizer (CI's build) reads /proc/PID/task when a process exits,
+	# which the worker, chrooted into an empty directory, cannot see.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 	use_ca
 	NOBODY=$(id -u nobody)
 	TOOL=$CA_TOP_SRCDIR/tests/privsep-tool.py
@@ -70,7 +73,10 @@ body_of() { sed '$d' <<< "$output"; }
 	run -0 stat -c %U "/proc/$signer/environ"
 	assert_output root
 	run -0 grep -E '^VmLck:' "/proc/$signer/status"
-	refute_output --regexp 'VmLck:[[:space:]]+0 kB'
+	# AddressSanitizer (CI's build) intercepts mlockall and ignores it:
+	# there, nothing is locked whatever the signer asks
+	grep -qa __asan_init "$(command -v ca-serve)" ||
+		refute_output --regexp 'VmLck:[[:space:]]+0 kB'
 }
 
 @test "a hostile worker gets from the signer what a client gets: a spent token, other names, a revoked certificate" {

@@ -193,4 +193,21 @@ int	 ca_unhex(const char *s, unsigned char **out, size_t *outlen);
  */
 char	*ca_text_escape(const char *s, const char *seps);
 
+/* Big-endian 32-bit integers in wire and record formats (signer, store). */
+static inline uint32_t
+ca_be32_get(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+ca_be32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
 #endif /* CA_H */

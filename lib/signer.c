@@ -142,22 +142,6 @@ msg_free(struct msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static uint32_t
-get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
 /*
  * Decode a frame body (op and fields). reply: the reply to op want.
  * Every refusal is CA_ERR_INVAL with what was wrong.
@@ -194,7 +178,7 @@ decode(const unsigned char *p, size_t len, int reply, int want, struct msg *m)
 			return ca_err(CA_ERR_INVAL, "signer: truncated field");
 		}
 		t = p[off];
-		flen = get32(p + off + 1);
+		flen = ca_be32_get(p + off + 1);
 		off += 5;
 		if (t >= T_MAX || (!(sp->allowed & B(t)) &&
 		    !(reply && (t == T_STATUS || t == T_MSG)))) {
@@ -230,8 +214,8 @@ decode(const unsigned char *p, size_t len, int reply, int want, struct msg *m)
 		m->v[t][flen] = '\0';
 		a += flen + 1;
 		if (k == K_INT) {
-			uint64_t u = (uint64_t)get32(p + off) << 32 |
-			    get32(p + off + 4);
+			uint64_t u = (uint64_t)ca_be32_get(p + off) << 32 |
+			    ca_be32_get(p + off + 4);
 			m->i[t] = (int64_t)u;
 		}
 		off += flen;
@@ -309,7 +293,7 @@ enc_bytes(struct enc *e, int t, const void *d, size_t n)
 		return;
 	}
 	h[0] = (unsigned char)t;
-	put32(h + 1, (uint32_t)n);
+	ca_be32_put(h + 1, (uint32_t)n);
 	enc_raw(e, h, sizeof(h));
 	if (n > 0)
 		enc_raw(e, d, n);
@@ -327,8 +311,8 @@ enc_int(struct enc *e, int t, int64_t v)
 {
 	unsigned char b[8];
 
-	put32(b, (uint32_t)((uint64_t)v >> 32));
-	put32(b + 4, (uint32_t)v);
+	ca_be32_put(b, (uint32_t)((uint64_t)v >> 32));
+	ca_be32_put(b + 4, (uint32_t)v);
 	enc_bytes(e, t, b, sizeof(b));
 }
 
@@ -349,7 +333,7 @@ enc_finish(struct enc *e)
 	if (e->err == 2)
 		return ca_err(CA_ERR_TOOBIG, "%s: over %lu bytes",
 		    fields[e->over].name, (unsigned long)fields[e->over].max);
-	put32(e->p, (uint32_t)(e->len - 4));
+	ca_be32_put(e->p, (uint32_t)(e->len - 4));
 	return 0;
 }
 
@@ -440,7 +424,7 @@ read_frame(int fd, size_t max, int64_t deadline, unsigned char **buf,
 	*len = 0;
 	if ((rc = read_full(fd, h, sizeof(h), deadline)) != 0)
 		return rc;
-	n = get32(h);
+	n = ca_be32_get(h);
 	if (n == 0 || n > max)
 		return ca_err(CA_ERR_INVAL, "signer: frame of %lu bytes",
 		    (unsigned long)n);
@@ -461,7 +445,7 @@ ca_signer_send_raw(int fd, const void *p, size_t len, int raw)
 {
 	unsigned char h[4];
 
-	put32(h, (uint32_t)len);
+	ca_be32_put(h, (uint32_t)len);
 	if (!raw && send_all(fd, h, sizeof(h)) != 0)
 		return CA_ERR_IO;
 	return send_all(fd, p, len);
@@ -597,7 +581,7 @@ handle(struct ca_authority *a, const struct msg *m, struct enc *e)
 			break;
 		}
 		for (i = 0; i < m->len[T_PORTS] / 4; i++)
-			ports[i] = (int)get32((const unsigned char *)
+			ports[i] = (int)ca_be32_get((const unsigned char *)
 			    m->v[T_PORTS] + 4 * i);
 		ca_authority_set_ports(a, ports, i);
 		break;
@@ -1049,7 +1033,7 @@ ca_signer_set_ports(struct ca_signer *sg, const int *ports, size_t n)
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++)
-		put32(b + 4 * i, (uint32_t)ports[i]);
+		ca_be32_put(b + 4 * i, (uint32_t)ports[i]);
 	enc_start(&e, OP_SET_PORTS);
 	enc_bytes(&e, T_PORTS, b, 4 * n);
 	if ((rc = call(sg, &e, OP_SET_PORTS, &m)) == 0)

@@ -331,22 +331,6 @@ do_sync(struct gstore *st)
  * Redo record format: a sequence of
  * kind(1) keylen(4, big-endian) key vallen(4) val.
  */
-static void
-put_u32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 static int
 apply_one(struct gstore *st, int kind, const char *key, size_t klen,
     const unsigned char *val, size_t vlen)
@@ -377,10 +361,10 @@ walk_redo(struct gstore *st, const unsigned char *p, size_t len, int apply)
 		if (len - off < 9)
 			goto bad;
 		kind = p[off];
-		klen = get_u32(p + off + 1);
+		klen = ca_be32_get(p + off + 1);
 		if (klen > len - off - 9)
 			goto bad;
-		vlen = get_u32(p + off + 5 + klen);
+		vlen = ca_be32_get(p + off + 5 + klen);
 		if (vlen > len - off - 9 - klen || (kind != OP_PUT &&
 		    kind != OP_DEL))
 			goto bad;
@@ -814,9 +798,9 @@ write_redo(struct gstore *st, uint64_t seq)
 	for (p = buf + 8, i = 0; i < st->nops; i++) {
 		klen = strlen(st->ops[i].key);
 		*p = (unsigned char)st->ops[i].kind;
-		put_u32(p + 1, (uint32_t)klen);
+		ca_be32_put(p + 1, (uint32_t)klen);
 		memcpy(p + 5, st->ops[i].key, klen);
-		put_u32(p + 5 + klen, (uint32_t)st->ops[i].len);
+		ca_be32_put(p + 5 + klen, (uint32_t)st->ops[i].len);
 		memcpy(p + 9 + klen, st->ops[i].val, st->ops[i].len);
 		p += 9 + klen + st->ops[i].len;
 	}
@@ -1043,8 +1027,8 @@ g_interrupted(void *impl)
 	p = (unsigned char *)v[newest].dptr + 8;
 	len = (size_t)v[newest].dsize - 8;
 	for (off = 0; off < len && ret == 0; off += 9 + klen + vlen) {
-		klen = get_u32(p + off + 1);
-		vlen = get_u32(p + off + 5 + klen);
+		klen = ca_be32_get(p + off + 1);
+		vlen = ca_be32_get(p + off + 5 + klen);
 		if (!holds(st, p[off], (const char *)p + off + 5, klen,
 		    p + off + 9 + klen, vlen))
 			ret = 1;

@@ -279,3 +279,19 @@ sign_over() {
 	refute_output --partial 'Key Object'
 	assert_equal "$(ls "$BATS_TEST_TMPDIR" | grep -c 'ca.init-')" 0
 }
+
+@test "static-deps build: no tool links p11-kit, which is loaded only when a token key is used" {
+	local t bin
+	for t in ca-init ca-token ca-sign ca-renew ca-revoke ca-db ca-bootstrap ca-serve; do
+		bin=$(command -v "$t")
+		run -0 readelf -d "$bin"
+		if readelf -sW "$bin" | grep -Eq ' FUNC +GLOBAL +DEFAULT +[0-9]+ p11_kit_uri_new$'; then
+			# lib/p11-lazy.c is linked in place of libp11-kit.so
+			refute_output --partial 'libp11-kit'
+			assert_output --partial 'libunistring.so.2'
+		else
+			# the plain build links GnuTLS, and through it p11-kit
+			assert_output --partial 'libgnutls.so.30'
+		fi
+	done
+}

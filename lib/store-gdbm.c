@@ -24,11 +24,16 @@
  * A crash at any point leaves either the whole transaction (its record was
  * synced) or none of it (nothing is applied before the sync).
  *
- * The GDBM handle stays open between transactions (its close would sync
- * again). A transaction reuses it only when nobody else wrote meanwhile:
- * db/lock still names the handle's last transaction and the file's
- * identity, size and modification time are unchanged; otherwise it is
- * reopened (and verified) before anything is read.
+ * The GDBM handle stays open between transactions. A transaction reuses
+ * it only when nobody else wrote meanwhile: db/lock still names the
+ * handle's last transaction and the file's identity, size and
+ * modification time are unchanged; otherwise it is reopened (and
+ * verified) before anything is read. Closing it after a clean commit
+ * does not sync (see db_close): so a one-shot tool syncs once, not twice.
+ *
+ * A reader that opens the file while db/lock does not say the newest
+ * record was applied on this boot completes it as a writer first, then
+ * reads: no reader sees what a crash left half applied or unsynced.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -36,6 +41,7 @@
 #include <config.h>
 
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -80,6 +86,7 @@ struct gstore {
 	struct op	*ops;
 	size_t		 nops, capops;
 	unsigned long	 syncs, commits, opens;
+	int		 dirty;		/* changed past the last mark in db/lock */
 	off_t		 size0;		/* file size when the write began */
 	off_t		 growth;	/* what the header allows it to grow */
 };
@@ -509,6 +516,7 @@ replay(struct gstore *st)
 	ca_debug("%s: applying transactions %llu and before again (the last "
 	    "writer did not record it applied them)", st->dbpath,
 	    (unsigned long long)st->seq);
+	st->dirty = 1;
 	first = seq[0] < seq[1] ? 0 : 1;
 	for (i = 0; i < 2; i++)
 		if (v[i].dptr != NULL && (rc = walk_redo(st,
@@ -520,7 +528,8 @@ replay(struct gstore *st)
 		    (unsigned char *)r->dptr + 8, (size_t)r->dsize - 8, 1)) != 0)
 			goto out;
 	}
-	rc = mark_write(st, st->seq);
+	if ((rc = mark_write(st, st->seq)) == 0)
+		st->dirty = 0;
 out:
 	free(v[0].dptr);
 	free(v[1].dptr);
@@ -541,6 +550,7 @@ recover(struct gstore *st)
 		return 0;
 	ca_debug("%s: completing a transaction interrupted by a crash",
 	    st->dbpath);
+	st->dirty = 1;
 	if ((rc = walk_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize,
 	    0)) == 0)
 		rc = walk_redo(st, (unsigned char *)v.dptr, (size_t)v.dsize, 1);
@@ -554,14 +564,68 @@ recover(struct gstore *st)
 	return do_sync(st);
 }
 
-/* Close the GDBM handle (between transactions). */
+/*
+ * Close the GDBM handle (between transactions, or at the end).
+ *
+ * gdbm_close() of a writer syncs the file; GDBM 1.23 writes nothing more
+ * there (each change was written as it was made). After a clean commit
+ * that sync is not needed: every change not yet synced in place is in a
+ * synced redo record, and db/lock tells the next opener whether to apply
+ * it again (the protocol at the top). So the descriptor is first replaced
+ * by an empty memory file, whose fsync does nothing, and the database is
+ * closed without one. A handle left dirty (a commit or a replay that
+ * failed half way) is closed with the sync.
+ */
 static void
 db_close(struct gstore *st)
 {
-	if (st->db != NULL)
-		gdbm_close(st->db);
+	int fd, synced = 1;
+
+	if (st->db == NULL)
+		return;
+	if (st->dbwrite && !st->dirty &&
+	    (fd = memfd_create("ca-store-close", MFD_CLOEXEC)) >= 0) {
+		if (dup3(fd, gdbm_fdesc(st->db), O_CLOEXEC) >= 0)
+			synced = 0;
+		close(fd);
+	}
+	gdbm_close(st->db);
+	if (st->dbwrite && synced)
+		st->syncs++;
 	st->db = NULL;
 	st->dbwrite = 0;
+	st->dirty = 0;
+}
+
+/*
+ * Whether the store holds a transaction that db/lock does not record as
+ * applied on this boot (a writer died before step 4, or the machine
+ * restarted since): set in *stale.
+ */
+static int
+db_stale(struct gstore *st, int *stale)
+{
+	datum k, v[2];
+	uint64_t seq[2], applied, newest;
+	int rc;
+
+	*stale = 0;
+	k.dptr = (char *)(uintptr_t)REDO_KEY;
+	k.dsize = (int)strlen(REDO_KEY);
+	if (gdbm_exists(st->db, k)) {
+		*stale = 1;
+		return 0;
+	}
+	v[0].dptr = v[1].dptr = NULL;
+	if ((rc = slot_read(st, 0, &seq[0], &v[0])) == 0 &&
+	    (rc = slot_read(st, 1, &seq[1], &v[1])) == 0) {
+		newest = seq[0] > seq[1] ? seq[0] : seq[1];
+		*stale = newest != 0 &&
+		    !(mark_read(st, &applied) && applied == newest);
+	}
+	free(v[0].dptr);
+	free(v[1].dptr);
+	return rc;
 }
 
 /*
@@ -595,14 +659,17 @@ db_remember(struct gstore *st)
 		db_close(st);
 }
 
+/*
+ * Begin a transaction; a reader that finds a transaction not recorded as
+ * applied completes it first when complete is set.
+ */
 static int
-g_begin(void *impl, int write)
+begin_tx(struct gstore *st, int write, int complete)
 {
-	struct gstore *st = impl;
 	struct stat sb;
 	uint64_t applied;
 	size_t cache;
-	int rc, flags;
+	int rc, flags, opened = 0, stale = 0;
 
 	if (st->intx)
 		return ca_err(CA_ERR_STORE, "transaction already open");
@@ -636,23 +703,42 @@ g_begin(void *impl, int write)
 		(void)gdbm_setopt(st->db, GDBM_SETCACHESIZE, &cache,
 		    sizeof(cache));
 		st->dbwrite = write;
+		st->dirty = 0;
 		st->pid = getpid();
 		st->opens++;
+		opened = 1;
 		/* A reader learns the newest number when it is fresh again. */
 		st->seq = mark_read(st, &applied) ? applied : 0;
 	}
 	st->intx = 1;
 	st->writing = write;
 	if ((rc = check_head(st)) != 0 ||
-	    (write && ((rc = recover(st)) != 0 || (rc = replay(st)) != 0))) {
+	    (write && ((rc = recover(st)) != 0 || (rc = replay(st)) != 0)) ||
+	    (!write && opened && complete &&
+	    (rc = db_stale(st, &stale)) != 0)) {
 		g_abort(st);
 		db_close(st);
 		return rc;
+	}
+	if (stale) {
+		/* Complete it as a writer first (the lock is let go meanwhile). */
+		g_abort(st);
+		db_close(st);
+		if ((rc = begin_tx(st, 1, 0)) != 0)
+			return rc;
+		g_abort(st);
+		return begin_tx(st, 0, 0);
 	}
 	/* What a recovery wrote is not this transaction's growth. */
 	if (write && fstat(gdbm_fdesc(st->db), &sb) == 0)
 		st->size0 = sb.st_size;
 	return 0;
+}
+
+static int
+g_begin(void *impl, int write)
+{
+	return begin_tx(impl, write, 1);
 }
 
 static struct op *
@@ -836,6 +922,7 @@ g_commit(void *impl)
 		return 0;
 	}
 	/* Steps 1 to 4 of the protocol at the top. */
+	st->dirty = 1;
 	for (i = 0; i < st->nops; i++)
 		written += 9 + strlen(st->ops[i].key) + st->ops[i].len;
 	if ((rc = write_redo(st, seq)) != 0 ||
@@ -852,6 +939,7 @@ g_commit(void *impl)
 	if ((rc = check_growth(st, 2 * written)) != 0 ||
 	    (rc = mark_write(st, seq)) != 0)
 		goto fail;
+	st->dirty = 0;
 	st->commits++;
 	free_ops(st);
 	db_remember(st);

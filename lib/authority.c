@@ -207,14 +207,10 @@ load_key(struct ca_local *a, const char *password)
 		goto fail;
 	}
 	{
-		unsigned char k1[64], k2[64];
-		size_t s1 = sizeof(k1), s2 = sizeof(k2);
 		gnutls_pubkey_t cpub = NULL;
-		int same = gnutls_pubkey_get_key_id(pub, 0, k1, &s1) >= 0 &&
-		    gnutls_pubkey_init(&cpub) >= 0 &&
+		int same = gnutls_pubkey_init(&cpub) >= 0 &&
 		    gnutls_pubkey_import_x509(cpub, a->issuer.crt, 0) >= 0 &&
-		    gnutls_pubkey_get_key_id(cpub, 0, k2, &s2) >= 0 &&
-		    s1 == s2 && memcmp(k1, k2, s1) == 0;
+		    ca_pubkey_same(pub, cpub) == 1;
 		gnutls_pubkey_deinit(cpub);
 		if (!same) {
 			rc = ca_err(CA_ERR_CONFIG,

@@ -386,3 +386,56 @@ ca_key_digest(gnutls_privkey_t key)
 		return bits > 384 ? GNUTLS_DIG_SHA512 : GNUTLS_DIG_SHA384;
 	return GNUTLS_DIG_SHA256;
 }
+
+/*
+ * The parameters that make a public key (curve and point, or modulus and
+ * exponent), compared raw: the key identifiers GnuTLS derives encode the
+ * key in DER first, ten times the work.
+ */
+int
+ca_pubkey_same(gnutls_pubkey_t a, gnutls_pubkey_t b)
+{
+	gnutls_datum_t p[2][2] = { { { NULL, 0 }, { NULL, 0 } },
+	    { { NULL, 0 }, { NULL, 0 } } };
+	gnutls_ecc_curve_t curve[2];
+	gnutls_pubkey_t k[2] = { a, b };
+	int alg, i, ret = 0, same = 0;
+
+	if ((alg = gnutls_pubkey_get_pk_algorithm(a, NULL)) < 0 ||
+	    gnutls_pubkey_get_pk_algorithm(b, NULL) != alg)
+		return alg < 0 ? ca_err(CA_ERR_CRYPTO, "%s",
+		    gnutls_strerror(alg)) : 0;
+	for (i = 0; i < 2 && ret >= 0; i++) {
+		switch (alg) {
+		case GNUTLS_PK_RSA:
+		case GNUTLS_PK_RSA_PSS:
+			ret = gnutls_pubkey_export_rsa_raw2(k[i], &p[i][0],
+			    &p[i][1], 0);
+			curve[i] = GNUTLS_ECC_CURVE_INVALID;
+			break;
+		case GNUTLS_PK_ECDSA:
+		case GNUTLS_PK_EDDSA_ED25519:
+		case GNUTLS_PK_EDDSA_ED448:
+			ret = gnutls_pubkey_export_ecc_raw2(k[i], &curve[i],
+			    &p[i][0], &p[i][1], 0);
+			break;
+		default:
+			ret = GNUTLS_E_UNKNOWN_PK_ALGORITHM;
+			break;
+		}
+	}
+	if (ret >= 0)
+		same = curve[0] == curve[1] &&
+		    p[0][0].size == p[1][0].size && p[0][1].size == p[1][1].size &&
+		    (p[0][0].size == 0 ||
+		    memcmp(p[0][0].data, p[1][0].data, p[0][0].size) == 0) &&
+		    (p[0][1].size == 0 ||
+		    memcmp(p[0][1].data, p[1][1].data, p[0][1].size) == 0);
+	for (i = 0; i < 2; i++) {
+		gnutls_free(p[i][0].data);
+		gnutls_free(p[i][1].data);
+	}
+	if (ret < 0)
+		return ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+	return same;
+}

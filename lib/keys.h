@@ -62,6 +62,11 @@ int	 ca_key_open(const char *key, const char *kms, const char *password,
 int	 ca_key_file_read(const char *path, char **buf, size_t *len);
 /* Whether the key file at path is encrypted (1), not (0), or an error. */
 int	 ca_key_is_encrypted(const char *path);
+/*
+ * Whether two public keys are the same key: 1, 0, or a negative CA_ERR_*
+ * when either cannot be read.
+ */
+int	 ca_pubkey_same(gnutls_pubkey_t a, gnutls_pubkey_t b);
 /* Hash used when this key signs certificates (SHA-256/384, 0 for EdDSA). */
 gnutls_digest_algorithm_t ca_key_digest(gnutls_privkey_t key);
 

@@ -1203,6 +1203,56 @@ test_cn_check(void)
 	is_int(ca_x509_cn_check(s), 0, "32 two-byte characters accepted");
 }
 
+/* ca_pubkey_same against the key each certificate certifies; the
+ * fingerprint against GnuTLS's own. */
+static void
+test_pubkey_same(void)
+{
+	gnutls_privkey_t ed1 = new_key(CA_KEY_ED25519), ed2 = new_key(CA_KEY_ED25519);
+	gnutls_privkey_t ec2 = new_key(CA_KEY_EC_P256);
+	gnutls_pubkey_t ic, p[6];
+	unsigned char fp[32];
+	size_t fpsize = sizeof(fp);
+	char *hex, *want;
+	int i;
+
+	p[0] = pub_of(int_key);
+	p[1] = pub_of(root_key);
+	p[2] = pub_of(rsa_key);
+	p[3] = pub_of(ec2);
+	p[4] = pub_of(ed1);
+	p[5] = pub_of(ed2);
+	if (gnutls_pubkey_init(&ic) < 0 ||
+	    gnutls_pubkey_import_x509(ic, int_crt, 0) < 0)
+		bail("certificate key");
+	is_int(ca_pubkey_same(p[0], ic), 1,
+	    "pubkey_same: the intermediate key is its certificate's");
+	is_int(ca_pubkey_same(p[1], ic), 0,
+	    "pubkey_same: the root key is not the intermediate's");
+	is_int(ca_pubkey_same(p[3], p[0]), 0,
+	    "pubkey_same: two P-256 keys differ");
+	is_int(ca_pubkey_same(p[2], p[0]), 0,
+	    "pubkey_same: RSA and EC differ");
+	is_int(ca_pubkey_same(p[2], p[2]), 1, "pubkey_same: RSA, itself");
+	is_int(ca_pubkey_same(p[4], p[4]), 1, "pubkey_same: Ed25519, itself");
+	is_int(ca_pubkey_same(p[4], p[5]), 0,
+	    "pubkey_same: two Ed25519 keys differ");
+	for (i = 0; i < 6; i++)
+		gnutls_pubkey_deinit(p[i]);
+	gnutls_pubkey_deinit(ic);
+	gnutls_privkey_deinit(ed1);
+	gnutls_privkey_deinit(ed2);
+	gnutls_privkey_deinit(ec2);
+
+	if (ca_x509_fingerprint(int_crt, &hex) != 0 ||
+	    gnutls_x509_crt_get_fingerprint(int_crt, GNUTLS_DIG_SHA256, fp,
+	    &fpsize) < 0 || (want = ca_hex(fp, fpsize)) == NULL)
+		bail("fingerprint");
+	is_str(hex, want, "fingerprint: GnuTLS's SHA-256 fingerprint");
+	free(hex);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -1213,6 +1263,7 @@ main(void)
 	test_names_typed();
 	test_direct_tbs();
 	test_cn_check();
+	test_pubkey_same();
 	test_import_export();
 	test_csr();
 	gnutls_x509_crt_deinit(root_crt);

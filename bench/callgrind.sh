@@ -45,6 +45,9 @@ mkdir csr tok out
 copy_tools
 cp "$LIBCA" bin/libca.a
 read -r -a LINK <<<"$(sed -n 's/^DEPS_LIBS = //p' "$BUILD_DIR/Makefile")"
+# The static-deps build loads p11-kit through lib/libp11lazy.a (after the
+# static GnuTLS); older build trees link -lp11-kit in DEPS_LIBS instead.
+[[ -r $BUILD_DIR/lib/libp11lazy.a ]] && LINK+=("$BUILD_DIR/lib/libp11lazy.a")
 "$CC" -std=gnu11 -O2 -I"$BUILD_DIR" -I"$HERE/../lib" \
     $(pkg-config --cflags gnutls json-c) -o bin/issue "$HERE/issue.c" \
     bin/libca.a "${LINK[@]}" -lpthread >out/issue.build 2>&1 || {

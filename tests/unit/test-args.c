@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ca.h"
 #include "authority.h"
 #include "client.h"
 #include "crl.h"
+#include "init-args.h"
 #include "revoke-args.h"
 #include "tap.h"
 
@@ -208,6 +210,175 @@ test_revoke_request(void)
 	ca_revoke_args_free(&a);
 }
 
+/* The usage error ca_init_args_check gives a, "" when none. */
+static const char *
+init_check(struct ca_init_args *a, int *rc)
+{
+	ca_err_clear();
+	*rc = ca_init_args_check(a);
+	ca_init_args_free(a);
+	return *rc == 0 ? "" : ca_errmsg();
+}
+
+/* A complete ca-init command line: -d, --name, --dns, ... */
+static void
+init_base(struct ca_init_args *a, char *dns)
+{
+	memset(a, 0, sizeof(*a));
+	a->opts.dir = dir;
+	a->opts.name = "Unit";
+	a->opts.address = ":443";
+	a->opts.provisioner = "admin";
+	a->pass_file = "pw";
+	if (ca_init_args_dns(a, dns) != 0)
+		printf("# dns: %s\n", ca_errmsg());
+}
+
+static void
+test_init_check(void)
+{
+	struct ca_init_args a;
+	char dns[] = "ca.test,,10.0.0.1,", many[64 * 2 + 8], pin[4300];
+	const char *kms = "pkcs11:module-path=/m.so;token=ca";
+	int rc, i;
+
+	init_base(&a, dns);
+	is_int(a.n_dns, 2, "--dns split at commas, empty parts dropped");
+	is_str(a.dns[1], "10.0.0.1", "--dns: the second name");
+	is_str(init_check(&a, &rc), "", "a complete command line");
+	ok(a.opts.n_dns == 2 && a.opts.dns[0] == a.dns[0],
+	    "the names handed to ca_init_opts");
+	for (i = 0; i < 64; i++)
+		memcpy(many + 2 * i, "a,", 2);
+	strcpy(many + 128, "b,c");
+	memset(&a, 0, sizeof(a));
+	ok(ca_init_args_dns(&a, many) == CA_ERR_INVAL &&
+	    strcmp(ca_errmsg(), "too many --dns names") == 0,
+	    "65 --dns names: %s", ca_errmsg());
+
+	init_base(&a, dns);
+	a.opts.name = NULL;
+	is_str(init_check(&a, &rc), "--name is required", "no --name");
+	is_int(rc, CA_ERR_INVAL, "a usage error is CA_ERR_INVAL");
+	init_base(&a, dns);
+	a.n_dns = 0;
+	is_str(init_check(&a, &rc), "--dns is required", "no --dns");
+	init_base(&a, dns);
+	a.opts.provisioner = NULL;
+	is_str(init_check(&a, &rc), "--provisioner is required",
+	    "no --provisioner");
+	init_base(&a, dns);
+	a.pass_file = NULL;
+	is_str(init_check(&a, &rc), "--password-file is required",
+	    "no --password-file");
+	init_base(&a, dns);
+	a.opts.key_type = "dsa";
+	ok(strncmp(init_check(&a, &rc), "--key-type: ", 12) == 0 &&
+	    rc == CA_ERR_INVAL, "a bad --key-type: %s", ca_errmsg());
+	init_base(&a, dns);
+	a.opts.address = "nowhere";
+	ok(strncmp(init_check(&a, &rc), "--address: ", 11) == 0,
+	    "a bad --address: %s", ca_errmsg());
+	strcpy(dns, "a@b.test");
+	init_base(&a, dns);
+	is_str(init_check(&a, &rc), "--dns takes DNS names and IP addresses",
+	    "an e-mail address in --dns");
+
+	strcpy(dns, "ca.test");
+	init_base(&a, dns);
+	a.opts.ra_url = "https://up.test";
+	is_str(init_check(&a, &rc), "the --upstream options need --ra",
+	    "--upstream without --ra");
+	init_base(&a, dns);
+	a.ra = 1;
+	is_str(init_check(&a, &rc), "--ra needs --upstream, "
+	    "--upstream-fingerprint, --upstream-provisioner and "
+	    "--upstream-password-file", "--ra alone");
+	a.opts.ra_url = "http://up.test";
+	a.opts.ra_fingerprint = "00";
+	a.opts.ra_provisioner = "up";
+	a.upstream_pass_file = "upw";
+	ok(strncmp(init_check(&a, &rc), "--upstream: ", 12) == 0,
+	    "--upstream not https: %s", ca_errmsg());
+	a.opts.ra_url = "https://up.test";
+	ok(strncmp(init_check(&a, &rc), "--upstream-fingerprint: ", 24) == 0,
+	    "a short --upstream-fingerprint: %s", ca_errmsg());
+	a.opts.unencrypted_intermediate = 1;
+	is_str(init_check(&a, &rc), "--ra makes no CA keys: no --key-type or "
+	    "--unencrypted-intermediate-key", "--ra and a CA key option");
+
+	init_base(&a, dns);
+	a.kms_pin_file = "pin";
+	is_str(init_check(&a, &rc), "--kms-pin-file needs --kms",
+	    "--kms-pin-file alone");
+	a.opts.kms = kms;
+	a.opts.key_type = "ed25519";
+	is_str(init_check(&a, &rc), "--kms: --key-type ec-p256, ec-p384 or "
+	    "rsa-3072", "--kms and ed25519");
+	a.opts.key_type = NULL;
+	a.opts.unencrypted_intermediate = 1;
+	is_str(init_check(&a, &rc), "--kms makes the CA keys on a token: no "
+	    "--ra or --unencrypted-intermediate-key",
+	    "--kms and an unencrypted key");
+	a.opts.unencrypted_intermediate = 0;
+	a.opts.kms = "pkcs11:token=ca";
+	ok(strncmp(init_check(&a, &rc), "--kms: ", 7) == 0 &&
+	    rc == CA_ERR_INVAL, "--kms without a module: %s", ca_errmsg());
+	a.opts.kms = "pkcs11:module-path=/m.so;token=ca?pin-source=/p";
+	is_str(init_check(&a, &rc), "the PIN file twice: --kms-pin-file and "
+	    "pin-source in --kms", "two PIN files");
+	a.opts.kms = kms;
+	a.kms_pin_file = NULL;
+	is_str(init_check(&a, &rc), "--kms needs --kms-pin-file FILE (or "
+	    "pin-source=FILE in the URI)", "no PIN file");
+	a.kms_pin_file = "/nonexistent/pin";
+	ok(strncmp(init_check(&a, &rc), "--kms-pin-file /nonexistent/pin: ",
+	    33) == 0 && rc == CA_ERR_IO, "a PIN file that is not there: %s",
+	    ca_errmsg());
+	snprintf(pin, sizeof(pin), "%s/pin", tmpdir);
+	write_file(pin, "1234\n");
+	if (chdir(tmpdir) != 0)
+		printf("Bail out! chdir\n");
+	a.kms_pin_file = "pin";
+	rc = ca_init_args_check(&a);
+	is_int(rc, 0, "--kms and --kms-pin-file");
+	ok(a.opts.kms_pin_file != NULL && a.opts.kms_pin_file[0] == '/' &&
+	    strcmp(a.opts.kms_pin_file + strlen(a.opts.kms_pin_file) - 4,
+	    "/pin") == 0, "the PIN file by its absolute name");
+	ca_init_args_free(&a);
+	ok(a.opts.kms_pin_file == NULL && a.pin_abs == NULL, "freed");
+}
+
+static void
+test_init_secrets(void)
+{
+	struct ca_init_args a;
+	char dns[] = "ca.test", pw[4300], ppw[4300];
+
+	snprintf(pw, sizeof(pw), "%s/pw", tmpdir);
+	snprintf(ppw, sizeof(ppw), "%s/ppw", tmpdir);
+	write_file(pw, "ca secret\n");
+	write_file(ppw, "prov secret\n");
+	init_base(&a, dns);
+	a.pass_file = pw;
+	is_int(ca_init_args_secrets(&a), 0, "the password read");
+	is_str(a.opts.password, "ca secret", "the CA keys' password");
+	is_str(a.opts.prov_password, "ca secret",
+	    "the provisioner's: the same by default");
+	ok(a.opts.ra_password == NULL, "no upstream password");
+	ca_init_args_free(&a);
+	ok(a.opts.password == NULL && a.pw == NULL, "the passwords freed");
+	a.prov_pass_file = ppw;
+	a.upstream_pass_file = ppw;
+	is_int(ca_init_args_secrets(&a), 0, "three passwords read");
+	is_str(a.opts.prov_password, "prov secret", "the provisioner's own");
+	is_str(a.opts.ra_password, "prov secret", "the upstream's");
+	ca_init_args_free(&a);
+	a.prov_pass_file = "/nonexistent/ppw";
+	ok(ca_init_args_secrets(&a) != 0, "a missing password file fails");
+	ca_init_args_free(&a);
+}
+
 int
 main(void)
 {
@@ -217,6 +388,8 @@ main(void)
 	make_ca();
 	test_revoke_check();
 	test_revoke_request();
+	test_init_check();
+	test_init_secrets();
 	tmpdir_remove();
 	return tap_done();
 }

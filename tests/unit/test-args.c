@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ca.h"
@@ -20,6 +21,8 @@
 #include "client.h"
 #include "crl.h"
 #include "init-args.h"
+#include "leafout.h"
+#include "renew-args.h"
 #include "revoke-args.h"
 #include "tap.h"
 
@@ -379,6 +382,159 @@ test_init_secrets(void)
 	ca_init_args_free(&a);
 }
 
+static char *
+slurp(const char *path)
+{
+	char *s = NULL;
+	size_t n;
+
+	if (ca_file_read(path, 1 << 20, &s, &n) != 0)
+		return NULL;
+	return s;
+}
+
+static void
+test_leafout(void)
+{
+	struct ca_leafout lo;
+	struct ca_sign_result res;
+	struct stat st;
+	char crt[4300], link_path[4300], key[4300], *real, *got;
+	char crt_pem[] = "CRT\n", chain_pem[] = "CHAIN\n";
+	int rc;
+
+	snprintf(crt, sizeof(crt), "%s/leaf.crt", tmpdir);
+	snprintf(link_path, sizeof(link_path), "%s/leaf-link.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/leaf.key", tmpdir);
+	write_file(crt, "old\n");
+	chmod(crt, 0640);
+	if (symlink(crt, link_path) != 0)
+		printf("Bail out! symlink\n");
+	real = realpath(crt, NULL);
+
+	is_int(ca_leafout_prepare(&lo, NULL, NULL, NULL, 0), 0, "no -o");
+	is_str(lo.chain, "-", "no -o: standard output");
+	ca_leafout_free(&lo);
+	is_int(ca_leafout_prepare(&lo, link_path, "-", NULL, 0), 0, "-o -");
+	is_str(lo.chain, "-", "-o -: standard output, not over CERT");
+	ca_leafout_free(&lo);
+	is_int(ca_leafout_prepare(&lo, link_path, NULL, key, 0), 0, "in place");
+	is_str(lo.chain, real, "in place: through the link, the file");
+	is_int(lo.chain_flags, CA_PUBLISH_KEEP_MODE, "in place: mode kept");
+	ca_leafout_free(&lo);
+	rc = ca_leafout_prepare(&lo, "/nonexistent/leaf.crt", NULL, NULL, 0);
+	ok(rc == CA_ERR_IO && strcmp(ca_errmsg(), "/nonexistent/leaf.crt: "
+	    "No such file or directory") == 0, "in place: CERT not there: %s",
+	    ca_errmsg());
+	ca_leafout_free(&lo);
+	ok(ca_leafout_prepare(&lo, NULL, link_path, NULL, 0) != 0,
+	    "-o a symbolic link refused: %s", ca_errmsg());
+	ca_leafout_free(&lo);
+	ok(ca_leafout_prepare(&lo, NULL, tmpdir, NULL, 0) != 0,
+	    "-o a directory refused: %s", ca_errmsg());
+	ca_leafout_free(&lo);
+	rc = ca_leafout_prepare(&lo, NULL, tmpdir, crt, CA_PUBLISH_NEW);
+	ok(rc == CA_ERR_EXISTS && strstr(ca_errmsg(), "leaf.crt") != NULL,
+	    "a key that must be new is checked first: %s", ca_errmsg());
+	ca_leafout_free(&lo);
+	rc = ca_leafout_prepare(&lo, crt, tmpdir, link_path, 0);
+	ok(rc != 0 && strstr(ca_errmsg(), "leaf-link") == NULL,
+	    "else the chain first: %s", ca_errmsg());
+	ca_leafout_free(&lo);
+
+	memset(&res, 0, sizeof(res));
+	res.crt_pem = crt_pem;
+	res.chain_pem = chain_pem;
+	is_int(ca_leafout_prepare(&lo, link_path, NULL, key, 0), 0,
+	    "in place with a key");
+	is_int(ca_leafout_publish(&lo, &res, "KEY\n", 4), 0, "published");
+	got = slurp(crt);
+	is_str(got, "CRT\nCHAIN\n", "the certificate, then the intermediate");
+	free(got);
+	got = slurp(key);
+	is_str(got, "KEY\n", "the key");
+	free(got);
+	ok(lstat(link_path, &st) == 0 && S_ISLNK(st.st_mode),
+	    "the link left a link");
+	ok(stat(crt, &st) == 0 && (st.st_mode & 07777) == 0640,
+	    "the chain's mode kept");
+	ok(stat(key, &st) == 0 && (st.st_mode & 07777) == 0600, "key 0600");
+	ca_leafout_free(&lo);
+
+	write_file(crt, "old\n");
+	is_int(ca_leafout_prepare(&lo, NULL, crt, link_path, CA_PUBLISH_NEW),
+	    CA_ERR_EXISTS, "ca-sign's key must be new");
+	ca_leafout_free(&lo);
+	unlink(key);
+	is_int(ca_leafout_prepare(&lo, NULL, crt, key, CA_PUBLISH_NEW), 0,
+	    "ca-sign's -o and --key-out");
+	write_file(key, "taken\n");
+	ok(ca_leafout_publish(&lo, &res, "KEY\n", 4) == CA_ERR_EXISTS,
+	    "a key file made meanwhile: refused");
+	got = slurp(crt);
+	is_str(got, "old\n", "and the old chain left");
+	free(got);
+	got = slurp(key);
+	is_str(got, "taken\n", "and the key file left");
+	free(got);
+	ca_leafout_free(&lo);
+	free(real);
+}
+
+static void
+test_renew(void)
+{
+	struct ca_renew_args a;
+	struct ca_sign_result res;
+	char *pem, serial[] = "1";
+
+	memset(&a, 0, sizeof(a));
+	a.cert = crt_path;
+	a.key_file = key_path;
+	a.expires_in = -1;
+	a.now = time(NULL);
+	is_int(ca_renew_args_load(&a), 1, "ten years left: not due");
+	ca_renew_args_free(&a);
+	a.force = 1;
+	is_int(ca_renew_args_load(&a), 0, "--force: due");
+	ca_renew_args_free(&a);
+	a.force = 0;
+	a.expires_in = 20LL * 366 * 86400;
+	is_int(ca_renew_args_load(&a), 0, "--expires-in longer than left: due");
+	is_int(ca_renew_args_request(&a), 0, "the request");
+	ok(a.req.cc == a.cc && a.req.mtls == 1 && a.req.csr == NULL,
+	    "valid now: mutual TLS, the same key");
+	a.no_mtls = 1;
+	ca_renew_args_request(&a);
+	is_int(a.req.mtls, 0, "--no-mtls: an x5c token");
+	a.no_mtls = 0;
+	a.now = a.cc->not_after + 1;
+	ca_renew_args_request(&a);
+	is_int(a.req.mtls, 0, "expired: an x5c token");
+	a.now = a.cc->not_before - 1;
+	ca_renew_args_request(&a);
+	is_int(a.req.mtls, 0, "not yet valid: an x5c token");
+
+	pem = slurp(crt_path);
+	memset(&res, 0, sizeof(res));
+	res.crt_pem = pem;
+	res.serial = serial;
+	is_int(ca_renew_args_check(&a, &res), 0,
+	    "a certificate of its own key: accepted");
+	a.rekey = 1;
+	is_int(ca_renew_args_request(&a), 0, "--rekey request");
+	ok(a.key != NULL && a.key_len > 0 && a.req.csr != NULL &&
+	    a.req.csr_len == a.csr.size, "--rekey: a new key and its CSR");
+	ok(ca_renew_args_check(&a, &res) != 0,
+	    "--rekey: the old key's certificate refused: %s", ca_errmsg());
+	ca_renew_args_free(&a);
+	ok(a.key == NULL && a.cc == NULL && a.csr.data == NULL, "freed");
+	a.key_file = crt_path;
+	ok(ca_renew_args_load(&a) != 0, "KEY not a key: %s", ca_errmsg());
+	ca_renew_args_free(&a);
+	free(pem);
+}
+
 int
 main(void)
 {
@@ -390,6 +546,8 @@ main(void)
 	test_revoke_request();
 	test_init_check();
 	test_init_secrets();
+	test_leafout();
+	test_renew();
 	tmpdir_remove();
 	return tap_done();
 }

@@ -16,17 +16,24 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "ca.h"
 #include "authority.h"
 #include "client.h"
+#include "conf.h"
+#include "jose.h"
 #include "crl.h"
 #include "init-args.h"
 #include "leafout.h"
 #include "renew-args.h"
+#include "sign-args.h"
+#include "token.h"
 #include "revoke-args.h"
 #include "tap.h"
 
-static char dir[4200], crt_path[4300], key_path[4300];
+static char dir[4200], crt_path[4300], key_path[4300], prov_path[4300];
 
 /* A CA whose intermediate (certificate, unencrypted key) serves as a leaf. */
 static void
@@ -41,6 +48,7 @@ make_ca(void)
 	    dir);
 	snprintf(key_path, sizeof(key_path), "%s/secrets/intermediate_ca_key",
 	    dir);
+	snprintf(prov_path, sizeof(prov_path), "%s/prov.json", tmpdir);
 	memset(&o, 0, sizeof(o));
 	o.dir = dir;
 	o.name = "Unit";
@@ -52,6 +60,7 @@ make_ca(void)
 	o.prov_password = "provisioner password";
 	o.unencrypted_intermediate = 1;
 	o.p2c = 1000;
+	o.prov_key_out = prov_path;
 	if (ca_init_create(&o, &fp) != 0) {
 		printf("Bail out! ca_init_create: %s\n", ca_errmsg());
 		exit(1);
@@ -535,6 +544,133 @@ test_renew(void)
 	free(pem);
 }
 
+/* A sign token for sub from the CA's only provisioner, minted here. */
+static char *
+mint(struct ca_authority *a, const char *sub)
+{
+	const struct ca_config *cfg = ca_authority_config(a);
+	struct ca_token_opts o;
+	struct ca_jwk *key = NULL;
+	char *aud, *tok = NULL;
+
+	if (ca_token_provisioner_key(&cfg->provisioners[0], NULL, 0, prov_path,
+	    &key) != 0 || (aud = ca_config_audience(cfg, "/1.0/sign")) == NULL)
+		return NULL;
+	memset(&o, 0, sizeof(o));
+	o.iss = cfg->provisioners[0].name;
+	o.sub = sub;
+	o.aud = aud;
+	o.sha = ca_authority_root_fp(a);
+	o.now = time(NULL);
+	if (ca_token_mint(key, &o, &tok) != 0)
+		tok = NULL;
+	ca_jwk_free(key);
+	free(aud);
+	return tok;
+}
+
+/* The public-key algorithm of the PEM CSR in d, or -1. */
+static int
+csr_pk(const gnutls_datum_t *d)
+{
+	gnutls_x509_crq_t crq;
+	int alg = -1;
+
+	if (gnutls_x509_crq_init(&crq) < 0)
+		return -1;
+	if (gnutls_x509_crq_import(crq, d, GNUTLS_X509_FMT_PEM) >= 0)
+		alg = gnutls_x509_crq_get_pk_algorithm(crq, NULL);
+	gnutls_x509_crq_deinit(crq);
+	return alg;
+}
+
+static const char *
+sign_check(struct ca_sign_args a)
+{
+	ca_err_clear();
+	if (ca_sign_args_check(&a) == 0)
+		return "";
+	return ca_errmsg();
+}
+
+static void
+test_sign(void)
+{
+	struct ca_sign_args a;
+	struct ca_authority *ca = NULL;
+	char tok_path[4300], csr_path[4300], *tok;
+
+	memset(&a, 0, sizeof(a));
+	is_str(sign_check(a), "--token-file is required", "no token");
+	a.token_file = "-";
+	is_str(sign_check(a), "give exactly one of --csr and --key-out",
+	    "neither --csr nor --key-out");
+	a.csr_file = "c";
+	is_str(sign_check(a), "", "a token and a CSR");
+	a.key_out = "k";
+	is_str(sign_check(a), "give exactly one of --csr and --key-out",
+	    "both --csr and --key-out");
+	a.key_out = NULL;
+	a.csr_file = "-";
+	is_str(sign_check(a), "the token and the CSR cannot both be standard "
+	    "input", "both on stdin");
+	a.csr_file = NULL;
+	a.key_out = "-";
+	is_str(sign_check(a), "--key-out needs a file name", "--key-out -");
+	a.key_out = "k";
+	is_str(sign_check(a), "", "a token and --key-out");
+
+	if (ca_authority_open_public(dir, &ca) != 0 ||
+	    (tok = mint(ca, "svc.test")) == NULL) {
+		ok(0, "a token minted: %s", ca_errmsg());
+		ca_authority_close(ca);
+		return;
+	}
+	snprintf(tok_path, sizeof(tok_path), "%s/sign.tok", tmpdir);
+	snprintf(csr_path, sizeof(csr_path), "%s/sign.csr", tmpdir);
+	write_file(tok_path, tok);
+	write_file(csr_path, "CSR");
+	memset(&a, 0, sizeof(a));
+	a.token_file = tok_path;
+	a.csr_file = csr_path;
+	a.not_before = 10;
+	a.not_after = 20;
+	is_int(ca_sign_args_read(&a), 0, "token and CSR read");
+	ok(a.req.token_len == strlen(tok) &&
+	    memcmp(a.req.token, tok, a.req.token_len) == 0, "the token");
+	ok(a.req.csr_len == 3 && memcmp(a.req.csr, "CSR", 3) == 0, "the CSR");
+	ok(a.req.not_before == 10 && a.req.not_after == 20, "the validity");
+	is_int(ca_sign_args_keygen(&a, ca), 0, "no --key-out: no key");
+	ok(a.key == NULL && a.req.csr == a.csr, "no --key-out: the CSR kept");
+	ca_sign_args_free(&a);
+	ok(a.token == NULL && a.csr == NULL && a.req.token == NULL, "freed");
+	a.csr_file = "/nonexistent/csr";
+	ok(ca_sign_args_read(&a) != 0, "a missing CSR file fails");
+	ca_sign_args_free(&a);
+
+	memset(&a, 0, sizeof(a));
+	a.token_file = tok_path;
+	a.key_out = "k";
+	is_int(ca_sign_args_read(&a), 0, "--key-out: the token read");
+	is_int(ca_sign_args_keygen(&a, ca), 0, "--key-out: key made");
+	ok(a.key != NULL && a.key_len > 0, "--key-out: the key's PEM");
+	ok(a.req.csr == (const char *)a.csr_made.data &&
+	    a.req.csr_len == a.csr_made.size, "--key-out: its CSR requested");
+	is_int(csr_pk(&a.csr_made), GNUTLS_PK_ECDSA,
+	    "--key-out: the CA's key type for clients (ec-p256)");
+	ca_sign_args_free(&a);
+	ok(a.key == NULL && a.csr_made.data == NULL, "--key-out: freed");
+	a.key_type = CA_KEY_ED25519;
+	a.key_type_given = 1;
+	ca_sign_args_read(&a);
+	is_int(ca_sign_args_keygen(&a, ca), 0, "--key-type ed25519");
+	is_int(csr_pk(&a.csr_made), GNUTLS_PK_EDDSA_ED25519,
+	    "--key-type: the type given");
+	ca_sign_args_free(&a);
+	ca_authority_close(ca);
+	free(tok);
+}
+
 int
 main(void)
 {
@@ -548,6 +684,7 @@ main(void)
 	test_init_secrets();
 	test_leafout();
 	test_renew();
+	test_sign();
 	tmpdir_remove();
 	return tap_done();
 }

@@ -30,6 +30,7 @@
 #include "renew-args.h"
 #include "sign-args.h"
 #include "token.h"
+#include "token-args.h"
 #include "revoke-args.h"
 #include "tap.h"
 
@@ -671,6 +672,122 @@ test_sign(void)
 	free(tok);
 }
 
+static const char *
+token_check(struct ca_token_args a)
+{
+	ca_err_clear();
+	if (ca_token_args_check(&a) != 0 || ca_token_args_names(&a) != 0)
+		return ca_errmsg();
+	return "";
+}
+
+static void
+test_token(void)
+{
+	struct ca_token_args a;
+	struct ca_authority *ca = NULL;
+	struct ca_token *t = NULL;
+	char pw[4300], *tok = NULL;
+	const char *aud;
+	size_t i;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.subject = "svc.test";
+	is_str(token_check(a), "--password-file or --key is required",
+	    "no key");
+	a.key_file = prov_path;
+	is_str(token_check(a), "", "--key");
+	a.pass_file = "pw";
+	is_str(token_check(a), "--password-file and --key exclude each other",
+	    "--key and --password-file");
+	a.pass_file = NULL;
+	a.lifetime_given = 1;
+	is_str(token_check(a), "--not-after must be more than 0 and at most 1h",
+	    "--not-after 0");
+	a.lifetime = 3601;
+	is_str(token_check(a), "--not-after must be more than 0 and at most 1h",
+	    "--not-after past 1h");
+	a.lifetime = 3600;
+	is_str(token_check(a), "", "--not-after 1h");
+	for (i = 0; i < CA_TOKEN_MAX_SANS; i++)
+		ca_token_args_san(&a, "x.test");
+	is_int(ca_token_args_san(&a, "y.test"), CA_ERR_INVAL, "101 --san");
+	is_str(ca_errmsg(), "at most 100 --san", "101 --san: the message");
+	a.revoke = 1;
+	is_str(token_check(a), "--revoke takes no --san", "--revoke and --san");
+	a.n_sans = 0;
+	a.subject = "not a name!";
+	is_str(token_check(a), "", "--revoke: SUBJECT a serial, not checked");
+	a.revoke = 0;
+	ok(strncmp(token_check(a), "invalid DNS name", 16) == 0,
+	    "SUBJECT not a name, no --san: %s", ca_errmsg());
+	a.subject = "svc\x01.test";
+	is_str(token_check(a), "SUBJECT: subject holds the control character "
+	    "0x01", "SUBJECT with a control character");
+	a.subject = "svc.test";
+	ca_token_args_san(&a, "bad name!");
+	ok(token_check(a)[0] != '\0', "a bad --san: %s", ca_errmsg());
+
+	if ((rc = ca_authority_open_config(dir, &ca)) != 0) {
+		ok(0, "the configuration opened: %s", ca_errmsg());
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.subject = "svc.test";
+	a.key_file = prov_path;
+	a.now = time(NULL);
+	ca_token_args_san(&a, "svc.test");
+	ca_token_args_san(&a, "10.0.0.1");
+	a.lifetime = 120;
+	a.lifetime_given = 1;
+	rc = ca_token_args_mint(&a, ca, &tok);
+	is_int(rc, 0, "minted with --key: %s", rc ? ca_errmsg() : "");
+	if (rc == 0 && ca_token_parse(tok, strlen(tok), &t) == 0) {
+		is_str(t->sub, "svc.test", "sub: SUBJECT");
+		is_str(t->iss, "admin", "iss: the only provisioner");
+		is_int(t->n_sans, 2, "sans: the --san given");
+		is_str(t->sans[1], "10.0.0.1", "sans: the second");
+		is_int(t->exp - t->iat, 120, "--not-after: the lifetime");
+		ok(t->n_aud == 1 && strstr(t->aud[0], "/1.0/sign") != NULL,
+		    "aud: the sign path");
+		is_str(t->sha, ca_authority_root_fp(ca), "sha: the root");
+	}
+	ca_token_free(t);
+	t = NULL;
+	if (tok != NULL)
+		ca_free_secret(tok, strlen(tok));
+	tok = NULL;
+
+	memset(&a, 0, sizeof(a));
+	a.subject = "0x1f";
+	a.revoke = 1;
+	a.now = time(NULL);
+	snprintf(pw, sizeof(pw), "%s/prov-pw", tmpdir);
+	write_file(pw, "provisioner password\n");
+	a.pass_file = pw;
+	a.provisioner = "admin";
+	rc = ca_token_args_mint(&a, ca, &tok);
+	is_int(rc, 0, "--revoke minted with the password: %s",
+	    rc ? ca_errmsg() : "");
+	if (rc == 0 && ca_token_parse(tok, strlen(tok), &t) == 0) {
+		aud = t->n_aud == 1 ? t->aud[0] : "";
+		ok(strstr(aud, "/1.0/revoke") != NULL, "aud: the revoke path");
+		is_int(t->exp - t->iat, CA_TOKEN_DEFAULT_LIFETIME,
+		    "the default lifetime");
+	}
+	ca_token_free(t);
+	if (tok != NULL)
+		ca_free_secret(tok, strlen(tok));
+	write_file(pw, "wrong\n");
+	ok(ca_token_args_mint(&a, ca, &tok) != 0 && tok == NULL,
+	    "a wrong password: %s", ca_errmsg());
+	a.provisioner = "nobody";
+	ok(ca_token_args_mint(&a, ca, &tok) == CA_ERR_NOTFOUND,
+	    "no such provisioner: %s", ca_errmsg());
+	ca_authority_close(ca);
+}
+
 int
 main(void)
 {
@@ -685,6 +802,7 @@ main(void)
 	test_leafout();
 	test_renew();
 	test_sign();
+	test_token();
 	tmpdir_remove();
 	return tap_done();
 }

@@ -22,8 +22,6 @@
 #include "ca.h"
 #include "authority.h"
 #include "client.h"
-#include "conf.h"
-#include "jose.h"
 #include "crl.h"
 #include "init-args.h"
 #include "leafout.h"
@@ -545,31 +543,6 @@ test_renew(void)
 	free(pem);
 }
 
-/* A sign token for sub from the CA's only provisioner, minted here. */
-static char *
-mint(struct ca_authority *a, const char *sub)
-{
-	const struct ca_config *cfg = ca_authority_config(a);
-	struct ca_token_opts o;
-	struct ca_jwk *key = NULL;
-	char *aud, *tok = NULL;
-
-	if (ca_token_provisioner_key(&cfg->provisioners[0], NULL, 0, prov_path,
-	    &key) != 0 || (aud = ca_config_audience(cfg, "/1.0/sign")) == NULL)
-		return NULL;
-	memset(&o, 0, sizeof(o));
-	o.iss = cfg->provisioners[0].name;
-	o.sub = sub;
-	o.aud = aud;
-	o.sha = ca_authority_root_fp(a);
-	o.now = time(NULL);
-	if (ca_token_mint(key, &o, &tok) != 0)
-		tok = NULL;
-	ca_jwk_free(key);
-	free(aud);
-	return tok;
-}
-
 /* The public-key algorithm of the PEM CSR in d, or -1. */
 static int
 csr_pk(const gnutls_datum_t *d)
@@ -598,8 +571,9 @@ static void
 test_sign(void)
 {
 	struct ca_sign_args a;
+	struct ca_token_args ta;
 	struct ca_authority *ca = NULL;
-	char tok_path[4300], csr_path[4300], *tok;
+	char tok_path[4300], csr_path[4300], *tok = NULL;
 
 	memset(&a, 0, sizeof(a));
 	is_str(sign_check(a), "--token-file is required", "no token");
@@ -621,8 +595,12 @@ test_sign(void)
 	a.key_out = "k";
 	is_str(sign_check(a), "", "a token and --key-out");
 
+	memset(&ta, 0, sizeof(ta));
+	ta.subject = "svc.test";
+	ta.key_file = prov_path;
+	ta.now = time(NULL);
 	if (ca_authority_open_public(dir, &ca) != 0 ||
-	    (tok = mint(ca, "svc.test")) == NULL) {
+	    ca_token_args_mint(&ta, ca, &tok) != 0) {
 		ok(0, "a token minted: %s", ca_errmsg());
 		ca_authority_close(ca);
 		return;
@@ -669,7 +647,7 @@ test_sign(void)
 	    "--key-type: the type given");
 	ca_sign_args_free(&a);
 	ca_authority_close(ca);
-	free(tok);
+	ca_free_secret(tok, strlen(tok));
 }
 
 static const char *

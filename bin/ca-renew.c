@@ -6,17 +6,15 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
-#include "client.h"
 #include "exec.h"
+#include "leafout.h"
+#include "renew-args.h"
 
 static const char usage[] =
 "Usage: ca-renew -d DIR [OPTION]... CERT KEY\n"
@@ -58,17 +56,16 @@ static const char usage[] =
 #define MAX_ARGS 64
 
 static struct {
+	struct ca_renew_args r;
 	const char	*key_out, *exec;
-	long long	 expires_in;
-	int		 no_mtls, force, rekey;
 	char		*cmd, *cmdv[MAX_ARGS + 1];
-} o = { .expires_in = -1 };
+} o = { .r.expires_in = -1 };
 
 static const struct ca_cli_opt opts[] = {
-	CA_OPT("no-mtls", 0, FLAG, &o.no_mtls),
-	CA_OPT("expires-in", 0, DURATION, &o.expires_in),
-	CA_OPT("force", 0, FLAG, &o.force),
-	CA_OPT("rekey", 0, FLAG, &o.rekey),
+	CA_OPT("no-mtls", 0, FLAG, &o.r.no_mtls),
+	CA_OPT("expires-in", 0, DURATION, &o.r.expires_in),
+	CA_OPT("force", 0, FLAG, &o.r.force),
+	CA_OPT("rekey", 0, FLAG, &o.r.rekey),
 	CA_OPT("key-out", 0, STRING, &o.key_out),
 	CA_OPT("exec", 0, STRING, &o.exec),
 	CA_OPT_END,
@@ -79,8 +76,8 @@ pre(struct ca_cli *cli)
 {
 	if (cli->argc < 2)
 		return ca_cli_usage("CERT and KEY are required");
-	if (o.rekey != (o.key_out != NULL))
-		return ca_cli_usage(o.rekey ? "--rekey needs --key-out" :
+	if (o.r.rekey != (o.key_out != NULL))
+		return ca_cli_usage(o.r.rekey ? "--rekey needs --key-out" :
 		    "--key-out needs --rekey");
 	if (o.key_out != NULL && strcmp(o.key_out, "-") == 0)
 		return ca_cli_usage("--key-out needs a file name");
@@ -90,33 +87,21 @@ pre(struct ca_cli *cli)
 static int
 post(struct ca_cli *cli)
 {
-	if (cli->url == NULL && o.no_mtls)
+	if (cli->url == NULL && o.r.no_mtls)
 		return ca_cli_usage("--no-mtls needs --ca-url");
 	return 0;
 }
 
-/*
- * Renew cc at the CA cli names. Offline, KEY was checked to be the
- * certificate's: the key is proven; online, by mutual TLS (mtls) or an
- * x5c token signed with it.
- */
+/* Renew at the CA cli names with the request o.r holds. */
 static int
-renew(const struct ca_cli *cli, int mtls, const struct ca_client_cert *cc,
-    const gnutls_datum_t *csr, struct ca_sign_result *res)
+renew(const struct ca_cli *cli, struct ca_sign_result *res)
 {
 	struct ca_authority *a = NULL;
-	struct ca_renew_req req;
 	int rc;
 
-	memset(&req, 0, sizeof(req));
-	req.cc = cc;
-	req.mtls = mtls;
-	req.csr = (const char *)csr->data;
-	req.csr_len = csr->size;
 	if ((rc = ca_cli_open_target(cli->dir, cli->url, cli->root,
-	    cli->pass_file, CA_CLI_KEY, &a)) == 0 &&
-	    (rc = ca_authority_renew(a, &req, res)) == 0)
-		ca_debug("renewed %s as %s", cc->serial, res->serial);
+	    cli->pass_file, CA_CLI_KEY, &a)) == 0)
+		rc = ca_authority_renew(a, &o.r.req, res);
 	ca_authority_close(a);
 	return rc;
 }
@@ -127,77 +112,38 @@ main(int argc, char **argv)
 	struct ca_cli cli = { .usage = usage, .common = CA_CLI_TARGET |
 	    CA_CLI_PASS | CA_CLI_PASS_LOCAL | CA_CLI_OUT,
 	    .opts = opts, .maxargs = 2, .pre = pre, .post = post };
-	struct ca_client_cert *cc = NULL;
 	struct ca_sign_result res;
-	gnutls_datum_t csr = { NULL, 0 };
-	char *chain = NULL, *key = NULL, *target = NULL;
-	size_t key_len = 0;
-	int64_t left;
-	int rc, status = CA_EXIT_FAIL;
+	struct ca_leafout lo;
+	int rc, status;
 
 	ca_cli_init(argv);
 	memset(&res, 0, sizeof(res));
+	memset(&lo, 0, sizeof(lo));
 	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
 		return rc;
 	if (o.exec != NULL &&
 	    ca_exec_split(o.exec, &o.cmd, o.cmdv, MAX_ARGS) != 0)
 		return ca_cli_usage("--exec: %s", ca_errmsg());
+	o.r.cert = cli.argv[0];
+	o.r.key_file = cli.argv[1];
+	o.r.now = cli.now;
 
-	if ((rc = ca_client_cert_load(cli.argv[0], cli.argv[1], &cc)) != 0)
-		goto fail;
-	if ((rc = ca_client_cert_due(cc, o.expires_in, cli.now, &left)) < 0)
-		goto fail;
-	if (rc == 0 && !o.force) {
-		ca_debug("%s: not due, %lld s left", cli.argv[0],
-		    (long long)left);
-		status = CA_EXIT_NOTHING;
-		goto done;
+	/* 1: not due yet. */
+	if ((rc = ca_renew_args_load(&o.r)) == 0 &&
+	    (rc = ca_leafout_prepare(&lo, o.r.cert, cli.out, o.key_out,
+	    0)) == 0 && (rc = ca_renew_args_request(&o.r)) == 0 &&
+	    (rc = renew(&cli, &res)) == 0 &&
+	    (rc = ca_renew_args_check(&o.r, &res)) == 0 &&
+	    (rc = ca_leafout_publish(&lo, &res, o.r.key, o.r.key_len)) == 0) {
+		ca_renew_args_free(&o.r);	/* the new key wiped */
+		if (o.cmd != NULL)
+			rc = ca_exec_run(o.cmdv);
 	}
-	/* In place: through a symbolic link, the file it names. */
-	if (cli.out == NULL && (target = realpath(cli.argv[0], NULL)) == NULL) {
-		rc = ca_err(CA_ERR_IO, "%s: %s", cli.argv[0], strerror(errno));
-		goto fail;
-	}
-	if (target == NULL && strcmp(cli.out, "-") != 0 &&
-	    (target = strdup(cli.out)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	if ((target != NULL && (rc = ca_file_publish_check(target, 0)) != 0) ||
-	    (o.key_out != NULL &&
-	    (rc = ca_file_publish_check(o.key_out, 0)) != 0))
-		goto fail;
-	if (o.rekey &&
-	    (rc = ca_client_cert_rekey_csr(cc, &csr, &key, &key_len)) != 0)
-		goto fail;
-	rc = renew(&cli, !o.no_mtls && cli.now >= cc->not_before &&
-	    cli.now <= cc->not_after, cc, &csr, &res);
-	if (rc != 0 || (rc = ca_client_cert_check_key(cc, res.crt_pem, key,
-	    key_len)) != 0)
-		goto fail;
-	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
-		chain = NULL;
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	if ((rc = ca_file_publish_pair(target != NULL ? target : "-", chain,
-	    o.key_out, key, key_len)) != 0)
-		goto fail;
-	ca_free_secret(key, key_len);
-	key = NULL;
-	if (o.cmd != NULL && (rc = ca_exec_run(o.cmdv)) != 0)
-		goto fail;
-	status = CA_EXIT_OK;
-	goto done;
-fail:
-	status = ca_cli_fail(rc);
-done:
-	ca_client_cert_free(cc);
-	ca_free_secret(key, key_len);
-	gnutls_free(csr.data);
+	status = rc == 1 ? CA_EXIT_NOTHING : rc != 0 ? ca_cli_fail(rc) :
+	    CA_EXIT_OK;
+	ca_renew_args_free(&o.r);
 	ca_sign_result_free(&res);
-	free(chain);
-	free(target);
+	ca_leafout_free(&lo);
 	free(o.cmd);
 	return status;
 }

@@ -6,7 +6,6 @@
  */
 #include <config.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,11 +13,9 @@
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
-#include "client.h"
-#include "conf.h"
 #include "crl.h"
 #include "db.h"
-#include "x509.h"
+#include "revoke-args.h"
 
 static const char usage[] =
 "Usage: ca-revoke -d DIR [--reason REASON] [--reason-text TEXT] SERIAL\n"
@@ -57,66 +54,25 @@ static const char usage[] =
 "revoked, not authorised), 2 usage error, 4 database busy or CA unreachable\n"
 "(retry).\n";
 
-#define MAX_REASON_TEXT 256
+static struct ca_revoke_args o = { .reason = CA_REASON_NONE };
 
-/*
- * Revoke serial at the CA in dir or at url. The operator of a state
- * directory may revoke anything; through a CA's server, a revoke token
- * or the certificate itself over mutual TLS authorises it.
- */
+/* Revoke what o asks at the CA cli names, with the proof o names. */
 static int
-revoke(const char *dir, const char *url, const char *root,
-    const char *serial, const char *tok_file, const char *cert,
-    const char *key, int reason, const char *text)
+revoke(const struct ca_cli *cli)
 {
 	struct ca_authority *a = NULL;
-	struct ca_revoke_req req;
-	struct ca_client_cert *cc = NULL;
-	char *tok = NULL, *own = NULL, *canon = NULL;
-	size_t toklen = 0;
+	char *canon = NULL;
 	int rc;
 
-	memset(&req, 0, sizeof(req));
-	req.serial = serial;
-	req.reason = reason;
-	req.reason_text = text;
-	if (tok_file != NULL) {
-		if ((rc = ca_file_read(tok_file, CA_MAX_TOKEN, &tok,
-		    &toklen)) != 0)
-			goto out;
-		req.token = tok;
-		req.token_len = toklen;
-	} else if (cert != NULL) {
-		/* The key must be the certificate's: fail here, not in TLS. */
-		if ((rc = ca_client_cert_load(cert, key, &cc)) != 0)
-			goto out;
-		if (serial == NULL) {
-			if (asprintf(&own, "0x%s", cc->serial) < 0) {
-				own = NULL;
-				rc = ca_err(CA_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			req.serial = own;
-		}
-		req.cert_path = cert;
-		req.key_path = key;
-		req.peer_der = cc->der[0].data;
-		req.peer_len = cc->der[0].size;
-	} else {
-		req.trusted = 1;
-		req.by = "ca-revoke -d";
-	}
-	if ((rc = ca_cli_open_target(dir, url, root, NULL, CA_CLI_PUBLIC,
-	    &a)) != 0 || (rc = ca_authority_revoke(a, &req, &canon)) != 0)
-		goto out;
-	ca_debug("revoked %s (%s)", canon, reason == CA_REASON_NONE ?
-	    "no reason code" : ca_reason_name(reason));
-out:
+	if ((rc = ca_revoke_args_request(&o)) == 0 &&
+	    (rc = ca_cli_open_target(cli->dir, cli->url, cli->root, NULL,
+	    CA_CLI_PUBLIC, &a)) == 0 &&
+	    (rc = ca_authority_revoke(a, &o.req, &canon)) == 0)
+		ca_debug("revoked %s (%s)", canon, o.reason == CA_REASON_NONE ?
+		    "no reason code" : ca_reason_name(o.reason));
 	ca_authority_close(a);
-	ca_client_cert_free(cc);
-	ca_free_secret(tok, toklen);
+	ca_revoke_args_free(&o);
 	free(canon);
-	free(own);
 	return rc;
 }
 
@@ -140,11 +96,6 @@ write_crl(const char *dir, const char *pass_file, const char *out)
 	return rc;
 }
 
-static struct {
-	const char	*tok, *cert, *key, *text, *serial;
-	int		 reason, crl;
-} o = { .reason = CA_REASON_NONE };
-
 static int
 reason(char *arg, void *dest)
 {
@@ -154,11 +105,11 @@ reason(char *arg, void *dest)
 }
 
 static const struct ca_cli_opt opts[] = {
-	CA_OPT("token-file", 0, STRING, &o.tok),
+	CA_OPT("token-file", 0, STRING, &o.token_file),
 	CA_OPT("cert", 0, STRING, &o.cert),
 	CA_OPT("key", 0, STRING, &o.key),
 	CA_OPT_FN("reason", 0, reason, &o.reason),
-	CA_OPT("reason-text", 0, STRING, &o.text),
+	CA_OPT("reason-text", 0, STRING, &o.reason_text),
 	CA_OPT("crl", 0, FLAG, &o.crl),
 	CA_OPT_END,
 };
@@ -166,40 +117,12 @@ static const struct ca_cli_opt opts[] = {
 static int
 post(struct ca_cli *cli)
 {
-	char *canon;
-
 	o.serial = cli->argc == 1 ? cli->argv[0] : NULL;
-	if (o.crl) {
-		if (cli->url != NULL)
-			return ca_cli_usage("--crl needs --state-dir, not --ca-url");
-		if (o.serial != NULL || o.tok != NULL || o.cert != NULL ||
-		    o.key != NULL || o.text != NULL || o.reason != CA_REASON_NONE)
-			return ca_cli_usage("--crl revokes nothing: no SERIAL, --reason, --reason-text, --token-file, --cert or --key");
-	} else if (cli->out != NULL || cli->pass_file != NULL)
-		return ca_cli_usage("%s is for --crl", cli->out != NULL ?
-		    "--output-file" : "--password-file");
-	else if (cli->url != NULL) {
-		if ((o.cert == NULL) != (o.key == NULL))
-			return ca_cli_usage(o.cert != NULL ? "--cert needs --key" :
-			    "--key needs --cert");
-		if ((o.tok == NULL) == (o.cert == NULL))
-			return ca_cli_usage("give either --token-file or --cert and --key");
-		if (o.tok != NULL && o.serial == NULL)
-			return ca_cli_usage("SERIAL is required");
-	} else {
-		if (o.tok != NULL || o.cert != NULL || o.key != NULL)
-			return ca_cli_usage("--token-file, --cert and --key are for --ca-url");
-		if (o.serial == NULL)
-			return ca_cli_usage("SERIAL is required");
-	}
-	if (o.serial != NULL) {
-		if (ca_serial_canon(o.serial, &canon) != 0)
-			return ca_cli_usage("%s", ca_errmsg());
-		free(canon);
-	}
-	if (o.text != NULL && strlen(o.text) > MAX_REASON_TEXT)
-		return ca_cli_usage("--reason-text: longer than %d bytes",
-		    MAX_REASON_TEXT);
+	o.online = cli->url != NULL;
+	o.output = cli->out != NULL;
+	o.password = cli->pass_file != NULL;
+	if (ca_revoke_args_check(&o) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
 	return 0;
 }
 
@@ -218,7 +141,6 @@ main(int argc, char **argv)
 		rc = write_crl(cli.dir, cli.pass_file,
 		    cli.out != NULL ? cli.out : "-");
 	else
-		rc = revoke(cli.dir, cli.url, cli.root, o.serial, o.tok,
-		    o.cert, o.key, o.reason, o.text);
+		rc = revoke(&cli);
 	return rc != 0 ? ca_cli_fail(rc) : CA_EXIT_OK;
 }

@@ -6,16 +6,14 @@
  */
 #include <config.h>
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
-#include "client.h"
-#include "conf.h"
 #include "keys.h"
+#include "leafout.h"
+#include "sign-args.h"
 
 static const char usage[] =
 "Usage: ca-sign -d DIR --token-file FILE (--csr FILE | --key-out FILE) [OPTION]...\n"
@@ -51,19 +49,15 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure, 2 usage error, 4 database busy or CA\n"
 "unreachable (retry).\n";
 
-static struct {
-	const char	*tok, *csr, *key_out;
-	enum ca_key_type kt;
-	time_t		 nb, na;
-} o = { .kt = CA_KEY_EC_P256 };
+static struct ca_sign_args o = { .key_type = CA_KEY_EC_P256 };
 
 static const struct ca_cli_opt opts[] = {
-	CA_OPT("token-file", 0, STRING, &o.tok),
-	CA_OPT("csr", 0, STRING, &o.csr),
+	CA_OPT("token-file", 0, STRING, &o.token_file),
+	CA_OPT("csr", 0, STRING, &o.csr_file),
 	CA_OPT("key-out", 0, STRING, &o.key_out),
-	CA_OPT("key-type", 0, KEYTYPE, &o.kt),
-	CA_OPT("not-before", 0, TIME, &o.nb),
-	CA_OPT("not-after", 0, TIME, &o.na),
+	CA_OPT("key-type", 0, KEYTYPE, &o.key_type),
+	CA_OPT("not-before", 0, TIME, &o.not_before),
+	CA_OPT("not-after", 0, TIME, &o.not_after),
 	CA_OPT_END,
 };
 
@@ -71,56 +65,33 @@ static int
 pre(struct ca_cli *cli)
 {
 	(void)cli;
-	if (o.tok == NULL)
-		return ca_cli_usage("--token-file is required");
-	if ((o.csr == NULL) == (o.key_out == NULL))
-		return ca_cli_usage("give exactly one of --csr and --key-out");
-	if (o.csr != NULL && strcmp(o.tok, "-") == 0 &&
-	    strcmp(o.csr, "-") == 0)
-		return ca_cli_usage("the token and the CSR cannot both be standard input");
-	if (o.key_out != NULL && strcmp(o.key_out, "-") == 0)
-		return ca_cli_usage("--key-out needs a file name");
+	if (ca_sign_args_check(&o) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
 	return 0;
 }
 
 static int
 post(struct ca_cli *cli)
 {
-	if (ca_cli_given(cli, "key-type") &&
-	    (cli->url == NULL || o.key_out == NULL))
+	o.key_type_given = ca_cli_given(cli, "key-type");
+	if (o.key_type_given && (cli->url == NULL || o.key_out == NULL))
 		return ca_cli_usage("--key-type needs --ca-url and --key-out (offline, the CA's key type is used)");
 	return 0;
 }
 
-/*
- * Sign with the CA at dir or url; with key_out, the key and its CSR are
- * made here first (*key, *key_len).
- */
+/* Sign with the CA cli names; with --key-out, the key is made here first. */
 static int
-sign(const struct ca_cli *cli, struct ca_sign_req *req,
-    struct ca_sign_result *res, char **key, size_t *key_len)
+sign(const struct ca_cli *cli, struct ca_sign_result *res)
 {
 	struct ca_authority *a = NULL;
-	gnutls_datum_t csr = { NULL, 0 };
 	int rc;
 
 	if ((rc = ca_cli_open_target(cli->dir, cli->url, cli->root,
-	    cli->pass_file, CA_CLI_KEY, &a)) != 0)
-		return rc;
-	if (o.key_out != NULL) {
-		if ((rc = ca_cli_keygen(a, ca_cli_given(cli, "key-type") ?
-		    &o.kt : NULL, req->token, req->token_len, &csr,
-		    key, key_len)) != 0)
-			goto out;
-		req->csr = (const char *)csr.data;
-		req->csr_len = csr.size;
-	}
-	if ((rc = ca_authority_sign(a, req, res)) == 0)
+	    cli->pass_file, CA_CLI_KEY, &a)) == 0 &&
+	    (rc = ca_sign_args_keygen(&o, a)) == 0 &&
+	    (rc = ca_authority_sign(a, &o.req, res)) == 0)
 		ca_debug("issued serial %s for \"%s\" (%s)", res->serial,
 		    res->subject, cli->url != NULL ? cli->url : cli->dir);
-out:
-	req->csr = NULL;
-	gnutls_free(csr.data);
 	ca_authority_close(a);
 	return rc;
 }
@@ -131,55 +102,22 @@ main(int argc, char **argv)
 	struct ca_cli cli = { .usage = usage, .common = CA_CLI_TARGET |
 	    CA_CLI_PASS | CA_CLI_PASS_LOCAL | CA_CLI_OUT,
 	    .opts = opts, .pre = pre, .post = post };
-	struct ca_sign_req req;
 	struct ca_sign_result res;
-	char *tok = NULL, *csr = NULL, *chain = NULL, *key = NULL;
-	size_t toklen = 0, csrlen = 0, key_len = 0;
-	int rc, status = CA_EXIT_FAIL;
+	struct ca_leafout lo;
+	int rc;
 
 	ca_cli_init(argv);
-	memset(&req, 0, sizeof(req));
 	memset(&res, 0, sizeof(res));
+	memset(&lo, 0, sizeof(lo));
 	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
 		return rc;
-	req.not_before = o.nb;
-	req.not_after = o.na;
-
 	/* Refuse what would fail after signing before the token is spent. */
-	if ((o.key_out != NULL &&
-	    (rc = ca_file_publish_check(o.key_out, CA_PUBLISH_NEW)) != 0) ||
-	    (cli.out != NULL && (rc = ca_file_publish_check(cli.out, 0)) != 0))
-		goto fail;
-	if ((rc = ca_file_read(o.tok, CA_MAX_TOKEN, &tok, &toklen)) != 0 ||
-	    (o.csr != NULL &&
-	    (rc = ca_file_read(o.csr, CA_MAX_CSR, &csr, &csrlen)) != 0))
-		goto fail;
-	req.token = tok;
-	req.token_len = toklen;
-	req.csr = csr;
-	req.csr_len = csrlen;
-	if ((rc = sign(&cli, &req, &res, &key, &key_len)) != 0)
-		goto fail;
-	if (o.key_out != NULL && (rc = ca_file_publish(o.key_out, key, key_len,
-	    0600, CA_PUBLISH_NEW)) != 0)
-		goto fail;
-	if (asprintf(&chain, "%s%s", res.crt_pem, res.chain_pem) < 0) {
-		chain = NULL;
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto fail;
-	}
-	if ((rc = ca_file_publish(cli.out ? cli.out : "-", chain, strlen(chain),
-	    0644, 0)) != 0)
-		goto fail;
-	status = 0;
-	goto done;
-fail:
-	status = ca_cli_fail(rc);
-done:
+	if ((rc = ca_leafout_prepare(&lo, NULL, cli.out, o.key_out,
+	    CA_PUBLISH_NEW)) == 0 && (rc = ca_sign_args_read(&o)) == 0 &&
+	    (rc = sign(&cli, &res)) == 0)
+		rc = ca_leafout_publish(&lo, &res, o.key, o.key_len);
+	ca_sign_args_free(&o);
 	ca_sign_result_free(&res);
-	ca_free_secret(key, key_len);
-	ca_free_secret(tok, toklen);
-	free(csr);
-	free(chain);
-	return status;
+	ca_leafout_free(&lo);
+	return rc != 0 ? ca_cli_fail(rc) : CA_EXIT_OK;
 }

@@ -92,7 +92,7 @@ ca_authority_sign(struct ca_authority *a, const struct ca_sign_req *req,
 	memset(res, 0, sizeof(*res));
 	if (a->ops->sign == NULL)
 		return lacks(a, "signing");
-	/* Keys are made by the caller (ca_cli_keygen), whatever the CA. */
+	/* Keys are made by the caller (ca_sign_args_keygen), whatever the CA. */
 	if (req->csr == NULL)
 		return ca_err(CA_ERR_INVAL, "a CSR is required");
 	return a->ops->sign(a, req, res);

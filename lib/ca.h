@@ -141,14 +141,6 @@ int	 ca_file_stage(const char *path, const void *data, size_t len, int mode,
 	    int flags, struct ca_staged *s);
 int	 ca_file_commit(struct ca_staged *s);
 void	 ca_file_abort(struct ca_staged *s);
-/*
- * A certificate chain and its new key (key_out NULL: none), both staged
- * first so that a failure leaves the old pair: the key is published
- * first, then the chain, which keeps the mode, owner and group of the
- * file it replaces.
- */
-int	 ca_file_publish_pair(const char *out, const char *chain,
-	    const char *key_out, const char *key, size_t key_len);
 /* Write all of buf to fd, retrying short writes. */
 int	 ca_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p with mode for each created component. */

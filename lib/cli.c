@@ -166,21 +166,6 @@ ca_cli_open_target(const char *dir, const char *url, const char *root_path,
 }
 
 int
-ca_cli_keygen(const struct ca_authority *a, const enum ca_key_type *type,
-    const char *token, size_t toklen, gnutls_datum_t *csr, char **key_pem,
-    size_t *key_len)
-{
-	const struct ca_config *cfg = ca_authority_config(a);
-	enum ca_key_type t = CA_KEY_EC_P256;
-
-	if (type != NULL)
-		t = *type;
-	else if (cfg != NULL)
-		t = cfg->key_type;
-	return ca_client_keygen(t, token, toklen, csr, key_pem, key_len);
-}
-
-int
 ca_cli_number(const char *arg, const char *name, long lo, long hi, long *v)
 {
 	char *end;

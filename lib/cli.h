@@ -150,15 +150,5 @@ enum { CA_CLI_PUBLIC = 0, CA_CLI_KEY = 1 };
 int	 ca_cli_open_target(const char *dir, const char *url,
 	    const char *root_path, const char *pass_file, int how,
 	    struct ca_authority **out);
-/*
- * --key-out: a new key and its PEM CSR for the subject and names of
- * token, made here whatever the authority. The type: *type when given,
- * else the one ca.json gives for keys made for clients when a is on a
- * state directory, else ec-p256. Free as ca_client_keygen says.
- */
-int	 ca_cli_keygen(const struct ca_authority *a,
-	    const enum ca_key_type *type,
-	    const char *token, size_t toklen, gnutls_datum_t *csr,
-	    char **key_pem, size_t *key_len);
 
 #endif /* CA_CLI_H */

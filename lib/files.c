@@ -441,25 +441,3 @@ ca_path_join(const char *dir, const char *rel)
 		return NULL;
 	return s;
 }
-
-int
-ca_file_publish_pair(const char *out, const char *chain, const char *key_out,
-    const char *key, size_t key_len)
-{
-	struct ca_staged cs, ks;
-	int rc;
-
-	memset(&ks, 0, sizeof(ks));
-	if ((rc = ca_file_stage(out, chain, strlen(chain), 0644,
-	    CA_PUBLISH_KEEP_MODE, &cs)) != 0)
-		goto out;
-	if (key_out != NULL &&
-	    ((rc = ca_file_stage(key_out, key, key_len, 0600, 0, &ks)) != 0 ||
-	    (rc = ca_file_commit(&ks)) != 0))
-		goto out;
-	rc = ca_file_commit(&cs);
-out:
-	ca_file_abort(&ks);
-	ca_file_abort(&cs);
-	return rc;
-}

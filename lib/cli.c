@@ -246,8 +246,8 @@ take(struct ca_cli *cli, int i, char *arg)
 	int64_t d;
 	int rc;
 
-	if (o->kind != CA_OPT_FLAG && !(o->flags & CA_OPT_MULTI) &&
-	    (cli->seen >> (C_N + i)) & 1)
+	if ((o->kind != CA_OPT_FLAG || (o->flags & CA_OPT_ONCE)) &&
+	    !(o->flags & CA_OPT_MULTI) && (cli->seen >> (C_N + i)) & 1)
 		return ca_cli_usage("option --%s given more than once", o->name);
 	cli->seen |= 1ULL << (C_N + i);
 	switch (o->kind) {

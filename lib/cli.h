@@ -56,7 +56,7 @@ int	 ca_cli_duration(const char *arg, const char *name, long long *secs);
  * The option layer: a tool declares its options in a table and the
  * layer parses argv with getopt_long, once-only rule, conversions and
  * the common options' cross-checks. Every option but a flag or one
- * marked CA_OPT_MULTI may be given once.
+ * marked CA_OPT_MULTI may be given once; a flag marked CA_OPT_ONCE too.
  */
 enum ca_opt_kind {
 	CA_OPT_FLAG,		/* int *: set to 1 */
@@ -69,6 +69,7 @@ enum ca_opt_kind {
 	CA_OPT_CALL		/* fn(arg, dest): 0, or the exit status */
 };
 #define CA_OPT_MULTI	0x1	/* may be given more than once */
+#define CA_OPT_ONCE	0x2	/* a flag: may be given once only */
 
 struct ca_cli_opt {
 	const char	*name;		/* long name, without -- */

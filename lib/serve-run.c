@@ -264,6 +264,15 @@ ca_serve_run(const struct ca_serve_conf *conf, int *status)
 	 */
 	if (getenv("MALLOC_ARENA_MAX") == NULL)
 		mallopt(M_ARENA_MAX, 2);
+	/*
+	 * A descriptor that is not open would be reused by the time the
+	 * ports are written: by a connection to the signer.
+	 */
+	if (r.c.ready_fd >= 0 && fcntl((int)r.c.ready_fd, F_GETFD) < 0) {
+		rc = ca_err(CA_ERR_IO, "--ready-fd %ld: %s", r.c.ready_fd,
+		    strerror(errno));
+		goto fail;
+	}
 	if (r.c.inetd) {
 		if (r.c.server.log_file == NULL)
 			r.c.server.use_syslog = 1;

@@ -7,26 +7,9 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <pwd.h>
-#include <malloc.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <syslog.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "ca.h"
-#include "authority.h"
 #include "cli.h"
-#include "conf.h"
-#include "http.h"
-#include "privsep.h"
-#include "signer.h"
+#include "serve-run.h"
 
 static const char usage[] =
 "Usage: ca-serve -d DIR [--password-file FILE] [--inetd | --listen ADDR:PORT...]\n"
@@ -68,416 +51,75 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure, 2 usage error, 4 temporary failure at\n"
 "start (database busy while issuing the server certificate).\n";
 
-enum { O_PASS = 256, O_UPASS, O_INETD, O_LISTEN, O_READY, O_LOG, O_SYSLOG, O_THREADS,
-	O_MAXBODY, O_DEADLINE, O_IDLE, O_USER, O_PRIVSEP, O_NOPRIVSEP };
+static struct ca_serve_conf c = { .ready_fd = -1 };
+static long threads, max_body;
+static long long deadline = -1, idle = -1;
+static int privsep, no_privsep;
 
-static const struct option longopts[] = {
-	{ "state-dir", required_argument, NULL, 'd' },
-	{ "password-file", required_argument, NULL, O_PASS },
-	{ "upstream-password-file", required_argument, NULL, O_UPASS },
-	{ "inetd", no_argument, NULL, O_INETD },
-	{ "listen", required_argument, NULL, O_LISTEN },
-	{ "ready-fd", required_argument, NULL, O_READY },
-	{ "log-file", required_argument, NULL, O_LOG },
-	{ "syslog", no_argument, NULL, O_SYSLOG },
-	{ "threads", required_argument, NULL, O_THREADS },
-	{ "max-body", required_argument, NULL, O_MAXBODY },
-	{ "deadline", required_argument, NULL, O_DEADLINE },
-	{ "idle-timeout", required_argument, NULL, O_IDLE },
-	{ "user", required_argument, NULL, O_USER },
-	{ "privsep", no_argument, NULL, O_PRIVSEP },
-	{ "no-privsep", no_argument, NULL, O_NOPRIVSEP },
-	CA_CLI_COMMON_OPTIONS,
+/* --listen ADDR:PORT, repeatable. */
+static int
+listen_opt(char *arg, void *dest)
+{
+	struct ca_serve_conf *p = dest;
+
+	if (p->nlisten == CA_SERVE_MAX_LISTEN)
+		return ca_cli_usage("at most %d --listen", CA_SERVE_MAX_LISTEN);
+	p->listen[p->nlisten++] = arg;
+	return 0;
+}
+
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("upstream-password-file", 0, STRING, &c.upass_file),
+	CA_OPT("inetd", 0, FLAG, &c.inetd),
+	{ "listen", 0, CA_OPT_CALL, &c, CA_OPT_MULTI, listen_opt, 0, 0 },
+	{ "ready-fd", 0, CA_OPT_NUMBER, &c.ready_fd, 0, NULL, 3, 65535 },
+	CA_OPT("log-file", 0, STRING, &c.server.log_file),
+	CA_OPT("syslog", 0, FLAG, &c.server.use_syslog),
+	{ "threads", 0, CA_OPT_NUMBER, &threads, 0, NULL, 1, 64 },
+	{ "max-body", 0, CA_OPT_NUMBER, &max_body, 0, NULL, 1024, 16 << 20 },
+	CA_OPT("deadline", 0, DURATION, &deadline),
+	CA_OPT("idle-timeout", 0, DURATION, &idle),
+	CA_OPT("user", 0, STRING, &c.user),
+	{ "privsep", 0, CA_OPT_FLAG, &privsep, CA_OPT_ONCE, NULL, 0, 0 },
+	{ "no-privsep", 0, CA_OPT_FLAG, &no_privsep, CA_OPT_ONCE, NULL, 0, 0 },
+	CA_OPT_END,
 };
 
-#define MAX_LISTEN 16
-
 static int
-number(const char *arg, const char *name, long lo, long hi, long *v)
+pre(struct ca_cli *cli)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtol(arg, &end, 10);
-	if (errno != 0 || *end != '\0' || arg[0] == '\0' || *v < lo || *v > hi)
-		return ca_cli_usage("--%s: '%s' is not a number from %ld to %ld",
-		    name, arg, lo, hi);
+	(void)cli;
+	if (deadline >= 0 && (deadline < 1 || deadline > 3600))
+		return ca_cli_usage("--deadline: from 1s to 1h");
+	if (idle >= 0 && (idle < 1 || idle > 3600))
+		return ca_cli_usage("--idle-timeout: from 1s to 1h");
+	if (privsep && no_privsep)
+		return ca_cli_usage("--privsep and --no-privsep exclude each other");
+	if (c.inetd && (c.nlisten > 0 || c.ready_fd >= 0))
+		return ca_cli_usage("--inetd excludes --listen and --ready-fd");
+	if (no_privsep && c.user != NULL)
+		return ca_cli_usage("--no-privsep excludes --user");
 	return 0;
-}
-
-/* inetd may hand us the socket on fd 2 as well: nothing may go there. */
-static void
-quiet_stdio(int keep_stdin)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (!keep_stdin)
-		dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
-/* A failure before the server (and its log) exists, in --inetd mode. */
-static void
-early_log(const struct ca_server_opts *so, const char *msg)
-{
-	char t[32], *line;
-	int fd;
-
-	if (so->log_file == NULL) {
-		openlog("ca-serve", LOG_PID, LOG_DAEMON);
-		syslog(LOG_ERR, "%s", msg);
-		closelog();
-		return;
-	}
-	ca_time_format(time(NULL), t, sizeof(t));
-	if (asprintf(&line, "%s ca-serve[%ld]: %s\n", t, (long)getpid(), msg) < 0)
-		return;
-	fd = open(so->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd >= 0) {
-		(void)ca_write_all(fd, line, strlen(line));
-		close(fd);
-	}
-	free(line);
-}
-
-/*
- * Separate the signer, or not: --no-privsep; --user or --privsep; by
- * default where ca-serve runs as root and the user ca-tools exists.
- * *user: the worker's user, or NULL to keep ours.
- */
-static int
-want_privsep(int flag, const char **user)
-{
-	if (flag < 0)
-		return 0;
-	if (*user != NULL && geteuid() != 0)
-		return ca_err(CA_ERR_CONFIG, "--user %s: only root can change "
-		    "user", *user);
-	if (*user != NULL) {
-		struct passwd *pw = getpwnam(*user);
-		if (pw == NULL || pw->pw_uid == 0)
-			return ca_err(CA_ERR_CONFIG, "--user %s: %s", *user,
-			    pw == NULL ? "no such user" : "is root");
-	}
-	if (*user != NULL || flag > 0)
-		return 1;
-	if (geteuid() == 0 && getpwnam(CA_PRIVSEP_USER) != NULL) {
-		*user = CA_PRIVSEP_USER;
-		return 1;
-	}
-	return 0;
-}
-
-/* Threads serving requests at once: one signer connection each. */
-static size_t
-connections(const struct ca_server_opts *so, int inetd, int nfds)
-{
-	long cpus;
-	size_t t;
-
-	if (inetd)
-		return 1;
-	t = so->threads;
-	if (t == 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		cpus = cpus > 0 ? cpus * 4 : 8;
-		t = cpus < 16 ? 16 : cpus > 64 ? 64 : (size_t)cpus;
-	}
-	t *= (size_t)(nfds > 0 ? nfds : 1);
-	return t > 128 ? 128 : t;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct ca_server_opts so;
-	struct ca_authority *a = NULL;
-	struct ca_server *srv = NULL;
-	struct ca_privsep ps;
-	const char *dir = NULL, *pass_file = NULL, *listen[MAX_LISTEN];
-	const char *upass_file = NULL, *user = NULL;
-	char *pw = NULL, *upw = NULL;
-	size_t pwlen = 0, upwlen = 0, nlisten = 0, i;
-	unsigned long seen = 0, hits = 0, built = 0, issued = 0, commits = 0;
-	long v, ready_fd = -1;
-	long long secs;
-	int ch, rc, inetd = 0, fds[MAX_LISTEN], ports[MAX_LISTEN], nfds = 0;
-	int status = CA_EXIT_FAIL, sig, sep_flag = 0, sep, is_signer, *wfds;
-	sigset_t set;
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
+	    CA_CLI_PASS, .opts = opts, .maxargs = 0, .pre = pre };
+	int rc, status;
 
 	ca_cli_init(argv);
-	memset(&ps, 0, sizeof(ps));
-	/*
-	 * Two malloc arenas, not eight per core: each thread of the pool
-	 * otherwise grows an arena of its own with the CRL and store buffers
-	 * that it makes and another thread frees: RSS grew 16.7 % from the
-	 * 100th to the 600th revocation + GET /crl, 4.0 % with two, levelling
-	 * off (bench/memory.sh).
-	 * MALLOC_ARENA_MAX in the environment still decides.
-	 */
-	if (getenv("MALLOC_ARENA_MAX") == NULL)
-		mallopt(M_ARENA_MAX, 2);
-	memset(&so, 0, sizeof(so));
-	while ((ch = getopt_long(argc, argv, "d:" CA_CLI_COMMON_SHORT, longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			if (ca_cli_once(&seen, 0, "state-dir"))
-				return CA_EXIT_USAGE;
-			dir = optarg;
-			break;
-		case O_PASS:
-			if (ca_cli_once(&seen, 1, "password-file"))
-				return CA_EXIT_USAGE;
-			pass_file = optarg;
-			break;
-		case O_UPASS:
-			if (ca_cli_once(&seen, 12, "upstream-password-file"))
-				return CA_EXIT_USAGE;
-			upass_file = optarg;
-			break;
-		case O_INETD:
-			inetd = 1;
-			break;
-		case O_LISTEN:
-			if (nlisten == MAX_LISTEN)
-				return ca_cli_usage("at most %d --listen", MAX_LISTEN);
-			listen[nlisten++] = optarg;
-			break;
-		case O_READY:
-			if (ca_cli_once(&seen, 2, "ready-fd") ||
-			    number(optarg, "ready-fd", 3, 65535, &ready_fd))
-				return CA_EXIT_USAGE;
-			break;
-		case O_LOG:
-			if (ca_cli_once(&seen, 3, "log-file"))
-				return CA_EXIT_USAGE;
-			so.log_file = optarg;
-			break;
-		case O_SYSLOG:
-			so.use_syslog = 1;
-			break;
-		case O_THREADS:
-			if (ca_cli_once(&seen, 4, "threads") ||
-			    number(optarg, "threads", 1, 64, &v))
-				return CA_EXIT_USAGE;
-			so.threads = (unsigned)v;
-			break;
-		case O_MAXBODY:
-			if (ca_cli_once(&seen, 5, "max-body") ||
-			    number(optarg, "max-body", 1024, 16 << 20, &v))
-				return CA_EXIT_USAGE;
-			so.max_body = (size_t)v;
-			break;
-		case O_DEADLINE:
-			if (ca_cli_once(&seen, 6, "deadline") ||
-			    ca_cli_duration(optarg, "deadline", &secs))
-				return CA_EXIT_USAGE;
-			if (secs < 1 || secs > 3600)
-				return ca_cli_usage("--deadline: from 1s to 1h");
-			so.deadline_s = (unsigned)secs;
-			break;
-		case O_IDLE:
-			if (ca_cli_once(&seen, 7, "idle-timeout") ||
-			    ca_cli_duration(optarg, "idle-timeout", &secs))
-				return CA_EXIT_USAGE;
-			if (secs < 1 || secs > 3600)
-				return ca_cli_usage("--idle-timeout: from 1s to 1h");
-			so.idle_s = (unsigned)secs;
-			break;
-		case O_USER:
-			if (ca_cli_once(&seen, 8, "user"))
-				return CA_EXIT_USAGE;
-			user = optarg;
-			break;
-		case O_PRIVSEP:
-		case O_NOPRIVSEP:
-			if (sep_flag == (ch == O_PRIVSEP ? -1 : 1))
-				return ca_cli_usage("--privsep and --no-privsep "
-				    "exclude each other");
-			if (ca_cli_once(&seen, ch == O_PRIVSEP ? 9 : 10,
-			    ch == O_PRIVSEP ? "privsep" : "no-privsep"))
-				return CA_EXIT_USAGE;
-			sep_flag = ch == O_PRIVSEP ? 1 : -1;
-			break;
-		default:
-			if ((rc = ca_cli_common(ch, usage)) >= 0)
-				return rc;
-			break;
-		}
-	}
-	if (optind != argc)
-		return ca_cli_usage("unexpected argument '%s'", argv[optind]);
-	if (inetd && (nlisten > 0 || ready_fd >= 0))
-		return ca_cli_usage("--inetd excludes --listen and --ready-fd");
-	if (sep_flag < 0 && user != NULL)
-		return ca_cli_usage("--no-privsep excludes --user");
-	if ((dir = ca_config_state_dir(dir)) == NULL)
-		return ca_cli_usage("%s", ca_errmsg());
-	if (inetd) {
-		if (so.log_file == NULL)
-			so.use_syslog = 1;
-		quiet_stdio(1);
-	}
-
-	if ((sep = rc = want_privsep(sep_flag, &user)) < 0)
-		goto fail;
-	/* Signals are taken by sigwait() below, not by the serving threads. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (!inetd)
-		nfds = ca_listen_fds(fds, MAX_LISTEN);
-	if (sep) {
-		/*
-		 * The worker's authority: the connections to a signer not yet
-		 * forked, public material only; no key, no password read here.
-		 */
-		if ((rc = ca_privsep_pairs(connections(&so, inetd,
-		    nfds + (int)nlisten), &ps, &wfds)) != 0)
-			goto fail;
-		rc = ca_authority_open_signer(wfds, ps.n, dir, &a);
-		free(wfds);
-		if (rc != 0) {
-			ca_privsep_abandon(&ps);
-			goto fail;
-		}
-	} else {
-		if (pass_file != NULL &&
-		    (rc = ca_secret_read(pass_file, &pw, &pwlen)) != 0)
-			goto fail;
-		if (upass_file != NULL &&
-		    (rc = ca_secret_read(upass_file, &upw, &upwlen)) != 0) {
-			ca_free_secret(pw, pwlen);
-			goto fail;
-		}
-		rc = ca_authority_open_server(dir, pw, upw, &a);
-		ca_free_secret(pw, pwlen);
-		ca_free_secret(upw, upwlen);
-		if (rc != 0)
-			goto fail;
-	}
-
-	/* Sockets from systemd, then ours; ca.json's address if neither. */
-	if (!inetd && nfds == 0 && nlisten == 0)
-		listen[nlisten++] = ca_authority_config(a)->address[0] ?
-		    ca_authority_config(a)->address : ":443";
-	for (i = 0; i < nlisten; i++) {
-		if (nfds == MAX_LISTEN) {
-			rc = ca_err(CA_ERR_INVAL, "more than %d sockets",
-			    MAX_LISTEN);
-			goto fail;
-		}
-		if ((rc = ca_listen_socket(listen[i], &fds[nfds])) != 0)
-			goto fail;
-		nfds++;
-	}
-	if (sep) {
-		/* Bound: now the signer, before any thread exists. */
-		if ((rc = ca_privsep_fork(&ps, &is_signer)) != 0) {
-			ca_privsep_abandon(&ps);
-			goto fail;
-		}
-		if (is_signer) {
-			for (i = 0; i < (size_t)nfds; i++)
-				close(fds[i]);
-			if (ready_fd >= 0)
-				close((int)ready_fd);
-			if (inetd)
-				quiet_stdio(0);
-			ca_authority_close(a);
-			return ca_privsep_signer_main(&ps, dir, pass_file,
-			    upass_file);
-		}
-		if ((rc = ca_privsep_wait_ready(&ps)) != 0)
-			goto fail;
-	}
-	if ((rc = ca_server_new(a, &so, &srv)) != 0)
-		goto fail;
-	if (user != NULL) {
-		if ((rc = ca_privsep_drop(user)) != 0)
-			goto fail;
-		ca_server_forget_cache(srv);
-	}
-
-	if (sep)
-		ca_server_log(srv, "privilege separation: signer %ld, serving "
-		    "as uid %ld", (long)ps.pid, (long)getuid());
-	if (inetd) {
-		if ((rc = ca_server_serve_connection(srv, STDIN_FILENO)) != 0)
-			goto fail;
-		status = 0;
-		goto out;
-	}
-
-	for (i = 0; i < (size_t)nfds; i++)
-		if ((rc = ca_server_listen(srv, fds[i], &ports[i])) != 0)
-			goto fail;
-	ca_authority_set_ports(a, ports, (size_t)nfds);
-	for (i = 0; i < (size_t)nfds; i++)
-		ca_server_log(srv, "listening on port %d", ports[i]);
-	if (ready_fd >= 0) {
-		char buf[16];
-		for (i = 0; i < (size_t)nfds; i++) {
-			int n = snprintf(buf, sizeof(buf), "%d\n", ports[i]);
-			if (ca_write_all((int)ready_fd, buf, (size_t)n) != 0) {
-				rc = ca_err(CA_ERR_IO, "--ready-fd %ld: %s", ready_fd,
-				    strerror(errno));
-				goto fail;
-			}
-		}
-		close((int)ready_fd);
-	}
-	status = 0;
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			ca_server_reload(srv);
-			continue;
-		}
-		if (sig == SIGCHLD) {
-			int st;
-			if (!sep || (st = ca_privsep_reap(&ps, 0)) < 0)
-				continue;
-			/* Requests in progress got a 500; a supervisor restarts us. */
-			ca_server_log(srv, "the signer exited (status %d): "
-			    "stopping", st);
-			status = CA_EXIT_FAIL;
-		} else
-			ca_server_log(srv, "signal %d: finishing requests in "
-			    "progress", sig);
-		ca_server_shutdown(srv, so.deadline_s ? so.deadline_s + 1 : 16);
-		if (status != 0)
-			break;
-		ca_authority_ocsp_stats(a, &hits, &built);
-		ca_authority_commit_stats(a, &issued, &commits);
-		ca_server_log(srv, "stopped: %lu issuances recorded in %lu "
-		    "commits; OCSP: %lu answers signed, %lu from the cache",
-		    issued, commits, built, hits);
-		break;
-	}
-	goto out;
-fail:
-	/* Where the log is not standard error, it gets the reason too. */
-	if (srv != NULL && (so.log_file != NULL || so.use_syslog))
-		ca_server_log(srv, "%s", ca_errmsg());
-	else if (srv == NULL && inetd)
-		early_log(&so, ca_errmsg());
-	status = ca_cli_fail(rc);
-out:
-	ca_server_free(srv);
-	/* Its connections closed, the signer finishes and exits. */
-	ca_authority_close(a);
-	if (ps.pid > 0 && ca_privsep_reap(&ps, 1) != 0 && status == 0)
-		status = CA_EXIT_FAIL;
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	c.dir = cli.dir;
+	c.pass_file = cli.pass_file;
+	c.server.threads = (unsigned)threads;
+	c.server.max_body = (size_t)max_body;
+	c.server.deadline_s = deadline > 0 ? (unsigned)deadline : 0;
+	c.server.idle_s = idle > 0 ? (unsigned)idle : 0;
+	c.privsep = privsep ? 1 : no_privsep ? -1 : 0;
+	if ((rc = ca_serve_run(&c, &status)) != 0)
+		return ca_cli_fail(rc);
 	return status;
 }

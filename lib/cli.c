@@ -97,28 +97,13 @@ ca_cli_version(void)
 	return 0;
 }
 
-int
-ca_cli_once(unsigned long *seen, int bit, const char *name)
-{
-	if (*seen & (1UL << bit))
-		return ca_cli_usage("option --%s given more than once", name);
-	*seen |= 1UL << bit;
-	return 0;
-}
-
-int
-ca_cli_duration(const char *arg, const char *name, long long *secs)
-{
-	int64_t v;
-
-	if (ca_duration_parse(arg, 0, &v) != 0)
-		return ca_cli_usage("--%s: %s", name, ca_errmsg());
-	*secs = (long long)v;
-	return 0;
-}
-
-int
-ca_cli_common(int ch, const char *usage)
+/*
+ * -q, -v, -h (usage on stdout) and -V. Returns -1 to go on parsing, or
+ * the exit status to return at once (0 after --help/--version, 2
+ * otherwise).
+ */
+static int
+common_opt(int ch, const char *usage)
 {
 	switch (ch) {
 	case 'q':
@@ -231,8 +216,8 @@ take(struct ca_cli *cli, int i, char *arg)
 	int64_t d;
 	int rc;
 
-	if (o->kind != CA_OPT_FLAG && !(o->flags & CA_OPT_MULTI) &&
-	    (cli->seen >> (C_N + i)) & 1)
+	if ((o->kind != CA_OPT_FLAG || (o->flags & CA_OPT_ONCE)) &&
+	    !(o->flags & CA_OPT_MULTI) && (cli->seen >> (C_N + i)) & 1)
 		return ca_cli_usage("option --%s given more than once", o->name);
 	cli->seen |= 1ULL << (C_N + i);
 	switch (o->kind) {
@@ -283,7 +268,7 @@ take_common(struct ca_cli *cli, int i, char *arg)
 		*dest[i] = arg;
 		return -1;
 	}
-	return ca_cli_common(common[i].short_name, cli->usage);
+	return common_opt(common[i].short_name, cli->usage);
 }
 
 /* After the loop: the tool's and the common cross-checks, then times. */

@@ -14,24 +14,8 @@
 
 #include "keys.h"
 
-/* The options every tool has; end a struct option array with it. */
-#define CA_CLI_COMMON_OPTIONS					\
-	{ "quiet", no_argument, NULL, 'q' },			\
-	{ "verbose", no_argument, NULL, 'v' },			\
-	{ "help", no_argument, NULL, 'h' },			\
-	{ "version", no_argument, NULL, 'V' },			\
-	{ NULL, 0, NULL, 0 }
-#define CA_CLI_COMMON_SHORT	"qvhV"
-
 /* Set by -q. */
 extern int ca_cli_quiet;
-
-/*
- * The default: branch of every tool's option switch: handles -q, -v,
- * -h (usage on stdout) and -V. Returns -1 to go on parsing, or the exit
- * status to return at once (0 after --help/--version, 2 otherwise).
- */
-int	 ca_cli_common(int ch, const char *usage);
 
 /* Call first in main(): program name, no core dumps, SIGPIPE ignored. */
 void	 ca_cli_init(char **argv);
@@ -44,19 +28,12 @@ int	 ca_cli_fail(int rc);
 int	 ca_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "prog (ca-tools) VERSION" on stdout; returns 0. */
 int	 ca_cli_version(void);
-/*
- * Mark option name as seen; returns 0 the first time, else prints a usage
- * error and returns 2. seen is a bitmask indexed by bit.
- */
-int	 ca_cli_once(unsigned long *seen, int bit, const char *name);
-/* Parse a non-negative duration argument for option name into seconds. */
-int	 ca_cli_duration(const char *arg, const char *name, long long *secs);
 
 /*
  * The option layer: a tool declares its options in a table and the
  * layer parses argv with getopt_long, once-only rule, conversions and
  * the common options' cross-checks. Every option but a flag or one
- * marked CA_OPT_MULTI may be given once.
+ * marked CA_OPT_MULTI may be given once; a flag marked CA_OPT_ONCE too.
  */
 enum ca_opt_kind {
 	CA_OPT_FLAG,		/* int *: set to 1 */
@@ -69,6 +46,7 @@ enum ca_opt_kind {
 	CA_OPT_CALL		/* fn(arg, dest): 0, or the exit status */
 };
 #define CA_OPT_MULTI	0x1	/* may be given more than once */
+#define CA_OPT_ONCE	0x2	/* a flag: may be given once only */
 
 struct ca_cli_opt {
 	const char	*name;		/* long name, without -- */

@@ -33,6 +33,8 @@ struct ca_server_opts {
  */
 int	 ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	    struct ca_server **out);
+/* Threads per listening socket: o->threads, else 4 per CPU, 16 to 64. */
+unsigned ca_server_threads(const struct ca_server_opts *o);
 /* Serve a listening socket (taken over) with a thread pool; *port is its port. */
 int	 ca_server_listen(struct ca_server *s, int fd, int *port);
 /* Serve the one accepted connection on fd (inetd); returns when it ends. */

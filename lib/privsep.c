@@ -32,6 +32,31 @@
 #define SIGNER_STACK	(1u << 20)
 
 int
+ca_privsep_want(int flag, const char **user)
+{
+	struct passwd *pw;
+
+	if (flag < 0)
+		return 0;
+	if (*user != NULL && geteuid() != 0)
+		return ca_err(CA_ERR_CONFIG, "--user %s: only root can change "
+		    "user", *user);
+	if (*user != NULL) {
+		pw = getpwnam(*user);
+		if (pw == NULL || pw->pw_uid == 0)
+			return ca_err(CA_ERR_CONFIG, "--user %s: %s", *user,
+			    pw == NULL ? "no such user" : "is root");
+	}
+	if (*user != NULL || flag > 0)
+		return 1;
+	if (geteuid() == 0 && getpwnam(CA_PRIVSEP_USER) != NULL) {
+		*user = CA_PRIVSEP_USER;
+		return 1;
+	}
+	return 0;
+}
+
+int
 ca_privsep_pairs(size_t n, struct ca_privsep *ps, int **worker)
 {
 	int pair[2];

@@ -23,6 +23,13 @@ struct ca_privsep {
 };
 
 /*
+ * Separate the signer, or not: flag -1 (--no-privsep) no; 1 (--privsep)
+ * or a *user named, yes; 0, where we run as root and CA_PRIVSEP_USER
+ * exists (*user set to it). A *user named is checked: we are root, it
+ * exists, it is not root. Returns 1 or 0, or an error.
+ */
+int	 ca_privsep_want(int flag, const char **user);
+/*
  * n socketpairs: the signer's ends kept in ps, the worker's in *worker
  * (malloc'd array), for ca_authority_open_signer.
  */

@@ -390,6 +390,24 @@ watchdog(void *arg)
 
 /* The server */
 
+unsigned
+ca_server_threads(const struct ca_server_opts *o)
+{
+	long cpus;
+
+	if (o->threads != 0)
+		return o->threads;
+	/*
+	 * A worker waits while its certificate is committed; more workers
+	 * than CPUs let concurrent issuances share a commit (group commit):
+	 * bench/serve.sh measured 1.04 certificates per commit with 2
+	 * threads, 5.5 with 16.
+	 */
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpus = cpus > 0 ? cpus * 4 : 8;
+	return cpus < 16 ? 16 : cpus > 64 ? 64 : (unsigned)cpus;
+}
+
 int
 ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
     struct ca_server **out)
@@ -399,7 +417,6 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 	const gnutls_datum_t *chain = ca_authority_chain_pem(a);
 	const char *dir = ca_authority_dir(a);
 	struct ca_server *s;
-	long cpus;
 	int rc;
 
 	*out = NULL;
@@ -418,17 +435,7 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 		s->o.idle_s = 10;
 	if (s->o.max_conns == 0)
 		s->o.max_conns = 1024;
-	/*
-	 * A worker waits while its certificate is committed; more workers
-	 * than CPUs let concurrent issuances share a commit (group commit):
-	 * bench/serve.sh measured 1.04 certificates per commit with 2
-	 * threads, 5.5 with 16.
-	 */
-	if (s->o.threads == 0) {
-		cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		cpus = cpus > 0 ? cpus * 4 : 8;
-		s->o.threads = cpus < 16 ? 16 : cpus > 64 ? 64 : (unsigned)cpus;
-	}
+	s->o.threads = ca_server_threads(o);
 	pthread_mutex_init(&s->tls_lock, NULL);
 	pthread_mutex_init(&s->conn_lock, NULL);
 	pthread_cond_init(&s->wake, NULL);

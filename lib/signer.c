@@ -33,6 +33,13 @@ enum {
 	OP_MAX
 };
 #define REPLY	0x80
+static const char *const op_names[OP_MAX] = {
+	[OP_SIGN] = "sign", [OP_RENEW] = "renew", [OP_REVOKE] = "revoke",
+	[OP_PROVISIONERS] = "provisioners", [OP_ENCKEY] = "encrypted key",
+	[OP_SERVER_CERT] = "server certificate", [OP_CRL] = "crl",
+	[OP_OCSP] = "ocsp", [OP_RELOAD] = "reload",
+	[OP_SET_PORTS] = "set ports", [OP_STATS] = "stats",
+};
 
 /* Fields */
 enum {
@@ -760,6 +767,10 @@ call(struct ca_signer *sg, struct enc *e, int op, struct msg *m)
 	}
 	deadline = now_ms() + sg->timeout_ms;
 	rc = send_all(sg->fds[k], e->p, e->len);
+	/* -v: the request is with the signer (tests wait on this line). */
+	if (rc == 0)
+		ca_debug("signer: %s request sent, %zu bytes, connection %zd",
+		    op_names[op], e->len, k);
 	if (rc == 0 && (rc = read_frame(sg->fds[k], CA_SIGNER_MAX_REPLY,
 	    deadline, &buf, &len)) == 1)
 		rc = ca_err(CA_ERR_IO, "signer: connection closed");

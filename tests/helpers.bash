@@ -205,19 +205,32 @@ stop_server() {
 	[ "$status" = 0 ] || fail "ca-serve exited with status $status"
 }
 
+# follow_log LOG SECONDS: follow LOG from where it ends now (tail -f wakes
+# on each write) for at most SECONDS, for await_log.
+follow_log() {
+	local size
+	size=$(stat -c %s "$1")
+	exec {FOLLOW_FD}< <(exec timeout "$2" tail -c +$((size + 1)) -f "$1" 3>&-)
+	FOLLOWER=$!
+}
+
+# await_log PATTERN: wait for the next line of the followed log that
+# matches the grep PATTERN, then stop following; status 1 if none came.
+await_log() {
+	local ok=0
+	grep -q -m 1 -- "$1" <&"$FOLLOW_FD" && ok=1
+	kill "$FOLLOWER" 2>/dev/null || true
+	exec {FOLLOW_FD}<&-
+	[ "$ok" = 1 ]
+}
+
 # reload_server [LOG]: SIGHUP to ca-serve, then wait (5 s at most) for the
 # next "reloaded" line it logs once the new configuration is in use.
 reload_server() {
-	local log=${1:-$SERVER_LOG} size fd follower ok=0
-	# follow the log from where it ends now (tail -f wakes on each write)
-	size=$(stat -c %s "$log")
-	exec {fd}< <(exec timeout 5 tail -c +$((size + 1)) -f "$log" 3>&-)
-	follower=$!
+	local log=${1:-$SERVER_LOG}
+	follow_log "$log" 5
 	kill -HUP "$SERVER_PID"
-	grep -q -m 1 'reloaded ' <&"$fd" && ok=1
-	kill "$follower" 2>/dev/null || true
-	exec {fd}<&-
-	[ "$ok" = 1 ] || fail "ca-serve did not log its reload in $log"
+	await_log 'reloaded ' || fail "ca-serve did not log its reload in $log"
 }
 
 # api [curl options...] PATH: an HTTPS request trusting only the CA's root;

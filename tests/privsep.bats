@@ -119,21 +119,22 @@ body_of() { sed '$d' <<< "$output"; }
 }
 
 @test "the signer killed mid-request: the client gets a 500, nothing is recorded, the worker exits 1" {
-	start_server --user nobody
+	# -v: the worker logs each request it has handed to the signer
+	start_server --user nobody -v
 	signer=$(signer_of "$SERVER_PID")
 	token svc.test
 	sign_body svc.test.tok svc.test.csr > body.json
 	before=$(store_state)
 	kill -STOP "$signer"
+	follow_log "$SERVER_LOG" 10
 	api -H 'Content-Type: application/json' --data @body.json /1.0/sign > out 3>&- &
 	client=$!
-	# the request waits in the stopped signer's socket (bounded: 10 s)
-	for _ in $(seq 100); do
-		ss -xp | awk -v p="pid=$signer," '$0 ~ p && $3 > 0 { f = 1 } END { exit !f }' && break
-		sleep 0.1
-	done
+	# (a stopped signer would keep the worker from exiting: killed on failure)
+	await_log 'signer: sign request sent, [0-9]* bytes, connection [0-9]*$' ||
+		{ kill -KILL "$signer"; fail "the request never reached the signer"; }
+	# it waits, unread, in the stopped signer's socket
 	ss -xp | awk -v p="pid=$signer," '$0 ~ p && $3 > 0 { f = 1 } END { exit !f }' ||
-		fail "the request never reached the signer"
+		{ kill -KILL "$signer"; fail "the request is not in the signer's socket"; }
 	kill -KILL "$signer"
 	wait "$client"
 	run -0 tail -n 1 out

@@ -356,11 +356,37 @@ PY
 
 @test "usage errors: --inetd with --listen, bad numbers and durations" {
 	run -2 ca-serve -d "$CA" --inetd --listen 127.0.0.1:0
+	assert_output "ca-serve: --inetd excludes --listen and --ready-fd (see ca-serve --help)"
 	run -2 ca-serve -d "$CA" --threads 0
+	assert_output "ca-serve: --threads: '0' is not a number from 1 to 64 (see ca-serve --help)"
 	run -2 ca-serve -d "$CA" --deadline 0s
+	assert_output "ca-serve: --deadline: from 1s to 1h (see ca-serve --help)"
+	run -2 ca-serve -d "$CA" --idle-timeout 2h
+	assert_output "ca-serve: --idle-timeout: from 1s to 1h (see ca-serve --help)"
 	run -2 ca-serve -d "$CA" --max-body 10
+	assert_output "ca-serve: --max-body: '10' is not a number from 1024 to 16777216 (see ca-serve --help)"
+	run -2 ca-serve -d "$CA" --ready-fd 2
+	assert_output "ca-serve: --ready-fd: '2' is not a number from 3 to 65535 (see ca-serve --help)"
+	run -2 ca-serve -d "$CA" --log-file a --log-file b
+	assert_output "ca-serve: option --log-file given more than once (see ca-serve --help)"
+	run -2 ca-serve -d "$CA" --privsep --privsep
+	assert_output "ca-serve: option --privsep given more than once (see ca-serve --help)"
+	args=()
+	for _ in $(seq 17); do args+=(--listen 127.0.0.1:0); done
+	run -2 ca-serve -d "$CA" "${args[@]}"
+	assert_output "ca-serve: at most 16 --listen (see ca-serve --help)"
+	run -2 ca-serve -d "$CA" --inetd extra
+	assert_output "ca-serve: unexpected argument 'extra' (see ca-serve --help)"
 	run -1 --separate-stderr ca-serve -d "$CA" --listen 256.0.0.1:0
 	[[ $stderr == "ca-serve: --listen 256.0.0.1:0: "* ]]
+}
+
+@test "--ready-fd: a descriptor that is not open is refused before anything starts" {
+	stop_server
+	run -1 ca-serve -d "$CA" --listen 127.0.0.1:0 --ready-fd 200 --log-file s.log
+	assert_output "ca-serve: --ready-fd 200: Bad file descriptor"
+	# refused before the log was opened
+	[ ! -e s.log ] || fail "s.log: $(cat s.log)"
 }
 
 @test "an explicit :443 and all of up to 16 listening ports count in token audiences" {

@@ -27,7 +27,7 @@ static struct {
 	long long	 expires;
 	time_t		 nb;
 	long		 threads;
-	int		 force;
+	int		 force, dry;
 } o;
 
 static const struct ca_cli_opt opts[] = {
@@ -36,6 +36,7 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("not-before", 0, TIME, &o.nb),
 	{ "threads", 't', CA_OPT_NUMBER, &o.threads, 0, NULL, 1, 64 },
 	CA_OPT("force", 0, FLAG, &o.force),
+	{ "dry-run", 0, CA_OPT_FLAG, &o.dry, CA_OPT_ONCE, NULL, 0, 0 },
 	CA_OPT_END,
 };
 
@@ -120,6 +121,13 @@ main(void)
 	    "its message");
 	is_int(parse(&cli, target, W("--force", "--force", "-d", "/s")), -1,
 	    "a flag may be repeated");
+	is_int(parse(&cli, target, W("--dry-run", "-d", "/s")), -1,
+	    "a flag marked once, once");
+	is_int(o.dry, 1, "it is set");
+	is_int(parse(&cli, target, W("--dry-run", "--dry-run")), 2,
+	    "a flag marked once, twice");
+	is_str(err, "t: option --dry-run given more than once (see t --help)\n",
+	    "its message");
 
 	is_int(parse(&cli, target, W("-d", "/s", "--ca-url", "https://h",
 	    "--root", "r")), 2, "-d and --ca-url exclude each other");

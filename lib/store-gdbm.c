@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,7 @@ struct gstore {
 	size_t		 nops, capops;
 	unsigned long	 syncs, commits, opens;
 	int		 dirty;		/* changed past the last mark in db/lock */
+	int		 redo_corrupt;	/* the last completion met a corrupt record */
 	off_t		 size0;		/* file size when the write began */
 	off_t		 growth;	/* what the header allows it to grow */
 };
@@ -297,10 +299,10 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Take db/lock by deadline (now_ms() time). */
 static int
-take_lock(struct gstore *st, int exclusive)
+take_lock(struct gstore *st, int exclusive, int64_t deadline)
 {
-	int64_t deadline = now_ms() + st->timeout_ms;
 	long wait_us = 50;
 	struct timespec ts;
 
@@ -382,6 +384,7 @@ walk_redo(struct gstore *st, const unsigned char *p, size_t len, int apply)
 	}
 	return 0;
 bad:
+	st->redo_corrupt = 1;
 	return ca_err(CA_ERR_STORE, "%s: corrupt redo record", st->dbpath);
 }
 
@@ -397,23 +400,28 @@ struct mark {
 	unsigned char	 seq[8];
 };
 
+static char boot_id_buf[40];
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+
+static void
+boot_id_read(void)
+{
+	FILE *f;
+
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+		if (fgets(boot_id_buf, sizeof(boot_id_buf), f) == NULL)
+			boot_id_buf[0] = '\0';
+		boot_id_buf[strcspn(boot_id_buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+/* This boot's id, or "" where /proc does not say (read once). */
 static const char *
 boot_id(void)
 {
-	static char id[40];
-	static int done;
-	FILE *f;
-
-	if (!done) {
-		done = 1;
-		if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
-			if (fgets(id, sizeof(id), f) == NULL)
-				id[0] = '\0';
-			id[strcspn(id, "\n")] = '\0';
-			fclose(f);
-		}
-	}
-	return id;
+	pthread_once(&boot_id_once, boot_id_read);
+	return boot_id_buf;
 }
 
 static void
@@ -488,6 +496,7 @@ slot_read(struct gstore *st, int i, uint64_t *seq, datum *v)
 	if (v->dsize < 8) {
 		free(v->dptr);
 		v->dptr = NULL;
+		st->redo_corrupt = 1;
 		return ca_err(CA_ERR_STORE, "%s: corrupt redo record", st->dbpath);
 	}
 	*seq = get_u64((unsigned char *)v->dptr);
@@ -522,6 +531,12 @@ replay(struct gstore *st)
 		if (v[i].dptr != NULL && (rc = walk_redo(st,
 		    (unsigned char *)v[i].dptr + 8, (size_t)v[i].dsize - 8, 0)) != 0)
 			goto out;
+	/*
+	 * Step 2 for the records: the writer may have died before its sync,
+	 * and nothing after this (a reader's close) syncs again.
+	 */
+	if ((rc = do_sync(st)) != 0)
+		goto out;
 	for (i = 0; i < 2; i++) {
 		datum *r = &v[first ^ i];
 		if (r->dptr != NULL && (rc = walk_redo(st,
@@ -610,6 +625,9 @@ db_stale(struct gstore *st, int *stale)
 	int rc;
 
 	*stale = 0;
+	/* Without a boot id every open would look stale: read as it is. */
+	if (boot_id()[0] == '\0')
+		return 0;
 	k.dptr = (char *)(uintptr_t)REDO_KEY;
 	k.dsize = (int)strlen(REDO_KEY);
 	if (gdbm_exists(st->db, k)) {
@@ -660,11 +678,12 @@ db_remember(struct gstore *st)
 }
 
 /*
- * Begin a transaction; a reader that finds a transaction not recorded as
- * applied completes it first when complete is set.
+ * Begin a transaction, taking db/lock by deadline; a reader that finds a
+ * transaction not recorded as applied completes it first when complete
+ * is set.
  */
 static int
-begin_tx(struct gstore *st, int write, int complete)
+begin_tx(struct gstore *st, int write, int complete, int64_t deadline)
 {
 	struct stat sb;
 	uint64_t applied;
@@ -673,7 +692,7 @@ begin_tx(struct gstore *st, int write, int complete)
 
 	if (st->intx)
 		return ca_err(CA_ERR_STORE, "transaction already open");
-	if ((rc = take_lock(st, write)) != 0)
+	if ((rc = take_lock(st, write, deadline)) != 0)
 		return rc;
 	if (st->db != NULL && !db_fresh(st, write))
 		db_close(st);
@@ -724,10 +743,20 @@ begin_tx(struct gstore *st, int write, int complete)
 		/* Complete it as a writer first (the lock is let go meanwhile). */
 		g_abort(st);
 		db_close(st);
-		if ((rc = begin_tx(st, 1, 0)) != 0)
+		st->redo_corrupt = 0;
+		if ((rc = begin_tx(st, 1, 0, deadline)) == 0)
+			g_abort(st);
+		else if (st->redo_corrupt)
+			/*
+			 * A record torn by a crash before its sync: nothing of
+			 * it was applied, the store as it is holds every
+			 * committed transaction. Writers refuse it until it is
+			 * repaired; readers read, and ca-db check reports it.
+			 */
+			ca_warn("%s", ca_errmsg());
+		else
 			return rc;
-		g_abort(st);
-		return begin_tx(st, 0, 0);
+		return begin_tx(st, 0, 0, deadline);
 	}
 	/* What a recovery wrote is not this transaction's growth. */
 	if (write && fstat(gdbm_fdesc(st->db), &sb) == 0)
@@ -738,7 +767,9 @@ begin_tx(struct gstore *st, int write, int complete)
 static int
 g_begin(void *impl, int write)
 {
-	return begin_tx(impl, write, 1);
+	struct gstore *st = impl;
+
+	return begin_tx(st, write, 1, now_ms() + st->timeout_ms);
 }
 
 static struct op *

@@ -46,7 +46,8 @@ p11_load(void)
 	}
 }
 
-/* The real function called name, or NULL (p11_err says why). */
+/* The real function called name, or NULL (without the library, p11_err
+ * says why). */
 static void *
 p11_sym(const char *name)
 {
@@ -55,10 +56,9 @@ p11_sym(const char *name)
 	pthread_once(&p11_once, p11_load);
 	if (p11 == NULL)
 		return NULL;
-	if ((f = dlvsym(p11, name, P11_VERSION)) == NULL &&
-	    (f = dlsym(p11, name)) == NULL)
-		snprintf(p11_err, sizeof(p11_err), "%s has no %s",
-		    P11_SONAME, name);
+	/* p11_err is written only once, above: threads read it freely. */
+	if ((f = dlvsym(p11, name, P11_VERSION)) == NULL)
+		f = dlsym(p11, name);
 	return f;
 }
 

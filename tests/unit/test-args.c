@@ -31,6 +31,7 @@
 #include "token-args.h"
 #include "revoke-args.h"
 #include "tap.h"
+#include "unit-ca.h"
 
 static char dir[4200], crt_path[4300], key_path[4300], prov_path[4300];
 
@@ -38,33 +39,11 @@ static char dir[4200], crt_path[4300], key_path[4300], prov_path[4300];
 static void
 make_ca(void)
 {
-	static const char *dns[] = { "ca.test" };
-	struct ca_init_opts o;
-	char *fp = NULL;
-
-	snprintf(dir, sizeof(dir), "%s/ca", tmpdir);
+	unit_ca_make(dir, sizeof(dir), prov_path, sizeof(prov_path));
 	snprintf(crt_path, sizeof(crt_path), "%s/certs/intermediate_ca.crt",
 	    dir);
 	snprintf(key_path, sizeof(key_path), "%s/secrets/intermediate_ca_key",
 	    dir);
-	snprintf(prov_path, sizeof(prov_path), "%s/prov.json", tmpdir);
-	memset(&o, 0, sizeof(o));
-	o.dir = dir;
-	o.name = "Unit";
-	o.dns = dns;
-	o.n_dns = 1;
-	o.address = ":8443";
-	o.provisioner = "admin";
-	o.password = "root password";
-	o.prov_password = "provisioner password";
-	o.unencrypted_intermediate = 1;
-	o.p2c = 1000;
-	o.prov_key_out = prov_path;
-	if (ca_init_create(&o, &fp) != 0) {
-		printf("Bail out! ca_init_create: %s\n", ca_errmsg());
-		exit(1);
-	}
-	free(fp);
 }
 
 static void

@@ -17,6 +17,7 @@
 set -u
 [ $# -eq 4 ] || { echo "usage: $0 BUILDDIR NAME SECONDS WORKDIR" >&2; exit 2; }
 build=$1 name=$2 secs=$3 work=$4
+case $secs in ""|*[!0-9]*) echo "$0: SECONDS must be a number" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 fuzzer=$build/tests/fuzz/fuzz-$name
 [ -x "$fuzzer" ] || { echo "$0: no $fuzzer (make fuzz)" >&2; exit 2; }

@@ -9,6 +9,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,6 @@ static struct ca_names allowed;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fuzz_quiet();
 	if (ca_names_classify(sans, sizeof(sans) / sizeof(sans[0]),
 	    &allowed) != 0)
 		abort();

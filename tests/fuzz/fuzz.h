@@ -29,8 +29,11 @@ fuzz_log_none(int level, const char *msg)
 	(void)msg;
 }
 
-/* Refusals are the expected outcome: keep them off the fuzzer's output. */
-static inline void
+/*
+ * Refusals are the expected outcome: keep them off the fuzzer's output.
+ * Runs before main (libFuzzer's or replay.c's) in every harness.
+ */
+__attribute__((constructor)) static void
 fuzz_quiet(void)
 {
 	ca_verbose = 0;

@@ -12,6 +12,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <config.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct json_object *o = NULL;
 
-	fuzz_quiet();
 	if (ca_jwk_parse(prov_jwk, strlen(prov_jwk), &prov_key) != 0 ||
 	    ca_jwk_to_json(prov_key, 0, &o) != 0 ||
 	    ca_jwk_from_json(o, &prov.key) != 0)

@@ -16,6 +16,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+#include <config.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

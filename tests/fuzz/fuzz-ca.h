@@ -74,7 +74,7 @@ fuzz_ca_local(void)
 	o.name = "Fuzz";
 	o.dns = dns;
 	o.n_dns = 1;
-	o.address = "127.0.0.1:0";
+	o.address = ":8443";
 	o.provisioner = "admin";
 	o.password = "root password";
 	o.prov_password = "provisioner password";

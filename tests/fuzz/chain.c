@@ -10,6 +10,7 @@
  *      the claim checks are reached;
  *   3  the same with header x5c.
  * Bit 2 of that octet makes it a rekey (its audience path).
+ * fuzz-dict: json
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -22,14 +23,12 @@
 
 #include <json-c/json.h>
 
-#include "ca.h"
+#include "fuzz.h"
 #include "jose.h"
 #include "keys.h"
 #include "x509.h"
 
 #include "fuzz-ca.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NOW	1780000000	/* a fixed "now": 2026-05-28 */
 

@@ -4,6 +4,7 @@
  * from the input (memstore.h) and are read as lib/status.c reads them;
  * the issuer is the scratch CA's intermediate (fuzz-ca.h), the time fixed.
  * A key "nonce" in the input gives the OCSP nonce.
+ * fuzz-dict: json
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
+#include "fuzz.h"
 #include "crl.h"
 #include "db.h"
 #include "ocsp.h"
@@ -22,8 +23,6 @@
 
 #include "fuzz-ca.h"
 #include "memstore.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NOW		1780000000	/* a fixed "now": 2026-05-28 */
 #define MAX_ENTRIES	64

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca.h"
+#include "fuzz.h"
 #include "authority.h"
 #include "authority-impl.h"
 #include "authority-local.h"
@@ -40,13 +40,6 @@ fuzz_ca_done(void)
 	nftw(fuzz_ca_tmp, fuzz_ca_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static void
-fuzz_ca_quiet(int level, const char *msg)
-{
-	(void)level;
-	(void)msg;
-}
-
 /*
  * The scratch CA "Fuzz" (ca.test, provisioner "admin"): its local
  * authority, made on the first call. Aborts when it cannot be made.
@@ -61,7 +54,7 @@ fuzz_ca_local(void)
 
 	if (fuzz_ca != NULL)
 		return fuzz_ca->impl;
-	ca_set_log_function(fuzz_ca_quiet);
+	fuzz_quiet();
 	snprintf(fuzz_ca_tmp, sizeof(fuzz_ca_tmp), "%s/ca-fuzz.XXXXXX",
 	    t != NULL && *t != '\0' ? t : "/tmp");
 	if (mkdtemp(fuzz_ca_tmp) == NULL) {

@@ -6,6 +6,7 @@
  * with a server on the scratch CA (fuzz-ca.h). The handler's framing
  * checks read MHD's own buffers, so it is fuzzed with MHD below it, not
  * beside it; only TLS is left out (the daemon here speaks plain HTTP).
+ * fuzz-dict: http
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -22,13 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ca.h"
+#include "fuzz.h"
 #include "http.h"
 #include "serve-internal.h"
 
 #include "fuzz-ca.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ROUNDS	64	/* MHD_run calls allowed for one request */
 

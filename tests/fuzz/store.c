@@ -3,6 +3,7 @@
  * issuance data, used-token, revocation and CRL records as a corrupt or
  * hostile database holds them, read the way ca-db, the authority and
  * ca-db check read them. The records come from the input (memstore.h).
+ * fuzz-dict: json
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -13,25 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ca.h"
+#include "fuzz.h"
 #include "db.h"
 #include "dbfmt.h"
 #include "store.h"
 
 #include "memstore.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 #define NOW	1780000000	/* a fixed "now": 2026-05-28 */
 
 static FILE *sink;
-
-static void
-quiet(int level, const char *msg)
-{
-	(void)level;
-	(void)msg;
-}
 
 static void
 report(void *arg, const char *problem)
@@ -51,6 +43,17 @@ count_revocation(void *arg, const char *serial, time_t at, int reason)
 }
 
 int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	if ((sink = fopen("/dev/null", "w")) == NULL)
+		abort();
+	return 0;
+}
+
+int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ca_store *st = NULL;
@@ -59,11 +62,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t number;
 	size_t n = 0, i, count = 0, problems, certs;
 
-	if (sink == NULL) {
-		ca_set_log_function(quiet);
-		if ((sink = fopen("/dev/null", "w")) == NULL)
-			abort();
-	}
 	if (memstore_open(data, size, &st) != 0)
 		return 0;
 	if (ca_store_begin(st, 0) != 0)

@@ -1,7 +1,8 @@
 /*
  * fuzz-ca.h - the scratch CA the harnesses that sign or check against an
  * issuer share: made once per process by ca_init_create in a temporary
- * directory (removed at exit), opened with its key, as ca-serve opens it.
+ * directory (removed at exit) as the unit tests make theirs, opened with
+ * its key, as ca-serve opens it.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,8 +20,11 @@
 #include "authority-impl.h"
 #include "authority-local.h"
 
+/* unit-ca.h makes the CA in tmpdir, as tap.h names it for a unit test. */
+static char tmpdir[4096];
+#include "../unit/unit-ca.h"
+
 static struct ca_authority *fuzz_ca;
-static char fuzz_ca_tmp[4096];
 
 static int
 fuzz_ca_rm(const char *path, const struct stat *sb, int flag,
@@ -37,50 +41,35 @@ fuzz_ca_done(void)
 {
 	ca_authority_close(fuzz_ca);
 	fuzz_ca = NULL;
-	nftw(fuzz_ca_tmp, fuzz_ca_rm, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(tmpdir, fuzz_ca_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /*
- * The scratch CA "Fuzz" (ca.test, provisioner "admin"): its local
- * authority, made on the first call. Aborts when it cannot be made.
+ * The scratch CA (unit-ca.h: "Unit", ca.test, :8443, provisioner
+ * "admin"): its local authority, made on the first call. Aborts when it
+ * cannot be made.
  */
 static struct ca_local *
 fuzz_ca_local(void)
 {
-	static const char *dns[] = { "ca.test" };
-	struct ca_init_opts o;
 	const char *t = getenv("TMPDIR");
-	char dir[4200], *fp = NULL;
+	char dir[4200], prov[4200];
 
 	if (fuzz_ca != NULL)
 		return fuzz_ca->impl;
 	fuzz_quiet();
-	snprintf(fuzz_ca_tmp, sizeof(fuzz_ca_tmp), "%s/ca-fuzz.XXXXXX",
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ca-fuzz.XXXXXX",
 	    t != NULL && *t != '\0' ? t : "/tmp");
-	if (mkdtemp(fuzz_ca_tmp) == NULL) {
-		perror(fuzz_ca_tmp);
+	if (mkdtemp(tmpdir) == NULL) {
+		perror(tmpdir);
 		abort();
 	}
-	snprintf(dir, sizeof(dir), "%s/ca", fuzz_ca_tmp);
-	memset(&o, 0, sizeof(o));
-	o.dir = dir;
-	o.name = "Fuzz";
-	o.dns = dns;
-	o.n_dns = 1;
-	o.address = ":8443";
-	o.provisioner = "admin";
-	o.password = "root password";
-	o.prov_password = "provisioner password";
-	o.unencrypted_intermediate = 1;
-	o.p2c = 1000;
-	if (ca_init_create(&o, &fp) != 0 ||
-	    ca_authority_open(dir, NULL, &fuzz_ca) != 0) {
-		fprintf(stderr, "scratch CA: %s\n", ca_errmsg());
-		nftw(fuzz_ca_tmp, fuzz_ca_rm, 16, FTW_DEPTH | FTW_PHYS);
-		abort();
-	}
-	free(fp);
 	atexit(fuzz_ca_done);
+	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
+	if (ca_authority_open(dir, NULL, &fuzz_ca) != 0) {
+		fprintf(stderr, "scratch CA: %s\n", ca_errmsg());
+		abort();
+	}
 	return fuzz_ca->impl;
 }
 

@@ -77,6 +77,11 @@ write("revoked-nonce", "crl-ocsp", frame([r for r in rev if r[0] != b"crl/der"] 
     [(b"nonce", bytes.fromhex("0410") + os.urandom(16))]))
 write("one-revocation", "crl-ocsp", frame(rev[:1]))
 write("empty-crl-number", "crl-ocsp", frame([(b"crl/number", b"41")]))
+# Serials at the limit: 20 octets, and 20 with the high bit (21 in DER).
+rec = [v for k, v in rev if k.startswith(b"revoked_x509_certs/")][0]
+write("serial-20", "crl-ocsp", frame([(b"revoked_x509_certs/7f" + b"ee" * 19, rec)]))
+write("serial-21", "crl-ocsp", frame([(b"revoked_x509_certs/80" + b"01" * 19, rec),
+    (b"revoked_x509_certs/00ff" + b"10" * 18, rec)]))
 EOF
 
 # chain: 1 = a mutual-TLS certificate (DER); 0 = an x5c renew token (not

@@ -111,6 +111,15 @@ int	 ca_local_issued_here(const struct ca_local *a, gnutls_x509_crt_t crt);
 int	 ca_local_serial_of(gnutls_x509_crt_t crt, char **hex);
 int	 ca_local_revoke(struct ca_authority *ah, const struct ca_revoke_req *req,
     char **serial);
+/*
+ * The certificate a renewal is for, as req proves it at now: the mutual
+ * TLS certificate, or an x5c renew token's (then *jti is the key it is
+ * recorded under and *token_exp its exp), either issued by this CA.
+ * *crt (gnutls_x509_crt_deinit) and *jti (free) are the caller's;
+ * CA_ERR_AUTH saying what does not hold.
+ */
+int	 ca_local_renew_proof(struct ca_local *a, const struct ca_renew_req *req,
+    time_t now, gnutls_x509_crt_t *crt, char **jti, int64_t *token_exp);
 int	 ca_local_renew(struct ca_authority *ah, const struct ca_renew_req *req,
     struct ca_sign_result *res);
 

@@ -273,6 +273,31 @@ issuing_provisioner(struct ca_local *a, const char *serial,
 	return rc;
 }
 
+int
+ca_local_renew_proof(struct ca_local *a, const struct ca_renew_req *req,
+    time_t now, gnutls_x509_crt_t *crt, char **jti, int64_t *token_exp)
+{
+	const char *path = req->csr != NULL ? "/1.0/rekey" : "/1.0/renew";
+	int rc;
+
+	*crt = NULL;
+	*jti = NULL;
+	if (req->token != NULL)
+		return x5c_token(a, req, now, path, crt, jti, token_exp);
+	if (req->cert_der == NULL)
+		return ca_err(CA_ERR_AUTH,
+		    "renewal needs the certificate (mutual TLS) or a renew token");
+	if ((rc = ca_x509_import(req->cert_der, req->cert_len, crt)) != 0)
+		return rc;
+	if (!ca_local_issued_here(a, *crt)) {
+		gnutls_x509_crt_deinit(*crt);
+		*crt = NULL;
+		return ca_err(CA_ERR_AUTH,
+		    "the certificate was not issued by this CA");
+	}
+	return 0;
+}
+
 static int
 renew_locked(struct ca_local *a, const struct ca_renew_req *req,
     struct ca_sign_result *res)
@@ -286,7 +311,6 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 	char *serial = NULL, *jti = NULL;
 	int64_t token_exp = 0;
 	time_t now = time(NULL), nb, na, onb, ona;
-	const char *path = req->csr != NULL ? "/1.0/rekey" : "/1.0/renew";
 	int rc, ret;
 
 	memset(&names, 0, sizeof(names));
@@ -296,17 +320,8 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 		    "mutual TLS cannot reach its upstream CA");
 		goto out;
 	}
-	if (req->token != NULL)
-		rc = x5c_token(a, req, now, path, &crt, &jti, &token_exp);
-	else if (req->cert_der != NULL) {
-		if ((rc = ca_x509_import(req->cert_der, req->cert_len, &crt)) == 0 &&
-		    !ca_local_issued_here(a, crt))
-			rc = ca_err(CA_ERR_AUTH,
-			    "the certificate was not issued by this CA");
-	} else
-		rc = ca_err(CA_ERR_AUTH,
-		    "renewal needs the certificate (mutual TLS) or a renew token");
-	if (rc != 0)
+	if ((rc = ca_local_renew_proof(a, req, now, &crt, &jti,
+	    &token_exp)) != 0)
 		goto out;
 	if ((rc = ca_local_serial_of(crt, &serial)) != 0 ||
 	    (rc = issuing_provisioner(a, serial, &prov)) != 0)

@@ -484,3 +484,30 @@ out:
 	gnutls_free(tbs.data);
 	return rc;
 }
+
+int
+ca_crl_serial_octets(const char *hex, unsigned char *buf, size_t *len)
+{
+	unsigned char *raw = NULL;
+	size_t n = 0, i;
+
+	*len = 0;
+	if (ca_unhex(hex, &raw, &n) != 0 || n == 0) {
+		free(raw);
+		return ca_err(CA_ERR_STORE, "bad serial in the store: %s", hex);
+	}
+	/* Minimal: no needless leading zero, a zero before a high bit. */
+	for (i = 0; i + 1 < n && raw[i] == 0 && (raw[i + 1] & 0x80) == 0; i++)
+		;
+	if (n - i + ((raw[i] & 0x80) != 0) > 21) {
+		free(raw);
+		return ca_err(CA_ERR_STORE, "serial too long in the store: %s",
+		    hex);
+	}
+	if (raw[i] & 0x80)
+		buf[(*len)++] = 0;
+	memcpy(buf + *len, raw + i, n - i);
+	*len += n - i;
+	free(raw);
+	return 0;
+}

@@ -45,6 +45,13 @@ struct ca_crl_entry {
 };
 
 /*
+ * The INTEGER content octets of a store's canonical hex serial, minimal
+ * (buf: 21 octets), as a CRL entry holds them; CA_ERR_STORE for a serial
+ * that is not hex or too long.
+ */
+int	 ca_crl_serial_octets(const char *hex, unsigned char *buf, size_t *len);
+
+/*
  * A CRL v2 signed by iss: issuer = iss's subject, thisUpdate, nextUpdate,
  * the entries (each with a reasonCode entry extension unless
  * CA_REASON_NONE), CRL number and authority key identifier extensions.

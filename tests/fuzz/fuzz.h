@@ -16,11 +16,33 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ca.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/*
+ * The clock of lib/ and of what is linked statically with it: harnesses
+ * are linked with -Wl,--wrap=time (Makefile.am), so every time() call
+ * lands here. A harness whose code under test reads the clock itself
+ * (the HTTP handler) sets fuzz_now before its first input; 0 leaves the
+ * real clock. Weak: fuzz.h is in both the harness and replay.c.
+ */
+time_t	__real_time(time_t *t);
+time_t	__wrap_time(time_t *t);
+__attribute__((weak)) time_t fuzz_now;
+
+__attribute__((weak)) time_t
+__wrap_time(time_t *t)
+{
+	if (fuzz_now == 0)
+		return __real_time(t);
+	if (t != NULL)
+		*t = fuzz_now;
+	return fuzz_now;
+}
 
 static void
 fuzz_log_none(int level, const char *msg)

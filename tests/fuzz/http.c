@@ -6,6 +6,7 @@
  * with a server on the scratch CA (fuzz-ca.h). The handler's framing
  * checks read MHD's own buffers, so it is fuzzed with MHD below it, not
  * beside it; only TLS is left out (the daemon here speaks plain HTTP).
+ * The clock is fixed (fuzz_now), so that a reproducer replays the same.
  * fuzz-dict: http
  *
  * Copyright (C) 2026 The ca-tools authors.
@@ -29,6 +30,7 @@
 #include "fuzz-ca.h"
 
 #define ROUNDS	64	/* MHD_run calls allowed for one request */
+#define NOW	1780000000	/* a fixed "now": 2026-05-28 */
 
 static struct ca_server *server;
 static struct MHD_Daemon *daemon_;
@@ -115,6 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int sv[2], i;
 
 	if (server == NULL) {
+		fuzz_now = NOW;	/* the scratch CA, tokens, CRL, OCSP */
 		fuzz_ca_local();
 		server_make();
 	}

@@ -7,8 +7,10 @@
 # BINDIR holds a build's ca-init and ca-token (default _build/bin). Uses
 # openssl (CSRs with varied names, `openssl ocsp -reqout` requests) and
 # python3 with cryptography (tokens signed with the jws harness's fixed
-# key, PBES2 JWEs with p2c 1000 under jwe.c's password). The files are
-# replaced, each under 8 KiB; the seeds of other harnesses are left alone.
+# keys, PBES2 JWEs with p2c 1000 under jwe.c's password). The files are
+# replaced, each under 8 KiB. Then tests/fuzz/mkcorpus-ca.sh, with the
+# build directory above BINDIR, regenerates the seeds of the harnesses
+# that need a CA's artefacts (store, crl-ocsp, chain, http).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
@@ -142,6 +144,40 @@ for n, c in variants.items():
     h = {"alg": "EdDSA", "kid": kid, "typ": "JWT"}
     si = b64(js(h).encode()) + "." + b64(js(c).encode())
     put("jws", f"signed-{n}", b"\x00" + (si + "." + b64(key.sign(si.encode()))).encode())
+# The same under the ES256 and RS256 keys (first byte: bits 1-2 the key).
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, padding as apad
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+def jwk_int(v): return int.from_bytes(base64.urlsafe_b64decode(v + "=" * (-len(v) % 4)), "big")
+ec_jwk = {"crv": "P-256", "kty": "EC",
+          "x": "Gz-Cpk4u6hzlfbeRdenuWvqAvyaKCpTjJfBdLohnjsY",
+          "y": "Yhcfukv9vt3gQpdcOasJgkx4d4bgMGmWHLJIQ_yWO4A"}
+ec_key = ec.derive_private_key(jwk_int("0zl90a02RR12qPsYBIOSy135hiqBEtE-Uw5yRmoGDek"), ec.SECP256R1())
+rsa_n = ("yUkyUywvkutbg1oNbngG6fgqbr7l-gbu2jMK2cl7TlECKgGOI_h0Xtjy1nW3cqxH7PbdyGxHMB9UupfCfXmTzb"
+         "feQIKf7a-xWnAKi3ECNA8_umtwNeIiUXIF3rtZhc5NgpKExi5jblurphRdLtNkoSSg5Qkz0W4q8yG5AtG_wZDL"
+         "9UYO_RHosbemmKntrH7844sqOIQc5ijaVGrOEm-iyaWmJib9tVROm7uFZeVodqA_CqFLnj-oEwl_IUhfBYepog"
+         "s6dZtR5w0afnB2tVKK3bufocC9Lo5BLe9YUmCVGmQoMKTrCq9KBWWC2jpkfeNy1m_KNjDafrARKng0mcrWyQ")
+rsa_d = ("SZZ8ZxsN0DmFe2Gw0X-rB2wiFzkl4Zbj6vYITvvkNuKjf3tOtS9trMYI9C-ioaTNBS_qtg3SchLnT3i5g7NrnJ"
+         "C6XBfsFgOUmgXBM3YMaQKw6BTR0uE7Kq0qBbMTs1QaqqU97BtTljeV1tsoht5qRqfde3KvTI2EYt7S_gJZREv6"
+         "aWyIKJ-oRCGnqD9mR9j3vSFsJNt-DobgV_mKkC8jCHLN2rHOfbCCYXPIbxHdVwJ_edzqvb6fij0M58TM6Yb8cX"
+         "r35oQiU4VG4EK3G5JDlhG7nOrwAoGJD28LH-Oigp1xw5T_vIRuKTGsteLSxnss2IUZcAVTSVsP34WOZrod")
+rsa_p = "_c6wTpp23I5R31KJxqOf7LvXK_Rxmk6pT0HT-sTIdjNC53PHvaF0e06svx3SrXmz1lcHgWZ0afK6WdA4TdWntEvUJOuOXyeiB6Oi43zO0tmmdRyGb6d8Zj2UUHAH7jdx1oP4hk7qm8ma_v-B-nFDfF9GlkAInVLnuwKj4uj4H6U"
+rsa_q = "ywZacwgYnhfPhLGbjWwIdN9F_1CD8Fh2VTBvxENtVITOFQBnKPfZM9C-bZ_lkuPJL5-lhxAWHSLiBwPj2Q0A4ToEuSdoO8WCZr5EojqlUyvywBDtN5d96z2_Vx6ZOqaE42glt8GXF7Ox6l1FjFa5XQsyInp9P7_bGx39r3DG8VU"
+p_, q_, d_ = jwk_int(rsa_p), jwk_int(rsa_q), jwk_int(rsa_d)
+rsa_key = rsa.RSAPrivateNumbers(p_, q_, d_, d_ % (p_ - 1), d_ % (q_ - 1), pow(q_, -1, p_),
+                                rsa.RSAPublicNumbers(65537, jwk_int(rsa_n))).private_key()
+rsa_jwk = {"e": "AQAB", "kty": "RSA", "n": rsa_n}
+def es256(si):
+    r, s = decode_dss_signature(ec_key.sign(si, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+def rs256(si): return rsa_key.sign(si, apad.PKCS1v15(), hashes.SHA256())
+for tag, first, alg, jwk, sign, iss in (("es256", 2, "ES256", ec_jwk, es256, "prov-ec"),
+                                        ("rs256", 4, "RS256", rsa_jwk, rs256, "prov-rsa")):
+    k_kid = b64(hashlib.sha256(js(jwk).encode()).digest())
+    for n in ("good", "sans", "expired"):
+        c = dict(variants[n], iss=iss)
+        put("jws", f"claims-{tag}-{n}", bytes([first | 1]) + js(c).encode())
+        si = b64(js({"alg": alg, "kid": k_kid, "typ": "JWT"}).encode()) + "." + b64(js(c).encode())
+        put("jws", f"signed-{tag}-{n}", bytes([first]) + (si + "." + b64(sign(si.encode()))).encode())
 h = {"alg": "none", "kid": kid}
 put("jws", "alg-none", b"\x00" + (b64(js(h).encode()) + "." + b64(js(claims()).encode()) + ".").encode())
 
@@ -204,3 +240,4 @@ find "$out" -type f -size +8k -exec sh -c 'echo "$0: over 8 KiB: $1" >&2; exit 1
 for h in json jws jwe csr ocsp; do
 	echo "$h: $(ls "$out/$h" | wc -l) files"
 done
+"$top/tests/fuzz/mkcorpus-ca.sh" "$bin/.."

@@ -28,6 +28,7 @@ declare -A files=(
 	[crl-ocsp]="lib/crl.c lib/ocsp.c"
 	[chain]="lib/authority-renew.c lib/x509.c"
 	[http]="lib/http.c"
+	[redo]="lib/store-gdbm.c"
 )
 if [ ! -f "$build/Makefile" ]; then
 	mkdir -p "$build"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkcorpus.sh - regenerate the seed corpora tests/fuzz/corpus/{json,jws,
-# jwe,csr,ocsp}/ from real artefacts:
+# jwe,csr,ocsp,redo}/ from real artefacts:
 #
 #   tests/fuzz/mkcorpus.sh [BINDIR]
 #
@@ -21,7 +21,7 @@ bin=$(cd "$bin" && pwd)
 out=$top/tests/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for h in json jws jwe csr ocsp; do
+for h in json jws jwe csr ocsp redo; do
 	rm -rf "${out:?}/$h"
 	mkdir -p "$out/$h"
 done
@@ -181,6 +181,24 @@ for tag, first, alg, jwk, sign, iss in (("es256", 2, "ES256", ec_jwk, es256, "pr
 h = {"alg": "none", "kid": kid}
 put("jws", "alg-none", b"\x00" + (b64(js(h).encode()) + "." + b64(js(claims()).encode()) + ".").encode())
 
+# redo.c: the store's redo slots (lib/store-gdbm.c's format).
+import struct
+def rec(kind, key, val=b""):
+    return bytes([kind]) + struct.pack(">I", len(key)) + key + struct.pack(">I", len(val)) + val
+PUT, DEL = 1, 2
+def slot(seq, *recs): return struct.pack(">Q", seq) + b"".join(recs)
+def redo(flags, s0=b"", s1=b""): return bytes([flags]) + struct.pack(">H", len(s0)) + s0 + s1
+a = slot(7, rec(PUT, b"x509_certs/02", b"\x30\x03\x02\x01\x02"), rec(DEL, b"used_ott/abc"))
+b = slot(8, rec(PUT, b"crl/number", b"2"), rec(PUT, b"revoked_x509_certs/01", b'{"reasonCode":1}'))
+put("redo", "slot0", redo(1, a))
+put("redo", "both", redo(3, a, b))
+put("redo", "both-older-second", redo(3, b, a))
+put("redo", "legacy", redo(6, b"", b[8:]))
+put("redo", "empty-slot", redo(3, slot(9), b""))
+put("redo", "short-slot", redo(1, b"\x00\x00\x01"))
+put("redo", "torn", redo(1, a[:-3]))
+put("redo", "bad-kind", redo(1, slot(3, rec(9, b"k", b"v"))))
+
 # json.c: API bodies and headers, as clients send them.
 put("json", "sign-body", js({"csr": os.environ["SIGN_CSR"], "ott": os.environ["TOKEN"],
                               "notBefore": "2026-01-01T00:00:00Z", "notAfter": "24h"}))
@@ -237,7 +255,7 @@ PY
 python3 -c 'import base64,json,sys; h=json.load(open(sys.argv[1]))["authority"]["provisioners"][0]["encryptedKey"].split(".")[0]; sys.stdout.buffer.write(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))' \
 	ca/config/ca.json > "$out/json/ca-init-jwe-header"
 find "$out" -type f -size +8k -exec sh -c 'echo "$0: over 8 KiB: $1" >&2; exit 1' "$0" {} \;
-for h in json jws jwe csr ocsp; do
+for h in json jws jwe csr ocsp redo; do
 	echo "$h: $(ls "$out/$h" | wc -l) files"
 done
 "$top/tests/fuzz/mkcorpus-ca.sh" "$bin/.."

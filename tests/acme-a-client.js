@@ -3,7 +3,10 @@
 // updated, key changed (RFC 8555 7.3.5), deactivated.
 //
 //   node acme-a-client.js DIRECTORY-URL
+//   node acme-a-client.js DIRECTORY-URL eab KID HMAC-KEY
 //
+// The second form makes an account with an external account binding
+// (RFC 8555 7.3.4), then tries the same binding for a second key.
 // Prints one line per step; exits 1 on an unexpected failure.
 //
 // SPDX-License-Identifier: GPL-3.0-or-later
@@ -11,9 +14,34 @@
 
 const acme = require('acme-client');
 
-const [url] = process.argv.slice(2);
+const [url, mode, eabKid, eabHmac] = process.argv.slice(2);
+
+async function eab() {
+	const binding = { kid: eabKid, hmacKey: eabHmac };
+	const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+	const client = new acme.Client({
+		directoryUrl: url, accountKey: key, externalAccountBinding: binding,
+	});
+	const acct = await client.createAccount({ termsOfServiceAgreed: true });
+	console.log(`bound: ${acct.status}`);
+	const second = new acme.Client({
+		directoryUrl: url,
+		accountKey: await acme.crypto.createPrivateEcdsaKey('P-256'),
+		externalAccountBinding: binding,
+	});
+	try {
+		await second.createAccount({ termsOfServiceAgreed: true });
+		console.log('the binding served twice');
+	} catch (e) {
+		console.log(`the same binding again: ${e.message}`);
+	}
+}
 
 (async () => {
+	if (mode === 'eab') {
+		await eab();
+		return;
+	}
 	const key = await acme.crypto.createPrivateEcdsaKey('P-256');
 	const client = new acme.Client({ directoryUrl: url, accountKey: key });
 	const acct = await client.createAccount({

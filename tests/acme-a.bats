@@ -205,6 +205,37 @@ PY
 	assert_output 'failed: provisioner "acme" requires an external account binding'
 }
 
+@test "EAB: ca-db eab add, acme-client binds an account with it, once; revoked keys bind nothing" {
+	need_acme_client
+	edit_config 'c["authority"]["provisioners"][1]["requireEAB"] = True'
+	run -0 --separate-stderr ca-db -d "$CA" eab add acme "team a"
+	read -r kid hmac <<< "$output"
+	[[ $kid =~ ^[A-Za-z0-9_-]{22}$ ]] || fail "kid: $kid"
+	[[ $hmac =~ ^[A-Za-z0-9_-]{43}$ ]] || fail "hmac: $hmac"
+	run -0 ca-db -d "$CA" eab add acme
+	read -r kid2 hmac2 <<< "$output"
+	run -1 --separate-stderr ca-db -d "$CA" eab add admin
+	assert_equal "$stderr" 'ca-db: no ACME provisioner "admin"'
+	start_server
+	run -0 acme_client "$URL/acme/acme/directory" eab "$kid" "$hmac"
+	assert_output "bound: valid
+the same binding again: external account binding: key $kid is bound already"
+	# a wrong key: the MAC does not verify
+	run -1 acme_client "$URL/acme/acme/directory" eab "$kid2" "$hmac"
+	assert_output "failed: external account binding: the MAC does not verify"
+	run -0 ca-db -d "$CA" eab revoke "$kid2"
+	run -1 acme_client "$URL/acme/acme/directory" eab "$kid2" "$hmac2"
+	assert_output "failed: external account binding: key $kid2 is revoked"
+	run -0 ca-db -d "$CA" eab list
+	assert_line -n 0 "$(printf 'KID\tPROVISIONER\tSTATUS\tACCOUNT\tCREATED\tREFERENCE')"
+	assert_line --regexp "^$kid	acme	valid	[A-Za-z0-9_-]{22}	[0-9T:Z-]+	team a\$"
+	assert_line --regexp "^$kid2	acme	revoked	-	[0-9T:Z-]+	-\$"
+	run -1 --separate-stderr ca-db -d "$CA" eab revoke nosuchkey
+	assert_equal "$stderr" "ca-db: no EAB key nosuchkey"
+	run -2 ca-db -d "$CA" eab remove x
+	stop_server
+}
+
 @test "ACME provisioner members that would change issuance are refused" {
 	edit_config 'c["authority"]["provisioners"][1]["attestationFormats"] = ["apple"]'
 	run -1 --separate-stderr ca-db -d "$CA" list

@@ -46,6 +46,7 @@
 #include "goodkey.h"
 #include "jose.h"
 #include "json.h"
+#include "keys.h"
 #include "store.h"
 #include "x509.h"
 
@@ -1632,26 +1633,6 @@ acme_validated(struct ca_local *a, const struct ca_acme_job *job, int ok,
 
 /* Finalize */
 
-/* Whether two public keys are the same key. */
-static int
-same_key(gnutls_pubkey_t x, gnutls_pubkey_t y, int *same)
-{
-	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
-	int ret;
-
-	*same = 0;
-	if ((ret = gnutls_pubkey_export2(x, GNUTLS_X509_FMT_DER, &a)) < 0 ||
-	    (ret = gnutls_pubkey_export2(y, GNUTLS_X509_FMT_DER, &b)) < 0) {
-		gnutls_free(a.data);
-		return ca_err(CA_ERR_CRYPTO, "public key: %s",
-		    gnutls_strerror(ret));
-	}
-	*same = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
-	gnutls_free(a.data);
-	gnutls_free(b.data);
-	return 0;
-}
-
 /* "type:value", for comparing names as sets. */
 static char *
 tagged(const char *type, const char *value)
@@ -1876,8 +1857,10 @@ csr_parse(struct acme_ctx *ctx, struct prob *p, gnutls_x509_crq_t *crq,
 		    "verify");
 		goto out;
 	}
-	if ((rc = same_key(*pub, ca_jwk_pubkey(ctx->acct->key), &same)) != 0)
+	if ((same = ca_pubkey_same(*pub, ca_jwk_pubkey(ctx->acct->key))) < 0) {
+		rc = same;
 		goto out;
+	}
 	if (same) {
 		rc = prob_set(p, 400, "badCSR", "the CSR's key is the account "
 		    "key: certify another key");
@@ -2249,8 +2232,10 @@ acme_revoke_cert(struct acme_ctx *ctx)
 			    gnutls_strerror(ret));
 			goto out;
 		}
-		if ((rc = same_key(pub, ca_jwk_pubkey(ctx->jwk), &same)) != 0)
+		if ((same = ca_pubkey_same(pub, ca_jwk_pubkey(ctx->jwk))) < 0) {
+			rc = same;
 			goto out;
+		}
 		if (!same) {
 			rc = prob_set(&p, 403, "unauthorized", "the request is "
 			    "signed neither by the certificate's key nor by "

@@ -1723,6 +1723,12 @@ csr_names_check(struct acme_ctx *ctx, struct finalize_op *op,
 			    "than one common name, or one with a NUL");
 			goto out;
 		}
+		if (strlen(buf) > CA_CN_MAX) {
+			rc = prob_set(&op->p, 400, "badCSR", "the CSR's common "
+			    "name is longer than %d characters (RFC 5280): "
+			    "leave it out", CA_CN_MAX);
+			goto out;
+		}
 		memset(&id, 0, sizeof(id));
 		if (ip_normalize(buf, &id, why, sizeof(why)) == 0)
 			snprintf(id.type, sizeof(id.type), "ip");
@@ -1951,16 +1957,20 @@ out:
 
 /*
  * The leaf's subject CN: the CSR's (as the identifier it is), else with
- * forceCN the first dns identifier, else none.
+ * forceCN the first dns identifier that fits in a CN, else none.
  */
 static const char *
 leaf_cn(const struct acme_ctx *ctx, const char *csr_cn,
     const struct ca_names *names)
 {
+	size_t i;
+
 	if (csr_cn != NULL)
 		return csr_cn;
-	if (force_cn(ctx) && names->n_dns > 0)
-		return names->dns[0];
+	/* A CN holds 64 characters at most (RFC 5280 ub-common-name). */
+	for (i = 0; force_cn(ctx) && i < names->n_dns; i++)
+		if (strlen(names->dns[i]) <= CA_CN_MAX)
+			return names->dns[i];
 	return NULL;
 }
 

@@ -99,6 +99,13 @@ prob_set(struct prob *p, int status, const char *type, const char *fmt, ...)
 	return PROBLEM;
 }
 
+/* s escaped for a problem's detail (a name the client sent). */
+static const char *
+esc(char *buf, size_t len, const char *s)
+{
+	return ca_escape(buf, len, s, 0);
+}
+
 /*
  * The answer to a handler's failure: its problem, or for an error of the
  * store or the CA, serverInternal (503 with Retry-After when the store is
@@ -108,6 +115,7 @@ static int
 answer_error(struct acme_ctx *ctx, struct prob *p, int rc)
 {
 	struct json_object *sub = p->sub;
+	char buf[DETAIL_MAX];
 
 	p->sub = NULL;
 	if (p->type != NULL)
@@ -121,15 +129,10 @@ answer_error(struct acme_ctx *ctx, struct prob *p, int rc)
 		return acme_problem(ctx, 503, "serverInternal",
 		    NULL, "the store is busy: retry");
 	}
-	return acme_problem(ctx, 500, "serverInternal", NULL, "%s",
-	    ca_errmsg());
-}
-
-/* s escaped for a problem's detail (a name the client sent). */
-static const char *
-esc(char *buf, size_t len, const char *s)
-{
-	return ca_escape(buf, len, s, 0);
+	/* The detail is for the operator's log, not for the client. */
+	ca_warn("acme: %s", esc(buf, sizeof(buf), ca_errmsg()));
+	return acme_problem(ctx, 500, "serverInternal", NULL, "the request "
+	    "could not be completed; nothing was changed");
 }
 
 /* Configuration */

@@ -556,6 +556,36 @@ all_digits(const char *s, size_t n)
 }
 
 /*
+ * The A-labels (xn--) of name v must be IDNA2008's: decoded to Unicode
+ * and encoded again, the name comes back the same. A GnuTLS without
+ * IDNA support leaves them unchecked.
+ */
+static int
+idna_check(const char *v, char *why, size_t wlen)
+{
+	gnutls_datum_t u = { NULL, 0 }, back = { NULL, 0 };
+	int ret, same;
+
+	if (strncmp(v, "xn--", 4) != 0 && strstr(v, ".xn--") == NULL)
+		return 0;
+	ret = gnutls_idna_reverse_map(v, (unsigned)strlen(v), &u, 0);
+	if (ret == GNUTLS_E_UNIMPLEMENTED_FEATURE)
+		return 0;
+	if (ret == 0)
+		ret = gnutls_idna_map((const char *)u.data, u.size, &back, 0);
+	same = ret == 0 && back.size == strlen(v) &&
+	    memcmp(back.data, v, back.size) == 0;
+	gnutls_free(u.data);
+	gnutls_free(back.data);
+	if (!same) {
+		snprintf(why, wlen, "an xn-- label that is not an IDNA2008 "
+		    "A-label");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * A DNS name as RFC 8555 7.1.4 and the CA/B rules take it: ASCII only
  * (international names as IDNA A-labels), lowercased, the root's
  * trailing dot dropped, letters, digits and hyphens in labels of 1 to
@@ -626,7 +656,7 @@ dns_normalize(const char *in, struct ident *id, char *why, size_t wlen)
 		snprintf(why, wlen, "empty label");
 		return -1;
 	}
-	return 0;
+	return idna_check(v, why, wlen);
 }
 
 static int

@@ -337,15 +337,19 @@ test_new_order(void)
 	    "{\"type\":\"dns\",\"value\":\"192.0.2.1\"},"
 	    "{\"type\":\"dns\",\"value\":\"ab--c.example\"},"
 	    "{\"type\":\"ip\",\"value\":\"192.0.2.256\"},"
+	    "{\"type\":\"dns\",\"value\":\"xn--zzzzzzzzz.example\"},"
 	    "{\"type\":\"dns\",\"value\":\"sp ace.example\"}]", T0, NULL, 0);
 	is_str(bstr("type"), E "rejectedIdentifier",
 	    "newOrder: bad names: rejectedIdentifier");
-	is_int(blen("subproblems"), 8, "newOrder: one subproblem per bad name");
+	is_int(blen("subproblems"), 9, "newOrder: one subproblem per bad name");
 	is_str(bat("subproblems", 0, "type"), E "rejectedIdentifier",
 	    "newOrder: subproblem type");
 	ok(strstr(resp.body, "\"value\":\"a..example\"") != NULL &&
 	    strstr(resp.body, "good.example") == NULL,
 	    "newOrder: subproblems name the bad identifiers, only them");
+	is_int(new_order(&acct1, "[{\"type\":\"dns\",\"value\":"
+	    "\"xn--ber-goa.example\"}]", T0, NULL, 0), 0, "newOrder: an A-label");
+	is_int(resp.status, 201, "newOrder: an A-label: accepted");
 	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"\\u00fcber.example\"}]",
 	    T0, NULL, 0);
 	ok(strstr(bstr("detail"), "xn--") != NULL,

@@ -19,7 +19,7 @@ setup() {
 	for n in a b c; do
 		serial=$(openssl x509 -in $n.pem -noout -serial | cut -d= -f2 | tr A-F a-f)
 		end=$(date -u -d "$(openssl x509 -in $n.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
-		assert_line --regexp "^$serial	$end	valid	admin	CN=$n.test	$n.test,10\.0\.0\.[0-9]+	-	-$"
+		assert_line --regexp "^$serial	$end	valid	admin	CN=$n.test	$n.test,10\.0\.0\.[0-9]+	-	-	-	-$"
 	done
 }
 

@@ -121,7 +121,9 @@ acme_nonces_open(const char *path, struct acme_nonces **out)
 	    n->h->counter == 0)
 		rc = setup(n, boot, path);
 out:
-	close(fd);	/* the flock goes with it; the mapping stays */
+	/* Unlocked by hand: the mapping keeps the open file (and a lock). */
+	(void)flock(fd, LOCK_UN);
+	close(fd);
 	if (rc != 0)
 		acme_nonces_close(n);
 	else

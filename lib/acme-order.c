@@ -137,45 +137,43 @@ answer_error(struct acme_ctx *ctx, struct prob *p, int rc)
 
 /* Configuration */
 
-/*
- * caTools.acme's settings and the provisioner's (part A reads them into
- * the configuration); until they are there, the defaults of ca-serve(8).
- */
+/* caTools.acme's settings (lib/conf.c sets their defaults). */
 static int64_t
 order_lifetime(const struct acme_ctx *ctx)
 {
-	(void)ctx;
-	return ORDER_LIFETIME_DEFAULT;
+	return ctx->a->cfg->acme.order_lifetime > 0 ?
+	    ctx->a->cfg->acme.order_lifetime : ORDER_LIFETIME_DEFAULT;
 }
 
 static int64_t
 authz_lifetime(const struct acme_ctx *ctx)
 {
-	(void)ctx;
-	return AUTHZ_LIFETIME_DEFAULT;
+	return ctx->a->cfg->acme.authz_lifetime > 0 ?
+	    ctx->a->cfg->acme.authz_lifetime : AUTHZ_LIFETIME_DEFAULT;
 }
 
 static int64_t
 validation_timeout(const struct ca_local *a)
 {
-	(void)a;
-	return VALIDATION_TIMEOUT_DEFAULT;
+	return a->cfg->acme.validation_timeout > 0 ?
+	    a->cfg->acme.validation_timeout : VALIDATION_TIMEOUT_DEFAULT;
 }
 
-/* Whether the provisioner allows challenge type t ("challenges"). */
+/* Whether the provisioner allows challenge type t (its "challenges"). */
 static int
 chall_allowed(const struct acme_ctx *ctx, const char *t)
 {
-	(void)ctx;
-	(void)t;
-	return 1;
+	unsigned bit = strcmp(t, "http-01") == 0 ? CA_ACME_HTTP01 :
+	    strcmp(t, "dns-01") == 0 ? CA_ACME_DNS01 :
+	    strcmp(t, "tls-alpn-01") == 0 ? CA_ACME_TLSALPN01 : 0;
+
+	return (ctx->prov->acme_challenges & bit) != 0;
 }
 
 static int
 force_cn(const struct acme_ctx *ctx)
 {
-	(void)ctx;
-	return 0;
+	return ctx->prov->force_cn;
 }
 
 /* Store records */

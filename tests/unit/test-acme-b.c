@@ -890,6 +890,7 @@ main(void)
 	prov.type = ptype;
 	prov.kid = pname;
 	prov.claims = la->cfg->claims;
+	prov.acme_challenges = CA_ACME_ALL;
 	make_account(&acct1, "acct1AAAAAAAAAAAAAAAAA");
 	make_account(&acct2, "acct2BBBBBBBBBBBBBBBBB");
 

@@ -667,6 +667,79 @@ test_finalize(void)
 	gnutls_privkey_deinit(key);
 }
 
+/* The provisioner's challenges and forceCN, caTools.acme's lifetimes. */
+static void
+test_config(void)
+{
+	static const char *const dns[] = { "cfg.example", "b.cfg.example" };
+	gnutls_privkey_t key = new_key(CA_KEY_EC_P256);
+	char id[64], az[64], cert[64], *csr;
+	int64_t saved = la->cfg->acme.order_lifetime;
+
+	prov.acme_challenges = CA_ACME_HTTP01;
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"*.cfg.example\"}]",
+	    T0, NULL, 0);
+	is_str(bstr("type"), E "rejectedIdentifier", "http-01 only: a wildcard "
+	    "is refused");
+	ok(strstr(bstr("detail"), "dns-01") != NULL, "... it needs dns-01 (%s)",
+	    bstr("detail"));
+	new_order(&acct1, "[{\"type\":\"ip\",\"value\":\"192.0.2.3\"}]",
+	    T0, id, sizeof(id));
+	last(bat("authorizations", 0, NULL), az, sizeof(az));
+	begin(&acct1, NULL, T0);
+	end(acme_authz(&ctx, az));
+	ok(blen("challenges") == 1 && strcmp(bat("challenges", 0, "type"),
+	    "http-01") == 0, "http-01 only: an IP gets http-01");
+	prov.acme_challenges = CA_ACME_DNS01;
+	new_order(&acct1, "[{\"type\":\"ip\",\"value\":\"192.0.2.3\"}]",
+	    T0, NULL, 0);
+	is_str(bstr("type"), E "rejectedIdentifier", "dns-01 only: an IP is "
+	    "refused (no challenge can validate it)");
+	prov.acme_challenges = CA_ACME_ALL;
+
+	la->cfg->acme.order_lifetime = 3600;
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"cfg.example\"},"
+	    "{\"type\":\"dns\",\"value\":\"b.cfg.example\"}]", T0, id,
+	    sizeof(id));
+	la->cfg->acme.order_lifetime = saved;
+	begin(&acct1, NULL, T0 + 3599);
+	end(acme_order(&ctx, id));
+	is_str(bstr("status"), "pending", "orderLifetime 1h: pending before");
+	begin(&acct1, NULL, T0 + 3600);
+	end(acme_order(&ctx, id));
+	is_str(bstr("status"), "invalid", "orderLifetime 1h: invalid at 1h");
+
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"cfg.example\"},"
+	    "{\"type\":\"dns\",\"value\":\"b.cfg.example\"}]", T0, id,
+	    sizeof(id));
+	validate_all(&acct1, id, "tls-alpn-01", 1, T0);
+	prov.force_cn = 1;
+	csr = csr_b64(key, NULL, dns, 2, NULL, 0);
+	finalize(&acct1, id, csr, T0);
+	prov.force_cn = 0;
+	free(csr);
+	is_str(bstr("status"), "valid", "forceCN: issued");
+	last(bstr("certificate"), cert, sizeof(cert));
+	begin(&acct1, NULL, T0);
+	end(acme_certificate(&ctx, cert));
+	{
+		gnutls_x509_crt_t crt = NULL;
+		gnutls_datum_t d = { (unsigned char *)resp.body,
+		    (unsigned)resp.body_len };
+		char cn[256];
+		size_t cnlen = sizeof(cn);
+
+		ok(resp.body != NULL && gnutls_x509_crt_init(&crt) == 0 &&
+		    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) == 0 &&
+		    gnutls_x509_crt_get_dn_by_oid(crt,
+		    GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen) == 0 &&
+		    strcmp(cn, "cfg.example") == 0,
+		    "forceCN: the first DNS identifier is the CN");
+		gnutls_x509_crt_deinit(crt);
+	}
+	gnutls_privkey_deinit(key);
+}
+
 /* Another account's objects. */
 static void
 test_others(void)
@@ -897,6 +970,7 @@ main(void)
 	test_new_order();
 	test_states();
 	test_finalize();
+	test_config();
 	test_others();
 	test_revoke();
 	test_store_failure();

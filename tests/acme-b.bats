@@ -2,9 +2,10 @@
 # ACME orders through ca-serve (lib/acme-order.c), with tests/acme-b.py
 # (python joserfc and cryptography) as the client: newOrder shapes
 # accepted and refused, finalize before the order is ready, and the
-# objects of another account. What needs a validation (a challenge
-# reported valid) is in tests/unit/test-acme-b.c, which drives the
-# outcome itself.
+# objects of another account, starting a challenge, and revocation of a
+# certificate by its own key (seen by OCSP and the CRL). What needs a
+# validation (a challenge reported valid) is in tests/unit/test-acme-b.c,
+# which drives the outcome itself.
 
 load helpers
 
@@ -129,4 +130,51 @@ accounts() {
 	assert_equal "$(pj 'd["status"]' <<<"$output")" 200
 	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" pending
 	assert_equal "$(A=$authz pj '"<%s>;rel=\"up\"" % __import__("os").environ["A"] in d["links"]' <<<"$output")" true
+}
+
+@test "a challenge posted {} is processing, and posted again starts nothing new" {
+	accounts
+	run -0 acme a1 post newOrder '{"identifiers": [{"type": "dns", "value": "p.example.test"}]}'
+	order=$(pj 'd["location"]' <<<"$output")
+	authz=$(pj 'd["body"]["authorizations"][0]' <<<"$output")
+	run -0 acme a1 post "$authz"
+	chall=$(pj '[c["url"] for c in d["body"]["challenges"] if c["type"] == "http-01"][0]' <<<"$output")
+	run -0 acme a1 post "$chall" '{}'
+	assert_equal "$(pj 'd["status"]' <<<"$output")" 200
+	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" processing
+	[ -n "$(pj 'd["retry_after"]' <<<"$output")" ]
+	run -0 acme a1 post "$chall" '{}'
+	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" processing
+	run -0 acme a1 post "$authz"
+	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" pending
+	run -0 acme a1 post "$order"
+	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" pending
+}
+
+@test "revokeCert: not by another account, by the certificate's key; OCSP and the CRL show it" {
+	accounts
+	token r.test
+	ca-sign -d "$CA" --token-file r.test.tok --key-out r.key > r.crt
+	der=$(acme a1 der r.crt)
+	# An account that did not order it.
+	run -0 acme a1 post revokeCert "{\"certificate\": \"$der\", \"reason\": 1}"
+	assert_equal "$(pj 'd["status"]' <<<"$output")" 403
+	assert_equal "$(pj 'd["body"]["type"]' <<<"$output")" urn:ietf:params:acme:error:unauthorized
+	# Another key than the certificate's.
+	run -0 acme a1 post-jwk a2/key.pem revokeCert "{\"certificate\": \"$der\"}"
+	assert_equal "$(pj 'd["body"]["type"]' <<<"$output")" urn:ietf:params:acme:error:unauthorized
+	run -0 acme a1 post-jwk r.key revokeCert "{\"certificate\": \"$der\", \"reason\": 7}"
+	assert_equal "$(pj 'd["body"]["type"]' <<<"$output")" urn:ietf:params:acme:error:badRevocationReason
+	run -0 acme a1 post-jwk r.key revokeCert "{\"certificate\": \"$der\", \"reason\": 1}"
+	assert_equal "$(pj 'd["status"]' <<<"$output")" 200
+	run -0 acme a1 post-jwk r.key revokeCert "{\"certificate\": \"$der\"}"
+	assert_equal "$(pj 'd["body"]["type"]' <<<"$output")" urn:ietf:params:acme:error:alreadyRevoked
+	run -0 openssl ocsp -issuer "$CA/certs/intermediate_ca.crt" -cert r.crt \
+		-url "$URL/ocsp" -CAfile "$CA/certs/root_ca.crt" \
+		-VAfile "$CA/certs/intermediate_ca.crt"
+	assert_line "r.crt: revoked"
+	assert_output --partial "Reason: keyCompromise"
+	curl -sS --cacert "$CA/certs/root_ca.crt" -o crl.der "$URL/crl"
+	run -0 openssl crl -inform DER -in crl.der -noout -text
+	assert_output --partial "$(openssl x509 -in r.crt -noout -serial | cut -d= -f2)"
 }

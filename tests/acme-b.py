@@ -10,6 +10,11 @@
 #   post URL|NAME [PAYLOAD]   POST PAYLOAD (JSON text; none: POST-as-GET)
 #                             to URL, or to the directory's NAME
 #                             ("newOrder"), signed with the account (kid)
+#   post-jwk KEY URL|NAME PAYLOAD
+#                             the same signed by the PEM key KEY with its
+#                             "jwk" (revokeCert by the certificate's key)
+#   der CERT                  the first certificate of PEM file CERT in
+#                             base64url DER
 #   csr OUT KEY_OUT [--cn CN] NAME...
 #                             a new P-256 key (KEY_OUT, PEM) and a CSR
 #                             for the names (IPs as IP SANs) in OUT,
@@ -67,12 +72,12 @@ class Client:
         st, hdrs, _, _ = self.request("HEAD", self.dir["newNonce"])
         return hdrs["Replay-Nonce"]
 
-    def key(self):
-        with open(os.path.join(self.state, "key.pem"), "rb") as f:
+    def key(self, path=None):
+        with open(path or os.path.join(self.state, "key.pem"), "rb") as f:
             return ECKey.import_key(f.read())
 
-    def post(self, url, payload, use_jwk=False):
-        key = self.key()
+    def post(self, url, payload, use_jwk=False, keyfile=None):
+        key = self.key(keyfile)
         hdr = {"alg": "ES256", "nonce": self.nonce(), "url": url}
         if use_jwk:
             hdr["jwk"] = key.as_dict(private=False)
@@ -132,6 +137,11 @@ def main():
     if cmd == "csr":
         make_csr(args[0], args[1], args[2:], state)
         return 0
+    if cmd == "der":
+        with open(args[0], "rb") as f:
+            crt = x509.load_pem_x509_certificate(f.read())
+        print(b64u(crt.public_bytes(serialization.Encoding.DER)))
+        return 0
     c = Client(dir_url, cafile, state)
     if cmd == "account":
         key = ec.generate_private_key(ec.SECP256R1())
@@ -148,6 +158,10 @@ def main():
     if cmd == "post":
         url = args[0] if args[0].startswith("http") else c.dir[args[0]]
         show(c.post(url, args[1] if len(args) > 1 else None))
+        return 0
+    if cmd == "post-jwk":
+        url = args[1] if args[1].startswith("http") else c.dir[args[1]]
+        show(c.post(url, args[2], use_jwk=True, keyfile=args[0]))
         return 0
     print("acme-b.py: unknown command " + cmd, file=sys.stderr)
     return 2

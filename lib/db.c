@@ -594,8 +594,18 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 	}
 	if (ca_json_string(d, "jti", 0, &jti) != 0) {
 		const char *type;
-		/* The CA's own certificates are issued without a token. */
-		if ((ca_json_string(p, "type", 0, &type) != 0 ||
+		struct json_object *ac;
+		char ka[160];
+		/* The CA's own certificates are issued without a token, and
+		 * an ACME order pays for its certificate. */
+		if (ca_json_object(d, "acme", 0, &ac) == 0) {
+			if (ca_json_string(ac, "order", 0, &s) != 0 ||
+			    (size_t)snprintf(ka, sizeof(ka), "acme/order/%s",
+			    s) >= sizeof(ka) ||
+			    ca_store_get(c->st, ka, NULL, NULL) != 0)
+				problem(c, "%s: issuance data names no ACME "
+				    "order in the store", serial);
+		} else if ((ca_json_string(p, "type", 0, &type) != 0 ||
 		    strcmp(type, CA_INTERNAL_TYPE) != 0) &&
 		    ca_json_string(d, "renewedFrom", 0, &type) != 0)
 			problem(c, "%s: issuance data has no token id", serial);

@@ -260,6 +260,13 @@ new_key(enum ca_key_type t)
 	return k;
 }
 
+static void
+report(void *arg, const char *problem)
+{
+	(void)arg;
+	printf("#   ca-db check: %s\n", problem);
+}
+
 /* Orders: shapes accepted and refused. */
 static void
 test_new_order(void)
@@ -655,6 +662,14 @@ test_finalize(void)
 		is_int(system(cmd), 0, "openssl verify -x509_strict the chain");
 	}
 
+	{
+		size_t problems = 1, certs = 0;
+
+		is_int(ca_authority_db_check(ah, report, NULL, &problems, &certs),
+		    0, "ca-db check runs");
+		ok(problems == 0 && certs >= 1, "ca-db check: an ACME issuance "
+		    "is a sound record (%zu problems)", problems);
+	}
 	/* The account's orders. */
 	begin(&acct1, NULL, T0);
 	end(acme_account_orders(&ctx, acct1.id));

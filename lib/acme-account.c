@@ -250,6 +250,7 @@ struct create {
 	const char		*id;
 	const char		*thumbprint;
 	struct json_object	*acct;
+	const struct acme_eab_req *eab;		/* or NULL */
 };
 
 static int
@@ -260,7 +261,6 @@ create(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	char *k1 = NULL, *k2 = NULL;
 	int rc;
 
-	(void)ctx;
 	if ((idx = json_object_new_object()) == NULL ||
 	    (k1 = thumb_key(c->thumbprint)) == NULL ||
 	    (k2 = acct_key(c->id)) == NULL) {
@@ -268,8 +268,9 @@ create(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 		goto out;
 	}
 	json_object_object_add(idx, "id", json_object_new_string(c->id));
-	if ((rc = acme_put(st, k1, idx, 1)) == 0)
-		rc = acme_put(st, k2, c->acct, 1);
+	if ((rc = acme_put(st, k1, idx, 1)) == 0 &&
+	    (rc = acme_put(st, k2, c->acct, 1)) == 0 && c->eab != NULL)
+		rc = acme_eab_bind(ctx, st, c->eab, c->id);
 out:
 	json_object_put(idx);
 	free(k1);
@@ -291,11 +292,13 @@ int
 acme_new_account(struct acme_ctx *ctx)
 {
 	struct find_key f = { NULL, NULL };
-	struct create c = { NULL, NULL, NULL };
+	struct create c = { NULL, NULL, NULL, NULL };
+	struct acme_eab_req er;
 	struct json_object *contact = NULL, *key = NULL, *eab = NULL;
 	char id[ACME_ID_LEN + 1], *thumb = NULL, when[32];
 	int rc, only, tos;
 
+	memset(&er, 0, sizeof(er));
 	if (ctx->payload == NULL)
 		return acme_problem(ctx, 400, "malformed", NULL,
 		    "newAccount needs a payload");
@@ -317,14 +320,19 @@ acme_new_account(struct acme_ctx *ctx)
 		goto out;
 	}
 	json_object_object_get_ex(ctx->payload, "externalAccountBinding", &eab);
-	if (ctx->prov->require_eab) {
-		/* EAB keys and their check are not built yet: none binds. */
-		rc = eab == NULL ? acme_problem(ctx, 400,
-		    "externalAccountRequired", NULL, "provisioner \"%s\" "
-		    "requires an external account binding", ctx->prov->name) :
-		    acme_problem(ctx, 403, "unauthorized", NULL,
-		    "external account binding: no such key here");
+	/* Without requireEAB a binding is not looked at (as step-ca). */
+	if (ctx->prov->require_eab && eab == NULL) {
+		rc = acme_problem(ctx, 400, "externalAccountRequired", NULL,
+		    "provisioner \"%s\" requires an external account binding",
+		    ctx->prov->name);
 		goto out;
+	}
+	if (ctx->prov->require_eab) {
+		if ((rc = acme_eab_parse(ctx, eab, thumb, &er)) != 0) {
+			rc = rc == ACME_ANSWERED ? 0 : rc;
+			goto out;
+		}
+		c.eab = &er;
 	}
 	if (json_object_object_get_ex(ctx->payload, "contact", &contact) &&
 	    (rc = contact_check(ctx, contact)) != 0) {
@@ -354,6 +362,10 @@ acme_new_account(struct acme_ctx *ctx)
 	c.id = id;
 	c.thumbprint = thumb;
 	rc = acme_write(ctx, create, &c);
+	if (rc == ACME_ANSWERED) {	/* the binding was refused */
+		rc = 0;
+		goto out;
+	}
 	if (rc == CA_ERR_EXISTS) {
 		/* The same key, registered at the same moment elsewhere. */
 		if ((rc = acme_read(ctx, find_key, &f)) == 0)
@@ -364,6 +376,7 @@ acme_new_account(struct acme_ctx *ctx)
 	if (rc == 0)
 		rc = reply_account(ctx, 201, id, c.acct);
 out:
+	acme_eab_req_free(&er);
 	acme_account_free(f.acct);
 	json_object_put(c.acct);
 	json_object_put(key);

@@ -13,6 +13,7 @@
 
 struct acme_ctx;
 struct ca_jws;
+struct ca_store;
 struct json_object;
 
 /* A JWS body at most this long is parsed at all (413 beyond). */
@@ -30,5 +31,32 @@ struct json_object;
  */
 int	 acme_jws_flat(struct acme_ctx *ctx, struct json_object *o,
 	    struct ca_jws **out);
+
+/* An external account binding, checked for its form (acme-eab.c). */
+struct acme_eab_req {
+	char		*kid;
+	int		 mac;		/* gnutls_mac_algorithm_t */
+	char		*signing_input;	/* protected "." payload */
+	unsigned char	*sig;
+	size_t		 sig_len;
+};
+
+/*
+ * newAccount's externalAccountBinding o (RFC 8555 7.3.4): a flattened JWS
+ * by HS256, HS384 or HS512 with a kid, the url of the request and no
+ * nonce, whose payload is the account's key (thumbprint thumb). 0 with
+ * *out filled (acme_eab_req_free), ACME_ANSWERED (malformed,
+ * badSignatureAlgorithm, unauthorized), or an error.
+ */
+int	 acme_eab_parse(struct acme_ctx *ctx, struct json_object *o,
+	    const char *thumb, struct acme_eab_req *out);
+/*
+ * In newAccount's write transaction: the key exists for this
+ * provisioner, is valid and unbound, and its MAC holds; then it is bound
+ * to account. 0, ACME_ANSWERED (unauthorized), or an error.
+ */
+int	 acme_eab_bind(struct acme_ctx *ctx, struct ca_store *st,
+	    const struct acme_eab_req *r, const char *account);
+void	 acme_eab_req_free(struct acme_eab_req *r);
 
 #endif /* CA_ACME_FRAME_H */

@@ -11,18 +11,23 @@
  */
 #include <config.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "unit-ca.h"
 #include "acme.h"
 #include "acme-nonce.h"
+#include "authority-impl.h"
+#include "signer.h"
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
@@ -583,6 +588,152 @@ test_accounts(void)
 	key_free(&nk);
 }
 
+/*
+ * The privsep relay (lib/signer.c): a request and its whole answer, job
+ * included, cross the socketpair unchanged; so does a validation's
+ * outcome. The signer's authority here is a fake that echoes.
+ */
+static struct ca_acme_job *seen_job;
+static int seen_ok;
+static char seen_detail[64];
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+static int
+fake_acme(struct ca_authority *a, const struct ca_acme_req *q,
+    struct ca_acme_resp *r)
+{
+	char body[512];
+
+	(void)a;
+	snprintf(body, sizeof(body), "%s %s%s %s %zu", q->method, q->base,
+	    q->path, q->content_type ? q->content_type : "-", q->body_len);
+	r->status = 201;
+	r->content_type = "application/problem+json";
+	r->body = xstrdup(body);
+	r->body_len = strlen(body);
+	r->nonce = xstrdup("NONCE");
+	r->location = xstrdup("https://x.test/acme/acme/order/1");
+	r->links[r->n_links++] = xstrdup("<https://x.test/a>;rel=\"up\"");
+	r->links[r->n_links++] = xstrdup("<https://x.test/d>;rel=\"index\"");
+	r->retry_after = 3;
+	if ((r->job = calloc(1, sizeof(*r->job))) == NULL)
+		abort();
+	r->job->provisioner = xstrdup("acme");
+	r->job->authz = xstrdup("AUTHZ");
+	r->job->challenge = xstrdup("CHALL");
+	r->job->type = xstrdup("http-01");
+	r->job->id_type = xstrdup("dns");
+	r->job->id_value = xstrdup("a.example");
+	r->job->token = xstrdup("TOKEN");	/* key_auth absent */
+	return 0;
+}
+
+static int
+fake_validated(struct ca_authority *a, const struct ca_acme_job *job, int ok_,
+    const char *type, const char *detail, time_t now)
+{
+	(void)a;
+	(void)type;
+	(void)now;
+	seen_job = ca_acme_job_dup(job);
+	seen_ok = ok_;
+	snprintf(seen_detail, sizeof(seen_detail), "%s", detail ? detail : "");
+	return 0;
+}
+
+static const struct ca_authority_ops fake_ops = {
+	.kind = "fake",
+	.acme = fake_acme,
+	.acme_validated = fake_validated,
+};
+
+struct loop {
+	struct ca_authority	*a;
+	int			 fd;
+};
+
+static void *
+serve(void *arg)
+{
+	struct loop *l = arg;
+
+	(void)ca_signer_serve(l->fd, l->a);
+	close(l->fd);
+	return NULL;
+}
+
+static void
+test_relay(void)
+{
+	struct ca_acme_req q;
+	struct ca_acme_resp r;
+	struct ca_authority *fake = NULL;
+	struct ca_signer *sg = NULL;
+	char p[] = "acme", az[] = "AUTHZ", ch[] = "CHALL", t[] = "dns-01",
+	    it[] = "dns", iv[] = "b.example", tok[] = "TOK", ka[] = "TOK.THUMB";
+	struct ca_acme_job j = { p, az, ch, t, it, iv, tok, ka };
+	struct loop l;
+	pthread_t th;
+	int sv[2];
+
+	if (ca_authority_wrap(&fake_ops, NULL, &fake) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
+	    ca_signer_new(&sv[0], 1, &sg) != 0) {
+		printf("Bail out! relay set-up\n");
+		exit(1);
+	}
+	l.a = fake;
+	l.fd = sv[1];
+	pthread_create(&th, NULL, serve, &l);
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.base = "https://ca.test:8443";
+	q.path = "/acme/acme/new-order";
+	q.content_type = "application/jose+json";
+	q.body = (const unsigned char *)"{\"protected\":\"x\"}";
+	q.body_len = 16;
+	q.now = 1;
+	is_int(ca_signer_acme(sg, &q, &r), 0, "relay: an ACME request");
+	is_int(r.status, 201, "relay: the status");
+	is_str(r.content_type, "application/problem+json",
+	    "relay: the content type");
+	is_str(r.body, "POST https://ca.test:8443/acme/acme/new-order "
+	    "application/jose+json 16", "relay: the request as sent, the body");
+	is_str(r.nonce, "NONCE", "relay: the nonce");
+	is_str(r.location, "https://x.test/acme/acme/order/1",
+	    "relay: the location");
+	ok(r.n_links == 2 && strcmp(r.links[0],
+	    "<https://x.test/a>;rel=\"up\"") == 0 &&
+	    strcmp(r.links[1], "<https://x.test/d>;rel=\"index\"") == 0,
+	    "relay: both links");
+	is_int(r.retry_after, 3, "relay: Retry-After");
+	ok(r.job != NULL && strcmp(r.job->challenge, "CHALL") == 0 &&
+	    strcmp(r.job->id_value, "a.example") == 0 &&
+	    strcmp(r.job->token, "TOKEN") == 0 && r.job->key_auth == NULL,
+	    "relay: the job, an absent member absent");
+	ca_acme_resp_free(&r);
+	is_int(ca_signer_acme_validated(sg, &j, 0,
+	    "urn:ietf:params:acme:error:connection", "refused\nhere", 2), 0,
+	    "relay: a validation's outcome");
+	ok(seen_job != NULL && strcmp(seen_job->key_auth, "TOK.THUMB") == 0 &&
+	    strcmp(seen_job->type, "dns-01") == 0 && !seen_ok &&
+	    strcmp(seen_detail, "refused\nhere") == 0,
+	    "relay: the job and outcome as the worker sent them");
+	ca_acme_job_free(seen_job);
+	ca_signer_free(sg);	/* closes the worker's end: the loop ends */
+	pthread_join(th, NULL);
+	ca_authority_close(fake);
+}
+
 /* Add the ACME provisioners to ca.json. */
 static void
 add_acme(const char *dir)
@@ -622,6 +773,7 @@ main(void)
 
 	tmpdir_make("acme-a");
 	test_nonces();
+	test_relay();
 	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
 	add_acme(dir);
 	if (ca_authority_open(dir, NULL, &ca) != 0) {

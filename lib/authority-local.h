@@ -67,9 +67,16 @@ void	 ca_local_ocsp_stats(struct ca_local *a, unsigned long *hits,
 	    unsigned long *built);
 
 /* What a renewal adds to an issuance's record. */
+struct ca_issuance;
 struct ca_issuance_extra {
 	const char	*renewed_from;
 	const char	*ott_kid;
+	/* An ACME order's (lib/acme-order.c): see struct ca_issuance. */
+	const char	*acme_account;
+	const char	*acme_order;
+	int		(*also)(struct ca_store *, const struct ca_issuance *,
+			    void *);
+	void		*also_arg;
 };
 struct ca_provisioner;
 struct ca_leaf;

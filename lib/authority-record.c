@@ -61,6 +61,12 @@ ca_local_record_issuance(struct ca_local *a, const struct ca_provisioner *prov,
 	is.issued_at = now;
 	is.renewed_from = ex != NULL ? ex->renewed_from : NULL;
 	is.ott_kid = ex != NULL ? ex->ott_kid : NULL;
+	if (ex != NULL) {
+		is.acme_account = ex->acme_account;
+		is.acme_order = ex->acme_order;
+		is.also = ex->also;
+		is.also_arg = ex->also_arg;
+	}
 	return commit_issuance(a, &is);
 }
 

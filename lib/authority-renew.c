@@ -382,7 +382,8 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 	if (a->upstream != NULL) {
 		/* The client's token goes upstream as it is: the upstream
 		 * lists this RA in caTools.registrationAuthorities. */
-		struct ca_issuance_extra ex = { serial, "x5c" };
+		struct ca_issuance_extra ex = { .renewed_from = serial,
+		    .ott_kid = "x5c" };
 
 		if ((rc = ca_local_relay_token_unused(a, "x5c", jti)) == 0 &&
 		    (rc = ca_upstream_renew(a->upstream, req->token, req->csr,
@@ -393,7 +394,8 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 	} else {
 		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url };
-		struct ca_issuance_extra ex = { serial, jti != NULL ? "x5c" : NULL };
+		struct ca_issuance_extra ex = { .renewed_from = serial,
+		    .ott_kid = jti != NULL ? "x5c" : NULL };
 
 		rc = ca_local_issue_and_record_ex(a, prov, &leaf, jti, token_exp, now,
 		    &ex, &pem, &res->serial);

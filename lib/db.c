@@ -42,7 +42,8 @@ int
 ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 {
 	char kc[128], kd[128], ko[512], *data = NULL, *ott = NULL;
-	struct json_object *d = NULL, *p = NULL, *o = NULL;
+	struct json_object *d = NULL, *p = NULL, *o = NULL, *ac = NULL;
+	size_t mark;
 	int rc;
 
 	if ((rc = key_of(kc, sizeof(kc), K_CERT, is->serial, NULL)) != 0 ||
@@ -89,6 +90,17 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	json_object_object_add(p, "type", json_object_new_string(is->prov->type));
 	json_object_object_add(d, "provisioner", p);
 	p = NULL;
+	if (is->acme_account != NULL) {
+		if ((ac = json_object_new_object()) == NULL)
+			goto out;
+		json_object_object_add(ac, "account",
+		    json_object_new_string(is->acme_account));
+		if (is->acme_order != NULL)
+			json_object_object_add(ac, "order",
+			    json_object_new_string(is->acme_order));
+		json_object_object_add(d, "acme", ac);
+		ac = NULL;
+	}
 	if (is->jti != NULL)
 		json_object_object_add(d, "jti", json_object_new_string(is->jti));
 	json_object_object_add(d, "issuedAt", json_object_new_int64(is->issued_at));
@@ -102,16 +114,21 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	json_object_object_add(o, "usedAt", json_object_new_int64(is->issued_at));
 	if ((data = ca_json_dump(d)) == NULL || (ott = ca_json_dump(o)) == NULL)
 		goto out;
+	mark = ca_store_savepoint(st);
 	if ((rc = ca_store_put(st, kc, is->der, is->der_len, 1)) != 0 ||
 	    (rc = ca_store_put(st, kd, data, strlen(data), 0)) != 0 ||
 	    (is->jti != NULL &&
-	    (rc = ca_store_put(st, ko, ott, strlen(ott), 1)) != 0))
+	    (rc = ca_store_put(st, ko, ott, strlen(ott), 1)) != 0) ||
+	    (is->also != NULL && (rc = is->also(st, is, is->also_arg)) != 0)) {
+		ca_store_rollback(st, mark);
 		goto out;
+	}
 	rc = 0;
 out:
 	json_object_put(d);
 	json_object_put(p);
 	json_object_put(o);
+	json_object_put(ac);
 	free(data);
 	free(ott);
 	return rc;
@@ -130,6 +147,8 @@ ca_cert_info_free(struct ca_cert_info *ci)
 	free(ci->der);
 	free(ci->reason_text);
 	free(ci->renewed_from);
+	free(ci->acme_account);
+	free(ci->acme_order);
 	memset(ci, 0, sizeof(*ci));
 }
 
@@ -206,6 +225,14 @@ fill_info(struct ca_store *st, const char *serial, const unsigned char *der,
 	if (ca_json_string(d, "renewedFrom", 0, &s) == 0 &&
 	    (ci->renewed_from = strdup(s)) == NULL)
 		goto nomem;
+	if (ca_json_object(d, "acme", 0, &p) == 0) {
+		if (ca_json_string(p, "account", 0, &s) == 0 &&
+		    (ci->acme_account = strdup(s)) == NULL)
+			goto nomem;
+		if (ca_json_string(p, "order", 0, &s) == 0 &&
+		    (ci->acme_order = strdup(s)) == NULL)
+			goto nomem;
+	}
 	if (ci->subject == NULL)
 		goto nomem;
 	rc = 0;
@@ -567,8 +594,18 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 	}
 	if (ca_json_string(d, "jti", 0, &jti) != 0) {
 		const char *type;
-		/* The CA's own certificates are issued without a token. */
-		if ((ca_json_string(p, "type", 0, &type) != 0 ||
+		struct json_object *ac;
+		char ka[160];
+		/* The CA's own certificates are issued without a token, and
+		 * an ACME order pays for its certificate. */
+		if (ca_json_object(d, "acme", 0, &ac) == 0) {
+			if (ca_json_string(ac, "order", 0, &s) != 0 ||
+			    (size_t)snprintf(ka, sizeof(ka), "acme/order/%s",
+			    s) >= sizeof(ka) ||
+			    ca_store_get(c->st, ka, NULL, NULL) != 0)
+				problem(c, "%s: issuance data names no ACME "
+				    "order in the store", serial);
+		} else if ((ca_json_string(p, "type", 0, &type) != 0 ||
 		    strcmp(type, CA_INTERNAL_TYPE) != 0) &&
 		    ca_json_string(d, "renewedFrom", 0, &type) != 0)
 			problem(c, "%s: issuance data has no token id", serial);

@@ -5,7 +5,7 @@
  * Keys (step-ca's bucket names, "/"-separated):
  *   x509_certs/<serial hex>       DER of the certificate
  *   x509_certs_data/<serial hex>  JSON: provisioner {id,name,type}, jti,
- *                                 issuedAt
+ *                                 issuedAt, acme {account,order}
  *   used_ott/<kid>.<jti>          JSON: serial, provisioner, exp, usedAt
  *   revoked_x509_certs/<serial>   JSON: reasonCode, reason, revokedAt, by
  *   crl/number                    the last CRL number (decimal text)
@@ -38,6 +38,17 @@ struct ca_issuance {
 	time_t		 issued_at;
 	const char	*renewed_from;	/* a renewal: that serial must not be revoked */
 	const char	*ott_kid;	/* the token's key id if not prov->kid (x5c) */
+	/* An ACME issuance: the account and the order it came from. */
+	const char	*acme_account;
+	const char	*acme_order;
+	/*
+	 * Another participant's writes in the same transaction (the ACME
+	 * order's new state): called once the records are queued; its
+	 * failure drops them too. NULL: none.
+	 */
+	int		(*also)(struct ca_store *st, const struct ca_issuance *is,
+			    void *arg);
+	void		*also_arg;
 };
 
 /* The provisioner recorded for certificates the CA makes for itself. */
@@ -45,9 +56,9 @@ struct ca_issuance {
 #define CA_INTERNAL_TYPE	"internal"
 
 /*
- * Queue the records of one issuance in the open write transaction.
- * CA_ERR_REPLAY if the token was used; CA_ERR_EXISTS if the serial is
- * taken. Nothing is queued on failure.
+ * Queue the records of one issuance in the open write transaction, then
+ * run is->also. CA_ERR_REPLAY if the token was used; CA_ERR_EXISTS if the
+ * serial is taken; also's error. Nothing is queued on failure.
  */
 int	 ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is);
 
@@ -67,6 +78,8 @@ struct ca_cert_info {
 	int		 reason;	/* CA_REASON_* */
 	char		*reason_text;
 	char		*renewed_from;
+	char		*acme_account;	/* ACME issuances: account and order ids */
+	char		*acme_order;
 };
 void	 ca_cert_info_free(struct ca_cert_info *ci);
 /* Status word at time now: "valid", "expired", "revoked". */

@@ -82,6 +82,12 @@ info_json(const struct ca_cert_info *ci, time_t now)
 	if (ci->renewed_from != NULL)
 		json_object_object_add(o, "renewedFrom",
 		    json_object_new_string(ci->renewed_from));
+	if (ci->acme_account != NULL)
+		json_object_object_add(o, "acmeAccount",
+		    json_object_new_string(ci->acme_account));
+	if (ci->acme_order != NULL)
+		json_object_object_add(o, "acmeOrder",
+		    json_object_new_string(ci->acme_order));
 	if (ci->revoked) {
 		ca_time_format(ci->revoked_at, t, sizeof(t));
 		json_object_object_add(o, "revokedAt", json_object_new_string(t));
@@ -129,9 +135,9 @@ ca_dbfmt_list(FILE *fp, const struct ca_cert_info *v, size_t n, time_t now,
 		return rc;
 	}
 	fprintf(fp, "SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\t"
-	    "REVOKED-AT\tREASON\n");
+	    "REVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER\n");
 	for (i = 0; i < n && rc == 0; i++) {
-		char rt[32] = "-", *sans, *prov, *sub;
+		char rt[32] = "-", *sans, *prov, *sub, *acct, *ord;
 
 		ca_time_format(v[i].not_after, t, sizeof(t));
 		if (v[i].revoked)
@@ -140,16 +146,23 @@ ca_dbfmt_list(FILE *fp, const struct ca_cert_info *v, size_t n, time_t now,
 		prov = ca_text_escape(v[i].provisioner ?
 		    v[i].provisioner : "-", NULL);
 		sub = ca_text_escape(v[i].subject, NULL);
-		if (sans != NULL && prov != NULL && sub != NULL)
-			fprintf(fp, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		acct = ca_text_escape(v[i].acme_account ?
+		    v[i].acme_account : "-", NULL);
+		ord = ca_text_escape(v[i].acme_order ?
+		    v[i].acme_order : "-", NULL);
+		if (sans != NULL && prov != NULL && sub != NULL &&
+		    acct != NULL && ord != NULL)
+			fprintf(fp, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			    v[i].serial, t, ca_cert_info_status(&v[i], now),
 			    prov, sub, sans, rt, v[i].revoked ?
-			    ca_reason_name(v[i].reason) : "-");
+			    ca_reason_name(v[i].reason) : "-", acct, ord);
 		else
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		free(sans);
 		free(prov);
 		free(sub);
+		free(acct);
+		free(ord);
 	}
 	return rc;
 }
@@ -161,6 +174,7 @@ ca_dbfmt_show(FILE *fp, const struct ca_cert_info *ci, time_t now, int json)
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
 	char *sans = NULL, *sub = NULL, *prov = NULL, *why = NULL;
+	char *acct = NULL, *ord = NULL;
 	char t1[32], t2[32];
 	int rc;
 
@@ -182,7 +196,11 @@ ca_dbfmt_show(FILE *fp, const struct ca_cert_info *ci, time_t now, int json)
 	    (sub = ca_text_escape(ci->subject, NULL)) == NULL ||
 	    (prov = ca_text_escape(ci->provisioner ? ci->provisioner :
 	    "-", NULL)) == NULL || (ci->reason_text != NULL &&
-	    (why = ca_text_escape(ci->reason_text, NULL)) == NULL)) {
+	    (why = ca_text_escape(ci->reason_text, NULL)) == NULL) ||
+	    (ci->acme_account != NULL &&
+	    (acct = ca_text_escape(ci->acme_account, NULL)) == NULL) ||
+	    (ci->acme_order != NULL &&
+	    (ord = ca_text_escape(ci->acme_order, NULL)) == NULL)) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -193,6 +211,10 @@ ca_dbfmt_show(FILE *fp, const struct ca_cert_info *ci, time_t now, int json)
 	    ci->serial, sub, sans, t1, t2, ca_cert_info_status(ci, now), prov);
 	if (ci->renewed_from != NULL)
 		fprintf(fp, "renewed-from: %s\n", ci->renewed_from);
+	if (acct != NULL)
+		fprintf(fp, "acme-account: %s\n", acct);
+	if (ord != NULL)
+		fprintf(fp, "acme-order: %s\n", ord);
 	if (ci->revoked) {
 		ca_time_format(ci->revoked_at, t1, sizeof(t1));
 		fprintf(fp, "revoked-at: %s\nreason: %s\n", t1,
@@ -206,6 +228,8 @@ out:
 	free(sub);
 	free(prov);
 	free(why);
+	free(acct);
+	free(ord);
 	gnutls_free(pem.data);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);

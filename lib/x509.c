@@ -1499,6 +1499,12 @@ csr_names(gnutls_x509_crq_t crq, size_t max, struct ca_names *out)
 }
 
 int
+ca_csr_names(gnutls_x509_crq_t crq, size_t max, struct ca_names *out)
+{
+	return csr_names(crq, max, out);
+}
+
+int
 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
     const struct ca_names *allowed, size_t max_sans)
 {

@@ -146,6 +146,12 @@ int	 ca_csr_import2(const void *buf, size_t len, int verify,
  */
 int	 ca_csr_check_names(gnutls_x509_crq_t crq, const char *sub,
 	    const struct ca_names *allowed, size_t max_sans);
+/*
+ * The CSR's subject alternative names by the type each is encoded with
+ * (IPs in canonical text form): more than max is refused (CA_ERR_INVAL)
+ * before any is read. Free with ca_names_free().
+ */
+int	 ca_csr_names(gnutls_x509_crq_t crq, size_t max, struct ca_names *out);
 /* Make a PEM CSR for key with CN=cn and the names. */
 int	 ca_csr_make(gnutls_privkey_t key, const char *cn,
 	    const struct ca_names *names, gnutls_datum_t *pem);

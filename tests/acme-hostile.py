@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# acme-hostile.py - responders that misbehave, for the ACME validator's
+# tests (tests/unit/test-acme-validate.c). Binds 127.0.0.1 port 0, prints
+# the port on stdout (readiness), serves until its stdin is closed.
+#
+#   acme-hostile.py redirect PORT   http: 302 to the same host on PORT
+#   acme-hostile.py big             http: 200 and a 10 MiB body, no length
+#   acme-hostile.py silent          tcp: accepts, reads, never answers
+#   acme-hostile.py dns-silent      udp: receives, never answers
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+import http.server
+import os
+import socket
+import sys
+import threading
+
+
+def watch_stdin():
+    while sys.stdin.buffer.read(4096):
+        pass
+    os._exit(0)
+
+
+def ready(port):
+    print(port, flush=True)
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        mode = self.server.mode
+        if mode == "redirect":
+            host = (self.headers.get("Host") or "localhost").rsplit(":", 1)[0]
+            self.send_response(302)
+            self.send_header("Location", "http://%s:%s%s" %
+                             (host, self.server.arg, self.path))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif mode == "big":
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunk = b"x" * 65536
+            try:
+                for _ in range(160):
+                    self.wfile.write(chunk)
+            except OSError:
+                pass
+
+
+def main():
+    mode = sys.argv[1]
+    if mode in ("redirect", "big"):
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        srv.daemon_threads = True
+        srv.mode = mode
+        srv.arg = sys.argv[2] if len(sys.argv) > 2 else None
+        ready(srv.server_address[1])
+        srv.serve_forever()
+    elif mode == "silent":
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        ready(s.getsockname()[1])
+        held = []
+        while True:
+            c, _ = s.accept()
+            held.append(c)
+    elif mode == "dns-silent":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        ready(s.getsockname()[1])
+        while True:
+            s.recvfrom(4096)
+    else:
+        sys.exit("unknown mode " + mode)
+
+
+main()

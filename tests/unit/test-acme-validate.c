@@ -252,14 +252,15 @@ start_challtestsrv(void)
 }
 
 static struct child
-hostile(const char *mode, const char *arg, int *port)
+hostile4(const char *mode, const char *arg, const char *arg2,
+    const char *arg3, int *port)
 {
 	struct child c;
 	char py[4096], line[64];
 	const char *top = getenv("CA_TOP_SRCDIR");
 	const char *python = getenv("PYTHON");
 	const char *argv[] = { python != NULL ? python : "python3", py, mode,
-	    arg, NULL };
+	    arg, arg2, arg3, NULL };
 
 	snprintf(py, sizeof(py), "%s/tests/acme-hostile.py",
 	    top != NULL ? top : ".");
@@ -268,6 +269,12 @@ hostile(const char *mode, const char *arg, int *port)
 		bail("a hostile responder did not start");
 	*port = atoi(line);
 	return c;
+}
+
+static struct child
+hostile(const char *mode, const char *arg, int *port)
+{
+	return hostile4(mode, arg, NULL, NULL, port);
 }
 
 static char *
@@ -480,6 +487,28 @@ tlsalpn01_checks(void)
 	o.tls_port = free_port(0);
 	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
 	    "connection", "tls-alpn-01 to a closed port");
+	/* Certificates done wrong (python's ssl and cryptography). */
+	h = hostile4("tls", "noalpn", "t.test", "tok4.thumb", &hp);
+	o.tls_port = hp;
+	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
+	    "tls", "tls-alpn-01 from a server that does not select acme-tls/1");
+	reap(&h);
+	h = hostile4("tls", "noncritical", "t.test", "tok4.thumb", &hp);
+	o.tls_port = hp;
+	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
+	    "incorrectResponse",
+	    "tls-alpn-01 with an acmeIdentifier that is not critical");
+	reap(&h);
+	h = hostile4("tls", "twosans", "t.test", "tok4.thumb", &hp);
+	o.tls_port = hp;
+	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
+	    "incorrectResponse", "tls-alpn-01 with a second name");
+	reap(&h);
+	h = hostile4("tls", "good", "t.test", "tok4.thumb", &hp);
+	o.tls_port = hp;
+	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
+	    NULL, "tls-alpn-01 from python's ssl, done right");
+	reap(&h);
 }
 
 /* The validator: outcomes reported once each, queue drained. */

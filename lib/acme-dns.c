@@ -175,6 +175,25 @@ acme_dns_open(const char *resolver, struct acme_dns **out)
 	return 0;
 }
 
+int
+acme_dns_copy(const struct acme_dns *from, struct acme_dns **out)
+{
+	struct acme_dns *d;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if (res_ninit(&d->rs) != 0) {
+		free(d);
+		return ca_err(CA_ERR_CONFIG, "cannot set up a DNS resolver");
+	}
+	memcpy(d->ns, from->ns, sizeof(d->ns));
+	memcpy(d->nslen, from->nslen, sizeof(d->nslen));
+	d->nns = from->nns;
+	*out = d;
+	return 0;
+}
+
 void
 acme_dns_close(struct acme_dns *d)
 {

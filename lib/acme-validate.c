@@ -794,9 +794,13 @@ job_ok(const struct ca_acme_job *j)
 	    (strcmp(j->id_type, "dns") == 0 || strcmp(j->id_type, "ip") == 0);
 }
 
-int
-ca_acme_check(const struct ca_acme_va_opts *o, const struct ca_acme_job *job,
-    char **problem_type, char **detail)
+/*
+ * ca_acme_check, with the nameservers of servers when it is not NULL
+ * (the validator's, read before any chroot).
+ */
+static int
+va_run(const struct ca_acme_va_opts *o, const struct acme_dns *servers,
+    const struct ca_acme_job *job, char **problem_type, char **detail)
 {
 	struct va va;
 	int rc, loaded = 0;
@@ -814,7 +818,8 @@ ca_acme_check(const struct ca_acme_va_opts *o, const struct ca_acme_job *job,
 		goto out;
 	}
 	ca_escape(va.ename, sizeof(va.ename), job->id_value, 0);
-	if ((rc = acme_dns_open(o->resolver, &va.dns)) != 0) {
+	if ((rc = servers != NULL ? acme_dns_copy(servers, &va.dns) :
+	    acme_dns_open(o->resolver, &va.dns)) != 0) {
 		rc = va_internal(&va, rc);
 		goto out;
 	}
@@ -844,6 +849,13 @@ out:
 		*problem_type = NULL;
 	*detail = strdup(va.detail);
 	return va.internal != 0 ? va.internal : 1;
+}
+
+int
+ca_acme_check(const struct ca_acme_va_opts *o, const struct ca_acme_job *job,
+    char **problem_type, char **detail)
+{
+	return va_run(o, NULL, job, problem_type, detail);
 }
 
 /*
@@ -882,6 +894,7 @@ struct ca_acme_validator {
 	pthread_t		*threads;
 	unsigned		 nthreads;
 	int			 curl_loaded;
+	struct acme_dns		*servers;	/* the nameservers */
 };
 
 static void
@@ -927,7 +940,7 @@ validator_main(void *arg)
 		pthread_mutex_unlock(&v->lock);
 
 		t0 = acme_now_ms();
-		rc = ca_acme_check(&v->o, job, &type, &detail);
+		rc = va_run(&v->o, v->servers, job, &type, &detail);
 		log_outcome(job, rc == 0, type, detail, acme_now_ms() - t0);
 		r = v->report(v->arg, job, rc == 0,
 		    rc == 0 ? NULL : type != NULL ? type :
@@ -983,6 +996,10 @@ ca_acme_validator_new_report(ca_acme_report_fn *report, void *arg,
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->more, NULL);
 	pthread_cond_init(&v->done, NULL);
+	if ((rc = acme_dns_open(v->resolver, &v->servers)) != 0) {
+		ca_acme_validator_free(v);
+		return rc;
+	}
 	/*
 	 * libcurl's global set-up is not thread-safe: load it here, once,
 	 * before the threads (the checks' own loads then only count).
@@ -1072,6 +1089,7 @@ ca_acme_validator_free(struct ca_acme_validator *v)
 	}
 	if (v->curl_loaded)
 		ca_curl_unload();
+	acme_dns_close(v->servers);
 	pthread_cond_destroy(&v->done);
 	pthread_cond_destroy(&v->more);
 	pthread_mutex_destroy(&v->lock);

@@ -61,7 +61,8 @@ int	 ca_acme_resolver_check(const char *resolver);
 
 /*
  * The validator: nthreads threads (1..64) running ca_acme_check on the
- * jobs submitted, in order, each reported once with report(arg, job, ok,
+ * jobs submitted, in order (libcurl and the system's nameservers are
+ * loaded when it is made: a chroot afterwards does not hinder it), each reported once with report(arg, job, ok,
  * problem_type, detail, now), and logged in one escaped line (ca_warn).
  * ca_acme_validator_new reports to ca_authority_acme_validated(a, ...);
  * ca_acme_validator_new_report to any function (tests). o is copied.
@@ -101,6 +102,11 @@ void	 ca_acme_validator_free(struct ca_acme_validator *v);
  */
 struct acme_dns;
 int	 acme_dns_open(const char *resolver, struct acme_dns **out);
+/*
+ * Another state with the same nameservers (a thread's own), read from
+ * resolv.conf by acme_dns_open before a chroot.
+ */
+int	 acme_dns_copy(const struct acme_dns *from, struct acme_dns **out);
 void	 acme_dns_close(struct acme_dns *d);
 enum {
 	ACME_DNS_OK = 0,	/* out holds the records, maybe none */

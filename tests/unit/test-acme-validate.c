@@ -43,6 +43,7 @@ struct child {
 };
 
 static struct child srv;		/* pebble-challtestsrv */
+static int have_v6;			/* ::1 works: served there too */
 static int mgmt_port, http_port, tls_port, dns_port;
 static char resolver[64];
 
@@ -145,6 +146,22 @@ free_port(int udp)
 }
 
 static int
+v6_ok(void)
+{
+	struct sockaddr_in6 sin6;
+	int fd, r;
+
+	if ((fd = socket(AF_INET6, SOCK_DGRAM, 0)) < 0)
+		return 0;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	r = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	close(fd);
+	return r;
+}
+
+static int
 port_open(int port)
 {
 	struct sockaddr_in sin;
@@ -194,7 +211,7 @@ drain_log(void *arg)
 static void
 start_challtestsrv(void)
 {
-	char a_mgmt[32], a_http[32], a_tls[32], a_dns[32];
+	char a_mgmt[32], a_http[64], a_tls[64], a_dns[64];
 	char **v, err[256];
 	size_t n;
 	int64_t until;
@@ -211,9 +228,13 @@ start_challtestsrv(void)
 	tls_port = free_port(0);
 	dns_port = free_port(1);
 	snprintf(a_mgmt, sizeof(a_mgmt), "127.0.0.1:%d", mgmt_port);
-	snprintf(a_http, sizeof(a_http), "127.0.0.1:%d", http_port);
-	snprintf(a_tls, sizeof(a_tls), "127.0.0.1:%d", tls_port);
-	snprintf(a_dns, sizeof(a_dns), "127.0.0.1:%d", dns_port);
+	have_v6 = v6_ok();
+	snprintf(a_http, sizeof(a_http), have_v6 ? "127.0.0.1:%d,[::1]:%d" :
+	    "127.0.0.1:%d", http_port, http_port);
+	snprintf(a_tls, sizeof(a_tls), have_v6 ? "127.0.0.1:%d,[::1]:%d" :
+	    "127.0.0.1:%d", tls_port, tls_port);
+	snprintf(a_dns, sizeof(a_dns), have_v6 ? "127.0.0.1:%d,[::1]:%d" :
+	    "127.0.0.1:%d", dns_port, dns_port);
 	snprintf(resolver, sizeof(resolver), "127.0.0.1:%d", dns_port);
 	if (spawn(argv, &srv) != 0)
 		bail("cannot start pebble-challtestsrv");
@@ -548,6 +569,30 @@ job_new(const char *type, const char *id, const char *token, const char *ka)
 }
 
 static void
+ipv6_checks(void)
+{
+	struct ca_acme_va_opts o = opts();
+	char r6[64];
+
+	if (!have_v6) {
+		printf("ok %d # SKIP no IPv6 loopback (::1)\n", ++tap_n);
+		return;
+	}
+	snprintf(r6, sizeof(r6), "[::1]:%d", dns_port);
+	o.resolver = r6;
+	expect(&o, job("dns-01", "dns", "d.test", "tok3", "tok3.thumb"), NULL,
+	    "dns-01 through a resolver at [::1]");
+	expect(&o, job("http-01", "ip", "::1", "tok1", "tok1.thumb"), NULL,
+	    "http-01 for the IPv6 address ::1 (RFC 8738)");
+	is_int(mgmt("/add-aaaa", "{\"host\":\"v6only.test.\",\"addresses\":[\"::1\"]}"),
+	    200, "challtestsrv: add-aaaa");
+	is_int(mgmt("/add-a", "{\"host\":\"v6only.test.\",\"addresses\":[\"192.0.2.1\"]}"),
+	    200, "challtestsrv: add-a (an address nobody answers on)");
+	expect(&o, job("http-01", "dns", "v6only.test", "tok1", "tok1.thumb"),
+	    NULL, "http-01 for a name answered on its AAAA");
+}
+
+static void
 validator_checks(void)
 {
 	struct ca_acme_va_opts o = opts();
@@ -618,6 +663,7 @@ main(void)
 	http01_checks();
 	dns01_checks();
 	tlsalpn01_checks();
+	ipv6_checks();
 	validator_checks();
 	reap(&srv);
 	ca_curl_unload();

@@ -573,6 +573,29 @@ bad:
 }
 
 int
+acme_dns_parse(const unsigned char *msg, size_t len, int type,
+    const char *name, char ***out, size_t *n)
+{
+	char cur[NS_MAXDNAME], err[100];
+	unsigned hops = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (len > DNS_MAX_ANSWER || strlen(name) >= sizeof(cur))
+		return ACME_DNS_FAIL;
+	strcpy(cur, name);
+	rc = parse_answer(msg, (int)len, type, cur, &hops, out, n, err,
+	    sizeof(err));
+	if (rc == 0)
+		return ACME_DNS_OK;
+	acme_dns_free(*out);
+	*out = NULL;
+	*n = 0;
+	return rc == CA_ERR_NOMEM ? rc : ACME_DNS_FAIL;
+}
+
+int
 acme_dns_lookup(struct acme_dns *d, const char *name, int type,
     int64_t deadline_ms, char ***out, size_t *nout, char *err, size_t errlen)
 {

@@ -124,6 +124,14 @@ int	 acme_dns_lookup(struct acme_dns *d, const char *name, int type,
 	    int64_t deadline_ms, char ***out, size_t *n, char *err,
 	    size_t errlen);
 void	 acme_dns_free(char **v);
+/*
+ * The records of type owned by name, or by the end of its CNAME chain,
+ * in the answer section of msg (what acme_dns_lookup does with one
+ * answer; the fuzzer's entry). ACME_DNS_OK, ACME_DNS_FAIL (malformed,
+ * too many CNAMEs) or CA_ERR_NOMEM.
+ */
+int	 acme_dns_parse(const unsigned char *msg, size_t len, int type,
+	    const char *name, char ***out, size_t *n);
 /* Monotonic milliseconds. */
 int64_t	 acme_now_ms(void);
 

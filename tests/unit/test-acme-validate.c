@@ -642,6 +642,57 @@ validator_checks(void)
 	    CA_ERR_INVAL, "validator: a resolver that is not IP:PORT refused");
 }
 
+/* acme_dns_parse on the dns harness's seeds (tests/fuzz/mkcorpus-dns.py). */
+static void
+parse_one(const char *seed, int type, const char *qname, int want,
+    const char *first, size_t count)
+{
+	char path[4096], *buf = NULL, **v = NULL;
+	const char *top = getenv("CA_TOP_SRCDIR");
+	size_t len = 0, n = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/dns/%s",
+	    top != NULL ? top : ".", seed);
+	if (ca_file_read(path, 65536, &buf, &len) != 0) {
+		ok(0, "dns answer %s: %s", seed, ca_errmsg());
+		return;
+	}
+	rc = acme_dns_parse((unsigned char *)buf, len, type, qname, &v, &n);
+	is_int(rc, want, "dns answer %s: %s", seed, want == ACME_DNS_OK ?
+	    "read" : "refused");
+	if (want == ACME_DNS_OK) {
+		is_int(n, count, "dns answer %s: %zu records", seed, count);
+		if (first != NULL)
+			is_str(n > 0 ? v[0] : NULL, first,
+			    "dns answer %s: the first record", seed);
+	}
+	acme_dns_free(v);
+	free(buf);
+}
+
+static void
+parse_checks(void)
+{
+	const char *chal = "_acme-challenge.d.test";
+	const char *dg = "Z-awq7sVVWUwWyfH3FR8pbtVLP4qQK5yqi2jX26FPgI";
+
+	parse_one("txt", ns_t_txt, chal, ACME_DNS_OK, dg, 1);
+	parse_one("txt-split", ns_t_txt, chal, ACME_DNS_OK, dg, 1);
+	parse_one("txt-two", ns_t_txt, chal, ACME_DNS_OK, "other", 2);
+	parse_one("txt-pointer", ns_t_txt, chal, ACME_DNS_OK, dg, 1);
+	parse_one("cname-txt", ns_t_txt, chal, ACME_DNS_OK, dg, 1);
+	parse_one("cname-chain-reversed", ns_t_txt, chal, ACME_DNS_OK, dg, 1);
+	parse_one("cname-only", ns_t_txt, chal, ACME_DNS_OK, NULL, 0);
+	parse_one("cname-loop", ns_t_txt, chal, ACME_DNS_FAIL, NULL, 0);
+	parse_one("other-name", ns_t_txt, chal, ACME_DNS_OK, NULL, 0);
+	parse_one("other-class", ns_t_txt, chal, ACME_DNS_OK, NULL, 0);
+	parse_one("truncated", ns_t_txt, chal, ACME_DNS_FAIL, NULL, 0);
+	parse_one("a-two", ns_t_a, "d.test", ACME_DNS_OK, "127.0.0.1", 2);
+	parse_one("a-bad-length", ns_t_a, "d.test", ACME_DNS_FAIL, NULL, 0);
+	parse_one("aaaa", ns_t_aaaa, "d.test", ACME_DNS_OK, "::1", 1);
+}
+
 int
 main(void)
 {
@@ -652,6 +703,7 @@ main(void)
 	    ca_acme_resolver_check("127.0.0.1:0") != 0 &&
 	    ca_acme_resolver_check("::1:53") != 0,
 	    "resolver settings: IP:PORT and [IPv6]:PORT only");
+	parse_checks();
 	if (system("command -v pebble-challtestsrv >/dev/null") != 0) {
 		printf("ok %d # SKIP pebble-challtestsrv (package pebble) not installed\n",
 		    ++tap_n);

@@ -48,6 +48,8 @@ static const char usage[] =
 "      --provisioner-key-out FILE      also write the provisioner's private key,\n"
 "                                      unencrypted JWK (mode 0600), for\n"
 "                                      ca-token --key\n"
+"      --acme                          also an ACME provisioner named acme\n"
+"                                      (ca-serve: /acme/acme/directory)\n"
 "      --ra                            a registration authority (needs the\n"
 "                                      four --upstream options)\n"
 "      --upstream URL                  the upstream CA, https://HOST[:PORT]\n"
@@ -87,6 +89,7 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("unencrypted-intermediate-key", 0, FLAG,
 	    &o.opts.unencrypted_intermediate),
 	CA_OPT("provisioner-key-out", 0, STRING, &o.opts.prov_key_out),
+	CA_OPT("acme", 0, FLAG, &o.opts.acme),
 	CA_OPT("ra", 0, FLAG, &o.ra),
 	CA_OPT("upstream", 0, STRING, &o.opts.ra_url),
 	CA_OPT("upstream-fingerprint", 0, STRING, &o.opts.ra_fingerprint),

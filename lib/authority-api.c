@@ -266,3 +266,24 @@ ca_sign_result_free(struct ca_sign_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+
+/* ACME (lib/acme.h): the protocol needs the CA's own store. */
+int
+ca_authority_acme(struct ca_authority *a, const struct ca_acme_req *req,
+    struct ca_acme_resp *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (a->ops->acme == NULL)
+		return ca_err(CA_ERR_CONFIG, "ACME needs a local CA");
+	return a->ops->acme(a, req, resp);
+}
+
+int
+ca_authority_acme_validated(struct ca_authority *a,
+    const struct ca_acme_job *job, int ok, const char *problem_type,
+    const char *detail, time_t now)
+{
+	if (a->ops->acme_validated == NULL)
+		return ca_err(CA_ERR_CONFIG, "ACME needs a local CA");
+	return a->ops->acme_validated(a, job, ok, problem_type, detail, now);
+}

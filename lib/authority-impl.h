@@ -13,6 +13,7 @@
 #include <time.h>
 #include <gnutls/gnutls.h>
 
+#include "acme.h"
 #include "authority.h"
 
 /*
@@ -54,6 +55,12 @@ struct ca_authority_ops {
 	int	(*provisioner)(struct ca_authority *, const char *, int,
 		    const struct ca_provisioner **);
 	int	(*audience)(struct ca_authority *, const char *, char **);
+	/* lib/acme.h: answer an ACME request; record a validation. */
+	int	(*acme)(struct ca_authority *, const struct ca_acme_req *,
+		    struct ca_acme_resp *);
+	int	(*acme_validated)(struct ca_authority *,
+		    const struct ca_acme_job *, int, const char *,
+		    const char *, time_t);
 };
 
 /*

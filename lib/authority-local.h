@@ -23,6 +23,7 @@ struct ca_store_group;
 struct ca_status;
 struct ca_upstream;
 struct ca_db_crl;
+struct acme_nonces;
 
 /*
  * Every function may be called from several threads at once: the
@@ -50,6 +51,8 @@ struct ca_local {
 	volatile unsigned long	 revision;	/* bumped by each revocation here */
 	struct ca_status	*status;	/* lib/status.c: CRL, OCSP, db/revision */
 	struct ca_upstream	*upstream;	/* a registration authority's CA */
+	pthread_mutex_t		 acme_lock;	/* opening acme_nonces */
+	struct acme_nonces	*acme_nonces;	/* lib/acme-nonce.h, on first use */
 };
 
 /* lib/status.c: its state, counting a committed revocation, CRL, OCSP. */
@@ -122,5 +125,11 @@ int	 ca_local_renew_proof(struct ca_local *a, const struct ca_renew_req *req,
     time_t now, gnutls_x509_crt_t *crt, char **jti, int64_t *token_exp);
 int	 ca_local_renew(struct ca_authority *ah, const struct ca_renew_req *req,
     struct ca_sign_result *res);
+/* lib/acme.c: the ACME operations of the local authority. */
+int	 ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
+    struct ca_acme_resp *resp);
+int	 ca_local_acme_validated(struct ca_authority *ah,
+    const struct ca_acme_job *job, int ok, const char *problem_type,
+    const char *detail, time_t now);
 
 #endif /* CA_AUTHORITY_LOCAL_H */

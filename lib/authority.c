@@ -18,6 +18,7 @@
 #include <gnutls/crypto.h>
 
 #include "ca.h"
+#include "acme-nonce.h"
 #include "authority-local.h"
 #include "client.h"
 #include "conf.h"
@@ -53,6 +54,7 @@ open_common(const char *dir, int store, struct ca_local **out)
 	pthread_rwlock_init(&a->cfg_lock, NULL);
 	pthread_mutex_init(&a->sign_lock, NULL);
 	pthread_mutex_init(&a->store_lock, NULL);
+	pthread_mutex_init(&a->acme_lock, NULL);
 	if ((rc = ca_status_new(&a->status)) != 0)
 		goto fail;
 	if ((a->dir = strdup(dir)) == NULL) {
@@ -233,6 +235,7 @@ local_free(struct ca_local *a)
 	if (a == NULL)
 		return;
 	ca_status_free(a->status);
+	acme_nonces_close(a->acme_nonces);
 	ca_upstream_free(a->upstream);
 	ca_store_group_free(a->group);
 	ca_store_close(a->store);
@@ -250,6 +253,7 @@ local_free(struct ca_local *a)
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->sign_lock);
 	pthread_mutex_destroy(&a->store_lock);
+	pthread_mutex_destroy(&a->acme_lock);
 	free(a);
 }
 
@@ -683,6 +687,8 @@ static const struct ca_authority_ops local_ops = {
 	.close = local_close,
 	.provisioner = local_provisioner,
 	.audience = local_audience,
+	.acme = ca_local_acme,
+	.acme_validated = ca_local_acme_validated,
 };
 
 /* The configuration alone: nothing here opens the store. */

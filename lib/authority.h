@@ -260,6 +260,7 @@ struct ca_init_opts {
 	int		 unencrypted_intermediate;
 	unsigned	 p2c;			/* 0: 600000 */
 	const char	*prov_key_out;		/* also write the plain JWK here */
+	int		 acme;			/* also an ACME provisioner "acme" */
 	/* CA keys on a PKCS#11 token: kms.uri, and the PIN file (absolute;
 	 * NULL: the URI's pin-source). */
 	const char	*kms;

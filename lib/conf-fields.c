@@ -91,6 +91,28 @@ static const struct field f_jwk[] = {
 	END
 };
 
+/*
+ * An ACME provisioner: served. Device attestation, Wire and the options
+ * (templates, webhooks) would change issuance and are refused; the
+ * challenges' names are checked by conf.c.
+ */
+static const struct field f_acme[] = {
+	{ "type", F_OK, NULL },
+	{ "name", F_OK, NULL },
+	{ "challenges", F_OK, NULL },
+	{ "requireEAB", F_OK, NULL },
+	{ "forceCN", F_OK, NULL },
+	{ "termsOfService", F_OK, NULL },
+	{ "website", F_OK, NULL },
+	{ "caaIdentities", F_OK, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "attestationFormats", F_REFUSE, NULL },
+	{ "attestationRoots", F_REFUSE, NULL },
+	{ "rootCRLs", F_REFUSE, NULL },
+	{ "options", F_REFUSE, NULL },
+	END
+};
+
 static const struct field f_issuer[] = {
 	{ "type", F_OK, NULL },
 	{ "provisioner", F_OK, NULL },
@@ -163,10 +185,10 @@ static const struct field f_top[] = {
 	END
 };
 
-/* step-ca's provisioner types other than JWK: kept (and listed by GET
- * /provisioners) but nothing is issued through them here. */
+/* step-ca's provisioner types other than JWK and ACME: kept (and listed
+ * by GET /provisioners) but nothing is issued through them here. */
 static const char *const other_types[] = {
-	"OIDC", "AWS", "GCP", "Azure", "ACME", "X5C", "K8sSA", "SSHPOP",
+	"OIDC", "AWS", "GCP", "Azure", "X5C", "K8sSA", "SSHPOP",
 	"SCEP", "Nebula", NULL
 };
 
@@ -239,6 +261,8 @@ check_provisioner(struct walk *w, struct json_object *p, const char *path)
 		return 0;
 	if (strcasecmp(type, "JWK") == 0)
 		return walk_object(w, p, path, f_jwk);
+	if (strcasecmp(type, "ACME") == 0)
+		return walk_object(w, p, path, f_acme);
 	for (i = 0; other_types[i] != NULL; i++)
 		if (strcasecmp(type, other_types[i]) == 0) {
 			char *s;

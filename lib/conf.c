@@ -6,6 +6,9 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +154,87 @@ ca_address_parse(const char *address, int *port)
 	return 0;
 }
 
+/* An optional string member: 0 (*out NULL when absent) or the error. */
+static int
+opt_string(struct json_object *o, const char *key, const char **out)
+{
+	int rc;
+
+	*out = NULL;
+	rc = ca_json_string(o, key, 0, out);
+	return rc == CA_ERR_NOTFOUND ? 0 : rc;
+}
+
+/* An optional boolean member, 0 when absent. */
+static int
+opt_bool(struct json_object *o, const char *key, int *out)
+{
+	int rc;
+
+	*out = 0;
+	rc = ca_json_bool(o, key, 0, out);
+	return rc == CA_ERR_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * An ACME provisioner's own members, as step-ca has them: challenges
+ * (default: http-01, dns-01, tls-alpn-01), requireEAB, forceCN,
+ * termsOfService, website, caaIdentities. conf-fields.c refuses those
+ * that would change issuance in a way not done here.
+ */
+static int
+load_acme(struct json_object *o, struct ca_provisioner *p)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 bit;
+	} types[] = {
+		{ "http-01", CA_ACME_HTTP01 },
+		{ "dns-01", CA_ACME_DNS01 },
+		{ "tls-alpn-01", CA_ACME_TLSALPN01 },
+	};
+	struct json_object *a, *v;
+	size_t i, j, n;
+	int rc;
+
+	p->acme_challenges = CA_ACME_ALL;
+	if ((rc = ca_json_array(o, "challenges", 0, &a)) == 0 &&
+	    (n = json_object_array_length(a)) > 0) {
+		p->acme_challenges = 0;
+		for (i = 0; i < n; i++) {
+			v = json_object_array_get_idx(a, i);
+			for (j = 0; j < sizeof(types) / sizeof(types[0]); j++)
+				if (json_object_is_type(v, json_type_string) &&
+				    strcasecmp(json_object_get_string(v),
+				    types[j].name) == 0)
+					break;
+			if (j == sizeof(types) / sizeof(types[0]))
+				return ca_err(CA_ERR_CONFIG, "challenges[%zu]: "
+				    "not supported by ca-tools (http-01, "
+				    "dns-01, tls-alpn-01)", i);
+			p->acme_challenges |= types[j].bit;
+		}
+	} else if (rc != 0 && rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = opt_bool(o, "requireEAB", &p->require_eab)) != 0 ||
+	    (rc = opt_bool(o, "forceCN", &p->force_cn)) != 0 ||
+	    (rc = opt_string(o, "termsOfService",
+	    &p->terms_of_service)) != 0 ||
+	    (rc = opt_string(o, "website", &p->website)) != 0)
+		return rc;
+	if ((rc = ca_json_array(o, "caaIdentities", 0, &a)) == 0) {
+		n = json_object_array_length(a);
+		for (i = 0; i < n; i++)
+			if (!json_object_is_type(json_object_array_get_idx(a,
+			    i), json_type_string))
+				return ca_err(CA_ERR_CONFIG, "caaIdentities[%zu]: "
+				    "not a string", i);
+		p->caa_identities = a;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	return 0;
+}
+
 static int
 load_provisioner(struct ca_config *cfg, struct json_object *o,
     struct ca_provisioner *p)
@@ -178,6 +262,11 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
 		goto ctx;
 	if ((rc = claims_check(&p->claims, p->name)) != 0)
 		return rc;
+	if (strcasecmp(p->type, "ACME") == 0) {
+		if ((rc = load_acme(o, p)) != 0)
+			goto ctx;
+		return 0;
+	}
 	if (strcasecmp(p->type, "JWK") != 0)
 		return 0;	/* other kinds are kept but cannot issue here */
 	if ((rc = ca_json_object(o, "key", 1, &key)) != 0 ||
@@ -325,6 +414,102 @@ url_member(struct json_object *obj, const char *where, const char *name,
 	return 0;
 }
 
+/* "192.0.2.1:53" or "[2001:db8::1]:53". */
+static int
+ip_port(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2];
+	size_t n;
+	int port;
+
+	if (colon == NULL || ca_address_parse(s, &port) != 0 || port == 0) {
+		ca_err_clear();
+		return 0;
+	}
+	n = (size_t)(colon - s);
+	if (n >= sizeof(host))
+		return 0;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		return inet_pton(AF_INET6, host + 1, buf) == 1;
+	}
+	return inet_pton(AF_INET, host, buf) == 1;
+}
+
+/*
+ * caTools.acme: {"httpPort": 80, "tlsPort": 443, "dnsResolver":
+ * "IP:PORT", "validationTimeout": "10s", "orderLifetime": "24h",
+ * "authzLifetime": "168h"}; other members are refused.
+ */
+static int
+acme_member(struct ca_config *cfg, struct json_object *ext)
+{
+	static const char *const known[] = {
+		"httpPort", "tlsPort", "dnsResolver", "validationTimeout",
+		"orderLifetime", "authzLifetime", NULL
+	};
+	struct ca_acme_conf *c = &cfg->acme;
+	struct json_object_iterator it, end;
+	struct json_object *o;
+	int64_t v;
+	int rc;
+	size_t i;
+
+	c->http_port = 80;
+	c->tls_port = 443;
+	c->validation_timeout = 10;
+	c->order_lifetime = 86400;
+	c->authz_lifetime = 7 * 86400;
+	if (ext == NULL ||
+	    (rc = ca_json_object(ext, "acme", 0, &o)) == CA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	it = json_object_iter_begin(o);
+	end = json_object_iter_end(o);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *name = json_object_iter_peek_name(&it);
+
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(known[i], name) == 0)
+				break;
+		if (known[i] == NULL)
+			return ca_err(CA_ERR_CONFIG, "caTools.acme: unknown "
+			    "member \"%.32s\"", name);
+	}
+	if ((rc = ca_json_int64(o, "httpPort", 0, &v)) == 0) {
+		if (v < 1 || v > 65535)
+			return ca_err(CA_ERR_CONFIG, "caTools.acme.httpPort: "
+			    "not a port");
+		c->http_port = (int)v;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = ca_json_int64(o, "tlsPort", 0, &v)) == 0) {
+		if (v < 1 || v > 65535)
+			return ca_err(CA_ERR_CONFIG, "caTools.acme.tlsPort: "
+			    "not a port");
+		c->tls_port = (int)v;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = opt_string(o, "dnsResolver", &c->dns_resolver)) != 0)
+		return rc;
+	if (c->dns_resolver != NULL && !ip_port(c->dns_resolver))
+		return ca_err(CA_ERR_CONFIG, "caTools.acme.dnsResolver: "
+		    "\"%.64s\" is not IP:PORT ([IPv6]:PORT)", c->dns_resolver);
+	if ((rc = duration_member(o, "caTools.acme", "validationTimeout", 1,
+	    300, &c->validation_timeout)) != 0 ||
+	    (rc = duration_member(o, "caTools.acme", "orderLifetime", 60,
+	    30 * 86400, &c->order_lifetime)) != 0 ||
+	    (rc = duration_member(o, "caTools.acme", "authzLifetime", 60,
+	    30 * 86400, &c->authz_lifetime)) != 0)
+		return rc;
+	return 0;
+}
+
 static int
 load(struct ca_config *cfg)
 {
@@ -445,6 +630,8 @@ load(struct ca_config *cfg)
 		    &cfg->ocsp_url)) != 0)
 			return rc;
 	}
+	if ((rc = acme_member(cfg, ext)) != 0)
+		return rc;
 	/* step-ca's "crl" object: only cacheDuration is used here. */
 	if ((rc = ca_json_object(o, "crl", 0, &ext)) == 0) {
 		if ((rc = duration_member(ext, "crl", "cacheDuration", 1,

@@ -39,6 +39,29 @@ struct ca_provisioner {
 	struct ca_jwk	*key;		/* public key */
 	const char	*encrypted_key;	/* JWE compact, borrowed from json; or NULL */
 	struct ca_claims claims;	/* authority claims overridden by its own */
+	/* ACME (type "ACME"); strings and arrays borrowed from json: */
+	unsigned	 acme_challenges;	/* CA_ACME_HTTP01 | ... */
+	int		 require_eab;		/* requireEAB */
+	int		 force_cn;		/* forceCN */
+	const char	*terms_of_service;	/* termsOfService, or NULL */
+	const char	*website;		/* website, or NULL */
+	struct json_object *caa_identities;	/* caaIdentities, or NULL */
+};
+
+/* ACME challenge types a provisioner allows (its "challenges"). */
+#define CA_ACME_HTTP01		0x1
+#define CA_ACME_DNS01		0x2
+#define CA_ACME_TLSALPN01	0x4
+#define CA_ACME_ALL		0x7
+
+/* caTools.acme: the validator's peers, and ACME objects' lifetimes. */
+struct ca_acme_conf {
+	int		 http_port;		/* httpPort: http-01, 80 */
+	int		 tls_port;		/* tlsPort: tls-alpn-01, 443 */
+	const char	*dns_resolver;		/* "IP:PORT", or NULL: the system's */
+	int64_t		 validation_timeout;	/* s, 10 */
+	int64_t		 order_lifetime;	/* s, 1 day */
+	int64_t		 authz_lifetime;	/* s, 7 days */
 };
 
 #define CA_MAX_SANS_DEFAULT	100
@@ -79,6 +102,7 @@ struct ca_config {
 	const char	**ra_urls;
 	size_t		 n_ra_urls;
 	struct ca_claims claims;
+	struct ca_acme_conf acme;	/* caTools.acme */
 	struct ca_provisioner *provisioners;
 	size_t		 n_provisioners;
 	char		*ignored;	/* step-ca members ignored here, or NULL */

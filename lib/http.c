@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "ca.h"
+#include "acme.h"
 #include "authority.h"
 #include "crl.h"
 #include "db.h"
@@ -44,6 +45,7 @@ struct req {
 	size_t		 bytes;
 	char		 method[48];	/* escaped */
 	char		 path[1024];	/* for routing: without /1.0 */
+	char		*acme_path;	/* an ACME request's path, as sent */
 	char		 url[400];	/* as sent (not decoded), escaped */
 	char		 cache[64];	/* Cache-Control; "" for no-store */
 	char		 detail[300];	/* why it failed, for the log */
@@ -568,6 +570,127 @@ route_ocsp(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	    len);
 }
 
+/* ACME (lib/acme.h): /acme/NAME/... and /2.0/acme/NAME/..., as step-ca. */
+static int
+is_acme_path(const char *p)
+{
+	return strncmp(p, "/acme/", 6) == 0 || strncmp(p, "/2.0/acme/", 10) == 0;
+}
+
+/* For the log: an ACME problem's type (after the URN) and its detail. */
+static void
+acme_log_problem(struct req *r, const struct ca_acme_resp *resp)
+{
+	struct json_object *o = NULL;
+	const char *type = NULL, *detail = NULL;
+	char buf[300];
+
+	if (resp->body == NULL || resp->content_type == NULL ||
+	    strcmp(resp->content_type, "application/problem+json") != 0 ||
+	    ca_json_parse(resp->body, resp->body_len, "problem", &o) != 0) {
+		ca_err_clear();
+		return;
+	}
+	if (ca_json_string(o, "type", 0, &type) == 0 &&
+	    strncmp(type, "urn:ietf:params:acme:error:", 27) == 0)
+		type += 27;
+	(void)ca_json_string(o, "detail", 0, &detail);
+	ca_err_clear();
+	snprintf(buf, sizeof(buf), "%s: %s", type != NULL ? type : "?",
+	    detail != NULL ? detail : "");
+	ca_escape(r->detail, sizeof(r->detail), buf, 0);
+	json_object_put(o);
+}
+
+static enum MHD_Result
+route_acme(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    const char *method)
+{
+	struct ca_acme_req q;
+	struct ca_acme_resp resp;
+	struct MHD_Response *mr;
+	enum MHD_Result ret;
+	const char *host;
+	char *base = NULL, num[16];
+	size_t i;
+	int rc;
+
+	host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST);
+	if (host == NULL || host[0] == '\0')
+		return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST,
+		    "ACME needs a Host header", NULL);
+	if (asprintf(&base, "https://%s", host) < 0)
+		return MHD_NO;
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.base = base;
+	q.path = r->acme_path;
+	q.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	q.body = (const unsigned char *)r->body;
+	q.body_len = r->len;
+	q.now = time(NULL);
+	rc = ca_authority_acme(s->a, &q, &resp);
+	free(base);
+	if (rc == CA_ERR_CONFIG)	/* a registration authority */
+		return reply_error(s, c, r, MHD_HTTP_NOT_IMPLEMENTED,
+		    ca_errmsg(), NULL);
+	if (rc != 0)
+		return reply_failure(s, c, r, rc);
+	if (resp.status >= 400)
+		acme_log_problem(r, &resp);
+	/* The validation runs elsewhere; its job is the server's now. */
+	if (resp.job != NULL) {
+		ca_serve_acme_job(s, resp.job);
+		resp.job = NULL;
+	}
+	if (r->conn != NULL) {
+		pthread_mutex_lock(&s->conn_lock);
+		r->conn->processing = 0;
+		r->conn->deadline_ms = ca_now_ms() + (int64_t)s->o.deadline_s * 1000;
+		pthread_mutex_unlock(&s->conn_lock);
+	}
+	mr = MHD_create_response_from_buffer(resp.body_len,
+	    resp.body != NULL ? resp.body : (char *)(uintptr_t)"",
+	    resp.body != NULL ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (mr == NULL) {
+		ca_acme_resp_free(&resp);
+		return MHD_NO;
+	}
+	resp.body = NULL;	/* MHD frees it */
+	if (resp.content_type != NULL)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    resp.content_type);
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	if (resp.nonce != NULL)
+		MHD_add_response_header(mr, "Replay-Nonce", resp.nonce);
+	if (resp.location != NULL)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION,
+		    resp.location);
+	for (i = 0; i < resp.n_links && i < CA_ACME_MAX_LINKS; i++)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_LINK,
+		    resp.links[i]);
+	if (resp.retry_after > 0) {
+		snprintf(num, sizeof(num), "%u", resp.retry_after);
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, num);
+	}
+	if (resp.status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW,
+		    strstr(r->acme_path, "/directory") != NULL ||
+		    strstr(r->acme_path, "/new-nonce") != NULL ?
+		    "GET, HEAD" : "POST");
+	if (s->draining || r->close)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+	r->status = resp.status;
+	r->bytes = resp.body_len;
+	ret = MHD_queue_response(c, (unsigned)resp.status, mr);
+	MHD_destroy_response(mr);
+	ca_acme_resp_free(&resp);
+	return ret;
+}
+
 /* Routes, at / and at /1.0/ as step-ca has them. */
 static enum MHD_Result
 route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
@@ -578,6 +701,8 @@ route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	int post = strcmp(method, "POST") == 0;
 	struct json_object *o;
 
+	if (r->acme_path != NULL)
+		return route_acme(s, c, r, method);
 	if (is_post_route(p)) {
 		if (!post)
 			goto not_allowed;
@@ -858,6 +983,8 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 			return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST, bad,
 			    NULL);
 		}
+		if (is_acme_path(url) && (r->acme_path = strdup(url)) == NULL)
+			return MHD_NO;
 		/* Step-ca serves every route at /1.0/ too. */
 		if (strncmp(url, "/1.0/", 5) == 0)
 			url += 4;
@@ -977,6 +1104,7 @@ ca_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		pthread_mutex_unlock(&s->conn_lock);
 	}
 	free(r->body);
+	free(r->acme_path);
 	free(r);
 	*con_cls = NULL;
 }

@@ -117,6 +117,12 @@ ca_init_args_check(struct ca_init_args *a)
 		return ca_err(CA_ERR_INVAL, "--password-file is required");
 	if ((rc = check_ra(a)) != 0 || (rc = check_kms(a)) != 0)
 		return rc;
+	if (a->ra && o->acme)
+		return ca_err(CA_ERR_INVAL, "--acme needs a CA with its key: "
+		    "not with --ra");
+	if (o->acme && strcmp(o->provisioner, "acme") == 0)
+		return ca_err(CA_ERR_INVAL, "--acme adds a provisioner named "
+		    "acme: name the JWK one otherwise");
 	o->dns = (const char *const *)a->dns;
 	o->n_dns = a->n_dns;
 	if (o->key_type != NULL && ca_key_type_parse(o->key_type, &kt) != 0) {

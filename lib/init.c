@@ -256,6 +256,14 @@ make_config(const struct ca_init_opts *o, struct json_object *prov,
 	    json_object_new_boolean(0));
 	json_object_object_add(auth, "claims", claims);
 	json_object_array_add(provs, json_object_get(prov));
+	if (o->acme) {
+		/* As step ca init --acme: {"type": "ACME", "name": "acme"}. */
+		struct json_object *ap = json_object_new_object();
+
+		json_object_object_add(ap, "type", jstr("ACME"));
+		json_object_object_add(ap, "name", jstr("acme"));
+		json_object_array_add(provs, ap);
+	}
 	json_object_object_add(auth, "provisioners", provs);
 	if (o->ra_url != NULL) {
 		/* step-ca's StepCAS registration authority. */

@@ -73,4 +73,13 @@ enum MHD_Result ca_http_handle(void *cls, struct MHD_Connection *c,
 void	 ca_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	    enum MHD_RequestTerminationCode toe);
 
+struct ca_acme_job;
+/*
+ * A challenge to validate, from an ACME answer (lib/acme-serve.c): the
+ * server owns job from here on and reports its outcome with
+ * ca_authority_acme_validated(); it never validates on the caller's
+ * thread.
+ */
+void	 ca_serve_acme_job(struct ca_server *s, struct ca_acme_job *job);
+
 #endif /* CA_SERVE_INTERNAL_H */

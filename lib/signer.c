@@ -30,6 +30,7 @@
 enum {
 	OP_SIGN = 1, OP_RENEW, OP_REVOKE, OP_PROVISIONERS, OP_ENCKEY,
 	OP_SERVER_CERT, OP_CRL, OP_OCSP, OP_RELOAD, OP_SET_PORTS, OP_STATS,
+	OP_ACME, OP_ACME_VALIDATED,
 	OP_MAX
 };
 #define REPLY	0x80
@@ -39,6 +40,7 @@ static const char *const op_names[OP_MAX] = {
 	[OP_SERVER_CERT] = "server certificate", [OP_CRL] = "crl",
 	[OP_OCSP] = "ocsp", [OP_RELOAD] = "reload",
 	[OP_SET_PORTS] = "set ports", [OP_STATS] = "stats",
+	[OP_ACME] = "acme", [OP_ACME_VALIDATED] = "acme validated",
 };
 
 /* Fields */
@@ -48,6 +50,8 @@ enum {
 	T_DER, T_PORTS, T_STATUS, T_MSG, T_CRT, T_CHAIN, T_SUBJECT,
 	T_PROV, T_JSON, T_JWE, T_PEM, T_CRL, T_NUMBER, T_REVISION, T_RESP,
 	T_HITS, T_BUILT, T_BATCHES, T_BATCHED,
+	T_METHOD, T_BASE, T_PATH, T_CTYPE, T_ABODY, T_HSTATUS, T_NONCE,
+	T_LOCATION, T_LINKS, T_RETRY, T_JOB, T_OK, T_PTYPE, T_DETAIL,
 	T_MAX
 };
 enum { K_BYTES, K_STR, K_INT };
@@ -90,6 +94,20 @@ static const struct field {
 	[T_BUILT] = { "built", K_INT, 8 },
 	[T_BATCHES] = { "batches", K_INT, 8 },
 	[T_BATCHED] = { "batched", K_INT, 8 },
+	[T_METHOD] = { "method", K_STR, 16 },
+	[T_BASE] = { "base", K_STR, 1024 },
+	[T_PATH] = { "path", K_STR, 1024 },
+	[T_CTYPE] = { "content_type", K_STR, 256 },
+	[T_ABODY] = { "body", K_BYTES, 1u << 20 },
+	[T_HSTATUS] = { "http_status", K_INT, 8 },
+	[T_NONCE] = { "nonce", K_STR, 64 },
+	[T_LOCATION] = { "location", K_STR, 4096 },
+	[T_LINKS] = { "links", K_STR, CA_ACME_MAX_LINKS * 4096 },
+	[T_RETRY] = { "retry_after", K_INT, 8 },
+	[T_JOB] = { "job", K_BYTES, 8 * (4 + 4096) },
+	[T_OK] = { "ok", K_INT, 8 },
+	[T_PTYPE] = { "problem_type", K_STR, 256 },
+	[T_DETAIL] = { "detail", K_STR, 4096 },
 };
 
 #define B(t)	((uint64_t)1 << (t))
@@ -113,6 +131,11 @@ static const struct spec {
 	[OP_RELOAD] = { 0, 0 },
 	[OP_SET_PORTS] = { B(T_PORTS), B(T_PORTS) },
 	[OP_STATS] = { 0, 0 },
+	[OP_ACME] = { B(T_METHOD) | B(T_BASE) | B(T_PATH) | B(T_CTYPE) |
+	    B(T_ABODY) | B(T_NOW), B(T_METHOD) | B(T_BASE) | B(T_PATH) |
+	    B(T_NOW) },
+	[OP_ACME_VALIDATED] = { B(T_JOB) | B(T_OK) | B(T_PTYPE) |
+	    B(T_DETAIL) | B(T_NOW), B(T_JOB) | B(T_OK) | B(T_NOW) },
 }, replies[OP_MAX] = {
 	/* Results are present on success only: checked by the caller. */
 	[OP_SIGN] = { RESULT, 0 },
@@ -127,6 +150,9 @@ static const struct spec {
 	[OP_RELOAD] = { 0, 0 },
 	[OP_SET_PORTS] = { 0, 0 },
 	[OP_STATS] = { B(T_HITS) | B(T_BUILT) | B(T_BATCHES) | B(T_BATCHED), 0 },
+	[OP_ACME] = { B(T_HSTATUS) | B(T_CTYPE) | B(T_ABODY) | B(T_NONCE) |
+	    B(T_LOCATION) | B(T_LINKS) | B(T_RETRY) | B(T_JOB), 0 },
+	[OP_ACME_VALIDATED] = { 0, 0 },
 };
 
 /* A decoded message: each field NUL-terminated in arena. */
@@ -475,6 +501,152 @@ reply_result(struct enc *e, const struct ca_sign_result *r)
 	enc_int(e, T_NA, (int64_t)r->not_after);
 }
 
+/*
+ * A validation job as one field: its eight strings in order, each a
+ * 32-bit length and its bytes (NUL-free; a NULL member is absent: length
+ * 0xffffffff).
+ */
+#define JOB_NONE	0xffffffffu
+#define JOB_MEMBER_MAX	4096
+
+static char **
+job_member(struct ca_acme_job *j, size_t i)
+{
+	char **m[] = { &j->provisioner, &j->authz, &j->challenge, &j->type,
+	    &j->id_type, &j->id_value, &j->token, &j->key_auth };
+
+	return m[i];
+}
+
+static void
+job_encode(struct enc *e, const struct ca_acme_job *job)
+{
+	struct enc j;
+	unsigned char h[4];
+	const char *v;
+	size_t i, n;
+
+	memset(&j, 0, sizeof(j));
+	for (i = 0; i < 8; i++) {
+		v = *job_member((struct ca_acme_job *)(uintptr_t)job, i);
+		n = v != NULL ? strlen(v) : 0;
+		if (n > JOB_MEMBER_MAX) {
+			j.err = 2;
+			j.over = T_JOB;
+			break;
+		}
+		ca_be32_put(h, v != NULL ? (uint32_t)n : JOB_NONE);
+		enc_raw(&j, h, sizeof(h));
+		if (n > 0)
+			enc_raw(&j, v, n);
+	}
+	if (j.err) {
+		if (!e->err) {
+			e->err = j.err;
+			e->over = T_JOB;
+		}
+	} else
+		enc_bytes(e, T_JOB, j.p, j.len);
+	enc_free(&j);
+}
+
+/*
+ * Decode a job field p (NUL-terminated by decode(), len bytes) into *job,
+ * whose strings point into a copy made in place: p is modified.
+ */
+static int
+job_decode(char *p, size_t len, struct ca_acme_job *job)
+{
+	char *q = p, *end = p + len, *prev_end = NULL;
+	uint32_t n;
+	size_t i;
+
+	memset(job, 0, sizeof(*job));
+	for (i = 0; i < 8; i++) {
+		if ((size_t)(end - q) < 4)
+			return ca_err(CA_ERR_INVAL, "signer: job truncated");
+		n = ca_be32_get((unsigned char *)q);
+		/* The previous member ends where this one's length began. */
+		if (prev_end != NULL)
+			*prev_end = '\0';
+		q += 4;
+		if (n == JOB_NONE) {
+			prev_end = NULL;
+			continue;
+		}
+		if (n > JOB_MEMBER_MAX || n > (size_t)(end - q) ||
+		    memchr(q, '\0', n) != NULL)
+			return ca_err(CA_ERR_INVAL, "signer: job member %zu "
+			    "invalid", i);
+		/* Shift down over the length so that a NUL fits after it. */
+		memmove(q - 4, q, n);
+		*job_member(job, i) = q - 4;
+		prev_end = q - 4 + n;
+		q += n;
+	}
+	if (q != end)
+		return ca_err(CA_ERR_INVAL, "signer: job: trailing bytes");
+	if (prev_end != NULL)
+		*prev_end = '\0';
+	return 0;
+}
+
+/* The content types an ACME answer has, as static strings. */
+static const char *const acme_ctypes[] = {
+	"application/json", "application/problem+json",
+	"application/pem-certificate-chain", NULL
+};
+
+static int
+handle_acme(struct ca_authority *a, const struct msg *m, struct enc *res)
+{
+	struct ca_acme_req q;
+	struct ca_acme_resp r;
+	size_t i;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.method = m->v[T_METHOD];
+	q.base = m->v[T_BASE];
+	q.path = m->v[T_PATH];
+	q.content_type = m->v[T_CTYPE];
+	q.body = (const unsigned char *)m->v[T_ABODY];
+	q.body_len = m->len[T_ABODY];
+	q.now = (time_t)m->i[T_NOW];
+	if ((rc = ca_authority_acme(a, &q, &r)) != 0)
+		return rc;
+	enc_int(res, T_HSTATUS, r.status);
+	if (r.content_type != NULL)
+		enc_str(res, T_CTYPE, r.content_type, strlen(r.content_type));
+	if (r.body != NULL)
+		enc_bytes(res, T_ABODY, r.body, r.body_len);
+	enc_str(res, T_NONCE, r.nonce, r.nonce ? strlen(r.nonce) : 0);
+	enc_str(res, T_LOCATION, r.location, r.location ?
+	    strlen(r.location) : 0);
+	if (r.n_links > 0) {
+		struct enc l;
+
+		/* Link values hold no newline (URLs, quoted rel). */
+		memset(&l, 0, sizeof(l));
+		for (i = 0; i < r.n_links; i++) {
+			if (i > 0)
+				enc_raw(&l, "\n", 1);
+			enc_raw(&l, r.links[i], strlen(r.links[i]));
+		}
+		if (l.err)
+			res->err = l.err;
+		else
+			enc_str(res, T_LINKS, (const char *)l.p, l.len);
+		enc_free(&l);
+	}
+	if (r.retry_after > 0)
+		enc_int(res, T_RETRY, r.retry_after);
+	if (r.job != NULL)
+		job_encode(res, r.job);
+	ca_acme_resp_free(&r);
+	return 0;
+}
+
 /* Run request m on a; the reply (status first) goes to e. */
 static void
 handle(struct ca_authority *a, const struct msg *m, struct enc *e)
@@ -592,6 +764,18 @@ handle(struct ca_authority *a, const struct msg *m, struct enc *e)
 			    m->v[T_PORTS] + 4 * i);
 		ca_authority_set_ports(a, ports, i);
 		break;
+	case OP_ACME:
+		rc = handle_acme(a, m, &res);
+		break;
+	case OP_ACME_VALIDATED: {
+		struct ca_acme_job job;
+
+		if ((rc = job_decode(m->v[T_JOB], m->len[T_JOB], &job)) == 0)
+			rc = ca_authority_acme_validated(a, &job,
+			    m->i[T_OK] != 0, m->v[T_PTYPE], m->v[T_DETAIL],
+			    (time_t)m->i[T_NOW]);
+		break;
+	}
 	case OP_STATS:
 		ca_authority_ocsp_stats(a, &h, &b);
 		enc_int(&res, T_HITS, (int64_t)h);
@@ -1020,6 +1204,108 @@ ca_signer_ocsp(struct ca_signer *sg, const void *der, size_t len, time_t now,
 }
 
 int
+ca_signer_acme(struct ca_signer *sg, const struct ca_acme_req *req,
+    struct ca_acme_resp *resp)
+{
+	struct ca_acme_job job;
+	struct enc e;
+	struct msg m;
+	char *p, *nl;
+	size_t i;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	if (req->body_len > fields[T_ABODY].max)
+		return ca_err(CA_ERR_TOOBIG, "ACME request body over %lu bytes",
+		    (unsigned long)fields[T_ABODY].max);
+	enc_start(&e, OP_ACME);
+	enc_str(&e, T_METHOD, req->method, strlen(req->method));
+	enc_str(&e, T_BASE, req->base, strlen(req->base));
+	enc_str(&e, T_PATH, req->path, strlen(req->path));
+	enc_str(&e, T_CTYPE, req->content_type, req->content_type ?
+	    strlen(req->content_type) : 0);
+	if (req->body != NULL)
+		enc_bytes(&e, T_ABODY, req->body, req->body_len);
+	enc_int(&e, T_NOW, (int64_t)req->now);
+	if ((rc = call(sg, &e, OP_ACME, &m)) != 0)
+		return rc;
+	if (!(m.seen & B(T_HSTATUS)) || m.i[T_HSTATUS] < 100 ||
+	    m.i[T_HSTATUS] > 599) {
+		rc = ca_err(CA_ERR_IO, "signer: ACME reply without a status");
+		goto out;
+	}
+	resp->status = (int)m.i[T_HSTATUS];
+	if (m.v[T_CTYPE] != NULL) {
+		for (i = 0; acme_ctypes[i] != NULL; i++)
+			if (strcmp(acme_ctypes[i], m.v[T_CTYPE]) == 0)
+				resp->content_type = acme_ctypes[i];
+		if (resp->content_type == NULL) {
+			rc = ca_err(CA_ERR_IO, "signer: ACME reply of an "
+			    "unknown content type");
+			goto out;
+		}
+	}
+	if (m.v[T_ABODY] != NULL) {
+		if ((resp->body = malloc(m.len[T_ABODY] + 1)) == NULL)
+			goto nomem;
+		memcpy(resp->body, m.v[T_ABODY], m.len[T_ABODY] + 1);
+		resp->body_len = m.len[T_ABODY];
+	}
+	if ((m.v[T_NONCE] != NULL &&
+	    (resp->nonce = strdup(m.v[T_NONCE])) == NULL) ||
+	    (m.v[T_LOCATION] != NULL &&
+	    (resp->location = strdup(m.v[T_LOCATION])) == NULL))
+		goto nomem;
+	for (p = m.v[T_LINKS]; p != NULL && resp->n_links < CA_ACME_MAX_LINKS;
+	    p = nl != NULL ? nl + 1 : NULL) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl = '\0';
+		if ((resp->links[resp->n_links] = strdup(p)) == NULL)
+			goto nomem;
+		resp->n_links++;
+	}
+	if (m.seen & B(T_RETRY))
+		resp->retry_after = m.i[T_RETRY] < 0 || m.i[T_RETRY] > 86400 ?
+		    0 : (unsigned)m.i[T_RETRY];
+	if (m.v[T_JOB] != NULL) {
+		if ((rc = job_decode(m.v[T_JOB], m.len[T_JOB], &job)) != 0)
+			goto out;
+		if ((resp->job = ca_acme_job_dup(&job)) == NULL)
+			goto nomem;
+	}
+	goto out;
+nomem:
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+out:
+	msg_free(&m);
+	if (rc != 0)
+		ca_acme_resp_free(resp);
+	return rc;
+}
+
+int
+ca_signer_acme_validated(struct ca_signer *sg, const struct ca_acme_job *job,
+    int ok, const char *problem_type, const char *detail, time_t now)
+{
+	struct enc e;
+	struct msg m;
+	int rc;
+
+	enc_start(&e, OP_ACME_VALIDATED);
+	job_encode(&e, job);
+	enc_int(&e, T_OK, ok != 0);
+	enc_str(&e, T_PTYPE, problem_type, problem_type ?
+	    strlen(problem_type) : 0);
+	/* A detail is one line a validator wrote: cut, never refused. */
+	enc_str(&e, T_DETAIL, detail, detail ?
+	    strnlen(detail, fields[T_DETAIL].max) : 0);
+	enc_int(&e, T_NOW, (int64_t)now);
+	if ((rc = call(sg, &e, OP_ACME_VALIDATED, &m)) == 0)
+		msg_free(&m);
+	return rc;
+}
+
+int
 ca_signer_reload(struct ca_signer *sg)
 {
 	struct enc e;
@@ -1155,6 +1441,20 @@ op_commit_stats(struct ca_authority *a, unsigned long *issued,
 }
 
 static int
+op_acme(struct ca_authority *a, const struct ca_acme_req *q,
+    struct ca_acme_resp *r)
+{
+	return ca_signer_acme(SG(a), q, r);
+}
+
+static int
+op_acme_validated(struct ca_authority *a, const struct ca_acme_job *job,
+    int ok, const char *type, const char *detail, time_t now)
+{
+	return ca_signer_acme_validated(SG(a), job, ok, type, detail, now);
+}
+
+static int
 op_reload(struct ca_authority *a)
 {
 	return ca_signer_reload(SG(a));
@@ -1201,6 +1501,8 @@ static const struct ca_authority_ops signer_ops = {
 	.reload = op_reload,
 	.set_ports = op_set_ports,
 	.close = op_close,
+	.acme = op_acme,
+	.acme_validated = op_acme_validated,
 };
 
 /* A certificate file's PEM and, when fp is set, its fingerprint. */

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <gnutls/gnutls.h>
 
+#include "acme.h"
 #include "authority.h"
 
 /* Largest frames: a request (token and CSR), a reply (a CRL). */
@@ -80,6 +81,16 @@ int	 ca_signer_crl(struct ca_signer *sg, time_t now, int fresh,
 /* resp->data: gnutls_free, as ca_authority_ocsp's. */
 int	 ca_signer_ocsp(struct ca_signer *sg, const void *der, size_t len,
 	    time_t now, gnutls_datum_t *resp, time_t *next_update);
+/*
+ * ACME (lib/acme.h): one request and its whole answer, a validation's
+ * outcome. Each field bounded (signer.c's table); an answer that does not
+ * fit is an error, never a truncated answer.
+ */
+int	 ca_signer_acme(struct ca_signer *sg, const struct ca_acme_req *req,
+	    struct ca_acme_resp *resp);
+int	 ca_signer_acme_validated(struct ca_signer *sg,
+	    const struct ca_acme_job *job, int ok, const char *problem_type,
+	    const char *detail, time_t now);
 int	 ca_signer_reload(struct ca_signer *sg);
 int	 ca_signer_set_ports(struct ca_signer *sg, const int *ports, size_t n);
 /* OCSP counters and group commit statistics of the signer's authority. */

@@ -1,0 +1,636 @@
+/*
+ * test-acme-a.c - the ACME server's frame and accounts (lib/acme.c,
+ * acme-nonce.c, acme-account.c): nonces shared by two handles on one
+ * state directory as two processes would hold them, the flattened JWS
+ * and each of its refusals with its RFC 8555 problem type, and an
+ * account's life, all through ca_authority_acme with requests signed
+ * here.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tap.h"
+#include "unit-ca.h"
+#include "acme.h"
+#include "acme-nonce.h"
+#include "jose.h"
+#include "json.h"
+#include "keys.h"
+
+#define BASE	"https://ca.test:8443"
+#define PFX	"/acme/acme"
+
+static struct ca_authority *ca;
+
+/* Nonces */
+
+static void
+test_nonces(void)
+{
+	struct acme_nonces *n1 = NULL, *n2 = NULL;
+	char path[4200], a[ACME_NONCE_LEN + 1], b[ACME_NONCE_LEN + 1];
+	char forged[ACME_NONCE_LEN + 1];
+	struct stat sb;
+	int i, dup;
+
+	snprintf(path, sizeof(path), "%s/nonces", tmpdir);
+	is_int(acme_nonces_open(path, &n1), 0, "nonces: the file is made");
+	is_int(acme_nonces_open(path, &n2), 0, "nonces: a second handle");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	    "nonces: the file is 0600");
+	is_int(acme_nonce_new(n1, a), 0, "nonce from the first handle");
+	is_int((int)strlen(a), ACME_NONCE_LEN, "a nonce is %d characters",
+	    ACME_NONCE_LEN);
+	is_int(acme_nonce_use(n2, a), 0, "spent through the other handle");
+	is_int(acme_nonce_use(n1, a), CA_ERR_REPLAY, "not twice (first handle)");
+	is_int(acme_nonce_use(n2, a), CA_ERR_REPLAY,
+	    "not twice (second handle)");
+	is_str(ca_errmsg(), "nonce already used", "says it was used");
+
+	/* Forged: a valid nonce with its MAC changed; the real one survives. */
+	is_int(acme_nonce_new(n2, b), 0, "another nonce");
+	memcpy(forged, b, sizeof(forged));
+	forged[ACME_NONCE_LEN - 2] = forged[ACME_NONCE_LEN - 2] == 'A' ?
+	    'B' : 'A';
+	is_int(acme_nonce_use(n1, forged), CA_ERR_REPLAY, "a forged MAC");
+	is_str(ca_errmsg(), "not a nonce of this server", "says so");
+	is_int(acme_nonce_use(n1, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+	    CA_ERR_REPLAY, "an unknown nonce");
+	is_int(acme_nonce_use(n1, "short"), CA_ERR_REPLAY, "not a nonce");
+	is_int(acme_nonce_use(n1, b), 0, "the real one is still good");
+
+	/* All different, many in flight. */
+	dup = 0;
+	for (i = 0; i < 1000 && !dup; i++) {
+		if (acme_nonce_new(i % 2 ? n1 : n2, a) != 0 ||
+		    strcmp(a, b) == 0)
+			dup = 1;
+		memcpy(b, a, sizeof(b));
+	}
+	ok(!dup, "1000 nonces from two handles, each new");
+
+	/* The window: a nonce is good until WINDOW more were given out. */
+	is_int(acme_nonce_new(n1, a), 0, "nonce a");
+	is_int(acme_nonce_new(n2, b), 0, "nonce b, the next");
+	acme_nonces_skip(n1, ACME_NONCE_WINDOW - 1);
+	is_int(acme_nonce_use(n2, a), CA_ERR_REPLAY,
+	    "a: window + 1 behind the counter: refused");
+	is_str(ca_errmsg(), "nonce too old", "as too old");
+	is_int(acme_nonce_use(n2, b), 0, "b: exactly the window behind: good");
+	acme_nonces_close(n1);
+	acme_nonces_close(n2);
+
+	/* Group or others may read it: the key would leak. */
+	chmod(path, 0644);
+	is_int(acme_nonces_open(path, &n1), CA_ERR_CONFIG,
+	    "a nonce file readable by others is refused");
+	acme_nonces_close(n1);
+}
+
+/* Requests */
+
+struct key {
+	struct ca_jwk	*jwk;
+	char		*kid;		/* account URL, once it has one */
+};
+
+static void
+key_make(struct key *k, enum ca_key_type t)
+{
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_privkey_t p = NULL;
+
+	memset(k, 0, sizeof(*k));
+	if (ca_key_generate(t, &x) != 0 || ca_key_wrap(x, 1, &p) != 0 ||
+	    ca_jwk_from_privkey(p, NULL, &k->jwk) != 0) {
+		printf("Bail out! key: %s\n", ca_errmsg());
+		exit(1);
+	}
+}
+
+static void
+key_free(struct key *k)
+{
+	ca_jwk_free(k->jwk);
+	free(k->kid);
+}
+
+/* One request's answer; the fields tests look at. */
+struct answer {
+	int		 rc;
+	struct ca_acme_resp r;
+	struct json_object *body;	/* parsed, or NULL */
+	const char	*type;		/* problem type after the URN, or "" */
+};
+
+static void
+answer_free(struct answer *a)
+{
+	ca_acme_resp_free(&a->r);
+	json_object_put(a->body);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+send_req(struct answer *a, const char *method, const char *path,
+    const char *ctype, const char *body)
+{
+	struct ca_acme_req q;
+	const char *t;
+
+	memset(a, 0, sizeof(*a));
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.base = BASE;
+	q.path = path;
+	q.content_type = ctype;
+	q.body = (const unsigned char *)body;
+	q.body_len = body != NULL ? strlen(body) : 0;
+	q.now = time(NULL);
+	a->rc = ca_authority_acme(ca, &q, &a->r);
+	a->type = "";
+	if (a->rc == 0 && a->r.body != NULL &&
+	    ca_json_parse(a->r.body, a->r.body_len, "answer", &a->body) == 0 &&
+	    a->r.content_type != NULL &&
+	    strcmp(a->r.content_type, "application/problem+json") == 0 &&
+	    ca_json_string(a->body, "type", 0, &t) == 0 &&
+	    strncmp(t, "urn:ietf:params:acme:error:", 27) == 0)
+		a->type = t + 27;
+}
+
+static char *
+fresh_nonce(void)
+{
+	struct answer a;
+	char *n;
+
+	send_req(&a, "HEAD", PFX "/new-nonce", NULL, NULL);
+	n = a.r.nonce != NULL ? strdup(a.r.nonce) : NULL;
+	answer_free(&a);
+	return n;
+}
+
+/* Flags for signed() */
+#define S_JWK		0x01	/* header jwk (else kid) */
+#define S_BOTH		0x02	/* jwk and kid */
+#define S_BADSIG	0x04	/* signature changed */
+#define S_NONONCE	0x08
+#define S_BADURL	0x10
+
+/*
+ * A flattened JWS of payload (NULL: "" for POST-as-GET) for path, signed
+ * by k, nonce as given (NULL: a fresh one). Returns the body (free).
+ */
+static char *
+signed_body(struct key *k, const char *path, const char *payload,
+    const char *nonce, int flags)
+{
+	struct json_object *h, *jwk = NULL, *o;
+	char *own = NULL, *compact = NULL, *p1, *p2, *body, url[512];
+
+	h = json_object_new_object();
+	snprintf(url, sizeof(url), "%s%s%s", BASE, path,
+	    flags & S_BADURL ? "x" : "");
+	json_object_object_add(h, "url", json_object_new_string(url));
+	if (!(flags & S_NONONCE)) {
+		if (nonce == NULL)
+			nonce = own = fresh_nonce();
+		json_object_object_add(h, "nonce", json_object_new_string(nonce));
+	}
+	if (flags & (S_JWK | S_BOTH)) {
+		ca_jwk_to_json(k->jwk, 0, &jwk);
+		/* as clients send it: no kid, use or alg members */
+		json_object_object_del(jwk, "kid");
+		json_object_object_del(jwk, "use");
+		json_object_object_del(jwk, "alg");
+		json_object_object_add(h, "jwk", jwk);
+	}
+	if (!(flags & S_JWK) || (flags & S_BOTH))
+		json_object_object_add(h, "kid", json_object_new_string(
+		    k->kid != NULL ? k->kid : BASE PFX "/account/none"));
+	if (payload == NULL)
+		payload = "";
+	if (ca_jws_sign(k->jwk, h, payload, strlen(payload), &compact) != 0) {
+		printf("Bail out! sign: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(h);
+	free(own);
+	p1 = strchr(compact, '.');
+	*p1++ = '\0';
+	p2 = strchr(p1, '.');
+	*p2++ = '\0';
+	if (flags & S_BADSIG)
+		p2[3] = p2[3] == 'A' ? 'B' : 'A';
+	o = json_object_new_object();
+	json_object_object_add(o, "protected", json_object_new_string(compact));
+	json_object_object_add(o, "payload", json_object_new_string(p1));
+	json_object_object_add(o, "signature", json_object_new_string(p2));
+	body = ca_json_dump(o);
+	json_object_put(o);
+	free(compact);
+	return body;
+}
+
+static void
+post(struct answer *a, struct key *k, const char *path, const char *payload,
+    int flags)
+{
+	char *body = signed_body(k, path, payload, NULL, flags);
+
+	send_req(a, "POST", path, "application/jose+json", body);
+	free(body);
+}
+
+/* An answer's status, type and nonce in one check. */
+#define is_answer(a, st, ty, ...) do {					\
+	ok((a)->rc == 0 && (a)->r.status == (st) &&			\
+	    strcmp((a)->type, (ty)) == 0 && (a)->r.nonce != NULL,	\
+	    __VA_ARGS__);						\
+	if (!((a)->rc == 0 && (a)->r.status == (st) &&			\
+	    strcmp((a)->type, (ty)) == 0))				\
+		printf("#   got rc %d, status %d, type \"%s\": %s\n",	\
+		    (a)->rc, (a)->r.status, (a)->type,			\
+		    (a)->r.body != NULL ? (a)->r.body : "");		\
+} while (0)
+
+static void
+new_account(struct key *k, const char *contact)
+{
+	struct answer a;
+	char payload[256];
+
+	snprintf(payload, sizeof(payload), "{\"termsOfServiceAgreed\":true%s%s%s}",
+	    contact ? ",\"contact\":[\"" : "", contact ? contact : "",
+	    contact ? "\"]" : "");
+	post(&a, k, PFX "/new-account", payload, S_JWK);
+	is_answer(&a, 201, "", "newAccount: 201");
+	ok(a.r.location != NULL && strncmp(a.r.location,
+	    BASE PFX "/account/", strlen(BASE PFX "/account/")) == 0,
+	    "newAccount: Location is the account URL");
+	k->kid = a.r.location != NULL ? strdup(a.r.location) : NULL;
+	answer_free(&a);
+}
+
+static void
+test_frame(void)
+{
+	struct answer a;
+	struct key k, other;
+	struct json_object *v, *meta;
+	const char *s;
+	char *body, *nonce, big[ACME_NONCE_LEN + 40000];
+	char hs[512];
+
+	send_req(&a, "GET", PFX "/directory", NULL, NULL);
+	is_answer(&a, 200, "", "directory: 200");
+	ok(a.body != NULL && ca_json_string(a.body, "newAccount", 0, &s) == 0 &&
+	    strcmp(s, BASE PFX "/new-account") == 0,
+	    "directory: newAccount under the request's base");
+	ok(a.body != NULL && ca_json_object(a.body, "meta", 0, &meta) == 0 &&
+	    json_object_object_get_ex(meta, "externalAccountRequired", &v) &&
+	    !json_object_get_boolean(v) &&
+	    json_object_object_get_ex(meta, "termsOfService", &v),
+	    "directory: meta with externalAccountRequired and termsOfService");
+	answer_free(&a);
+	send_req(&a, "GET", "/2.0" PFX "/directory", NULL, NULL);
+	ok(a.body != NULL && ca_json_string(a.body, "newNonce", 0, &s) == 0 &&
+	    strcmp(s, BASE "/2.0" PFX "/new-nonce") == 0,
+	    "directory under /2.0/acme: its URLs too");
+	answer_free(&a);
+	send_req(&a, "HEAD", PFX "/new-nonce", NULL, NULL);
+	is_answer(&a, 200, "", "HEAD newNonce: 200 with a nonce");
+	ok(a.r.n_links == 1 && strcmp(a.r.links[0],
+	    "<" BASE PFX "/directory>;rel=\"index\"") == 0,
+	    "newNonce: Link rel=index");
+	answer_free(&a);
+	send_req(&a, "GET", PFX "/new-nonce", NULL, NULL);
+	is_answer(&a, 204, "", "GET newNonce: 204");
+	answer_free(&a);
+	send_req(&a, "GET", PFX "/new-account", NULL, NULL);
+	is_answer(&a, 405, "malformed", "GET newAccount: 405");
+	answer_free(&a);
+	send_req(&a, "GET", PFX "/nothing", NULL, NULL);
+	is_answer(&a, 404, "malformed", "an unknown resource: 404");
+	answer_free(&a);
+	send_req(&a, "GET", "/acme/nobody/directory", NULL, NULL);
+	is_answer(&a, 404, "malformed", "an unknown provisioner: 404");
+	answer_free(&a);
+	send_req(&a, "GET", "/acme/admin/directory", NULL, NULL);
+	is_answer(&a, 404, "malformed", "a JWK provisioner has no ACME");
+	answer_free(&a);
+
+	key_make(&k, CA_KEY_EC_P256);
+	key_make(&other, CA_KEY_ED25519);
+
+	/* Content-Type and size, before anything is parsed. */
+	body = signed_body(&k, PFX "/new-account", "{}", NULL, S_JWK);
+	send_req(&a, "POST", PFX "/new-account", "application/json", body);
+	is_answer(&a, 415, "malformed", "Content-Type application/json: 415");
+	answer_free(&a);
+	free(body);
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json", big);
+	is_answer(&a, 413, "malformed", "a body over the limit: 413");
+	answer_free(&a);
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json",
+	    "{\"protected\":");
+	is_answer(&a, 400, "malformed", "not JSON: malformed");
+	answer_free(&a);
+
+	/* The JWS checks, each with its problem type. */
+	post(&a, &k, PFX "/new-account", "{}", S_JWK | S_BADSIG);
+	is_answer(&a, 400, "malformed", "a bad signature: malformed");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account", "{}", S_JWK | S_BADURL);
+	is_answer(&a, 403, "unauthorized", "a wrong url: unauthorized");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account", "{}", S_JWK | S_NONONCE);
+	is_answer(&a, 400, "badNonce", "no nonce: badNonce");
+	answer_free(&a);
+	body = signed_body(&k, PFX "/new-account", "{}",
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", S_JWK);
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json", body);
+	is_answer(&a, 400, "badNonce", "an unknown nonce: badNonce");
+	answer_free(&a);
+	free(body);
+	post(&a, &k, PFX "/new-account", "{}", S_BOTH);
+	is_answer(&a, 400, "malformed", "jwk and kid together: malformed");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account", "{}", 0);
+	is_answer(&a, 400, "malformed", "newAccount by kid: malformed");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-order", "{}", S_JWK);
+	is_answer(&a, 400, "malformed", "newOrder by jwk: malformed");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-order", "{}", 0);
+	is_answer(&a, 400, "accountDoesNotExist",
+	    "kid of an unknown account: accountDoesNotExist");
+	answer_free(&a);
+	k.kid = strdup("https://other.test/acme/acme/account/abc");
+	post(&a, &k, PFX "/new-order", "{}", 0);
+	is_answer(&a, 400, "accountDoesNotExist",
+	    "kid of another CA: accountDoesNotExist");
+	answer_free(&a);
+	free(k.kid);
+	k.kid = NULL;
+	/* alg HS256 with a made-up signature */
+	nonce = fresh_nonce();
+	snprintf(hs, sizeof(hs), "{\"alg\":\"HS256\",\"nonce\":\"%s\","
+	    "\"url\":\"" BASE PFX "/new-account\",\"kid\":\"x\"}", nonce);
+	free(nonce);
+	body = ca_b64url_encode(hs, strlen(hs));
+	snprintf(big, sizeof(big), "{\"protected\":\"%s\",\"payload\":\"e30\","
+	    "\"signature\":\"AAAA\"}", body);
+	free(body);
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json", big);
+	is_answer(&a, 400, "badSignatureAlgorithm", "alg HS256: "
+	    "badSignatureAlgorithm");
+	answer_free(&a);
+	snprintf(big, sizeof(big), "{\"protected\":\"e30\",\"payload\":\"e30\","
+	    "\"signature\":\"AAAA\",\"header\":{}}");
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json", big);
+	is_answer(&a, 400, "malformed", "an unprotected header: malformed");
+	answer_free(&a);
+
+	/* A replayed nonce: the first request spends it, the second fails. */
+	nonce = fresh_nonce();
+	body = signed_body(&other, PFX "/new-account", "{}", nonce, S_JWK);
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json", body);
+	is_answer(&a, 201, "", "an account with an Ed25519 key (EdDSA)");
+	answer_free(&a);
+	send_req(&a, "POST", PFX "/new-account", "application/jose+json", body);
+	is_answer(&a, 400, "badNonce", "the same request again: badNonce");
+	answer_free(&a);
+	free(body);
+	free(nonce);
+	key_free(&k);
+	key_free(&other);
+}
+
+static void
+test_accounts(void)
+{
+	struct answer a;
+	struct key k, k2, rsa, p384, nk;
+	struct json_object *v;
+	char *inner, payload[4096], url[512];
+	const char *s;
+	int b;
+
+	key_make(&k, CA_KEY_EC_P256);
+	key_make(&k2, CA_KEY_EC_P256);
+	key_make(&rsa, CA_KEY_RSA_3072);
+	key_make(&p384, CA_KEY_EC_P384);
+	key_make(&nk, CA_KEY_EC_P256);
+
+	post(&a, &k, PFX "/new-account", "{\"onlyReturnExisting\":true}",
+	    S_JWK);
+	is_answer(&a, 400, "accountDoesNotExist",
+	    "onlyReturnExisting, no account: accountDoesNotExist");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account", "{\"contact\":[\"tel:+1555\"]}",
+	    S_JWK);
+	is_answer(&a, 400, "unsupportedContact", "tel: contact: "
+	    "unsupportedContact");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account",
+	    "{\"contact\":[\"mailto:a@x.test,b@x.test\"]}", S_JWK);
+	is_answer(&a, 400, "invalidContact", "two addresses: invalidContact");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account", "{\"contact\":[\"mailto:a@x.test\","
+	    "\"mailto:b@x.test\",\"mailto:c@x.test\",\"mailto:d@x.test\","
+	    "\"mailto:e@x.test\"]}", S_JWK);
+	is_answer(&a, 400, "invalidContact", "five contacts: invalidContact");
+	answer_free(&a);
+
+	new_account(&k, "mailto:admin@example.test");
+	new_account(&rsa, NULL);
+	new_account(&p384, NULL);
+	post(&a, &k, PFX "/new-account", "{}", S_JWK);
+	is_answer(&a, 200, "", "newAccount with the same key: 200");
+	is_str(a.r.location, k.kid, "... with the account's Location");
+	answer_free(&a);
+
+	post(&a, &rsa, rsa.kid + strlen(BASE), NULL, 0);
+	is_answer(&a, 200, "", "POST-as-GET of the account (RS256)");
+	ok(a.body != NULL && ca_json_string(a.body, "status", 0, &s) == 0 &&
+	    strcmp(s, "valid") == 0, "its status is valid");
+	answer_free(&a);
+	post(&a, &p384, k.kid + strlen(BASE), NULL, 0);
+	is_answer(&a, 403, "unauthorized", "another account's URL: "
+	    "unauthorized");
+	answer_free(&a);
+
+	post(&a, &k, k.kid + strlen(BASE),
+	    "{\"contact\":[\"mailto:new@example.test\"]}", 0);
+	is_answer(&a, 200, "", "contact update: 200");
+	ok(a.body != NULL && ca_json_array(a.body, "contact", 0, &v) == 0 &&
+	    strcmp(json_object_get_string(json_object_array_get_idx(v, 0)),
+	    "mailto:new@example.test") == 0, "the new contact is shown");
+	answer_free(&a);
+	post(&a, &k, k.kid + strlen(BASE), NULL, 0);
+	ok(a.body != NULL && ca_json_array(a.body, "contact", 0, &v) == 0 &&
+	    strcmp(json_object_get_string(json_object_array_get_idx(v, 0)),
+	    "mailto:new@example.test") == 0, "... and stored");
+	answer_free(&a);
+
+	/* Key change: inner JWS by the new key, its payload checked. */
+	{
+		struct json_object *old = NULL;
+		char *oldk;
+
+		ca_jwk_to_json(k.jwk, 0, &old);
+		oldk = ca_json_dump(old);
+		json_object_put(old);
+		snprintf(payload, sizeof(payload),
+		    "{\"account\":\"%s\",\"oldKey\":%s}", p384.kid, oldk);
+		snprintf(url, sizeof(url), "%s", PFX "/key-change");
+		/* inner JWS: jwk of the new key, url of the outer, no nonce */
+		inner = signed_body(&nk, url, payload, NULL, S_JWK | S_NONONCE);
+		post(&a, &k, url, inner, 0);
+		is_answer(&a, 403, "unauthorized", "keyChange naming another "
+		    "account: unauthorized");
+		answer_free(&a);
+		free(inner);
+		snprintf(payload, sizeof(payload),
+		    "{\"account\":\"%s\",\"oldKey\":%s}", k.kid, oldk);
+		inner = signed_body(&nk, url, payload, NULL,
+		    S_JWK | S_NONONCE | S_BADSIG);
+		post(&a, &k, url, inner, 0);
+		is_answer(&a, 400, "malformed", "keyChange, inner signature "
+		    "bad: malformed");
+		answer_free(&a);
+		free(inner);
+		inner = signed_body(&rsa, url, payload, NULL, S_JWK | S_NONONCE);
+		post(&a, &k, url, inner, 0);
+		is_answer(&a, 409, "malformed", "keyChange to another account's "
+		    "key: 409");
+		is_str(a.r.location, rsa.kid, "... Location: that account");
+		answer_free(&a);
+		free(inner);
+		inner = signed_body(&nk, url, payload, NULL, S_JWK | S_NONONCE);
+		post(&a, &k, url, inner, 0);
+		is_answer(&a, 200, "", "keyChange: 200");
+		answer_free(&a);
+		free(inner);
+		free(oldk);
+	}
+	post(&a, &k, k.kid + strlen(BASE), NULL, 0);
+	is_answer(&a, 400, "malformed", "the old key no longer signs "
+	    "(signature does not verify with the account's key)");
+	answer_free(&a);
+	post(&a, &k, PFX "/new-account", "{\"onlyReturnExisting\":true}",
+	    S_JWK);
+	is_answer(&a, 400, "accountDoesNotExist", "the old key has no account");
+	answer_free(&a);
+	nk.kid = strdup(k.kid);
+	post(&a, &nk, PFX "/new-account", "{\"onlyReturnExisting\":true}",
+	    S_JWK);
+	is_answer(&a, 200, "", "the new key finds the account");
+	is_str(a.r.location, k.kid, "... the same one");
+	answer_free(&a);
+
+	/* Deactivation, for good. */
+	post(&a, &nk, nk.kid + strlen(BASE), "{\"status\":\"valid2\"}", 0);
+	is_answer(&a, 400, "malformed", "status other than deactivated: "
+	    "malformed");
+	answer_free(&a);
+	post(&a, &nk, nk.kid + strlen(BASE), "{\"status\":\"deactivated\"}", 0);
+	is_answer(&a, 200, "", "deactivation: 200");
+	ok(a.body != NULL && ca_json_string(a.body, "status", 0, &s) == 0 &&
+	    strcmp(s, "deactivated") == 0, "status deactivated");
+	answer_free(&a);
+	post(&a, &nk, nk.kid + strlen(BASE), NULL, 0);
+	is_answer(&a, 403, "unauthorized", "a deactivated account: "
+	    "unauthorized");
+	answer_free(&a);
+	post(&a, &nk, PFX "/new-order", "{}", 0);
+	is_answer(&a, 403, "unauthorized", "... for every request");
+	answer_free(&a);
+	post(&a, &nk, PFX "/new-account", "{}", S_JWK);
+	is_answer(&a, 403, "unauthorized", "... and newAccount with its key");
+	answer_free(&a);
+
+	/* requireEAB: no binding, no account. */
+	post(&a, &k2, "/acme/eab/new-account", "{}", S_JWK);
+	is_answer(&a, 400, "externalAccountRequired",
+	    "requireEAB, no binding: externalAccountRequired");
+	answer_free(&a);
+	send_req(&a, "GET", "/acme/eab/directory", NULL, NULL);
+	ok(a.body != NULL && ca_json_object(a.body, "meta", 0, &v) == 0 &&
+	    ca_json_bool(v, "externalAccountRequired", 0, &b) == 0 && b,
+	    "requireEAB: the directory says so");
+	answer_free(&a);
+
+	key_free(&k);
+	key_free(&k2);
+	key_free(&rsa);
+	key_free(&p384);
+	key_free(&nk);
+}
+
+/* Add the ACME provisioners to ca.json. */
+static void
+add_acme(const char *dir)
+{
+	char *path, *buf = NULL, *out;
+	struct json_object *c = NULL, *auth, *provs;
+	size_t len;
+
+	path = ca_path_join(dir, "config/ca.json");
+	if (ca_file_read(path, CA_MAX_CONFIG, &buf, &len) != 0 ||
+	    ca_json_parse(buf, len, path, &c) != 0 ||
+	    ca_json_object(c, "authority", 1, &auth) != 0 ||
+	    ca_json_array(auth, "provisioners", 1, &provs) != 0) {
+		printf("Bail out! %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_array_add(provs, json_tokener_parse(
+	    "{\"type\":\"ACME\",\"name\":\"acme\","
+	    "\"termsOfService\":\"https://ca.test/tos\"}"));
+	json_object_array_add(provs, json_tokener_parse(
+	    "{\"type\":\"ACME\",\"name\":\"eab\",\"requireEAB\":true}"));
+	out = ca_json_dump_pretty(c);
+	if (ca_file_publish(path, out, strlen(out), 0600, 0) != 0) {
+		printf("Bail out! %s\n", ca_errmsg());
+		exit(1);
+	}
+	free(out);
+	free(buf);
+	free(path);
+	json_object_put(c);
+}
+
+int
+main(void)
+{
+	char dir[4200], prov[4200];
+
+	tmpdir_make("acme-a");
+	test_nonces();
+	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
+	add_acme(dir);
+	if (ca_authority_open(dir, NULL, &ca) != 0) {
+		printf("Bail out! open: %s\n", ca_errmsg());
+		return 1;
+	}
+	test_frame();
+	test_accounts();
+	ca_authority_close(ca);
+	tmpdir_remove();
+	return tap_done();
+}

@@ -858,26 +858,6 @@ ca_acme_check(const struct ca_acme_va_opts *o, const struct ca_acme_job *job,
 	return va_run(o, NULL, job, problem_type, detail);
 }
 
-/*
- * ca_acme_job_free's twin, until the frame that defines it is merged
- * (lib/acme.c, part A).
- */
-static void
-job_free(struct ca_acme_job *j)
-{
-	if (j == NULL)
-		return;
-	free(j->provisioner);
-	free(j->authz);
-	free(j->challenge);
-	free(j->type);
-	free(j->id_type);
-	free(j->id_value);
-	free(j->token);
-	free(j->key_auth);
-	free(j);
-}
-
 /* The validator. */
 struct ca_acme_validator {
 	ca_acme_report_fn	*report;
@@ -953,7 +933,7 @@ validator_main(void *arg)
 			    ca_errmsg());
 		free(type);
 		free(detail);
-		job_free(job);
+		ca_acme_job_free(job);
 
 		pthread_mutex_lock(&v->lock);
 		v->running--;
@@ -1040,7 +1020,7 @@ ca_acme_validator_submit(struct ca_acme_validator *v, struct ca_acme_job *job)
 		return 0;
 	ca_escape(ch, sizeof(ch), job->challenge != NULL ? job->challenge : "-",
 	    1);
-	job_free(job);
+	ca_acme_job_free(job);
 	return ca_err(CA_ERR_TEMP,
 	    "acme: the validator's queue is full: challenge %s stays processing",
 	    ch);
@@ -1084,7 +1064,7 @@ ca_acme_validator_free(struct ca_acme_validator *v)
 	for (i = 0; i < v->nthreads; i++)
 		pthread_join(v->threads[i], NULL);
 	for (; v->n > 0; v->n--) {
-		job_free(v->q[v->head]);
+		ca_acme_job_free(v->q[v->head]);
 		v->head = (v->head + 1) % CA_ACME_VA_QUEUE;
 	}
 	if (v->curl_loaded)

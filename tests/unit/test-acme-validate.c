@@ -621,12 +621,19 @@ validator_checks(void)
 	o.timeout_ms = 1500;
 	memset(&s.last_type, 0, sizeof(s.last_type));
 	s.n = s.valid = 0;
-	is_int(ca_acme_validator_new_report(on_report, &s, &o, 1, &v), 0,
+	is_int(ca_acme_validator_new_report(on_report, &s, &o, 2, &v), 0,
 	    "validator: started");
 	ca_acme_validator_submit(v, job_new("http-01", "a.test", "tok1",
 	    "tok1.thumb"));
-	is_int(ca_acme_validator_drain(v, 100), CA_ERR_TEMP,
+	/* The other thread goes on validating: dns-01 needs no http port. */
+	ca_acme_validator_submit(v, job_new("dns-01", "d.test", "tok3",
+	    "tok3.thumb"));
+	is_int(ca_acme_validator_drain(v, 500), CA_ERR_TEMP,
 	    "validator: drain gives up after its time");
+	pthread_mutex_lock(&s.lock);
+	is_int(s.valid, 1, "validator: a job validated while another waits "
+	    "on a silent peer");
+	pthread_mutex_unlock(&s.lock);
 	is_int(ca_acme_validator_drain(v, 10000), 0,
 	    "validator: then drains once the check timed out");
 	is_str(s.last_type, "urn:ietf:params:acme:error:connection",

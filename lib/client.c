@@ -11,7 +11,6 @@
 #include <config.h>
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -21,13 +20,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <gnutls/crypto.h>
 
 #include "ca.h"
 #include "client.h"
 #include "client-internal.h"
 #include "conf.h"
+#include "curl.h"
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
@@ -35,22 +34,6 @@
 #include "x509.h"
 
 #define MAX_MESSAGE	200	/* characters of a server's error message */
-
-/* The part of libcurl we use, resolved with dlsym(). */
-static struct {
-	void				*dl;
-	unsigned			 refs;
-	__typeof__(curl_global_init)	*global_init;
-	__typeof__(curl_global_cleanup)	*global_cleanup;
-	__typeof__(curl_easy_init)	*easy_init;
-	__typeof__(curl_easy_setopt)	*easy_setopt;
-	__typeof__(curl_easy_perform)	*easy_perform;
-	__typeof__(curl_easy_getinfo)	*easy_getinfo;
-	__typeof__(curl_easy_cleanup)	*easy_cleanup;
-	__typeof__(curl_easy_strerror)	*easy_strerror;
-	__typeof__(curl_slist_append)	*slist_append;
-	__typeof__(curl_slist_free_all)	*slist_free_all;
-} cu;
 
 struct ca_client {
 	char			*base;		/* URL, no trailing slashes */
@@ -67,66 +50,6 @@ struct ca_client {
 	size_t			 len, cap;
 	int			 toobig;
 };
-
-/* Take a reference on libcurl, loading it the first time. */
-static int
-curl_load(void)
-{
-	void *sym;
-	const char *missing = NULL;
-	CURLcode cc;
-
-	if (cu.refs > 0) {
-		cu.refs++;
-		return 0;
-	}
-	if ((cu.dl = dlopen(CA_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
-		return ca_err(CA_ERR_CONFIG,
-		    "cannot load %s, which the online mode needs (install the Debian package libcurl3-gnutls): %s",
-		    CA_LIBCURL_SONAME, dlerror());
-#define LOAD(field, name) do {						\
-	if ((sym = dlsym(cu.dl, name)) == NULL && missing == NULL)	\
-		missing = name;						\
-	memcpy(&cu.field, &sym, sizeof(sym));				\
-} while (0)
-	LOAD(global_init, "curl_global_init");
-	LOAD(global_cleanup, "curl_global_cleanup");
-	LOAD(easy_init, "curl_easy_init");
-	LOAD(easy_setopt, "curl_easy_setopt");
-	LOAD(easy_perform, "curl_easy_perform");
-	LOAD(easy_getinfo, "curl_easy_getinfo");
-	LOAD(easy_cleanup, "curl_easy_cleanup");
-	LOAD(easy_strerror, "curl_easy_strerror");
-	LOAD(slist_append, "curl_slist_append");
-	LOAD(slist_free_all, "curl_slist_free_all");
-#undef LOAD
-	if (missing != NULL) {
-		dlclose(cu.dl);
-		memset(&cu, 0, sizeof(cu));
-		return ca_err(CA_ERR_CONFIG, "%s has no %s: too old?",
-		    CA_LIBCURL_SONAME, missing);
-	}
-	if ((cc = cu.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
-		int rc = ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
-		    cu.easy_strerror(cc));
-		dlclose(cu.dl);
-		memset(&cu, 0, sizeof(cu));
-		return rc;
-	}
-	cu.refs = 1;
-	return 0;
-}
-
-/* Drop a reference; the last one unloads libcurl (no leaks at exit). */
-static void
-curl_unload(void)
-{
-	if (cu.refs == 0 || --cu.refs > 0)
-		return;
-	cu.global_cleanup();
-	dlclose(cu.dl);
-	memset(&cu, 0, sizeof(cu));
-}
 
 int
 ca_client_url_check(const char *url)
@@ -214,15 +137,15 @@ on_data(char *p, size_t size, size_t n, void *arg)
 static struct curl_slist *
 slist_add(struct curl_slist *l, const char *s)
 {
-	struct curl_slist *n = cu.slist_append(l, s);
+	struct curl_slist *n = ca_curl.slist_append(l, s);
 
 	if (n == NULL && l != NULL)
-		cu.slist_free_all(l);
+		ca_curl.slist_free_all(l);
 	return n;
 }
 
 #define SETOPT(c, opt, val) do {					\
-	if ((cc = cu.easy_setopt((c)->h, (opt), (val))) != CURLE_OK)	\
+	if ((cc = ca_curl.easy_setopt((c)->h, (opt), (val))) != CURLE_OK)	\
 		goto setopt;						\
 } while (0)
 
@@ -247,7 +170,7 @@ client_new(const char *url, const char *cafile, int verify, const char *trust,
 		return rc;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	if ((rc = curl_load()) != 0) {
+	if ((rc = ca_curl_load()) != 0) {
 		free(c);
 		return rc;
 	}
@@ -258,16 +181,16 @@ client_new(const char *url, const char *cafile, int verify, const char *trust,
 		goto fail;
 	for (n = strlen(c->base); n > 8 && c->base[n - 1] == '/'; n--)
 		c->base[n - 1] = '\0';
-	if ((c->h = cu.easy_init()) == NULL)
+	if ((c->h = ca_curl.easy_init()) == NULL)
 		goto fail;
-	if ((c->hdr_get = cu.slist_append(NULL, "Accept: application/json")) ==
+	if ((c->hdr_get = ca_curl.slist_append(NULL, "Accept: application/json")) ==
 	    NULL ||
-	    (c->hdr_post = cu.slist_append(NULL, "Accept: application/json")) ==
+	    (c->hdr_post = ca_curl.slist_append(NULL, "Accept: application/json")) ==
 	    NULL ||
-	    cu.slist_append(c->hdr_post, "Content-Type: application/json") ==
+	    ca_curl.slist_append(c->hdr_post, "Content-Type: application/json") ==
 	    NULL ||
 	    /* No "Expect: 100-continue" round trip. */
-	    cu.slist_append(c->hdr_post, "Expect:") == NULL)
+	    ca_curl.slist_append(c->hdr_post, "Expect:") == NULL)
 		goto fail;
 	SETOPT(c, CURLOPT_ERRORBUFFER, c->errbuf);
 	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
@@ -298,7 +221,7 @@ client_new(const char *url, const char *cafile, int verify, const char *trust,
 	return 0;
 setopt:
 	rc = ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
-	    cu.easy_strerror(cc));
+	    ca_curl.easy_strerror(cc));
 fail:
 	ca_client_close(c);
 	return rc;
@@ -335,13 +258,13 @@ ca_client_close(struct ca_client *c)
 	if (c == NULL)
 		return;
 	if (c->h != NULL)
-		cu.easy_cleanup(c->h);
+		ca_curl.easy_cleanup(c->h);
 	if (c->hdr_get != NULL)
-		cu.slist_free_all(c->hdr_get);
+		ca_curl.slist_free_all(c->hdr_get);
 	if (c->hdr_post != NULL)
-		cu.slist_free_all(c->hdr_post);
+		ca_curl.slist_free_all(c->hdr_post);
 	if (c->loaded)
-		curl_unload();
+		ca_curl_unload();
 	free(c->base);
 	free(c->root_fp);
 	free(c->trust);
@@ -370,7 +293,7 @@ static int
 transport_error(const struct ca_client *c, CURLcode cc)
 {
 	const char *why = c->errbuf[0] != '\0' ? c->errbuf :
-	    cu.easy_strerror(cc);
+	    ca_curl.easy_strerror(cc);
 	int n;
 
 	switch (cc) {
@@ -456,7 +379,7 @@ ca_client_request(struct ca_client *c, const char *method, const char *path,
 	}
 	c->last_transport = CA_CLIENT_T_OK;
 	c->last_status = 0;
-	cc = cu.easy_perform(c->h);
+	cc = ca_curl.easy_perform(c->h);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		c->last_transport = CA_CLIENT_T_TIMEOUT;
 	else if (cc == CURLE_PEER_FAILED_VERIFICATION ||
@@ -466,14 +389,14 @@ ca_client_request(struct ca_client *c, const char *method, const char *path,
 		c->last_transport = CA_CLIENT_T_FAILED;
 	/* curl keeps the pointers: the caller wipes the body after this. */
 	if (body != NULL)
-		cu.easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
+		ca_curl.easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
 	if (hdr != NULL)
-		cu.easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+		ca_curl.easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
 	if (cc != CURLE_OK) {
 		rc = transport_error(c, cc);
 		goto out;
 	}
-	cu.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+	ca_curl.easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 	c->last_status = status;
 	ca_debug("%s %s: HTTP %ld, %zu bytes", method, url, status, c->len);
 	r->status = status;
@@ -490,12 +413,12 @@ ca_client_request(struct ca_client *c, const char *method, const char *path,
 	goto out;
 setopt:
 	rc = ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
-	    cu.easy_strerror(cc));
+	    ca_curl.easy_strerror(cc));
 out:
 	for (l = hdr; l != NULL; l = l->next)
 		ca_wipe(l->data, strlen(l->data));
 	if (hdr != NULL)
-		cu.slist_free_all(hdr);
+		ca_curl.slist_free_all(hdr);
 	if (auth != NULL)
 		ca_free_secret(auth, strlen(auth));
 	free(url);
@@ -853,7 +776,7 @@ ca_client_set_identity(struct ca_client *c, const char *cert_path,
 	return 0;
 setopt:
 	return ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
-	    cu.easy_strerror(cc));
+	    ca_curl.easy_strerror(cc));
 }
 
 int
@@ -878,5 +801,5 @@ ca_client_set_timeout(struct ca_client *c, long ms)
 	return 0;
 setopt:
 	return ca_err(CA_ERR_CONFIG, "%s: %s", CA_LIBCURL_SONAME,
-	    cu.easy_strerror(cc));
+	    ca_curl.easy_strerror(cc));
 }

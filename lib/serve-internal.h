@@ -62,6 +62,9 @@ struct ca_server {
 	/* log */
 	int			 log_fd;
 	int			 use_syslog;
+	/* ACME validations (lib/acme-serve.c) */
+	struct ca_acme_validator *acme_va;	/* NULL: no ACME provisioner */
+	unsigned		 acme_timeout_ms;	/* one check's */
 };
 
 int64_t	 ca_now_ms(void);
@@ -81,5 +84,15 @@ struct ca_acme_job;
  * thread.
  */
 void	 ca_serve_acme_job(struct ca_server *s, struct ca_acme_job *job);
+/*
+ * The server's validator, made from caTools.acme when ca.json has an
+ * ACME provisioner (before any chroot: it loads libcurl and reads the
+ * system's nameservers); 0 or the error. _drain waits up to max_ms for
+ * the jobs submitted (inetd: before the process exits); _stop lets the
+ * checks in progress finish and report, and drops the queued ones.
+ */
+int	 ca_serve_acme_start(struct ca_server *s);
+void	 ca_serve_acme_drain(struct ca_server *s, unsigned max_ms);
+void	 ca_serve_acme_stop(struct ca_server *s);
 
 #endif /* CA_SERVE_INTERNAL_H */

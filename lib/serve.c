@@ -470,7 +470,8 @@ ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = tls_load(s, &s->pair)) != 0)
+	if ((rc = tls_load(s, &s->pair)) != 0 ||
+	    (rc = ca_serve_acme_start(s)) != 0)
 		goto fail;
 	tls_server = s;
 	*out = s;
@@ -598,6 +599,11 @@ ca_server_serve_connection(struct ca_server *s, int fd)
 		return ca_err(CA_ERR_IO, "cannot serve the connection");
 	while (!s->inetd_closed)
 		MHD_run_wait(d, 1000);
+	/*
+	 * The validations this connection started end before the process
+	 * does (those that do not are given out again later).
+	 */
+	ca_serve_acme_drain(s, 2 * s->acme_timeout_ms);
 	return 0;
 }
 
@@ -658,6 +664,8 @@ ca_server_free(struct ca_server *s)
 		return;
 	for (i = 0; i < s->n_daemons; i++)
 		MHD_stop_daemon(s->daemons[i]);
+	/* Its checks in progress report through the authority, still open. */
+	ca_serve_acme_stop(s);
 	if (s->watchdog_running) {
 		pthread_mutex_lock(&s->conn_lock);
 		s->stopping = 1;

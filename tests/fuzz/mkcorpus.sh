@@ -10,7 +10,8 @@
 # keys, PBES2 JWEs with p2c 1000 under jwe.c's password). The files are
 # replaced, each under 8 KiB. Then tests/fuzz/mkcorpus-ca.sh, with the
 # build directory above BINDIR, regenerates the seeds of the harnesses
-# that need a CA's artefacts (store, crl-ocsp, chain, http).
+# that need a CA's artefacts (store, crl-ocsp, chain, http), after
+# tests/fuzz/mkcorpus-dns.py those of dns (DNS answers built byte by byte).
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
@@ -258,4 +259,5 @@ find "$out" -type f -size +8k -exec sh -c 'echo "$0: over 8 KiB: $1" >&2; exit 1
 for h in json jws jwe csr ocsp redo; do
 	echo "$h: $(ls "$out/$h" | wc -l) files"
 done
+"$top/tests/fuzz/mkcorpus-dns.py"
 "$top/tests/fuzz/mkcorpus-ca.sh" "$bin/.."

@@ -20,9 +20,11 @@
 #   ACME_OCSP        ca-serve: its OCSP URL; ACME_ISSUER its intermediate
 #
 # Every process is started on 127.0.0.1 with its id recorded: the file's
-# servers (setup_file) in $BATS_FILE_TMPDIR/acme.pids, a test's responders
-# in $BATS_TEST_TMPDIR/acme.pids; acme_stop_file and acme_stop_test stop
-# them by id. Readiness is a log line or a port file, never a sleep.
+# servers (setup_file) in $ACME_DIR/acme.pids (ACME_DIR defaults to
+# $BATS_FILE_TMPDIR), a test's responders in $BATS_TEST_TMPDIR/acme.pids;
+# acme_stop_file and acme_stop_test stop them by id. Readiness is a log
+# line or a port, never a sleep. bench/acme.sh sources this file outside
+# bats, with ACME_DIR set, for the servers' part.
 
 : "${CA_REQUIRE_PEERS:=0}"
 
@@ -100,14 +102,14 @@ acme_stop() {
 	rm -f "$1"
 }
 
-acme_stop_file() { acme_stop "$BATS_FILE_TMPDIR/acme.pids"; }
+acme_stop_file() { acme_stop "${ACME_DIR:-$BATS_FILE_TMPDIR}/acme.pids"; }
 acme_stop_test() { acme_stop "$BATS_TEST_TMPDIR/acme.pids"; }
 
 # acme_challtestsrv_start: pebble-challtestsrv on free ports of 127.0.0.1,
 # DNS only (every A query answered 127.0.0.1, no AAAA); sets ACME_DNS_PORT
 # and ACME_DNS_API. In setup_file.
 acme_challtestsrv_start() {
-	local d=$BATS_FILE_TMPDIR p
+	local d=${ACME_DIR:-$BATS_FILE_TMPDIR} p
 	read -r ACME_DNS_PORT p < <(acme_free_ports 2)
 	acme_spawn "$d/acme.pids" "$d/challtestsrv.log" pebble-challtestsrv \
 		-dns01 "127.0.0.1:$ACME_DNS_PORT" -management "127.0.0.1:$p" \
@@ -142,7 +144,7 @@ acme_api_cert() {
 # badNonce), no sleep before validating, no authorization reused (so that
 # a renewal validates again, as ca-serve does). In setup_file.
 acme_pebble_start() {
-	local d=$BATS_FILE_TMPDIR a m
+	local d=${ACME_DIR:-$BATS_FILE_TMPDIR} a m
 	read -r a m ACME_HTTP_PORT ACME_TLS_PORT < <(acme_free_ports 4)
 	acme_api_cert "$d" || return 1
 	cat > "$d/pebble.json" <<-EOF
@@ -164,6 +166,78 @@ acme_pebble_start() {
 	curl -sS -f --cacert "$ACME_TRUST" -o "$ACME_ROOT" "$ACME_MGMT/roots/0" || return 1
 	export ACME_SERVER ACME_DIRECTORY ACME_MGMT ACME_TRUST ACME_ROOT \
 		ACME_HTTP_PORT ACME_TLS_PORT PEBBLE_PID
+}
+
+# acme_ca_serve_start MODE [ca-serve options...]: a CA in $ACME_DIR/ca
+# (ca-init, unencrypted intermediate key) with an ACME provisioner "acme"
+# and its validator set to connect to ACME_HTTP_PORT / ACME_TLS_PORT and
+# to ask pebble-challtestsrv (acme_challtestsrv_start first) for dns-01,
+# served by ca-serve ($ACME_CA_SERVE, else ca-serve from $PATH) on
+# 127.0.0.1 in MODE: standalone (--listen, port 0, --ready-fd), socket
+# (systemd-socket-activate -l: one ca-serve for the socket) or inetd
+# (systemd-socket-activate -a --inetd: a ca-serve --inetd per connection).
+# Sets every ACME_* variable, ACME_SERVE_PID (ca-serve, or the activator)
+# and ACME_SERVE_LOG. Status 3 when the server has no ACME (404 on the
+# directory: the ACME server is not merged yet), 1 on another failure.
+acme_ca_serve_start() {
+	local mode=$1 d=${ACME_DIR:-$BATS_FILE_TMPDIR} fifo port code
+	local serve=${ACME_CA_SERVE:-ca-serve} init=${ACME_CA_INIT:-ca-init}
+	shift
+	read -r port ACME_HTTP_PORT ACME_TLS_PORT < <(acme_free_ports 3)
+	printf 'acme-test-password\n' > "$d/pw"
+	"$init" -d "$d/ca" --name "ACME Test" --dns localhost,127.0.0.1 \
+		--address 127.0.0.1:8443 --provisioner admin --password-file "$d/pw" \
+		--unencrypted-intermediate-key -q > /dev/null || return 1
+	"$PYTHON" "$CA_TOP_SRCDIR/tests/acme-ca-json.py" "$d/ca/config/ca.json" \
+		"$ACME_HTTP_PORT" "$ACME_TLS_PORT" "127.0.0.1:$ACME_DNS_PORT" || return 1
+	ACME_SERVE_LOG=$d/serve.log
+	case $mode in
+	standalone)
+		fifo=$d/ready.fifo
+		rm -f "$fifo"
+		mkfifo "$fifo"
+		"$serve" -d "$d/ca" --listen 127.0.0.1:0 --ready-fd 3 \
+			--log-file "$ACME_SERVE_LOG" "$@" 3>"$fifo" 2>> "$d/serve.err" &
+		ACME_SERVE_PID=$!
+		echo "$ACME_SERVE_PID" >> "$d/acme.pids"
+		port=
+		read -t 60 -r port < "$fifo" || true
+		rm -f "$fifo"
+		[ -n "$port" ] || { cat "$d/serve.err" "$ACME_SERVE_LOG" >&2; return 1; }
+		;;
+	socket | inetd)
+		local a=()
+		[ "$mode" = socket ] || a=(-a --inetd)
+		[ "$mode" = socket ] || set -- --inetd "$@"
+		acme_spawn "$d/acme.pids" "$d/activate.log" systemd-socket-activate \
+			"${a[@]}" -l "127.0.0.1:$port" \
+			"$(command -v "$serve")" -d "$d/ca" --log-file "$ACME_SERVE_LOG" "$@"
+		ACME_SERVE_PID=$ACME_PID
+		acme_wait_log "$d/activate.log" "^Listening on" "$ACME_PID" || return 1
+		;;
+	*)
+		echo "acme_ca_serve_start: unknown mode $mode" >&2
+		return 2
+		;;
+	esac
+	ACME_SERVER=ca-serve
+	ACME_TRUST=$d/ca/certs/root_ca.crt
+	ACME_ROOT=$ACME_TRUST
+	ACME_ISSUER=$d/ca/certs/intermediate_ca.crt
+	ACME_OCSP=https://localhost:$port/ocsp
+	ACME_DIRECTORY=https://localhost:$port/acme/acme/directory
+	export ACME_SERVER ACME_TRUST ACME_ROOT ACME_ISSUER ACME_OCSP ACME_DIRECTORY \
+		ACME_HTTP_PORT ACME_TLS_PORT ACME_SERVE_PID ACME_SERVE_LOG
+	code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$ACME_TRUST" "$ACME_DIRECTORY") ||
+		return 1
+	case $code in
+	200) return 0 ;;
+	404) return 3 ;;
+	*)
+		echo "$ACME_DIRECTORY: HTTP $code" >&2
+		return 1
+		;;
+	esac
 }
 
 # acme_responder WEBROOT: a plain HTTP server of WEBROOT on

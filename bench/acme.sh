@@ -12,12 +12,16 @@
 #                $(dirname "$0")/../_build/bin, then /work/main/_build/bin,
 #                then $PATH
 #   SERVERS      which servers to measure (default "pebble ca-serve")
+#   BENCH_CLIENT c (default: bench/acme-client.c, built here with $CC) or
+#                python (tests/acme-bench-client.py, 2.6x the client CPU
+#                per order: it cannot load a fast server on two cores)
+#   CC           the compiler for the C client (default cc)
 #   KEEP=1       keep the scratch directory (its path is printed)
 #   TMPDIR       where the scratch directory is made (ca-serve fsyncs: the
 #                file system matters)
 #
-# The client (tests/acme-bench-client.py) runs one process per concurrent
-# client, each with its own ES256 account and one keep-alive HTTPS
+# The client (bench/acme-client.c, or tests/acme-bench-client.py) runs one
+# process per concurrent client, each with its own ES256 account and one keep-alive HTTPS
 # connection, never sleeping between polls: newOrder, authorization,
 # http-01 challenge, polls until valid, finalize (a new P-256 key and CSR),
 # polls until valid, certificate download. The http-01 responder is a
@@ -64,8 +68,20 @@ done
 
 CA_TOP_SRCDIR=$(cd "$HERE/.." && pwd)
 export CA_TOP_SRCDIR PYTHON
-CLIENT=$CA_TOP_SRCDIR/tests/acme-bench-client.py
-[[ -r $CLIENT ]] || die "$CLIENT not found"
+BENCH_CLIENT=${BENCH_CLIENT:-c}
+CC=${CC:-cc}
+case $BENCH_CLIENT in
+c)
+	[[ -r $HERE/acme-client.c ]] || die "$HERE/acme-client.c not found"
+	need "$CC" pkg-config
+	pkg-config --exists gnutls json-c libcurl ||
+	    die "the C client needs gnutls, json-c and libcurl (libgnutls28-dev, libjson-c-dev, libcurl4-gnutls-dev)"
+	;;
+python)
+	[[ -r $CA_TOP_SRCDIR/tests/acme-bench-client.py ]] || die "tests/acme-bench-client.py not found"
+	;;
+*) die "BENCH_CLIENT must be c or python, not '$BENCH_CLIENT'" ;;
+esac
 [[ -r $CA_TOP_SRCDIR/tests/acme-helpers.bash ]] || die "tests/acme-helpers.bash not found"
 need pebble pebble-challtestsrv openssl curl "$PYTHON"
 "$PYTHON" -c 'import cryptography' 2>/dev/null || die "$PYTHON cannot import cryptography"
@@ -74,7 +90,18 @@ if [[ " $SERVERS " == *" ca-serve "* ]]; then
 fi
 
 scratch ca-bench-acme
-mkdir -p logs out
+mkdir -p logs out bin
+if [[ $BENCH_CLIENT == c ]]; then
+	# shellcheck disable=SC2046
+	"$CC" -O2 -o bin/acme-client "$HERE/acme-client.c" \
+	    $(pkg-config --cflags --libs gnutls json-c libcurl) -lpthread >logs/acme-client.build 2>&1 ||
+	    die "building the C client failed: $(head -n 5 logs/acme-client.build)"
+	CLIENT=("$W/bin/acme-client")
+	CLIENT_NAME="bench/acme-client.c (GnuTLS, libcurl-gnutls, json-c)"
+else
+	CLIENT=("$PYTHON" "$CA_TOP_SRCDIR/tests/acme-bench-client.py")
+	CLIENT_NAME="tests/acme-bench-client.py (python, cryptography)"
+fi
 if [[ " $SERVERS " == *" ca-serve "* ]]; then
 	copy_tools
 	ACME_CA_SERVE=$CA_SERVE
@@ -98,7 +125,7 @@ run() {
 	local s=$1 n=$2 pid=$3 st=0
 	mkdir -p "out/$s-$n"
 	note "$s, $n client(s), ${D}s"
-	"$PYTHON" "$CLIENT" --directory "$ACME_DIRECTORY" --trust "$ACME_TRUST" \
+	"${CLIENT[@]}" --directory "$ACME_DIRECTORY" --trust "$ACME_TRUST" \
 	    --http-port "$ACME_HTTP_PORT" --clients "$n" --seconds "$D" \
 	    --server-pid "$pid" --certs "out/$s-$n" --webroot "$(mkdir -p "www-$s-$n" && cd "www-$s-$n" && pwd)" \
 	    >"out/$s-$n.res" 2>"logs/$s-$n.client.err" || st=$?
@@ -217,8 +244,9 @@ fi
 printf '          pebble %s (Debian), %s, %s\n' "$v_pebble" "$("$PYTHON" --version 2>&1)" \
     "cryptography $("$PYTHON" -c 'import cryptography; print(cryptography.__version__)')"
 print_scratch
-printf 'method:   tests/acme-bench-client.py, a process per client (own ES256 account, one keep-alive\n'
-printf '          HTTPS connection, no sleep between polls), %ss per run, load generator on the same CPUs\n' "$D"
+printf 'method:   %s, a process per client (own ES256 account,\n' "$CLIENT_NAME"
+printf '          one keep-alive HTTP/1.1 HTTPS connection, no sleep between polls), %ss per run,\n' "$D"
+printf '          load generator on the same CPUs\n'
 echo
 printf '%-10s %7s %7s %8s %9s %7s %7s %10s %10s %8s %6s %8s\n' server clients orders seconds \
     orders/s "p50 ms" "p99 ms" "srv ms/o" "cli ms/o" polls/o errors "vs peb"

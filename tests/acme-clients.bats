@@ -1,46 +1,75 @@
 #!/usr/bin/env bats
-# acme-clients.bats - the real ACME clients against ca-serve (issue 11): the
-# matrix of tests/acme-peers.bats (proven there on pebble) against ca-serve
-# standalone, then a row of it against ca-serve socket-activated
-# (systemd-socket-activate -l: one ca-serve for the socket) and inetd
-# (systemd-socket-activate -a --inetd: a ca-serve --inetd per connection,
-# so every nonce, order and validation crosses processes). Revocation is
-# read from ca-serve's OCSP responder. Names resolve through
-# pebble-challtestsrv (ca-serve's caTools.acme.dnsResolver).
+# acme-clients.bats - the real ACME clients (issue 11) through
+# tests/acme-helpers.bash, against the server ACME_TARGET names:
+#   ca-serve (default)  ca-serve standalone for the matrix, then a row of
+#                       it socket-activated (systemd-socket-activate -l: one
+#                       ca-serve for the socket) and inetd
+#                       (systemd-socket-activate -a --inetd: a ca-serve
+#                       --inetd per connection, so every nonce, order and
+#                       validation crosses processes); revocation read from
+#                       its OCSP responder
+#   pebble              the reference server, which proves the harness
+#                       (make check-acme-peers); revocation read from its
+#                       management API (it has no OCSP responder); the
+#                       socket and inetd rows are ca-serve's and skip
+# Names resolve through pebble-challtestsrv (pebble's -dnsserver,
+# ca-serve's caTools.acme.dnsResolver); every chain is checked with openssl
+# verify -x509_strict.
 #
+# The matrix (x: a test here; -: the client cannot; all pass on pebble):
 #                  http-01  tls-alpn-01  dns-01   renewal  revocation
 #   lego             x         x           x         x         x
 #   certbot          x         -           x         x         x
-#   dehydrated       x         -           x         x         x
+#   dehydrated       x         (1)         x         x        (2)
 #   uacme + ualpn    x         x           x         x         x
 #   acme-client      x         x           x         x         x
+# (1) dehydrated does tls-alpn-01 only through a hook that serves the
+#     certificates it writes; not driven here.
+# (2) dehydrated --revoke works (acme_revoke dehydrated); left out for
+#     time: dehydrated is a shell script, about 5 s per step here.
 #
 # Until ca-serve has an ACME server (parts A, B and C of issue 11 merged)
-# it answers 404 on /acme/acme/directory and every test here is skipped
-# with that reason; CI allows no skip, so this file joins BATS_TESTS with
-# that merge (Makefile.am, ACME_CLIENT_TESTS; make check-acme-clients runs
-# it before).
+# it answers 404 on /acme/acme/directory and every test is skipped with
+# that reason; CI allows no skip, so this file joins BATS_TESTS with that
+# merge (Makefile.am, ACME_CLIENT_TESTS; make check-acme-clients runs it
+# before).
 
 load helpers
 load acme-helpers
 
 setup_file() {
 	local st=0
-	acme_need pebble-challtestsrv systemd-socket-activate
+	export ACME_TARGET=${ACME_TARGET:-ca-serve}
+	acme_need pebble-challtestsrv
 	acme_challtestsrv_start
-	acme_ca_serve_start standalone || st=$?
-	case $st in
-	0) ;;
-	3) touch "$BATS_FILE_TMPDIR/no-acme" ;;
-	*) return 1 ;;
+	case $ACME_TARGET in
+	pebble)
+		acme_need pebble
+		acme_pebble_start
+		ACME_MAIN_PID=$PEBBLE_PID
+		ACME_MAIN_LOG=$BATS_FILE_TMPDIR/pebble.log
+		;;
+	ca-serve)
+		acme_need systemd-socket-activate
+		acme_ca_serve_start standalone || st=$?
+		case $st in
+		0) ;;
+		3) touch "$BATS_FILE_TMPDIR/no-acme" ;;
+		*) return 1 ;;
+		esac
+		ACME_MAIN_PID=$ACME_SERVE_PID
+		ACME_MAIN_LOG=$ACME_SERVE_LOG
+		;;
+	*) fail "ACME_TARGET must be ca-serve or pebble, not $ACME_TARGET" ;;
 	esac
+	export ACME_MAIN_PID ACME_MAIN_LOG
 }
 
 teardown_file() {
 	local alive=0
-	kill -0 "$ACME_SERVE_PID" 2>/dev/null && alive=1
+	kill -0 "$ACME_MAIN_PID" 2>/dev/null && alive=1
 	acme_stop_file
-	[ "$alive" = 1 ] || fail "ca-serve died during the tests: $(tail -n 5 "$ACME_SERVE_LOG")"
+	[ "$alive" = 1 ] || fail "$ACME_TARGET died during the tests: $(tail -n 5 "$ACME_MAIN_LOG")"
 }
 
 setup() {
@@ -56,11 +85,12 @@ teardown() {
 # in_mode MODE: a ca-serve of this test's own in MODE (socket, inetd),
 # with the file's DNS server; its processes are the test's.
 in_mode() {
+	[ "$ACME_TARGET" = ca-serve ] || skip "a mode of ca-serve's (ACME_TARGET=$ACME_TARGET)"
 	ACME_DIR=$BATS_TEST_TMPDIR acme_ca_serve_start "$1" ||
 		fail "ca-serve ($1) with ACME did not start: $(cat "$BATS_TEST_TMPDIR/activate.log" 2>/dev/null)"
 }
 
-@test "lego: http-01 (built-in server), renewal, revocation (OCSP)" {
+@test "lego: http-01 (built-in server), renewal, revocation" {
 	acme_need lego
 	acme_cell lego http-01 lego-http.acme.test renew revoke
 }
@@ -75,7 +105,7 @@ in_mode() {
 	acme_cell lego dns-01 lego-dns.acme.test
 }
 
-@test "certbot: http-01 (standalone), renewal, revocation (OCSP)" {
+@test "certbot: http-01 (standalone), renewal, revocation" {
 	acme_need certbot
 	acme_cell certbot http-01 certbot-http.acme.test renew revoke
 }
@@ -85,9 +115,9 @@ in_mode() {
 	acme_cell certbot dns-01 certbot-dns.acme.test
 }
 
-@test "dehydrated: http-01 (WELLKNOWN served), renewal, revocation" {
+@test "dehydrated: http-01 (WELLKNOWN served), renewal" {
 	acme_need dehydrated
-	acme_cell dehydrated http-01 dehydrated-http.acme.test renew revoke
+	acme_cell dehydrated http-01 dehydrated-http.acme.test renew
 }
 
 @test "dehydrated: dns-01 (hook)" {

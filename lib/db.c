@@ -85,7 +85,10 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	    (p = json_object_new_object()) == NULL ||
 	    (o = json_object_new_object()) == NULL)
 		goto out;
-	json_object_object_add(p, "id", json_object_new_string(is->prov->kid));
+	/* A JWK provisioner's key id; others (ACME) have none. */
+	if (is->prov->kid != NULL)
+		json_object_object_add(p, "id",
+		    json_object_new_string(is->prov->kid));
 	json_object_object_add(p, "name", json_object_new_string(is->prov->name));
 	json_object_object_add(p, "type", json_object_new_string(is->prov->type));
 	json_object_object_add(d, "provisioner", p);

@@ -381,7 +381,8 @@ acme_dehydrated() {
 # The account (an RSA key: dehydrated makes no other) is made once per
 # server and shared by the tests: dehydrated is slow, a process per step.
 acme_dehydrated_accounts() {
-	echo "${ACME_DIR:-$BATS_FILE_TMPDIR}/dehydrated-accounts"
+	# One per directory URL: the socket and inetd rows are other servers.
+	echo "${ACME_DIR:-$BATS_FILE_TMPDIR}/dehydrated-accounts-${ACME_DIRECTORY//[^A-Za-z0-9]/_}"
 }
 
 acme_get_dehydrated() {

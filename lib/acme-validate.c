@@ -855,7 +855,7 @@ ca_acme_check(const struct ca_acme_va_opts *o, const struct ca_acme_job *job,
 	return va_run(o, NULL, job, problem_type, detail);
 }
 
-/* The validator. */
+/* The validator. Outcomes are events (ca_info), not warnings. */
 struct ca_acme_validator {
 	ca_acme_report_fn	*report;
 	void			*arg;
@@ -885,13 +885,13 @@ log_outcome(const struct ca_acme_job *job, int ok, const char *type,
 	ca_escape(ch, sizeof(ch), job->challenge != NULL ? job->challenge :
 	    "-", 1);
 	if (ok) {
-		ca_warn("acme: %s %s:\"%s\" challenge %s: valid (%lld ms)", ct,
+		ca_info("acme: %s %s:\"%s\" challenge %s: valid (%lld ms)", ct,
 		    job->id_type, idv, ch, (long long)ms);
 		return;
 	}
 	ca_escape(ty, sizeof(ty), type != NULL ? type : "-", 1);
 	ca_escape(de, sizeof(de), detail != NULL ? detail : "", 0);
-	ca_warn("acme: %s %s:\"%s\" challenge %s: invalid %s \"%s\" (%lld ms)",
+	ca_info("acme: %s %s:\"%s\" challenge %s: invalid %s \"%s\" (%lld ms)",
 	    ct, job->id_type, idv, ch, ty, de, (long long)ms);
 }
 

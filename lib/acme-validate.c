@@ -117,6 +117,15 @@ digest_b64(const char *s, char **out)
 	return 0;
 }
 
+static void
+addrs_free(char *addrs[ADDRS_MAX], size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(addrs[i]);
+}
+
 /*
  * The addresses of a host: an IP identifier as it is, a name through
  * the resolver (AAAA first, then A, as Boulder tries them). Returns 0
@@ -127,13 +136,13 @@ host_addrs(struct va *va, const char *host, char *addrs[ADDRS_MAX],
     size_t *n)
 {
 	static const int types[] = { ns_t_aaaa, ns_t_a };
-	char err[256], ehost[300], **v, *s;
-	const char *why = NULL;
+	char err[256], why[256], ehost[300], **v;
 	unsigned char bin[16];
 	size_t i, k, m;
 	int rc, nx = 0;
 
 	*n = 0;
+	why[0] = '\0';
 	if (inet_pton(AF_INET, host, bin) == 1 ||
 	    inet_pton(AF_INET6, host, bin) == 1) {
 		if ((addrs[0] = strdup(host)) == NULL)
@@ -151,43 +160,31 @@ host_addrs(struct va *va, const char *host, char *addrs[ADDRS_MAX],
 		rc = acme_dns_lookup(va->dns, host, types[i], i == 0 ?
 		    acme_now_ms() + va_left(va) / 2 : va->deadline, &v, &m,
 		    err, sizeof(err));
-		if (rc < 0)
+		if (rc < 0) {
+			addrs_free(addrs, *n);
+			*n = 0;
 			return va_internal(va, rc);
+		}
 		if (rc == ACME_DNS_NXDOMAIN)
 			nx = 1;
-		if (rc == ACME_DNS_FAIL && why == NULL) {
-			/* Keep the first failure; the other type may answer. */
-			if ((s = strdup(err)) == NULL)
-				return va_internal(va, ca_err(CA_ERR_NOMEM,
-				    "out of memory"));
-			why = s;
+		/* Keep the first failure; the other type may answer. */
+		if (rc == ACME_DNS_FAIL && why[0] == '\0')
+			snprintf(why, sizeof(why), "%s", err);
+		for (k = 0; rc == ACME_DNS_OK && k < m; k++) {
+			if (*n < ADDRS_MAX)
+				addrs[(*n)++] = v[k];
+			else
+				free(v[k]);
 		}
-		for (k = 0; rc == ACME_DNS_OK && k < m && *n < ADDRS_MAX; k++) {
-			addrs[(*n)++] = v[k];
-			v[k] = NULL;
-		}
-		acme_dns_free(v);
+		free(v);
 	}
-	if (*n > 0) {
-		free((char *)(uintptr_t)why);
+	if (*n > 0)
 		return 0;
-	}
-	if (why != NULL) {
-		va_fail(va, "dns", "DNS problem looking up %s: %s", ehost, why);
-		free((char *)(uintptr_t)why);
-		return 1;
-	}
+	if (why[0] != '\0')
+		return va_fail(va, "dns", "DNS problem looking up %s: %s",
+		    ehost, why);
 	return va_fail(va, "dns", "DNS problem: %s for %s",
 	    nx ? "NXDOMAIN" : "no A or AAAA record", ehost);
-}
-
-static void
-addrs_free(char *addrs[ADDRS_MAX], size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(addrs[i]);
 }
 
 /* dns-01 (RFC 8555 8.4). */
@@ -864,7 +861,7 @@ ca_acme_check(const struct ca_acme_va_opts *o, const struct ca_acme_job *job,
 	return va_run(o, NULL, job, problem_type, detail);
 }
 
-/* The validator. */
+/* The validator. Outcomes are events (ca_info), not warnings. */
 struct ca_acme_validator {
 	ca_acme_report_fn	*report;
 	void			*arg;
@@ -894,13 +891,13 @@ log_outcome(const struct ca_acme_job *job, int ok, const char *type,
 	ca_escape(ch, sizeof(ch), job->challenge != NULL ? job->challenge :
 	    "-", 1);
 	if (ok) {
-		ca_warn("acme: %s %s:\"%s\" challenge %s: valid (%lld ms)", ct,
+		ca_info("acme: %s %s:\"%s\" challenge %s: valid (%lld ms)", ct,
 		    job->id_type, idv, ch, (long long)ms);
 		return;
 	}
 	ca_escape(ty, sizeof(ty), type != NULL ? type : "-", 1);
 	ca_escape(de, sizeof(de), detail != NULL ? detail : "", 0);
-	ca_warn("acme: %s %s:\"%s\" challenge %s: invalid %s \"%s\" (%lld ms)",
+	ca_info("acme: %s %s:\"%s\" challenge %s: invalid %s \"%s\" (%lld ms)",
 	    ct, job->id_type, idv, ch, ty, de, (long long)ms);
 }
 

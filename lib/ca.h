@@ -78,6 +78,8 @@ void	 ca_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * refusals): always shown, where ca_debug's messages go.
  */
 void	 ca_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An event an operator reads (not a fault): always shown, no prefix. */
+void	 ca_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ca_set_log_function(void (*fn)(int level, const char *msg));
 
 /* Memory helpers; all abort-free: they return NULL on failure. */

@@ -112,6 +112,16 @@ ca_debug(const char *fmt, ...)
 }
 
 void
+ca_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag(1, "", fmt, ap);
+	va_end(ap);
+}
+
+void
 ca_warn(const char *fmt, ...)
 {
 	va_list ap;

@@ -370,13 +370,32 @@ expect(const struct ca_acme_va_opts *o, struct ca_acme_job j, const char *want,
 	free(detail);
 }
 
+/*
+ * Run a check against a hostile responder (tests/acme-hostile.py MODE
+ * ARGS...) on the http-01 port, or the tls-alpn-01 one with tls.
+ */
+static void
+expect_peer(int tls, const char *mode, const char *a1, const char *a2,
+    const char *a3, struct ca_acme_job j, const char *want, const char *what)
+{
+	struct ca_acme_va_opts o = opts();
+	struct child h;
+	int hp;
+
+	h = hostile4(mode, a1, a2, a3, &hp);
+	if (tls)
+		o.tls_port = hp;
+	else
+		o.http_port = hp;
+	expect(&o, j, want, what);
+	reap(&h);
+}
+
 static void
 http01_checks(void)
 {
 	struct ca_acme_va_opts o = opts();
-	struct child h;
 	char json[512], port[16];
-	int hp;
 
 	is_int(mgmt("/add-http01", "{\"token\":\"tok1\",\"content\":\"tok1.thumb\"}"),
 	    200, "challtestsrv: add-http01");
@@ -406,11 +425,9 @@ http01_checks(void)
 
 	/* Hostile: a redirect to a port that is neither http nor tls. */
 	snprintf(port, sizeof(port), "%d", free_port(0));
-	h = hostile("redirect", port, &hp);
-	o.http_port = hp;
-	expect(&o, job("http-01", "dns", "a.test", "tok1", "tok1.thumb"),
-	    "connection", "http-01 redirected to another port");
-	reap(&h);
+	expect_peer(0, "redirect", port, NULL, NULL, job("http-01", "dns",
+	    "a.test", "tok1", "tok1.thumb"), "connection",
+	    "http-01 redirected to another port");
 	/* A redirect loop on the right port: more than 10 refused. */
 	snprintf(json, sizeof(json),
 	    "{\"path\":\"/.well-known/acme-challenge/loop\",\"targetURL\":\"http://a.test:%d/.well-known/acme-challenge/loop\"}",
@@ -420,17 +437,13 @@ http01_checks(void)
 	expect(&o, job("http-01", "dns", "a.test", "loop", "loop.thumb"),
 	    "connection", "http-01 redirected in a loop");
 	/* Hostile: 10 MiB. */
-	h = hostile("big", NULL, &hp);
-	o.http_port = hp;
-	expect(&o, job("http-01", "dns", "a.test", "tok1", "tok1.thumb"),
-	    "incorrectResponse", "http-01 answered with 10 MiB");
-	reap(&h);
+	expect_peer(0, "big", NULL, NULL, NULL, job("http-01", "dns", "a.test",
+	    "tok1", "tok1.thumb"), "incorrectResponse",
+	    "http-01 answered with 10 MiB");
 	/* Hostile: never answers. */
-	h = hostile("silent", NULL, &hp);
-	o.http_port = hp;
-	expect(&o, job("http-01", "dns", "a.test", "tok1", "tok1.thumb"),
-	    "connection", "http-01 to a server that never answers");
-	reap(&h);
+	expect_peer(0, "silent", NULL, NULL, NULL, job("http-01", "dns",
+	    "a.test", "tok1", "tok1.thumb"), "connection",
+	    "http-01 to a server that never answers");
 }
 
 static void
@@ -483,8 +496,6 @@ static void
 tlsalpn01_checks(void)
 {
 	struct ca_acme_va_opts o = opts();
-	struct child h;
-	int hp;
 
 	is_int(mgmt("/add-tlsalpn01",
 	    "{\"host\":\"t.test\",\"content\":\"tok4.thumb\"}"), 200,
@@ -500,36 +511,26 @@ tlsalpn01_checks(void)
 	o.tls_port = http_port;
 	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
 	    "tls", "tls-alpn-01 to a port that speaks no TLS");
-	h = hostile("silent", NULL, &hp);
-	o.tls_port = hp;
-	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
-	    "connection", "tls-alpn-01 to a server that never answers");
-	reap(&h);
+	expect_peer(1, "silent", NULL, NULL, NULL, job("tls-alpn-01", "dns",
+	    "t.test", "tok4", "tok4.thumb"), "connection",
+	    "tls-alpn-01 to a server that never answers");
 	o.tls_port = free_port(0);
 	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
 	    "connection", "tls-alpn-01 to a closed port");
 	/* Certificates done wrong (python's ssl and cryptography). */
-	h = hostile4("tls", "noalpn", "t.test", "tok4.thumb", &hp);
-	o.tls_port = hp;
-	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
-	    "tls", "tls-alpn-01 from a server that does not select acme-tls/1");
-	reap(&h);
-	h = hostile4("tls", "noncritical", "t.test", "tok4.thumb", &hp);
-	o.tls_port = hp;
-	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
+	expect_peer(1, "tls", "noalpn", "t.test", "tok4.thumb",
+	    job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"), "tls",
+	    "tls-alpn-01 from a server that does not select acme-tls/1");
+	expect_peer(1, "tls", "noncritical", "t.test", "tok4.thumb",
+	    job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
 	    "incorrectResponse",
 	    "tls-alpn-01 with an acmeIdentifier that is not critical");
-	reap(&h);
-	h = hostile4("tls", "twosans", "t.test", "tok4.thumb", &hp);
-	o.tls_port = hp;
-	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
+	expect_peer(1, "tls", "twosans", "t.test", "tok4.thumb",
+	    job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
 	    "incorrectResponse", "tls-alpn-01 with a second name");
-	reap(&h);
-	h = hostile4("tls", "good", "t.test", "tok4.thumb", &hp);
-	o.tls_port = hp;
-	expect(&o, job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"),
-	    NULL, "tls-alpn-01 from python's ssl, done right");
-	reap(&h);
+	expect_peer(1, "tls", "good", "t.test", "tok4.thumb",
+	    job("tls-alpn-01", "dns", "t.test", "tok4", "tok4.thumb"), NULL,
+	    "tls-alpn-01 from python's ssl, done right");
 }
 
 /* The validator: outcomes reported once each, queue drained. */

@@ -8,7 +8,7 @@
 load helpers
 
 # The npm peer, as ./quickstart installs it.
-: "${ACME_CLIENT_NODE_PATH:=$CA_TOP_SRCDIR/_peers/node/node_modules}"
+: "${ACME_CLIENT_NODE_PATH:=$CA_TOP_SRCDIR/tests/npm/node_modules}"
 
 need_acme_client() {
 	if command -v node >/dev/null &&

@@ -99,7 +99,7 @@ acme_eab_parse(struct acme_ctx *ctx, struct json_object *o, const char *thumb,
 		if (strcmp(alg, algs[i].name) == 0)
 			break;
 	if (i == sizeof(algs) / sizeof(algs[0])) {
-		rc = PROBLEM(ctx, 400, "badSignatureAlgorithm", NULL,
+		rc = PROBLEM(ctx, 400, "malformed", NULL,
 		    "externalAccountBinding: alg \"%.16s\" (HS256, HS384, "
 		    "HS512)", alg);
 		goto out;

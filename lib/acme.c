@@ -43,6 +43,26 @@ set_body(struct acme_ctx *ctx, int status, const char *ctype, char *s)
 	r->body_len = s != NULL ? strlen(s) : 0;
 }
 
+static const char *const acme_algs[] = { "RS256", "ES256", "ES384", "EdDSA",
+    NULL };
+
+static int
+add_algorithms(struct json_object *o)
+{
+	struct json_object *a;
+	size_t i;
+
+	if ((a = json_object_new_array()) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; acme_algs[i] != NULL; i++)
+		json_object_array_add(a, json_object_new_string(acme_algs[i]));
+	if (json_object_object_add(o, "algorithms", a) != 0) {
+		json_object_put(a);
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int
 acme_problem(struct acme_ctx *ctx, int status, const char *type,
     struct json_object *sub, const char *fmt, ...)
@@ -79,6 +99,10 @@ acme_problem(struct acme_ctx *ctx, int status, const char *type,
 			goto nomem;
 		sub = NULL;
 	}
+	/* RFC 8555 6.2: what would have done, with badSignatureAlgorithm. */
+	if (strcmp(t, ACME_ERR "badSignatureAlgorithm") == 0 &&
+	    (rc = add_algorithms(o)) != 0)
+		goto out;
 	if ((s = ca_json_dump(o)) == NULL)
 		goto nomem;
 	set_body(ctx, status, "application/problem+json", s);
@@ -341,9 +365,6 @@ ca_acme_job_dup(const struct ca_acme_job *job)
 }
 
 /* The flattened JWS */
-
-static const char *const acme_algs[] = { "RS256", "ES256", "ES384", "EdDSA",
-    NULL };
 
 /* The "alg" of a protected header (base64url), in *alg (malloc'd). */
 static int

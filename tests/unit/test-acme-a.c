@@ -404,6 +404,10 @@ test_frame(void)
 	send_req(&a, "POST", PFX "/new-account", "application/jose+json", big);
 	is_answer(&a, 400, "badSignatureAlgorithm", "alg HS256: "
 	    "badSignatureAlgorithm");
+	ok(a.body != NULL && ca_json_array(a.body, "algorithms", 0, &v) == 0 &&
+	    json_object_array_length(v) == 4 && strcmp(json_object_get_string(
+	    json_object_array_get_idx(v, 3)), "EdDSA") == 0,
+	    "... with the algorithms accepted (RFC 8555 6.2)");
 	answer_free(&a);
 	snprintf(big, sizeof(big), "{\"protected\":\"e30\",\"payload\":\"e30\","
 	    "\"signature\":\"AAAA\",\"header\":{}}");

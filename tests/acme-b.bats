@@ -20,6 +20,7 @@ setup() {
 
 teardown() {
 	stop_server
+	[ -z "${SILENT_PID:-}" ] || kill "$SILENT_PID" 2>/dev/null || true
 }
 
 # acme STATE_DIR COMMAND...: one request of tests/acme-b.py.
@@ -133,8 +134,24 @@ accounts() {
 }
 
 @test "a challenge posted {} is processing, and posted again starts nothing new" {
+	# http-01 goes to a listener that accepts and never answers, so that
+	# the validation stays processing (for its 20 s timeout).
+	mkfifo silent.fifo
+	"$PYTHON" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True: held.append(s.accept())' > silent.fifo &
+	SILENT_PID=$!
+	read -t 10 -r port < silent.fifo
+	[ -n "$port" ]
+	stop_server
+	edit_config "c.setdefault('caTools', {})['acme'] = {'httpPort': $port, 'validationTimeout': '20s'}"
+	start_server
+	DIR=$URL/acme/acme/directory
 	accounts
-	run -0 acme a1 post newOrder '{"identifiers": [{"type": "dns", "value": "p.example.test"}]}'
+	# An IP identifier: the validator connects to it without a lookup.
+	run -0 acme a1 post newOrder '{"identifiers": [{"type": "ip", "value": "127.0.0.1"}]}'
 	order=$(pj 'd["location"]' <<<"$output")
 	authz=$(pj 'd["body"]["authorizations"][0]' <<<"$output")
 	run -0 acme a1 post "$authz"

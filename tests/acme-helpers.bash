@@ -389,9 +389,11 @@ acme_dehydrated() {
 }
 
 # The account (an RSA key: dehydrated makes no other) is made once per
-# server and shared by the tests: dehydrated is slow, a process per step.
+# directory URL and shared by the file's tests: dehydrated is slow, a
+# process per step.
 acme_dehydrated_accounts() {
-	echo "${ACME_DIR:-$BATS_FILE_TMPDIR}/dehydrated-accounts"
+	echo "$BATS_FILE_TMPDIR/dehydrated-accounts/$(printf '%s' "$ACME_DIRECTORY" |
+		sha256sum | cut -c1-16)"
 }
 
 acme_get_dehydrated() {

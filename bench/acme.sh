@@ -158,6 +158,15 @@ verify() {
 	VERIFIED+=("$s/$n: $k")
 }
 
+# res SERVER CLIENTS KEY: KEY of out/SERVER-CLIENTS.res, ? when no result
+res() {
+	if [[ -s out/$1-$2.res ]]; then
+		kv "out/$1-$2.res" ACMEBENCH "$3"
+	else
+		echo '?'
+	fi
+}
+
 CA_SERVE_NOTE=
 acme_challtestsrv_start || die "pebble-challtestsrv did not start"
 for s in $SERVERS; do
@@ -201,14 +210,6 @@ done
 
 # --- report ----------------------------------------------------------------
 
-# res SERVER CLIENTS KEY: KEY of out/SERVER-CLIENTS.res, ? when no result
-res() {
-	if [[ -s out/$1-$2.res ]]; then
-		kv "out/$1-$2.res" ACMEBENCH "$3"
-	else
-		echo '?'
-	fi
-}
 
 row() {
 	local s=$1 n=$2 f=out/$1-$2.res rp

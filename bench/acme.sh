@@ -286,12 +286,5 @@ echo
 echo "correctness:"
 printf '  openssl verify -x509_strict, each client'"'"'s last chain: %s\n' "$(printf '%s; ' "${VERIFIED[@]}")"
 [[ -n ${STORE_NOTE:-} ]] && printf '  %s\n' "$STORE_NOTE"
-printf '  checks failed: %d\n' "$failures"
-echo
-if ((${#ANOMALIES[@]} > 0)); then
-	echo "anomalies:"
-	printf '  - %s\n' "${ANOMALIES[@]}"
-else
-	echo "anomalies: none"
-fi
+print_checks
 finish

@@ -158,6 +158,15 @@ verify() {
 	VERIFIED+=("$s/$n: $k")
 }
 
+# res SERVER CLIENTS KEY: KEY of out/SERVER-CLIENTS.res, ? when no result
+res() {
+	if [[ -s out/$1-$2.res ]]; then
+		kv "out/$1-$2.res" ACMEBENCH "$3"
+	else
+		echo '?'
+	fi
+}
+
 CA_SERVE_NOTE=
 acme_challtestsrv_start || die "pebble-challtestsrv did not start"
 for s in $SERVERS; do
@@ -201,14 +210,6 @@ done
 
 # --- report ----------------------------------------------------------------
 
-# res SERVER CLIENTS KEY: KEY of out/SERVER-CLIENTS.res, ? when no result
-res() {
-	if [[ -s out/$1-$2.res ]]; then
-		kv "out/$1-$2.res" ACMEBENCH "$3"
-	else
-		echo '?'
-	fi
-}
 
 row() {
 	local s=$1 n=$2 f=out/$1-$2.res rp
@@ -285,12 +286,5 @@ echo
 echo "correctness:"
 printf '  openssl verify -x509_strict, each client'"'"'s last chain: %s\n' "$(printf '%s; ' "${VERIFIED[@]}")"
 [[ -n ${STORE_NOTE:-} ]] && printf '  %s\n' "$STORE_NOTE"
-printf '  checks failed: %d\n' "$failures"
-echo
-if ((${#ANOMALIES[@]} > 0)); then
-	echo "anomalies:"
-	printf '  - %s\n' "${ANOMALIES[@]}"
-else
-	echo "anomalies: none"
-fi
+print_checks
 finish

@@ -20,8 +20,8 @@
 #   statuses count_signed scan_log
 #                         ca-serve logs
 #   job jobs_wait         two background jobs at a time
-#   machine deb_version wrk_version print_machine print_scratch
-#                         the machine and tool lines of a report
+#   machine deb_version wrk_version print_machine print_scratch print_checks
+#                         the machine, tool and closing lines of a report
 #   password_file         ./pw for ca-init --password-file
 
 prog=${0##*/}
@@ -393,6 +393,19 @@ print_machine() {
 
 print_scratch() {
 	printf 'scratch:  %s (%s)\n' "$W" "$fstype"
+}
+
+# print_checks: the report's last lines: the failed checks' count, then
+# the anomalies (or "anomalies: none")
+print_checks() {
+	printf '  checks failed: %d\n' "$failures"
+	echo
+	if ((${#ANOMALIES[@]} > 0)); then
+		echo "anomalies:"
+		printf '  - %s\n' "${ANOMALIES[@]}"
+	else
+		echo "anomalies: none"
+	fi
 }
 
 # password_file: ./pw, the password given to ca-init --password-file

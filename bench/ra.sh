@@ -535,14 +535,7 @@ echo "correctness:"
 printf '  %s\n' "${STORE_CHECK[@]}"
 printf '  openssl verify -CAfile root + SAN: %s\n' "$(printf '%s; ' "${VERIFIED[@]}")"
 printf '  server logs: CA %s; RA %s\n' "$(statuses logs/ca.log)" "$(statuses logs/ra.log)"
-printf '  checks failed: %d\n' "$failures"
-echo
-if ((${#ANOMALIES[@]} > 0)); then
-	echo "anomalies:"
-	printf '  - %s\n' "${ANOMALIES[@]}"
-else
-	echo "anomalies: none"
-fi
+print_checks
 
 if [[ -s $PROF_OUT ]]; then
 	echo

@@ -1049,14 +1049,7 @@ echo "correctness:"
 printf '  %s\n' "${STORE_CHECK[@]}"
 printf '  openssl verify + SAN: %s\n' "$(printf '%s; ' "${VERIFIED[@]}")"
 printf '  C/C'"'"' clients verified every TLS connection against the root (python ssl)\n'
-printf '  checks failed: %d\n' "$failures"
-echo
-if ((${#ANOMALIES[@]} > 0)); then
-	echo "anomalies:"
-	printf '  - %s\n' "${ANOMALIES[@]}"
-else
-	echo "anomalies: none"
-fi
+print_checks
 
 if [[ $PROFILE == 1 ]]; then
 	cat "$PROF_OUT"

@@ -27,6 +27,14 @@
 # bats, with ACME_DIR set, for the servers' part.
 
 : "${CA_REQUIRE_PEERS:=0}"
+# Every client run is bounded: a server that leaves a challenge processing
+# fails the cell instead of hanging the suite (uacme backs off to minutes).
+: "${ACME_CLIENT_TIMEOUT:=180}"
+
+# acme_timeout CMD...: CMD, killed after ACME_CLIENT_TIMEOUT seconds
+acme_timeout() {
+	timeout -k 5 "$ACME_CLIENT_TIMEOUT" "$@"
+}
 
 # acme_need CMD...: each command is on $PATH, else the test is skipped
 # (fails where CA_REQUIRE_PEERS=1, as CI sets).
@@ -281,6 +289,7 @@ acme_get() {
 	local client=$1 ch=$2 name=$3 again=${4:-} log=$BATS_TEST_TMPDIR/$1.log st=0
 	"acme_get_$client" "$ch" "$name" "$again" >> "$log" 2>&1 || st=$?
 	if [ "$st" != 0 ]; then
+		[ "$st" != 124 ] || st="$st (killed after ACME_CLIENT_TIMEOUT=${ACME_CLIENT_TIMEOUT}s)"
 		echo "$client ($ch, $name) exited $st:" >&2
 		tail -n 40 "$log" >&2
 		return 1
@@ -294,6 +303,7 @@ acme_revoke() {
 	local client=$1 log=$BATS_TEST_TMPDIR/$1.log st=0
 	"acme_revoke_$client" "$2" >> "$log" 2>&1 || st=$?
 	if [ "$st" != 0 ]; then
+		[ "$st" != 124 ] || st="$st (killed after ACME_CLIENT_TIMEOUT=${ACME_CLIENT_TIMEOUT}s)"
 		echo "$client revoke $2 exited $st:" >&2
 		tail -n 40 "$log" >&2
 		return 1
@@ -314,7 +324,7 @@ acme_lego() {
 	esac
 	LEGO_CA_CERTIFICATES=$ACME_TRUST EXEC_PATH=$(acme_hook lego) \
 		EXEC_POLLING_INTERVAL=1 EXEC_PROPAGATION_TIMEOUT=30 \
-		lego "${args[@]}" "$@"
+		acme_timeout lego "${args[@]}" "$@"
 }
 
 acme_get_lego() {
@@ -333,7 +343,7 @@ acme_revoke_lego() { acme_lego http-01 "$1" revoke --keep --reason 4; }
 
 acme_certbot() {
 	local d=$BATS_TEST_TMPDIR/certbot
-	REQUESTS_CA_BUNDLE=$ACME_TRUST certbot --non-interactive --server "$ACME_DIRECTORY" \
+	REQUESTS_CA_BUNDLE=$ACME_TRUST acme_timeout certbot --non-interactive --server "$ACME_DIRECTORY" \
 		--config-dir "$d/etc" --work-dir "$d/work" --logs-dir "$d/logs" "$@"
 }
 
@@ -375,14 +385,15 @@ acme_dehydrated() {
 	KEY_ALGO=prime256v1
 	KEYSIZE=2048
 	EOF
-	dehydrated --config "$d/config" "$@"
+	acme_timeout dehydrated --config "$d/config" "$@"
 }
 
 # The account (an RSA key: dehydrated makes no other) is made once per
-# server and shared by the tests: dehydrated is slow, a process per step.
+# directory URL and shared by the file's tests: dehydrated is slow, a
+# process per step.
 acme_dehydrated_accounts() {
-	# One per directory URL: the socket and inetd rows are other servers.
-	echo "${ACME_DIR:-$BATS_FILE_TMPDIR}/dehydrated-accounts-${ACME_DIRECTORY//[^A-Za-z0-9]/_}"
+	echo "$BATS_FILE_TMPDIR/dehydrated-accounts/$(printf '%s' "$ACME_DIRECTORY" |
+		sha256sum | cut -c1-16)"
 }
 
 acme_get_dehydrated() {
@@ -411,7 +422,7 @@ acme_revoke_dehydrated() {
 acme_uacme() {
 	local d=$BATS_TEST_TMPDIR/uacme
 	mkdir -p "$d"
-	unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' \
+	acme_timeout unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' \
 		"$ACME_TRUST" uacme -v -c "$d" -a "$ACME_DIRECTORY" -t EC "$@"
 }
 
@@ -440,7 +451,7 @@ acme_revoke_uacme() { acme_uacme revoke "$BATS_TEST_TMPDIR/uacme/$1/cert.pem"; }
 
 acme_node() {
 	NODE_PATH=$CA_TOP_SRCDIR/tests/npm/node_modules NODE_EXTRA_CA_CERTS=$ACME_TRUST \
-		node "$CA_TOP_SRCDIR/tests/acme-node-client.js" "$@"
+		acme_timeout node "$CA_TOP_SRCDIR/tests/acme-node-client.js" "$@"
 }
 
 acme_get_node() {

@@ -29,6 +29,7 @@ declare -A files=(
 	[chain]="lib/authority-renew.c lib/x509.c"
 	[http]="lib/http.c"
 	[redo]="lib/store-gdbm.c"
+	[dns]="lib/acme-dns.c"
 )
 if [ ! -f "$build/Makefile" ]; then
 	mkdir -p "$build"

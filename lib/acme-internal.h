@@ -7,8 +7,9 @@
  *
  * Store keys (values are JSON objects, written whole):
  *   acme/acct/ID             an account
- *   acme/acctkey/THUMBPRINT  ID of the account with that key (insert: one
- *                            account per key)
+ *   acme/acctkey/PROV/THUMBPRINT  ID of the account with that key at
+ *                            provisioner PROV (insert: one account per key
+ *                            and provisioner)
  *   acme/order/ID            an order; acme/acctorder/ACCT/ID -> "" (list)
  *   acme/authz/ID            an authorization with its challenges
  *   acme/cert/ID             -> {"serial": ..., "order": ...}: a download

@@ -593,6 +593,61 @@ test_accounts(void)
 }
 
 /*
+ * An account is bound to the provisioner it was made at: its URL under
+ * another (requireEAB) provisioner's prefix names no account there, for
+ * every request, and its key has no account there.
+ */
+static void
+test_cross_provisioner(void)
+{
+	struct answer a;
+	struct key k;
+	struct json_object *old = NULL;
+	char *inner, *oldk, payload[4096], *other;
+	const char *id;
+
+	key_make(&k, CA_KEY_EC_P256);
+	new_account(&k, NULL);
+	id = k.kid != NULL ? strrchr(k.kid, '/') + 1 : "none";
+	if (asprintf(&other, "%s/acme/eab/account/%s", BASE, id) < 0)
+		exit(1);
+	free(k.kid);
+	k.kid = other;
+	post(&a, &k, "/acme/eab/new-order",
+	    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.test\"}]}", 0);
+	is_answer(&a, 400, "accountDoesNotExist", "another provisioner's "
+	    "account: newOrder refused (accountDoesNotExist)");
+	answer_free(&a);
+	post(&a, &k, other + strlen(BASE), NULL, 0);
+	is_answer(&a, 400, "accountDoesNotExist", "... its POST-as-GET too");
+	answer_free(&a);
+	ca_jwk_to_json(k.jwk, 0, &old);
+	oldk = ca_json_dump(old);
+	json_object_put(old);
+	snprintf(payload, sizeof(payload), "{\"account\":\"%s\",\"oldKey\":%s}",
+	    other, oldk);
+	{
+		struct key nk;
+
+		key_make(&nk, CA_KEY_EC_P256);
+		inner = signed_body(&nk, "/acme/eab/key-change", payload, NULL,
+		    S_JWK | S_NONONCE);
+		post(&a, &k, "/acme/eab/key-change", inner, 0);
+		is_answer(&a, 400, "accountDoesNotExist", "... and keyChange");
+		answer_free(&a);
+		free(inner);
+		key_free(&nk);
+	}
+	free(oldk);
+	post(&a, &k, "/acme/eab/new-account", "{\"onlyReturnExisting\":true}",
+	    S_JWK);
+	is_answer(&a, 400, "accountDoesNotExist", "its key has no account at "
+	    "the other provisioner");
+	answer_free(&a);
+	key_free(&k);
+}
+
+/*
  * The privsep relay (lib/signer.c): a request and its whole answer, job
  * included, cross the socketpair unchanged; so does a validation's
  * outcome. The signer's authority here is a fake that echoes.
@@ -786,6 +841,7 @@ main(void)
 	}
 	test_frame();
 	test_accounts();
+	test_cross_provisioner();
 	ca_authority_close(ca);
 	tmpdir_remove();
 	return tap_done();

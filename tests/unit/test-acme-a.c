@@ -655,6 +655,7 @@ test_cross_provisioner(void)
 static struct ca_acme_job *seen_job;
 static int seen_ok;
 static char seen_detail[64];
+static time_t seen_now, seen_vnow;	/* the signer's "now" in each op */
 
 static char *
 xstrdup(const char *s)
@@ -673,6 +674,7 @@ fake_acme(struct ca_authority *a, const struct ca_acme_req *q,
 	char body[512];
 
 	(void)a;
+	seen_now = q->now;
 	snprintf(body, sizeof(body), "%s %s%s %s %zu", q->method, q->base,
 	    q->path, q->content_type ? q->content_type : "-", q->body_len);
 	r->status = 201;
@@ -702,7 +704,7 @@ fake_validated(struct ca_authority *a, const struct ca_acme_job *job, int ok_,
 {
 	(void)a;
 	(void)type;
-	(void)now;
+	seen_vnow = now;
 	seen_job = ca_acme_job_dup(job);
 	seen_ok = ok_;
 	snprintf(seen_detail, sizeof(seen_detail), "%s", detail ? detail : "");
@@ -775,6 +777,8 @@ test_relay(void)
 	    strcmp(r.links[1], "<https://x.test/d>;rel=\"index\"") == 0,
 	    "relay: both links");
 	is_int(r.retry_after, 3, "relay: Retry-After");
+	ok(seen_now >= time(NULL) - 60, "relay: the signer's clock, not the "
+	    "worker's \"now\"");
 	ok(r.job != NULL && strcmp(r.job->challenge, "CHALL") == 0 &&
 	    strcmp(r.job->id_value, "a.example") == 0 &&
 	    strcmp(r.job->token, "TOKEN") == 0 && r.job->key_auth == NULL,
@@ -787,6 +791,8 @@ test_relay(void)
 	    strcmp(seen_job->type, "dns-01") == 0 && !seen_ok &&
 	    strcmp(seen_detail, "refused\nhere") == 0,
 	    "relay: the job and outcome as the worker sent them");
+	ok(seen_vnow >= time(NULL) - 60, "relay: a validation's time is the "
+	    "signer's, not the worker's");
 	ca_acme_job_free(seen_job);
 	ca_signer_free(sg);	/* closes the worker's end: the loop ends */
 	pthread_join(th, NULL);

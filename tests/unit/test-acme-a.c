@@ -39,6 +39,32 @@ static struct ca_authority *ca;
 
 /* Nonces */
 
+static struct acme_nonces *race_n;
+static char race_nonce[ACME_NONCE_LEN + 1];
+
+/* Issue a nonce in the middle of acme_nonce_use, once. */
+static void
+race_issue(void)
+{
+	acme_nonce_race_hook = NULL;
+	if (acme_nonce_new(race_n, race_nonce) != 0)
+		race_nonce[0] = '\0';
+}
+
+/* The counter of nonce s. */
+static uint64_t
+nonce_counter(const char *s)
+{
+	unsigned char *raw = NULL;
+	uint64_t c = 0;
+	size_t len;
+
+	if (ca_b64url_decode(s, strlen(s), &raw, &len) == 0 && len >= 8)
+		c = (uint64_t)ca_be32_get(raw) << 32 | ca_be32_get(raw + 4);
+	free(raw);
+	return c;
+}
+
 static void
 test_nonces(void)
 {
@@ -92,6 +118,31 @@ test_nonces(void)
 	    "a: window + 1 behind the counter: refused");
 	is_str(ca_errmsg(), "nonce too old", "as too old");
 	is_int(acme_nonce_use(n2, b), 0, "b: exactly the window behind: good");
+
+	/*
+	 * The wrap: a is spent while a + WINDOW is given out (between the
+	 * window check and the marking): a is too old, a + WINDOW still good.
+	 */
+	is_int(acme_nonce_new(n1, a), 0, "nonce a");
+	acme_nonces_skip(n1, ACME_NONCE_WINDOW - 1);
+	race_n = n1;
+	acme_nonce_race_hook = race_issue;
+	is_int(acme_nonce_use(n2, a), CA_ERR_REPLAY,
+	    "a spent as a + WINDOW is given out: too old");
+	ok(race_nonce[0] != '\0' && nonce_counter(race_nonce) ==
+	    nonce_counter(a) + ACME_NONCE_WINDOW, "(a + WINDOW was given out)");
+	is_int(acme_nonce_use(n2, race_nonce), 0,
+	    "a + WINDOW is good: its bit was not left set");
+
+	/* Past 2^62 a new key and counter. */
+	is_int(acme_nonce_new(n1, a), 0, "nonce a");
+	acme_nonces_skip(n2, (uint64_t)1 << 62);
+	is_int(acme_nonce_new(n2, b), 0, "a nonce past 2^62");
+	ok(nonce_counter(b) < 16, "... made with a new counter (%llu)",
+	    (unsigned long long)nonce_counter(b));
+	is_int(acme_nonce_use(n1, a), CA_ERR_REPLAY,
+	    "a nonce of the old key is refused");
+	is_int(acme_nonce_use(n1, b), 0, "the new one is good");
 	acme_nonces_close(n1);
 	acme_nonces_close(n2);
 

@@ -916,7 +916,7 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 {
 	struct ca_local *a = ah->impl;
 	struct acme_ctx ctx;
-	char nonce[ACME_NONCE_LEN + 1], *idx;
+	char nonce[ACME_NONCE_LEN + 1], esc[512], *idx;
 	enum route r = R_NONE;
 	int rc;
 
@@ -930,7 +930,8 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 	ctx.now = req->now;
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	if ((rc = nonces(a)) != 0) {
-		ca_warn("ACME: %s", ca_errmsg());
+		ca_warn("ACME: %s", ca_escape(esc, sizeof(esc), ca_errmsg(),
+		    0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
 	} else
@@ -940,11 +941,13 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 		    "the CA is busy, retry later");
 		resp->retry_after = 1;
 	} else if (rc != 0 && rc != CA_ERR_NOMEM) {
-		ca_warn("ACME: %s", ca_errmsg());
+		ca_warn("ACME: %s", ca_escape(esc, sizeof(esc), ca_errmsg(),
+		    0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
 	} else if (rc == 0 && resp->status == 0) {
-		ca_warn("ACME: %s: no answer was made", req->path);
+		ca_warn("ACME: %s: no answer was made",
+		    ca_escape(esc, sizeof(esc), req->path, 0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
 	}

@@ -22,10 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+
 #include "tap.h"
 #include "unit-ca.h"
 #include "acme.h"
 #include "acme-nonce.h"
+#include "acme-eab.h"
 #include "authority-impl.h"
 #include "signer.h"
 #include "jose.h"
@@ -699,6 +702,97 @@ test_cross_provisioner(void)
 }
 
 /*
+ * newAccount at the requireEAB provisioner "eab" with a binding by kid
+ * and hmac (base64url) for k's key.
+ */
+static void
+eab_account(struct answer *a, struct key *k, const char *kid,
+    const char *hmac)
+{
+	struct json_object *jwk = NULL;
+	unsigned char *key = NULL, mac[32];
+	char *h64, *p64, *s64, *jwks, *si, payload[4096], hdr[256];
+	size_t key_len = 0;
+
+	ca_jwk_to_json(k->jwk, 0, &jwk);
+	jwks = ca_json_dump(jwk);
+	json_object_put(jwk);
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"HS256\",\"kid\":\"%s\","
+	    "\"url\":\"%s/acme/eab/new-account\"}", kid, BASE);
+	h64 = ca_b64url_encode((const unsigned char *)hdr, strlen(hdr));
+	p64 = ca_b64url_encode((const unsigned char *)jwks, strlen(jwks));
+	if (asprintf(&si, "%s.%s", h64, p64) < 0 ||
+	    ca_b64url_decode(hmac, strlen(hmac), &key, &key_len) != 0 ||
+	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, si, strlen(si),
+	    mac) < 0)
+		exit(1);
+	s64 = ca_b64url_encode(mac, sizeof(mac));
+	snprintf(payload, sizeof(payload), "{\"termsOfServiceAgreed\":true,"
+	    "\"externalAccountBinding\":{\"protected\":\"%s\","
+	    "\"payload\":\"%s\",\"signature\":\"%s\"}}", h64, p64, s64);
+	post(a, k, "/acme/eab/new-account", payload, S_JWK);
+	free(key);
+	free(si);
+	free(h64);
+	free(p64);
+	free(s64);
+	free(jwks);
+}
+
+/* The detail of a problem answer, in buf. */
+static const char *
+detail_of(struct answer *a, char *buf, size_t len)
+{
+	const char *d = "";
+
+	if (a->body != NULL)
+		(void)ca_json_string(a->body, "detail", 0, &d);
+	snprintf(buf, len, "%s", d);
+	return buf;
+}
+
+/*
+ * EAB refusals: the MAC first, then one answer whatever was wrong, so
+ * that no key can be probed for without its secret.
+ */
+static void
+test_eab_refusals(void)
+{
+	struct answer a;
+	struct key k1, k2;
+	char *kid = NULL, *hmac = NULL, d1[512], d2[512], d3[512];
+	const char *wrong = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+	key_make(&k1, CA_KEY_EC_P256);
+	key_make(&k2, CA_KEY_EC_P256);
+	if (ca_acme_eab_add(ca, "eab", NULL, time(NULL), &kid, &hmac) != 0) {
+		printf("Bail out! eab add: %s\n", ca_errmsg());
+		exit(1);
+	}
+	eab_account(&a, &k1, kid, wrong);
+	is_answer(&a, 403, "unauthorized", "EAB: a wrong MAC: unauthorized");
+	detail_of(&a, d1, sizeof(d1));
+	answer_free(&a);
+	eab_account(&a, &k1, "AAAAAAAAAAAAAAAAAAAAAA", wrong);
+	is_answer(&a, 403, "unauthorized", "EAB: an unknown key: unauthorized");
+	is_str(detail_of(&a, d2, sizeof(d2)), d1,
+	    "... the same detail as a wrong MAC of a real key");
+	answer_free(&a);
+	eab_account(&a, &k1, kid, hmac);
+	is_answer(&a, 201, "", "EAB: the right MAC: the account is made");
+	answer_free(&a);
+	eab_account(&a, &k2, kid, wrong);
+	is_answer(&a, 403, "unauthorized", "EAB: a bound key, a wrong MAC");
+	is_str(detail_of(&a, d3, sizeof(d3)), d1,
+	    "... the same detail too (bound or not is not told)");
+	answer_free(&a);
+	free(kid);
+	free(hmac);
+	key_free(&k1);
+	key_free(&k2);
+}
+
+/*
  * The privsep relay (lib/signer.c): a request and its whole answer, job
  * included, cross the socketpair unchanged; so does a validation's
  * outcome. The signer's authority here is a fake that echoes.
@@ -899,6 +993,7 @@ main(void)
 	test_frame();
 	test_accounts();
 	test_cross_provisioner();
+	test_eab_refusals();
 	ca_authority_close(ca);
 	tmpdir_remove();
 	return tap_done();

@@ -102,7 +102,10 @@ int	 acme_put(struct ca_store *st, const char *key, struct json_object *o,
  * Run fn in one read transaction on the local store (under its lock), or
  * in one write transaction committed with the issuances' group commit
  * (synced before return). fn's return is returned; on failure nothing
- * it queued is written.
+ * it queued is written. In acme_write, for a request signed by an
+ * account (ctx->acct), the account is read again first: gone, not valid
+ * or with another key, fn is not run, the problem is answered and
+ * ACME_ANSWERED returned.
  */
 int	 acme_read(struct acme_ctx *ctx,
 	    int (*fn)(struct acme_ctx *, struct ca_store *, void *), void *arg);
@@ -113,6 +116,11 @@ int	 acme_write(struct acme_ctx *ctx,
 int	 acme_new_account(struct acme_ctx *ctx);
 int	 acme_account(struct acme_ctx *ctx, const char *id);
 int	 acme_key_change(struct acme_ctx *ctx);
+/*
+ * For tests: called (when set) by acme_write before its transaction, as
+ * if another request committed just then.
+ */
+extern void (*acme_write_test_hook)(void);
 /* The account with kid URL (prefix/account/ID), loaded; CA_ERR_NOTFOUND. */
 int	 acme_account_load(struct acme_ctx *ctx, struct ca_store *st,
 	    const char *id, struct acme_account **out);

@@ -792,6 +792,88 @@ test_eab_refusals(void)
 	key_free(&k2);
 }
 
+/* lib/acme.c's test hook (acme-internal.h). */
+extern void (*acme_write_test_hook)(void);
+
+static struct key *stale_k, *stale_nk;
+static int stale_status;
+
+/* Another request commits just before a write: a key change of stale_k. */
+static void
+change_key_meanwhile(void)
+{
+	struct json_object *old = NULL;
+	struct answer a;
+	char *inner, *oldk, payload[4096];
+
+	acme_write_test_hook = NULL;
+	ca_jwk_to_json(stale_k->jwk, 0, &old);
+	oldk = ca_json_dump(old);
+	json_object_put(old);
+	snprintf(payload, sizeof(payload), "{\"account\":\"%s\",\"oldKey\":%s}",
+	    stale_k->kid, oldk);
+	inner = signed_body(stale_nk, PFX "/key-change", payload, NULL,
+	    S_JWK | S_NONONCE);
+	post(&a, stale_k, PFX "/key-change", inner, 0);
+	stale_status = a.r.status;
+	answer_free(&a);
+	free(inner);
+	free(oldk);
+}
+
+/* ... or its deactivation (signed by the new key). */
+static void
+deactivate_meanwhile(void)
+{
+	struct answer a;
+
+	acme_write_test_hook = NULL;
+	post(&a, stale_nk, stale_nk->kid + strlen(BASE),
+	    "{\"status\":\"deactivated\"}", 0);
+	stale_status = a.r.status;
+	answer_free(&a);
+}
+
+/*
+ * A write re-checks the account that signed the request in its own
+ * transaction: a key change or deactivation committed since the
+ * request's account was read refuses it.
+ */
+static void
+test_stale_account(void)
+{
+	struct answer a;
+	struct key k, nk;
+
+	key_make(&k, CA_KEY_EC_P256);
+	key_make(&nk, CA_KEY_EC_P256);
+	new_account(&k, NULL);
+	nk.kid = k.kid != NULL ? strdup(k.kid) : NULL;
+	stale_k = &k;
+	stale_nk = &nk;
+	acme_write_test_hook = change_key_meanwhile;
+	post(&a, &k, k.kid + strlen(BASE),
+	    "{\"contact\":[\"mailto:late@example.test\"]}", 0);
+	is_int(stale_status, 200, "(the key was changed meanwhile)");
+	is_answer(&a, 403, "unauthorized", "a contact update signed by the "
+	    "key changed meanwhile: unauthorized");
+	answer_free(&a);
+	post(&a, &nk, nk.kid + strlen(BASE), NULL, 0);
+	ok(a.body != NULL && !json_object_object_get_ex(a.body, "contact",
+	    NULL), "... nothing was written");
+	answer_free(&a);
+	acme_write_test_hook = deactivate_meanwhile;
+	post(&a, &nk, PFX "/new-order",
+	    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.test\"}]}", 0);
+	is_int(stale_status, 200, "(the account was deactivated meanwhile)");
+	ok(a.rc == 0 && a.r.status >= 400, "no order for an account "
+	    "deactivated meanwhile (%d %s)", a.r.status, a.type);
+	answer_free(&a);
+	acme_write_test_hook = NULL;
+	key_free(&k);
+	key_free(&nk);
+}
+
 /*
  * The privsep relay (lib/signer.c): a request and its whole answer, job
  * included, cross the socketpair unchanged; so does a validation's
@@ -994,6 +1076,7 @@ main(void)
 	test_accounts();
 	test_cross_provisioner();
 	test_eab_refusals();
+	test_stale_account();
 	ca_authority_close(ca);
 	tmpdir_remove();
 	return tap_done();

@@ -111,6 +111,11 @@ int	 acme_read(struct acme_ctx *ctx,
 	    int (*fn)(struct acme_ctx *, struct ca_store *, void *), void *arg);
 int	 acme_write(struct acme_ctx *ctx,
 	    int (*fn)(struct acme_ctx *, struct ca_store *, void *), void *arg);
+/*
+ * acme_write's check of ctx->acct in st (none: 0), for a transaction
+ * not made by acme_write (finalize's, through the issuance's "also").
+ */
+int	 acme_account_recheck(struct acme_ctx *ctx, struct ca_store *st);
 
 /* Accounts (acme-account.c). */
 int	 acme_new_account(struct acme_ctx *ctx);

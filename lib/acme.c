@@ -291,8 +291,8 @@ void	(*acme_write_test_hook)(void);
  * deactivation or key change may have committed since it was read).
  * 0, or ACME_ANSWERED (nothing is written), or an error.
  */
-static int
-acct_recheck(struct acme_ctx *ctx, struct ca_store *st)
+int
+acme_account_recheck(struct acme_ctx *ctx, struct ca_store *st)
 {
 	struct acme_account *cur = NULL;
 	int rc;
@@ -323,7 +323,7 @@ txn_run(struct ca_store *st, void *arg)
 	struct acme_txn *t = arg;
 	int rc;
 
-	if ((rc = acct_recheck(t->ctx, st)) != 0)
+	if ((rc = acme_account_recheck(t->ctx, st)) != 0)
 		return rc;
 	return t->fn(t->ctx, st, t->arg);
 }
@@ -937,7 +937,7 @@ answer(struct acme_ctx *ctx, enum route *r)
 		goto not_allowed;
 	if ((rc = verify_post(ctx, m.how, &jws)) == 0)
 		rc = dispatch(ctx, &m);
-	/* A handler's write refused by acct_recheck: answered. */
+	/* A handler's write refused by acme_account_recheck: answered. */
 	if (rc == ACME_ANSWERED)
 		rc = 0;
 	ctx->payload_raw = NULL;

@@ -4,8 +4,10 @@
  *
  * An account is acme/acct/ID: {"status", "key" (its JWK, public),
  * "thumbprint", "contact" (mailto: URLs), "termsOfServiceAgreed",
- * "createdAt"}; acme/acctkey/THUMBPRINT: {"id": ID}, inserted with the
- * account, so that a key has at most one account.
+ * "createdAt", "provisioner" (the name of the ACME provisioner it was
+ * made at: it acts there only)}; acme/acctkey/PROV/THUMBPRINT: {"id": ID},
+ * inserted with the account, so that a key has at most one account at
+ * each provisioner.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -51,12 +53,14 @@ acct_key(const char *id)
 	return asprintf(&k, "acme/acct/%s", id) < 0 ? NULL : k;
 }
 
+/* The key index is per provisioner (a thumbprint has no '/'). */
 static char *
-thumb_key(const char *thumbprint)
+thumb_key(const struct acme_ctx *ctx, const char *thumbprint)
 {
 	char *k;
 
-	return asprintf(&k, "acme/acctkey/%s", thumbprint) < 0 ? NULL : k;
+	return asprintf(&k, "acme/acctkey/%s/%s", ctx->prov->name,
+	    thumbprint) < 0 ? NULL : k;
 }
 
 int
@@ -65,11 +69,10 @@ acme_account_load(struct acme_ctx *ctx, struct ca_store *st, const char *id,
 {
 	struct acme_account *acct = NULL;
 	struct json_object *o = NULL, *key;
-	const char *s, *tp;
+	const char *s, *tp, *prov;
 	char *k;
 	int rc;
 
-	(void)ctx;
 	*out = NULL;
 	if (!acme_id_ok(id) || strlen(id) > ACME_ID_LEN)
 		return CA_ERR_NOTFOUND;
@@ -82,6 +85,12 @@ acme_account_load(struct acme_ctx *ctx, struct ca_store *st, const char *id,
 	    ca_json_object(o, "key", 1, &key) != 0 ||
 	    ca_json_string(o, "thumbprint", 1, &tp) != 0) {
 		rc = ca_err(CA_ERR_STORE, "%s: not an account", k);
+		goto out;
+	}
+	/* Another provisioner's account does not exist here. */
+	if (ca_json_string(o, "provisioner", 1, &prov) != 0 ||
+	    strcmp(prov, ctx->prov->name) != 0) {
+		rc = CA_ERR_NOTFOUND;
 		goto out;
 	}
 	if ((acct = calloc(1, sizeof(*acct))) == NULL) {
@@ -228,7 +237,7 @@ find_key(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	char *k;
 	int rc;
 
-	if ((k = thumb_key(f->thumbprint)) == NULL)
+	if ((k = thumb_key(ctx, f->thumbprint)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	rc = acme_get(st, k, &o);
 	free(k);
@@ -262,7 +271,7 @@ create(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	int rc;
 
 	if ((idx = json_object_new_object()) == NULL ||
-	    (k1 = thumb_key(c->thumbprint)) == NULL ||
+	    (k1 = thumb_key(ctx, c->thumbprint)) == NULL ||
 	    (k2 = acct_key(c->id)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
@@ -359,6 +368,8 @@ acme_new_account(struct acme_ctx *ctx)
 	    json_object_new_boolean(tos));
 	json_object_object_add(c.acct, "createdAt",
 	    json_object_new_string(when));
+	json_object_object_add(c.acct, "provisioner",
+	    json_object_new_string(ctx->prov->name));
 	c.id = id;
 	c.thumbprint = thumb;
 	rc = acme_write(ctx, create, &c);
@@ -481,8 +492,8 @@ rekey(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	char *kn = NULL, *ko = NULL, *ka = NULL;
 	int rc;
 
-	if ((kn = thumb_key(r->new_thumb)) == NULL ||
-	    (ko = thumb_key(r->old_thumb)) == NULL ||
+	if ((kn = thumb_key(ctx, r->new_thumb)) == NULL ||
+	    (ko = thumb_key(ctx, r->old_thumb)) == NULL ||
 	    (ka = acct_key(r->id)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;

@@ -164,38 +164,40 @@ acme_eab_bind(struct acme_ctx *ctx, struct ca_store *st,
     const struct acme_eab_req *r, const char *account)
 {
 	struct json_object *o = NULL;
-	const char *prov, *status, *key64;
+	const char *prov = "", *status = "", *key64;
 	unsigned char *key = NULL, mac[64], diff = 0;
 	size_t key_len = 0, i, n;
 	char *k;
-	int rc, ret;
+	int rc, ret, found = 1;
 
 	if ((k = eab_key(r->kid)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((rc = acme_get(st, k, &o)) == CA_ERR_NOTFOUND) {
-		rc = PROBLEM(ctx, 403, "unauthorized", NULL, "external account "
-		    "binding: no key %s", r->kid);
+		/* No such key: a MAC all the same, under a random one. */
+		found = 0;
+		key_len = EAB_KEY_LEN;
+		if ((key = malloc(key_len)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((ret = gnutls_rnd(GNUTLS_RND_RANDOM, key, key_len)) < 0) {
+			rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
+			goto out;
+		}
+	} else if (rc != 0)
 		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	if (ca_json_string(o, "provisioner", 1, &prov) != 0 ||
+	else if (ca_json_string(o, "provisioner", 1, &prov) != 0 ||
 	    ca_json_string(o, "status", 1, &status) != 0 ||
 	    ca_json_string(o, "key", 1, &key64) != 0 ||
 	    ca_b64url_decode(key64, strlen(key64), &key, &key_len) != 0) {
 		rc = ca_err(CA_ERR_STORE, "%s: not an EAB key", k);
 		goto out;
 	}
-	if (strcmp(prov, ctx->prov->name) != 0 ||
-	    strcmp(status, "valid") != 0 ||
-	    json_object_object_get_ex(o, "account", NULL)) {
-		rc = PROBLEM(ctx, 403, "unauthorized", NULL, "external account "
-		    "binding: key %s is %s", r->kid,
-		    strcmp(prov, ctx->prov->name) != 0 ? "another "
-		    "provisioner's" : strcmp(status, "valid") != 0 ? status :
-		    "bound already");
-		goto out;
-	}
+	/*
+	 * The MAC first, then whether the key may bind: one answer for
+	 * every refusal, so that no key can be told from another without
+	 * its secret.
+	 */
 	n = gnutls_hmac_get_len(r->mac);
 	if ((ret = gnutls_hmac_fast(r->mac, key, key_len, r->signing_input,
 	    strlen(r->signing_input), mac)) < 0) {
@@ -205,9 +207,12 @@ acme_eab_bind(struct acme_ctx *ctx, struct ca_store *st,
 	diff = r->sig_len != n;
 	for (i = 0; i < n && i < r->sig_len; i++)
 		diff |= mac[i] ^ r->sig[i];
-	if (diff != 0) {
+	if (diff != 0 || !found || strcmp(prov, ctx->prov->name) != 0 ||
+	    strcmp(status, "valid") != 0 ||
+	    json_object_object_get_ex(o, "account", NULL)) {
 		rc = PROBLEM(ctx, 403, "unauthorized", NULL, "external account "
-		    "binding: the MAC does not verify");
+		    "binding: not accepted (unknown key, MAC that does not "
+		    "verify, or a key not valid for binding here)");
 		goto out;
 	}
 	json_object_object_add(o, "account", json_object_new_string(account));

@@ -7,8 +7,9 @@
  *
  * Store keys (values are JSON objects, written whole):
  *   acme/acct/ID             an account
- *   acme/acctkey/THUMBPRINT  ID of the account with that key (insert: one
- *                            account per key)
+ *   acme/acctkey/PROV/THUMBPRINT  ID of the account with that key at
+ *                            provisioner PROV (insert: one account per key
+ *                            and provisioner)
  *   acme/order/ID            an order; acme/acctorder/ACCT/ID -> "" (list)
  *   acme/authz/ID            an authorization with its challenges
  *   acme/cert/ID             -> {"serial": ..., "order": ...}: a download
@@ -101,17 +102,30 @@ int	 acme_put(struct ca_store *st, const char *key, struct json_object *o,
  * Run fn in one read transaction on the local store (under its lock), or
  * in one write transaction committed with the issuances' group commit
  * (synced before return). fn's return is returned; on failure nothing
- * it queued is written.
+ * it queued is written. In acme_write, for a request signed by an
+ * account (ctx->acct), the account is read again first: gone, not valid
+ * or with another key, fn is not run, the problem is answered and
+ * ACME_ANSWERED returned.
  */
 int	 acme_read(struct acme_ctx *ctx,
 	    int (*fn)(struct acme_ctx *, struct ca_store *, void *), void *arg);
 int	 acme_write(struct acme_ctx *ctx,
 	    int (*fn)(struct acme_ctx *, struct ca_store *, void *), void *arg);
+/*
+ * acme_write's check of ctx->acct in st (none: 0), for a transaction
+ * not made by acme_write (finalize's, through the issuance's "also").
+ */
+int	 acme_account_recheck(struct acme_ctx *ctx, struct ca_store *st);
 
 /* Accounts (acme-account.c). */
 int	 acme_new_account(struct acme_ctx *ctx);
 int	 acme_account(struct acme_ctx *ctx, const char *id);
 int	 acme_key_change(struct acme_ctx *ctx);
+/*
+ * For tests: called (when set) by acme_write before its transaction, as
+ * if another request committed just then.
+ */
+extern void (*acme_write_test_hook)(void);
 /* The account with kid URL (prefix/account/ID), loaded; CA_ERR_NOTFOUND. */
 int	 acme_account_load(struct acme_ctx *ctx, struct ca_store *st,
 	    const char *id, struct acme_account **out);

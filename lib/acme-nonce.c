@@ -28,6 +28,7 @@
 #define HDR_SIZE	4096
 #define MAP_SIZE	(HDR_SIZE + ACME_NONCE_WINDOW / 8)
 #define MAC_LEN		16
+#define REKEY_AT	((uint64_t)1 << 62)	/* a new key past it */
 
 /* The file's first page. */
 struct hdr {
@@ -37,7 +38,10 @@ struct hdr {
 	uint64_t	 counter;	/* the next nonce's; starts at 1 */
 };
 
+void	(*acme_nonce_race_hook)(void);
+
 struct acme_nonces {
+	char		*path;		/* to lock it for a rekey */
 	unsigned char	*map;
 	struct hdr	*h;
 	uint64_t	*bits;
@@ -111,6 +115,13 @@ acme_nonces_open(const char *path, struct acme_nonces **out)
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	if ((n->path = strdup(path)) == NULL) {
+		munmap(m, MAP_SIZE);
+		free(n);
+		n = NULL;
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	n->map = m;
 	n->h = m;
 	n->bits = (uint64_t *)(void *)(n->map + HDR_SIZE);
@@ -118,7 +129,7 @@ acme_nonces_open(const char *path, struct acme_nonces **out)
 	if (sb.st_size != (off_t)MAP_SIZE ||
 	    memcmp(n->h->magic, MAGIC, sizeof(n->h->magic)) != 0 ||
 	    memcmp(n->h->boot, boot, sizeof(boot)) != 0 ||
-	    n->h->counter == 0)
+	    n->h->counter == 0 || n->h->counter >= REKEY_AT)
 		rc = setup(n, boot, path);
 out:
 	/* Unlocked by hand: the mapping keeps the open file (and a lock). */
@@ -137,7 +148,34 @@ acme_nonces_close(struct acme_nonces *n)
 	if (n == NULL)
 		return;
 	munmap(n->map, MAP_SIZE);
+	free(n->path);
 	free(n);
+}
+
+/*
+ * The counter passed REKEY_AT: a new key and counter, under the flock
+ * (another process may have done it already). The nonces given out
+ * meanwhile are refused (badNonce: the client retries).
+ */
+static int
+rekey(struct acme_nonces *n)
+{
+	char boot[48];
+	int fd, rc = 0;
+
+	fd = open(n->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ca_err(CA_ERR_IO, "%s: %s", n->path, strerror(errno));
+	if (flock(fd, LOCK_EX) != 0)
+		rc = ca_err(CA_ERR_IO, "%s: %s", n->path, strerror(errno));
+	else if (__atomic_load_n(&n->h->counter, __ATOMIC_SEQ_CST) >=
+	    REKEY_AT) {
+		boot_id(boot);
+		rc = setup(n, boot, n->path);
+	}
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+	return rc;
 }
 
 /* The raw nonce of counter c: c big-endian and its MAC. */
@@ -167,6 +205,11 @@ acme_nonce_new(struct acme_nonces *n, char out[ACME_NONCE_LEN + 1])
 
 	out[0] = '\0';
 	c = __atomic_fetch_add(&n->h->counter, 1, __ATOMIC_SEQ_CST);
+	if (c >= REKEY_AT) {
+		if ((rc = rekey(n)) != 0)
+			return rc;
+		c = __atomic_fetch_add(&n->h->counter, 1, __ATOMIC_SEQ_CST);
+	}
 	/* Its bit last served c - WINDOW, out of the window now. */
 	__atomic_fetch_and(&n->bits[(c % ACME_NONCE_WINDOW) / 64],
 	    ~((uint64_t)1 << (c % 64)), __ATOMIC_SEQ_CST);
@@ -215,6 +258,8 @@ acme_nonce_use(struct acme_nonces *n, const char *s)
 		return ca_err(CA_ERR_REPLAY, "not a nonce of this server");
 	if (!in_window(n, c))
 		return ca_err(CA_ERR_REPLAY, "nonce too old");
+	if (acme_nonce_race_hook != NULL)
+		acme_nonce_race_hook();
 	mask = (uint64_t)1 << (c % 64);
 	old = __atomic_fetch_or(&n->bits[(c % ACME_NONCE_WINDOW) / 64], mask,
 	    __ATOMIC_SEQ_CST);
@@ -222,10 +267,14 @@ acme_nonce_use(struct acme_nonces *n, const char *s)
 		return ca_err(CA_ERR_REPLAY, "nonce already used");
 	/*
 	 * The bit may have been cleared for c + WINDOW just before it was
-	 * set: then the counter has passed it, and c is too old.
+	 * set: then the counter has passed it, and c is too old; the bit
+	 * is c + WINDOW's now, unspent: cleared again.
 	 */
-	if (!in_window(n, c))
+	if (!in_window(n, c)) {
+		__atomic_fetch_and(&n->bits[(c % ACME_NONCE_WINDOW) / 64],
+		    ~mask, __ATOMIC_SEQ_CST);
 		return ca_err(CA_ERR_REPLAY, "nonce too old");
+	}
 	return 0;
 }
 

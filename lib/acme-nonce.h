@@ -41,5 +41,10 @@ int	 acme_nonce_new(struct acme_nonces *n, char out[ACME_NONCE_LEN + 1]);
 int	 acme_nonce_use(struct acme_nonces *n, const char *s);
 /* For tests: move the counter on by k, as if k nonces had been issued. */
 void	 acme_nonces_skip(struct acme_nonces *n, uint64_t k);
+/*
+ * For tests: called (when set) in acme_nonce_use between its window
+ * check and the marking of the nonce, to issue a nonce there.
+ */
+extern void (*acme_nonce_race_hook)(void);
 
 #endif /* CA_ACME_NONCE_H */

@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -439,6 +440,24 @@ out:
 
 #undef SETOPT
 
+/*
+ * Whether s looks like a key authorization (base64url and '.'): only then
+ * is some of it shown to the client.
+ */
+static int
+keyauth_like(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
 /* http-01 (RFC 8555 8.3), redirects followed as Boulder follows them. */
 static int
 check_http01(struct va *va)
@@ -487,9 +506,20 @@ check_http01(struct va *va)
 		if (rc != 0)
 			goto out;
 	}
+	/*
+	 * After a redirect (to any host, maybe an internal one) only its
+	 * host:port and the status are told, never what it answered.
+	 */
+	if (hops > 0) {
+		char hpp[NS_MAXDNAME + 10];
+
+		snprintf(hpp, sizeof(hpp), "%s:%d", hp, port);
+		ca_escape(eurl, sizeof(eurl), hpp, 0);
+	}
 	if (status != 200) {
 		rc = va_fail(va, "unauthorized",
-		    "%s: HTTP status %ld, not 200", eurl, status);
+		    "%s%s: HTTP status %ld, not 200", eurl,
+		    hops > 0 ? " (redirected)" : "", status);
 		goto out;
 	}
 	/* Trailing white space is allowed (as Boulder). */
@@ -500,9 +530,17 @@ check_http01(struct va *va)
 		rc = 0;
 		goto out;
 	}
-	ca_escape(ebody, sizeof(ebody), b->buf, 0);
-	rc = va_fail(va, "unauthorized",
-	    "%s: the body \"%s\" is not the key authorization", eurl, ebody);
+	if (hops > 0)
+		rc = va_fail(va, "unauthorized", "%s (redirected): HTTP status "
+		    "200, the body is not the key authorization", eurl);
+	else if (keyauth_like(b->buf, b->len)) {
+		snprintf(ebody, sizeof(ebody), "%.40s", b->buf);
+		rc = va_fail(va, "unauthorized", "%s: the body \"%s%s\" is not "
+		    "the key authorization", eurl, ebody,
+		    b->len > 40 ? "..." : "");
+	} else
+		rc = va_fail(va, "unauthorized", "%s: the body (%zu bytes) is "
+		    "not the key authorization", eurl, b->len);
 out:
 	free(location);
 	free(b);

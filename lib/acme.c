@@ -283,12 +283,48 @@ acme_read(struct acme_ctx *ctx,
 	return rc;
 }
 
+void	(*acme_write_test_hook)(void);
+
+/*
+ * The account a request is signed by, as it is in this write
+ * transaction: still there, valid, and with the key that signed (a
+ * deactivation or key change may have committed since it was read).
+ * 0, or ACME_ANSWERED (nothing is written), or an error.
+ */
+int
+acme_account_recheck(struct acme_ctx *ctx, struct ca_store *st)
+{
+	struct acme_account *cur = NULL;
+	int rc;
+
+	if (ctx->acct == NULL)
+		return 0;
+	rc = acme_account_load(ctx, st, ctx->acct->id, &cur);
+	if (rc == CA_ERR_NOTFOUND)
+		return acme_problem(ctx, 400, "accountDoesNotExist", NULL,
+		    "no account %s", ctx->acct->id) ? CA_ERR_NOMEM :
+		    ACME_ANSWERED;
+	if (rc != 0)
+		return rc;
+	if (strcmp(cur->status, "valid") != 0 ||
+	    strcmp(cur->thumbprint, ctx->acct->thumbprint) != 0)
+		rc = acme_problem(ctx, 403, "unauthorized", NULL,
+		    "account %s changed meanwhile (%s)", ctx->acct->id,
+		    strcmp(cur->status, "valid") != 0 ? cur->status :
+		    "its key was changed") ? CA_ERR_NOMEM : ACME_ANSWERED;
+	acme_account_free(cur);
+	return rc;
+}
+
 /* One participant of the group commit (lib/store-group.c). */
 static int
 txn_run(struct ca_store *st, void *arg)
 {
 	struct acme_txn *t = arg;
+	int rc;
 
+	if ((rc = acme_account_recheck(t->ctx, st)) != 0)
+		return rc;
 	return t->fn(t->ctx, st, t->arg);
 }
 
@@ -298,6 +334,8 @@ acme_write(struct acme_ctx *ctx,
 {
 	struct acme_txn t = { ctx, fn, arg };
 
+	if (acme_write_test_hook != NULL)
+		acme_write_test_hook();
 	return ca_store_group_commit(ctx->a->group, txn_run, &t);
 }
 
@@ -899,7 +937,8 @@ answer(struct acme_ctx *ctx, enum route *r)
 		goto not_allowed;
 	if ((rc = verify_post(ctx, m.how, &jws)) == 0)
 		rc = dispatch(ctx, &m);
-	else if (rc == ACME_ANSWERED)
+	/* A handler's write refused by acme_account_recheck: answered. */
+	if (rc == ACME_ANSWERED)
 		rc = 0;
 	ctx->payload_raw = NULL;
 	ca_jws_free(jws);
@@ -916,7 +955,7 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 {
 	struct ca_local *a = ah->impl;
 	struct acme_ctx ctx;
-	char nonce[ACME_NONCE_LEN + 1], *idx;
+	char nonce[ACME_NONCE_LEN + 1], esc[512], *idx;
 	enum route r = R_NONE;
 	int rc;
 
@@ -930,7 +969,8 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 	ctx.now = req->now;
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	if ((rc = nonces(a)) != 0) {
-		ca_warn("ACME: %s", ca_errmsg());
+		ca_warn("ACME: %s", ca_escape(esc, sizeof(esc), ca_errmsg(),
+		    0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
 	} else
@@ -940,11 +980,13 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 		    "the CA is busy, retry later");
 		resp->retry_after = 1;
 	} else if (rc != 0 && rc != CA_ERR_NOMEM) {
-		ca_warn("ACME: %s", ca_errmsg());
+		ca_warn("ACME: %s", ca_escape(esc, sizeof(esc), ca_errmsg(),
+		    0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
 	} else if (rc == 0 && resp->status == 0) {
-		ca_warn("ACME: %s: no answer was made", req->path);
+		ca_warn("ACME: %s: no answer was made",
+		    ca_escape(esc, sizeof(esc), req->path, 0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
 	}

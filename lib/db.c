@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ca.h"
 #include "conf.h"
@@ -590,10 +591,22 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 	}
 	if (ca_json_parse((char *)data, dlen, kd, &d) != 0 ||
 	    ca_json_object(d, "provisioner", 0, &p) != 0 ||
-	    ca_json_string(p, "name", 0, &s) != 0 ||
-	    ca_json_string(p, "id", 0, &kid) != 0) {
+	    ca_json_string(p, "name", 0, &s) != 0) {
 		problem(c, "%s: issuance data names no provisioner", serial);
 		goto out;
+	}
+	/* An ACME provisioner has no key id (an issuance by order). */
+	if (ca_json_string(p, "id", 0, &kid) != 0) {
+		const char *type;
+
+		kid = NULL;
+		if (!json_object_object_get_ex(d, "acme", NULL) &&
+		    (ca_json_string(p, "type", 0, &type) != 0 ||
+		    strcasecmp(type, "ACME") != 0)) {
+			problem(c, "%s: issuance data names no provisioner",
+			    serial);
+			goto out;
+		}
 	}
 	if (ca_json_string(d, "jti", 0, &jti) != 0) {
 		const char *type;
@@ -612,6 +625,11 @@ check_cert(void *arg, const char *key, const unsigned char *val, size_t len)
 		    strcmp(type, CA_INTERNAL_TYPE) != 0) &&
 		    ca_json_string(d, "renewedFrom", 0, &type) != 0)
 			problem(c, "%s: issuance data has no token id", serial);
+		goto out;
+	}
+	if (kid == NULL) {
+		problem(c, "%s: issuance data has a token id but no "
+		    "provisioner key id", serial);
 		goto out;
 	}
 	/* A renewal by x5c token records it under "x5c", not the kid. */

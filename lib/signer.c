@@ -131,11 +131,11 @@ static const struct spec {
 	[OP_RELOAD] = { 0, 0 },
 	[OP_SET_PORTS] = { B(T_PORTS), B(T_PORTS) },
 	[OP_STATS] = { 0, 0 },
+	/* ACME: the signer's own clock, never the worker's. */
 	[OP_ACME] = { B(T_METHOD) | B(T_BASE) | B(T_PATH) | B(T_CTYPE) |
-	    B(T_ABODY) | B(T_NOW), B(T_METHOD) | B(T_BASE) | B(T_PATH) |
-	    B(T_NOW) },
+	    B(T_ABODY), B(T_METHOD) | B(T_BASE) | B(T_PATH) },
 	[OP_ACME_VALIDATED] = { B(T_JOB) | B(T_OK) | B(T_PTYPE) |
-	    B(T_DETAIL) | B(T_NOW), B(T_JOB) | B(T_OK) | B(T_NOW) },
+	    B(T_DETAIL), B(T_JOB) | B(T_OK) },
 }, replies[OP_MAX] = {
 	/* Results are present on success only: checked by the caller. */
 	[OP_SIGN] = { RESULT, 0 },
@@ -612,7 +612,7 @@ handle_acme(struct ca_authority *a, const struct msg *m, struct enc *res)
 	q.content_type = m->v[T_CTYPE];
 	q.body = (const unsigned char *)m->v[T_ABODY];
 	q.body_len = m->len[T_ABODY];
-	q.now = (time_t)m->i[T_NOW];
+	q.now = time(NULL);	/* not the worker's */
 	if ((rc = ca_authority_acme(a, &q, &r)) != 0)
 		return rc;
 	enc_int(res, T_HSTATUS, r.status);
@@ -773,7 +773,7 @@ handle(struct ca_authority *a, const struct msg *m, struct enc *e)
 		if ((rc = job_decode(m->v[T_JOB], m->len[T_JOB], &job)) == 0)
 			rc = ca_authority_acme_validated(a, &job,
 			    m->i[T_OK] != 0, m->v[T_PTYPE], m->v[T_DETAIL],
-			    (time_t)m->i[T_NOW]);
+			    time(NULL));
 		break;
 	}
 	case OP_STATS:
@@ -1226,7 +1226,6 @@ ca_signer_acme(struct ca_signer *sg, const struct ca_acme_req *req,
 	    strlen(req->content_type) : 0);
 	if (req->body != NULL)
 		enc_bytes(&e, T_ABODY, req->body, req->body_len);
-	enc_int(&e, T_NOW, (int64_t)req->now);
 	if ((rc = call(sg, &e, OP_ACME, &m)) != 0)
 		return rc;
 	if (!(m.seen & B(T_HSTATUS)) || m.i[T_HSTATUS] < 100 ||
@@ -1299,7 +1298,7 @@ ca_signer_acme_validated(struct ca_signer *sg, const struct ca_acme_job *job,
 	/* A detail is one line a validator wrote: cut, never refused. */
 	enc_str(&e, T_DETAIL, detail, detail ?
 	    strnlen(detail, fields[T_DETAIL].max) : 0);
-	enc_int(&e, T_NOW, (int64_t)now);
+	(void)now;	/* the signer uses its own clock */
 	if ((rc = call(sg, &e, OP_ACME_VALIDATED, &m)) == 0)
 		msg_free(&m);
 	return rc;

@@ -22,10 +22,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+
 #include "tap.h"
 #include "unit-ca.h"
 #include "acme.h"
 #include "acme-nonce.h"
+#include "acme-eab.h"
 #include "authority-impl.h"
 #include "signer.h"
 #include "jose.h"
@@ -38,6 +41,32 @@
 static struct ca_authority *ca;
 
 /* Nonces */
+
+static struct acme_nonces *race_n;
+static char race_nonce[ACME_NONCE_LEN + 1];
+
+/* Issue a nonce in the middle of acme_nonce_use, once. */
+static void
+race_issue(void)
+{
+	acme_nonce_race_hook = NULL;
+	if (acme_nonce_new(race_n, race_nonce) != 0)
+		race_nonce[0] = '\0';
+}
+
+/* The counter of nonce s. */
+static uint64_t
+nonce_counter(const char *s)
+{
+	unsigned char *raw = NULL;
+	uint64_t c = 0;
+	size_t len;
+
+	if (ca_b64url_decode(s, strlen(s), &raw, &len) == 0 && len >= 8)
+		c = (uint64_t)ca_be32_get(raw) << 32 | ca_be32_get(raw + 4);
+	free(raw);
+	return c;
+}
 
 static void
 test_nonces(void)
@@ -92,6 +121,31 @@ test_nonces(void)
 	    "a: window + 1 behind the counter: refused");
 	is_str(ca_errmsg(), "nonce too old", "as too old");
 	is_int(acme_nonce_use(n2, b), 0, "b: exactly the window behind: good");
+
+	/*
+	 * The wrap: a is spent while a + WINDOW is given out (between the
+	 * window check and the marking): a is too old, a + WINDOW still good.
+	 */
+	is_int(acme_nonce_new(n1, a), 0, "nonce a");
+	acme_nonces_skip(n1, ACME_NONCE_WINDOW - 1);
+	race_n = n1;
+	acme_nonce_race_hook = race_issue;
+	is_int(acme_nonce_use(n2, a), CA_ERR_REPLAY,
+	    "a spent as a + WINDOW is given out: too old");
+	ok(race_nonce[0] != '\0' && nonce_counter(race_nonce) ==
+	    nonce_counter(a) + ACME_NONCE_WINDOW, "(a + WINDOW was given out)");
+	is_int(acme_nonce_use(n2, race_nonce), 0,
+	    "a + WINDOW is good: its bit was not left set");
+
+	/* Past 2^62 a new key and counter. */
+	is_int(acme_nonce_new(n1, a), 0, "nonce a");
+	acme_nonces_skip(n2, (uint64_t)1 << 62);
+	is_int(acme_nonce_new(n2, b), 0, "a nonce past 2^62");
+	ok(nonce_counter(b) < 16, "... made with a new counter (%llu)",
+	    (unsigned long long)nonce_counter(b));
+	is_int(acme_nonce_use(n1, a), CA_ERR_REPLAY,
+	    "a nonce of the old key is refused");
+	is_int(acme_nonce_use(n1, b), 0, "the new one is good");
 	acme_nonces_close(n1);
 	acme_nonces_close(n2);
 
@@ -593,6 +647,234 @@ test_accounts(void)
 }
 
 /*
+ * An account is bound to the provisioner it was made at: its URL under
+ * another (requireEAB) provisioner's prefix names no account there, for
+ * every request, and its key has no account there.
+ */
+static void
+test_cross_provisioner(void)
+{
+	struct answer a;
+	struct key k;
+	struct json_object *old = NULL;
+	char *inner, *oldk, payload[4096], *other;
+	const char *id;
+
+	key_make(&k, CA_KEY_EC_P256);
+	new_account(&k, NULL);
+	id = k.kid != NULL ? strrchr(k.kid, '/') + 1 : "none";
+	if (asprintf(&other, "%s/acme/eab/account/%s", BASE, id) < 0)
+		exit(1);
+	free(k.kid);
+	k.kid = other;
+	post(&a, &k, "/acme/eab/new-order",
+	    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.test\"}]}", 0);
+	is_answer(&a, 400, "accountDoesNotExist", "another provisioner's "
+	    "account: newOrder refused (accountDoesNotExist)");
+	answer_free(&a);
+	post(&a, &k, other + strlen(BASE), NULL, 0);
+	is_answer(&a, 400, "accountDoesNotExist", "... its POST-as-GET too");
+	answer_free(&a);
+	ca_jwk_to_json(k.jwk, 0, &old);
+	oldk = ca_json_dump(old);
+	json_object_put(old);
+	snprintf(payload, sizeof(payload), "{\"account\":\"%s\",\"oldKey\":%s}",
+	    other, oldk);
+	{
+		struct key nk;
+
+		key_make(&nk, CA_KEY_EC_P256);
+		inner = signed_body(&nk, "/acme/eab/key-change", payload, NULL,
+		    S_JWK | S_NONONCE);
+		post(&a, &k, "/acme/eab/key-change", inner, 0);
+		is_answer(&a, 400, "accountDoesNotExist", "... and keyChange");
+		answer_free(&a);
+		free(inner);
+		key_free(&nk);
+	}
+	free(oldk);
+	post(&a, &k, "/acme/eab/new-account", "{\"onlyReturnExisting\":true}",
+	    S_JWK);
+	is_answer(&a, 400, "accountDoesNotExist", "its key has no account at "
+	    "the other provisioner");
+	answer_free(&a);
+	key_free(&k);
+}
+
+/*
+ * newAccount at the requireEAB provisioner "eab" with a binding by kid
+ * and hmac (base64url) for k's key.
+ */
+static void
+eab_account(struct answer *a, struct key *k, const char *kid,
+    const char *hmac)
+{
+	struct json_object *jwk = NULL;
+	unsigned char *key = NULL, mac[32];
+	char *h64, *p64, *s64, *jwks, *si, payload[4096], hdr[256];
+	size_t key_len = 0;
+
+	ca_jwk_to_json(k->jwk, 0, &jwk);
+	jwks = ca_json_dump(jwk);
+	json_object_put(jwk);
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"HS256\",\"kid\":\"%s\","
+	    "\"url\":\"%s/acme/eab/new-account\"}", kid, BASE);
+	h64 = ca_b64url_encode((const unsigned char *)hdr, strlen(hdr));
+	p64 = ca_b64url_encode((const unsigned char *)jwks, strlen(jwks));
+	if (asprintf(&si, "%s.%s", h64, p64) < 0 ||
+	    ca_b64url_decode(hmac, strlen(hmac), &key, &key_len) != 0 ||
+	    gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, key_len, si, strlen(si),
+	    mac) < 0)
+		exit(1);
+	s64 = ca_b64url_encode(mac, sizeof(mac));
+	snprintf(payload, sizeof(payload), "{\"termsOfServiceAgreed\":true,"
+	    "\"externalAccountBinding\":{\"protected\":\"%s\","
+	    "\"payload\":\"%s\",\"signature\":\"%s\"}}", h64, p64, s64);
+	post(a, k, "/acme/eab/new-account", payload, S_JWK);
+	free(key);
+	free(si);
+	free(h64);
+	free(p64);
+	free(s64);
+	free(jwks);
+}
+
+/* The detail of a problem answer, in buf. */
+static const char *
+detail_of(struct answer *a, char *buf, size_t len)
+{
+	const char *d = "";
+
+	if (a->body != NULL)
+		(void)ca_json_string(a->body, "detail", 0, &d);
+	snprintf(buf, len, "%s", d);
+	return buf;
+}
+
+/*
+ * EAB refusals: the MAC first, then one answer whatever was wrong, so
+ * that no key can be probed for without its secret.
+ */
+static void
+test_eab_refusals(void)
+{
+	struct answer a;
+	struct key k1, k2;
+	char *kid = NULL, *hmac = NULL, d1[512], d2[512], d3[512];
+	const char *wrong = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+	key_make(&k1, CA_KEY_EC_P256);
+	key_make(&k2, CA_KEY_EC_P256);
+	if (ca_acme_eab_add(ca, "eab", NULL, time(NULL), &kid, &hmac) != 0) {
+		printf("Bail out! eab add: %s\n", ca_errmsg());
+		exit(1);
+	}
+	eab_account(&a, &k1, kid, wrong);
+	is_answer(&a, 403, "unauthorized", "EAB: a wrong MAC: unauthorized");
+	detail_of(&a, d1, sizeof(d1));
+	answer_free(&a);
+	eab_account(&a, &k1, "AAAAAAAAAAAAAAAAAAAAAA", wrong);
+	is_answer(&a, 403, "unauthorized", "EAB: an unknown key: unauthorized");
+	is_str(detail_of(&a, d2, sizeof(d2)), d1,
+	    "... the same detail as a wrong MAC of a real key");
+	answer_free(&a);
+	eab_account(&a, &k1, kid, hmac);
+	is_answer(&a, 201, "", "EAB: the right MAC: the account is made");
+	answer_free(&a);
+	eab_account(&a, &k2, kid, wrong);
+	is_answer(&a, 403, "unauthorized", "EAB: a bound key, a wrong MAC");
+	is_str(detail_of(&a, d3, sizeof(d3)), d1,
+	    "... the same detail too (bound or not is not told)");
+	answer_free(&a);
+	free(kid);
+	free(hmac);
+	key_free(&k1);
+	key_free(&k2);
+}
+
+/* lib/acme.c's test hook (acme-internal.h). */
+extern void (*acme_write_test_hook)(void);
+
+static struct key *stale_k, *stale_nk;
+static int stale_status;
+
+/* Another request commits just before a write: a key change of stale_k. */
+static void
+change_key_meanwhile(void)
+{
+	struct json_object *old = NULL;
+	struct answer a;
+	char *inner, *oldk, payload[4096];
+
+	acme_write_test_hook = NULL;
+	ca_jwk_to_json(stale_k->jwk, 0, &old);
+	oldk = ca_json_dump(old);
+	json_object_put(old);
+	snprintf(payload, sizeof(payload), "{\"account\":\"%s\",\"oldKey\":%s}",
+	    stale_k->kid, oldk);
+	inner = signed_body(stale_nk, PFX "/key-change", payload, NULL,
+	    S_JWK | S_NONONCE);
+	post(&a, stale_k, PFX "/key-change", inner, 0);
+	stale_status = a.r.status;
+	answer_free(&a);
+	free(inner);
+	free(oldk);
+}
+
+/* ... or its deactivation (signed by the new key). */
+static void
+deactivate_meanwhile(void)
+{
+	struct answer a;
+
+	acme_write_test_hook = NULL;
+	post(&a, stale_nk, stale_nk->kid + strlen(BASE),
+	    "{\"status\":\"deactivated\"}", 0);
+	stale_status = a.r.status;
+	answer_free(&a);
+}
+
+/*
+ * A write re-checks the account that signed the request in its own
+ * transaction: a key change or deactivation committed since the
+ * request's account was read refuses it.
+ */
+static void
+test_stale_account(void)
+{
+	struct answer a;
+	struct key k, nk;
+
+	key_make(&k, CA_KEY_EC_P256);
+	key_make(&nk, CA_KEY_EC_P256);
+	new_account(&k, NULL);
+	nk.kid = k.kid != NULL ? strdup(k.kid) : NULL;
+	stale_k = &k;
+	stale_nk = &nk;
+	acme_write_test_hook = change_key_meanwhile;
+	post(&a, &k, k.kid + strlen(BASE),
+	    "{\"contact\":[\"mailto:late@example.test\"]}", 0);
+	is_int(stale_status, 200, "(the key was changed meanwhile)");
+	is_answer(&a, 403, "unauthorized", "a contact update signed by the "
+	    "key changed meanwhile: unauthorized");
+	answer_free(&a);
+	post(&a, &nk, nk.kid + strlen(BASE), NULL, 0);
+	ok(a.body != NULL && !json_object_object_get_ex(a.body, "contact",
+	    NULL), "... nothing was written");
+	answer_free(&a);
+	acme_write_test_hook = deactivate_meanwhile;
+	post(&a, &nk, PFX "/new-order",
+	    "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.test\"}]}", 0);
+	is_int(stale_status, 200, "(the account was deactivated meanwhile)");
+	ok(a.rc == 0 && a.r.status >= 400, "no order for an account "
+	    "deactivated meanwhile (%d %s)", a.r.status, a.type);
+	answer_free(&a);
+	acme_write_test_hook = NULL;
+	key_free(&k);
+	key_free(&nk);
+}
+
+/*
  * The privsep relay (lib/signer.c): a request and its whole answer, job
  * included, cross the socketpair unchanged; so does a validation's
  * outcome. The signer's authority here is a fake that echoes.
@@ -600,6 +882,7 @@ test_accounts(void)
 static struct ca_acme_job *seen_job;
 static int seen_ok;
 static char seen_detail[64];
+static time_t seen_now, seen_vnow;	/* the signer's "now" in each op */
 
 static char *
 xstrdup(const char *s)
@@ -618,6 +901,7 @@ fake_acme(struct ca_authority *a, const struct ca_acme_req *q,
 	char body[512];
 
 	(void)a;
+	seen_now = q->now;
 	snprintf(body, sizeof(body), "%s %s%s %s %zu", q->method, q->base,
 	    q->path, q->content_type ? q->content_type : "-", q->body_len);
 	r->status = 201;
@@ -647,7 +931,7 @@ fake_validated(struct ca_authority *a, const struct ca_acme_job *job, int ok_,
 {
 	(void)a;
 	(void)type;
-	(void)now;
+	seen_vnow = now;
 	seen_job = ca_acme_job_dup(job);
 	seen_ok = ok_;
 	snprintf(seen_detail, sizeof(seen_detail), "%s", detail ? detail : "");
@@ -720,6 +1004,8 @@ test_relay(void)
 	    strcmp(r.links[1], "<https://x.test/d>;rel=\"index\"") == 0,
 	    "relay: both links");
 	is_int(r.retry_after, 3, "relay: Retry-After");
+	ok(seen_now >= time(NULL) - 60, "relay: the signer's clock, not the "
+	    "worker's \"now\"");
 	ok(r.job != NULL && strcmp(r.job->challenge, "CHALL") == 0 &&
 	    strcmp(r.job->id_value, "a.example") == 0 &&
 	    strcmp(r.job->token, "TOKEN") == 0 && r.job->key_auth == NULL,
@@ -732,6 +1018,8 @@ test_relay(void)
 	    strcmp(seen_job->type, "dns-01") == 0 && !seen_ok &&
 	    strcmp(seen_detail, "refused\nhere") == 0,
 	    "relay: the job and outcome as the worker sent them");
+	ok(seen_vnow >= time(NULL) - 60, "relay: a validation's time is the "
+	    "signer's, not the worker's");
 	ca_acme_job_free(seen_job);
 	ca_signer_free(sg);	/* closes the worker's end: the loop ends */
 	pthread_join(th, NULL);
@@ -786,6 +1074,9 @@ main(void)
 	}
 	test_frame();
 	test_accounts();
+	test_cross_provisioner();
+	test_eab_refusals();
+	test_stale_account();
 	ca_authority_close(ca);
 	tmpdir_remove();
 	return tap_done();

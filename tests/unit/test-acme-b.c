@@ -152,6 +152,39 @@ make_account(struct acme_account *a, const char *id)
 	}
 }
 
+/* Store a's record: acme_write re-reads the signing account. */
+static int
+put_account(struct acme_ctx *c, struct ca_store *st, void *arg)
+{
+	struct acme_account *a = arg;
+	struct json_object *o = json_object_new_object(), *key = NULL;
+	char k[64];
+	int rc;
+
+	(void)c;
+	if (o == NULL || ca_jwk_to_json(a->key, 0, &key) != 0)
+		return CA_ERR_NOMEM;
+	json_object_object_add(o, "status", json_object_new_string("valid"));
+	json_object_object_add(o, "key", key);
+	json_object_object_add(o, "thumbprint",
+	    json_object_new_string(a->thumbprint));
+	json_object_object_add(o, "provisioner", json_object_new_string(pname));
+	snprintf(k, sizeof(k), "acme/acct/%s", a->id);
+	rc = acme_put(st, k, o, 1);
+	json_object_put(o);
+	return rc;
+}
+
+static void
+store_account(struct acme_account *a)
+{
+	begin(NULL, NULL, T0);
+	if (acme_write(&ctx, put_account, a) != 0) {
+		printf("Bail out! store account: %s\n", ca_errmsg());
+		exit(1);
+	}
+}
+
 /* newOrder for identifiers (a JSON array), by acct; the order's id. */
 static int
 new_order(struct acme_account *acct, const char *idents, time_t now,
@@ -981,6 +1014,8 @@ main(void)
 	prov.acme_challenges = CA_ACME_ALL;
 	make_account(&acct1, "acct1AAAAAAAAAAAAAAAAA");
 	make_account(&acct2, "acct2BBBBBBBBBBBBBBBBB");
+	store_account(&acct1);
+	store_account(&acct2);
 
 	test_new_order();
 	test_states();

@@ -391,6 +391,61 @@ expect_peer(int tls, const char *mode, const char *a1, const char *a2,
 	reap(&h);
 }
 
+/* The detail of a failed check (a new string, or NULL). */
+static char *
+detail_for(const struct ca_acme_va_opts *o, struct ca_acme_job j)
+{
+	char *type = NULL, *detail = NULL;
+
+	if (ca_acme_check(o, &j, &type, &detail) != 1) {
+		free(detail);
+		detail = NULL;
+	}
+	free(type);
+	if (detail != NULL)
+		printf("#   detail: %s\n", detail);
+	return detail;
+}
+
+/*
+ * What a failed http-01 tells the client: never the body of what a
+ * redirect led to (a read into another network), only its host:port
+ * and status; before any redirect the body only if it looks like a key
+ * authorization, else its length.
+ */
+static void
+http01_details(void)
+{
+	struct ca_acme_va_opts o = opts();
+	char json[512], hp[64], *d;
+
+	is_int(mgmt("/add-http01", "{\"token\":\"sec\",\"content\":"
+	    "\"SECRET internal 12345\"}"), 200, "challtestsrv: add-http01");
+	snprintf(json, sizeof(json),
+	    "{\"path\":\"/.well-known/acme-challenge/tok3\",\"targetURL\":\"http://b.test:%d/.well-known/acme-challenge/sec\"}",
+	    http_port);
+	is_int(mgmt("/add-redirect", json), 200, "challtestsrv: add-redirect");
+	snprintf(hp, sizeof(hp), "b.test:%d", http_port);
+	d = detail_for(&o, job("http-01", "dns", "a.test", "tok3",
+	    "tok3.thumb"));
+	ok(d != NULL && strstr(d, "SECRET") == NULL && strstr(d, "12345") ==
+	    NULL, "after a redirect the body is not told");
+	ok(d != NULL && strstr(d, hp) != NULL && strstr(d, "sec") == NULL,
+	    "... only the host:port it led to");
+	free(d);
+	d = detail_for(&o, job("http-01", "dns", "a.test", "sec",
+	    "sec.thumb"));
+	ok(d != NULL && strstr(d, "SECRET") == NULL &&
+	    strstr(d, "21 bytes") != NULL,
+	    "no redirect, a body unlike a key authorization: its length only");
+	free(d);
+	d = detail_for(&o, job("http-01", "dns", "a.test", "tok1",
+	    "tok1.other"));
+	ok(d != NULL && strstr(d, "\"tok1.thumb\"") != NULL,
+	    "a body like a key authorization is shown");
+	free(d);
+}
+
 static void
 http01_checks(void)
 {
@@ -721,6 +776,7 @@ main(void)
 		bail(ca_errmsg());
 	start_challtestsrv();
 	http01_checks();
+	http01_details();
 	dns01_checks();
 	tlsalpn01_checks();
 	ipv6_checks();

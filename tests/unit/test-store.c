@@ -938,6 +938,41 @@ test_db_check(void)
 	    "sound store: no problems, two certificates (%zu, %zu)", np, nc);
 	ca_store_close(st);
 
+	/*
+	 * An ACME issuance: its provisioner has no key id, no token; the
+	 * order it names is in the store. Nothing to report.
+	 */
+	{
+		struct ca_provisioner acme;
+		struct ca_issuance is;
+		static const char order[] = "{\"status\":\"valid\"}";
+
+		memset(&acme, 0, sizeof(acme));
+		acme.name = (char *)(uintptr_t)"acme";
+		acme.type = (char *)(uintptr_t)"ACME";
+		memset(&is, 0, sizeof(is));
+		is.der = leaf_a.der.data;
+		is.der_len = leaf_a.der.size;
+		st = open_store(new_dir(), 1000);
+		if (ca_store_begin(st, 1) != 0)
+			bail("acme store");
+		is.serial = leaf_a.serial;
+		is.prov = &acme;
+		is.issued_at = T0;
+		is.acme_account = "ACCOUNT";
+		is.acme_order = "ORDER";
+		if (ca_db_add_issuance(st, &is) != 0 ||
+		    ca_store_put(st, "acme/order/ORDER",
+		    (const unsigned char *)order, strlen(order), 0) != 0 ||
+		    ca_store_commit(st) != 0)
+			bail("acme store");
+		rc = check(st, &p, &np, &nc);
+		ok(rc == 0 && np == 0 && nc == 1, "an ACME certificate (no "
+		    "provisioner key id, no token): no problem (%zu: %s)", np,
+		    p.n > 0 && p.msg[0] != NULL ? p.msg[0] : "");
+		ca_store_close(st);
+	}
+
 	/* A certificate stored under another serial's key. */
 	st = good_store(NULL);
 	ca_store_begin(st, 1);

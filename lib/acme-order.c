@@ -39,6 +39,7 @@
 
 #include "ca.h"
 #include "acme-internal.h"
+#include "acme-frame.h"
 #include "authority-local.h"
 #include "conf.h"
 #include "crl.h"
@@ -118,6 +119,10 @@ answer_error(struct acme_ctx *ctx, struct prob *p, int rc)
 	char buf[DETAIL_MAX];
 
 	p->sub = NULL;
+	if (rc == ACME_ANSWERED) {	/* acme_account_recheck answered */
+		json_object_put(sub);
+		return 0;
+	}
 	if (p->type != NULL)
 		return acme_problem(ctx, p->status, p->type, sub, "%s",
 		    p->detail);
@@ -1960,6 +1965,9 @@ finalize_also(struct ca_store *st, const struct ca_issuance *is, void *arg)
 	struct json_object *o = NULL, *c = NULL;
 	int rc;
 
+	/* A key change or deactivation committed meanwhile stops it. */
+	if ((rc = acme_account_recheck(ctx, st)) != 0)
+		return rc;
 	if ((rc = get_rec(st, K_ORDER, op->id, &o)) != 0)
 		return rc == CA_ERR_NOTFOUND ? ca_err(CA_ERR_STORE,
 		    "order %s vanished", op->id) : rc;

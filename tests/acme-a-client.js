@@ -13,6 +13,9 @@
 'use strict';
 
 const acme = require('acme-client');
+// localhost is ::1 first on a stock Debian (/etc/hosts), and the test's
+// ca-serve listens on 127.0.0.1: resolve IPv4 first, as curl falls back.
+require('dns').setDefaultResultOrder('ipv4first');
 
 const [url, mode, eabKid, eabHmac] = process.argv.slice(2);
 

@@ -17,6 +17,9 @@
 'use strict';
 
 const fs = require('fs');
+// localhost is ::1 first on a stock Debian (/etc/hosts), and the test's
+// ca-serve listens on 127.0.0.1: resolve IPv4 first, as curl falls back.
+require('dns').setDefaultResultOrder('ipv4first');
 const http = require('http');
 const path = require('path');
 const tls = require('tls');

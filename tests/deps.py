@@ -234,8 +234,10 @@ def quickstart_packages(top):
     if not m:
         sys.exit("deps.py: no packages=( ... ) list in quickstart")
     body = m.group(1)
-    # and what it adds in some cases (CI's compiler)
-    body += " ".join(re.findall(r"^.*\bpackages\+=\(([^)]*)\)", text, re.M))
+    # and what it adds in some cases (CI's compiler; npm where no nodejs
+    # brought its own)
+    body += " " + " ".join(re.findall(r"^.*\b(?:packages|missing)\+=\(([^)]*)\)",
+                                      text, re.M))
     return re.sub(r"#.*", "", body).split()
 
 

@@ -33,6 +33,8 @@
 #     certificates it writes; not driven here.
 # (2) dehydrated --revoke works (acme_revoke dehydrated); left out for
 #     time: dehydrated is a shell script, about 5 s per step here.
+# And lego against requireEAB (the file's ca-serve has a provisioner "eab"
+# next to "acme", tests/acme-ca-json.py), with a key of ca-db eab add.
 #
 # Until ca-serve has an ACME server (parts A, B and C of issue 11 merged)
 # it answers 404 on /acme/acme/directory and every test is skipped with
@@ -96,4 +98,32 @@ teardown() { acme_clients_teardown; }
 	acme_cell lego http-01 inetd-lego-http.acme.test renew
 	acme_cell dehydrated http-01 inetd-dehydrated.acme.test
 	kill -0 "$ACME_SERVE_PID"
+}
+
+@test "requireEAB: lego without a binding stops; --eab with a key of ca-db eab add gets a certificate; the key binds one account" {
+	acme_need lego
+	[ "$ACME_TARGET" = ca-serve ] || skip "ca-db eab is ca-serve's (ACME_TARGET=$ACME_TARGET)"
+	local ACME_DIRECTORY=${ACME_DIRECTORY%/acme/directory}/eab/directory
+	run -0 --separate-stderr ca-db -d "$ACME_CA" eab add eab lego
+	assert_equal "$stderr" ""
+	read -r kid hmac <<< "$output"
+	[[ $kid =~ ^[A-Za-z0-9_-]{22}$ && $hmac =~ ^[A-Za-z0-9_-]{43}$ ]] ||
+		fail "ca-db eab add printed: $output"
+	# lego reads the directory's meta.externalAccountRequired and sends
+	# no unbound newAccount (the server's answer to one, problem type
+	# externalAccountRequired: tests/acme-a.bats, unit/test-acme-a.c)
+	run -0 curl -sS -f --cacert "$ACME_TRUST" "$ACME_DIRECTORY"
+	run -0 "$PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1])["meta"])' "$output"
+	assert_output "{'externalAccountRequired': True}"
+	run -1 acme_lego http-01 eab.acme.test run
+	assert_line --partial "Server requires External Account Binding. Use --eab with --kid and --hmac."
+	run -0 acme_lego http-01 eab.acme.test --eab --kid "$kid" --hmac "$hmac" run
+	acme_check_chain "$(acme_chain_lego eab.acme.test)" eab.acme.test
+	run -0 ca-db -d "$ACME_CA" eab list
+	assert_line --regexp "^$kid	eab	valid	[A-Za-z0-9_-]{22}	[0-9T:Z-]+	lego\$"
+	# the key again, for another account (lego: another address, another key)
+	ACME_LEGO_EMAIL=second@example.org run -1 acme_lego http-01 eab.acme.test \
+		--eab --kid "$kid" --hmac "$hmac" run
+	assert_line --partial "urn:ietf:params:acme:error:unauthorized :: external account binding: not accepted"
+	refute_line --partial "Server responded with a certificate"
 }

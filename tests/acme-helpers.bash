@@ -178,15 +178,17 @@ acme_pebble_start() {
 
 # acme_ca_serve_start MODE [ca-serve options...]: a CA in $ACME_DIR/ca
 # (ca-init, unencrypted intermediate key) with an ACME provisioner "acme"
-# and its validator set to connect to ACME_HTTP_PORT / ACME_TLS_PORT and
-# to ask pebble-challtestsrv (acme_challtestsrv_start first) for dns-01,
-# served by ca-serve ($ACME_CA_SERVE, else ca-serve from $PATH) on
-# 127.0.0.1 in MODE: standalone (--listen, port 0, --ready-fd), socket
+# (and "eab", the same with requireEAB: /acme/eab/directory) and its
+# validator set to connect to ACME_HTTP_PORT / ACME_TLS_PORT and to ask
+# pebble-challtestsrv (acme_challtestsrv_start first) for dns-01, served by
+# ca-serve ($ACME_CA_SERVE, else ca-serve from $PATH) on 127.0.0.1 in MODE:
+# standalone (--listen, port 0, --ready-fd), socket
 # (systemd-socket-activate -l: one ca-serve for the socket) or inetd
 # (systemd-socket-activate -a --inetd: a ca-serve --inetd per connection).
-# Sets every ACME_* variable, ACME_SERVE_PID (ca-serve, or the activator)
-# and ACME_SERVE_LOG. Status 3 when the server has no ACME (404 on the
-# directory: the ACME server is not merged yet), 1 on another failure.
+# Sets every ACME_* variable, ACME_CA (the state directory), ACME_SERVE_PID
+# (ca-serve, or the activator) and ACME_SERVE_LOG. Status 3 when the server
+# has no ACME (404 on the directory: the ACME server is not merged yet), 1
+# on another failure.
 acme_ca_serve_start() {
 	local mode=$1 d=${ACME_DIR:-$BATS_FILE_TMPDIR} fifo port code
 	local serve=${ACME_CA_SERVE:-ca-serve} init=${ACME_CA_INIT:-ca-init}
@@ -229,12 +231,13 @@ acme_ca_serve_start() {
 		;;
 	esac
 	ACME_SERVER=ca-serve
+	ACME_CA=$d/ca
 	ACME_TRUST=$d/ca/certs/root_ca.crt
 	ACME_ROOT=$ACME_TRUST
 	ACME_ISSUER=$d/ca/certs/intermediate_ca.crt
 	ACME_OCSP=https://localhost:$port/ocsp
 	ACME_DIRECTORY=https://localhost:$port/acme/acme/directory
-	export ACME_SERVER ACME_TRUST ACME_ROOT ACME_ISSUER ACME_OCSP ACME_DIRECTORY \
+	export ACME_SERVER ACME_CA ACME_TRUST ACME_ROOT ACME_ISSUER ACME_OCSP ACME_DIRECTORY \
 		ACME_HTTP_PORT ACME_TLS_PORT ACME_SERVE_PID ACME_SERVE_LOG
 	code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$ACME_TRUST" "$ACME_DIRECTORY") ||
 		return 1
@@ -312,11 +315,14 @@ acme_revoke() {
 
 # --- lego: built-in http-01 and tls-alpn-01 servers, dns-01 via exec ---
 
+# acme_lego CHALLENGE NAME ARGS...: lego with ARGS (global options, then
+# the command) for NAME; its account is ACME_LEGO_EMAIL's (lego keeps an
+# account key per address), test@example.org by default.
 acme_lego() {
 	local ch=$1 name=$2
 	shift 2
 	local args=(--server "$ACME_DIRECTORY" --path "$BATS_TEST_TMPDIR/lego"
-		--email test@example.org --accept-tos -d "$name")
+		--email "${ACME_LEGO_EMAIL:-test@example.org}" --accept-tos -d "$name")
 	case $ch in
 	http-01) args+=(--http --http.port "127.0.0.1:$ACME_HTTP_PORT") ;;
 	tls-alpn-01) args+=(--tls --tls.port "127.0.0.1:$ACME_TLS_PORT") ;;

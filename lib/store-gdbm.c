@@ -89,6 +89,7 @@ struct gstore {
 	unsigned long	 syncs, commits, opens;
 	int		 dirty;		/* changed past the last mark in db/lock */
 	int		 redo_corrupt;	/* the last completion met a corrupt record */
+	int		 remember;	/* the file's stat to be taken at the end */
 	off_t		 size0;		/* file size when the write began */
 	off_t		 growth;	/* what the header allows it to grow */
 };
@@ -229,6 +230,34 @@ check_growth(struct gstore *st, size_t written)
 static void	g_close(void *);
 static void	g_abort(void *);
 static void	db_close(struct gstore *);
+
+/*
+ * This process's id, without a system call per transaction: set once, and
+ * again in every child fork() makes (a handle opened by the parent is
+ * never reused by a child, see db_fresh).
+ */
+static pid_t		 self_pid;
+static pthread_once_t	 self_once = PTHREAD_ONCE_INIT;
+
+static void
+self_forked(void)
+{
+	self_pid = getpid();
+}
+
+static void
+self_init(void)
+{
+	self_pid = getpid();
+	(void)pthread_atfork(NULL, NULL, self_forked);
+}
+
+static pid_t
+self(void)
+{
+	(void)pthread_once(&self_once, self_init);
+	return self_pid;
+}
 
 static int
 g_open(const char *dir, unsigned lock_timeout_ms, void **out)
@@ -657,7 +686,7 @@ db_fresh(struct gstore *st, int write)
 	uint64_t applied;
 
 	/* A forked child does not share the parent's file offset. */
-	if (st->db == NULL || (write && !st->dbwrite) || st->pid != getpid())
+	if (st->db == NULL || (write && !st->dbwrite) || st->pid != self())
 		return 0;
 	if (!mark_read(st, &applied) || applied != st->seq)
 		return 0;
@@ -723,7 +752,7 @@ begin_tx(struct gstore *st, int write, int complete, int64_t deadline)
 		    sizeof(cache));
 		st->dbwrite = write;
 		st->dirty = 0;
-		st->pid = getpid();
+		st->pid = self();
 		st->opens++;
 		opened = 1;
 		/* A reader learns the newest number when it is fresh again. */
@@ -731,8 +760,16 @@ begin_tx(struct gstore *st, int write, int complete, int64_t deadline)
 	}
 	st->intx = 1;
 	st->writing = write;
-	if ((rc = check_head(st)) != 0 ||
-	    (write && ((rc = recover(st)) != 0 || (rc = replay(st)) != 0)) ||
+	/*
+	 * A handle reused (db_fresh: nobody wrote since its last transaction)
+	 * has nothing to complete, and the file is as it left it: a reader
+	 * reads on without looking at the header again, a writer reads it
+	 * for the bound on this transaction's growth.
+	 */
+	st->remember = opened || write;
+	if (((opened || write) && (rc = check_head(st)) != 0) ||
+	    (write && opened && ((rc = recover(st)) != 0 ||
+	    (rc = replay(st)) != 0)) ||
 	    (!write && opened && complete &&
 	    (rc = db_stale(st, &stale)) != 0)) {
 		g_abort(st);
@@ -759,7 +796,7 @@ begin_tx(struct gstore *st, int write, int complete, int64_t deadline)
 		return begin_tx(st, 0, 0, deadline);
 	}
 	/* What a recovery wrote is not this transaction's growth. */
-	if (write && fstat(gdbm_fdesc(st->db), &sb) == 0)
+	if (write && opened && fstat(gdbm_fdesc(st->db), &sb) == 0)
 		st->size0 = sb.st_size;
 	return 0;
 }
@@ -947,7 +984,8 @@ g_commit(void *impl)
 	if (st->db == NULL || st->nops == 0) {
 		/* A read, or a write that changed nothing. */
 		free_ops(st);
-		db_remember(st);
+		if (st->remember)
+			db_remember(st);
 		st->intx = st->writing = 0;
 		flock(st->lockfd, LOCK_UN);
 		return 0;
@@ -992,7 +1030,7 @@ g_abort(void *impl)
 	struct gstore *st = impl;
 
 	free_ops(st);
-	if (st->intx)
+	if (st->intx && st->remember)
 		db_remember(st);
 	st->intx = st->writing = 0;
 	flock(st->lockfd, LOCK_UN);

@@ -7,6 +7,8 @@
  * db/lock (shared to read, exclusive to write) with a timeout, and every
  * write transaction is made atomic with a redo record, with one sync:
  *
+ *   0. db/lock is marked "pending": from here until 4, no process's
+ *      handle counts as fresh, and a reader that opens completes first;
  *   1. transaction n's changes are stored as one record, "!redo.<n % 2>",
  *      prefixed with n (the slot held transaction n - 2's record);
  *   2. sync: this is the commit point. It also makes durable what
@@ -26,9 +28,11 @@
  *
  * The GDBM handle stays open between transactions. A transaction reuses
  * it only when nobody else wrote meanwhile: db/lock still names the
- * handle's last transaction and the file's identity, size and
- * modification time are unchanged; otherwise it is reopened (and
- * verified) before anything is read. Closing it after a clean commit
+ * handle's last transaction (a writer that died between 0 and 4 left it
+ * "pending") and the file's identity, size and modification time are
+ * unchanged; otherwise it is reopened (and verified, and completed by a
+ * writer) before anything is read. A reused handle is not checked again:
+ * nothing can have changed under it. Closing it after a clean commit
  * does not sync (see db_close): so a one-shot tool syncs once, not twice.
  *
  * A reader that opens the file while db/lock does not say the newest
@@ -60,6 +64,8 @@
 #define REDO_KEY	"!redo"		/* one record, of earlier versions */
 #define REDO_SLOT	"!redo.%d"	/* slots 0 and 1 */
 #define MARK_MAGIC	"castore1"
+/* In db/lock while a writer changes the file: nobody's handle is fresh. */
+#define MARK_PENDING	UINT64_MAX
 #define DB_NAME		"ca.gdbm"
 #define LOCK_NAME	"lock"
 
@@ -564,7 +570,8 @@ replay(struct gstore *st)
 	 * Step 2 for the records: the writer may have died before its sync,
 	 * and nothing after this (a reader's close) syncs again.
 	 */
-	if ((rc = do_sync(st)) != 0)
+	if ((rc = do_sync(st)) != 0 ||
+	    (rc = mark_write(st, MARK_PENDING)) != 0)
 		goto out;
 	for (i = 0; i < 2; i++) {
 		datum *r = &v[first ^ i];
@@ -756,7 +763,8 @@ begin_tx(struct gstore *st, int write, int complete, int64_t deadline)
 		st->opens++;
 		opened = 1;
 		/* A reader learns the newest number when it is fresh again. */
-		st->seq = mark_read(st, &applied) ? applied : 0;
+		st->seq = mark_read(st, &applied) && applied != MARK_PENDING ?
+		    applied : 0;
 	}
 	st->intx = 1;
 	st->writing = write;
@@ -994,7 +1002,8 @@ g_commit(void *impl)
 	st->dirty = 1;
 	for (i = 0; i < st->nops; i++)
 		written += 9 + strlen(st->ops[i].key) + st->ops[i].len;
-	if ((rc = write_redo(st, seq)) != 0 ||
+	if ((rc = mark_write(st, MARK_PENDING)) != 0 ||
+	    (rc = write_redo(st, seq)) != 0 ||
 	    (rc = check_growth(st, written)) != 0 ||
 	    (rc = do_sync(st)) != 0)
 		goto fail;

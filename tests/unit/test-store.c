@@ -9,13 +9,16 @@
 #include <config.h>
 
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <gdbm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1321,6 +1324,88 @@ test_protocol(void)
 	free(r);
 	ca_store_stats(st, &s0);
 	is_int(s0.opens - s1.opens, 1, "it reopened the file to see it");
+	{
+		/*
+		 * A writer that died after marking db/lock "pending" (step 0)
+		 * may have changed the file within the mtime's granularity
+		 * and kept its size: the mark alone makes handles reopen.
+		 */
+		unsigned char m[56];
+		char *lp;
+		int fd;
+
+		if (asprintf(&lp, "%s/lock", dir) < 0 ||
+		    (fd = open(lp, O_RDWR)) < 0)
+			bail("open lock");
+		free(lp);
+		ok(pread(fd, m, sizeof(m), 0) == (ssize_t)sizeof(m),
+		    "db/lock holds a mark");
+		memset(m + 48, 0xff, 8);
+		ok(pwrite(fd, m, sizeof(m), 0) == (ssize_t)sizeof(m),
+		    "mark it pending, the database file untouched");
+		close(fd);
+		ca_store_stats(st, &s0);
+		r = read_key(st, "k");
+		is_str(r, "2", "a read under a pending mark");
+		free(r);
+		ca_store_stats(st, &s1);
+		is_int(s1.opens - s0.opens, 2, "a pending mark makes the "
+		    "handle reopen the file, complete as a writer, then read");
+		r = read_key(st, "k");
+		free(r);
+		ca_store_stats(st, &s0);
+		is_int(s0.opens - s1.opens, 0,
+		    "completed by the reader: the next read reuses it");
+	}
+	{
+		/*
+		 * Step 0 comes first: a writer whose commit fails (here the
+		 * file may not grow: RLIMIT_FSIZE) leaves db/lock pending.
+		 */
+		unsigned char m[56], ff[8];
+		struct rlimit rl;
+		struct stat sb;
+		char *lp, *big;
+		pid_t pid;
+		int fd, status = -1;
+
+		if (asprintf(&lp, "%s/lock", dir) < 0)
+			bail("asprintf");
+		if (asprintf(&big, "%s/ca.gdbm", dir) < 0 ||
+		    stat(big, &sb) != 0)
+			bail("stat");
+		free(big);
+		if ((pid = fork()) == 0) {
+			struct ca_store *w;
+			char *v = calloc(1, 1 << 20);
+
+			signal(SIGXFSZ, SIG_IGN);
+			rl.rlim_cur = rl.rlim_max = (rlim_t)sb.st_size;
+			if (v == NULL || setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+			    ca_store_open(dir, 1000, &w) != 0 ||
+			    ca_store_begin(w, 1) != 0)
+				_exit(2);
+			ca_store_put(w, "big", v, 1 << 20, 0);
+			_exit(ca_store_commit(w) != 0 ? 0 : 1);
+		}
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		is_int(status, 0, "a commit that cannot grow the file fails");
+		memset(ff, 0xff, sizeof(ff));
+		ok((fd = open(lp, O_RDONLY)) >= 0 &&
+		    pread(fd, m, sizeof(m), 0) == (ssize_t)sizeof(m) &&
+		    memcmp(m + 48, ff, 8) == 0,
+		    "and leaves db/lock marked pending (step 0 before step 1)");
+		if (fd >= 0)
+			close(fd);
+		free(lp);
+		ca_store_stats(st, &s0);
+		r = read_key(st, "k");
+		is_str(r, "2", "a reader then completes and reads as before");
+		free(r);
+		is_int(ca_store_get(st, "big", NULL, NULL), CA_ERR_NOTFOUND,
+		    "without the failed transaction");
+	}
 	gdbm_put_raw(dir, "k", "3", 1);
 	r = read_key(st, "k");
 	is_str(r, "3", "and a change made past the store (GDBM directly)");

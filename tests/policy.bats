@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The issuance policy (ca.json "policy", step-ca's format) end to end:
 # offline ca-sign, POST /sign, renewal after the policy is tightened, a
-# registration authority. The table of names in every
+# registration authority, ca-db check. The table of names in every
 # spelling is tests/unit/test-policy.c.
 
 load helpers
@@ -97,6 +97,11 @@ c["authority"]["provisioners"][0]["policy"] = {"x509": {"deny": {"dns": ["svc.te
 	run -1 --separate-stderr ca-renew --ca-url "$URL" --root "$ROOT" --force svc.crt svc.key
 	[[ $stderr == *'denied by authority policy deny.dns "svc.test" (HTTP 403)'* ]] || fail "$stderr"
 	assert_equal "$(issued)" "$n"
+	# ca-db check: a warning for the certificate the policy now denies.
+	run -0 --separate-stderr ca-db -d "$CA" check
+	serial=$(openssl x509 -in svc.crt -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+	assert_line "warning: $serial: dns name svc.test denied by authority policy deny.dns \"svc.test\""
+	assert_line --regexp '^[0-9]+ certificates, 0 problems$'
 }
 
 @test "a registration authority refuses before relaying" {

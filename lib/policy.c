@@ -446,7 +446,7 @@ ca_policy_check_cert(const struct ca_config *cfg, const char *prov,
 	const struct ca_provisioner *p = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	struct ca_names nm;
-	char cn[256];
+	char cn[4 * CA_CN_MAX + 1];	/* 64 characters of UTF-8 */
 	size_t cl = sizeof(cn);
 	int rc;
 

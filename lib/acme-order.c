@@ -48,6 +48,7 @@
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
+#include "policy.h"
 #include "store.h"
 #include "x509.h"
 
@@ -1014,6 +1015,13 @@ acme_new_order(struct acme_ctx *ctx)
 	if ((rc = parse_identifiers(ctx, &p, &ids, &n)) != 0 ||
 	    (rc = order_validity(ctx, &p, &nb, &na)) != 0)
 		goto out;
+	for (i = 0; i < n; i++)	/* the issuance policy (lib/policy.h) */
+		if (ca_policy_check_name(ctx->a->cfg, ctx->prov, ids[i].type,
+		    ids[i].value) != 0) {
+			rc = prob_set(&p, 403, "rejectedIdentifier", "%s",
+			    ca_errmsg());
+			goto out;
+		}
 
 	/* 2. The order and one new authorization per identifier; the
 	 * order expires no later than they do. */
@@ -2082,6 +2090,12 @@ acme_finalize(struct acme_ctx *ctx, const char *id)
 	if ((rc = order_names(idents, &names)) != 0 ||
 	    (rc = acme_new_id(op.cert_id)) != 0)
 		goto out;
+	if (ca_policy_check_leaf(ctx->a->cfg, ctx->prov, leaf_cn(ctx, cn,
+	    &names), &names) != 0) {	/* tightened since newOrder? */
+		rc = prob_set(&op.p, 403, "rejectedIdentifier", "%s",
+		    ca_errmsg());
+		goto out;
+	}
 	{
 		struct ca_leaf leaf = { leaf_cn(ctx, cn, &names), &names, pub,
 		    nb, na, ctx->a->cfg->crl_url, ctx->a->cfg->ocsp_url };

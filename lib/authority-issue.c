@@ -24,6 +24,7 @@
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
+#include "policy.h"
 #include "store.h"
 #include "token.h"
 #include "x509.h"
@@ -221,6 +222,9 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 		goto out;
 	}
 	if (tok->has_cnf && (rc = cnf_check(tok, req->csr != NULL, crq)) != 0)
+		goto out;
+	/* The issuance policy, before anything is signed, relayed or spent. */
+	if ((rc = ca_policy_check_leaf(a->cfg, prov, tok->sub, &names)) != 0)
 		goto out;
 
 	/* 3. Issue, and record with the used token. */

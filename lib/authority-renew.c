@@ -24,6 +24,7 @@
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
+#include "policy.h"
 #include "store.h"
 #include "token.h"
 #include "x509.h"
@@ -361,6 +362,10 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 			goto out;
 		}
 	}
+	/* The policy of today: one tightened since issuance refuses. */
+	if ((rc = ca_policy_check_leaf(a->cfg, prov, (const char *)cn.data,
+	    &names)) != 0)
+		goto out;
 	if (req->csr != NULL) {
 		if ((rc = ca_csr_import(req->csr, req->csr_len, &crq)) != 0)
 			goto out;

@@ -28,6 +28,7 @@
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
+#include "policy.h"
 #include "store.h"
 #include "token.h"
 #include "x509.h"
@@ -647,6 +648,35 @@ local_db_get(struct ca_authority *ah, const char *serial,
 	return read_end(a, ca_db_get(st, serial, ci));
 }
 
+/*
+ * Valid certificates the policy of today denies (issued before it was
+ * tightened): a warning each, not a problem of the database.
+ */
+static void
+policy_warnings(struct ca_local *a, struct ca_store *st,
+    void (*report)(void *, const char *), void *arg)
+{
+	struct ca_cert_info *v = NULL;
+	time_t now = time(NULL);
+	char line[640];
+	size_t n = 0, i;
+
+	if (ca_db_list(st, &v, &n) != 0)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(ca_cert_info_status(&v[i], now), "valid") == 0 &&
+		    ca_policy_check_cert(a->cfg, v[i].provisioner, v[i].der,
+		    v[i].der_len) != 0) {
+			snprintf(line, sizeof(line), "warning: %s: %s",
+			    v[i].serial, ca_errmsg());
+			report(arg, line);
+		}
+		ca_cert_info_free(&v[i]);
+	}
+	free(v);
+	ca_err_clear();
+}
+
 static int
 local_db_check(struct ca_authority *ah, void (*report)(void *, const char *),
     void *arg, size_t *problems, size_t *certs)
@@ -657,8 +687,10 @@ local_db_check(struct ca_authority *ah, void (*report)(void *, const char *),
 
 	if ((st = read_begin(a, &rc)) == NULL)
 		return rc;
-	return read_end(a, ca_db_check(st, a->issuer.crt, report, arg,
-	    problems, certs));
+	if ((rc = ca_db_check(st, a->issuer.crt, report, arg, problems,
+	    certs)) == 0 && ca_policy_any(a->cfg))
+		policy_warnings(a, st, report, arg);
+	return read_end(a, rc);
 }
 
 static void

@@ -81,6 +81,13 @@ static const struct field f_options[] = {
 	END
 };
 
+/* Issuance policy: x509 is checked by lib/policy.c; no SSH is issued here. */
+static const struct field f_policy[] = {
+	{ "x509", F_OK, NULL },
+	{ "ssh", F_WARN, NULL },
+	END
+};
+
 static const struct field f_jwk[] = {
 	{ "type", F_OK, NULL },
 	{ "name", F_OK, NULL },
@@ -88,6 +95,7 @@ static const struct field f_jwk[] = {
 	{ "encryptedKey", F_OK, NULL },
 	{ "claims", F_SUB, f_claims },
 	{ "options", F_SUB, f_options },
+	{ "policy", F_SUB, f_policy },	/* ca-tools: per provisioner */
 	END
 };
 
@@ -106,6 +114,7 @@ static const struct field f_acme[] = {
 	{ "website", F_OK, NULL },
 	{ "caaIdentities", F_OK, NULL },
 	{ "claims", F_SUB, f_claims },
+	{ "policy", F_SUB, f_policy },	/* ca-tools: per provisioner */
 	{ "attestationFormats", F_REFUSE, NULL },
 	{ "attestationRoots", F_REFUSE, NULL },
 	{ "rootCRLs", F_REFUSE, NULL },
@@ -134,7 +143,7 @@ static const struct field f_authority[] = {
 	{ "provisioners", F_SPECIAL, NULL },
 	{ "template", F_REFUSE, NULL },
 	{ "claims", F_SUB, f_claims },
-	{ "policy", F_REFUSE, NULL },
+	{ "policy", F_SUB, f_policy },
 	/* Used tokens are recorded for good here: no start-time check. */
 	{ "disableIssuedAtCheck", F_TRUE_OK, NULL },
 	{ "backdate", F_SPECIAL, NULL },

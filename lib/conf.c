@@ -20,6 +20,7 @@
 #include "jose.h"
 #include "json.h"
 #include "pkcs11.h"
+#include "policy.h"
 
 const char *
 ca_config_state_dir(const char *opt)
@@ -241,6 +242,7 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
 {
 	struct json_object *key, *claims;
 	const char *s;
+	char where[64];
 	int rc;
 
 	if (!json_object_is_type(o, json_type_object))
@@ -261,6 +263,11 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
 	} else if (rc != CA_ERR_NOTFOUND)
 		goto ctx;
 	if ((rc = claims_check(&p->claims, p->name)) != 0)
+		return rc;
+	snprintf(where, sizeof(where), "authority.provisioners[%zu].policy",
+	    (size_t)(p - cfg->provisioners));
+	if ((rc = ca_policy_parse(json_object_object_get(o, "policy"), where,
+	    &p->policy)) != 0)
 		return rc;
 	if (strcasecmp(p->type, "ACME") == 0) {
 		if ((rc = load_acme(o, p)) != 0)
@@ -650,7 +657,9 @@ load(struct ca_config *cfg)
 			return rc;
 	} else if (rc != CA_ERR_NOTFOUND)
 		return rc;
-	if ((rc = claims_check(&cfg->claims, "authority")) != 0)
+	if ((rc = claims_check(&cfg->claims, "authority")) != 0 ||
+	    (rc = ca_policy_parse(json_object_object_get(auth, "policy"),
+	    "authority.policy", &cfg->policy)) != 0)
 		return rc;
 	rc = ca_json_array(auth, "provisioners", 0, &a);
 	if (rc == CA_ERR_NOTFOUND)
@@ -726,7 +735,9 @@ ca_config_free(struct ca_config *cfg)
 		free(cfg->provisioners[i].type);
 		free(cfg->provisioners[i].kid);
 		ca_jwk_free(cfg->provisioners[i].key);
+		ca_policy_free(cfg->provisioners[i].policy);
 	}
+	ca_policy_free(cfg->policy);
 	free(cfg->provisioners);
 	free(cfg->dns_names);
 	free(cfg->dir);

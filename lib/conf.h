@@ -13,6 +13,7 @@
 #include "keys.h"
 
 struct ca_jwk;
+struct ca_policy;
 
 #define CA_MAX_PORTS	16
 
@@ -46,6 +47,7 @@ struct ca_provisioner {
 	const char	*terms_of_service;	/* termsOfService, or NULL */
 	const char	*website;		/* website, or NULL */
 	struct json_object *caa_identities;	/* caaIdentities, or NULL */
+	struct ca_policy *policy;	/* its "policy" (lib/policy.h), or NULL */
 };
 
 /* ACME challenge types a provisioner allows (its "challenges"). */
@@ -102,6 +104,7 @@ struct ca_config {
 	const char	**ra_urls;
 	size_t		 n_ra_urls;
 	struct ca_claims claims;
+	struct ca_policy *policy;	/* authority.policy (lib/policy.h), or NULL */
 	struct ca_acme_conf acme;	/* caTools.acme */
 	struct ca_provisioner *provisioners;
 	size_t		 n_provisioners;

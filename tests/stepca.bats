@@ -46,7 +46,9 @@ PY
 # Each member that changes what is issued or who may ask stops every tool.
 @test "members that change issuance are refused, each by its name" {
 	local cases=(
-		'c["authority"]["policy"] = {"x509": {"allow": {"dns": ["*.test"]}}}|authority.policy'
+		'c["authority"]["policy"] = {"x509": {"allow": {"ips": ["10.0.0.0/8"]}}}|authority.policy.x509.allow.ips'
+		'c["authority"]["policy"] = {"x509s": {}}|authority.policy.x509s'
+		'c["authority"]["provisioners"][0]["policy"] = {"x509": {"deny": {"dns": ["a.*.test"]}}}|authority.provisioners[0].policy.x509.deny.dns[0]'
 		'c["authority"]["template"] = {"organization": "X"}|authority.template'
 		'c["authority"]["provisioners"][0]["options"] = {"x509": {"template": "{}"}}|authority.provisioners[0].options.x509.template'
 		'c["authority"]["provisioners"][0]["options"] = {"x509": {"templateFile": "t.tpl"}}|authority.provisioners[0].options.x509.templateFile'
@@ -76,9 +78,9 @@ PY
 		cp ca.json.orig "$CA/config/ca.json"
 	done
 	# ca-serve too, before it listens.
-	edit_config 'c["authority"]["policy"] = {"x509": {"deny": {"dns": ["a.test"]}}}'
+	edit_config 'c["authority"]["policy"] = {"x509": {"deny": {"dns": ["a.*.test"]}}}'
 	run -1 --separate-stderr ca-serve -d "$CA" --listen 127.0.0.1:0
-	[[ $stderr == "ca-serve: $CA/config/ca.json: authority.policy: "* ]] || fail "$stderr"
+	[[ $stderr == "ca-serve: $CA/config/ca.json: authority.policy.x509.deny.dns[0]: "* ]] || fail "$stderr"
 }
 
 @test "unset members are accepted silently: null, false, empty" {

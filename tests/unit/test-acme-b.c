@@ -30,6 +30,7 @@
 #include "goodkey.h"
 #include "jose.h"
 #include "keys.h"
+#include "policy.h"
 #include "store.h"
 #include "x509.h"
 #include "tap.h"
@@ -993,6 +994,44 @@ test_store_failure(void)
 	gnutls_privkey_deinit(key);
 }
 
+/* The issuance policy (lib/policy.h): newOrder, and finalize of an order
+ * made before the policy was tightened; 403 rejectedIdentifier. */
+static void
+test_policy(void)
+{
+	static const char *const dns[] = { "pol.example" };
+	gnutls_privkey_t key = new_key(CA_KEY_EC_P256);
+	struct json_object *o;
+	char id[64], *csr;
+
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"pol.example\"}]",
+	    T0, id, sizeof(id));
+	is_int(validate_all(&acct1, id, "http-01", 1, T0), 0, "policy: an "
+	    "order validated before the policy");
+	o = json_tokener_parse("{\"x509\": {\"deny\": {\"dns\": "
+	    "[\"*.evil.example\", \"pol.example\"]}}}");
+	if (ca_policy_parse(o, "policy", &prov.policy) != 0)
+		printf("Bail out! policy: %s\n", ca_errmsg());
+	json_object_put(o);
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"X.Evil.Example.\"}]",
+	    T0, NULL, 0);
+	is_int(resp.status, 403, "policy: newOrder of a denied name: 403");
+	is_str(bstr("type"), E "rejectedIdentifier", "... rejectedIdentifier");
+	is_str(bstr("detail"), "dns name x.evil.example denied by provisioner "
+	    "\"acme\" policy deny.dns \"*.evil.example\"", "... naming the "
+	    "name and the rule");
+	csr = csr_b64(key, NULL, dns, 1, NULL, 0);
+	finalize(&acct1, id, csr, T0);
+	is_int(resp.status, 403, "policy: finalize of a name denied since: 403");
+	is_str(bstr("type"), E "rejectedIdentifier", "... rejectedIdentifier");
+	ca_policy_free(prov.policy);
+	prov.policy = NULL;
+	finalize(&acct1, id, csr, T0);
+	is_int(resp.status, 200, "policy: the order stayed ready");
+	free(csr);
+	gnutls_privkey_deinit(key);
+}
+
 int
 main(void)
 {
@@ -1020,6 +1059,7 @@ main(void)
 	test_new_order();
 	test_states();
 	test_finalize();
+	test_policy();
 	test_config();
 	test_others();
 	test_revoke();

@@ -673,9 +673,29 @@ load(struct ca_config *cfg)
 int
 ca_config_load(const char *dir, struct ca_config **out)
 {
-	struct ca_config *cfg;
-	char *buf = NULL;
+	char *buf = NULL, *path;
 	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((path = ca_path_join(dir, "config/ca.json")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = ca_file_read(path, CA_MAX_CONFIG, &buf, &len)) != 0) {
+		if (rc == CA_ERR_NOTFOUND)
+			rc = ca_err(CA_ERR_CONFIG,
+			    "%s: no CA here (config/ca.json not found)", dir);
+	} else
+		rc = ca_config_parse(dir, buf, len, out);
+	free(path);
+	free(buf);
+	return rc;
+}
+
+int
+ca_config_parse(const char *dir, const char *buf, size_t len,
+    struct ca_config **out)
+{
+	struct ca_config *cfg;
 	int rc;
 
 	*out = NULL;
@@ -684,12 +704,6 @@ ca_config_load(const char *dir, struct ca_config **out)
 	if ((cfg->dir = strdup(dir)) == NULL ||
 	    (cfg->path = ca_path_join(dir, "config/ca.json")) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = ca_file_read(cfg->path, CA_MAX_CONFIG, &buf, &len)) != 0) {
-		if (rc == CA_ERR_NOTFOUND)
-			rc = ca_err(CA_ERR_CONFIG,
-			    "%s: no CA here (config/ca.json not found)", dir);
 		goto out;
 	}
 	if ((rc = ca_json_parse(buf, len, cfg->path, &cfg->json)) != 0) {
@@ -706,7 +720,6 @@ ca_config_load(const char *dir, struct ca_config **out)
 		ca_warn("%s: ignored here (see ca-state(5)): %s", cfg->path,
 		    cfg->ignored);
 out:
-	free(buf);
 	if (rc != 0)
 		ca_config_free(cfg);
 	else

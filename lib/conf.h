@@ -118,6 +118,12 @@ const char *ca_config_state_dir(const char *opt);
  * relative to dir. Caller frees with ca_config_free().
  */
 int	 ca_config_load(const char *dir, struct ca_config **out);
+/*
+ * The same for the ca.json in buf (len bytes, NUL-terminated), as if it
+ * were dir/config/ca.json: how an edit is checked before it is published.
+ */
+int	 ca_config_parse(const char *dir, const char *buf, size_t len,
+	    struct ca_config **out);
 void	 ca_config_free(struct ca_config *cfg);
 /*
  * Find a provisioner by name and, if kid is not NULL, by key id.

@@ -10,12 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ca.h"
 #include "cli.h"
-#include "conf.h"
-#include "provisioner.h"
+#include "provisioner-args.h"
 
 static const char usage[] =
 "Usage: ca-provisioner -d DIR list [--json]\n"
@@ -56,28 +54,15 @@ static const char usage[] =
 "Exit status: 0 success, 1 failure, 2 usage error, 4 another edit holds the\n"
 "lock (retry).\n";
 
-static struct {
-	int		 json, create, dis, no_dis, after, no_after;
-	const char	*type, *pubkey, *pid_file;
-	long long	 min, max, dflt;
-	struct ca_prov_change c;
-} o = { .min = -1, .max = -1, .dflt = -1 };
+static struct ca_prov_args o;
 
 static int
 challenge(char *arg, void *dest)
 {
-	static const char *const names[] = { "http-01", "dns-01",
-	    "tls-alpn-01" };
-	unsigned i;
-
 	(void)dest;
-	for (i = 0; i < 3; i++)
-		if (strcmp(arg, names[i]) == 0) {
-			o.c.challenges |= 1u << i;
-			return 0;
-		}
-	return ca_cli_usage("--challenge %s: http-01, dns-01 or tls-alpn-01",
-	    arg);
+	if (ca_prov_args_challenge(&o, arg) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
 }
 
 static int
@@ -93,79 +78,31 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("json", 0, FLAG, &o.json),
 	CA_OPT("type", 0, STRING, &o.type),
 	CA_OPT("create", 0, FLAG, &o.create),
-	CA_OPT("public-key", 0, STRING, &o.pubkey),
+	CA_OPT("public-key", 0, STRING, &o.public_key),
 	{ "challenge", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, challenge, 0, 0 },
-	CA_OPT("require-eab", 0, FLAG, &o.c.require_eab),
-	CA_OPT("x509-min-dur", 0, DURATION, &o.min),
-	CA_OPT("x509-max-dur", 0, DURATION, &o.max),
-	CA_OPT("x509-default-dur", 0, DURATION, &o.dflt),
-	CA_OPT("disable-renewal", 0, FLAG, &o.dis),
-	CA_OPT("no-disable-renewal", 0, FLAG, &o.no_dis),
-	CA_OPT("allow-renewal-after-expiry", 0, FLAG, &o.after),
-	CA_OPT("no-allow-renewal-after-expiry", 0, FLAG, &o.no_after),
+	CA_OPT("require-eab", 0, FLAG, &o.require_eab),
+	CA_OPT("x509-min-dur", 0, DURATION, &o.min_dur),
+	CA_OPT("x509-max-dur", 0, DURATION, &o.max_dur),
+	CA_OPT("x509-default-dur", 0, DURATION, &o.default_dur),
+	CA_OPT("disable-renewal", 0, FLAG, &o.disable_renewal),
+	CA_OPT("no-disable-renewal", 0, FLAG, &o.no_disable_renewal),
+	CA_OPT("allow-renewal-after-expiry", 0, FLAG, &o.allow_after_expiry),
+	CA_OPT("no-allow-renewal-after-expiry", 0, FLAG,
+	    &o.no_allow_after_expiry),
 	CA_OPT("pid-file", 0, STRING, &o.pid_file),
 	CA_OPT_FN("x509-template", 0, not_yet, NULL),
 	CA_OPT_FN("x509-template-data", 0, not_yet, NULL),
 	CA_OPT_END,
 };
 
-/* Options given that verb cmd does not take: a usage error. */
 static int
 pre(struct ca_cli *cli)
 {
-	const char *cmd = cli->argc > 0 ? cli->argv[0] : "";
-	int add = strcmp(cmd, "add") == 0, acme, claims;
-
-	if (cli->argc == 0)
-		return ca_cli_usage("a command is required: list, add, update "
-		    "or remove");
-	if (strcmp(cmd, "list") != 0 && !add && strcmp(cmd, "update") != 0 &&
-	    strcmp(cmd, "remove") != 0)
-		return ca_cli_usage("unknown command '%s'", cmd);
-	if (cli->argc != (strcmp(cmd, "list") == 0 ? 1 : 2))
-		return ca_cli_usage(strcmp(cmd, "list") == 0 ?
-		    "list takes no arguments" : "%s takes one NAME", cmd);
-	if ((o.dis && o.no_dis) || (o.after && o.no_after))
-		return ca_cli_usage("--X and --no-X exclude each other");
-	o.c.min_dur = o.min;
-	o.c.max_dur = o.max;
-	o.c.default_dur = o.dflt;
-	o.c.disable_renewal = o.dis ? 1 : o.no_dis ? 0 : -1;
-	o.c.allow_renewal_after_expiry = o.after ? 1 : o.no_after ? 0 : -1;
-	if (!o.c.require_eab)
-		o.c.require_eab = -1;
-	claims = o.min >= 0 || o.max >= 0 || o.dflt >= 0 || o.dis ||
-	    o.no_dis || o.after || o.no_after;
-	acme = o.type != NULL && strcasecmp(o.type, "ACME") == 0;
-	if (o.json && strcmp(cmd, "list") != 0)
-		return ca_cli_usage("--json applies to list");
-	if (strcmp(cmd, "list") == 0 && (claims || o.pid_file != NULL))
-		return ca_cli_usage("list takes only --json");
-	if (!add && (o.type || o.create || o.pubkey || o.c.challenges ||
-	    o.c.require_eab == 1 || cli->pass_file))
-		return ca_cli_usage("--type, --create, --public-key, "
-		    "--password-file, --challenge and --require-eab apply to add");
-	if (strcmp(cmd, "remove") == 0 && claims)
-		return ca_cli_usage("remove takes no claims");
-	if (strcmp(cmd, "update") == 0 && !claims)
-		return ca_cli_usage("update: nothing to change (the claims "
-		    "options)");
-	if (!add)
-		return 0;
-	if (o.type != NULL && !acme && strcasecmp(o.type, "JWK") != 0)
-		return ca_cli_usage("--type %s: JWK or ACME", o.type);
-	if (acme && (o.create || o.pubkey || cli->pass_file))
-		return ca_cli_usage("--type ACME takes no key (--create, "
-		    "--public-key, --password-file)");
-	if (!acme && (o.c.challenges || o.c.require_eab == 1))
-		return ca_cli_usage("--challenge and --require-eab apply to "
-		    "--type ACME");
-	if (!acme && o.create == (o.pubkey != NULL))
-		return ca_cli_usage("add --type JWK: --create or --public-key");
-	if (o.create && cli->pass_file == NULL)
-		return ca_cli_usage("--create needs --password-file");
-	if (o.pubkey && cli->pass_file != NULL)
-		return ca_cli_usage("--public-key takes no --password-file");
+	o.cmd = cli->argc > 0 ? cli->argv[0] : NULL;
+	o.nargs = cli->argc - 1;
+	o.password = cli->pass_file != NULL;
+	if (ca_prov_args_check(&o) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
 	return 0;
 }
 
@@ -177,8 +114,8 @@ make(const char *name, const char *pass_file, struct json_object **p)
 	size_t len;
 	int rc, wrote = 0;
 
-	if (o.pubkey != NULL)
-		return ca_provisioner_jwk_public(name, o.pubkey, p);
+	if (o.public_key != NULL)
+		return ca_provisioner_jwk_public(name, o.public_key, p);
 	if (!o.create)
 		return ca_provisioner_acme_new(name, p);
 	if ((rc = ca_secret_read(pass_file, &pw, &len)) != 0)
@@ -198,6 +135,7 @@ main(int argc, char **argv)
 	int rc;
 
 	ca_cli_init(argv);
+	ca_prov_args_init(&o);
 	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
 		return rc;
 	cmd = cli.argv[0];
@@ -206,11 +144,11 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "add") == 0) {
 		if ((rc = make(cli.argv[1], cli.pass_file, &p)) == 0)
 			rc = ca_provisioner_edit(cli.dir, CA_PROV_ADD,
-			    cli.argv[1], p, &o.c);
+			    cli.argv[1], p, &o.change);
 		json_object_put(p);
 	} else
 		rc = ca_provisioner_edit(cli.dir, strcmp(cmd, "update") == 0 ?
-		    CA_PROV_UPDATE : CA_PROV_REMOVE, cli.argv[1], NULL, &o.c);
+		    CA_PROV_UPDATE : CA_PROV_REMOVE, cli.argv[1], NULL, &o.change);
 	if (rc == 0 && o.pid_file != NULL && (rc =
 	    ca_provisioner_notify(o.pid_file)) != 0)
 		ca_err_context("ca.json is changed, but the server was not told");

@@ -176,6 +176,37 @@ opt_bool(struct json_object *o, const char *key, int *out)
 	return rc == CA_ERR_NOTFOUND ? 0 : rc;
 }
 
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} acme_types[] = {
+	{ "http-01", CA_ACME_HTTP01 },
+	{ "dns-01", CA_ACME_DNS01 },
+	{ "tls-alpn-01", CA_ACME_TLSALPN01 },
+};
+
+unsigned
+ca_acme_challenge_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(acme_types) / sizeof(acme_types[0]); i++)
+		if (strcasecmp(name, acme_types[i].name) == 0)
+			return acme_types[i].bit;
+	return 0;
+}
+
+const char *
+ca_acme_challenge_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(acme_types) / sizeof(acme_types[0]); i++)
+		if (acme_types[i].bit == bit)
+			return acme_types[i].name;
+	return NULL;
+}
+
 /*
  * An ACME provisioner's own members, as step-ca has them: challenges
  * (default: http-01, dns-01, tls-alpn-01), requireEAB, forceCN,
@@ -185,16 +216,9 @@ opt_bool(struct json_object *o, const char *key, int *out)
 static int
 load_acme(struct json_object *o, struct ca_provisioner *p)
 {
-	static const struct {
-		const char	*name;
-		unsigned	 bit;
-	} types[] = {
-		{ "http-01", CA_ACME_HTTP01 },
-		{ "dns-01", CA_ACME_DNS01 },
-		{ "tls-alpn-01", CA_ACME_TLSALPN01 },
-	};
 	struct json_object *a, *v;
-	size_t i, j, n;
+	unsigned bit;
+	size_t i, n;
 	int rc;
 
 	p->acme_challenges = CA_ACME_ALL;
@@ -203,16 +227,13 @@ load_acme(struct json_object *o, struct ca_provisioner *p)
 		p->acme_challenges = 0;
 		for (i = 0; i < n; i++) {
 			v = json_object_array_get_idx(a, i);
-			for (j = 0; j < sizeof(types) / sizeof(types[0]); j++)
-				if (json_object_is_type(v, json_type_string) &&
-				    strcasecmp(json_object_get_string(v),
-				    types[j].name) == 0)
-					break;
-			if (j == sizeof(types) / sizeof(types[0]))
+			if (!json_object_is_type(v, json_type_string) ||
+			    (bit = ca_acme_challenge_bit(
+			    json_object_get_string(v))) == 0)
 				return ca_err(CA_ERR_CONFIG, "challenges[%zu]: "
 				    "not supported by ca-tools (http-01, "
 				    "dns-01, tls-alpn-01)", i);
-			p->acme_challenges |= types[j].bit;
+			p->acme_challenges |= bit;
 		}
 	} else if (rc != 0 && rc != CA_ERR_NOTFOUND)
 		return rc;

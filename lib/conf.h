@@ -53,6 +53,10 @@ struct ca_provisioner {
 #define CA_ACME_DNS01		0x2
 #define CA_ACME_TLSALPN01	0x4
 #define CA_ACME_ALL		0x7
+/* The CA_ACME_* bit of a challenge type ("http-01", any case), or 0. */
+unsigned ca_acme_challenge_bit(const char *name);
+/* The name of one CA_ACME_* bit, or NULL. */
+const char *ca_acme_challenge_name(unsigned bit);
 
 /* caTools.acme: the validator's peers, and ACME objects' lifetimes. */
 struct ca_acme_conf {

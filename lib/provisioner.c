@@ -264,10 +264,8 @@ set_bool(struct json_object *o, const char *key, int v)
 static int
 apply(struct json_object *p, const struct ca_prov_change *c)
 {
-	static const char *const names[] = { "http-01", "dns-01",
-	    "tls-alpn-01" };
 	struct json_object *claims, *a;
-	size_t i;
+	unsigned bit;
 
 	if (c->min_dur >= 0 || c->max_dur >= 0 || c->default_dur >= 0 ||
 	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0) {
@@ -291,10 +289,10 @@ apply(struct json_object *p, const struct ca_prov_change *c)
 	if (c->challenges != 0) {
 		if ((a = json_object_new_array()) == NULL)
 			return ca_err(CA_ERR_NOMEM, "out of memory");
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (c->challenges & (1u << i))
-				json_object_array_add(a,
-				    json_object_new_string(names[i]));
+		for (bit = 1; bit <= CA_ACME_ALL; bit <<= 1)
+			if (c->challenges & bit)
+				json_object_array_add(a, json_object_new_string(
+				    ca_acme_challenge_name(bit)));
 		json_object_object_add(p, "challenges", a);
 	}
 	set_bool(p, "requireEAB", c->require_eab);

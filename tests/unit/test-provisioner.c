@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "ca.h"
-#include "provisioner.h"
+#include "provisioner-args.h"
 #include "tap.h"
 
 /* A ca.json the loader takes without any other file of a CA. */
@@ -71,6 +71,75 @@ refused(enum ca_prov_op op, const char *name, const struct ca_prov_change *c,
 	free(bak_after);
 }
 
+/* ca-provisioner's options: which go with which command. */
+static void
+args(void)
+{
+	static const struct {
+		const char	*cmd;
+		int		 nargs, create, password, json;
+		const char	*type, *pubkey;
+		long long	 max;
+		const char	*err;	/* NULL: accepted */
+	} t[] = {
+		{ "add", 1, 1, 1, 0, NULL, NULL, -1, NULL },
+		{ "add", 1, 1, 1, 0, "jwk", NULL, 3600, NULL },
+		{ "add", 1, 0, 0, 0, "ACME", NULL, -1, NULL },
+		{ "add", 1, 0, 0, 0, NULL, "k.json", -1, NULL },
+		{ "list", 0, 0, 0, 1, NULL, NULL, -1, NULL },
+		{ "update", 1, 0, 0, 0, NULL, NULL, 3600, NULL },
+		{ "add", 1, 1, 0, 0, NULL, NULL, -1, "--create needs --password-file" },
+		{ "add", 1, 0, 0, 0, NULL, NULL, -1, "add --type JWK: --create or --public-key" },
+		{ "add", 1, 1, 1, 0, NULL, "k.json", -1, "add --type JWK: --create or --public-key" },
+		{ "add", 1, 1, 1, 0, "ACME", NULL, -1, "--type ACME takes no key" },
+		{ "add", 1, 0, 0, 0, "OIDC", NULL, -1, "--type OIDC: JWK or ACME" },
+		{ "add", 1, 1, 1, 1, NULL, NULL, -1, "--json applies to list" },
+		{ "update", 1, 0, 0, 0, NULL, NULL, -1, "update: nothing to change" },
+		{ "update", 1, 1, 1, 0, NULL, NULL, 3600, "apply to add" },
+		{ "remove", 1, 0, 0, 0, NULL, NULL, 3600, "remove takes no claims" },
+		{ "remove", 0, 0, 0, 0, NULL, NULL, -1, "remove takes one NAME" },
+		{ "list", 0, 0, 0, 0, NULL, NULL, 60, "list takes only --json" },
+		{ "rename", 1, 0, 0, 0, NULL, NULL, -1, "unknown command 'rename'" },
+		{ NULL, 0, 0, 0, 0, NULL, NULL, -1, "a command is required" },
+	};
+	struct ca_prov_args a;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ca_prov_args_init(&a);
+		a.cmd = t[i].cmd;
+		a.nargs = t[i].nargs;
+		a.create = t[i].create;
+		a.password = t[i].password;
+		a.json = t[i].json;
+		a.type = t[i].type;
+		a.public_key = t[i].pubkey;
+		a.max_dur = t[i].max;
+		ca_err_clear();
+		rc = ca_prov_args_check(&a);
+		if (t[i].err == NULL)
+			is_int(rc, 0, "args %zu accepted (%s)", i, ca_errmsg());
+		else
+			ok(rc == CA_ERR_INVAL && strstr(ca_errmsg(),
+			    t[i].err) != NULL, "args %zu: %s (%s)", i, t[i].err,
+			    ca_errmsg());
+	}
+	ca_prov_args_init(&a);
+	ok(ca_prov_args_challenge(&a, "dns-01") == 0 &&
+	    ca_prov_args_challenge(&a, "device-attest-01") == CA_ERR_INVAL &&
+	    a.challenges == 0x2, "challenges: dns-01 taken, device-attest-01 not");
+	ca_prov_args_init(&a);
+	a.cmd = "update";
+	a.nargs = 1;
+	a.disable_renewal = a.no_allow_after_expiry = 1;
+	a.default_dur = 7200;
+	ok(ca_prov_args_check(&a) == 0 && a.change.disable_renewal == 1 &&
+	    a.change.allow_renewal_after_expiry == 0 &&
+	    a.change.default_dur == 7200 && a.change.max_dur == -1 &&
+	    a.change.require_eab == -1, "the change of update");
+}
+
 int
 main(void)
 {
@@ -97,6 +166,7 @@ main(void)
 	longname[CA_PROV_NAME_MAX + 1] = '\0';
 	is_int(ca_provisioner_name_check(longname), CA_ERR_INVAL, "129 bytes");
 
+	args();
 	tmpdir_make("provisioner");
 	if ((path = ca_path_join(tmpdir, "config")) == NULL ||
 	    mkdir(path, 0700) != 0)

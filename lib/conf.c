@@ -177,6 +177,37 @@ opt_bool(struct json_object *o, const char *key, int *out)
 	return rc == CA_ERR_NOTFOUND ? 0 : rc;
 }
 
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} acme_types[] = {
+	{ "http-01", CA_ACME_HTTP01 },
+	{ "dns-01", CA_ACME_DNS01 },
+	{ "tls-alpn-01", CA_ACME_TLSALPN01 },
+};
+
+unsigned
+ca_acme_challenge_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(acme_types) / sizeof(acme_types[0]); i++)
+		if (strcasecmp(name, acme_types[i].name) == 0)
+			return acme_types[i].bit;
+	return 0;
+}
+
+const char *
+ca_acme_challenge_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(acme_types) / sizeof(acme_types[0]); i++)
+		if (acme_types[i].bit == bit)
+			return acme_types[i].name;
+	return NULL;
+}
+
 /*
  * An ACME provisioner's own members, as step-ca has them: challenges
  * (default: http-01, dns-01, tls-alpn-01), requireEAB, forceCN,
@@ -186,16 +217,9 @@ opt_bool(struct json_object *o, const char *key, int *out)
 static int
 load_acme(struct json_object *o, struct ca_provisioner *p)
 {
-	static const struct {
-		const char	*name;
-		unsigned	 bit;
-	} types[] = {
-		{ "http-01", CA_ACME_HTTP01 },
-		{ "dns-01", CA_ACME_DNS01 },
-		{ "tls-alpn-01", CA_ACME_TLSALPN01 },
-	};
 	struct json_object *a, *v;
-	size_t i, j, n;
+	unsigned bit;
+	size_t i, n;
 	int rc;
 
 	p->acme_challenges = CA_ACME_ALL;
@@ -204,16 +228,13 @@ load_acme(struct json_object *o, struct ca_provisioner *p)
 		p->acme_challenges = 0;
 		for (i = 0; i < n; i++) {
 			v = json_object_array_get_idx(a, i);
-			for (j = 0; j < sizeof(types) / sizeof(types[0]); j++)
-				if (json_object_is_type(v, json_type_string) &&
-				    strcasecmp(json_object_get_string(v),
-				    types[j].name) == 0)
-					break;
-			if (j == sizeof(types) / sizeof(types[0]))
+			if (!json_object_is_type(v, json_type_string) ||
+			    (bit = ca_acme_challenge_bit(
+			    json_object_get_string(v))) == 0)
 				return ca_err(CA_ERR_CONFIG, "challenges[%zu]: "
 				    "not supported by ca-tools (http-01, "
 				    "dns-01, tls-alpn-01)", i);
-			p->acme_challenges |= types[j].bit;
+			p->acme_challenges |= bit;
 		}
 	} else if (rc != 0 && rc != CA_ERR_NOTFOUND)
 		return rc;
@@ -682,9 +703,29 @@ load(struct ca_config *cfg)
 int
 ca_config_load(const char *dir, struct ca_config **out)
 {
-	struct ca_config *cfg;
-	char *buf = NULL;
+	char *buf = NULL, *path;
 	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((path = ca_path_join(dir, "config/ca.json")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = ca_file_read(path, CA_MAX_CONFIG, &buf, &len)) != 0) {
+		if (rc == CA_ERR_NOTFOUND)
+			rc = ca_err(CA_ERR_CONFIG,
+			    "%s: no CA here (config/ca.json not found)", dir);
+	} else
+		rc = ca_config_parse(dir, buf, len, out);
+	free(path);
+	free(buf);
+	return rc;
+}
+
+int
+ca_config_parse(const char *dir, const char *buf, size_t len,
+    struct ca_config **out)
+{
+	struct ca_config *cfg;
 	int rc;
 
 	*out = NULL;
@@ -693,12 +734,6 @@ ca_config_load(const char *dir, struct ca_config **out)
 	if ((cfg->dir = strdup(dir)) == NULL ||
 	    (cfg->path = ca_path_join(dir, "config/ca.json")) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = ca_file_read(cfg->path, CA_MAX_CONFIG, &buf, &len)) != 0) {
-		if (rc == CA_ERR_NOTFOUND)
-			rc = ca_err(CA_ERR_CONFIG,
-			    "%s: no CA here (config/ca.json not found)", dir);
 		goto out;
 	}
 	if ((rc = ca_json_parse(buf, len, cfg->path, &cfg->json)) != 0) {
@@ -715,7 +750,6 @@ ca_config_load(const char *dir, struct ca_config **out)
 		ca_warn("%s: ignored here (see ca-state(5)): %s", cfg->path,
 		    cfg->ignored);
 out:
-	free(buf);
 	if (rc != 0)
 		ca_config_free(cfg);
 	else

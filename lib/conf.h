@@ -55,6 +55,10 @@ struct ca_provisioner {
 #define CA_ACME_DNS01		0x2
 #define CA_ACME_TLSALPN01	0x4
 #define CA_ACME_ALL		0x7
+/* The CA_ACME_* bit of a challenge type ("http-01", any case), or 0. */
+unsigned ca_acme_challenge_bit(const char *name);
+/* The name of one CA_ACME_* bit, or NULL. */
+const char *ca_acme_challenge_name(unsigned bit);
 
 /* caTools.acme: the validator's peers, and ACME objects' lifetimes. */
 struct ca_acme_conf {
@@ -121,6 +125,12 @@ const char *ca_config_state_dir(const char *opt);
  * relative to dir. Caller frees with ca_config_free().
  */
 int	 ca_config_load(const char *dir, struct ca_config **out);
+/*
+ * The same for the ca.json in buf (len bytes, NUL-terminated), as if it
+ * were dir/config/ca.json: how an edit is checked before it is published.
+ */
+int	 ca_config_parse(const char *dir, const char *buf, size_t len,
+	    struct ca_config **out);
 void	 ca_config_free(struct ca_config *cfg);
 /*
  * Find a provisioner by name and, if kid is not NULL, by key id.

@@ -31,11 +31,11 @@
 #include "json.h"
 #include "keys.h"
 #include "pkcs11.h"
+#include "provisioner.h"
 #include "store.h"
 #include "x509.h"
 
 #define CA_YEARS	10
-#define P2C_DEFAULT	600000
 
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -111,68 +111,6 @@ write_cert(const char *dir, const char *rel, gnutls_x509_crt_t crt)
 		    CA_PUBLISH_NEW);
 	gnutls_free(pem.data);
 	free(path);
-	return rc;
-}
-
-/* The JWK provisioner: public JWK plus the private one as a JWE. */
-static int
-make_provisioner(const struct ca_init_opts *o, struct json_object **out,
-    int *wrote_key)
-{
-	gnutls_x509_privkey_t x = NULL;
-	gnutls_privkey_t k = NULL;
-	struct ca_jwk *jwk = NULL;
-	struct json_object *p = NULL, *pub = NULL, *priv = NULL;
-	char *priv_s = NULL, *jwe = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = ca_key_generate(CA_KEY_EC_P256, &x)) != 0)
-		goto out;
-	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
-		goto out;
-	x = NULL;
-	if ((rc = ca_jwk_from_privkey(k, "ES256", &jwk)) != 0)
-		goto out;
-	k = NULL;
-	if ((rc = ca_jwk_to_json(jwk, 0, &pub)) != 0 ||
-	    (rc = ca_jwk_to_json(jwk, 1, &priv)) != 0)
-		goto out;
-	if ((priv_s = ca_json_dump(priv)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (o->prov_key_out != NULL) {
-		if ((rc = ca_file_publish(o->prov_key_out, priv_s,
-		    strlen(priv_s), 0600, CA_PUBLISH_NEW)) != 0)
-			goto out;
-		*wrote_key = 1;
-	}
-	if ((rc = ca_jwe_encrypt_password(priv_s, strlen(priv_s),
-	    o->prov_password, strlen(o->prov_password),
-	    o->p2c ? o->p2c : P2C_DEFAULT, "jwk+json", &jwe)) != 0)
-		goto out;
-	if ((p = json_object_new_object()) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	json_object_object_add(p, "type", json_object_new_string("JWK"));
-	json_object_object_add(p, "name", json_object_new_string(o->provisioner));
-	json_object_object_add(p, "key", pub);
-	pub = NULL;
-	json_object_object_add(p, "encryptedKey", json_object_new_string(jwe));
-	*out = p;
-	rc = 0;
-out:
-	if (priv_s != NULL)
-		ca_free_secret(priv_s, strlen(priv_s));
-	free(jwe);
-	json_object_put(pub);
-	json_object_put(priv);
-	ca_jwk_free(jwk);
-	gnutls_privkey_deinit(k);
-	if (x != NULL)
-		gnutls_x509_privkey_deinit(x);
 	return rc;
 }
 
@@ -488,7 +426,9 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 		goto out;
 config:
 	/* Provisioner and configuration. */
-	if ((rc = make_provisioner(o, &prov, &wrote_key)) != 0 ||
+	if ((rc = ca_provisioner_jwk_new(o->provisioner, o->prov_password,
+	    strlen(o->prov_password), o->p2c, o->prov_key_out, &prov,
+	    &wrote_key)) != 0 ||
 	    (rc = make_config(o, prov, ca_key_type_name(kt), &kc, &conf)) != 0)
 		goto out;
 	free(path);

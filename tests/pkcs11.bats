@@ -282,7 +282,7 @@ sign_over() {
 
 @test "static-deps build: no tool links p11-kit, which is loaded only when a token key is used" {
 	local t bin
-	for t in ca-init ca-token ca-sign ca-renew ca-revoke ca-db ca-bootstrap ca-serve; do
+	for t in ca-init ca-token ca-sign ca-renew ca-revoke ca-db ca-bootstrap ca-serve ca-provisioner; do
 		bin=$(command -v "$t")
 		run -0 readelf -d "$bin"
 		# The plain build links GnuTLS, and through it p11-kit; the

@@ -1,0 +1,158 @@
+/*
+ * ca-provisioner - list, add, update and remove the provisioners of a
+ * state directory's ca.json.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "cli.h"
+#include "provisioner-args.h"
+
+static const char usage[] =
+"Usage: ca-provisioner -d DIR list [--json]\n"
+"       ca-provisioner -d DIR add NAME [--type JWK] (--create --password-file FILE\n"
+"                      | --public-key FILE) [CLAIMS]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR add NAME --type ACME [--challenge NAME]...\n"
+"                      [--require-eab] [CLAIMS]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR update NAME CLAIMS... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR remove NAME [--pid-file FILE]\n"
+"List the provisioners of the CA's config/ca.json, or edit it: each edit is\n"
+"checked by the loader ca-serve uses before it replaces ca.json (the old one\n"
+"is kept as config/ca.json.bak).\n"
+"\n"
+"  -d, --state-dir DIR       the CA's directory (default $CA_STATE_DIR)\n"
+"      --json                list: the provisioners as ca.json holds them\n"
+"      --type TYPE           add: JWK (default) or ACME\n"
+"      --create              add: make a new key, encrypted under the password\n"
+"      --password-file FILE  the password of the new key\n"
+"      --public-key FILE     add: the provisioner's public JWK instead\n"
+"      --challenge NAME      ACME: http-01, dns-01 or tls-alpn-01 (repeatable;\n"
+"                            default: all three)\n"
+"      --require-eab         ACME: accounts need external account binding\n"
+"      --x509-min-dur DUR    claims: shortest certificate lifetime\n"
+"      --x509-max-dur DUR    claims: longest certificate lifetime\n"
+"      --x509-default-dur DUR  claims: lifetime when none is asked for\n"
+"      --disable-renewal     claims: no renewal ...\n"
+"      --no-disable-renewal  ... or renewal again\n"
+"      --allow-renewal-after-expiry  claims: renewal of an expired\n"
+"                            certificate ...\n"
+"      --no-allow-renewal-after-expiry  ... or not\n"
+"      --pid-file FILE       after the edit, SIGHUP to the ca-serve whose\n"
+"                            process id FILE holds (it reloads ca.json)\n"
+"  -q, --quiet               no warnings\n"
+"  -v, --verbose             say more\n"
+"  -h, --help                show this help and exit\n"
+"  -V, --version             show the version and exit\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 usage error, 4 another edit holds the\n"
+"lock (retry).\n";
+
+static struct ca_prov_args o;
+
+static int
+challenge(char *arg, void *dest)
+{
+	(void)dest;
+	if (ca_prov_args_challenge(&o, arg) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
+}
+
+static int
+not_yet(char *arg, void *dest)
+{
+	(void)arg;
+	(void)dest;
+	return ca_cli_usage("certificate templates (--x509-template, "
+	    "--x509-template-data) are not supported yet");
+}
+
+static const struct ca_cli_opt opts[] = {
+	CA_OPT("json", 0, FLAG, &o.json),
+	CA_OPT("type", 0, STRING, &o.type),
+	CA_OPT("create", 0, FLAG, &o.create),
+	CA_OPT("public-key", 0, STRING, &o.public_key),
+	{ "challenge", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, challenge, 0, 0 },
+	CA_OPT("require-eab", 0, FLAG, &o.require_eab),
+	CA_OPT("x509-min-dur", 0, DURATION, &o.min_dur),
+	CA_OPT("x509-max-dur", 0, DURATION, &o.max_dur),
+	CA_OPT("x509-default-dur", 0, DURATION, &o.default_dur),
+	CA_OPT("disable-renewal", 0, FLAG, &o.disable_renewal),
+	CA_OPT("no-disable-renewal", 0, FLAG, &o.no_disable_renewal),
+	CA_OPT("allow-renewal-after-expiry", 0, FLAG, &o.allow_after_expiry),
+	CA_OPT("no-allow-renewal-after-expiry", 0, FLAG,
+	    &o.no_allow_after_expiry),
+	CA_OPT("pid-file", 0, STRING, &o.pid_file),
+	CA_OPT_FN("x509-template", 0, not_yet, NULL),
+	CA_OPT_FN("x509-template-data", 0, not_yet, NULL),
+	CA_OPT_END,
+};
+
+static int
+pre(struct ca_cli *cli)
+{
+	o.cmd = cli->argc > 0 ? cli->argv[0] : NULL;
+	o.nargs = cli->argc - 1;
+	o.password = cli->pass_file != NULL;
+	if (ca_prov_args_check(&o) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
+}
+
+/* The new provisioner of add, made before ca.json is locked. */
+static int
+make(const char *name, const char *pass_file, struct json_object **p)
+{
+	char *pw = NULL;
+	size_t len;
+	int rc, wrote = 0;
+
+	if (o.public_key != NULL)
+		return ca_provisioner_jwk_public(name, o.public_key, p);
+	if (!o.create)
+		return ca_provisioner_acme_new(name, p);
+	if ((rc = ca_secret_read(pass_file, &pw, &len)) != 0)
+		return rc;
+	rc = ca_provisioner_jwk_new(name, pw, len, 0, NULL, p, &wrote);
+	ca_free_secret(pw, len);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ca_cli cli = { .usage = usage, .common = CA_CLI_DIR |
+	    CA_CLI_PASS, .opts = opts, .maxargs = 2, .pre = pre };
+	struct json_object *p = NULL;
+	const char *cmd;
+	int rc;
+
+	ca_cli_init(argv);
+	ca_prov_args_init(&o);
+	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
+		return rc;
+	cmd = cli.argv[0];
+	if (strcmp(cmd, "list") == 0)
+		rc = ca_provisioner_list(cli.dir, o.json, stdout);
+	else if (strcmp(cmd, "add") == 0) {
+		if ((rc = make(cli.argv[1], cli.pass_file, &p)) == 0)
+			rc = ca_provisioner_edit(cli.dir, CA_PROV_ADD,
+			    cli.argv[1], p, &o.change);
+		json_object_put(p);
+	} else
+		rc = ca_provisioner_edit(cli.dir, strcmp(cmd, "update") == 0 ?
+		    CA_PROV_UPDATE : CA_PROV_REMOVE, cli.argv[1], NULL, &o.change);
+	if (rc == 0 && o.pid_file != NULL && (rc =
+	    ca_provisioner_notify(o.pid_file)) != 0)
+		ca_err_context("ca.json is changed, but the server was not told");
+	if (rc != 0)
+		return ca_cli_fail(rc);
+	return fflush(stdout) != 0 ? CA_EXIT_FAIL : 0;
+}

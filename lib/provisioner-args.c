@@ -1,0 +1,110 @@
+/*
+ * provisioner-args.c - ca-provisioner's options checked together (see
+ * provisioner-args.h).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <string.h>
+#include <strings.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "provisioner-args.h"
+
+void
+ca_prov_args_init(struct ca_prov_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->min_dur = a->max_dur = a->default_dur = -1;
+	ca_prov_change_init(&a->change);
+}
+
+int
+ca_prov_args_challenge(struct ca_prov_args *a, const char *name)
+{
+	unsigned bit = ca_acme_challenge_bit(name);
+
+	if (bit != 0) {
+		a->challenges |= bit;
+		return 0;
+	}
+	return ca_err(CA_ERR_INVAL, "--challenge %s: http-01, dns-01 or "
+	    "tls-alpn-01", name);
+}
+
+/* The options of add, whose type is JWK unless acme. */
+static int
+check_add(const struct ca_prov_args *a, int acme)
+{
+	if (a->type != NULL && !acme && strcasecmp(a->type, "JWK") != 0)
+		return ca_err(CA_ERR_INVAL, "--type %s: JWK or ACME", a->type);
+	if (acme && (a->create || a->public_key || a->password))
+		return ca_err(CA_ERR_INVAL, "--type ACME takes no key "
+		    "(--create, --public-key, --password-file)");
+	if (!acme && (a->challenges || a->require_eab))
+		return ca_err(CA_ERR_INVAL, "--challenge and --require-eab "
+		    "apply to --type ACME");
+	if (!acme && a->create == (a->public_key != NULL))
+		return ca_err(CA_ERR_INVAL, "add --type JWK: --create or "
+		    "--public-key");
+	if (a->create && !a->password)
+		return ca_err(CA_ERR_INVAL, "--create needs --password-file");
+	if (a->public_key && a->password)
+		return ca_err(CA_ERR_INVAL, "--public-key takes no "
+		    "--password-file");
+	return 0;
+}
+
+int
+ca_prov_args_check(struct ca_prov_args *a)
+{
+	struct ca_prov_change *c = &a->change;
+	const char *cmd = a->cmd;
+	int list, add, claims, acme;
+
+	if (cmd == NULL)
+		return ca_err(CA_ERR_INVAL, "a command is required: list, add, "
+		    "update or remove");
+	list = strcmp(cmd, "list") == 0;
+	add = strcmp(cmd, "add") == 0;
+	if (!list && !add && strcmp(cmd, "update") != 0 &&
+	    strcmp(cmd, "remove") != 0)
+		return ca_err(CA_ERR_INVAL, "unknown command '%s'", cmd);
+	if (a->nargs != (list ? 0 : 1))
+		return ca_err(CA_ERR_INVAL, list ? "list takes no arguments" :
+		    "%s takes one NAME", cmd);
+	if ((a->disable_renewal && a->no_disable_renewal) ||
+	    (a->allow_after_expiry && a->no_allow_after_expiry))
+		return ca_err(CA_ERR_INVAL, "--X and --no-X exclude each other");
+	ca_prov_change_init(c);
+	c->min_dur = a->min_dur;
+	c->max_dur = a->max_dur;
+	c->default_dur = a->default_dur;
+	c->disable_renewal = a->disable_renewal ? 1 :
+	    a->no_disable_renewal ? 0 : -1;
+	c->allow_renewal_after_expiry = a->allow_after_expiry ? 1 :
+	    a->no_allow_after_expiry ? 0 : -1;
+	c->challenges = a->challenges;
+	c->require_eab = a->require_eab ? 1 : -1;
+	claims = c->min_dur >= 0 || c->max_dur >= 0 || c->default_dur >= 0 ||
+	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0;
+	acme = a->type != NULL && strcasecmp(a->type, "ACME") == 0;
+	if (a->json && !list)
+		return ca_err(CA_ERR_INVAL, "--json applies to list");
+	if (list && (claims || a->pid_file != NULL))
+		return ca_err(CA_ERR_INVAL, "list takes only --json");
+	if (!add && (a->type || a->create || a->public_key || a->challenges ||
+	    a->require_eab || a->password))
+		return ca_err(CA_ERR_INVAL, "--type, --create, --public-key, "
+		    "--password-file, --challenge and --require-eab apply to "
+		    "add");
+	if (strcmp(cmd, "remove") == 0 && claims)
+		return ca_err(CA_ERR_INVAL, "remove takes no claims");
+	if (strcmp(cmd, "update") == 0 && !claims)
+		return ca_err(CA_ERR_INVAL, "update: nothing to change (the "
+		    "claims options)");
+	return add ? check_add(a, acme) : 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * provisioner-args.h - ca-provisioner's command line checked together and
+ * turned into the change an edit makes (lib/provisioner.h).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_PROVISIONER_ARGS_H
+#define CA_PROVISIONER_ARGS_H
+
+#include "provisioner.h"
+
+struct ca_prov_args {
+	/* What the tool was given; NULL, 0 or -1 (durations): not given. */
+	const char	*cmd;		/* list, add, update, remove */
+	int		 nargs;		/* operands after cmd */
+	int		 json, create, require_eab, password;
+	const char	*type, *public_key, *pid_file;
+	unsigned	 challenges;	/* --challenge, CA_ACME_* */
+	long long	 min_dur, max_dur, default_dur;
+	int		 disable_renewal, no_disable_renewal;
+	int		 allow_after_expiry, no_allow_after_expiry;
+	/* Set by ca_prov_args_check. */
+	struct ca_prov_change change;
+};
+
+/* Clear a: nothing given. */
+void	 ca_prov_args_init(struct ca_prov_args *a);
+/* Add challenge name (http-01, dns-01, tls-alpn-01): 0 or CA_ERR_INVAL. */
+int	 ca_prov_args_challenge(struct ca_prov_args *a, const char *name);
+/*
+ * Whether the options in a go with its command, checked before anything
+ * is read: 0 (and a->change set), or CA_ERR_INVAL with the usage error
+ * recorded.
+ */
+int	 ca_prov_args_check(struct ca_prov_args *a);
+
+#endif /* CA_PROVISIONER_ARGS_H */

@@ -1,0 +1,480 @@
+/*
+ * provisioner.c - making provisioners and editing them in ca.json
+ * (see provisioner.h).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "conf.h"
+#include "jose.h"
+#include "json.h"
+#include "keys.h"
+#include "provisioner.h"
+
+#define P2C_DEFAULT	600000	/* step's PBKDF2 iterations */
+#define MAX_PID_FILE	64
+
+void
+ca_prov_change_init(struct ca_prov_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->min_dur = c->max_dur = c->default_dur = -1;
+	c->disable_renewal = c->allow_renewal_after_expiry = -1;
+	c->require_eab = -1;
+}
+
+int
+ca_provisioner_name_check(const char *name)
+{
+	const unsigned char *p;
+	size_t n = strlen(name);
+
+	if (n == 0)
+		return ca_err(CA_ERR_INVAL, "a provisioner name cannot be empty");
+	if (n > CA_PROV_NAME_MAX)
+		return ca_err(CA_ERR_INVAL, "provisioner name of %zu bytes: "
+		    "at most %d", n, CA_PROV_NAME_MAX);
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return ca_err(CA_ERR_INVAL, "provisioner name with a "
+			    "control character (0x%02x)", *p);
+	return 0;
+}
+
+/* {"type": type, "name": name}, the start of every provisioner. */
+static int
+prov_object(const char *type, const char *name, struct json_object **out)
+{
+	int rc;
+
+	*out = NULL;
+	if ((rc = ca_provisioner_name_check(name)) != 0)
+		return rc;
+	if ((*out = json_object_new_object()) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	json_object_object_add(*out, "type", json_object_new_string(type));
+	json_object_object_add(*out, "name", json_object_new_string(name));
+	return 0;
+}
+
+int
+ca_provisioner_jwk_new(const char *name, const char *password, size_t pwlen,
+    unsigned p2c, const char *key_out, struct json_object **out,
+    int *wrote_key)
+{
+	gnutls_x509_privkey_t x = NULL;
+	gnutls_privkey_t k = NULL;
+	struct ca_jwk *jwk = NULL;
+	struct json_object *p = NULL, *pub = NULL, *priv = NULL;
+	char *priv_s = NULL, *jwe = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = prov_object("JWK", name, &p)) != 0)
+		goto out;
+	if ((rc = ca_key_generate(CA_KEY_EC_P256, &x)) != 0)
+		goto out;
+	if ((rc = ca_key_wrap(x, 1, &k)) != 0)
+		goto out;
+	x = NULL;
+	if ((rc = ca_jwk_from_privkey(k, "ES256", &jwk)) != 0)
+		goto out;
+	k = NULL;
+	if ((rc = ca_jwk_to_json(jwk, 0, &pub)) != 0 ||
+	    (rc = ca_jwk_to_json(jwk, 1, &priv)) != 0)
+		goto out;
+	if ((priv_s = ca_json_dump(priv)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (key_out != NULL) {
+		if ((rc = ca_file_publish(key_out, priv_s, strlen(priv_s),
+		    0600, CA_PUBLISH_NEW)) != 0)
+			goto out;
+		*wrote_key = 1;
+	}
+	if ((rc = ca_jwe_encrypt_password(priv_s, strlen(priv_s), password,
+	    pwlen, p2c ? p2c : P2C_DEFAULT, "jwk+json", &jwe)) != 0)
+		goto out;
+	json_object_object_add(p, "key", pub);
+	pub = NULL;
+	json_object_object_add(p, "encryptedKey", json_object_new_string(jwe));
+	*out = p;
+	p = NULL;
+	rc = 0;
+out:
+	if (priv_s != NULL)
+		ca_free_secret(priv_s, strlen(priv_s));
+	free(jwe);
+	json_object_put(p);
+	json_object_put(pub);
+	json_object_put(priv);
+	ca_jwk_free(jwk);
+	gnutls_privkey_deinit(k);
+	if (x != NULL)
+		gnutls_x509_privkey_deinit(x);
+	return rc;
+}
+
+int
+ca_provisioner_jwk_public(const char *name, const char *path,
+    struct json_object **out)
+{
+	struct json_object *p = NULL, *pub = NULL;
+	struct ca_jwk *jwk = NULL;
+	char *buf = NULL, *kid = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = prov_object("JWK", name, &p)) != 0)
+		return rc;
+	if ((rc = ca_file_read(path, CA_MAX_KEY, &buf, &len)) != 0)
+		goto out;
+	if ((rc = ca_jwk_parse(buf, len, &jwk)) != 0) {
+		ca_err_context("%s", path);
+		goto out;
+	}
+	if (ca_jwk_is_private(jwk)) {
+		rc = ca_err(CA_ERR_INVAL, "%s: a private key: give its public "
+		    "JWK (the private key stays with who signs tokens)", path);
+		goto out;
+	}
+	if ((rc = ca_jwk_to_json(jwk, 0, &pub)) != 0)
+		goto out;
+	/* step names the key by its thumbprint when it has no kid. */
+	if (ca_jwk_kid(jwk) == NULL) {
+		if ((rc = ca_jwk_thumbprint(jwk, &kid)) != 0)
+			goto out;
+		json_object_object_add(pub, "kid", json_object_new_string(kid));
+	}
+	json_object_object_add(p, "key", pub);
+	pub = NULL;
+	*out = p;
+	p = NULL;
+out:
+	free(buf);
+	free(kid);
+	ca_jwk_free(jwk);
+	json_object_put(pub);
+	json_object_put(p);
+	return rc;
+}
+
+int
+ca_provisioner_acme_new(const char *name, struct json_object **out)
+{
+	return prov_object("ACME", name, out);
+}
+
+/* Take the edit lock, config/ca.json.lock, within CA_PROV_LOCK_MS. */
+static int
+lock_take(const char *dir, int *fd)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char *path;
+	int i, rc = 0;
+
+	if ((path = ca_path_join(dir, "config/ca.json.lock")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0) {
+		rc = ca_err(errno == ENOENT ? CA_ERR_CONFIG : CA_ERR_IO,
+		    "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (i = 0; flock(*fd, LOCK_EX | LOCK_NB) != 0; i++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			rc = ca_err(CA_ERR_IO, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (i * 10 >= CA_PROV_LOCK_MS) {
+			rc = ca_err(CA_ERR_TEMP, "%s: another edit holds the "
+			    "lock (waited %d ms)", path, CA_PROV_LOCK_MS);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (rc != 0) {
+		close(*fd);
+		*fd = -1;
+	}
+out:
+	free(path);
+	return rc;
+}
+
+static int
+is_type(struct json_object *p, const char *type)
+{
+	const char *s;
+
+	return ca_json_string(p, "type", 0, &s) == 0 &&
+	    strcasecmp(s, type) == 0;
+}
+
+/* The index of provisioner name in a, or -1. */
+static int
+find(struct json_object *a, const char *name)
+{
+	const char *s;
+	size_t i, n = json_object_array_length(a);
+
+	for (i = 0; i < n; i++)
+		if (ca_json_string(json_object_array_get_idx(a, i), "name", 0,
+		    &s) == 0 && strcmp(s, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+set_duration(struct json_object *claims, const char *key, int64_t secs)
+{
+	char buf[32];
+
+	if (secs < 0)
+		return;
+	ca_duration_format(secs, buf, sizeof(buf));
+	json_object_object_add(claims, key, json_object_new_string(buf));
+}
+
+static void
+set_bool(struct json_object *o, const char *key, int v)
+{
+	if (v >= 0)
+		json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+/* Apply c to the provisioner p (a JSON object). */
+static int
+apply(struct json_object *p, const struct ca_prov_change *c)
+{
+	struct json_object *claims, *a;
+	unsigned bit;
+
+	if (c->min_dur >= 0 || c->max_dur >= 0 || c->default_dur >= 0 ||
+	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0) {
+		if (!json_object_object_get_ex(p, "claims", &claims) ||
+		    !json_object_is_type(claims, json_type_object)) {
+			if ((claims = json_object_new_object()) == NULL)
+				return ca_err(CA_ERR_NOMEM, "out of memory");
+			json_object_object_add(p, "claims", claims);
+		}
+		set_duration(claims, "minTLSCertDuration", c->min_dur);
+		set_duration(claims, "maxTLSCertDuration", c->max_dur);
+		set_duration(claims, "defaultTLSCertDuration", c->default_dur);
+		set_bool(claims, "disableRenewal", c->disable_renewal);
+		set_bool(claims, "allowRenewalAfterExpiry",
+		    c->allow_renewal_after_expiry);
+	}
+	if ((c->challenges != 0 || c->require_eab >= 0) &&
+	    !is_type(p, "ACME"))
+		return ca_err(CA_ERR_INVAL, "--challenge and --require-eab "
+		    "apply to an ACME provisioner");
+	if (c->challenges != 0) {
+		if ((a = json_object_new_array()) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		for (bit = 1; bit <= CA_ACME_ALL; bit <<= 1)
+			if (c->challenges & bit)
+				json_object_array_add(a, json_object_new_string(
+				    ca_acme_challenge_name(bit)));
+		json_object_object_add(p, "challenges", a);
+	}
+	set_bool(p, "requireEAB", c->require_eab);
+	return 0;
+}
+
+/* Change doc (the whole ca.json) as op says. */
+static int
+change_doc(struct json_object *doc, enum ca_prov_op op, const char *name,
+    struct json_object *add, const struct ca_prov_change *c)
+{
+	struct json_object *auth, *a, *p = NULL;
+	size_t i, n;
+	int at, rc, left;
+
+	if ((rc = ca_json_object(doc, "authority", 1, &auth)) != 0)
+		return rc;
+	rc = ca_json_array(auth, "provisioners", op == CA_PROV_ADD ? 0 : 1,
+	    &a);
+	if (rc == CA_ERR_NOTFOUND) {
+		ca_err_clear();
+		if ((a = json_object_new_array()) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		json_object_object_add(auth, "provisioners", a);
+	} else if (rc != 0)
+		return rc;
+	at = find(a, name);
+	switch (op) {
+	case CA_PROV_ADD:
+		if (at >= 0)
+			return ca_err(CA_ERR_EXISTS, "provisioner \"%s\" "
+			    "already exists", name);
+		p = json_object_get(add);
+		json_object_array_add(a, p);
+		break;
+	case CA_PROV_UPDATE:
+		if (at < 0)
+			return ca_err(CA_ERR_NOTFOUND, "no provisioner \"%s\"",
+			    name);
+		p = json_object_array_get_idx(a, (size_t)at);
+		break;
+	case CA_PROV_REMOVE:
+		if (at < 0)
+			return ca_err(CA_ERR_NOTFOUND, "no provisioner \"%s\"",
+			    name);
+		n = json_object_array_length(a);
+		for (i = 0, left = 0; i < n; i++) {
+			p = json_object_array_get_idx(a, i);
+			if ((int)i != at && (is_type(p, "JWK") ||
+			    is_type(p, "ACME")))
+				left++;
+		}
+		if (left == 0)
+			return ca_err(CA_ERR_INVAL, "provisioner \"%s\" is the "
+			    "last one that can issue (JWK or ACME): add "
+			    "another first", name);
+		return json_object_array_del_idx(a, (size_t)at, 1) == 0 ? 0 :
+		    ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	return c != NULL ? apply(p, c) : 0;
+}
+
+int
+ca_provisioner_edit(const char *dir, enum ca_prov_op op, const char *name,
+    struct json_object *add, const struct ca_prov_change *change)
+{
+	struct json_object *doc = NULL;
+	struct ca_config *cfg = NULL;
+	struct stat st;
+	char *path = NULL, *bak = NULL, *old = NULL, *new = NULL;
+	size_t len;
+	int fd = -1, rc;
+
+	if ((rc = ca_provisioner_name_check(name)) != 0)
+		return rc;
+	if ((path = ca_path_join(dir, "config/ca.json")) == NULL ||
+	    (bak = ca_path_join(dir, "config/ca.json.bak")) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* 1. The lock, then the file as it is now. */
+	if ((rc = lock_take(dir, &fd)) != 0)
+		goto out;
+	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = ca_err(CA_ERR_CONFIG, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((rc = ca_file_read(path, CA_MAX_CONFIG, &old, &len)) != 0 ||
+	    (rc = ca_json_parse(old, len, path, &doc)) != 0)
+		goto out;
+	/* 2. The change, and the loader's opinion of the result. */
+	if ((rc = change_doc(doc, op, name, add, change)) != 0)
+		goto out;
+	if ((new = ca_json_dump_pretty(doc)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_config_parse(dir, new, strlen(new), &cfg)) != 0) {
+		ca_err_context("the edit is refused, ca.json unchanged");
+		goto out;
+	}
+	/* 3. The backup, then the new file: both atomic, mode kept. */
+	if ((rc = ca_file_publish(bak, old, len, (int)(st.st_mode & 07777),
+	    0)) != 0 ||
+	    (rc = ca_file_publish(path, new, strlen(new), 0600,
+	    CA_PUBLISH_KEEP_MODE)) != 0)
+		goto out;
+out:
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	ca_config_free(cfg);
+	json_object_put(doc);
+	free(path);
+	free(bak);
+	free(old);
+	free(new);
+	return rc;
+}
+
+int
+ca_provisioner_list(const char *dir, int json, FILE *out)
+{
+	struct ca_config *cfg = NULL;
+	struct json_object *auth, *a;
+	const char *s;
+	char *f[3];
+	size_t i, j;
+	int rc;
+
+	if ((rc = ca_config_load(dir, &cfg)) != 0)
+		return rc;
+	if (json) {
+		if (ca_json_object(cfg->json, "authority", 0, &auth) != 0 ||
+		    ca_json_array(auth, "provisioners", 0, &a) != 0) {
+			ca_err_clear();
+			a = NULL;
+		}
+		s = a != NULL ? json_object_to_json_string_ext(a,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+		    JSON_C_TO_STRING_NOSLASHESCAPE) : "[]";
+		fprintf(out, "%s\n", s);
+		goto out;
+	}
+	fprintf(out, "NAME\tTYPE\tKID\n");
+	for (i = 0; i < cfg->n_provisioners; i++) {
+		const struct ca_provisioner *p = &cfg->provisioners[i];
+
+		f[0] = ca_text_escape(p->name, "\t");
+		f[1] = ca_text_escape(p->type, "\t");
+		f[2] = ca_text_escape(p->kid != NULL ? p->kid : "-", "\t");
+		if (f[0] && f[1] && f[2])
+			fprintf(out, "%s\t%s\t%s\n", f[0], f[1], f[2]);
+		else
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		for (j = 0; j < 3; j++)
+			free(f[j]);
+	}
+out:
+	ca_config_free(cfg);
+	return rc;
+}
+
+int
+ca_provisioner_notify(const char *pid_file)
+{
+	char *buf = NULL, *end;
+	size_t len;
+	long pid;
+	int rc;
+
+	if ((rc = ca_file_read(pid_file, MAX_PID_FILE, &buf, &len)) != 0)
+		return rc;
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	while (*end == '\n' || *end == ' ')
+		end++;
+	if (end == buf || *end != '\0' || errno != 0 || pid <= 1 ||
+	    pid > 0x7fffffffL)
+		rc = ca_err(CA_ERR_INVAL, "%s: not a process id", pid_file);
+	else if (kill((pid_t)pid, SIGHUP) != 0)
+		rc = ca_err(CA_ERR_IO, "%s: process %ld: %s", pid_file, pid,
+		    strerror(errno));
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * provisioner.h - managing the provisioners of config/ca.json
+ * (ca-provisioner, and ca-init's first one).
+ *
+ * An edit is one read-modify-write of ca.json under the flock
+ * config/ca.json.lock: the file is read, the change applied to its JSON,
+ * the result loaded with ca_config_parse() (what ca-serve loads), and only
+ * if that succeeds is the old file copied to config/ca.json.bak and the new
+ * one published (temporary file, fsync, rename; mode and owner kept). A
+ * refused edit leaves both files as they were.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_PROVISIONER_H
+#define CA_PROVISIONER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#define CA_PROV_NAME_MAX	128	/* bytes */
+#define CA_PROV_LOCK_MS		10000	/* wait for another edit */
+
+/* What an edit changes in a provisioner; -1 (0 for challenges): unchanged. */
+struct ca_prov_change {
+	int64_t		 min_dur;	/* claims, seconds */
+	int64_t		 max_dur;
+	int64_t		 default_dur;
+	int		 disable_renewal;	/* 0 or 1 */
+	int		 allow_renewal_after_expiry;
+	unsigned	 challenges;	/* ACME: CA_ACME_* */
+	int		 require_eab;	/* ACME */
+};
+
+/* Clear c: nothing changed. */
+void	 ca_prov_change_init(struct ca_prov_change *c);
+
+/*
+ * A provisioner name as ca.json may hold it: 1 to CA_PROV_NAME_MAX bytes,
+ * no control characters. 0 or CA_ERR_INVAL.
+ */
+int	 ca_provisioner_name_check(const char *name);
+
+/*
+ * A new JWK provisioner {"type": "JWK", "name", "key", "encryptedKey"}: a
+ * new P-256 key, its private JWK encrypted under password (PBES2, p2c
+ * iterations, 0: step's 600000). If key_out is not NULL, the private JWK
+ * is also written there (a new file, 0600) and *wrote_key set. Caller puts
+ * *out.
+ */
+int	 ca_provisioner_jwk_new(const char *name, const char *password,
+	    size_t pwlen, unsigned p2c, const char *key_out,
+	    struct json_object **out, int *wrote_key);
+/*
+ * A JWK provisioner for the public JWK in the file path (no encryptedKey:
+ * tokens are signed with the private key the user keeps). A private key
+ * is refused. Caller puts *out.
+ */
+int	 ca_provisioner_jwk_public(const char *name, const char *path,
+	    struct json_object **out);
+/* An ACME provisioner {"type": "ACME", "name"}. Caller puts *out. */
+int	 ca_provisioner_acme_new(const char *name, struct json_object **out);
+
+enum ca_prov_op {
+	CA_PROV_ADD,		/* add (a new name) */
+	CA_PROV_UPDATE,		/* apply change to name */
+	CA_PROV_REMOVE		/* remove name */
+};
+
+/*
+ * One edit of dir's ca.json (see above). add: the provisioner for
+ * CA_PROV_ADD (borrowed; its name must be new); change: applied to the
+ * added or updated provisioner, may be NULL. Removing the last provisioner
+ * that can issue (JWK or ACME) is refused. CA_ERR_NOTFOUND: no such
+ * provisioner; CA_ERR_EXISTS: the name is taken; CA_ERR_CONFIG: the
+ * result would not load (the loader's reason); CA_ERR_TEMP: another edit
+ * held the lock for CA_PROV_LOCK_MS.
+ */
+int	 ca_provisioner_edit(const char *dir, enum ca_prov_op op,
+	    const char *name, struct json_object *add,
+	    const struct ca_prov_change *change);
+
+/*
+ * Write dir's provisioners to out: one a line, "NAME\tTYPE\tKID" (KID "-"
+ * but for JWK) under a header line, fields escaped as ca_text_escape()
+ * does; or with json, authority.provisioners as ca.json holds it (step ca
+ * provisioner list's shape).
+ */
+int	 ca_provisioner_list(const char *dir, int json, FILE *out);
+
+/*
+ * Send SIGHUP to the process whose id the file pid_file holds (ca-serve
+ * reloads ca.json on it).
+ */
+int	 ca_provisioner_notify(const char *pid_file);
+
+#endif /* CA_PROVISIONER_H */

@@ -7,7 +7,8 @@
  * "createdAt", "provisioner" (the name of the ACME provisioner it was
  * made at: it acts there only)}; acme/acctkey/PROV/THUMBPRINT: {"id": ID},
  * inserted with the account, so that a key has at most one account at
- * each provisioner.
+ * each provisioner. A deactivation cancels the account's pending and
+ * ready orders in its transaction (acme_account_cancel_orders).
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -428,8 +429,10 @@ update(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = acme_put(st, k, acct->json, 0)) == 0)
-		u->result = json_object_get(acct->json);
+	if ((rc = acme_put(st, k, acct->json, 0)) != 0 || (u->deactivate &&
+	    (rc = acme_account_cancel_orders(ctx, st, u->id)) != 0))
+		goto out;
+	u->result = json_object_get(acct->json);
 out:
 	free(k);
 	acme_account_free(acct);

@@ -136,6 +136,16 @@ int	 acme_new_order(struct acme_ctx *ctx);
 int	 acme_order(struct acme_ctx *ctx, const char *id);
 int	 acme_finalize(struct acme_ctx *ctx, const char *id);
 int	 acme_account_orders(struct acme_ctx *ctx, const char *acct_id);
+/*
+ * In the transaction that deactivates account acct_id (RFC 8555 7.3.6):
+ * its pending and ready orders become invalid and their pending
+ * authorizations deactivated; valid orders and certificates stay. At
+ * most ORDERS_LIST_MAX (1000) of its orders are looked at: the others
+ * can no longer move either (nothing signed by a deactivated account is
+ * accepted) and expire.
+ */
+int	 acme_account_cancel_orders(struct acme_ctx *ctx, struct ca_store *st,
+	    const char *acct_id);
 int	 acme_authz(struct acme_ctx *ctx, const char *id);
 /* Sets ctx->resp->job when the challenge moves to processing. */
 int	 acme_challenge(struct acme_ctx *ctx, const char *authz_id,

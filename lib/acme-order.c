@@ -1549,6 +1549,95 @@ acme_account_orders(struct acme_ctx *ctx, const char *acct_id)
 	return reply(ctx, 200, o);
 }
 
+/* An account's deactivation */
+
+struct cancel_op {
+	char		(*ids)[ACME_ID_LEN + 1];
+	size_t		 n, max;
+	size_t		 plen;
+};
+
+static int
+cancel_one(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct cancel_op *c = arg;
+
+	(void)val;
+	(void)len;
+	if (c->n >= c->max || strlen(key + c->plen) > ACME_ID_LEN)
+		return 0;
+	snprintf(c->ids[c->n++], ACME_ID_LEN + 1, "%s", key + c->plen);
+	return 0;
+}
+
+/* Order oid, if pending or ready: invalid, its pending authz deactivated. */
+static int
+cancel_order(struct acme_ctx *ctx, struct ca_store *st, const char *oid)
+{
+	struct json_object *ord = NULL, *ids, *az;
+	const char *s, *aid;
+	size_t i, n;
+	int rc;
+
+	if ((rc = get_rec(st, K_ORDER, oid, &ord)) != 0)
+		return rc == CA_ERR_NOTFOUND ? 0 : rc;
+	s = order_status(ord, ctx->now);
+	if (strcmp(s, "pending") != 0 && strcmp(s, "ready") != 0) {
+		json_object_put(ord);
+		return 0;
+	}
+	if (ca_json_array(ord, "authorizations", 0, &ids) == 0) {
+		n = json_object_array_length(ids);
+		for (i = 0; i < n; i++) {
+			aid = json_object_get_string(
+			    json_object_array_get_idx(ids, i));
+			if (aid == NULL ||
+			    (rc = get_rec(st, K_AUTHZ, aid, &az)) ==
+			    CA_ERR_NOTFOUND)
+				continue;
+			if (rc != 0)
+				goto out;
+			if (strcmp(authz_status(az, ctx->now), "pending") == 0)
+				rc = set_str(az, "status", "deactivated") != 0 ?
+				    CA_ERR_NOMEM :
+				    put_rec(st, K_AUTHZ, aid, az, 0);
+			json_object_put(az);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	if ((rc = set_str(ord, "status", "invalid")) != 0 ||
+	    (rc = set_error(ord, "unauthorized", "the account was "
+	    "deactivated", 403)) != 0)
+		goto out;
+	rc = put_rec(st, K_ORDER, oid, ord, 0);
+out:
+	json_object_put(ord);
+	return rc;
+}
+
+int
+acme_account_cancel_orders(struct acme_ctx *ctx, struct ca_store *st,
+    const char *acct_id)
+{
+	struct cancel_op c;
+	char prefix[160];
+	size_t i;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.max = ORDERS_LIST_MAX;
+	if ((c.ids = calloc(c.max, sizeof(*c.ids))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	snprintf(prefix, sizeof(prefix), "%s%s/", K_ACCTORDER, acct_id);
+	c.plen = strlen(prefix);
+	rc = ca_store_foreach(st, prefix, cancel_one, &c);
+	for (i = 0; rc == 0 && i < c.n; i++)
+		rc = cancel_order(ctx, st, c.ids[i]);
+	free(c.ids);
+	return rc;
+}
+
 /* Validation outcomes */
 
 struct validated_op {

@@ -40,7 +40,7 @@
 static struct ca_authority *ah;
 static struct ca_local *la;
 static struct ca_provisioner prov;
-static struct acme_account acct1, acct2;
+static struct acme_account acct1, acct2, acct3;
 static struct ca_acme_req req;
 static struct ca_acme_resp resp;
 static struct acme_ctx ctx;
@@ -931,6 +931,93 @@ failing_commit(void *impl)
 	return ca_store_gdbm.commit(impl);
 }
 
+/*
+ * An account's deactivation (RFC 8555 7.3.6) cancels its pending and
+ * ready orders and their pending authorizations, in its transaction;
+ * valid orders, other accounts' orders and late outcomes are untouched.
+ */
+static void
+test_account_deactivation(void)
+{
+	static const char *const dns[] = { "dr.example" };
+	gnutls_privkey_t key = new_key(CA_KEY_EC_P256);
+	char pend[64], ready[64], valid[64], other[64], az[64], vaz[64];
+	char chall[64], *csr;
+	struct ca_acme_job *job = NULL;
+
+	store_account(&acct3);
+	/* Pending, with its challenge processing (a job given out). */
+	new_order(&acct3, "[{\"type\":\"dns\",\"value\":\"dp.example\"}]", T0,
+	    pend, sizeof(pend));
+	last(bat("authorizations", 0, NULL), az, sizeof(az));
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, az));
+	last(bat("challenges", 0, "url"), chall, sizeof(chall));
+	begin(&acct3, "{}", T0);
+	end(acme_challenge(&ctx, az, chall));
+	job = resp.job;
+	resp.job = NULL;
+	ok(job != NULL, "deactivation: a challenge processing first");
+	new_order(&acct3, "[{\"type\":\"dns\",\"value\":\"dr.example\"}]", T0,
+	    ready, sizeof(ready));
+	validate_all(&acct3, ready, "http-01", 1, T0);
+	new_order(&acct3, "[{\"type\":\"dns\",\"value\":\"dr.example\"}]", T0,
+	    valid, sizeof(valid));
+	last(bat("authorizations", 0, NULL), vaz, sizeof(vaz));
+	validate_all(&acct3, valid, "http-01", 1, T0);
+	csr = csr_b64(key, NULL, dns, 1, NULL, 0);
+	finalize(&acct3, valid, csr, T0);
+	is_str(bstr("status"), "valid", "deactivation: a valid order first");
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"do.example\"}]", T0,
+	    other, sizeof(other));
+
+	begin(&acct3, "{\"status\":\"deactivated\"}", T0);
+	end(acme_account(&ctx, acct3.id));
+	is_int(resp.status, 200, "account deactivated: 200");
+	is_str(bstr("status"), "deactivated", "... deactivated");
+
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, pend));
+	is_str(bstr("status"), "invalid", "its pending order: invalid");
+	ok(body != NULL && strstr(resp.body, E "unauthorized") != NULL &&
+	    strstr(resp.body, "deactivated") != NULL, "... its error says why");
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, az));
+	is_str(bstr("status"), "deactivated", "... its pending authorization: "
+	    "deactivated");
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, ready));
+	is_str(bstr("status"), "invalid", "its ready order: invalid");
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, valid));
+	is_str(bstr("status"), "valid", "its valid order: still valid");
+	ok(bstr("certificate")[0] != '\0', "... with its certificate");
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, vaz));
+	is_str(bstr("status"), "valid", "... and its valid authorization");
+	begin(&acct1, NULL, T0);
+	end(acme_order(&ctx, other));
+	is_str(bstr("status"), "pending", "another account's order: pending");
+
+	finalize(&acct3, ready, csr, T0);
+	is_int(resp.status, 403, "finalize of the cancelled order: 403");
+	ok(bstr("certificate")[0] == '\0', "... no certificate");
+	/* The validation that was in flight ends: nothing moves. */
+	if (job != NULL)
+		is_int(acme_validated(la, job, 1, NULL, NULL, T0), 0,
+		    "the late outcome is taken");
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, pend));
+	is_str(bstr("status"), "invalid", "... and the order stays invalid");
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, az));
+	is_str(bstr("status"), "deactivated", "... its authorization "
+	    "deactivated");
+	ca_acme_job_free(job);
+	free(csr);
+	gnutls_privkey_deinit(key);
+}
+
 /* No certificate without its record, no order valid without one. */
 static void
 test_store_failure(void)
@@ -1014,6 +1101,7 @@ main(void)
 	prov.acme_challenges = CA_ACME_ALL;
 	make_account(&acct1, "acct1AAAAAAAAAAAAAAAAA");
 	make_account(&acct2, "acct2BBBBBBBBBBBBBBBBB");
+	make_account(&acct3, "acct3CCCCCCCCCCCCCCCCC");
 	store_account(&acct1);
 	store_account(&acct2);
 
@@ -1023,6 +1111,7 @@ main(void)
 	test_config();
 	test_others();
 	test_revoke();
+	test_account_deactivation();
 	test_store_failure();
 
 	ca_acme_resp_free(&resp);
@@ -1034,6 +1123,9 @@ main(void)
 	free(acct2.status);
 	free(acct2.thumbprint);
 	ca_jwk_free(acct2.key);
+	free(acct3.status);
+	free(acct3.thumbprint);
+	ca_jwk_free(acct3.key);
 	ca_authority_close(ah);
 	tmpdir_remove();
 	return tap_done();

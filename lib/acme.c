@@ -973,7 +973,11 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 		    0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
-	} else
+	} else if (req->over_limit > 0)
+		/* RFC 8555 6.5, 6.7: a problem with a nonce, as every error. */
+		rc = acme_problem(&ctx, 413, "malformed", NULL, "request body "
+		    "over %zu bytes", req->over_limit);
+	else
 		rc = answer(&ctx, &r);
 	if (rc == CA_ERR_TEMP) {
 		rc = acme_problem(&ctx, 503, "serverInternal", NULL,

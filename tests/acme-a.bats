@@ -105,6 +105,39 @@ post-as-get-own-account 200 - nonce no-store'
 	stop_server
 }
 
+# over_limit_check HOW: a POST to new-account over --max-body 1024, with
+# Content-Length (HOW=length) or chunked: 413 in ACME's terms (RFC 8555
+# 6.5, 6.7), a problem with a nonce and no-store as every other error.
+over_limit_check() {
+	local te='Expect: 100-continue'
+	[ "$1" = chunked ] && te='Transfer-Encoding: chunked'
+	rm -f h b
+	curl -sS --cacert "$CA/certs/root_ca.crt" -D h -o b \
+		-H 'Content-Type: application/jose+json' -H "$te" \
+		--data-binary @big "$URL/acme/acme/new-account" || true
+	grep -q '^HTTP/1.1 413 ' h || fail "$1: $(head -n 1 h)"
+	grep -qi '^content-type: application/problem+json' h &&
+		grep -qi '^cache-control: no-store' h &&
+		grep -Eqi '^replay-nonce: [A-Za-z0-9_-]{16,}' h ||
+		fail "$1: headers: $(cat h)"
+	grep -q '^{"type":"urn:ietf:params:acme:error:malformed",.*"status":413}$' b ||
+		fail "$1: body: $(cat b)"
+}
+
+@test "a body over --max-body: 413 malformed with a nonce and no-store, sized or chunked, standalone and privsep" {
+	head -c 2000 /dev/zero | tr '\0' a > big
+	for mode in "" --privsep; do
+		# shellcheck disable=SC2086
+		start_server --max-body 1024 $mode
+		over_limit_check length
+		over_limit_check chunked
+		# the server goes on
+		run -0 api /acme/acme/directory
+		assert_line -n 1 200
+		stop_server
+	done
+}
+
 # activate_inetd: ca-serve --inetd behind systemd-socket-activate on $SOCK.
 activate_inetd() {
 	local fifo=$BATS_TEST_TMPDIR/act.fifo line

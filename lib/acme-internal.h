@@ -13,6 +13,7 @@
  *   acme/order/ID            an order; acme/acctorder/ACCT/ID -> "" (list)
  *   acme/authz/ID            an authorization with its challenges
  *   acme/cert/ID             -> {"serial": ..., "order": ...}: a download
+ *   acme/inflight/ACCT       the account's validations in flight
  *   acme/eab/KID             an external account binding key
  * IDs are 16 random octets in base64url (22 characters).
  *

@@ -281,7 +281,10 @@ c["authority"]["provisioners"][1]["challenges"] = ["http-01", "device-attest-01"
 c["caTools"] = {"acme": {"dnsResolver": "localhost:53"}}'
 	run -1 --separate-stderr ca-db -d "$CA" list
 	assert_equal "$stderr" "ca-db: $CA/config/ca.json: caTools.acme.dnsResolver: \"localhost:53\" is not IP:PORT ([IPv6]:PORT)"
-	edit_config 'c["caTools"] = {"acme": {"dnsResolver": "127.0.0.1:8053", "httpPort": 5002, "validationTimeout": "3s"}}'
+	edit_config 'c["caTools"] = {"acme": {"maxValidationsPerAccount": 0}}'
+	run -1 --separate-stderr ca-db -d "$CA" list
+	assert_equal "$stderr" "ca-db: $CA/config/ca.json: caTools.acme.maxValidationsPerAccount: not from 1 to 1000"
+	edit_config 'c["caTools"] = {"acme": {"dnsResolver": "127.0.0.1:8053", "httpPort": 5002, "validationTimeout": "3s", "maxValidationsPerAccount": 5}}'
 	run -0 --separate-stderr ca-db -d "$CA" list
 	assert_equal "$stderr" ""
 }

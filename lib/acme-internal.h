@@ -91,6 +91,17 @@ int	 acme_new_id(char out[ACME_ID_LEN + 1]);
 int	 acme_id_ok(const char *s);
 
 /*
+ * A store key (see above), the one way they are made: kind (the prefix,
+ * "acme/order/") and id, then "/" and id2 when id2 is not NULL ("": the
+ * prefix of id's list), in buf of len (ACME_KEY_MAX will do for IDs,
+ * thumbprints and provisioner names as routed); CA_ERR_INVAL when it
+ * does not fit.
+ */
+#define ACME_KEY_MAX	256
+int	 acme_key(char *buf, size_t len, const char *kind, const char *id,
+	    const char *id2);
+
+/*
  * Store helpers (acme.c), inside a transaction the caller holds
  * (ca_store_begin / group commit): read a JSON object (*out owned;
  * CA_ERR_NOTFOUND if absent, CA_ERR_STORE if it does not parse) and write

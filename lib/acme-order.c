@@ -196,22 +196,14 @@ force_cn(const struct acme_ctx *ctx)
 /* Store records */
 
 static int
-key2(char *buf, size_t len, const char *kind, const char *id)
-{
-	if ((size_t)snprintf(buf, len, "%s%s", kind, id) >= len)
-		return ca_err(CA_ERR_INVAL, "id too long");
-	return 0;
-}
-
-static int
 get_rec(struct ca_store *st, const char *kind, const char *id,
     struct json_object **out)
 {
-	char k[160];
+	char k[ACME_KEY_MAX];
 	int rc;
 
 	*out = NULL;
-	if ((rc = key2(k, sizeof(k), kind, id)) != 0)
+	if ((rc = acme_key(k, sizeof(k), kind, id, NULL)) != 0)
 		return rc;
 	return acme_get(st, k, out);
 }
@@ -220,10 +212,10 @@ static int
 put_rec(struct ca_store *st, const char *kind, const char *id,
     struct json_object *o, int insert)
 {
-	char k[160];
+	char k[ACME_KEY_MAX];
 	int rc;
 
-	if ((rc = key2(k, sizeof(k), kind, id)) != 0)
+	if ((rc = acme_key(k, sizeof(k), kind, id, NULL)) != 0)
 		return rc;
 	if ((rc = acme_put(st, k, o, insert)) == CA_ERR_EXISTS)
 		rc = ca_err(CA_ERR_STORE, "%s%s exists already", kind, id);
@@ -946,7 +938,7 @@ static int
 new_order_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 {
 	struct new_order *no = arg;
-	char k[200];
+	char k[ACME_KEY_MAX];
 	size_t i;
 	int rc;
 
@@ -956,7 +948,9 @@ new_order_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 			return rc;
 	if ((rc = put_rec(st, K_ORDER, no->id, no->order, 1)) != 0)
 		return rc;
-	snprintf(k, sizeof(k), "%s%s/%s", K_ACCTORDER, ctx->acct->id, no->id);
+	if ((rc = acme_key(k, sizeof(k), K_ACCTORDER, ctx->acct->id,
+	    no->id)) != 0)
+		return rc;
 	return ca_store_put(st, k, "", 0, 1);
 }
 
@@ -1217,7 +1211,7 @@ inflight_release(struct ca_store *st, const char *acct_id,
     const char *chall_id)
 {
 	struct json_object *rec = NULL, *arr, *left = NULL;
-	char k[160];
+	char k[ACME_KEY_MAX];
 	size_t i, n;
 	int rc, found = 0;
 
@@ -1241,7 +1235,8 @@ inflight_release(struct ca_store *st, const char *acct_id,
 	if (!found)
 		goto out;
 	if (json_object_array_length(left) == 0) {
-		if ((rc = key2(k, sizeof(k), K_INFLIGHT, acct_id)) == 0)
+		if ((rc = acme_key(k, sizeof(k), K_INFLIGHT, acct_id,
+		    NULL)) == 0)
 			rc = ca_store_del(st, k);
 		goto out;
 	}
@@ -1656,9 +1651,12 @@ static int
 orders_read(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 {
 	struct list_op *l = arg;
-	char prefix[160];
+	char prefix[ACME_KEY_MAX];
+	int rc;
 
-	snprintf(prefix, sizeof(prefix), "%s%s/", K_ACCTORDER, ctx->acct->id);
+	if ((rc = acme_key(prefix, sizeof(prefix), K_ACCTORDER, ctx->acct->id,
+	    "")) != 0)
+		return rc;
 	l->plen = strlen(prefix);
 	return ca_store_foreach(st, prefix, list_one, l);
 }
@@ -1765,15 +1763,17 @@ acme_account_cancel_orders(struct acme_ctx *ctx, struct ca_store *st,
     const char *acct_id)
 {
 	struct cancel_op c;
-	char prefix[160];
+	char prefix[ACME_KEY_MAX];
 	size_t i;
 	int rc;
 
+	if ((rc = acme_key(prefix, sizeof(prefix), K_ACCTORDER, acct_id,
+	    "")) != 0)
+		return rc;
 	memset(&c, 0, sizeof(c));
 	c.max = ORDERS_LIST_MAX;
 	if ((c.ids = calloc(c.max, sizeof(*c.ids))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
-	snprintf(prefix, sizeof(prefix), "%s%s/", K_ACCTORDER, acct_id);
 	c.plen = strlen(prefix);
 	rc = ca_store_foreach(st, prefix, cancel_one, &c);
 	for (i = 0; rc == 0 && i < c.n; i++)

@@ -223,6 +223,17 @@ acme_id_ok(const char *s)
 /* Store helpers */
 
 int
+acme_key(char *buf, size_t len, const char *kind, const char *id,
+    const char *id2)
+{
+	if ((size_t)snprintf(buf, len, "%s%s%s%s", kind, id,
+	    id2 != NULL ? "/" : "", id2 != NULL ? id2 : "") >= len)
+		return ca_err(CA_ERR_INVAL, "store key %s%s...: too long", kind,
+		    id);
+	return 0;
+}
+
+int
 acme_get(struct ca_store *st, const char *key, struct json_object **out)
 {
 	unsigned char *val = NULL;

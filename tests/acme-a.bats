@@ -112,16 +112,17 @@ over_limit_check() {
 	local te='Expect: 100-continue'
 	[ "$1" = chunked ] && te='Transfer-Encoding: chunked'
 	rm -f h b
-	curl -sS --cacert "$CA/certs/root_ca.crt" -D h -o b \
+	run -0 curl -sS --cacert "$CA/certs/root_ca.crt" -D h -o b \
 		-H 'Content-Type: application/jose+json' -H "$te" \
-		--data-binary @big "$URL/acme/acme/new-account" || true
-	grep -q '^HTTP/1.1 413 ' h || fail "$1: $(head -n 1 h)"
-	grep -qi '^content-type: application/problem+json' h &&
-		grep -qi '^cache-control: no-store' h &&
-		grep -Eqi '^replay-nonce: [A-Za-z0-9_-]{16,}' h ||
-		fail "$1: headers: $(cat h)"
-	grep -q '^{"type":"urn:ietf:params:acme:error:malformed",.*"status":413}$' b ||
-		fail "$1: body: $(cat b)"
+		--data-binary @big "$URL/acme/acme/new-account"
+	assert_output ""
+	run -0 tr -d '\r' < h
+	assert_line -n 0 --regexp '^HTTP/1.1 413 '
+	assert_line --regexp '^[Cc]ontent-[Tt]ype: application/problem\+json$'
+	assert_line --regexp '^[Cc]ache-[Cc]ontrol: no-store$'
+	assert_line --regexp '^[Rr]eplay-[Nn]once: [A-Za-z0-9_-]{16,}$'
+	run -0 cat b
+	assert_output --regexp '^\{"type":"urn:ietf:params:acme:error:malformed",.*"status":413\}$'
 }
 
 @test "a body over --max-body: 413 malformed with a nonce and no-store, sized or chunked, standalone and privsep" {

@@ -7,7 +7,8 @@
  * "createdAt", "provisioner" (the name of the ACME provisioner it was
  * made at: it acts there only)}; acme/acctkey/PROV/THUMBPRINT: {"id": ID},
  * inserted with the account, so that a key has at most one account at
- * each provisioner.
+ * each provisioner. A deactivation cancels the account's pending and
+ * ready orders in its transaction (acme_account_cancel_orders).
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -45,22 +46,19 @@ acme_account_free(struct acme_account *acct)
 	free(acct);
 }
 
-static char *
-acct_key(const char *id)
+static int
+acct_key(char k[ACME_KEY_MAX], const char *id)
 {
-	char *k;
-
-	return asprintf(&k, "acme/acct/%s", id) < 0 ? NULL : k;
+	return acme_key(k, ACME_KEY_MAX, "acme/acct/", id, NULL);
 }
 
 /* The key index is per provisioner (a thumbprint has no '/'). */
-static char *
-thumb_key(const struct acme_ctx *ctx, const char *thumbprint)
+static int
+thumb_key(const struct acme_ctx *ctx, char k[ACME_KEY_MAX],
+    const char *thumbprint)
 {
-	char *k;
-
-	return asprintf(&k, "acme/acctkey/%s/%s", ctx->prov->name,
-	    thumbprint) < 0 ? NULL : k;
+	return acme_key(k, ACME_KEY_MAX, "acme/acctkey/", ctx->prov->name,
+	    thumbprint);
 }
 
 int
@@ -70,14 +68,14 @@ acme_account_load(struct acme_ctx *ctx, struct ca_store *st, const char *id,
 	struct acme_account *acct = NULL;
 	struct json_object *o = NULL, *key;
 	const char *s, *tp, *prov;
-	char *k;
+	char k[ACME_KEY_MAX];
 	int rc;
 
 	*out = NULL;
 	if (!acme_id_ok(id) || strlen(id) > ACME_ID_LEN)
 		return CA_ERR_NOTFOUND;
-	if ((k = acct_key(id)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = acct_key(k, id)) != 0)
+		return rc;
 	rc = acme_get(st, k, &o);
 	if (rc != 0)
 		goto out;
@@ -116,7 +114,6 @@ acme_account_load(struct acme_ctx *ctx, struct ca_store *st, const char *id,
 out:
 	acme_account_free(acct);
 	json_object_put(o);
-	free(k);
 	return rc;
 }
 
@@ -234,13 +231,12 @@ find_key(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	struct find_key *f = arg;
 	struct json_object *o = NULL;
 	const char *id;
-	char *k;
+	char k[ACME_KEY_MAX];
 	int rc;
 
-	if ((k = thumb_key(ctx, f->thumbprint)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = thumb_key(ctx, k, f->thumbprint)) != 0)
+		return rc;
 	rc = acme_get(st, k, &o);
-	free(k);
 	if (rc == CA_ERR_NOTFOUND)
 		return 0;
 	if (rc == 0 && ca_json_string(o, "id", 1, &id) != 0)
@@ -267,23 +263,19 @@ create(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 {
 	struct create *c = arg;
 	struct json_object *idx;
-	char *k1 = NULL, *k2 = NULL;
+	char k1[ACME_KEY_MAX], k2[ACME_KEY_MAX];
 	int rc;
 
-	if ((idx = json_object_new_object()) == NULL ||
-	    (k1 = thumb_key(ctx, c->thumbprint)) == NULL ||
-	    (k2 = acct_key(c->id)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	if ((rc = thumb_key(ctx, k1, c->thumbprint)) != 0 ||
+	    (rc = acct_key(k2, c->id)) != 0)
+		return rc;
+	if ((idx = json_object_new_object()) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
 	json_object_object_add(idx, "id", json_object_new_string(c->id));
 	if ((rc = acme_put(st, k1, idx, 1)) == 0 &&
 	    (rc = acme_put(st, k2, c->acct, 1)) == 0 && c->eab != NULL)
 		rc = acme_eab_bind(ctx, st, c->eab, c->id);
-out:
 	json_object_put(idx);
-	free(k1);
-	free(k2);
 	return rc;
 }
 
@@ -407,7 +399,7 @@ update(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 {
 	struct update *u = arg;
 	struct acme_account *acct = NULL;
-	char *k = NULL;
+	char k[ACME_KEY_MAX];
 	int rc;
 
 	if ((rc = acme_account_load(ctx, st, u->id, &acct)) != 0)
@@ -424,14 +416,12 @@ update(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	if (u->deactivate)
 		json_object_object_add(acct->json, "status",
 		    json_object_new_string("deactivated"));
-	if ((k = acct_key(u->id)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((rc = acct_key(k, u->id)) != 0 ||
+	    (rc = acme_put(st, k, acct->json, 0)) != 0 || (u->deactivate &&
+	    (rc = acme_account_cancel_orders(ctx, st, u->id)) != 0))
 		goto out;
-	}
-	if ((rc = acme_put(st, k, acct->json, 0)) == 0)
-		u->result = json_object_get(acct->json);
+	u->result = json_object_get(acct->json);
 out:
-	free(k);
 	acme_account_free(acct);
 	return rc;
 }
@@ -489,15 +479,13 @@ rekey(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	struct acme_account *acct = NULL;
 	struct json_object *o = NULL, *idx = NULL;
 	const char *other;
-	char *kn = NULL, *ko = NULL, *ka = NULL;
+	char kn[ACME_KEY_MAX], ko[ACME_KEY_MAX], ka[ACME_KEY_MAX];
 	int rc;
 
-	if ((kn = thumb_key(ctx, r->new_thumb)) == NULL ||
-	    (ko = thumb_key(ctx, r->old_thumb)) == NULL ||
-	    (ka = acct_key(r->id)) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
+	if ((rc = thumb_key(ctx, kn, r->new_thumb)) != 0 ||
+	    (rc = thumb_key(ctx, ko, r->old_thumb)) != 0 ||
+	    (rc = acct_key(ka, r->id)) != 0)
+		return rc;
 	if ((rc = acme_get(st, kn, &o)) == 0) {
 		/* RFC 8555 7.3.5: 409, Location the account of the key. */
 		if (ca_json_string(o, "id", 1, &other) == 0)
@@ -530,9 +518,6 @@ out:
 	acme_account_free(acct);
 	json_object_put(o);
 	json_object_put(idx);
-	free(kn);
-	free(ko);
-	free(ka);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
  *   acme/order/ID            an order; acme/acctorder/ACCT/ID -> "" (list)
  *   acme/authz/ID            an authorization with its challenges
  *   acme/cert/ID             -> {"serial": ..., "order": ...}: a download
+ *   acme/inflight/ACCT       the account's validations in flight
  *   acme/eab/KID             an external account binding key
  * IDs are 16 random octets in base64url (22 characters).
  *
@@ -90,6 +91,17 @@ int	 acme_new_id(char out[ACME_ID_LEN + 1]);
 int	 acme_id_ok(const char *s);
 
 /*
+ * A store key (see above), the one way they are made: kind (the prefix,
+ * "acme/order/") and id, then "/" and id2 when id2 is not NULL ("": the
+ * prefix of id's list), in buf of len (ACME_KEY_MAX will do for IDs,
+ * thumbprints and provisioner names as routed); CA_ERR_INVAL when it
+ * does not fit.
+ */
+#define ACME_KEY_MAX	256
+int	 acme_key(char *buf, size_t len, const char *kind, const char *id,
+	    const char *id2);
+
+/*
  * Store helpers (acme.c), inside a transaction the caller holds
  * (ca_store_begin / group commit): read a JSON object (*out owned;
  * CA_ERR_NOTFOUND if absent, CA_ERR_STORE if it does not parse) and write
@@ -136,6 +148,16 @@ int	 acme_new_order(struct acme_ctx *ctx);
 int	 acme_order(struct acme_ctx *ctx, const char *id);
 int	 acme_finalize(struct acme_ctx *ctx, const char *id);
 int	 acme_account_orders(struct acme_ctx *ctx, const char *acct_id);
+/*
+ * In the transaction that deactivates account acct_id (RFC 8555 7.3.6):
+ * its pending and ready orders become invalid and their pending
+ * authorizations deactivated; valid orders and certificates stay. At
+ * most ORDERS_LIST_MAX (1000) of its orders are looked at: the others
+ * can no longer move either (nothing signed by a deactivated account is
+ * accepted) and expire.
+ */
+int	 acme_account_cancel_orders(struct acme_ctx *ctx, struct ca_store *st,
+	    const char *acct_id);
 int	 acme_authz(struct acme_ctx *ctx, const char *id);
 /* Sets ctx->resp->job when the challenge moves to processing. */
 int	 acme_challenge(struct acme_ctx *ctx, const char *authz_id,

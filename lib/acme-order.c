@@ -13,6 +13,9 @@
  *                  "challenges": [{"id", "type", "status", "token",
  *                  "started", "validated", "error"}]}
  *   acme/cert/ID   {"serial", "order", "account"}
+ *   acme/inflight/ACCT  {"validations": [{"challenge", "started"}]}: the
+ *                  account's challenges given out to a validator whose
+ *                  outcome is not in yet (see inflight_admit)
  * Times are Unix seconds. Expiry is not written: an order or
  * authorization read after its "expires" is shown (and treated) as
  * invalid or expired. A new order gets new authorizations, never older
@@ -55,6 +58,7 @@
 #define ORDER_LIFETIME_DEFAULT	(24 * 3600)
 #define AUTHZ_LIFETIME_DEFAULT	(7 * 24 * 3600)
 #define VALIDATION_TIMEOUT_DEFAULT 10
+#define VALIDATIONS_DEFAULT	10	/* in flight per account */
 #define RETRY_AFTER		1	/* s: clients poll at most this often */
 #define TOKEN_OCTETS		32
 #define IDENT_MAX		255	/* an identifier's value as sent */
@@ -67,6 +71,7 @@
 #define K_ACCTORDER		"acme/acctorder/"
 #define K_AUTHZ			"acme/authz/"
 #define K_CERT			"acme/cert/"
+#define K_INFLIGHT		"acme/inflight/"
 #define K_X509_DATA		"x509_certs_data/"
 
 static const char *const chall_types[] = { "http-01", "dns-01", "tls-alpn-01" };
@@ -165,6 +170,13 @@ validation_timeout(const struct ca_local *a)
 	    a->cfg->acme.validation_timeout : VALIDATION_TIMEOUT_DEFAULT;
 }
 
+static int64_t
+validations_max(const struct ca_local *a)
+{
+	return a->cfg->acme.max_validations > 0 ?
+	    a->cfg->acme.max_validations : VALIDATIONS_DEFAULT;
+}
+
 /* Whether the provisioner allows challenge type t (its "challenges"). */
 static int
 chall_allowed(const struct acme_ctx *ctx, const char *t)
@@ -185,22 +197,14 @@ force_cn(const struct acme_ctx *ctx)
 /* Store records */
 
 static int
-key2(char *buf, size_t len, const char *kind, const char *id)
-{
-	if ((size_t)snprintf(buf, len, "%s%s", kind, id) >= len)
-		return ca_err(CA_ERR_INVAL, "id too long");
-	return 0;
-}
-
-static int
 get_rec(struct ca_store *st, const char *kind, const char *id,
     struct json_object **out)
 {
-	char k[160];
+	char k[ACME_KEY_MAX];
 	int rc;
 
 	*out = NULL;
-	if ((rc = key2(k, sizeof(k), kind, id)) != 0)
+	if ((rc = acme_key(k, sizeof(k), kind, id, NULL)) != 0)
 		return rc;
 	return acme_get(st, k, out);
 }
@@ -209,10 +213,10 @@ static int
 put_rec(struct ca_store *st, const char *kind, const char *id,
     struct json_object *o, int insert)
 {
-	char k[160];
+	char k[ACME_KEY_MAX];
 	int rc;
 
-	if ((rc = key2(k, sizeof(k), kind, id)) != 0)
+	if ((rc = acme_key(k, sizeof(k), kind, id, NULL)) != 0)
 		return rc;
 	if ((rc = acme_put(st, k, o, insert)) == CA_ERR_EXISTS)
 		rc = ca_err(CA_ERR_STORE, "%s%s exists already", kind, id);
@@ -935,7 +939,7 @@ static int
 new_order_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 {
 	struct new_order *no = arg;
-	char k[200];
+	char k[ACME_KEY_MAX];
 	size_t i;
 	int rc;
 
@@ -945,7 +949,9 @@ new_order_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 			return rc;
 	if ((rc = put_rec(st, K_ORDER, no->id, no->order, 1)) != 0)
 		return rc;
-	snprintf(k, sizeof(k), "%s%s/%s", K_ACCTORDER, ctx->acct->id, no->id);
+	if ((rc = acme_key(k, sizeof(k), K_ACCTORDER, ctx->acct->id,
+	    no->id)) != 0)
+		return rc;
 	return ca_store_put(st, k, "", 0, 1);
 }
 
@@ -1135,9 +1141,124 @@ struct chall_op {
 	int64_t		 started;	/* ... if it still started then */
 	int		 writing;	/* in a write transaction */
 	int		 need_write;	/* (read) a change is to be written */
+	unsigned	 retry_after;	/* (429) when a validation ends */
 	struct json_object *az;		/* the authorization as written */
 	struct ca_acme_job *job;
 };
+
+/*
+ * The account's validations in flight (acme/inflight/ACCT), in the store
+ * so that every process (inetd: one a connection) sees the same: an
+ * entry from when a challenge is given out to a validator until its
+ * outcome is recorded, or until it is stale (the job was lost: stale()'s
+ * horizon). Each validation may hold an outgoing connection for the
+ * validation timeout: an account gets at most validations_max() at once.
+ *
+ * inflight_admit: chall_id's entry (again) as of now and 0, or 1 when the
+ * account is at its bound (nothing written; *retry: seconds until its
+ * oldest one times out).
+ */
+static int
+inflight_admit(struct acme_ctx *ctx, struct ca_store *st,
+    const char *chall_id, unsigned *retry)
+{
+	struct json_object *rec = NULL, *old, *now_arr = NULL, *e;
+	int64_t horizon = 2 * validation_timeout(ctx->a), oldest = 0, s;
+	size_t i, n;
+	int rc;
+
+	if ((rc = get_rec(st, K_INFLIGHT, ctx->acct->id, &rec)) ==
+	    CA_ERR_NOTFOUND)
+		rc = (rec = json_object_new_object()) == NULL ?
+		    ca_err(CA_ERR_NOMEM, "out of memory") : 0;
+	if (rc != 0)
+		return rc;
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((now_arr = json_object_new_array()) == NULL)
+		goto out;
+	n = ca_json_array(rec, "validations", 0, &old) == 0 ?
+	    json_object_array_length(old) : 0;
+	for (i = 0; i < n; i++) {
+		e = json_object_array_get_idx(old, i);
+		s = int_of(e, "started");
+		if (s + horizon <= ctx->now ||
+		    strcmp(str_of(e, "challenge"), chall_id) == 0)
+			continue;
+		if (oldest == 0 || s < oldest)
+			oldest = s;
+		if (json_object_array_add(now_arr, json_object_get(e)) != 0)
+			goto out;
+	}
+	if ((int64_t)json_object_array_length(now_arr) >=
+	    validations_max(ctx->a)) {
+		s = oldest + validation_timeout(ctx->a) - ctx->now;
+		*retry = s < 1 ? 1 : (unsigned)s;
+		rc = 1;
+		goto out;
+	}
+	if ((e = json_object_new_object()) == NULL ||
+	    json_object_array_add(now_arr, e) != 0) {
+		json_object_put(e);
+		goto out;
+	}
+	if (set_str(e, "challenge", chall_id) != 0 ||
+	    set_int(e, "started", ctx->now) != 0 ||
+	    json_object_object_add(rec, "validations", now_arr) != 0)
+		goto out;
+	now_arr = NULL;
+	rc = put_rec(st, K_INFLIGHT, ctx->acct->id, rec, 0);
+out:
+	json_object_put(now_arr);
+	json_object_put(rec);
+	return rc;
+}
+
+/* The outcome of chall_id is in: its entry goes (if it is there). */
+static int
+inflight_release(struct ca_store *st, const char *acct_id,
+    const char *chall_id)
+{
+	struct json_object *rec = NULL, *arr, *left = NULL;
+	char k[ACME_KEY_MAX];
+	size_t i, n;
+	int rc, found = 0;
+
+	if ((rc = get_rec(st, K_INFLIGHT, acct_id, &rec)) != 0)
+		return rc == CA_ERR_NOTFOUND || rc == CA_ERR_INVAL ? 0 : rc;
+	if (ca_json_array(rec, "validations", 0, &arr) != 0)
+		goto out;
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	if ((left = json_object_new_array()) == NULL)
+		goto out;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (strcmp(str_of(e, "challenge"), chall_id) == 0)
+			found = 1;
+		else if (json_object_array_add(left, json_object_get(e)) != 0)
+			goto out;
+	}
+	rc = 0;
+	if (!found)
+		goto out;
+	if (json_object_array_length(left) == 0) {
+		if ((rc = acme_key(k, sizeof(k), K_INFLIGHT, acct_id,
+		    NULL)) == 0)
+			rc = ca_store_del(st, k);
+		goto out;
+	}
+	if (json_object_object_add(rec, "validations", left) != 0) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	left = NULL;
+	rc = put_rec(st, K_INFLIGHT, acct_id, rec, 0);
+out:
+	json_object_put(left);
+	json_object_put(rec);
+	return rc;
+}
 
 /*
  * Move a pending challenge to processing (respond), or a stale
@@ -1150,7 +1271,7 @@ chall_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	struct json_object *az = NULL, *ch;
 	const char *s, *as;
 	char eid[2 * ACME_ID_LEN];
-	int rc, start = 0;
+	int rc, start = 0, asked;
 
 	json_object_put(op->az);
 	op->az = NULL;
@@ -1190,6 +1311,7 @@ chall_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 		} else
 			start = 1;
 	}
+	asked = start;
 	if (stale(ctx, az, ch) && (!op->writing ||
 	    (op->redo && int_of(ch, "started") == op->started))) {
 		op->redo = 1;
@@ -1198,7 +1320,22 @@ chall_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	}
 	if (start && !op->writing)
 		op->need_write = 1;
-	else if (start) {
+	else if (start && (rc = inflight_admit(ctx, st, op->chall_id,
+	    &op->retry_after)) != 0) {
+		if (rc < 0)
+			goto out;
+		/* Over the account's bound: the challenge stays as it is
+		 * (pending: the client may post again; a stale one is
+		 * given out again at a later read). */
+		op->need_write = 0;
+		if (asked) {
+			rc = prob_set(&op->p, 429, "rateLimited", "%lld "
+			    "validations of this account are in flight "
+			    "already: retry when one has ended",
+			    (long long)validations_max(ctx->a));
+			goto out;
+		}
+	} else if (start) {
 		if ((rc = set_str(ch, "status", "processing")) != 0 ||
 		    (rc = set_int(ch, "started", ctx->now)) != 0 ||
 		    (rc = put_rec(st, K_AUTHZ, op->authz_id, az, 0)) != 0 ||
@@ -1239,6 +1376,8 @@ acme_challenge(struct acme_ctx *ctx, const char *authz_id,
 		rc = acme_write(ctx, chall_txn, &op);
 	}
 	if (rc != 0) {
+		if (op.p.status == 429)
+			ctx->resp->retry_after = op.retry_after;
 		rc = answer_error(ctx, &op.p, rc);
 		goto out;
 	}
@@ -1520,9 +1659,12 @@ static int
 orders_read(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 {
 	struct list_op *l = arg;
-	char prefix[160];
+	char prefix[ACME_KEY_MAX];
+	int rc;
 
-	snprintf(prefix, sizeof(prefix), "%s%s/", K_ACCTORDER, ctx->acct->id);
+	if ((rc = acme_key(prefix, sizeof(prefix), K_ACCTORDER, ctx->acct->id,
+	    "")) != 0)
+		return rc;
 	l->plen = strlen(prefix);
 	return ca_store_foreach(st, prefix, list_one, l);
 }
@@ -1555,6 +1697,97 @@ acme_account_orders(struct acme_ctx *ctx, const char *acct_id)
 	}
 	json_object_object_add(o, "orders", l.arr);
 	return reply(ctx, 200, o);
+}
+
+/* An account's deactivation */
+
+struct cancel_op {
+	char		(*ids)[ACME_ID_LEN + 1];
+	size_t		 n, max;
+	size_t		 plen;
+};
+
+static int
+cancel_one(void *arg, const char *key, const unsigned char *val, size_t len)
+{
+	struct cancel_op *c = arg;
+
+	(void)val;
+	(void)len;
+	if (c->n >= c->max || strlen(key + c->plen) > ACME_ID_LEN)
+		return 0;
+	snprintf(c->ids[c->n++], ACME_ID_LEN + 1, "%s", key + c->plen);
+	return 0;
+}
+
+/* Order oid, if pending or ready: invalid, its pending authz deactivated. */
+static int
+cancel_order(struct acme_ctx *ctx, struct ca_store *st, const char *oid)
+{
+	struct json_object *ord = NULL, *ids, *az;
+	const char *s, *aid;
+	size_t i, n;
+	int rc;
+
+	if ((rc = get_rec(st, K_ORDER, oid, &ord)) != 0)
+		return rc == CA_ERR_NOTFOUND ? 0 : rc;
+	s = order_status(ord, ctx->now);
+	if (strcmp(s, "pending") != 0 && strcmp(s, "ready") != 0) {
+		json_object_put(ord);
+		return 0;
+	}
+	if (ca_json_array(ord, "authorizations", 0, &ids) == 0) {
+		n = json_object_array_length(ids);
+		for (i = 0; i < n; i++) {
+			aid = json_object_get_string(
+			    json_object_array_get_idx(ids, i));
+			if (aid == NULL ||
+			    (rc = get_rec(st, K_AUTHZ, aid, &az)) ==
+			    CA_ERR_NOTFOUND)
+				continue;
+			if (rc != 0)
+				goto out;
+			if (strcmp(authz_status(az, ctx->now), "pending") == 0)
+				rc = set_str(az, "status", "deactivated") != 0 ?
+				    CA_ERR_NOMEM :
+				    put_rec(st, K_AUTHZ, aid, az, 0);
+			json_object_put(az);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	if ((rc = set_str(ord, "status", "invalid")) != 0 ||
+	    (rc = set_error(ord, "unauthorized", "the account was "
+	    "deactivated", 403)) != 0)
+		goto out;
+	rc = put_rec(st, K_ORDER, oid, ord, 0);
+out:
+	json_object_put(ord);
+	return rc;
+}
+
+int
+acme_account_cancel_orders(struct acme_ctx *ctx, struct ca_store *st,
+    const char *acct_id)
+{
+	struct cancel_op c;
+	char prefix[ACME_KEY_MAX];
+	size_t i;
+	int rc;
+
+	if ((rc = acme_key(prefix, sizeof(prefix), K_ACCTORDER, acct_id,
+	    "")) != 0)
+		return rc;
+	memset(&c, 0, sizeof(c));
+	c.max = ORDERS_LIST_MAX;
+	if ((c.ids = calloc(c.max, sizeof(*c.ids))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	c.plen = strlen(prefix);
+	rc = ca_store_foreach(st, prefix, cancel_one, &c);
+	for (i = 0; rc == 0 && i < c.n; i++)
+		rc = cancel_order(ctx, st, c.ids[i]);
+	free(c.ids);
+	return rc;
 }
 
 /* Validation outcomes */
@@ -1630,8 +1863,9 @@ validated_txn(struct acme_ctx *ctx, struct ca_store *st, void *arg)
 	rc = get_rec(st, K_AUTHZ, v->job->authz, &az);
 	if (rc == CA_ERR_NOTFOUND)
 		return 0;
-	if (rc != 0)
-		return rc;
+	if (rc != 0 || (rc = inflight_release(st, str_of(az, "account"),
+	    v->job->challenge)) != 0)
+		goto out;
 	/* Only the outcome of the job given out for this challenge, while
 	 * it and its authorization still wait for it. */
 	ch = find_chall(az, v->job->challenge);

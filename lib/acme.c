@@ -223,6 +223,17 @@ acme_id_ok(const char *s)
 /* Store helpers */
 
 int
+acme_key(char *buf, size_t len, const char *kind, const char *id,
+    const char *id2)
+{
+	if ((size_t)snprintf(buf, len, "%s%s%s%s", kind, id,
+	    id2 != NULL ? "/" : "", id2 != NULL ? id2 : "") >= len)
+		return ca_err(CA_ERR_INVAL, "store key %s%s...: too long", kind,
+		    id);
+	return 0;
+}
+
+int
 acme_get(struct ca_store *st, const char *key, struct json_object **out)
 {
 	unsigned char *val = NULL;
@@ -973,7 +984,11 @@ ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
 		    0));
 		rc = acme_problem(&ctx, 500, "serverInternal", NULL,
 		    "internal error");
-	} else
+	} else if (req->over_limit > 0)
+		/* RFC 8555 6.5, 6.7: a problem with a nonce, as every error. */
+		rc = acme_problem(&ctx, 413, "malformed", NULL, "request body "
+		    "over %zu bytes", req->over_limit);
+	else
 		rc = answer(&ctx, &r);
 	if (rc == CA_ERR_TEMP) {
 		rc = acme_problem(&ctx, 503, "serverInternal", NULL,

@@ -43,6 +43,11 @@ struct ca_acme_req {
 	const char	*content_type;	/* NULL if none */
 	const unsigned char *body;	/* POST body, or NULL */
 	size_t		 body_len;
+	/*
+	 * Not 0: the body went over this limit (ca-serve's --max-body) and
+	 * was not kept (body is NULL); the answer is 413.
+	 */
+	size_t		 over_limit;
 	time_t		 now;
 };
 

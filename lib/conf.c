@@ -471,14 +471,16 @@ ip_port(const char *s)
 /*
  * caTools.acme: {"httpPort": 80, "tlsPort": 443, "dnsResolver":
  * "IP:PORT", "validationTimeout": "10s", "orderLifetime": "24h",
- * "authzLifetime": "168h"}; other members are refused.
+ * "authzLifetime": "168h", "maxValidationsPerAccount": 10}; other members
+ * are refused.
  */
 static int
 acme_member(struct ca_config *cfg, struct json_object *ext)
 {
 	static const char *const known[] = {
 		"httpPort", "tlsPort", "dnsResolver", "validationTimeout",
-		"orderLifetime", "authzLifetime", NULL
+		"orderLifetime", "authzLifetime", "maxValidationsPerAccount",
+		NULL
 	};
 	struct ca_acme_conf *c = &cfg->acme;
 	struct json_object_iterator it, end;
@@ -492,6 +494,7 @@ acme_member(struct ca_config *cfg, struct json_object *ext)
 	c->validation_timeout = 10;
 	c->order_lifetime = 86400;
 	c->authz_lifetime = 7 * 86400;
+	c->max_validations = 10;
 	if (ext == NULL ||
 	    (rc = ca_json_object(ext, "acme", 0, &o)) == CA_ERR_NOTFOUND)
 		return 0;
@@ -521,6 +524,13 @@ acme_member(struct ca_config *cfg, struct json_object *ext)
 			return ca_err(CA_ERR_CONFIG, "caTools.acme.tlsPort: "
 			    "not a port");
 		c->tls_port = (int)v;
+	} else if (rc != CA_ERR_NOTFOUND)
+		return rc;
+	if ((rc = ca_json_int64(o, "maxValidationsPerAccount", 0, &v)) == 0) {
+		if (v < 1 || v > 1000)
+			return ca_err(CA_ERR_CONFIG, "caTools.acme."
+			    "maxValidationsPerAccount: not from 1 to 1000");
+		c->max_validations = v;
 	} else if (rc != CA_ERR_NOTFOUND)
 		return rc;
 	if ((rc = opt_string(o, "dnsResolver", &c->dns_resolver)) != 0)

@@ -68,6 +68,7 @@ struct ca_acme_conf {
 	int64_t		 validation_timeout;	/* s, 10 */
 	int64_t		 order_lifetime;	/* s, 1 day */
 	int64_t		 authz_lifetime;	/* s, 7 days */
+	int64_t		 max_validations;	/* maxValidationsPerAccount, 10 */
 };
 
 #define CA_MAX_SANS_DEFAULT	100

@@ -630,6 +630,7 @@ route_acme(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	q.body = (const unsigned char *)r->body;
 	q.body_len = r->len;
+	q.over_limit = r->too_big ? s->o.max_body : 0;
 	q.now = time(NULL);
 	rc = ca_authority_acme(s->a, &q, &resp);
 	free(base);
@@ -991,9 +992,15 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 		snprintf(r->path, sizeof(r->path), "%s", url);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > s->o.max_body)
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->o.max_body) {
+			/* An ACME client is answered in ACME (a nonce). */
+			if (r->acme_path != NULL) {
+				r->too_big = 1;
+				return route_acme(s, c, r, method);
+			}
 			return reply_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 			    "request body too large", NULL);
+		}
 		ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (strcmp(method, "POST") == 0 && strcmp(r->path, "/ocsp") == 0) {
@@ -1035,6 +1042,8 @@ ca_http_handle(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->too_big && r->acme_path != NULL)
+		return route_acme(s, c, r, method);
 	if (r->too_big)
 		return reply_error(s, c, r, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large", NULL);

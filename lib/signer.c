@@ -52,6 +52,7 @@ enum {
 	T_HITS, T_BUILT, T_BATCHES, T_BATCHED,
 	T_METHOD, T_BASE, T_PATH, T_CTYPE, T_ABODY, T_HSTATUS, T_NONCE,
 	T_LOCATION, T_LINKS, T_RETRY, T_JOB, T_OK, T_PTYPE, T_DETAIL,
+	T_OVER,
 	T_MAX
 };
 enum { K_BYTES, K_STR, K_INT };
@@ -108,6 +109,7 @@ static const struct field {
 	[T_OK] = { "ok", K_INT, 8 },
 	[T_PTYPE] = { "problem_type", K_STR, 256 },
 	[T_DETAIL] = { "detail", K_STR, 4096 },
+	[T_OVER] = { "over_limit", K_INT, 8 },
 };
 
 #define B(t)	((uint64_t)1 << (t))
@@ -133,7 +135,7 @@ static const struct spec {
 	[OP_STATS] = { 0, 0 },
 	/* ACME: the signer's own clock, never the worker's. */
 	[OP_ACME] = { B(T_METHOD) | B(T_BASE) | B(T_PATH) | B(T_CTYPE) |
-	    B(T_ABODY), B(T_METHOD) | B(T_BASE) | B(T_PATH) },
+	    B(T_ABODY) | B(T_OVER), B(T_METHOD) | B(T_BASE) | B(T_PATH) },
 	[OP_ACME_VALIDATED] = { B(T_JOB) | B(T_OK) | B(T_PTYPE) |
 	    B(T_DETAIL), B(T_JOB) | B(T_OK) },
 }, replies[OP_MAX] = {
@@ -612,6 +614,9 @@ handle_acme(struct ca_authority *a, const struct msg *m, struct enc *res)
 	q.content_type = m->v[T_CTYPE];
 	q.body = (const unsigned char *)m->v[T_ABODY];
 	q.body_len = m->len[T_ABODY];
+	/* A body over the worker's limit: the signer's answer, 413. */
+	if ((m->seen & B(T_OVER)) && m->i[T_OVER] > 0)
+		q.over_limit = (size_t)m->i[T_OVER];
 	q.now = time(NULL);	/* not the worker's */
 	if ((rc = ca_authority_acme(a, &q, &r)) != 0)
 		return rc;
@@ -1226,6 +1231,8 @@ ca_signer_acme(struct ca_signer *sg, const struct ca_acme_req *req,
 	    strlen(req->content_type) : 0);
 	if (req->body != NULL)
 		enc_bytes(&e, T_ABODY, req->body, req->body_len);
+	if (req->over_limit > 0)
+		enc_int(&e, T_OVER, (int64_t)req->over_limit);
 	if ((rc = call(sg, &e, OP_ACME, &m)) != 0)
 		return rc;
 	if (!(m.seen & B(T_HSTATUS)) || m.i[T_HSTATUS] < 100 ||

@@ -105,6 +105,40 @@ post-as-get-own-account 200 - nonce no-store'
 	stop_server
 }
 
+# over_limit_check HOW: a POST to new-account over --max-body 1024, with
+# Content-Length (HOW=length) or chunked: 413 in ACME's terms (RFC 8555
+# 6.5, 6.7), a problem with a nonce and no-store as every other error.
+over_limit_check() {
+	local te='Expect: 100-continue'
+	[ "$1" = chunked ] && te='Transfer-Encoding: chunked'
+	rm -f h b
+	run -0 curl -sS --cacert "$CA/certs/root_ca.crt" -D h -o b \
+		-H 'Content-Type: application/jose+json' -H "$te" \
+		--data-binary @big "$URL/acme/acme/new-account"
+	assert_output ""
+	run -0 tr -d '\r' < h
+	assert_line -n 0 --regexp '^HTTP/1.1 413 '
+	assert_line --regexp '^[Cc]ontent-[Tt]ype: application/problem\+json$'
+	assert_line --regexp '^[Cc]ache-[Cc]ontrol: no-store$'
+	assert_line --regexp '^[Rr]eplay-[Nn]once: [A-Za-z0-9_-]{16,}$'
+	run -0 cat b
+	assert_output --regexp '^\{"type":"urn:ietf:params:acme:error:malformed",.*"status":413\}$'
+}
+
+@test "a body over --max-body: 413 malformed with a nonce and no-store, sized or chunked, standalone and privsep" {
+	head -c 2000 /dev/zero | tr '\0' a > big
+	for mode in "" --privsep; do
+		# shellcheck disable=SC2086
+		start_server --max-body 1024 $mode
+		over_limit_check length
+		over_limit_check chunked
+		# the server goes on
+		run -0 api /acme/acme/directory
+		assert_line -n 1 200
+		stop_server
+	done
+}
+
 # activate_inetd: ca-serve --inetd behind systemd-socket-activate on $SOCK.
 activate_inetd() {
 	local fifo=$BATS_TEST_TMPDIR/act.fifo line
@@ -248,7 +282,10 @@ c["authority"]["provisioners"][1]["challenges"] = ["http-01", "device-attest-01"
 c["caTools"] = {"acme": {"dnsResolver": "localhost:53"}}'
 	run -1 --separate-stderr ca-db -d "$CA" list
 	assert_equal "$stderr" "ca-db: $CA/config/ca.json: caTools.acme.dnsResolver: \"localhost:53\" is not IP:PORT ([IPv6]:PORT)"
-	edit_config 'c["caTools"] = {"acme": {"dnsResolver": "127.0.0.1:8053", "httpPort": 5002, "validationTimeout": "3s"}}'
+	edit_config 'c["caTools"] = {"acme": {"maxValidationsPerAccount": 0}}'
+	run -1 --separate-stderr ca-db -d "$CA" list
+	assert_equal "$stderr" "ca-db: $CA/config/ca.json: caTools.acme.maxValidationsPerAccount: not from 1 to 1000"
+	edit_config 'c["caTools"] = {"acme": {"dnsResolver": "127.0.0.1:8053", "httpPort": 5002, "validationTimeout": "3s", "maxValidationsPerAccount": 5}}'
 	run -0 --separate-stderr ca-db -d "$CA" list
 	assert_equal "$stderr" ""
 }

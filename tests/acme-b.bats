@@ -133,7 +133,7 @@ accounts() {
 	assert_equal "$(A=$authz pj '"<%s>;rel=\"up\"" % __import__("os").environ["A"] in d["links"]' <<<"$output")" true
 }
 
-@test "a challenge posted {} is processing, and posted again starts nothing new" {
+@test "a challenge posted {} is processing, posted again starts nothing new; validations in flight per account bounded" {
 	# http-01 goes to a listener that accepts and never answers, so that
 	# the validation stays processing (for its 20 s timeout).
 	mkfifo silent.fifo
@@ -146,7 +146,7 @@ while True: held.append(s.accept())' > silent.fifo &
 	read -t 10 -r port < silent.fifo
 	[ -n "$port" ]
 	stop_server
-	edit_config "c.setdefault('caTools', {})['acme'] = {'httpPort': $port, 'validationTimeout': '20s'}"
+	edit_config "c.setdefault('caTools', {})['acme'] = {'httpPort': $port, 'validationTimeout': '20s', 'maxValidationsPerAccount': 1}"
 	start_server
 	DIR=$URL/acme/acme/directory
 	accounts
@@ -166,6 +166,10 @@ while True: held.append(s.accept())' > silent.fifo &
 	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" pending
 	run -0 acme a1 post "$order"
 	assert_equal "$(pj 'd["body"]["status"]' <<<"$output")" pending
+	# a second validation of a1 is over its bound (1): 429 rateLimited
+	# with Retry-After, the challenge left pending
+	run -0 acme a1 start 127.0.0.1 1
+	assert_output --regexp '^429 rateLimited ([1-9]|1[0-9]|20) pending$'
 }
 
 @test "revokeCert: not by another account, by the certificate's key; OCSP and the CRL show it" {

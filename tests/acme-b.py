@@ -13,6 +13,10 @@
 #   post-jwk KEY URL|NAME PAYLOAD
 #                             the same signed by the PEM key KEY with its
 #                             "jwk" (revokeCert by the certificate's key)
+#   start IP N                N new orders for IP, the http-01 challenge
+#                             of each posted {}: a line each, "STATUS
+#                             TYPE-OR-STATE RETRY-AFTER STATE-AFTER" (the
+#                             challenge's state read again after)
 #   der CERT                  the first certificate of PEM file CERT in
 #                             base64url DER
 #   csr OUT KEY_OUT [--cn CN] NAME...
@@ -158,6 +162,21 @@ def main():
     if cmd == "post":
         url = args[0] if args[0].startswith("http") else c.dir[args[0]]
         show(c.post(url, args[1] if len(args) > 1 else None))
+        return 0
+    if cmd == "start":
+        for _ in range(int(args[1])):
+            o = c.post(c.dir["newOrder"], json.dumps(
+                {"identifiers": [{"type": "ip", "value": args[0]}]}))
+            authz = json.loads(o[3])["authorizations"][0]
+            a = json.loads(c.post(authz, None)[3])
+            ch = [x["url"] for x in a["challenges"]
+                  if x["type"] == "http-01"][0]
+            st, hdrs, _, body = c.post(ch, "{}")
+            b = json.loads(body)
+            after = json.loads(c.post(ch, None)[3])["status"]
+            print(st, b.get("status") if st == 200 else
+                  b["type"].rsplit(":", 1)[-1],
+                  hdrs.get("Retry-After") or "-", after)
         return 0
     if cmd == "post-jwk":
         url = args[1] if args[1].startswith("http") else c.dir[args[1]]

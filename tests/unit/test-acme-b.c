@@ -41,7 +41,7 @@
 static struct ca_authority *ah;
 static struct ca_local *la;
 static struct ca_provisioner prov;
-static struct acme_account acct1, acct2;
+static struct acme_account acct1, acct2, acct3, acct4;
 static struct ca_acme_req req;
 static struct ca_acme_resp resp;
 static struct acme_ctx ctx;
@@ -932,6 +932,178 @@ failing_commit(void *impl)
 	return ca_store_gdbm.commit(impl);
 }
 
+/*
+ * A new order of acct for name; its authorization and http-01 challenge
+ * ids in az and ch, posted {} at now: the answer's status.
+ */
+static int
+post_new_chall(struct acme_account *acct, const char *name, time_t now,
+    char az[64], char ch[64])
+{
+	char p[200];
+	size_t j, k;
+
+	snprintf(p, sizeof(p), "[{\"type\":\"dns\",\"value\":\"%s\"}]", name);
+	new_order(acct, p, now, NULL, 0);
+	last(bat("authorizations", 0, NULL), az, 64);
+	begin(acct, NULL, now);
+	end(acme_authz(&ctx, az));
+	k = blen("challenges");
+	for (j = 0; j < k; j++)
+		if (strcmp(bat("challenges", j, "type"), "http-01") == 0)
+			break;
+	last(bat("challenges", j, "url"), ch, 64);
+	begin(acct, "{}", now);
+	end(acme_challenge(&ctx, az, ch));
+	return resp.status;
+}
+
+/* An account's validations in flight are bounded, in the store. */
+static void
+test_inflight(void)
+{
+	int64_t saved = la->cfg->acme.max_validations;
+	int64_t to = la->cfg->acme.validation_timeout;
+	struct ca_acme_job *j1 = NULL, *j2 = NULL, *j3 = NULL, *j4 = NULL;
+	char az[4][64], ch[4][64], oaz[64], och[64];
+
+	store_account(&acct4);
+	la->cfg->acme.max_validations = 2;
+	is_int(post_new_chall(&acct4, "f1.example", T0, az[0], ch[0]), 200,
+	    "in flight: the first validation starts");
+	j1 = resp.job;
+	resp.job = NULL;
+	is_int(post_new_chall(&acct4, "f2.example", T0, az[1], ch[1]), 200,
+	    "in flight: the second starts (maxValidationsPerAccount 2)");
+	j2 = resp.job;
+	resp.job = NULL;
+	is_int(post_new_chall(&acct4, "f3.example", T0 + 1, az[2], ch[2]), 429,
+	    "in flight: the third is refused: 429");
+	is_str(bstr("type"), E "rateLimited", "... rateLimited");
+	ok(resp.retry_after >= 1 && resp.retry_after <= to,
+	    "... with Retry-After until the oldest times out (%u)",
+	    resp.retry_after);
+	ok(resp.job == NULL, "... and no job");
+	begin(&acct4, NULL, T0 + 1);
+	end(acme_authz(&ctx, az[2]));
+	is_str(bat("challenges", 0, "status"), "pending",
+	    "... the challenge stays pending");
+	is_int(post_new_chall(&acct1, "fo.example", T0 + 1, oaz, och), 200,
+	    "in flight: another account's starts");
+	if (resp.job != NULL)
+		acme_validated(la, resp.job, 1, NULL, NULL, T0 + 1);
+	/* An outcome frees its place. */
+	if (j1 != NULL)
+		acme_validated(la, j1, 0, E "connection", "timeout", T0 + 2);
+	begin(&acct4, "{}", T0 + 2);
+	end(acme_challenge(&ctx, az[2], ch[2]));
+	is_int(resp.status, 200, "in flight: once one ended, the third starts");
+	is_str(bstr("status"), "processing", "... processing");
+	j3 = resp.job;
+	resp.job = NULL;
+	ok(j3 != NULL, "... with its job");
+	is_int(post_new_chall(&acct4, "f4.example", T0 + 2, az[3], ch[3]), 429,
+	    "in flight: at the bound again: 429");
+	/* Lost jobs (a process gone) count until they are stale. */
+	begin(&acct4, "{}", T0 + 2 * to + 2);
+	end(acme_challenge(&ctx, az[3], ch[3]));
+	is_int(resp.status, 200, "in flight: stale ones no longer count");
+	j4 = resp.job;
+	resp.job = NULL;
+	la->cfg->acme.max_validations = saved;
+	ca_acme_job_free(j1);
+	ca_acme_job_free(j2);
+	ca_acme_job_free(j3);
+	ca_acme_job_free(j4);
+}
+
+/*
+ * An account's deactivation (RFC 8555 7.3.6) cancels its pending and
+ * ready orders and their pending authorizations, in its transaction;
+ * valid orders, other accounts' orders and late outcomes are untouched.
+ */
+static void
+test_account_deactivation(void)
+{
+	static const char *const dns[] = { "dr.example" };
+	gnutls_privkey_t key = new_key(CA_KEY_EC_P256);
+	char pend[64], ready[64], valid[64], other[64], az[64], vaz[64];
+	char chall[64], *csr;
+	struct ca_acme_job *job = NULL;
+
+	store_account(&acct3);
+	/* Pending, with its challenge processing (a job given out). */
+	new_order(&acct3, "[{\"type\":\"dns\",\"value\":\"dp.example\"}]", T0,
+	    pend, sizeof(pend));
+	last(bat("authorizations", 0, NULL), az, sizeof(az));
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, az));
+	last(bat("challenges", 0, "url"), chall, sizeof(chall));
+	begin(&acct3, "{}", T0);
+	end(acme_challenge(&ctx, az, chall));
+	job = resp.job;
+	resp.job = NULL;
+	ok(job != NULL, "deactivation: a challenge processing first");
+	new_order(&acct3, "[{\"type\":\"dns\",\"value\":\"dr.example\"}]", T0,
+	    ready, sizeof(ready));
+	validate_all(&acct3, ready, "http-01", 1, T0);
+	new_order(&acct3, "[{\"type\":\"dns\",\"value\":\"dr.example\"}]", T0,
+	    valid, sizeof(valid));
+	last(bat("authorizations", 0, NULL), vaz, sizeof(vaz));
+	validate_all(&acct3, valid, "http-01", 1, T0);
+	csr = csr_b64(key, NULL, dns, 1, NULL, 0);
+	finalize(&acct3, valid, csr, T0);
+	is_str(bstr("status"), "valid", "deactivation: a valid order first");
+	new_order(&acct1, "[{\"type\":\"dns\",\"value\":\"do.example\"}]", T0,
+	    other, sizeof(other));
+
+	begin(&acct3, "{\"status\":\"deactivated\"}", T0);
+	end(acme_account(&ctx, acct3.id));
+	is_int(resp.status, 200, "account deactivated: 200");
+	is_str(bstr("status"), "deactivated", "... deactivated");
+
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, pend));
+	is_str(bstr("status"), "invalid", "its pending order: invalid");
+	ok(body != NULL && strstr(resp.body, E "unauthorized") != NULL &&
+	    strstr(resp.body, "deactivated") != NULL, "... its error says why");
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, az));
+	is_str(bstr("status"), "deactivated", "... its pending authorization: "
+	    "deactivated");
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, ready));
+	is_str(bstr("status"), "invalid", "its ready order: invalid");
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, valid));
+	is_str(bstr("status"), "valid", "its valid order: still valid");
+	ok(bstr("certificate")[0] != '\0', "... with its certificate");
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, vaz));
+	is_str(bstr("status"), "valid", "... and its valid authorization");
+	begin(&acct1, NULL, T0);
+	end(acme_order(&ctx, other));
+	is_str(bstr("status"), "pending", "another account's order: pending");
+
+	finalize(&acct3, ready, csr, T0);
+	is_int(resp.status, 403, "finalize of the cancelled order: 403");
+	ok(bstr("certificate")[0] == '\0', "... no certificate");
+	/* The validation that was in flight ends: nothing moves. */
+	if (job != NULL)
+		is_int(acme_validated(la, job, 1, NULL, NULL, T0), 0,
+		    "the late outcome is taken");
+	begin(&acct3, NULL, T0);
+	end(acme_order(&ctx, pend));
+	is_str(bstr("status"), "invalid", "... and the order stays invalid");
+	begin(&acct3, NULL, T0);
+	end(acme_authz(&ctx, az));
+	is_str(bstr("status"), "deactivated", "... its authorization "
+	    "deactivated");
+	ca_acme_job_free(job);
+	free(csr);
+	gnutls_privkey_deinit(key);
+}
+
 /* No certificate without its record, no order valid without one. */
 static void
 test_store_failure(void)
@@ -1053,6 +1225,8 @@ main(void)
 	prov.acme_challenges = CA_ACME_ALL;
 	make_account(&acct1, "acct1AAAAAAAAAAAAAAAAA");
 	make_account(&acct2, "acct2BBBBBBBBBBBBBBBBB");
+	make_account(&acct3, "acct3CCCCCCCCCCCCCCCCC");
+	make_account(&acct4, "acct4DDDDDDDDDDDDDDDDD");
 	store_account(&acct1);
 	store_account(&acct2);
 
@@ -1063,6 +1237,8 @@ main(void)
 	test_config();
 	test_others();
 	test_revoke();
+	test_inflight();
+	test_account_deactivation();
 	test_store_failure();
 
 	ca_acme_resp_free(&resp);
@@ -1074,6 +1250,12 @@ main(void)
 	free(acct2.status);
 	free(acct2.thumbprint);
 	ca_jwk_free(acct2.key);
+	free(acct3.status);
+	free(acct3.thumbprint);
+	ca_jwk_free(acct3.key);
+	free(acct4.status);
+	free(acct4.thumbprint);
+	ca_jwk_free(acct4.key);
 	ca_authority_close(ah);
 	tmpdir_remove();
 	return tap_done();

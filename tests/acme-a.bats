@@ -141,7 +141,7 @@ over_limit_check() {
 
 # activate_inetd: ca-serve --inetd behind systemd-socket-activate on $SOCK.
 activate_inetd() {
-	local fifo=$BATS_TEST_TMPDIR/act.fifo line
+	local fifo=$BATS_TEST_TMPDIR/act.fifo line act_fd
 	command -v systemd-socket-activate >/dev/null ||
 		fail "systemd-socket-activate (package systemd) is needed"
 	SOCK=$BATS_TEST_TMPDIR/ca.sock
@@ -151,9 +151,15 @@ activate_inetd() {
 	systemd-socket-activate -l "$SOCK" -a --inetd -- "$(command -v ca-serve)" \
 		-d "$CA" --inetd --log-file "$SERVER_LOG" 2>"$fifo" 3>&- &
 	ACT_PID=$!
-	read -r line < "$fifo" || true
+	# One reader throughout: were it closed and opened again, the
+	# activator's first write in between (it logs each connection) would
+	# meet no reader and SIGPIPE would kill it; and a second open blocks
+	# for good once the activator is gone.
+	exec {act_fd}< "$fifo"
+	read -r line <&"$act_fd" || true
 	[[ $line == "Listening on $SOCK"* ]] || fail "systemd-socket-activate: $line"
-	cat "$fifo" > "$BATS_TEST_TMPDIR/act.err" &
+	cat <&"$act_fd" > "$BATS_TEST_TMPDIR/act.err" 3>&- &
+	exec {act_fd}<&-
 }
 
 @test "inetd: a process per connection, nonces good across them; hostile requests and acme-client" {

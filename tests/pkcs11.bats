@@ -131,15 +131,21 @@ verify() {
 # activate OPTIONS -- COMMAND: systemd-socket-activate on $SOCK, as in
 # activation.bats; it passes on only the environment it is told to.
 activate() {
-	local fifo=$BATS_TEST_TMPDIR/act.fifo line
+	local fifo=$BATS_TEST_TMPDIR/act.fifo line act_fd
 	SOCK=$BATS_TEST_TMPDIR/ca.sock
 	rm -f "$fifo" "$SOCK"
 	mkfifo "$fifo"
 	systemd-socket-activate -E SOFTHSM2_CONF -l "$SOCK" "$@" 2>"$fifo" 3>&- &
 	ACT_PID=$!
-	read -r line < "$fifo" || true
+	# One reader throughout: were it closed and opened again, the
+	# activator's first write in between (it logs each connection) would
+	# meet no reader and SIGPIPE would kill it; and a second open blocks
+	# for good once the activator is gone.
+	exec {act_fd}< "$fifo"
+	read -r line <&"$act_fd" || true
 	[[ $line == "Listening on $SOCK"* ]] || fail "systemd-socket-activate: $line"
-	cat "$fifo" > "$BATS_TEST_TMPDIR/act.err" &
+	cat <&"$act_fd" > "$BATS_TEST_TMPDIR/act.err" 3>&- &
+	exec {act_fd}<&-
 }
 
 sign_over() {

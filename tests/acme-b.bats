@@ -19,8 +19,11 @@ setup() {
 }
 
 teardown() {
-	stop_server
+	# The silent listener first: its connections close, the validation
+	# waiting on one fails at once, and the server stops without waiting
+	# out validationTimeout.
 	[ -z "${SILENT_PID:-}" ] || kill "$SILENT_PID" 2>/dev/null || true
+	stop_server
 }
 
 # acme STATE_DIR COMMAND...: one request of tests/acme-b.py.

@@ -78,9 +78,18 @@ ca_local_issue_and_record_ex(struct ca_local *a, const struct ca_provisioner *pr
 {
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char serial[CA_SERIAL_MAX];
+	struct ca_leaf l = *leaf;
 	size_t slen;
 	int rc = 0, ret, attempt;
 
+	/* The provisioner in the leaf as step-ca writes it: JWK with its
+	 * key id, ACME with none; ca-serve's own certificate without. */
+	if (l.prov_name == NULL && prov != NULL &&
+	    (l.prov_type = ca_step_prov_type(prov->type)) != 0) {
+		l.prov_name = prov->name;
+		l.prov_cred = l.prov_type == CA_STEP_TYPE_JWK &&
+		    prov->kid != NULL ? prov->kid : "";
+	}
 	pem->data = NULL;
 	pem->size = 0;
 	*serial_hex = NULL;
@@ -90,7 +99,7 @@ ca_local_issue_and_record_ex(struct ca_local *a, const struct ca_provisioner *pr
 		free(*serial_hex);
 		*serial_hex = NULL;
 		pthread_mutex_lock(&a->sign_lock);
-		rc = ca_x509_issue_der(&a->issuer, leaf, &der, serial, &slen);
+		rc = ca_x509_issue_der(&a->issuer, &l, &der, serial, &slen);
 		pthread_mutex_unlock(&a->sign_lock);
 		if (rc != 0)
 			break;

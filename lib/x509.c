@@ -652,6 +652,8 @@ out:
 	return rc;
 }
 
+static int set_prov_ext(gnutls_x509_crt_t, const struct ca_leaf *);
+
 static int
 issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
     gnutls_x509_crt_t *out, const unsigned char *serial, size_t serial_len)
@@ -713,6 +715,8 @@ issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 			goto out;
 		}
 	}
+	if (leaf->prov_name != NULL && (rc = set_prov_ext(crt, leaf)) != 0)
+		goto out;
 	if ((ret = gnutls_x509_crt_privkey_sign(crt, iss->crt, iss->key,
 	    iss->dig, 0)) < 0) {
 		rc = tls_fail(ret, "signing certificate");
@@ -921,13 +925,59 @@ ext_close(struct der *d, size_t inner, size_t outer)
 	der_close(d, 0x30, outer);
 }
 
+int
+ca_step_prov_type(const char *type)
+{
+	if (type == NULL)
+		return 0;
+	if (strcasecmp(type, "JWK") == 0)
+		return CA_STEP_TYPE_JWK;
+	if (strcasecmp(type, "ACME") == 0)
+		return CA_STEP_TYPE_ACME;
+	return 0;
+}
+
+/*
+ * The provisioner extension's value as step-ca's encoding/asn1 writes it:
+ * SEQUENCE { INTEGER type, OCTET STRING name, OCTET STRING credentialID }
+ * (keyValuePairs, optional, left out as step-ca does when empty).
+ */
+static void
+der_prov_value(struct der *d, const struct ca_leaf *leaf)
+{
+	unsigned char t = (unsigned char)leaf->prov_type;
+	const char *cred = leaf->prov_cred != NULL ? leaf->prov_cred : "";
+	size_t at = der_open(d);
+
+	der_tlv(d, 0x02, &t, 1);
+	der_tlv(d, 0x04, leaf->prov_name, strlen(leaf->prov_name));
+	der_tlv(d, 0x04, cred, strlen(cred));
+	der_close(d, 0x30, at);
+}
+
+static int
+set_prov_ext(gnutls_x509_crt_t crt, const struct ca_leaf *leaf)
+{
+	struct der d = { NULL, 0, 0, 0 };
+	int ret;
+
+	der_prov_value(&d, leaf);
+	ret = d.nomem ? GNUTLS_E_MEMORY_ERROR :
+	    gnutls_x509_crt_set_extension_by_oid(crt, CA_OID_STEP_PROVISIONER,
+	    d.p, (unsigned)d.len, 0);
+	free(d.p);
+	return ret < 0 ? tls_fail(ret, "provisioner extension") : 0;
+}
+
 static const unsigned char oid_bc[] = { 0x55, 0x1d, 0x13 },
     oid_ku[] = { 0x55, 0x1d, 0x0f }, oid_eku[] = { 0x55, 0x1d, 0x25 },
     oid_ski[] = { 0x55, 0x1d, 0x0e }, oid_aki[] = { 0x55, 0x1d, 0x23 },
     oid_san[] = { 0x55, 0x1d, 0x11 }, oid_crldp[] = { 0x55, 0x1d, 0x1f },
     oid_aia[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01 },
     oid_ocsp[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01 },
-    oid_cn[] = { 0x55, 0x04, 0x03 };
+    oid_cn[] = { 0x55, 0x04, 0x03 },
+    oid_step_prov[] = { 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xa4, 0x64,
+	0xc6, 0x28, 0x40, 0x01 };
 
 static int
 der_names(struct der *d, const struct ca_names *nm)
@@ -1017,6 +1067,12 @@ der_extensions(struct der *d, const struct ca_leaf *leaf, int has_cn,
 		der_tlv(d, 0x86, leaf->ocsp_url, strlen(leaf->ocsp_url));
 		der_close(d, 0x30, b);
 		der_close(d, 0x30, a);
+		ext_close(d, in, outer);
+	}
+	if (leaf->prov_name != NULL) {
+		in = ext_open(d, oid_step_prov, sizeof(oid_step_prov), 0,
+		    &outer);
+		der_prov_value(d, leaf);
 		ext_close(d, in, outer);
 	}
 	return 0;

@@ -100,11 +100,25 @@ struct ca_leaf {
 	time_t			 not_after;
 	const char		*crl_url;	/* CRL distribution point, or NULL */
 	const char		*ocsp_url;	/* AIA OCSP responder, or NULL */
+	/* step-ca's provisioner extension (CA_OID_STEP_PROVISIONER), when
+	 * prov_name is not NULL: prov_type a CA_STEP_TYPE_*, prov_cred its
+	 * credential id ("" for none). */
+	int			 prov_type;
+	const char		*prov_name;
+	const char		*prov_cred;
 };
+#define CA_OID_STEP_PROVISIONER	"1.3.6.1.4.1.37476.9000.64.1"
+/* step-ca's provisioner type numbers (authority/provisioner). */
+#define CA_STEP_TYPE_JWK	1
+#define CA_STEP_TYPE_ACME	6
+/* The CA_STEP_TYPE_* of a ca.json provisioner type, or 0 for none. */
+int	 ca_step_prov_type(const char *type);
 /*
  * Issue a leaf: KU digitalSignature (+keyEncipherment for RSA), EKU
  * serverAuth+clientAuth, CA:FALSE, SKI, AKI, SAN (critical when the
- * subject is empty), and CRL distribution point and AIA OCSP when given. The serial is generated here and returned.
+ * subject is empty), and CRL distribution point, AIA OCSP and the
+ * provisioner extension (non-critical) when given. The serial is generated
+ * here and returned.
  */
 int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len);

@@ -34,13 +34,48 @@ setup() {
 	# serial: positive, 17 octets (>= 128 random bits), at most 20
 	run -0 pj '[d["serial_positive"], d["serial_octets"], d["serial_bits"] > 128]' < p
 	assert_output '[true, 17, true]'
-	# only the extensions of the profile: SKI, KU, SAN, BC, AKI, EKU
+	# only the extensions of the profile: step-ca's provisioner, SKI, KU,
+	# SAN, BC, AKI, EKU
 	run -0 pj 'd["extensions"]' < p
-	assert_output '["2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.35", "2.5.29.37"]'
+	assert_output '["1.3.6.1.4.1.37476.9000.64.1", "2.5.29.14", "2.5.29.15", "2.5.29.17", "2.5.29.19", "2.5.29.35", "2.5.29.37"]'
 	# 24 h from now, backdated one minute: notAfter - notBefore + 1 (the
 	# last second counts) is 24 h and the backdate, not a second more
 	run -0 pj '[d["lifetime_s"], -75 <= d["starts_in_s"] <= -55]' < p
 	assert_output '[86459, true]'
+}
+
+# provext CERT: the provisioner extension's criticality and whether its
+# value is, byte for byte, the DER step-ca's encoding/asn1 writes for
+# SEQUENCE { INTEGER 1 (JWK), OCTET STRING name, OCTET STRING kid }, built
+# here in python from ca.json's first provisioner.
+provext() {
+	"$PYTHON" - "$1" "$CA/config/ca.json" <<'PY'
+import json, sys
+from cryptography import x509
+def tlv(tag, b):
+    n = len(b)
+    h = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + h + b
+p = json.load(open(sys.argv[2]))["authority"]["provisioners"][0]
+want = tlv(0x30, tlv(0x02, b"\x01") + tlv(0x04, p["name"].encode()) + tlv(0x04, p["key"]["kid"].encode()))
+c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+e = c.extensions.get_extension_for_oid(x509.ObjectIdentifier("1.3.6.1.4.1.37476.9000.64.1"))
+print(e.critical, e.value.value == want, e.value.value.hex() if e.value.value != want else "")
+PY
+}
+
+@test "step-ca's provisioner extension (JWK: name and key id) in signed and renewed leaves" {
+	need_peer cryptography
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key > svc.crt
+	run -0 provext svc.crt
+	assert_output "False True "
+	run -0 ca-renew -d "$CA" --force svc.crt svc.key
+	run -0 provext svc.crt
+	assert_output "False True "
+	run -0 ca-renew -d "$CA" --force --rekey --key-out svc.key svc.crt svc.key
+	run -0 provext svc.crt
+	assert_output "False True "
 }
 
 @test "nothing of the CSR but its key reaches the certificate" {

@@ -673,6 +673,24 @@ test_finalize(void)
 			    gnutls_x509_crt_get_activation_time(crt) <=
 			    prov.claims.default_dur + CA_BACKDATE,
 			    "leaf: the provisioner's default lifetime");
+			{
+				/* step-ca's bytes for TypeACME (6), name
+				 * "acme", no credential id, written here. */
+				static const unsigned char want[] = { 0x30,
+				    0x0b, 0x02, 0x01, 0x06, 0x04, 0x04, 'a',
+				    'c', 'm', 'e', 0x04, 0x00 };
+				unsigned char got[64];
+				size_t glen = sizeof(got);
+				unsigned int crit = 1;
+
+				ok(gnutls_x509_crt_get_extension_by_oid(crt,
+				    "1.3.6.1.4.1.37476.9000.64.1", 0, got,
+				    &glen, &crit) == 0 &&
+				    glen == sizeof(want) && crit == 0 &&
+				    memcmp(got, want, glen) == 0,
+				    "leaf: step-ca's provisioner extension, "
+				    "ACME, non-critical");
+			}
 			is_int(ca_authority_db_get(ah, serial, &ci), 0,
 			    "recorded");
 			is_str(ci.acme_account, acct1.id, "record: ACME account");

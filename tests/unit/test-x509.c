@@ -1130,6 +1130,13 @@ test_direct_tbs(void)
 					leaf.crl_url = "http://ca.example/crl";
 					leaf.ocsp_url = "http://ca.example/ocsp";
 				}
+				if (v % 2 == 1) {	/* step-ca's provisioner */
+					leaf.prov_type = v == 3 ? CA_STEP_TYPE_ACME :
+					    CA_STEP_TYPE_JWK;
+					leaf.prov_name = "admin@example.com";
+					leaf.prov_cred = v == 3 ? "" :
+					    "nFIGHsHWZOVHJCIBnOzPvnZrVfBfSL6rXOqGg0kE5lc";
+				}
 				rc = ca_x509_issue_serial_der(&is, &leaf, serial,
 				    sizeof(serial), &a);
 				if (rc == 0)

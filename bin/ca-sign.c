@@ -36,7 +36,7 @@ static const char usage[] =
 "      --key-type TYPE        with --ca-url and --key-out: ec-p256 (default),\n"
 "                             ec-p384, ed25519 or rsa-3072\n"
 "      --not-before TIME      start of validity: RFC 3339 or a duration from\n"
-"                             now (default now, backdated one minute)\n"
+"                             now (default now less authority.backdate, 1m)\n"
 "      --not-after TIME       end of validity: RFC 3339 or a duration from now\n"
 "                             (default: the provisioner's, 24h)\n"
 "      --password-file FILE   password of the intermediate key, if encrypted\n"

@@ -48,7 +48,7 @@ ca_local_validity(const struct ca_local *a, const struct ca_provisioner *p,
 		    ahead, p->name);
 	}
 	*na = req->not_after ? req->not_after : start + p->claims.default_dur;
-	*nb = req->not_before ? req->not_before : now - CA_BACKDATE;
+	*nb = req->not_before ? req->not_before : now - a->cfg->backdate;
 	if (*na <= start)
 		return ca_err(CA_ERR_INVAL, "notAfter is not after notBefore");
 	d = *na - start;

@@ -380,7 +380,7 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 		rc = ca_err(CA_ERR_CRYPTO, "%s", gnutls_strerror(ret));
 		goto out;
 	}
-	nb = now - CA_BACKDATE;
+	nb = now - a->cfg->backdate;
 	na = nb + (ona - onb);
 	if (na > a->issuer.not_after)
 		na = a->issuer.not_after;

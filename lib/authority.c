@@ -518,7 +518,7 @@ local_server_cert(struct ca_authority *ah, char **pem, size_t *len,
 	internal.kid = (char *)(uintptr_t)"-";
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = ca_names_classify(a->cfg->dns_names, a->cfg->n_dns_names, &names);
-	*not_before = now - CA_BACKDATE;
+	*not_before = now - a->cfg->backdate;
 	*not_after = now + a->cfg->claims.default_dur - 1;	/* inclusive */
 	pthread_rwlock_unlock(&a->cfg_lock);
 	if (rc != 0)

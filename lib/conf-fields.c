@@ -354,9 +354,9 @@ special(struct walk *w, struct json_object *o, const char *name,
 			return 0;
 		if (!json_object_is_type(v, json_type_string) ||
 		    ca_duration_parse(json_object_get_string(v), 0, &d) != 0 ||
-		    d != CA_BACKDATE)
-			return refuse(path, "only 1m, the backdate ca-tools "
-			    "applies, is supported");
+		    d < 0 || d > CA_BACKDATE_MAX)
+			return refuse(path, "a duration from 0s to 1h is "
+			    "supported");
 		return 0;
 	}
 	if (strcmp(name, "kms") == 0)

@@ -626,6 +626,7 @@ load(struct ca_config *cfg)
 	cfg->key_type = CA_KEY_EC_P256;
 	cfg->lock_timeout_ms = 10000;
 	cfg->crl_validity = CA_CRL_VALIDITY_DEFAULT;
+	cfg->backdate = CA_BACKDATE;
 	cfg->ocsp_validity = CA_OCSP_VALIDITY_DEFAULT;
 	cfg->upstream_timeout = 10;
 	cfg->max_sans = CA_MAX_SANS_DEFAULT;
@@ -683,6 +684,12 @@ load(struct ca_config *cfg)
 	cfg->claims.default_dur = CA_CLAIMS_DEFAULT_DEFAULT;
 	if (auth == NULL)
 		return 0;
+	/* step-ca's authority.backdate (null: the default). */
+	if (json_object_object_get_ex(auth, "backdate", &ext) &&
+	    !json_object_is_type(ext, json_type_null) &&
+	    (rc = duration_member(auth, "authority", "backdate", 0,
+	    CA_BACKDATE_MAX, &cfg->backdate)) != 0)
+		return rc;
 	if ((rc = ca_json_object(auth, "claims", 0, &claims)) == 0) {
 		if ((rc = ca_claims_parse(claims, &cfg->claims)) != 0)
 			return rc;

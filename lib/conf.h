@@ -29,6 +29,7 @@ struct ca_claims {
 #define CA_CRL_VALIDITY_DEFAULT		(24 * 3600)	/* step-ca's crl.cacheDuration */
 #define CA_OCSP_VALIDITY_DEFAULT	(3600)
 #define CA_BACKDATE			60	/* s: notBefore = now - 1m */
+#define CA_BACKDATE_MAX			3600	/* authority.backdate at most 1h */
 #define CA_CLAIMS_MIN_DEFAULT		(5 * 60)
 #define CA_CLAIMS_MAX_DEFAULT		(24 * 3600)
 #define CA_CLAIMS_DEFAULT_DEFAULT	(24 * 3600)
@@ -94,6 +95,7 @@ struct ca_config {
 	unsigned	 lock_timeout_ms;
 	size_t		 max_sans;	/* caTools.maxSANs: names in a CSR */
 	int64_t		 crl_validity;	/* crl.cacheDuration: nextUpdate - thisUpdate */
+	int64_t		 backdate;	/* authority.backdate: notBefore = now - it */
 	int64_t		 ocsp_validity;	/* caTools.ocspNextUpdate, <= 7 days */
 	const char	*crl_url;	/* caTools.crlURL: CDP in leaves, or NULL */
 	const char	*ocsp_url;	/* caTools.ocspURL: AIA in leaves, or NULL */

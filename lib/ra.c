@@ -572,7 +572,7 @@ ca_local_relay_and_record(struct ca_local *a, const struct ca_provisioner *prov,
 	ur.n_sans = n_sans;
 	/* The default start (backdated) is left to the upstream, which
 	 * counts the lifetime from now as this RA did. */
-	ur.not_before = nb == now - CA_BACKDATE ? 0 : nb;
+	ur.not_before = nb == now - a->cfg->backdate ? 0 : nb;
 	ur.not_after = na;	/* as decided here, the last second counted */
 	if ((rc = ca_upstream_sign(a->upstream, a->root_fp, &ur, crt_pem,
 	    chain_pem)) == 0)

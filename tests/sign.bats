@@ -78,6 +78,24 @@ PY
 	assert_output "False True "
 }
 
+@test "authority.backdate sets notBefore = now - backdate; the lifetime still counts from now" {
+	local t0 nb na
+	edit_config 'c["authority"]["backdate"] = "5m"'
+	token svc.test
+	t0=$(date +%s)
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key > svc.crt
+	nb=$(date -d "$(openssl x509 -in svc.crt -noout -startdate | cut -d= -f2)" +%s)
+	na=$(date -d "$(openssl x509 -in svc.crt -noout -enddate | cut -d= -f2)" +%s)
+	[ $((t0 - nb)) -ge 295 ] && [ $((t0 - nb)) -le 300 ] || fail "notBefore $((t0 - nb)) s back"
+	[ $((na - t0)) -ge 86395 ] && [ $((na - t0)) -le 86400 ] || fail "notAfter $((na - t0)) s ahead"
+	edit_config 'c["authority"]["backdate"] = "0s"'
+	token svc2.test
+	t0=$(date +%s)
+	ca-sign -d "$CA" --token-file svc2.test.tok --key-out svc2.key > svc2.crt
+	nb=$(date -d "$(openssl x509 -in svc2.crt -noout -startdate | cut -d= -f2)" +%s)
+	[ $((nb - t0)) -ge 0 ] && [ $((nb - t0)) -le 5 ] || fail "notBefore $((nb - t0)) s from now"
+}
+
 @test "nothing of the CSR but its key reaches the certificate" {
 	# a CSR asking for CA:TRUE, keyCertSign and an odd subject
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem \

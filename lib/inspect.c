@@ -81,12 +81,31 @@ line(struct view *v, const char *label, const char *value)
 	free(e);
 }
 
+/*
+ * A new JSON string of s; escaped as in the text view when it is not
+ * UTF-8 (a name in a T61String, or forged), so that the JSON view is
+ * always JSON. NULL: out of memory.
+ */
+static struct json_object *
+jstr(const char *s)
+{
+	struct json_object *j;
+	char *e = NULL;
+
+	if (!ca_utf8_valid(s, strlen(s)) &&
+	    (s = e = ca_text_escape(s, NULL)) == NULL)
+		return NULL;
+	j = json_object_new_string(s);
+	free(e);
+	return j;
+}
+
 static int
 add_str(struct json_object *o, const char *key, const char *s)
 {
 	struct json_object *j;
 
-	if ((j = json_object_new_string(s)) == NULL)
+	if ((j = jstr(s)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	json_object_object_add(o, key, j);
 	return 0;
@@ -217,8 +236,7 @@ san(struct view *v, struct json_object *sans, int t, const char *b,
 		    v->name);
 	snprintf(label, sizeof(label), "SAN %s", types[i].label);
 	line(v, label, s);
-	if ((a = array_of(sans, types[i].key)) == NULL ||
-	    (j = json_object_new_string(s)) == NULL)
+	if ((a = array_of(sans, types[i].key)) == NULL || (j = jstr(s)) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	json_object_array_add(a, j);
 	return 0;

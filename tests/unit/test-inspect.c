@@ -19,6 +19,7 @@
 #include "ca.h"
 #include "inspect.h"
 #include "jose.h"
+#include "json.h"
 #include "keys.h"
 #include "tap.h"
 #include "x509.h"
@@ -121,6 +122,7 @@ test_refuse(void)
 static void
 test_escape(void)
 {
+	struct json_object *j;
 	char *out, *pem, *t, *p;
 	int lines = 0;
 
@@ -133,6 +135,15 @@ test_escape(void)
 	for (p = out; (p = strstr(p, "\n  Serial: ")) != NULL; p++)
 		lines++;
 	is_int(lines, 1, "one Serial line");
+	free(out);
+	free(pem);
+	/* Not UTF-8: the JSON view stays JSON, the name escaped. */
+	pem = cert_pem("\xff\xfe", NOW - DAY, NOW + DAY);
+	is_int(inspect(pem, 1, &out), 0, "a CN not UTF-8 as JSON");
+	is_int(ca_json_parse(out, strlen(out), "view", &j), 0,
+	    "the strict reader reads it");
+	ok(strstr(out, "CN=\\\\xff\\\\xfe") != NULL, "escaped: %s", out);
+	json_object_put(j);
 	free(out);
 	free(pem);
 	t = token_of("{\"alg\":\"none\",\"x\\nexp\":\"1\\u001b\"}",

@@ -27,7 +27,12 @@ field() {
 @test "a certificate: the readable fields are openssl's" {
 	leaf svc.test 2h
 	openssl x509 -in svc.test.crt -out svc.test.der -outform DER
-	local want_serial want_end want_fp
+	local want_serial want_end want_fp want_subject want_issuer
+	want_subject=$(openssl x509 -in svc.test.crt -noout -subject -nameopt RFC2253 | sed 's/^subject=//')
+	want_issuer=$(openssl x509 -in svc.test.crt -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')
+	# openssl's own list of names, in its spelling.
+	assert_equal "$(openssl x509 -in svc.test.crt -noout -ext subjectAltName | tail -n 1 | tr -d ' ')" \
+		"DNS:svc.test,IPAddress:127.0.0.1"
 	want_serial=$(openssl x509 -in svc.test.crt -noout -serial | cut -d= -f2 | tr A-F a-f)
 	want_end=$(date -u -d "$(openssl x509 -in svc.test.crt -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
 	want_fp=$(openssl x509 -in svc.test.der -inform DER -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
@@ -35,17 +40,12 @@ field() {
 		run -0 --separate-stderr ca-inspect "$f"
 		assert_equal "$stderr" ""
 		assert_equal "${lines[0]}" "Certificate"
-		assert_equal "$(field "$output" Subject)" \
-			"$(openssl x509 -in svc.test.crt -noout -subject -nameopt RFC2253 | sed 's/^subject=//')"
-		assert_equal "$(field "$output" Issuer)" \
-			"$(openssl x509 -in svc.test.crt -noout -issuer -nameopt RFC2253 | sed 's/^issuer=//')"
+		assert_equal "$(field "$output" Subject)" "$want_subject"
+		assert_equal "$(field "$output" Issuer)" "$want_issuer"
 		assert_equal "$(field "$output" Serial)" "$want_serial"
 		assert_regex "$(field "$output" 'Not after')" "^$want_end \((1h5[0-9]m[0-9]+s|2h0m0s) left\)$"
 		assert_equal "$(field "$output" 'SAN DNS')" svc.test
 		assert_equal "$(field "$output" 'SAN IP')" 127.0.0.1
-		# openssl's own list, in its spelling.
-		assert_equal "$(openssl x509 -in svc.test.crt -noout -ext subjectAltName | tail -n 1 | tr -d ' ')" \
-			"DNS:svc.test,IPAddress:127.0.0.1"
 		assert_equal "$(field "$output" Key)" "ECDSA 256 bits, P-256"
 		assert_equal "$(field "$output" 'Key usage (critical)')" digitalSignature
 		assert_equal "$(field "$output" 'Extended key usage')" "serverAuth, clientAuth"

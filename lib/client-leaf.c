@@ -254,16 +254,16 @@ out:
 }
 
 int
-ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
+ca_client_due(time_t not_before, time_t not_after, int64_t expires_in,
     time_t now, int64_t *left)
 {
 	uint64_t r = 0;
 	int64_t jitter = 0;
 	int ret;
 
-	*left = (int64_t)cc->not_after - (int64_t)now;
+	*left = (int64_t)not_after - (int64_t)now;
 	if (expires_in < 0)
-		expires_in = ((int64_t)cc->not_after - cc->not_before) / 3;
+		expires_in = ((int64_t)not_after - not_before) / 3;
 	if (expires_in >= 10) {
 		if ((ret = gnutls_rnd(GNUTLS_RND_NONCE, &r, sizeof(r))) < 0)
 			return ca_err(CA_ERR_CRYPTO, "random: %s",
@@ -271,6 +271,14 @@ ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
 		jitter = (int64_t)(r % (uint64_t)(expires_in / 10 + 1));
 	}
 	return *left < expires_in + jitter;
+}
+
+int
+ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
+    time_t now, int64_t *left)
+{
+	return ca_client_due(cc->not_before, cc->not_after, expires_in, now,
+	    left);
 }
 
 int

@@ -194,12 +194,17 @@ int	 ca_client_cert_load(const char *cert_path, const char *key_path,
 	    struct ca_client_cert **out);
 void	 ca_client_cert_free(struct ca_client_cert *cc);
 /*
- * Whether cc is due for renewal at now: less than expires_in seconds of
- * validity left (negative: a third of its lifetime), counting up to a
- * tenth of expires_in more, at random, so that clients that cron starts
- * at the same minute do not all come at once. 1 due, 0 not yet, or an
- * error. *left receives the seconds left (negative once expired).
+ * Whether a certificate valid from not_before to not_after is due for
+ * renewal at now: less than expires_in seconds of validity left
+ * (negative: a third of its lifetime), counting up to a tenth of
+ * expires_in more, at random, so that clients that cron starts at the
+ * same minute do not all come at once. 1 due, 0 not yet, or an error.
+ * *left receives the seconds left (negative once expired). The one rule
+ * of ca-renew and ca-inspect --needs-renewal.
  */
+int	 ca_client_due(time_t not_before, time_t not_after, int64_t expires_in,
+	    time_t now, int64_t *left);
+/* ca_client_due for cc's validity. */
 int	 ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
 	    time_t now, int64_t *left);
 /*

@@ -78,6 +78,24 @@ utf8_len(const char *sp, const char *end)
 	return n;
 }
 
+int
+ca_utf8_valid(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	int n;
+
+	while (p < end) {
+		if ((unsigned char)*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((n = utf8_len(p, end)) == 0)
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 static int
 lex_string(struct lex *l)
 {

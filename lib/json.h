@@ -12,6 +12,7 @@
 #ifndef CA_JSON_H
 #define CA_JSON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
 
@@ -41,6 +42,8 @@ int	 ca_json_object(struct json_object *o, const char *key, int required,
 	    struct json_object **v);
 int	 ca_json_array(struct json_object *o, const char *key, int required,
 	    struct json_object **v);
+/* Whether len bytes of s are well-formed UTF-8 (as ca_json_parse wants). */
+int	 ca_utf8_valid(const char *s, size_t len);
 /* Serialise compactly (no spaces, "/" not escaped). Caller frees. */
 char	*ca_json_dump(struct json_object *o);
 /* Serialise for people (two-space indent, trailing newline). Caller frees. */

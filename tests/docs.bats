@@ -6,7 +6,7 @@
 
 load helpers
 
-TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve ca-renew ca-revoke ca-provisioner)
+TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve ca-renew ca-revoke ca-provisioner ca-inspect)
 # The tools that work on a state directory (-d, --state-dir).
 STATE_TOOLS=(ca-init ca-token ca-sign ca-db ca-serve ca-renew ca-revoke ca-provisioner)
 

@@ -141,25 +141,10 @@ over_limit_check() {
 
 # activate_inetd: ca-serve --inetd behind systemd-socket-activate on $SOCK.
 activate_inetd() {
-	local fifo=$BATS_TEST_TMPDIR/act.fifo line act_fd
-	command -v systemd-socket-activate >/dev/null ||
-		fail "systemd-socket-activate (package systemd) is needed"
 	SOCK=$BATS_TEST_TMPDIR/ca.sock
 	SERVER_LOG=$BATS_TEST_TMPDIR/serve.log
-	rm -f "$fifo" "$SOCK"
-	mkfifo "$fifo"
-	systemd-socket-activate -l "$SOCK" -a --inetd -- "$(command -v ca-serve)" \
-		-d "$CA" --inetd --log-file "$SERVER_LOG" 2>"$fifo" 3>&- &
-	ACT_PID=$!
-	# One reader throughout: were it closed and opened again, the
-	# activator's first write in between (it logs each connection) would
-	# meet no reader and SIGPIPE would kill it; and a second open blocks
-	# for good once the activator is gone.
-	exec {act_fd}< "$fifo"
-	read -r line <&"$act_fd" || true
-	[[ $line == "Listening on $SOCK"* ]] || fail "systemd-socket-activate: $line"
-	cat <&"$act_fd" > "$BATS_TEST_TMPDIR/act.err" 3>&- &
-	exec {act_fd}<&-
+	activate -a --inetd -- "$(command -v ca-serve)" -d "$CA" --inetd \
+		--log-file "$SERVER_LOG"
 }
 
 @test "inetd: a process per connection, nonces good across them; hostile requests and acme-client" {

@@ -34,26 +34,6 @@ localize() {
 	    -e "s|/var/lib/ca-tools|$CA|" -e 's|--syslog||' <<< "$1"
 }
 
-# activate [systemd-socket-activate options] -- COMMAND...: start it on
-# $SOCK and wait for its "Listening on" line.
-activate() {
-	local fifo=$BATS_TEST_TMPDIR/act.fifo line act_fd
-	rm -f "$fifo" "$SOCK"
-	mkfifo "$fifo"
-	systemd-socket-activate -l "$SOCK" "$@" 2>"$fifo" 3>&- &
-	ACT_PID=$!
-	# One reader throughout: were it closed and opened again, the
-	# activator's first write in between (it logs each connection) would
-	# meet no reader and SIGPIPE would kill it; and a second open blocks
-	# for good once the activator is gone.
-	exec {act_fd}< "$fifo"
-	read -r line <&"$act_fd" || true
-	[[ $line == "Listening on $SOCK"* ]] || fail "systemd-socket-activate: $line"
-	# keep draining its stderr so that it never blocks
-	cat <&"$act_fd" > "$BATS_TEST_TMPDIR/act.err" 3>&- &
-	exec {act_fd}<&-
-}
-
 # GET or POST through the Unix socket, trusting only the CA's root.
 call() {
 	curl -sS --unix-socket "$SOCK" --cacert "$CA/certs/root_ca.crt" -w '\n%{http_code}' "$@"

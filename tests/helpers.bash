@@ -278,3 +278,25 @@ except (ConnectionResetError, ssl.SSLError):
 sys.stdout.buffer.write(out.replace(b"\r\n", b"\n") + b"\n" + end + b"\n")
 ' "$PORT" "$CA/certs/root_ca.crt" "${1:-3}"
 }
+
+# activate [systemd-socket-activate options] -- COMMAND...: start it on
+# $SOCK (set by the caller) and wait for its "Listening on" line; its
+# pid in ACT_PID, its stderr drained into $BATS_TEST_TMPDIR/act.err.
+activate() {
+	local fifo=$BATS_TEST_TMPDIR/act.fifo line act_fd
+	command -v systemd-socket-activate >/dev/null ||
+		fail "systemd-socket-activate (package systemd) is needed"
+	rm -f "$fifo" "$SOCK"
+	mkfifo "$fifo"
+	systemd-socket-activate -l "$SOCK" "$@" 2>"$fifo" 3>&- &
+	ACT_PID=$!
+	# One reader throughout: were it closed and opened again, the
+	# activator's first write in between (it logs each connection) would
+	# meet no reader and SIGPIPE would kill it; and a second open blocks
+	# for good once the activator is gone.
+	exec {act_fd}< "$fifo"
+	read -r line <&"$act_fd" || true
+	[[ $line == "Listening on $SOCK"* ]] || fail "systemd-socket-activate: $line"
+	cat <&"$act_fd" > "$BATS_TEST_TMPDIR/act.err" 3>&- &
+	exec {act_fd}<&-
+}

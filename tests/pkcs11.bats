@@ -128,24 +128,11 @@ verify() {
 	stop_server
 }
 
-# activate OPTIONS -- COMMAND: systemd-socket-activate on $SOCK, as in
-# activation.bats; it passes on only the environment it is told to.
-activate() {
-	local fifo=$BATS_TEST_TMPDIR/act.fifo line act_fd
+# pkcs_activate OPTIONS -- COMMAND: activate (helpers.bash) on a socket
+# of this test's; it passes on only the environment it is told to.
+pkcs_activate() {
 	SOCK=$BATS_TEST_TMPDIR/ca.sock
-	rm -f "$fifo" "$SOCK"
-	mkfifo "$fifo"
-	systemd-socket-activate -E SOFTHSM2_CONF -l "$SOCK" "$@" 2>"$fifo" 3>&- &
-	ACT_PID=$!
-	# One reader throughout: were it closed and opened again, the
-	# activator's first write in between (it logs each connection) would
-	# meet no reader and SIGPIPE would kill it; and a second open blocks
-	# for good once the activator is gone.
-	exec {act_fd}< "$fifo"
-	read -r line <&"$act_fd" || true
-	[[ $line == "Listening on $SOCK"* ]] || fail "systemd-socket-activate: $line"
-	cat <&"$act_fd" > "$BATS_TEST_TMPDIR/act.err" 3>&- &
-	exec {act_fd}<&-
+	activate -E SOFTHSM2_CONF "$@"
 }
 
 sign_over() {
@@ -160,7 +147,7 @@ sign_over() {
 	command -v systemd-socket-activate >/dev/null ||
 		fail "systemd-socket-activate (package systemd) is needed"
 	init_ca
-	activate -- "$(command -v ca-serve)" -d "$CA" --log-file serve.log
+	pkcs_activate -- "$(command -v ca-serve)" -d "$CA" --log-file serve.log
 	run -0 sign_over a.test
 	assert_line 201
 	pj 'd["crt"]' <<< "$(sed '$d' <<< "$output")" > a.crt
@@ -169,7 +156,7 @@ sign_over() {
 	wait "$ACT_PID" || true
 	ACT_PID=
 	# inetd: each connection a new process, which opens the token itself
-	activate -a --inetd -- "$(command -v ca-serve)" --inetd -d "$CA" --log-file inetd.log
+	pkcs_activate -a --inetd -- "$(command -v ca-serve)" --inetd -d "$CA" --log-file inetd.log
 	for name in b.test c.test; do
 		run -0 sign_over $name
 		assert_line 201

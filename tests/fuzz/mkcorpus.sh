@@ -1,6 +1,6 @@
 #!/bin/sh
 # mkcorpus.sh - regenerate the seed corpora tests/fuzz/corpus/{json,jws,
-# jwe,csr,ocsp,redo}/ from real artefacts:
+# jwe,csr,ocsp,redo,inspect}/ from real artefacts:
 #
 #   tests/fuzz/mkcorpus.sh [BINDIR]
 #
@@ -22,7 +22,7 @@ bin=$(cd "$bin" && pwd)
 out=$top/tests/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for h in json jws jwe csr ocsp redo; do
+for h in json jws jwe csr ocsp redo inspect; do
 	rm -rf "${out:?}/$h"
 	mkdir -p "$out/$h"
 done
@@ -41,6 +41,21 @@ tok --revoke 0123456789abcdef > tok-revoke
 for t in tok-*; do
 	printf '\000%s' "$(cat "$t")" > "$out/jws/ca-token-${t#tok-}"
 done
+
+# What ca-inspect reads: the CA's certificates as PEM, DER and a bundle, a
+# token, an openssl CSR in PEM.
+inspect_seeds() {
+	cp ca/certs/root_ca.crt "$out/inspect/root.pem"
+	openssl x509 -in ca/certs/root_ca.crt -outform DER -out "$out/inspect/root.der"
+	cat ca/certs/intermediate_ca.crt ca/certs/root_ca.crt > "$out/inspect/bundle.pem"
+	cp tok-sans "$out/inspect/token"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout /dev/null -subj /CN=a.test -addext \
+		"subjectAltName=DNS:a.test,IP:127.0.0.1,email:m@a.test,URI:spiffe://a.test/w" \
+		-out "$out/inspect/csr.pem" 2>/dev/null
+	chmod 644 "$out"/inspect/*
+}
+inspect_seeds
 
 # JSON: ca.json, step-ca's, the JOSE fixtures, API bodies, claims.
 cp ca/config/ca.json "$out/json/ca.json" && chmod 644 "$out/json/ca.json"
@@ -256,7 +271,7 @@ PY
 python3 -c 'import base64,json,sys; h=json.load(open(sys.argv[1]))["authority"]["provisioners"][0]["encryptedKey"].split(".")[0]; sys.stdout.buffer.write(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))' \
 	ca/config/ca.json > "$out/json/ca-init-jwe-header"
 find "$out" -type f -size +8k -exec sh -c 'echo "$0: over 8 KiB: $1" >&2; exit 1' "$0" {} \;
-for h in json jws jwe csr ocsp redo; do
+for h in json jws jwe csr ocsp redo inspect; do
 	echo "$h: $(ls "$out/$h" | wc -l) files"
 done
 "$top/tests/fuzz/mkcorpus-dns.py"

@@ -35,12 +35,6 @@
 #     time: dehydrated is a shell script, about 5 s per step here.
 # And lego against requireEAB (the file's ca-serve has a provisioner "eab"
 # next to "acme", tests/acme-ca-json.py), with a key of ca-db eab add.
-#
-# Until ca-serve has an ACME server (parts A, B and C of issue 11 merged)
-# it answers 404 on /acme/acme/directory and every test is skipped with
-# that reason; CI allows no skip, so this file joins BATS_TESTS with that
-# merge (Makefile.am, ACME_CLIENT_TESTS; make check-acme-clients runs it
-# before).
 
 load helpers
 load acme-helpers

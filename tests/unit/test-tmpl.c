@@ -1,0 +1,597 @@
+/*
+ * test-tmpl.c - unit tests of lib/tmpl.c, step's template language: the
+ * default templates of smallstep/crypto's x509util and its testdata
+ * rendered with the data step gives them, byte for byte as Go's
+ * text/template would write them (worked out from Go's rules: trim
+ * markers, toJson = json.Marshal with HTML escaping and struct field
+ * order, %v printing); each function; each refusal with its line:col;
+ * hostile templates (output, steps, nesting, memory).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "tmpl.h"
+#include "tap.h"
+
+/* Mark the object at a dotted path of d with a Go type. */
+static void
+mark(struct json_object *d, const char *path, const char *gotype)
+{
+	char buf[256], *p, *dot;
+	struct json_object *o = d;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf; p != NULL; p = dot) {
+		if ((dot = strchr(p, '.')) != NULL)
+			*dot++ = '\0';
+		if (*p >= '0' && *p <= '9')
+			o = json_object_array_get_idx(o, (size_t)atoi(p));
+		else
+			o = json_object_object_get(o, p);
+	}
+	if (o == NULL) {
+		printf("Bail out! no %s in the data\n", path);
+		exit(1);
+	}
+	ca_tmpl_set_gotype(o, gotype);
+}
+
+/*
+ * The data step gives a leaf template (x509util.CreateTemplateData plus
+ * the token and the CSR): Go field names, step's struct types marked.
+ */
+static struct json_object *
+step_data(const char *key_type)
+{
+	struct json_object *d = json_tokener_parse(
+	    "{\"Subject\":{\"CommonName\":\"foo.test\"},"
+	    "\"SANs\":[{\"Type\":\"dns\",\"Value\":\"foo.test\"},"
+	    "{\"Type\":\"ip\",\"Value\":\"127.0.0.1\"}],"
+	    "\"Token\":{\"iss\":\"prov\",\"sub\":\"foo.test\",\"nbf\":1700000000,"
+	    "\"email\":\"jane@example.com\",\"groups\":[\"admins\",\"ops\"]},"
+	    "\"Insecure\":{\"CR\":{\"Version\":0,"
+	    "\"Subject\":{\"CommonName\":\"csr<cn>\",\"Organization\":[\"O\"]},"
+	    "\"DNSNames\":[\"csr.test\"],\"EmailAddresses\":null,"
+	    "\"IPAddresses\":null,\"URIs\":null,\"PublicKey\":{\"Size\":256}},"
+	    "\"User\":{\"role\":\"web\"}},"
+	    "\"Webhooks\":{}}");
+
+	if (d == NULL) {
+		printf("Bail out! step data\n");
+		exit(1);
+	}
+	mark(d, "Subject", "x509util.Subject");
+	mark(d, "SANs.0", "x509util.SubjectAlternativeName");
+	mark(d, "SANs.1", "x509util.SubjectAlternativeName");
+	mark(d, "Insecure.CR", "*x509util.CertificateRequest");
+	mark(d, "Insecure.CR.Subject", "x509util.Subject");
+	mark(d, "Insecure.CR.PublicKey", key_type);
+	return d;
+}
+
+/* Render src with d: the output, or "ERR <code> <message>". */
+static char *
+render(const char *src, struct json_object *d)
+{
+	struct ca_tmpl *t = NULL;
+	char *out = NULL, *e;
+	size_t n = 0;
+	int r;
+
+	if ((r = ca_tmpl_parse(src, strlen(src), "t", &t)) == 0 &&
+	    (r = ca_tmpl_render(t, d, &out, &n)) == 0) {
+		ca_tmpl_free(t);
+		if (strlen(out) != n)
+			printf("# length %zu, strlen %zu\n", n, strlen(out));
+		return out;
+	}
+	ca_tmpl_free(t);
+	if ((e = malloc(strlen(ca_errmsg()) + 32)) == NULL)
+		exit(1);
+	sprintf(e, "ERR %d %s", r, ca_errmsg());
+	return e;
+}
+
+static void
+check(const char *src, struct json_object *d, const char *want,
+    const char *what)
+{
+	char *got = render(src, d);
+
+	is_str(got, want, "%s", what);
+	free(got);
+}
+
+/* ---- step's default templates (x509util/templates.go) ---- */
+
+static const char leaf_tpl[] = "{\n"
+"	\"subject\": {{ toJson .Subject }},\n"
+"	\"sans\": {{ toJson .SANs }},\n"
+"{{- if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+"	\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n"
+"{{- else }}\n"
+"	\"keyUsage\": [\"digitalSignature\"],\n"
+"{{- end }}\n"
+"	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+"}";
+
+static const char iid_tpl[] = "{\n"
+"	\"subject\": {\"commonName\": {{ toJson .Insecure.CR.Subject.CommonName }}},\n"
+"{{- if .SANs }}\n"
+"	\"sans\": {{ toJson .SANs }},\n"
+"{{- else }}\n"
+"	\"dnsNames\": {{ toJson .Insecure.CR.DNSNames }},\n"
+"	\"emailAddresses\": {{ toJson .Insecure.CR.EmailAddresses }},\n"
+"	\"ipAddresses\": {{ toJson .Insecure.CR.IPAddresses }},\n"
+"	\"uris\": {{ toJson .Insecure.CR.URIs }},\n"
+"{{- end }}\n"
+"{{- if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+"	\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n"
+"{{- else }}\n"
+"	\"keyUsage\": [\"digitalSignature\"],\n"
+"{{- end }}\n"
+"	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+"}";
+
+static const char admin_tpl[] = "{\n"
+"	\"subject\": {{ toJson .Insecure.CR.Subject }},\n"
+"	\"dnsNames\": {{ toJson .Insecure.CR.DNSNames }},\n"
+"	\"emailAddresses\": {{ toJson .Insecure.CR.EmailAddresses }},\n"
+"	\"ipAddresses\": {{ toJson .Insecure.CR.IPAddresses }},\n"
+"	\"uris\": {{ toJson .Insecure.CR.URIs }},\n"
+"{{- if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+"	\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n"
+"{{- else }}\n"
+"	\"keyUsage\": [\"digitalSignature\"],\n"
+"{{- end }}\n"
+"	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+"}";
+
+static const char inter_tpl[] = "{\n"
+"	\"subject\": {{ toJson .Subject }},\n"
+"	\"keyUsage\": [\"certSign\", \"crlSign\"],\n"
+"	\"basicConstraints\": {\n"
+"		\"isCA\": true,\n"
+"		\"maxPathLen\": 0\n"
+"	}\n"
+"}";
+
+static const char root_tpl[] = "{\n"
+"	\"subject\": {{ toJson .Subject }},\n"
+"	\"issuer\": {{ toJson .Subject }},\n"
+"	\"keyUsage\": [\"certSign\", \"crlSign\"],\n"
+"	\"basicConstraints\": {\n"
+"		\"isCA\": true,\n"
+"		\"maxPathLen\": 1\n"
+"	}\n"
+"}";
+
+static const char attested_tpl[] = "{\n"
+"	\"subject\": {{ toJson .Subject }},\n"
+"	\"sans\": {{ toJson .SANs }},\n"
+"{{- if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+"	\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n"
+"{{- else }}\n"
+"	\"keyUsage\": [\"digitalSignature\"],\n"
+"{{- end }}\n"
+"	\"extKeyUsage\": [\"clientAuth\"]\n"
+"}";
+
+/* x509util/testdata/rawSubject.tpl */
+static const char rawsubject_tpl[] = "{\n"
+"	\"rawSubject\": {{ toJson .Insecure.CR.RawSubject }},\n"
+"	\"sans\": {{ toJson .SANs }},\n"
+"{{- if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+"	\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n"
+"{{- else }}\n"
+"	\"keyUsage\": [\"digitalSignature\"],\n"
+"{{- end }}\n"
+"	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+"}";
+
+/* What a leaf template gives with step_data's SANs. */
+static void
+leaf_want(char *buf, size_t len, const char *subject, int rsa,
+    const char *eku)
+{
+	snprintf(buf, len, "{\n"
+	    "	\"subject\": %s,\n"
+	    "	\"sans\": [{\"type\":\"dns\",\"value\":\"foo.test\"},"
+	    "{\"type\":\"ip\",\"value\":\"127.0.0.1\"}],\n"
+	    "	\"keyUsage\": [%s\"digitalSignature\"],\n"
+	    "	\"extKeyUsage\": [%s]\n"
+	    "}", subject, rsa ? "\"keyEncipherment\", " : "", eku);
+}
+
+static void
+test_defaults(void)
+{
+	struct json_object *ec = step_data("*ecdsa.PublicKey");
+	struct json_object *rsa = step_data("*rsa.PublicKey");
+	struct json_object *nosans = step_data("ed25519.PublicKey");
+	static const char sans[] = "[{\"type\":\"dns\",\"value\":\"foo.test\"},"
+	    "{\"type\":\"ip\",\"value\":\"127.0.0.1\"}]";
+	char want[2048];
+
+	json_object_object_add(nosans, "SANs", json_object_new_array());
+	leaf_want(want, sizeof(want), "{\"commonName\":\"foo.test\"}", 0,
+	    "\"serverAuth\", \"clientAuth\"");
+	check(leaf_tpl, ec, want, "default leaf, EC key");
+	leaf_want(want, sizeof(want), "{\"commonName\":\"foo.test\"}", 1,
+	    "\"serverAuth\", \"clientAuth\"");
+	check(leaf_tpl, rsa, want, "default leaf, RSA key");
+	leaf_want(want, sizeof(want), "{\"commonName\":\"foo.test\"}", 1,
+	    "\"clientAuth\"");
+	check(attested_tpl, rsa, want, "attested leaf, RSA key");
+	leaf_want(want, sizeof(want), "{\"commonName\": "
+	    "\"csr\\u003ccn\\u003e\"}", 0, "\"serverAuth\", \"clientAuth\"");
+	check(iid_tpl, ec, want, "IID leaf with SANs: HTML-escaped CN");
+	check(iid_tpl, nosans, "{\n"
+	    "	\"subject\": {\"commonName\": \"csr\\u003ccn\\u003e\"},\n"
+	    "	\"dnsNames\": [\"csr.test\"],\n"
+	    "	\"emailAddresses\": null,\n"
+	    "	\"ipAddresses\": null,\n"
+	    "	\"uris\": null,\n"
+	    "	\"keyUsage\": [\"digitalSignature\"],\n"
+	    "	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+	    "}", "IID leaf without SANs: the CSR's names (ed25519)");
+	check(admin_tpl, rsa, "{\n"
+	    "	\"subject\": {\"organization\":[\"O\"],"
+	    "\"commonName\":\"csr\\u003ccn\\u003e\"},\n"
+	    "	\"dnsNames\": [\"csr.test\"],\n"
+	    "	\"emailAddresses\": null,\n"
+	    "	\"ipAddresses\": null,\n"
+	    "	\"uris\": null,\n"
+	    "	\"keyUsage\": [\"keyEncipherment\", \"digitalSignature\"],\n"
+	    "	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+	    "}", "admin leaf: subject in Go's field order");
+	check(inter_tpl, ec, "{\n"
+	    "	\"subject\": {\"commonName\":\"foo.test\"},\n"
+	    "	\"keyUsage\": [\"certSign\", \"crlSign\"],\n"
+	    "	\"basicConstraints\": {\n"
+	    "		\"isCA\": true,\n"
+	    "		\"maxPathLen\": 0\n"
+	    "	}\n"
+	    "}", "intermediate");
+	check(root_tpl, ec, "{\n"
+	    "	\"subject\": {\"commonName\":\"foo.test\"},\n"
+	    "	\"issuer\": {\"commonName\":\"foo.test\"},\n"
+	    "	\"keyUsage\": [\"certSign\", \"crlSign\"],\n"
+	    "	\"basicConstraints\": {\n"
+	    "		\"isCA\": true,\n"
+	    "		\"maxPathLen\": 1\n"
+	    "	}\n"
+	    "}", "root");
+	snprintf(want, sizeof(want), "{\n"
+	    "	\"subject\": {\"commonName\":\"foo.test\"},\n"
+	    "	\"sans\": %s\n}", sans);
+	check("{\n	\"subject\": {{ toJson .Subject }},\n"
+	    "	\"sans\": {{ toJson .SANs }}\n}", ec, want, "CSR default");
+	/* {{ toJson .Insecure.CR }}: JSON names, "-" fields (PublicKey)
+	 * left out, Go's field order; a field the data lacks is null */
+	check("{{ toJson .Insecure.CR }}", ec, "{\"version\":0,\"subject\":"
+	    "{\"organization\":[\"O\"],\"commonName\":\"csr\\u003ccn\\u003e\"},"
+	    "\"dnsNames\":[\"csr.test\"],\"emailAddresses\":null,"
+	    "\"ipAddresses\":null,\"uris\":null}", "CertificateRequestTemplate");
+	snprintf(want, sizeof(want), "{\n	\"rawSubject\": null,\n"
+	    "	\"sans\": %s,\n"
+	    "	\"keyUsage\": [\"digitalSignature\"],\n"
+	    "	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n}", sans);
+	check(rawsubject_tpl, ec, want, "testdata/rawSubject.tpl: a CR field "
+	    "the data lacks is Go's nil");
+	/* testdata/opcua.tpl and fullsimple.tpl: no actions but toJson */
+	check("{\n      \"basicConstraints\": {\n            \"isCA\": false\n"
+	    "      }\n}\n", ec, "{\n      \"basicConstraints\": {\n"
+	    "            \"isCA\": false\n      }\n}\n", "plain text as is");
+	json_object_put(ec);
+	json_object_put(rsa);
+	json_object_put(nosans);
+}
+
+/* ---- step's documented examples ---- */
+
+static void
+test_examples(void)
+{
+	struct json_object *d = step_data("*ecdsa.PublicKey");
+
+	/* OIDC e-mail into the subject, with a default */
+	check("{\"subject\": {\"commonName\": {{ toJson .Token.email }}},"
+	    "\"emailAddresses\": {{ toJson (list .Token.email) }}}", d,
+	    "{\"subject\": {\"commonName\": \"jane@example.com\"},"
+	    "\"emailAddresses\": [\"jane@example.com\"]}", "token e-mail");
+	check("{{ if hasPrefix \"jane\" .Token.email }}ok{{ else }}"
+	    "{{ fail \"not jane\" }}{{ end }}", d, "ok", "hasPrefix guard");
+	check("{{ if not (hasSuffix \"@corp.test\" .Token.email) }}"
+	    "{{ fail \"e-mail must be @corp.test\" }}{{ end }}", d,
+	    "ERR -5 e-mail must be @corp.test", "fail: FORBIDDEN, message only");
+	check("\"uris\": \"{{ .Token.iss }}#{{ .Token.sub }}\"", d,
+	    "\"uris\": \"prov#foo.test\"", "example.tpl's uris line");
+	check("{{ .Token.nbf }} {{ toJson .Token.nbf }}", d,
+	    "1.7e+09 1700000000", "float64 printing: %v and JSON");
+	check("{{ range $i, $g := .Token.groups }}{{ if $i }},{{ end }}"
+	    "{{ $g | upper }}{{ end }}", d, "ADMINS,OPS", "range with index");
+	check("{{ range $k, $v := .Token }}{{ $k }};{{ end }}", d,
+	    "email;groups;iss;nbf;sub;", "range over a map: sorted keys");
+	check("{{ $s := dict \"role\" .Insecure.User.role }}"
+	    "{{ $_ := set $s \"cn\" (lower .Subject.CommonName) }}"
+	    "{{ toJson $s }}", d, "{\"cn\":\"foo.test\",\"role\":\"web\"}",
+	    "dict, set, lower, toJson sorts");
+	check("{{ required \"the token needs a tenant\" .Token.tenant }}", d,
+	    "ERR -3 t:1:4: error calling required: the token needs a tenant",
+	    "required");
+	check("{{ .Webhooks.Test.notAfter }}", d, "<no value>",
+	    "missing keys: Go's <no value>");
+	json_object_put(d);
+}
+
+/* ---- functions ---- */
+
+static void
+test_functions(void)
+{
+	struct json_object *d = json_tokener_parse("{\"s\":\"a,b,c\","
+	    "\"n\":3,\"f\":0.5,\"z\":null,\"e\":\"\",\"l\":[1,\"x\",null],"
+	    "\"m\":{\"b\":2,\"a\":1},\"h\":\"<&>\",\"t\":true}");
+
+	check("{{ 3 }} {{ -2 }} {{ 0x1F }} {{ 1e3 }} {{ 1.5 }} {{ 'a' }} "
+	    "{{ true }} {{ \"q\\t\\u00e9\" }} {{ `raw\\n` }}", d,
+	    "3 -2 31 1000 1.5 97 true q\t\xc3\xa9 raw\\n", "literals");
+	check("{{ .n }} {{ .f }} {{ .z }} {{ .l }} {{ .m }} {{ .t }}", d,
+	    "3 0.5 <no value> [1 x <nil>] map[a:1 b:2] true", "Go printing");
+	check("{{ 1234567.0 }} {{ 123456.0 }} {{ 0.00001 }} {{ 0.0001 }}", d,
+	    "1.234567e+06 123456 1e-05 0.0001", "Go %v of float64");
+	check("{{ toJson 0.0000001 }} {{ toJson 1e21 }} {{ toJson 1e20 }}",
+	    d, "1e-7 1e+21 100000000000000000000", "json of float64");
+	check("{{ toJson .h }} {{ toJson .l }} {{ toJson .m }} {{ toJson .z }}"
+	    " {{ toJson \"\\u2028\\x01\" }}", d,
+	    "\"\\u003c\\u0026\\u003e\" [1,\"x\",null] {\"a\":1,\"b\":2} null "
+	    "\"\\u2028\\u0001\"", "toJson escapes");
+	check("{{ and 1 0 2 }} {{ or 0 \"\" \"x\" }} {{ not .e }} "
+	    "{{ and .z .missing.field }}", d, "0 x true <no value>",
+	    "and/or return the deciding operand, lazily");
+	check("{{ len .s }} {{ len .l }} {{ len .m }} {{ index .l 1 }} "
+	    "{{ index .m \"b\" }} {{ index .m \"q\" }}", d,
+	    "5 3 2 x 2 <no value>", "len, index");
+	check("{{ eq 1 1 }} {{ eq \"a\" \"b\" \"a\" }} {{ ne 1 2 }} "
+	    "{{ lt 1 2 }} {{ le 2 2 }} {{ gt \"b\" \"a\" }} {{ ge 1.5 2.5 }} "
+	    "{{ eq .z nil }}", d, "true true true true true true false true",
+	    "comparisons");
+	check("{{ eq .n 3 }}", d, "ERR -3 t:1:4: error calling eq: "
+	    "incompatible types for comparison", "eq float64 int: Go's error");
+	check("{{ print 1 2 \"a\" 3 }}|{{ println 1 \"a\" }}|"
+	    "{{ printf \"%s=%d %v %q %x %X %5s|%-3d|%03d %%\" \"k\" 7 .l \"q\\\"\" "
+	    "\"hi\" 255 \"r\" 1 2 }}", d,
+	    "1 2a3|1 a\n|k=7 [1 x <nil>] \"q\\\"\" 6869 FF     r|1  |002 %",
+	    "print, println, printf");
+	check("{{ printf \"%d %s\" \"x\" }}|{{ printf \"%s\" 1 2 }}", d,
+	    "%!d(string=x) %!s(MISSING)|%!s(int=1)%!(EXTRA int=2)",
+	    "printf: Go's wrong-type, missing and extra marks");
+	check("{{ printf \"%e\" 1.5 }}", d, "ERR -3 t:1:4: error calling "
+	    "printf: verb %e is not supported (only %s %d %v %q %x %X)",
+	    "printf: other verbs refused");
+	check("{{ typeIs \"string\" .s }} {{ typeIs \"float64\" .n }} "
+	    "{{ typeOf .m }} {{ typeOf 1 }} {{ typeOf .l }}", d,
+	    "true true map[string]interface {} int []interface {}", "typeIs");
+	check("{{ hasPrefix \"a,\" .s }} {{ hasSuffix \"c\" .s }} "
+	    "{{ contains \",b,\" .s }} {{ upper .s }} {{ lower \"AbC\" }}", d,
+	    "true true true A,B,C abc", "prefix, suffix, contains, case");
+	check("[{{ trim \"  x y \\n\" }}] {{ trimPrefix \"a,\" .s }} "
+	    "{{ trimSuffix \",c\" .s }} {{ replace \",\" \"-\" .s }} "
+	    "{{ replace \"\" \"-\" \"ab\" }}", d, "[x y] b,c a,b a-b-c -a-b-",
+	    "trim, trimPrefix, trimSuffix, replace");
+	check("{{ split \",\" .s }} {{ (split \",\" .s)._1 }} "
+	    "{{ splitList \",\" .s }} {{ join \"+\" (splitList \",\" .s) }} "
+	    "{{ join \"/\" .l }}", d, "map[_0:a _1:b _2:c] b [a b c] a+b+c 1/x",
+	    "split, splitList, join (nil skipped)");
+	check("{{ first .l }} {{ last .l }} {{ first (list) }} "
+	    "{{ default \"d\" .e }} {{ default \"d\" .s }} {{ .e | default \"p\" }}"
+	    " {{ empty .z }} {{ empty 0 }} {{ empty .m }} {{ coalesce .z .e 4 }}",
+	    d, "1 <no value> <no value> d a,b,c p true true false 4",
+	    "first, last, default, empty, coalesce");
+	check("{{ list 1 \"a\" .m }} {{ toJson (list 1 \"a\") }} "
+	    "{{ toJson (dict \"k\" 1 \"j\") }} {{ get .m \"a\" }} "
+	    "[{{ get .m \"x\" }}] {{ hasKey .m \"b\" }} {{ keys .m }}", d,
+	    "[1 a map[a:1 b:2]] [1,\"a\"] {\"j\":\"\",\"k\":1} 1 [] true [a b]",
+	    "list, dict, get, hasKey, keys");
+	check("{{ $m := dict }}{{ $_ := set $m \"x\" $m }}{{ toJson $m }}", d,
+	    "{\"x\":{}}", "set copies: no cycle");
+	check("{{ quote \"a\\\"\" 1 .z }} {{ squote \"a\" 2 }} "
+	    "{{ b64enc \"hello!?\" }} {{ b64dec \"aGVsbG8hPw==\" }} "
+	    "{{ b64dec \"@@\" }} {{ toString 1.5 }} {{ ternary 1 2 false }} "
+	    "{{ repeat 3 \"ab\" }}", d,
+	    "\"a\\\"\" \"1\" 'a' '2' aGVsbG8hPw== hello!? illegal base64 data "
+	    "at input byte 0 1.5 2 ababab", "quote, squote, b64, toString");
+	check("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}"
+	    "{{ with .m }}{{ .a }}{{ $.n }}{{ end }}{{ with .e }}no{{ else }}"
+	    "E{{ end }}{{ if .e }}1{{ else if .n }}2{{ else }}3{{ end }}", d,
+	    "213E2", "variables, $, with, else if");
+	check("{{ range .l }}{{ if eq (typeOf .) \"string\" }}{{ break }}"
+	    "{{ end }}{{ . }}{{ end }}|{{ range $e := .l }}{{ if not $e }}"
+	    "{{ continue }}{{ end }}{{ $e }}{{ end }}|{{ range list }}{{ else }}"
+	    "empty{{ end }}|{{ range 3 }}{{ . }}{{ end }}", d,
+	    "1|1x|empty|012", "range: break, continue, else, int");
+	check("a  {{- /* c */ -}}  b {{/* c2 */}}\n{{- \"x\" -}}\n y", d,
+	    "ab xy", "comments and trim markers");
+	check("{{ .s.x }}", d, "ERR -3 t:1:6: can't evaluate field x in type "
+	    "string", "field of a string");
+	check("{{ .z.x }}", d, "ERR -3 t:1:6: nil pointer evaluating "
+	    "interface {}.x", "field of null");
+	check("{{ lower .n }}", d, "ERR -3 t:1:4: lower: wrong type for "
+	    "value; expected string; got float64", "Go's argument types");
+	check("{{ lower .nope }}", d, "ERR -3 t:1:4: lower: invalid value; "
+	    "expected string", "no value for a string");
+	check("{{ index .l 5 }}", d, "ERR -3 t:1:4: error calling index: "
+	    "index out of range: 5", "index out of range");
+	check("{{ range .s }}{{ end }}", d, "ERR -3 t:1:1: range can't "
+	    "iterate over a,b,c", "range over a string");
+	json_object_put(d);
+}
+
+/* ---- refused at parse, with line:col ---- */
+
+static void
+refused(const char *src, const char *want, const char *what)
+{
+	struct ca_tmpl *t = NULL;
+	int r = ca_tmpl_parse(src, strlen(src), "x.tpl", &t);
+
+	is_int(r, CA_ERR_INVAL, "refused: %s", what);
+	is_str(r == CA_ERR_INVAL ? ca_errmsg() : "(parsed)", want,
+	    "refused: %s: message", what);
+	ca_tmpl_free(t);
+}
+
+static void
+test_refusals(void)
+{
+	refused("{\n  \"a\": {{ env \"HOME\" }}", "x.tpl:2:11: function env is "
+	    "not supported (it would put the environment in certificates)",
+	    "env");
+	refused("{{ expandenv \"$HOME\" }}", "x.tpl:1:4: function expandenv "
+	    "is not supported (it would put the environment in certificates)",
+	    "expandenv");
+	refused("{{ range until 5 }}{{ end }}", "x.tpl:1:10: function until "
+	    "is not supported (it makes unbounded loops)", "until");
+	refused("{{ getHostByName \"a\" }}", "x.tpl:1:4: function getHostByName "
+	    "is not supported (it does I/O)", "getHostByName");
+	refused("a\n\n  {{ regexMatch \"x\" .y }}", "x.tpl:3:6: function "
+	    "regexMatch is not supported", "an unknown function");
+	refused("{{ define \"x\" }}a{{ end }}", "x.tpl:1:4: {{define}} is not "
+	    "supported", "define");
+	refused("{{ template \"x\" . }}", "x.tpl:1:4: {{template}} is not "
+	    "supported", "template");
+	refused("{{ block \"x\" . }}{{ end }}", "x.tpl:1:4: {{block}} is not "
+	    "supported", "block");
+	refused("{{ if .a }}x", "x.tpl:1:1: unexpected EOF: unclosed if",
+	    "unclosed if");
+	refused("x{{ end }}", "x.tpl:1:2: unexpected {{end}}", "stray end");
+	refused("{{ .a", "x.tpl:1:4: unclosed action", "unclosed action");
+	refused("{{ \"abc }}", "x.tpl:1:4: unterminated quoted string",
+	    "unterminated string");
+	refused("{{ $x }}", "x.tpl:1:4: undefined variable \"$x\"",
+	    "undefined variable");
+	refused("{{ if 1 }}{{ $y := 2 }}{{ end }}{{ $y }}", "x.tpl:1:36: "
+	    "undefined variable \"$y\"", "variable out of scope");
+	refused("{{ break }}", "x.tpl:1:4: {{break}} outside {{range}}",
+	    "break outside range");
+	refused("{{ nil }}", "x.tpl:1:8: nil is not a command", "nil");
+	refused("{{ .a | .b }}", "x.tpl:1:12: non-function in pipeline "
+	    "position after |", "field after |");
+	refused("{{ (.a }}", "x.tpl:1:8: unclosed left paren", "paren");
+	refused("{{ 1x }}", "x.tpl:1:4: bad number syntax: 1x ", "number");
+	refused("{{ /* c */ }}", "x.tpl:1:4: unexpected '/' in command",
+	    "comment not right after the delimiter");
+	refused("{{ 1i }}", "x.tpl:1:4: bad number syntax: 1i ", "complex");
+	/* step's testdata/example.tpl: dateInZone is outside the subset */
+	refused("{\n\t\"notBefore\": \"{{ dateInZone \"2006-01-02T15:04:05Z07:00\""
+	    " .Token.nbf \"UTC\" }}\"\n}", "x.tpl:2:19: function dateInZone "
+	    "is not supported", "example.tpl's dateInZone");
+}
+
+/* ---- hostile templates: bounded, never a partial output ---- */
+
+static void
+hostile(const char *src, int want, const char *what)
+{
+	struct ca_tmpl *t = NULL;
+	static char unset[] = "unset";
+	char *out = unset;
+	int r;
+
+	if ((r = ca_tmpl_parse(src, strlen(src), "h", &t)) == 0)
+		r = ca_tmpl_render(t, NULL, &out, NULL);
+	else
+		out = NULL;
+	is_int(r, want, "hostile: %s (%s)", what, ca_errmsg());
+	ok(r == 0 || out == NULL, "hostile: %s: no output", what);
+	if (r == 0)
+		free(out);
+	ca_tmpl_free(t);
+}
+
+static void
+test_hostile(void)
+{
+	char *big, *deep;
+	size_t i;
+
+	/* 1 MiB of output: refused, not truncated */
+	hostile("{{ range 1100 }}{{ repeat 1000 \"x\" }}{{ end }}",
+	    CA_ERR_TOOBIG, "output over 1 MiB");
+	hostile("{{ range 1000 }}{{ range 1000 }}{{ range 1000 }}{{ end }}"
+	    "{{ end }}{{ end }}", CA_ERR_TOOBIG, "range product: steps");
+	hostile("{{ repeat 100000000 \"xxxxxxxxxx\" }}", CA_ERR_TOOBIG,
+	    "repeat over the memory budget");
+	hostile("{{ $s := \"xx\" }}{{ range 40 }}{{ $s = print $s $s }}"
+	    "{{ end }}", CA_ERR_TOOBIG, "doubling strings");
+	hostile("{{ $l := list }}{{ range 100 }}{{ $l = list $l }}{{ end }}"
+	    "{{ toJson $l }}", CA_ERR_INVAL, "nesting values");
+	/* 100 nested ifs: over the depth bound at parse */
+	deep = malloc(100 * 20 + 1);
+	deep[0] = '\0';
+	for (i = 0; i < 100; i++)
+		strcat(deep, "{{ if 1 }}");
+	for (i = 0; i < 100; i++)
+		strcat(deep, "{{ end }}");
+	hostile(deep, CA_ERR_INVAL, "100 nested ifs");
+	free(deep);
+	deep = malloc(200 + 1);
+	memcpy(deep, "{{", 2);
+	memset(deep + 2, '(', 100);
+	memcpy(deep + 102, "}}", 3);
+	hostile(deep, CA_ERR_INVAL, "100 nested parentheses");
+	free(deep);
+	big = malloc(CA_TMPL_MAX_SRC + 2);
+	memset(big, 'a', CA_TMPL_MAX_SRC + 1);
+	big[CA_TMPL_MAX_SRC + 1] = '\0';
+	hostile(big, CA_ERR_INVAL, "source over 64 KiB");
+	/* many nodes: every "{{.}}" is several */
+	for (i = 0; i + 5 <= CA_TMPL_MAX_SRC; i += 5)
+		memcpy(big + i, "{{.}}", 5);
+	big[i] = '\0';
+	hostile(big, CA_ERR_INVAL, "too many nodes");
+	free(big);
+	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
+}
+
+/* Two renders of one template, data unchanged. */
+static void
+test_reuse(void)
+{
+	struct json_object *d = step_data("*rsa.PublicKey");
+	const char *before = json_object_to_json_string(d);
+	char *b = strdup(before), *o1 = NULL, *o2 = NULL;
+	struct ca_tmpl *t = NULL;
+
+	ok(ca_tmpl_parse(leaf_tpl, strlen(leaf_tpl), "leaf", &t) == 0 &&
+	    ca_tmpl_render(t, d, &o1, NULL) == 0 &&
+	    ca_tmpl_render(t, d, &o2, NULL) == 0 && strcmp(o1, o2) == 0,
+	    "one template, two renders, same output");
+	is_str(json_object_to_json_string(d), b, "the data is not modified");
+	free(o1);
+	free(o2);
+	free(b);
+	ca_tmpl_free(t);
+	json_object_put(d);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_examples();
+	test_functions();
+	test_refusals();
+	test_hostile();
+	test_reuse();
+	return tap_done();
+}

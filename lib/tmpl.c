@@ -2753,7 +2753,14 @@ empty(const struct val *v)
 	return !truth(v);
 }
 
-FN(f_empty) { (void)argc; (void)st; (void)node; *out = mkbool(empty(&argv[0])); return 0; }
+FN(f_empty)
+{
+	(void)argc;
+	(void)st;
+	(void)node;
+	*out = mkbool(empty(&argv[0]));
+	return 0;
+}
 
 FN(f_default)
 {

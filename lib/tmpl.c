@@ -3238,6 +3238,10 @@ field(struct rstate *st, int name, const struct val *v, struct val *out)
 		    "in type %s", (int)n->len, key, tname(v));
 	if (map_get(v, key, n->len, &e)) {
 		*out = jval(e);
+		/* a struct's integer field is a Go int (PublicKey.Size), a
+		 * map's number a float64 */
+		if (is_struct(v) && json_object_get_type(e) == json_type_int)
+			*out = mkint(json_object_get_int64(e));
 		return 0;
 	}
 	if (is_struct(v)) {
@@ -3641,8 +3645,7 @@ ca_tmpl_render(const struct ca_tmpl *t, struct json_object *data,
 		}
 		dot = jval(copy);
 		st.mem = 0;	/* the data is not the template's doing */
-	} else
-		dot.k = V_NIL;
+	}
 	st.slots[0] = dot;
 	if (emit(&st, t->root, "", 0) != 0 ||
 	    (r = walk_list(&st, t->root, &dot)) < 0) {

@@ -25,7 +25,10 @@
  * (PublicKey...) and empty omitempty ones, exactly as json.Marshal, and
  * a field the object lacks is Go's zero value; for other struct types
  * members keep their names and order, and a missing field is an error
- * ("can't evaluate field"). Values must already be what Go marshals
+ * ("can't evaluate field"). An integer member of a struct is a Go int
+ * (a method without arguments is a member too: *rsa.PublicKey's Size,
+ * in bytes, for example.tpl's {{ lt .Insecure.CR.PublicKey.Size 384 }}).
+ * Values must already be what Go marshals
  * (IP addresses and URIs as strings, []byte as base64). The tree is not
  * modified.
  *

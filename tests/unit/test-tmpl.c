@@ -124,7 +124,8 @@ static const char leaf_tpl[] = "{\n"
 "}";
 
 static const char iid_tpl[] = "{\n"
-"	\"subject\": {\"commonName\": {{ toJson .Insecure.CR.Subject.CommonName }}},\n"
+"	\"subject\": {\"commonName\": "
+    "{{ toJson .Insecure.CR.Subject.CommonName }}},\n"
 "{{- if .SANs }}\n"
 "	\"sans\": {{ toJson .SANs }},\n"
 "{{- else }}\n"
@@ -232,7 +233,8 @@ test_defaults(void)
 	    "\"clientAuth\"");
 	check(attested_tpl, rsa, want, "attested leaf, RSA key");
 	leaf_want(want, sizeof(want), "{\"commonName\": "
-	    "\"csr\\u003ccn\\u003e\"}", 0, "\"serverAuth\", \"clientAuth\"");
+	    "\"csr\\u003ccn\\u003e\"}", 0,
+	    "\"serverAuth\", \"clientAuth\"");
 	check(iid_tpl, ec, want, "IID leaf with SANs: HTML-escaped CN");
 	check(iid_tpl, nosans, "{\n"
 	    "	\"subject\": {\"commonName\": \"csr\\u003ccn\\u003e\"},\n"
@@ -328,6 +330,12 @@ test_examples(void)
 	check("{{ required \"the token needs a tenant\" .Token.tenant }}", d,
 	    "ERR -3 t:1:4: error calling required: the token needs a tenant",
 	    "required");
+	/* example.tpl's key size rule (PublicKey.Size: Go's int method) */
+	check("{{- if typeIs \"*ecdsa.PublicKey\" .Insecure.CR.PublicKey }}\n"
+	    "	{{- if lt .Insecure.CR.PublicKey.Size 384 }}\n"
+	    "		{{ fail \"Key length must be at least 3072 bits\" }}\n"
+	    "	{{- end }}\n{{- end }}", d,
+	    "ERR -5 Key length must be at least 3072 bits", "key size rule");
 	check("{{ .Webhooks.Test.notAfter }}", d, "<no value>",
 	    "missing keys: Go's <no value>");
 	json_object_put(d);
@@ -561,6 +569,8 @@ test_hostile(void)
 	hostile(big, CA_ERR_INVAL, "too many nodes");
 	free(big);
 	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
+	check("{{ . }} {{ .a.b }}", NULL, "<no value> <no value>",
+	    "no data: Go's nil data, no error");
 }
 
 /* Two renders of one template, data unchanged. */

@@ -2991,39 +2991,44 @@ quote(struct rstate *st, int node, int argc, struct val *argv,
 FN(f_quote) { return quote(st, node, argc, argv, out, 0); }
 FN(f_squote) { return quote(st, node, argc, argv, out, 1); }
 
-FN(f_b64enc)
+/* base64.StdEncoding of n bytes of s, into b. */
+static void
+b64_encode(struct buf *b, const unsigned char *s, size_t n)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *s;
-	struct buf b;
-	size_t i, n;
+	size_t i;
 	char q[4];
 
-	(void)argc;
-	WANT(&argv[0], V_STR);
-	s = (const unsigned char *)argv[0].s;
-	n = argv[0].n;
-	buf_init(&b, st);
-	for (i = 0; i + 2 < n && !b.over; i += 3) {
+	for (i = 0; i + 2 < n && !b->over; i += 3) {
 		q[0] = tab[s[i] >> 2];
 		q[1] = tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
 		q[2] = tab[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)];
 		q[3] = tab[s[i + 2] & 63];
-		buf_add(&b, q, 4);
+		buf_add(b, q, 4);
 	}
 	if (n - i == 1) {
 		q[0] = tab[s[i] >> 2];
 		q[1] = tab[(s[i] & 3) << 4];
 		q[2] = q[3] = '=';
-		buf_add(&b, q, 4);
+		buf_add(b, q, 4);
 	} else if (n - i == 2) {
 		q[0] = tab[s[i] >> 2];
 		q[1] = tab[((s[i] & 3) << 4) | (s[i + 1] >> 4)];
 		q[2] = tab[(s[i + 1] & 15) << 2];
 		q[3] = '=';
-		buf_add(&b, q, 4);
+		buf_add(b, q, 4);
 	}
+}
+
+FN(f_b64enc)
+{
+	struct buf b;
+
+	(void)argc;
+	WANT(&argv[0], V_STR);
+	buf_init(&b, st);
+	b64_encode(&b, (const unsigned char *)argv[0].s, argv[0].n);
 	return buf_val(st, node, &b, out);
 }
 
@@ -3044,28 +3049,24 @@ b64v(int c)
 }
 
 /*
- * sprig's b64dec: base64.StdEncoding (padding required, CR and LF
- * ignored); on bad input the error text is the result, as sprig does.
+ * base64.StdEncoding's decoding (padding required, CR and LF ignored)
+ * into b: 0, or -1 with *at the offset of the bad byte.
  */
-FN(f_b64dec)
+static int
+b64_decode(struct buf *b, const char *s, size_t n, size_t *at)
 {
-	const char *s;
-	struct buf b;
-	size_t i, n, q = 0, at = 0, pad = 0;
+	size_t i, q = 0, pad;
 	uint32_t acc = 0;
 	int v;
 	char o[3];
 
-	(void)argc;
-	WANT(&argv[0], V_STR);
-	s = argv[0].s;
-	n = argv[0].n;
-	buf_init(&b, st);
+	*at = 0;
 	for (i = 0; i < n; i++) {
 		if (s[i] == '\r' || s[i] == '\n')
 			continue;
 		if (s[i] == '=' && q >= 2) {
 			/* the rest: '=' to fill the quantum, newlines */
+			*at = i;
 			pad = 4 - q;
 			for (; i < n && pad > 0; i++)
 				if (s[i] == '=')
@@ -3075,41 +3076,570 @@ FN(f_b64dec)
 			while (i < n && (s[i] == '\r' || s[i] == '\n'))
 				i++;
 			if (pad > 0 || i < n)
-				goto bad;
+				return -1;
 			acc <<= 6 * (4 - q);
 			o[0] = (char)(acc >> 16);
 			o[1] = (char)(acc >> 8);
-			buf_add(&b, o, q - 1);
-			q = 0;
-			break;
+			buf_add(b, o, q - 1);
+			return 0;
 		}
 		if ((v = b64v((unsigned char)s[i])) < 0) {
-			at = i;
-			goto bad;
+			*at = i;
+			return -1;
 		}
 		acc = (acc << 6) | (uint32_t)v;
 		if (++q == 4) {
 			o[0] = (char)(acc >> 16);
 			o[1] = (char)(acc >> 8);
 			o[2] = (char)acc;
-			buf_add(&b, o, 3);
+			buf_add(b, o, 3);
 			q = 0;
 			acc = 0;
 		}
 	}
 	if (q != 0) {
-		at = n;
-		goto bad;
+		*at = n;
+		return -1;
 	}
-	return buf_val(st, node, &b, out);
-bad:
+	return 0;
+}
+
+/* sprig's b64dec: on bad input the error text is the result. */
+FN(f_b64dec)
+{
+	struct buf b;
+	size_t at;
+
+	(void)argc;
+	WANT(&argv[0], V_STR);
+	buf_init(&b, st);
+	if (b64_decode(&b, argv[0].s, argv[0].n, &at) == 0)
+		return buf_val(st, node, &b, out);
 	free(b.p);
 	buf_init(&b, st);
-	buf_fmt(&b, "illegal base64 data at input byte %zu", at ? at : i);
+	buf_fmt(&b, "illegal base64 data at input byte %zu", at);
 	return buf_val(st, node, &b, out);
 }
 
 FN(f_toString) { (void)argc; return strval(st, node, &argv[0], out); }
+
+/*
+ * step's ASN.1 helpers (x509util/options.go): asn1Enc "type:value",
+ * asn1Marshal v params..., asn1Seq and asn1Set of base64 DER values;
+ * each returns the base64 of the DER it makes. Encodings are Go's
+ * encoding/asn1 ones for the types step passes it.
+ */
+struct asn1p {
+	int	 str;		/* string tag chosen by a parameter, or 0 */
+	int	 time;		/* 0x17 UTCTime or 0x18 GeneralizedTime, or 0 */
+	int	 explicit, tag, cls;	/* tag -1: none */
+};
+
+static void
+der_head(struct buf *b, unsigned char tag, size_t n)
+{
+	unsigned char h[8];
+	size_t k = 0;
+	int bytes, i;
+
+	h[k++] = tag;
+	if (n < 128)
+		h[k++] = (unsigned char)n;
+	else {
+		bytes = n > 0xffffff ? 4 : n > 0xffff ? 3 : n > 0xff ? 2 : 1;
+		h[k++] = (unsigned char)(0x80 | bytes);
+		for (i = bytes - 1; i >= 0; i--)
+			h[k++] = (unsigned char)(n >> (8 * i));
+	}
+	buf_add(b, (const char *)h, k);
+}
+
+/* Go's asn1 field parameters (the ones that change an encoding). */
+static int
+asn1_params(const char *s, size_t n, struct asn1p *p)
+{
+	size_t i = 0, k;
+
+	memset(p, 0, sizeof(*p));
+	p->tag = -1;
+	p->cls = 0x80;
+	while (i < n) {
+		const char *w = s + i;
+
+		for (k = 0; i + k < n && w[k] != ','; k++)
+			;
+		i += k + 1;
+#define IS(lit) (k == sizeof(lit) - 1 && memcmp(w, lit, k) == 0)
+		if (IS("utf8"))
+			p->str = 0x0c;
+		else if (IS("printable"))
+			p->str = 0x13;
+		else if (IS("ia5"))
+			p->str = 0x16;
+		else if (IS("numeric"))
+			p->str = 0x12;
+		else if (IS("utc"))
+			p->time = 0x17;
+		else if (IS("generalized"))
+			p->time = 0x18;
+		else if (IS("explicit"))
+			p->explicit = 1;
+		else if (IS("application"))
+			p->cls = 0x40;
+		else if (IS("private"))
+			p->cls = 0xc0;
+		else if (k > 4 && memcmp(w, "tag:", 4) == 0) {
+			size_t j;
+
+			p->tag = 0;
+			for (j = 4; j < k; j++) {
+				if (!isdigit((unsigned char)w[j]) || p->tag > 30)
+					return -1;
+				p->tag = p->tag * 10 + (w[j] - '0');
+			}
+			if (p->tag > 30)
+				return -1;	/* high tag numbers: not here */
+		}
+#undef IS
+	}
+	if (p->explicit && p->tag < 0)
+		return -1;
+	return 0;
+}
+
+/* Wrap one TLV (in t) as params say (implicit or explicit tag) into b. */
+static void
+der_tagged(struct buf *b, const struct buf *t, const struct asn1p *p)
+{
+	if (p->tag < 0)
+		buf_add(b, t->p, t->n);
+	else if (p->explicit) {
+		der_head(b, (unsigned char)(p->cls | 0x20 | p->tag), t->n);
+		buf_add(b, t->p, t->n);
+	} else {
+		/* the tag byte replaced, its constructed bit kept */
+		unsigned char c = (unsigned char)(p->cls | (t->p[0] & 0x20) |
+		    p->tag);
+
+		buf_add(b, (const char *)&c, 1);
+		buf_add(b, t->p + 1, t->n - 1);
+	}
+}
+
+static void
+der_int(struct buf *b, int64_t v)
+{
+	unsigned char d[9];
+	int n = 8, i;
+
+	for (i = 0; i < 8; i++)
+		d[i + 1] = (unsigned char)((uint64_t)v >> (8 * (7 - i)));
+	/* minimal two's complement */
+	i = 1;
+	while (i < 8 && ((d[i] == 0 && !(d[i + 1] & 0x80)) ||
+	    (d[i] == 0xff && (d[i + 1] & 0x80)))) {
+		i++;
+		n--;
+	}
+	der_head(b, 0x02, (size_t)n);
+	buf_add(b, (const char *)d + i, (size_t)n);
+}
+
+/* Go's isPrintable for PrintableString. */
+static int
+asn1_printable(unsigned char c, int star, int amp)
+{
+	return isalnum(c) || c == ' ' || c == '\'' || c == '(' || c == ')' ||
+	    c == '+' || c == ',' || c == '-' || c == '.' || c == '/' ||
+	    c == ':' || c == '=' || c == '?' || (star && c == '*') ||
+	    (amp && c == '&');
+}
+
+static int
+utf8_ok(const char *s, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k) {
+		k = runelen(s + i, n - i);
+		if (k == 1 && (unsigned char)s[i] >= 0x80)
+			return 0;
+	}
+	return 1;
+}
+
+/* A Go string as encoding/asn1 marshals it; NULL or the error. */
+static const char *
+der_string(struct buf *b, const char *s, size_t n, const struct asn1p *p)
+{
+	int tag = p->str;
+	size_t i;
+
+	if (tag == 0) {
+		tag = 0x13;
+		for (i = 0; i < n; i++)
+			if (!asn1_printable((unsigned char)s[i], 0, 0))
+				tag = 0x0c;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((tag == 0x13 && !asn1_printable(c, 1, 0)) ||
+		    (tag == 0x16 && c >= 0x80) ||
+		    (tag == 0x12 && !isdigit(c) && c != ' '))
+			return "string has characters its type does not allow";
+	}
+	if (tag == 0x0c && !utf8_ok(s, n))
+		return "string not valid UTF-8";
+	der_head(b, (unsigned char)tag, n);
+	buf_add(b, s, n);
+	return NULL;
+}
+
+static int
+two(const char *s)
+{
+	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ?
+	    (s[0] - '0') * 10 + (s[1] - '0') : -1;
+}
+
+/*
+ * An RFC 3339 time ("2023-03-29T02:03:57Z", "...+02:00") as UTCTime or
+ * GeneralizedTime (tag), in its own offset as Go writes it.
+ */
+static const char *
+der_time(struct buf *b, const char *s, size_t n, int tag)
+{
+	char t[32];
+	int year, mo, d, h, mi, sec, oh = 0, om = 0, k;
+	size_t i = 19;
+
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || two(s) < 0 || two(s + 2) < 0)
+		return "invalid time (RFC 3339 wanted)";
+	year = two(s) * 100 + two(s + 2);
+	mo = two(s + 5);
+	d = two(s + 8);
+	h = two(s + 11);
+	mi = two(s + 14);
+	sec = two(s + 17);
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
+	    mi < 0 || mi > 59 || sec < 0 || sec > 59)
+		return "invalid time (RFC 3339 wanted)";
+	if (s[i] == '.') {
+		for (i++, k = 0; i < n && isdigit((unsigned char)s[i]); i++)
+			k++;
+		if (k == 0)
+			return "invalid time (RFC 3339 wanted)";
+	}
+	if (i + 1 == n && s[i] == 'Z')
+		;
+	else if (i + 6 == n && (s[i] == '+' || s[i] == '-') &&
+	    s[i + 3] == ':' && (oh = two(s + i + 1)) >= 0 && oh < 24 &&
+	    (om = two(s + i + 4)) >= 0 && om < 60)
+		;
+	else
+		return "invalid time (RFC 3339 wanted)";
+	if (tag == 0x17 && (year < 1950 || year > 2049))
+		return "cannot represent time as UTCTime";
+	k = snprintf(t, sizeof(t), "%0*d%02d%02d%02d%02d%02d", tag == 0x17 ?
+	    2 : 4, tag == 0x17 ? year % 100 : year, mo, d, h, mi, sec);
+	if (oh == 0 && om == 0)
+		k += snprintf(t + k, sizeof(t) - (size_t)k, "Z");
+	else
+		k += snprintf(t + k, sizeof(t) - (size_t)k, "%c%02d%02d",
+		    s[i], oh, om);
+	der_head(b, (unsigned char)tag, (size_t)k);
+	buf_add(b, t, (size_t)k);
+	return NULL;
+}
+
+static const char *
+der_oid(struct buf *b, const char *s, size_t n)
+{
+	uint64_t c[64];
+	unsigned char body[64 * 10], tmp[10];
+	size_t nc = 0, i = 0, len = 0, k;
+	int j;
+
+	while (i <= n) {
+		uint64_t v = 0;
+
+		if (nc == 64)
+			return "invalid oid value";
+		for (k = 0; i < n && s[i] != '.'; i++, k++) {
+			if (!isdigit((unsigned char)s[i]) || v > 0xffffffffu)
+				return "invalid oid value";
+			v = v * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (k == 0)
+			return "invalid oid value";
+		c[nc++] = v;
+		i++;
+	}
+	if (nc < 2 || c[0] > 2 || (c[0] < 2 && c[1] >= 40))
+		return "invalid object identifier";
+	c[1] += c[0] * 40;
+	for (i = 1; i < nc; i++) {
+		uint64_t v = c[i];
+
+		j = 0;
+		do {
+			tmp[j++] = (unsigned char)(v & 0x7f);
+			v >>= 7;
+		} while (v);
+		while (j-- > 0)
+			body[len++] = (unsigned char)(tmp[j] | (j ? 0x80 : 0));
+	}
+	der_head(b, 0x06, len);
+	buf_add(b, (const char *)body, len);
+	return NULL;
+}
+
+/* The DER buffer t as a base64 string value. */
+static int
+der_val(struct rstate *st, int node, struct buf *t, const char *err,
+    struct val *out)
+{
+	struct buf b;
+
+	if (err != NULL || t->over) {
+		free(t->p);
+		if (t->over && err == NULL)
+			return buf_fail(st, node, t);
+		return rerr(st, node, CA_ERR_INVAL, "error calling %s: %s",
+		    fname((int)st->t->nodes[node].i), err);
+	}
+	buf_init(&b, st);
+	b64_encode(&b, (const unsigned char *)(t->p ? t->p : ""), t->n);
+	free(t->p);
+	return buf_val(st, node, &b, out);
+}
+
+FN(f_asn1Enc)
+{
+	const char *s, *colon, *err = NULL, *v;
+	struct buf t, inner;
+	struct asn1p p;
+	size_t n, vn, at;
+	char *end;
+
+	(void)argc;
+	WANT(&argv[0], V_STR);
+	s = argv[0].s;
+	n = argv[0].n;
+	buf_init(&t, st);
+	buf_init(&inner, st);
+	/* "type:value", printable by default, split at the first ':' */
+	if ((colon = memchr(s, ':', n)) == NULL) {
+		colon = s - 1;
+		v = s;
+		vn = n;
+	} else {
+		v = colon + 1;
+		vn = n - (size_t)(v - s);
+	}
+	if (asn1_params(s, colon >= s ? (size_t)(colon - s) : 0, &p) != 0) {
+		err = "unsupported parameters";
+		goto out;
+	}
+#define TYPE(lit) (colon >= s && (size_t)(colon - s) == sizeof(lit) - 1 && \
+	memcmp(s, lit, sizeof(lit) - 1) == 0)
+	if (TYPE("int")) {
+		char num[32];
+		long long i;
+
+		if (vn == 0 || vn >= sizeof(num)) {
+			err = "invalid int value";
+			goto out;
+		}
+		memcpy(num, v, vn);
+		num[vn] = '\0';
+		errno = 0;
+		i = strtoll(num, &end, 10);
+		if (*end != '\0' || errno != 0 || isspace((unsigned char)num[0])) {
+			err = "invalid int value";
+			goto out;
+		}
+		der_int(&inner, i);
+	} else if (TYPE("oid"))
+		err = der_oid(&inner, v, vn);
+	else if (TYPE("raw")) {
+		if (b64_decode(&inner, v, vn, &at) != 0)
+			err = "illegal base64 data";
+		if (err == NULL) {
+			buf_add(&t, inner.p ? inner.p : "", inner.n);
+			free(inner.p);
+			return der_val(st, node, &t, NULL, out);
+		}
+	} else if (TYPE("bool") || TYPE("boolean")) {
+		static const char *yes[] = { "1", "t", "T", "TRUE", "true",
+		    "True" }, *no[] = { "0", "f", "F", "FALSE", "false",
+		    "False" };
+		int b = -1;
+		size_t i;
+
+		for (i = 0; i < 6; i++) {
+			if (strlen(yes[i]) == vn && memcmp(yes[i], v, vn) == 0)
+				b = 1;
+			if (strlen(no[i]) == vn && memcmp(no[i], v, vn) == 0)
+				b = 0;
+		}
+		if (b < 0)
+			err = "invalid bool value";
+		else
+			buf_add(&inner, b ? "\x01\x01\xff" : "\x01\x01\x00", 3);
+	} else if (p.time)
+		err = der_time(&inner, v, vn, p.time);
+	else {
+		size_t i;
+
+		/* printable unless utf8, ia5 or numeric; step checks
+		 * printable with '*' and '&' first, Go then refuses '&' */
+		if (p.str == 0)
+			p.str = 0x13;
+		for (i = 0; p.str == 0x13 && i < vn; i++)
+			if (!asn1_printable((unsigned char)v[i], 1, 1))
+				err = "invalid printable value";
+		if (err == NULL)
+			err = der_string(&inner, v, vn, &p);
+	}
+#undef TYPE
+	if (err == NULL)
+		der_tagged(&t, &inner, &p);
+out:
+	free(inner.p);
+	return der_val(st, node, &t, err, out);
+}
+
+FN(f_asn1Marshal)
+{
+	struct buf t, inner, ps;
+	struct asn1p p;
+	const char *err = NULL;
+	int k;
+
+	for (k = 1; k < argc; k++)
+		WANT(&argv[k], V_STR);
+	buf_init(&t, st);
+	buf_init(&inner, st);
+	buf_init(&ps, st);
+	for (k = 1; k < argc; k++) {
+		if (k > 1)
+			buf_add(&ps, ",", 1);
+		buf_add(&ps, argv[k].s, argv[k].n);
+	}
+	if (asn1_params(ps.p ? ps.p : "", ps.n, &p) != 0)
+		err = "unsupported parameters";
+	else if (argv[0].k == V_STR)
+		err = der_string(&inner, argv[0].s, argv[0].n, &p);
+	else if (argv[0].k == V_INT)
+		der_int(&inner, argv[0].i);
+	else if (argv[0].k == V_BOOL)
+		buf_add(&inner, argv[0].i ? "\x01\x01\xff" : "\x01\x01\x00", 3);
+	else
+		err = "cannot marshal this type (strings, ints, bools only)";
+	if (err == NULL)
+		der_tagged(&t, &inner, &p);
+	free(inner.p);
+	free(ps.p);
+	return der_val(st, node, &t, err, out);
+}
+
+/* asn1Seq, asn1Set: the decoded values in a SEQUENCE or SET, in order. */
+static int
+der_list(struct rstate *st, int node, int argc, struct val *argv,
+    struct val *out, unsigned char tag)
+{
+	struct buf t, body;
+	size_t at;
+	int k;
+
+	buf_init(&t, st);
+	buf_init(&body, st);
+	for (k = 0; k < argc; k++) {
+		if (want(st, node, &argv[k], V_STR, fname((int)
+		    st->t->nodes[node].i)) != 0 || b64_decode(&body, argv[k].s,
+		    argv[k].n, &at) != 0) {
+			free(body.p);
+			if (st->err)
+				return st->err;
+			return rerr(st, node, CA_ERR_INVAL, "error calling %s: "
+			    "illegal base64 data at input byte %zu",
+			    fname((int)st->t->nodes[node].i), at);
+		}
+	}
+	der_head(&t, tag, body.n);
+	buf_add(&t, body.p ? body.p : "", body.n);
+	free(body.p);
+	return der_val(st, node, &t, NULL, out);
+}
+
+FN(f_asn1Seq) { return der_list(st, node, argc, argv, out, 0x30); }
+FN(f_asn1Set) { return der_list(st, node, argc, argv, out, 0x31); }
+
+/* sprig's concat (lists joined) and uniq (first of each, in order). */
+FN(f_concat)
+{
+	struct json_object *a;
+	struct val e;
+	size_t i, n;
+	int k;
+
+	if ((a = new_arr(st, node)) == NULL)
+		return st->err;
+	for (k = 0; k < argc; k++) {
+		if (argv[k].k != V_ARR)
+			return rerr(st, node, CA_ERR_INVAL, "error calling "
+			    "concat: Cannot concat type %s as list",
+			    tname(&argv[k]));
+		n = json_object_array_length(argv[k].j);
+		for (i = 0; i < n; i++) {
+			e = jval(json_object_array_get_idx(argv[k].j, i));
+			if (arr_push(st, node, a, &e) != 0)
+				return st->err;
+		}
+	}
+	*out = jval(a);
+	return 0;
+}
+
+FN(f_uniq)
+{
+	struct json_object *a;
+	struct val e, f;
+	size_t i, j, n, m;
+	int dup, r;
+
+	(void)argc;
+	if (argv[0].k != V_ARR)
+		return rerr(st, node, CA_ERR_INVAL, "error calling uniq: "
+		    "Cannot find uniq on type %s", tname(&argv[0]));
+	if ((a = new_arr(st, node)) == NULL)
+		return st->err;
+	n = json_object_array_length(argv[0].j);
+	for (i = 0; i < n; i++) {
+		e = jval(json_object_array_get_idx(argv[0].j, i));
+		m = json_object_array_length(a);
+		/* quadratic in the list: each comparison is a step */
+		for (j = 0, dup = 0; j < m && !dup; j++) {
+			if (step(st, node) != 0)
+				return st->err;
+			f = jval(json_object_array_get_idx(a, j));
+			/* different types differ; same scalars compare */
+			if (e.k != f.k || e.k >= V_MAP)
+				continue;
+			if ((r = eq1(st, node, &e, &f)) < 0)
+				return st->err;
+			dup = r;
+		}
+		if (!dup && arr_push(st, node, a, &e) != 0)
+			return st->err;
+	}
+	*out = jval(a);
+	return 0;
+}
+
 
 FN(f_fail)
 {
@@ -3194,6 +3724,13 @@ static const struct func funcs[] = {
 	{ "toString", 1, 1, f_toString },
 	{ "fail", 1, 1, f_fail },
 	{ "required", 2, 2, f_required },
+	{ "concat", 0, -1, f_concat },
+	{ "uniq", 1, 1, f_uniq },
+	/* step's ASN.1 helpers */
+	{ "asn1Enc", 1, 1, f_asn1Enc },
+	{ "asn1Marshal", 1, -1, f_asn1Marshal },
+	{ "asn1Seq", 0, -1, f_asn1Seq },
+	{ "asn1Set", 0, -1, f_asn1Set },
 };
 static const size_t nfuncs = sizeof(funcs) / sizeof(funcs[0]);
 

@@ -444,6 +444,49 @@ test_functions(void)
 	json_object_put(d);
 }
 
+/*
+ * step's ASN.1 helpers. The expected DER was made with openssl
+ * asn1parse -genstr/-genconf (an independent encoder), except asn1Set,
+ * whose members step (cryptobyte) keeps in order where openssl sorts.
+ */
+static void
+test_asn1(void)
+{
+	struct json_object *d = step_data("*ecdsa.PublicKey");
+
+	check("{\"id\": \"1.2.3.4\", \"critical\": false, \"value\": "
+	    "{{ asn1Enc \"int:3848281\" | toJson }}}", d,
+	    "{\"id\": \"1.2.3.4\", \"critical\": false, \"value\": "
+	    "\"AgM6uFk=\"}", "step docs: asn1Enc int");
+	check("{{ asn1Seq (asn1Enc \"YubiKey\") (asn1Enc \"int:123456\") }} "
+	    "{{ asn1Set (asn1Marshal (first .Insecure.CR.DNSNames) \"utf8\") "
+	    "(asn1Enc \"int:123456\") }}", d,
+	    "MA4TB1l1YmlLZXkCAwHiQA== MQ8MCGNzci50ZXN0AgMB4kA=",
+	    "step docs: asn1Seq, asn1Set, asn1Marshal");
+	check("{{ asn1Enc \"oid:1.2.3.4\" }} {{ asn1Enc \"utf8:h\u00e9llo\" }} "
+	    "{{ asn1Enc \"ia5:abc\" }} {{ asn1Enc \"numeric:01 02\" }} "
+	    "{{ asn1Enc \"bool:true\" }} {{ asn1Enc \"utc:2023-03-29T02:03:57Z\" }} "
+	    "{{ asn1Enc \"generalized:2023-03-29T02:03:57+02:00\" }}", d,
+	    "BgMqAwQ= DAZow6lsbG8= FgNhYmM= EgUwMSAwMg== AQH/ "
+	    "Fw0yMzAzMjkwMjAzNTda GBMyMDIzMDMyOTAyMDM1NyswMjAw",
+	    "asn1Enc types");
+	check("{{ asn1Marshal \"a&b\" }} {{ asn1Marshal \"x\" \"explicit\" "
+	    "\"tag:1\" }} {{ asn1Marshal \"x\" \"tag:2\" }} "
+	    "{{ asn1Enc \"int:-129\" }} {{ asn1Enc \"int:128\" }} "
+	    "{{ asn1Enc \"int:0\" }} {{ asn1Enc \"raw:MAA=\" }}", d,
+	    "DANhJmI= oQMTAXg= ggF4 AgL/fw== AgIAgA== AgEA MAA=",
+	    "asn1Marshal: UTF8 when not printable, tags; INTEGER signs");
+	check("{{ asn1Enc \"int:x\" }}", d, "ERR -3 t:1:4: error calling "
+	    "asn1Enc: invalid int value", "asn1Enc: a bad int");
+	check("{{ asn1Marshal .Token.nbf }}", d, "ERR -3 t:1:4: error calling "
+	    "asn1Marshal: cannot marshal this type (strings, ints, bools only)",
+	    "asn1Marshal: a float64");
+	check("{{ toJson (concat (list 1 2) (list 2 \"a\")) }} "
+	    "{{ toJson (uniq (list 1 2 2 \"a\" 1 \"a\")) }}", d,
+	    "[1,2,2,\"a\"] [1,2,\"a\"]", "concat, uniq (step's SSH example)");
+	json_object_put(d);
+}
+
 /* ---- refused at parse, with line:col ---- */
 
 static void
@@ -600,6 +643,7 @@ main(void)
 	test_defaults();
 	test_examples();
 	test_functions();
+	test_asn1();
 	test_refusals();
 	test_hostile();
 	test_reuse();

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ca.h"
 #include "tmpl.h"
@@ -1086,19 +1087,21 @@ out:
  * (s, n: borrowed from the template, the data or the arena), or an
  * object or array (j, in the arena or the copied data).
  */
-enum { V_NOVAL, V_NIL, V_BOOL, V_INT, V_FLOAT, V_STR, V_MAP, V_ARR };
+enum { V_NOVAL, V_NIL, V_BOOL, V_INT, V_FLOAT, V_STR, V_MAP, V_ARR, V_TIME };
 struct val {
 	int		 k;
-	int64_t		 i;
+	int64_t		 i;	/* bool, int; a time's Unix seconds */
 	double		 f;
 	const char	*s;
-	size_t		 n;
+	size_t		 n;	/* string length; a time's nanoseconds */
+	int		 tz;	/* a time's offset from UTC, seconds */
 	struct json_object *j;
 };
 
 /* Go type names of what renders create; also markers of our own ints. */
 static const char GT_INT[] = "int";
 static const char GT_MAP[] = "map[string]interface {}";
+static const char GT_TIME[] = "time.Time";	/* a time in a container */
 
 /*
  * The Go structs of step's template data: a struct object's members are
@@ -1275,6 +1278,8 @@ is_struct(const struct val *v)
 	    strncmp(g, "map[", 4) != 0;
 }
 
+static int time_parse(const char *, size_t, struct val *);
+
 /* A json value (from the data or a container) as a value. */
 static struct val
 jval(struct json_object *j)
@@ -1308,6 +1313,8 @@ jval(struct json_object *j)
 		v.k = V_STR;
 		v.s = json_object_get_string(j);
 		v.n = (size_t)json_object_get_string_len(j);
+		if (gotype_of(j) == GT_TIME)
+			time_parse(v.s, v.n, &v);
 		break;
 	case json_type_object:
 		v.k = V_MAP;
@@ -1332,6 +1339,7 @@ tname(const struct val *v)
 	case V_INT: return "int";
 	case V_FLOAT: return "float64";
 	case V_STR: return "string";
+	case V_TIME: return GT_TIME;
 	case V_MAP:
 	case V_ARR:
 		if ((g = gotype_of(v->j)) != NULL)
@@ -1424,6 +1432,8 @@ copy_json(struct rstate *st, int node, struct json_object *j, int depth)
 	return c;
 }
 
+static void time_text(char *, size_t, const struct val *, int);
+
 /*
  * A value as a json object to put in a container (a new reference, or
  * NULL for nil with *ok set). Containers are copied: no cycles.
@@ -1459,6 +1469,15 @@ to_json(struct rstate *st, int node, const struct val *v,
 		if ((j = copy_json(st, node, v->j, 0)) == NULL)
 			return st->err;
 		break;
+	case V_TIME: {
+		/* kept as its RFC 3339 text, marked, read back as a time */
+		char t[64];
+
+		time_text(t, sizeof(t), v, 1);
+		if ((j = json_object_new_string(t)) != NULL)
+			ca_tmpl_set_gotype(j, GT_TIME);
+		break;
+	}
 	}
 	if (j == NULL)
 		return rerr(st, node, CA_ERR_NOMEM, "out of memory");
@@ -1825,6 +1844,16 @@ format_val(struct buf *b, const struct val *v, int depth, int json)
 		else
 			buf_add(b, v->s, v->n);
 		break;
+	case V_TIME: {
+		char t[80];
+
+		time_text(t, sizeof(t), v, json ? 1 : 0);
+		if (json)
+			json_str(b, t, strlen(t));
+		else
+			buf_str(b, t);
+		break;
+	}
 	case V_ARR:
 		buf_add(b, "[", 1);
 		n = json_object_array_length(v->j);
@@ -1923,6 +1952,7 @@ truth(const struct val *v)
 	case V_ARR: return json_object_array_length(v->j) > 0;
 	case V_MAP:
 		return is_struct(v) || json_object_object_length(v->j) > 0;
+	case V_TIME: return 1;	/* a struct */
 	default: return 0;
 	}
 }
@@ -1939,7 +1969,7 @@ want(struct rstate *st, int node, const struct val *v, int kind,
     const char *what)
 {
 	static const char *names[] = { "", "", "bool", "int", "float64",
-	    "string", GT_MAP, "[]interface {}" };
+	    "string", GT_MAP, "[]interface {}", GT_TIME };
 
 	if (v->k == kind && !(kind == V_MAP && is_struct(v)))
 		return 0;
@@ -2073,6 +2103,7 @@ eq1(struct rstate *st, int node, const struct val *a, const struct val *b)
 	case V_BOOL: case V_INT: return a->i == b->i;
 	case V_FLOAT: return a->f == b->f;
 	case V_STR: return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
+	case V_TIME: return a->i == b->i && a->n == b->n && a->tz == b->tz;
 	default:
 		return rerr(st, node, CA_ERR_INVAL, "error calling eq: "
 		    "non-comparable type %s", tname(a)), -1;
@@ -3303,52 +3334,149 @@ two(const char *s)
 	    (s[0] - '0') * 10 + (s[1] - '0') : -1;
 }
 
-/*
- * An RFC 3339 time ("2023-03-29T02:03:57Z", "...+02:00") as UTCTime or
- * GeneralizedTime (tag), in its own offset as Go writes it.
- */
-static const char *
-der_time(struct buf *b, const char *s, size_t n, int tag)
+/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
 {
-	char t[32];
-	int year, mo, d, h, mi, sec, oh = 0, om = 0, k;
-	size_t i = 19;
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * Go's time.Parse(time.RFC3339, s) (fractions allowed, as Go does):
+ * "2023-03-29T02:03:57Z", "...57.5+02:00". 0, or -1 (v untouched).
+ */
+static int
+time_parse(const char *s, size_t n, struct val *v)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int year, mo, d, h, mi, sec, oh = 0, om = 0, k, leap;
+	size_t i = 19, ns = 0, scale = 100000000;
 
 	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':' || two(s) < 0 || two(s + 2) < 0)
-		return "invalid time (RFC 3339 wanted)";
+		return -1;
 	year = two(s) * 100 + two(s + 2);
 	mo = two(s + 5);
 	d = two(s + 8);
 	h = two(s + 11);
 	mi = two(s + 14);
 	sec = two(s + 17);
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
-	    mi < 0 || mi > 59 || sec < 0 || sec > 59)
-		return "invalid time (RFC 3339 wanted)";
+	leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 59)
+		return -1;
 	if (s[i] == '.') {
-		for (i++, k = 0; i < n && isdigit((unsigned char)s[i]); i++)
-			k++;
+		for (i++, k = 0; i < n && isdigit((unsigned char)s[i]); i++) {
+			if (k++ < 9) {
+				ns += (size_t)(s[i] - '0') * scale;
+				scale /= 10;
+			}
+		}
 		if (k == 0)
-			return "invalid time (RFC 3339 wanted)";
+			return -1;
 	}
 	if (i + 1 == n && s[i] == 'Z')
 		;
 	else if (i + 6 == n && (s[i] == '+' || s[i] == '-') &&
 	    s[i + 3] == ':' && (oh = two(s + i + 1)) >= 0 && oh < 24 &&
-	    (om = two(s + i + 4)) >= 0 && om < 60)
-		;
+	    (om = two(s + i + 4)) >= 0 && om < 60) {
+		if (s[i] == '-') {
+			oh = -oh;
+			om = -om;
+		}
+	} else
+		return -1;
+	memset(v, 0, sizeof(*v));
+	v->k = V_TIME;
+	v->tz = oh * 3600 + om * 60;
+	v->i = days_from_civil(year, mo, d) * 86400 + h * 3600 + mi * 60 +
+	    sec - v->tz;
+	v->n = ns;
+	return 0;
+}
+
+/* A time's civil fields in its own offset. */
+static int
+time_fields(const struct val *v, struct tm *tm)
+{
+	time_t t = (time_t)(v->i + v->tz);
+
+	return gmtime_r(&t, tm) != NULL ? 0 : -1;
+}
+
+/*
+ * A time as text: mode 1 Go's RFC3339Nano (its JSON), 2 RFC3339 (step's
+ * formatTime), 0 Go's Time.String ("2023-11-14 22:13:20 +0000 UTC").
+ */
+static void
+time_text(char *buf, size_t len, const struct val *v, int mode)
+{
+	struct tm tm;
+	char frac[32] = "", zone[24];
+	int k, a = v->tz < 0 ? -v->tz : v->tz;
+
+	if (time_fields(v, &tm) != 0) {
+		snprintf(buf, len, "(time out of range)");
+		return;
+	}
+	if (v->n != 0 && mode != 2) {
+		snprintf(frac, sizeof(frac), ".%09zu", v->n % 1000000000);
+		for (k = (int)strlen(frac) - 1; frac[k] == '0'; k--)
+			frac[k] = '\0';
+	}
+	if (mode == 0)
+		snprintf(zone, sizeof(zone), "%c%02d%02d %s", v->tz < 0 ? '-' :
+		    '+', a / 3600, a / 60 % 60, v->tz == 0 ? "UTC" : "");
+	else if (v->tz == 0)
+		snprintf(zone, sizeof(zone), "Z");
 	else
-		return "invalid time (RFC 3339 wanted)";
+		snprintf(zone, sizeof(zone), "%c%02d:%02d", v->tz < 0 ? '-' :
+		    '+', a / 3600, a / 60 % 60);
+	if (mode == 0 && v->tz != 0) {
+		/* a zone without a name prints its offset twice */
+		k = (int)strlen(zone);
+		snprintf(zone + k, sizeof(zone) - (size_t)k, "%c%02d%02d",
+		    v->tz < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+	}
+	snprintf(buf, len, "%04d-%02d-%02d%c%02d:%02d:%02d%s%s%s",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, mode ? 'T' : ' ',
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, frac, mode ? "" : " ", zone);
+}
+
+/* A time as UTCTime (tag 0x17) or GeneralizedTime (0x18), Go's way. */
+static const char *
+der_time(struct buf *b, const struct val *v, int tag)
+{
+	struct tm tm;
+	char t[32];
+	int k, year, a = v->tz < 0 ? -v->tz : v->tz;
+
+	if (time_fields(v, &tm) != 0)
+		return "time out of range";
+	year = tm.tm_year + 1900;
+	if (tag == 0)
+		tag = year >= 1950 && year < 2050 ? 0x17 : 0x18;
 	if (tag == 0x17 && (year < 1950 || year > 2049))
 		return "cannot represent time as UTCTime";
+	if (year < 0 || year > 9999)
+		return "cannot represent time as GeneralizedTime";
 	k = snprintf(t, sizeof(t), "%0*d%02d%02d%02d%02d%02d", tag == 0x17 ?
-	    2 : 4, tag == 0x17 ? year % 100 : year, mo, d, h, mi, sec);
-	if (oh == 0 && om == 0)
+	    2 : 4, tag == 0x17 ? year % 100 : year, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (v->tz == 0)
 		k += snprintf(t + k, sizeof(t) - (size_t)k, "Z");
 	else
 		k += snprintf(t + k, sizeof(t) - (size_t)k, "%c%02d%02d",
-		    s[i], oh, om);
+		    v->tz < 0 ? '-' : '+', a / 3600, a / 60 % 60);
 	der_head(b, (unsigned char)tag, (size_t)k);
 	buf_add(b, t, (size_t)k);
 	return NULL;
@@ -3489,8 +3617,15 @@ FN(f_asn1Enc)
 			err = "invalid bool value";
 		else
 			buf_add(&inner, b ? "\x01\x01\xff" : "\x01\x01\x00", 3);
-	} else if (p.time)
-		err = der_time(&inner, v, vn, p.time);
+	} else if (p.time) {
+		struct val tv;
+
+		if (time_parse(v, vn, &tv) != 0)
+			err = p.time == 0x17 ? "invalid utc value" :
+			    "invalid generalized value";
+		else
+			err = der_time(&inner, &tv, p.time);
+	}
 	else {
 		size_t i;
 
@@ -3537,8 +3672,11 @@ FN(f_asn1Marshal)
 		der_int(&inner, argv[0].i);
 	else if (argv[0].k == V_BOOL)
 		buf_add(&inner, argv[0].i ? "\x01\x01\xff" : "\x01\x01\x00", 3);
+	else if (argv[0].k == V_TIME)
+		err = der_time(&inner, &argv[0], p.time);
 	else
-		err = "cannot marshal this type (strings, ints, bools only)";
+		err = "cannot marshal this type (strings, ints, bools, times "
+		    "only)";
 	if (err == NULL)
 		der_tagged(&t, &inner, &p);
 	free(inner.p);
@@ -3577,6 +3715,188 @@ der_list(struct rstate *st, int node, int argc, struct val *argv,
 
 FN(f_asn1Seq) { return der_list(st, node, argc, argv, out, 0x30); }
 FN(f_asn1Set) { return der_list(st, node, argc, argv, out, 0x31); }
+
+/*
+ * step's time functions (internal/templates/funcmap.go), over times in
+ * UTC; "now" is the clock's time, in UTC (Go's is the local zone).
+ */
+static struct val
+time_now(void)
+{
+	struct timespec ts;
+	struct val v;
+
+	memset(&v, 0, sizeof(v));
+	v.k = V_TIME;
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0) {
+		v.i = (int64_t)ts.tv_sec;
+		v.n = (size_t)ts.tv_nsec;
+	}
+	return v;
+}
+
+/* step's toTime: a time or Unix seconds in UTC, anything else now. */
+static struct val
+to_time(const struct val *a)
+{
+	struct val v;
+
+	memset(&v, 0, sizeof(v));
+	v.k = V_TIME;
+	if (a->k == V_TIME) {
+		v = *a;
+		v.tz = 0;
+	} else if (a->k == V_INT)
+		v.i = a->i;
+	else if (a->k == V_FLOAT && a->f > -1e17 && a->f < 1e17)
+		v.i = (int64_t)a->f;
+	else
+		v = time_now();
+	return v;
+}
+
+FN(f_now)
+{
+	(void)st; (void)node; (void)argc; (void)argv;
+	*out = time_now();
+	return 0;
+}
+
+FN(f_toTime)
+{
+	(void)st;
+	(void)node;
+	if (argc == 0)
+		*out = time_now();
+	else
+		*out = to_time(&argv[0]);
+	return 0;
+}
+
+FN(f_formatTime)
+{
+	struct val v;
+	char t[64];
+
+	v = argc ? to_time(&argv[0]) : time_now();
+	time_text(t, sizeof(t), &v, 2);
+	return mkstr(st, node, t, strlen(t), out);
+}
+
+/* Layout names step's toTimeLayout knows; only RFC 3339 parses here. */
+static const struct {
+	const char *name, *layout;
+} layouts[] = {
+	{ "LAYOUT", "01/02 03:04:05PM '06 -0700" },
+	{ "ANSIC", "Mon Jan _2 15:04:05 2006" },
+	{ "UNIXDATE", "Mon Jan _2 15:04:05 MST 2006" },
+	{ "RUBYDATE", "Mon Jan 02 15:04:05 -0700 2006" },
+	{ "RFC822", "02 Jan 06 15:04 MST" },
+	{ "RFC822Z", "02 Jan 06 15:04 -0700" },
+	{ "RFC850", "Monday, 02-Jan-06 15:04:05 MST" },
+	{ "RFC1123", "Mon, 02 Jan 2006 15:04:05 MST" },
+	{ "RFC1123Z", "Mon, 02 Jan 2006 15:04:05 -0700" },
+	{ "RFC3339", "2006-01-02T15:04:05Z07:00" },
+	{ "RFC3339NANO", "2006-01-02T15:04:05.999999999Z07:00" },
+	{ "KITCHEN", "3:04PM" },
+	{ "STAMP", "Jan _2 15:04:05" },
+	{ "STAMPMILLI", "Jan _2 15:04:05.000" },
+	{ "STAMPMICRO", "Jan _2 15:04:05.000000" },
+	{ "STAMPNANO", "Jan _2 15:04:05.000000000" },
+	{ "DATETIME", "2006-01-02 15:04:05" },
+	{ "DATEONLY", "2006-01-02" },
+	{ "TIMEONLY", "15:04:05" },
+};
+
+/* toTimeLayout's mapping: "time.RFC3339", "rfc3339"... or s itself. */
+static void
+layout_of(const struct val *v, const char **s, size_t *n)
+{
+	const char *p = v->s;
+	size_t len = v->n, i, k;
+
+	*s = v->s;
+	*n = v->n;
+	if (len >= 5 && memcmp(p, "time.", 5) == 0) {
+		p += 5;
+		len -= 5;
+	}
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		if (strlen(layouts[i].name) != len)
+			continue;
+		for (k = 0; k < len; k++)
+			if (toupper((unsigned char)p[k]) != layouts[i].name[k])
+				break;
+		if (k == len) {
+			*s = layouts[i].layout;
+			*n = strlen(*s);
+			return;
+		}
+	}
+}
+
+FN(f_toTimeLayout)
+{
+	const char *l;
+	size_t n;
+
+	(void)argc;
+	WANT(&argv[0], V_STR);
+	layout_of(&argv[0], &l, &n);
+	if (l == argv[0].s) {
+		*out = argv[0];
+		return 0;
+	}
+	return mkstr(st, node, l, n, out);
+}
+
+/*
+ * parseTime / mustParseTime: none (now), RFC 3339 text, or a layout
+ * (RFC3339 or RFC3339Nano only) and text, and "UTC" as the location.
+ * parseTime gives Go's zero time where mustParseTime fails.
+ */
+static int
+parse_time(struct rstate *st, int node, int argc, struct val *argv,
+    struct val *out, int must)
+{
+	const char *l;
+	size_t n;
+	int k;
+
+	for (k = 0; k < argc; k++)
+		WANT(&argv[k], V_STR);
+	if (argc == 0) {
+		*out = time_now();
+		return 0;
+	}
+	if (argc >= 2) {
+		layout_of(&argv[0], &l, &n);
+		if (strcmp(l, layouts[9].layout) != 0 &&
+		    strcmp(l, layouts[10].layout) != 0)
+			return rerr(st, node, CA_ERR_INVAL, "error calling %s: "
+			    "only the RFC3339 layouts are supported",
+			    fname((int)st->t->nodes[node].i));
+		if (argc == 3 && !(argv[2].n == 3 &&
+		    memcmp(argv[2].s, "UTC", 3) == 0))
+			return rerr(st, node, CA_ERR_INVAL, "error calling %s: "
+			    "only the UTC location is supported",
+			    fname((int)st->t->nodes[node].i));
+	}
+	if (time_parse(argv[argc >= 2].s, argv[argc >= 2].n, out) == 0)
+		return 0;
+	if (must)
+		return rerr(st, node, CA_ERR_INVAL, "error calling "
+		    "mustParseTime: cannot parse \"%.*s\" as RFC 3339",
+		    (int)(argv[argc >= 2].n > 64 ? 64 : argv[argc >= 2].n),
+		    argv[argc >= 2].s);
+	memset(out, 0, sizeof(*out));
+	out->k = V_TIME;
+	out->i = -62135596800LL;	/* 0001-01-01T00:00:00Z */
+	return 0;
+}
+
+FN(f_parseTime) { return parse_time(st, node, argc, argv, out, 0); }
+FN(f_mustParseTime) { return parse_time(st, node, argc, argv, out, 1); }
 
 /* sprig's concat (lists joined) and uniq (first of each, in order). */
 FN(f_concat)
@@ -3725,6 +4045,13 @@ static const struct func funcs[] = {
 	{ "fail", 1, 1, f_fail },
 	{ "required", 2, 2, f_required },
 	{ "concat", 0, -1, f_concat },
+	/* step's time functions */
+	{ "now", 0, 0, f_now },
+	{ "toTime", 0, 1, f_toTime },
+	{ "formatTime", 0, 1, f_formatTime },
+	{ "parseTime", 0, 3, f_parseTime },
+	{ "mustParseTime", 0, 3, f_mustParseTime },
+	{ "toTimeLayout", 1, 1, f_toTimeLayout },
 	{ "uniq", 1, 1, f_uniq },
 	/* step's ASN.1 helpers */
 	{ "asn1Enc", 1, 1, f_asn1Enc },

@@ -479,11 +479,43 @@ test_asn1(void)
 	check("{{ asn1Enc \"int:x\" }}", d, "ERR -3 t:1:4: error calling "
 	    "asn1Enc: invalid int value", "asn1Enc: a bad int");
 	check("{{ asn1Marshal .Token.nbf }}", d, "ERR -3 t:1:4: error calling "
-	    "asn1Marshal: cannot marshal this type (strings, ints, bools only)",
+	    "asn1Marshal: cannot marshal this type (strings, ints, bools, times "
+	    "only)",
 	    "asn1Marshal: a float64");
+	check("{{ asn1Marshal (toTime .Token.nbf) }} "
+	    "{{ asn1Marshal (toTime 4102444800) }}", d,
+	    "Fw0yMzExMTQyMjEzMjBa GA8yMTAwMDEwMTAwMDAwMFo=",
+	    "asn1Marshal of a time: UTCTime, GeneralizedTime from 2050");
 	check("{{ toJson (concat (list 1 2) (list 2 \"a\")) }} "
 	    "{{ toJson (uniq (list 1 2 2 \"a\" 1 \"a\")) }}", d,
 	    "[1,2,2,\"a\"] [1,2,\"a\"]", "concat, uniq (step's SSH example)");
+	json_object_put(d);
+}
+
+/* step's time functions, on fixed times (now is only typed) */
+static void
+test_time(void)
+{
+	struct json_object *d = step_data("*ecdsa.PublicKey");
+
+	check("{{ toTime .Token.nbf }}|{{ formatTime .Token.nbf }}|"
+	    "{{ toJson (toTime .Token.nbf) }}|{{ typeOf now }}", d,
+	    "2023-11-14 22:13:20 +0000 UTC|2023-11-14T22:13:20Z|"
+	    "\"2023-11-14T22:13:20Z\"|time.Time", "toTime, formatTime, now");
+	check("{{ parseTime \"2024-07-02T23:16:02.5+02:00\" }}|"
+	    "{{ toJson (mustParseTime \"time.RFC3339\" \"2024-07-02T23:16:02Z\" "
+	    "\"UTC\") }}|{{ parseTime \"2024-02-30T00:00:00Z\" }}|"
+	    "{{ toTimeLayout \"UnixDate\" }}|"
+	    "{{ index (list (toTime 0)) 0 | formatTime }}", d,
+	    "2024-07-02 23:16:02.5 +0200 +0200|\"2024-07-02T23:16:02Z\"|"
+	    "0001-01-01 00:00:00 +0000 UTC|Mon Jan _2 15:04:05 MST 2006|"
+	    "1970-01-01T00:00:00Z", "parseTime, mustParseTime, toTimeLayout");
+	check("{{ mustParseTime \"July 4\" }}", d, "ERR -3 t:1:4: error "
+	    "calling mustParseTime: cannot parse \"July 4\" as RFC 3339",
+	    "mustParseTime: bad text");
+	check("{{ parseTime \"time.Kitchen\" \"3:04PM\" }}", d,
+	    "ERR -3 t:1:4: error calling parseTime: only the RFC3339 layouts "
+	    "are supported", "parseTime: other layouts refused");
 	json_object_put(d);
 }
 
@@ -644,6 +676,7 @@ main(void)
 	test_examples();
 	test_functions();
 	test_asn1();
+	test_time();
 	test_refusals();
 	test_hostile();
 	test_reuse();

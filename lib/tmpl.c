@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <locale.h>
+#include <wctype.h>
 
 #include "ca.h"
 #include "tmpl.h"
@@ -1193,6 +1195,7 @@ struct rstate {
 	long			 steps;
 	size_t			 mem;
 	int			 err;
+	locale_t		 utf8;	/* for Unicode case mapping, on use */
 };
 
 static int
@@ -1765,29 +1768,40 @@ static int format_val(struct buf *, const struct val *, int, int);
 static int truth(const struct val *);
 
 /*
- * A struct's members: for JSON those the table knows (see gofield), then
- * any other; for %v the values in member order.
+ * A struct's members: for JSON those the table knows (see gofield) that
+ * Go writes, then any other; for %v every field of the table in order
+ * (the zero value of one the data lacks: "", 0, [] or <nil>), then any
+ * other member.
  */
 static int
 format_struct(struct buf *b, const struct val *v, int depth, int json)
 {
-	const struct gofield *f = json ? gofields(gotype_of(v->j)) : NULL, *g;
+	static const char *zero[] = { "", "0", "[]", "<nil>" };
+	const struct gofield *f = gofields(gotype_of(v->j)), *g;
 	struct json_object *m;
 	struct val e;
 	int n = 0;
 
 	for (g = f; g && g->go; g++) {
-		if (!json_object_object_get_ex(v->j, g->go, &m) ||
-		    g->json == NULL)
+		int has = json_object_object_get_ex(v->j, g->go, &m);
+
+		if (json && (!has || g->json == NULL))
 			continue;
-		e = jval(m);
-		if (g->omitempty && !truth(&e) && e.k != V_MAP)
+		if (has)
+			e = jval(m);
+		if (json && g->omitempty && !truth(&e) && e.k != V_MAP)
 			continue;
 		if (n++)
-			buf_add(b, ",", 1);
-		json_str(b, g->json, strlen(g->json));
-		buf_add(b, ":", 1);
-		if (format_val(b, &e, depth + 1, 1) != 0)
+			buf_str(b, json ? "," : " ");
+		if (json) {
+			json_str(b, g->json, strlen(g->json));
+			buf_add(b, ":", 1);
+		} else if (!has) {
+			buf_str(b, zero[g->zero == 's' ? 0 : g->zero == 'i' ?
+			    1 : g->zero == 'a' ? 2 : 3]);
+			continue;
+		}
+		if (format_val(b, &e, depth + 1, json) != 0)
 			return -1;
 	}
 	json_object_object_foreach(v->j, key, val) {
@@ -1868,6 +1882,11 @@ format_val(struct buf *b, const struct val *v, int depth, int json)
 		break;
 	case V_MAP:
 		if (is_struct(v)) {
+			/* Go prints a pointer to a struct as &{...} on top */
+			const char *gt = gotype_of(v->j);
+
+			if (!json && depth == 0 && gt != NULL && gt[0] == '*')
+				buf_add(b, "&", 1);
 			buf_add(b, "{", 1);
 			if (format_struct(b, v, depth, json) != 0)
 				return -1;
@@ -1959,6 +1978,8 @@ truth(const struct val *v)
 
 /* ---------------------------------------------------------------- */
 /* Functions. Each gets its checked argument count, sets *out. */
+
+static size_t runelen(const char *, size_t);
 
 #define FN(name) static int name(struct rstate *st, int node, int argc, \
 	struct val *argv, struct val *out)
@@ -2478,24 +2499,52 @@ FN(f_contains)
 	return 0;
 }
 
-/* ASCII case mapping; other runes as they are (Go maps Unicode too). */
+/*
+ * Go's strings.ToLower/ToUpper: Unicode simple case mapping (glibc's, in
+ * C.UTF-8, made for this render only), a bad UTF-8 byte as U+FFFD; ASCII
+ * alone where that locale is missing.
+ */
 static int
 casemap(struct rstate *st, int node, struct val *argv, struct val *out,
     int up)
 {
+	const char *s;
 	struct buf b;
-	size_t i;
-	char c;
+	size_t i, k, n, o;
+	uint32_t r;
+	char c, enc[4];
 
 	WANT(&argv[0], V_STR);
+	s = argv[0].s;
+	n = argv[0].n;
 	buf_init(&b, st);
-	for (i = 0; i < argv[0].n; i++) {
-		c = argv[0].s[i];
-		if (up && c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		else if (!up && c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		buf_add(&b, &c, 1);
+	for (i = 0; i < n; i += k) {
+		c = s[i];
+		k = 1;
+		if ((unsigned char)c < 0x80) {
+			if (up && c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			else if (!up && c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			buf_add(&b, &c, 1);
+			continue;
+		}
+		if ((k = runelen(s + i, n - i)) == 1) {
+			buf_add(&b, "\xef\xbf\xbd", 3);
+			continue;
+		}
+		r = (unsigned char)s[i] & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
+		for (o = 1; o < k; o++)
+			r = (r << 6) | ((unsigned char)s[i + o] & 0x3f);
+		if (st->utf8 == (locale_t)0)
+			st->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8",
+			    (locale_t)0);
+		if (st->utf8 != (locale_t)0)
+			r = (uint32_t)(up ? towupper_l((wint_t)r, st->utf8) :
+			    towlower_l((wint_t)r, st->utf8));
+		o = 0;
+		put_utf8(enc, &o, r);
+		buf_add(&b, enc, o);
 	}
 	return buf_val(st, node, &b, out);
 }
@@ -2503,39 +2552,52 @@ casemap(struct rstate *st, int node, struct val *argv, struct val *out,
 FN(f_lower) { (void)argc; return casemap(st, node, argv, out, 0); }
 FN(f_upper) { (void)argc; return casemap(st, node, argv, out, 1); }
 
-static int
-is_gospace(const char *s, size_t n, size_t *len)
+/* Go's unicode.IsSpace of the rune at s: its length, or 0. */
+static size_t
+gospace(const char *s, size_t n)
 {
+	static const uint32_t z[] = { 0x85, 0xa0, 0x1680, 0x2000, 0x2001,
+	    0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009,
+	    0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000 };
 	unsigned char c = (unsigned char)s[0];
+	size_t k, i;
+	uint32_t r;
 
-	*len = 1;
 	if (c == ' ' || (c >= '\t' && c <= '\r'))
 		return 1;
-	if (c == 0xc2 && n >= 2 && ((unsigned char)s[1] == 0x85 ||
-	    (unsigned char)s[1] == 0xa0)) {
-		*len = 2;
-		return 1;
-	}
+	if (c < 0x80 || (k = runelen(s, n)) == 1)
+		return 0;
+	r = c & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
+	for (i = 1; i < k; i++)
+		r = (r << 6) | ((unsigned char)s[i] & 0x3f);
+	for (i = 0; i < sizeof(z) / sizeof(z[0]); i++)
+		if (r == z[i])
+			return k;
 	return 0;
 }
 
 FN(f_trim)
 {
 	const char *s;
-	size_t n, k;
+	size_t n, k, j;
 
 	(void)argc;
 	WANT(&argv[0], V_STR);
 	s = argv[0].s;
 	n = argv[0].n;
-	while (n > 0 && is_gospace(s, n, &k)) {
+	while (n > 0 && (k = gospace(s, n)) > 0) {
 		s += k;
 		n -= k;
 	}
-	while (n > 0 && (is_gospace(s + n - 1, 1, &k) || (n >= 2 &&
-	    (unsigned char)s[n - 2] == 0xc2 && is_gospace(s + n - 2, 2, &k) &&
-	    k == 2)))
+	/* from the end: the space may be up to three bytes long */
+	for (;;) {
+		for (j = 1, k = 0; j <= 3 && j <= n && k == 0; j++)
+			if (runelen(s + n - j, j) == j)
+				k = gospace(s + n - j, j) == j ? j : 0;
+		if (k == 0)
+			break;
 		n -= k;
+	}
 	*out = argv[0];
 	out->s = s;
 	out->n = n;
@@ -4522,6 +4584,8 @@ ca_tmpl_render(const struct ca_tmpl *t, struct json_object *data,
 	st.out = NULL;
 	r = 0;
 out:
+	if (st.utf8 != (locale_t)0)
+		freelocale(st.utf8);
 	for (i = 0; i < st.narena; i++)
 		json_object_put(st.arena[i]);
 	free(st.arena);

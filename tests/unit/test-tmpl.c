@@ -336,6 +336,9 @@ test_examples(void)
 	    "		{{ fail \"Key length must be at least 3072 bits\" }}\n"
 	    "	{{- end }}\n{{- end }}", d,
 	    "ERR -5 Key length must be at least 3072 bits", "key size rule");
+	check("{{ .Subject }} {{ index .SANs 0 }}", d,
+	    "{[] [] [] [] [] [] []  foo.test []} {dns foo.test []}",
+	    "Go's %v of step's structs, zero fields included");
 	check("{{ .Webhooks.Test.notAfter }}", d, "<no value>",
 	    "missing keys: Go's <no value>");
 	json_object_put(d);
@@ -392,6 +395,11 @@ test_functions(void)
 	check("{{ hasPrefix \"a,\" .s }} {{ hasSuffix \"c\" .s }} "
 	    "{{ contains \",b,\" .s }} {{ upper .s }} {{ lower \"AbC\" }}", d,
 	    "true true true A,B,C abc", "prefix, suffix, contains, case");
+	check("{{ lower \"\u00c9COLE \u0130 \u1e9e\" }} "
+	    "{{ upper \"\u00e9cole \u03c2\" }} "
+	    "[{{ trim \"\u00a0\u3000 x\u2029\xc2\x85\" }}]", d,
+	    "\u00e9cole i \u00df \u00c9COLE \u03a3 [x]",
+	    "Unicode lower, upper, trim (Go's simple case mapping, IsSpace)");
 	check("[{{ trim \"  x y \\n\" }}] {{ trimPrefix \"a,\" .s }} "
 	    "{{ trimSuffix \",c\" .s }} {{ replace \",\" \"-\" .s }} "
 	    "{{ replace \"\" \"-\" \"ab\" }}", d, "[x y] b,c a,b a-b-c -a-b-",

@@ -12,6 +12,7 @@
  */
 #include <config.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -677,6 +678,58 @@ test_reuse(void)
 	json_object_put(d);
 }
 
+/* Two threads render one template over one data tree at once. */
+struct job {
+	const struct ca_tmpl	*t;
+	struct json_object	*d;
+	const char		*want;
+	int			 bad;
+};
+
+static void *
+renders(void *arg)
+{
+	struct job *j = arg;
+	char *out;
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		if (ca_tmpl_render(j->t, j->d, &out, NULL) != 0 ||
+		    strcmp(out, j->want) != 0)
+			j->bad++;
+		else
+			free(out);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	struct json_object *d = step_data("*rsa.PublicKey");
+	struct ca_tmpl *t = NULL;
+	struct job a, b;
+	pthread_t ta, tb;
+	char *want = NULL;
+
+	if (ca_tmpl_parse(iid_tpl, strlen(iid_tpl), "iid", &t) != 0 ||
+	    ca_tmpl_render(t, d, &want, NULL) != 0) {
+		printf("Bail out! %s\n", ca_errmsg());
+		exit(1);
+	}
+	a.t = b.t = t;
+	a.d = b.d = d;
+	a.want = b.want = want;
+	a.bad = b.bad = 0;
+	ok(pthread_create(&ta, NULL, renders, &a) == 0 &&
+	    pthread_create(&tb, NULL, renders, &b) == 0 &&
+	    pthread_join(ta, NULL) == 0 && pthread_join(tb, NULL) == 0 &&
+	    a.bad == 0 && b.bad == 0, "two threads, 600 renders, same output");
+	free(want);
+	ca_tmpl_free(t);
+	json_object_put(d);
+}
+
 int
 main(void)
 {
@@ -688,5 +741,6 @@ main(void)
 	test_refusals();
 	test_hostile();
 	test_reuse();
+	test_threads();
 	return tap_done();
 }

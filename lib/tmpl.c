@@ -844,9 +844,12 @@ control(struct parser *ps, int type, const char *at)
 			 * the same {{end}}, as Go rewrites it */
 			int inner, lst;
 
-			if (elseif != type && type == N_RANGE)
-				return perr(ps, eat, "else %s in range",
-				    elseif == N_IF ? "if" : "with"), -1;
+			/* Go: "else if" in an if, "else with" in a with */
+			if (elseif != type)
+				return perr(ps, eat, "unexpected \"%s\" after "
+				    "else in %s", elseif == N_IF ? "if" : "with",
+				    type == N_IF ? "if" : type == N_WITH ?
+				    "with" : "range"), -1;
 			if ((lst = newnode(ps, N_LIST, eat)) < 0 ||
 			    (inner = control(ps, elseif, eat)) < 0)
 				return -1;

@@ -419,6 +419,8 @@ test_functions(void)
 	    "[{{ get .m \"x\" }}] {{ hasKey .m \"b\" }} {{ keys .m }}", d,
 	    "[1 a map[a:1 b:2]] [1,\"a\"] {\"j\":\"\",\"k\":1} 1 [] true [a b]",
 	    "list, dict, get, hasKey, keys");
+	check("{{ $m := dict \"a\" 1 \"b\" 2 }}{{ toJson (unset $m \"a\") }} "
+	    "{{ $m.b }}", d, "{\"b\":2} 2", "unset");
 	check("{{ $m := dict }}{{ $_ := set $m \"x\" $m }}{{ toJson $m }}", d,
 	    "{\"x\":{}}", "set copies: no cycle");
 	check("{{ quote \"a\\\"\" 1 .z }} {{ squote \"a\" 2 }} "
@@ -431,6 +433,8 @@ test_functions(void)
 	    "{{ with .m }}{{ .a }}{{ $.n }}{{ end }}{{ with .e }}no{{ else }}"
 	    "E{{ end }}{{ if .e }}1{{ else if .n }}2{{ else }}3{{ end }}", d,
 	    "213E2", "variables, $, with, else if");
+	check("{{ with .e }}no{{ else with .s }}{{ . }}{{ end }}", d, "a,b,c",
+	    "else with");
 	check("{{ range .l }}{{ if eq (typeOf .) \"string\" }}{{ break }}"
 	    "{{ end }}{{ . }}{{ end }}|{{ range $e := .l }}{{ if not $e }}"
 	    "{{ continue }}{{ end }}{{ $e }}{{ end }}|{{ range list }}{{ else }}"
@@ -573,6 +577,10 @@ test_refusals(void)
 	    "undefined variable");
 	refused("{{ if 1 }}{{ $y := 2 }}{{ end }}{{ $y }}", "x.tpl:1:36: "
 	    "undefined variable \"$y\"", "variable out of scope");
+	refused("{{ if 1 }}{{ else with 2 }}{{ end }}", "x.tpl:1:11: "
+	    "unexpected \"with\" after else in if", "else with in an if");
+	refused("{{ range 1 }}{{ else if 2 }}{{ end }}", "x.tpl:1:14: "
+	    "unexpected \"if\" after else in range", "else if in a range");
 	refused("{{ break }}", "x.tpl:1:4: {{break}} outside {{range}}",
 	    "break outside range");
 	refused("{{ nil }}", "x.tpl:1:8: nil is not a command", "nil");

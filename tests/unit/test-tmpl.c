@@ -340,6 +340,31 @@ test_examples(void)
 	check("{{ .Subject }} {{ index .SANs 0 }}", d,
 	    "{[] [] [] [] [] [] []  foo.test []} {dns foo.test []}",
 	    "Go's %v of step's structs, zero fields included");
+	/* "User-Provided Variables in Signing Requests", --set dnsName=... */
+	json_object_object_add(json_object_object_get(json_object_object_get(
+	    d, "Insecure"), "User"), "dnsName",
+	    json_object_new_string("backend.example.com"));
+	check("{\n"
+	    "	\"subject\": {{ toJson .Subject }},\n"
+	    "{{- if .Insecure.User.dnsName }}\n"
+	    "	\"dnsNames\": {{ toJson .Insecure.User.dnsName}},\n"
+	    "{{- else }}\n"
+	    "	\"sans\": {{ toJson .SANs }},\n"
+	    "{{- end }}\n"
+	    "	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+	    "}", d, "{\n"
+	    "	\"subject\": {\"commonName\":\"foo.test\"},\n"
+	    "	\"dnsNames\": \"backend.example.com\",\n"
+	    "	\"extKeyUsage\": [\"serverAuth\", \"clientAuth\"]\n"
+	    "}", "step docs: user-provided dnsName");
+	/* templateData {"OrganizationalUnit": ...} joins the data */
+	json_object_object_add(d, "OrganizationalUnit",
+	    json_object_new_string("Engineering Team"));
+	check("{\"subject\": {\"organizationalUnit\": "
+	    "{{ toJson .OrganizationalUnit }}, \"commonName\": "
+	    "{{ toJson .Subject.CommonName }}}}", d,
+	    "{\"subject\": {\"organizationalUnit\": \"Engineering Team\", "
+	    "\"commonName\": \"foo.test\"}}", "step docs: templateData");
 	check("{{ .Webhooks.Test.notAfter }}", d, "<no value>",
 	    "missing keys: Go's <no value>");
 	json_object_put(d);

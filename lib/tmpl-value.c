@@ -676,6 +676,20 @@ ca_tmpl_sorted_keys(struct json_object *j, size_t *n)
 static int format_val(struct buf *, const struct val *, int, int);
 
 /*
+ * Field g of struct v: the member named as the Go field, or as its JSON
+ * name (data written as step marshals it). 1 found (*m), 0 not.
+ */
+int
+ca_tmpl_struct_member(const struct val *v, const struct gofield *g,
+    struct json_object **m)
+{
+	*m = NULL;
+	if (json_object_object_get_ex(v->j, g->go, m))
+		return 1;
+	return g->json != NULL && json_object_object_get_ex(v->j, g->json, m);
+}
+
+/*
  * A struct's members: for JSON those the table knows (see gofield) that
  * Go writes, then any other; for %v every field of the table in order
  * (the zero value of one the data lacks: "", 0, [] or <nil>), then any
@@ -691,7 +705,7 @@ format_struct(struct buf *b, const struct val *v, int depth, int json)
 	int n = 0;
 
 	for (g = f; g && g->go; g++) {
-		int has = json_object_object_get_ex(v->j, g->go, &m);
+		int has = ca_tmpl_struct_member(v, g, &m);
 
 		if (json && (!has || g->json == NULL))
 			continue;
@@ -715,7 +729,8 @@ format_struct(struct buf *b, const struct val *v, int depth, int json)
 	}
 	json_object_object_foreach(v->j, key, val) {
 		for (g = f; g && g->go; g++)
-			if (strcmp(g->go, key) == 0)
+			if (strcmp(g->go, key) == 0 ||
+			    (g->json != NULL && strcmp(g->json, key) == 0))
 				break;
 		if (g && g->go)
 			continue;

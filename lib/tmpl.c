@@ -1082,6 +1082,14 @@ field(struct rstate *st, int name, const struct val *v, struct val *out)
 		for (; g && g->go; g++)
 			if (strlen(g->go) == n->len &&
 			    memcmp(g->go, key, n->len) == 0) {
+				if (ca_tmpl_struct_member(v, g, &e)) {
+					*out = ca_tmpl_jval(e);
+					if (json_object_get_type(e) ==
+					    json_type_int)
+						*out = ca_tmpl_mkint(
+						    json_object_get_int64(e));
+					return 0;
+				}
 				/* a field the data leaves out: Go's zero */
 				if (g->zero == 's') {
 					out->k = V_STR;
@@ -1510,6 +1518,55 @@ out:
 	free(st.slots);
 	free(st.out);
 	return r;
+}
+
+/* Mark o (if an object) with gotype. */
+static void
+mark(struct json_object *o, const char *gotype)
+{
+	if (json_object_is_type(o, json_type_object))
+		ca_tmpl_set_gotype(o, gotype);
+}
+
+/* Mark every object of array a (if an array) with gotype. */
+static void
+mark_all(struct json_object *a, const char *gotype)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(a, json_type_array))
+		return;
+	n = json_object_array_length(a);
+	for (i = 0; i < n; i++)
+		mark(json_object_array_get_idx(a, i), gotype);
+}
+
+/* A struct's member by Go name, else by JSON name. */
+static struct json_object *
+member(struct json_object *o, const char *go, const char *json)
+{
+	struct json_object *m;
+
+	if (json_object_object_get_ex(o, go, &m))
+		return m;
+	return json_object_object_get(o, json);
+}
+
+void
+ca_tmpl_mark_step_data(struct json_object *data)
+{
+	struct json_object *cr = json_object_object_get(
+	    json_object_object_get(data, "Insecure"), "CR"), *sub;
+
+	mark(json_object_object_get(data, "Subject"), "x509util.Subject");
+	mark_all(json_object_object_get(data, "SANs"),
+	    "x509util.SubjectAlternativeName");
+	mark(cr, "*x509util.CertificateRequest");
+	sub = member(cr, "Subject", "subject");
+	mark(sub, "x509util.Subject");
+	mark_all(member(cr, "SANs", "sans"), "x509util.SubjectAlternativeName");
+	mark_all(member(sub, "ExtraNames", "extraNames"),
+	    "x509util.DistinguishedName");
 }
 
 void

@@ -16,7 +16,8 @@
  * The data is a json-c tree read as step's Go data: objects are
  * map[string]interface{} (fields missing from them give Go's "<no value>",
  * key order sorted by toJson and range), arrays []interface{}, numbers
- * float64, unless ca_tmpl_set_gotype marks an object with a Go type.
+ * float64, unless ca_tmpl_set_gotype (or ca_tmpl_mark_step_data, for
+ * step's usual members) marks an object with a Go type.
  * A struct object's members are keyed by Go field name, as templates
  * write them (.Subject.CommonName, .Insecure.CR.DNSNames, .SANs[i].Type);
  * for step's own structs (x509util.Subject, x509util.SubjectAlternative-
@@ -79,5 +80,15 @@ int	 ca_tmpl_render(const struct ca_tmpl *t, struct json_object *data,
  * the name starts with "map[".
  */
 void	 ca_tmpl_set_gotype(struct json_object *o, const char *gotype);
+
+/*
+ * Mark the members of step's template data that are Go structs in step,
+ * where present: .Subject, each of .SANs, .Insecure.CR, its .Subject
+ * (and its ExtraNames) and its .SANs. Their members may be keyed by Go
+ * field name (CommonName) or by JSON name (commonName): templates reach
+ * them by Go name, toJson writes JSON names. The public key
+ * (.Insecure.CR.PublicKey) is marked by the caller with its type.
+ */
+void	 ca_tmpl_mark_step_data(struct json_object *data);
 
 #endif /* CA_TMPL_H */

@@ -34,20 +34,12 @@ data(void)
 	    "\"User\":{\"k\":\"v\"}},\"Webhooks\":{},"
 	    "\"s\":\"a,b,c\",\"n\":3,\"f\":0.5,\"z\":null,\"e\":\"\","
 	    "\"l\":[1,\"x\",null],\"m\":{\"b\":2,\"a\":1}}");
-	struct json_object *cr;
 
 	if (d == NULL)
 		abort();
-	ca_tmpl_set_gotype(json_object_object_get(d, "Subject"),
-	    "x509util.Subject");
-	ca_tmpl_set_gotype(json_object_array_get_idx(json_object_object_get(d,
-	    "SANs"), 0), "x509util.SubjectAlternativeName");
-	cr = json_object_object_get(json_object_object_get(d, "Insecure"),
-	    "CR");
-	ca_tmpl_set_gotype(cr, "*x509util.CertificateRequest");
-	ca_tmpl_set_gotype(json_object_object_get(cr, "Subject"),
-	    "x509util.Subject");
-	ca_tmpl_set_gotype(json_object_object_get(cr, "PublicKey"),
+	ca_tmpl_mark_step_data(d);
+	ca_tmpl_set_gotype(json_object_object_get(json_object_object_get(
+	    json_object_object_get(d, "Insecure"), "CR"), "PublicKey"),
 	    "*rsa.PublicKey");
 	return d;
 }

@@ -299,6 +299,38 @@ test_defaults(void)
 	json_object_put(nosans);
 }
 
+/*
+ * The same data written as step marshals it (JSON names), marked with
+ * ca_tmpl_mark_step_data: the same outputs, Go names reach the fields.
+ */
+static void
+test_json_named(void)
+{
+	struct json_object *d = json_tokener_parse(
+	    "{\"Subject\":{\"commonName\":\"foo.test\"},"
+	    "\"SANs\":[{\"type\":\"dns\",\"value\":\"foo.test\"},"
+	    "{\"type\":\"ip\",\"value\":\"127.0.0.1\"}],"
+	    "\"Insecure\":{\"CR\":{\"subject\":{\"organization\":[\"O\"],"
+	    "\"commonName\":\"csr<cn>\"},\"dnsNames\":[\"csr.test\"],"
+	    "\"PublicKey\":{}}}}");
+	char want[2048];
+
+	ca_tmpl_mark_step_data(d);
+	ca_tmpl_set_gotype(json_object_object_get(json_object_object_get(
+	    json_object_object_get(d, "Insecure"), "CR"), "PublicKey"),
+	    "*rsa.PublicKey");
+	leaf_want(want, sizeof(want), "{\"commonName\":\"foo.test\"}", 1,
+	    "\"serverAuth\", \"clientAuth\"");
+	check(leaf_tpl, d, want, "JSON-named data: default leaf");
+	check("{{ .Subject.CommonName }} {{ (index .SANs 1).Value }} "
+	    "{{ toJson .Insecure.CR.Subject }} {{ .Insecure.CR.DNSNames }} "
+	    "[{{ .Subject.SerialNumber }}]", d,
+	    "foo.test 127.0.0.1 {\"organization\":[\"O\"],"
+	    "\"commonName\":\"csr\\u003ccn\\u003e\"} [csr.test] []",
+	    "JSON-named data: Go names, Go's field order");
+	json_object_put(d);
+}
+
 /* ---- step's documented examples ---- */
 
 static void
@@ -767,6 +799,7 @@ int
 main(void)
 {
 	test_defaults();
+	test_json_named();
 	test_examples();
 	test_functions();
 	test_asn1();

@@ -56,7 +56,8 @@ step_data(const char *key_type)
 	    "{\"Subject\":{\"CommonName\":\"foo.test\"},"
 	    "\"SANs\":[{\"Type\":\"dns\",\"Value\":\"foo.test\"},"
 	    "{\"Type\":\"ip\",\"Value\":\"127.0.0.1\"}],"
-	    "\"Token\":{\"iss\":\"prov\",\"sub\":\"foo.test\",\"nbf\":1700000000,"
+	    "\"Token\":{\"iss\":\"prov\",\"sub\":\"foo.test\","
+	    "\"nbf\":1700000000,"
 	    "\"email\":\"jane@example.com\",\"groups\":[\"admins\",\"ops\"]},"
 	    "\"Insecure\":{\"CR\":{\"Version\":0,"
 	    "\"Subject\":{\"CommonName\":\"csr<cn>\",\"Organization\":[\"O\"]},"
@@ -283,7 +284,8 @@ test_defaults(void)
 	check("{{ toJson .Insecure.CR }}", ec, "{\"version\":0,\"subject\":"
 	    "{\"organization\":[\"O\"],\"commonName\":\"csr\\u003ccn\\u003e\"},"
 	    "\"dnsNames\":[\"csr.test\"],\"emailAddresses\":null,"
-	    "\"ipAddresses\":null,\"uris\":null}", "CertificateRequestTemplate");
+	    "\"ipAddresses\":null,\"uris\":null}",
+	    "CertificateRequestTemplate");
 	snprintf(want, sizeof(want), "{\n	\"rawSubject\": null,\n"
 	    "	\"sans\": %s,\n"
 	    "	\"keyUsage\": [\"digitalSignature\"],\n"
@@ -347,7 +349,8 @@ test_examples(void)
 	    "{{ fail \"not jane\" }}{{ end }}", d, "ok", "hasPrefix guard");
 	check("{{ if not (hasSuffix \"@corp.test\" .Token.email) }}"
 	    "{{ fail \"e-mail must be @corp.test\" }}{{ end }}", d,
-	    "ERR -5 e-mail must be @corp.test", "fail: FORBIDDEN, message only");
+	    "ERR -5 e-mail must be @corp.test", "fail: FORBIDDEN, message "
+	    "only");
 	check("\"uris\": \"{{ .Token.iss }}#{{ .Token.sub }}\"", d,
 	    "\"uris\": \"prov#foo.test\"", "example.tpl's uris line");
 	check("{{ .Token.nbf }} {{ toJson .Token.nbf }}", d,
@@ -437,8 +440,8 @@ test_functions(void)
 	check("{{ eq .n 3 }}", d, "ERR -3 t:1:4: error calling eq: "
 	    "incompatible types for comparison", "eq float64 int: Go's error");
 	check("{{ print 1 2 \"a\" 3 }}|{{ println 1 \"a\" }}|"
-	    "{{ printf \"%s=%d %v %q %x %X %5s|%-3d|%03d %%\" \"k\" 7 .l \"q\\\"\" "
-	    "\"hi\" 255 \"r\" 1 2 }}", d,
+	    "{{ printf \"%s=%d %v %q %x %X %5s|%-3d|%03d %%\" \"k\" 7 .l "
+	    "\"q\\\"\" \"hi\" 255 \"r\" 1 2 }}", d,
 	    "1 2a3|1 a\n|k=7 [1 x <nil>] \"q\\\"\" 6869 FF     r|1  |002 %",
 	    "print, println, printf");
 	check("{{ printf \"%d %s\" \"x\" }}|{{ printf \"%s\" 1 2 }}", d,
@@ -467,8 +470,9 @@ test_functions(void)
 	    "{{ join \"/\" .l }}", d, "map[_0:a _1:b _2:c] b [a b c] a+b+c 1/x",
 	    "split, splitList, join (nil skipped)");
 	check("{{ first .l }} {{ last .l }} {{ first (list) }} "
-	    "{{ default \"d\" .e }} {{ default \"d\" .s }} {{ .e | default \"p\" }}"
-	    " {{ empty .z }} {{ empty 0 }} {{ empty .m }} {{ coalesce .z .e 4 }}",
+	    "{{ default \"d\" .e }} {{ default \"d\" .s }} "
+	    "{{ .e | default \"p\" }} {{ empty .z }} {{ empty 0 }} "
+	    "{{ empty .m }} {{ coalesce .z .e 4 }}",
 	    d, "1 <no value> <no value> d a,b,c p true true false 4",
 	    "first, last, default, empty, coalesce");
 	check("{{ list 1 \"a\" .m }} {{ toJson (list 1 \"a\") }} "
@@ -494,8 +498,9 @@ test_functions(void)
 	    "else with");
 	check("{{ range .l }}{{ if eq (typeOf .) \"string\" }}{{ break }}"
 	    "{{ end }}{{ . }}{{ end }}|{{ range $e := .l }}{{ if not $e }}"
-	    "{{ continue }}{{ end }}{{ $e }}{{ end }}|{{ range list }}{{ else }}"
-	    "empty{{ end }}|{{ range 3 }}{{ . }}{{ end }}", d,
+	    "{{ continue }}{{ end }}{{ $e }}{{ end }}|"
+	    "{{ range list }}{{ else }}empty{{ end }}|"
+	    "{{ range 3 }}{{ . }}{{ end }}", d,
 	    "1|1x|empty|012", "range: break, continue, else, int");
 	check("a  {{- /* c */ -}}  b {{/* c2 */}}\n{{- \"x\" -}}\n y", d,
 	    "ab xy", "comments and trim markers");
@@ -535,7 +540,8 @@ test_asn1(void)
 	    "step docs: asn1Seq, asn1Set, asn1Marshal");
 	check("{{ asn1Enc \"oid:1.2.3.4\" }} {{ asn1Enc \"utf8:h\u00e9llo\" }} "
 	    "{{ asn1Enc \"ia5:abc\" }} {{ asn1Enc \"numeric:01 02\" }} "
-	    "{{ asn1Enc \"bool:true\" }} {{ asn1Enc \"utc:2023-03-29T02:03:57Z\" }} "
+	    "{{ asn1Enc \"bool:true\" }} {{ asn1Enc "
+	    "\"utc:2023-03-29T02:03:57Z\" }} "
 	    "{{ asn1Enc \"generalized:2023-03-29T02:03:57+02:00\" }}", d,
 	    "BgMqAwQ= DAZow6lsbG8= FgNhYmM= EgUwMSAwMg== AQH/ "
 	    "Fw0yMzAzMjkwMjAzNTda GBMyMDIzMDMyOTAyMDM1NyswMjAw",
@@ -549,7 +555,8 @@ test_asn1(void)
 	check("{{ asn1Enc \"int:x\" }}", d, "ERR -3 t:1:4: error calling "
 	    "asn1Enc: invalid int value", "asn1Enc: a bad int");
 	check("{{ asn1Marshal .Token.nbf }}", d, "ERR -3 t:1:4: error calling "
-	    "asn1Marshal: cannot marshal this type (strings, ints, bools, times "
+	    "asn1Marshal: cannot marshal this type (strings, ints, bools, "
+	    "times "
 	    "only)",
 	    "asn1Marshal: a float64");
 	check("{{ asn1Marshal (toTime .Token.nbf) }} "
@@ -573,7 +580,8 @@ test_time(void)
 	    "2023-11-14 22:13:20 +0000 UTC|2023-11-14T22:13:20Z|"
 	    "\"2023-11-14T22:13:20Z\"|time.Time", "toTime, formatTime, now");
 	check("{{ parseTime \"2024-07-02T23:16:02.5+02:00\" }}|"
-	    "{{ toJson (mustParseTime \"time.RFC3339\" \"2024-07-02T23:16:02Z\" "
+	    "{{ toJson (mustParseTime \"time.RFC3339\" "
+	    "\"2024-07-02T23:16:02Z\" "
 	    "\"UTC\") }}|{{ parseTime \"2024-02-30T00:00:00Z\" }}|"
 	    "{{ toTimeLayout \"UnixDate\" }}|"
 	    "{{ index (list (toTime 0)) 0 | formatTime }}", d,
@@ -614,7 +622,8 @@ test_refusals(void)
 	    "expandenv");
 	refused("{{ range until 5 }}{{ end }}", "x.tpl:1:10: function until "
 	    "is not supported (it makes unbounded loops)", "until");
-	refused("{{ getHostByName \"a\" }}", "x.tpl:1:4: function getHostByName "
+	refused("{{ getHostByName \"a\" }}", "x.tpl:1:4: function "
+	    "getHostByName "
 	    "is not supported (it does I/O)", "getHostByName");
 	refused("a\n\n  {{ regexMatch \"x\" .y }}", "x.tpl:3:6: function "
 	    "regexMatch is not supported", "an unknown function");
@@ -649,7 +658,8 @@ test_refusals(void)
 	    "comment not right after the delimiter");
 	refused("{{ 1i }}", "x.tpl:1:4: bad number syntax: 1i ", "complex");
 	/* step's testdata/example.tpl: dateInZone is outside the subset */
-	refused("{\n\t\"notBefore\": \"{{ dateInZone \"2006-01-02T15:04:05Z07:00\""
+	refused("{\n\t\"notBefore\": \"{{ dateInZone "
+	    "\"2006-01-02T15:04:05Z07:00\""
 	    " .Token.nbf \"UTC\" }}\"\n}", "x.tpl:2:19: function dateInZone "
 	    "is not supported", "example.tpl's dateInZone");
 }

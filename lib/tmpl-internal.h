@@ -192,6 +192,7 @@ int	 ca_tmpl_rerr(struct rstate *, int, int, const char *,
 size_t	 ca_tmpl_runelen(const char *s, size_t n);
 const char	**ca_tmpl_sorted_keys(struct json_object *j, size_t *n);
 int	 ca_tmpl_step(struct rstate *st, int node);
+int	 ca_tmpl_steps(struct rstate *st, int node, size_t n);
 int	 ca_tmpl_struct_member(const struct val *v, const struct gofield *g,
 	    struct json_object **m);
 int	 ca_tmpl_strval(struct rstate *st, int node, const struct val *v,

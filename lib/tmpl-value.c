@@ -131,13 +131,22 @@ ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
 	return st->err;
 }
 
+/* One evaluation step; past CA_TMPL_MAX_STEPS, an error. */
 int
 ca_tmpl_step(struct rstate *st, int node)
 {
-	if (++st->steps > CA_TMPL_MAX_STEPS)
+	return ca_tmpl_steps(st, node, 1);
+}
+
+/* n steps at once (work in proportion to what a function reads). */
+int
+ca_tmpl_steps(struct rstate *st, int node, size_t n)
+{
+	if (n > CA_TMPL_MAX_STEPS ||
+	    (st->steps += (long)n) > CA_TMPL_MAX_STEPS)
 		return ca_tmpl_rerr(st, node, CA_ERR_TOOBIG,
-		    "template takes over %d "
-		    "evaluation steps", CA_TMPL_MAX_STEPS);
+		    "template takes over %d evaluation steps",
+		    CA_TMPL_MAX_STEPS);
 	return 0;
 }
 

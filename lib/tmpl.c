@@ -1181,6 +1181,7 @@ call(struct rstate *st, int fn, int args, const struct val *dot,
 {
 	const struct func *f = ca_tmpl_func((int)RN(st, fn)->i);
 	struct val argv[64];
+	size_t bytes;
 	int argc = 0, a;
 
 	memset(out, 0, sizeof(*out));
@@ -1230,7 +1231,15 @@ call(struct rstate *st, int fn, int args, const struct val *dot,
 		    "%s: want %d got %d", f->name, argc < f->min ? f->min :
 		    f->max, argc);
 	}
-	if (ca_tmpl_step(st, fn) != 0)
+	/*
+	 * A step, and one per 64 bytes of string arguments: a function's
+	 * work is at most linear in them (contains, eq on long strings),
+	 * and what it makes is charged as memory.
+	 */
+	for (a = 0, bytes = 0; a < argc; a++)
+		if (argv[a].k == V_STR)
+			bytes += argv[a].n;
+	if (ca_tmpl_steps(st, fn, 1 + bytes / 64) != 0)
 		return st->err;
 	return f->fn(st, fn, argc, argv, out);
 }

@@ -727,6 +727,9 @@ test_hostile(void)
 	big[i] = '\0';
 	hostile(big, CA_ERR_INVAL, "too many nodes");
 	free(big);
+	hostile("{{ $s := repeat 1000000 \"a\" }}{{ range 100000 }}"
+	    "{{ if contains \"b\" $s }}{{ end }}{{ end }}", CA_ERR_TOOBIG,
+	    "scanning a long string again and again: steps");
 	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
 	check("{{ . }} {{ .a.b }}", NULL, "<no value> <no value>",
 	    "no data: Go's nil data, no error");

@@ -744,7 +744,7 @@ arr_push(struct rstate *st, int node, struct json_object *a,
 {
 	struct json_object *j;
 
-	if (ca_tmpl_charge(st, node, 16) != 0 || ca_tmpl_to_json(st, node, v,
+	if (ca_tmpl_charge(st, node, 64) != 0 || ca_tmpl_to_json(st, node, v,
 	    &j) != 0)
 		return st->err;
 	if (json_object_array_add(a, j) != 0) {
@@ -794,7 +794,7 @@ split(struct rstate *st, int node, struct val *argv, struct val *out,
 			struct json_object *j;
 
 			snprintf(key, sizeof(key), "_%zu", idx++);
-			if (ca_tmpl_charge(st, node, 48) != 0 ||
+			if (ca_tmpl_charge(st, node, 96) != 0 ||
 			    ca_tmpl_to_json(st, node, &piece, &j) != 0)
 				return st->err;
 			if (json_object_object_add(c, key, j) != 0) {
@@ -951,7 +951,7 @@ obj_set(struct rstate *st, int node, struct json_object *o, const char *k,
 	struct json_object *j;
 	char *key;
 
-	if (ca_tmpl_charge(st, node, n + 48) != 0)
+	if (ca_tmpl_charge(st, node, n + 96) != 0)
 		return st->err;
 	if (memchr(k, '\0', n) != NULL)
 		return ca_tmpl_rerr(st, node, CA_ERR_INVAL,

@@ -288,7 +288,8 @@ ca_tmpl_copy_json(struct rstate *st, int node, struct json_object *j, int depth)
 		    CA_TMPL_MAX_DEPTH);
 		return NULL;
 	}
-	if (ca_tmpl_charge(st, node, 32) != 0)
+	/* about what json-c spends on an object and its slot */
+	if (ca_tmpl_charge(st, node, 96) != 0)
 		return NULL;
 	switch (json_object_get_type(j)) {
 	case json_type_null:

@@ -2333,7 +2333,7 @@ acme_finalize(struct acme_ctx *ctx, const char *id)
 	{
 		struct ca_leaf leaf = { leaf_cn(ctx, cn, &names), &names, pub,
 		    nb, na, ctx->a->cfg->crl_url, ctx->a->cfg->ocsp_url, 0, NULL,
-		    NULL };
+		    NULL, NULL };
 
 		memset(&ex, 0, sizeof(ex));
 		ex.acme_account = ctx->acct->id;

@@ -237,7 +237,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 		    &res->serial);
 	else {
 		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
-		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL };
+		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL, NULL };
 		rc = ca_local_issue_and_record(a, prov, &leaf, tok->jti, tok->exp, now,
 		    &pem, &res->serial);
 	}

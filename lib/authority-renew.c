@@ -398,7 +398,7 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 			    &res->serial);
 	} else {
 		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
-		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL };
+		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL, NULL };
 		struct ca_issuance_extra ex = { .renewed_from = serial,
 		    .ott_kid = jti != NULL ? "x5c" : NULL };
 

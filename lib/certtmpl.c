@@ -1031,6 +1031,10 @@ build_parse(struct build *b, struct json_object *root)
 	return 0;
 }
 
+static int add(struct json_object *, const char *, struct json_object *);
+static int cert_parse(const char *, size_t, size_t,
+    const struct ca_certtmpl_in *, struct ca_certtmpl_cert **);
+
 static void
 build_free(struct build *b)
 {
@@ -1065,27 +1069,15 @@ ca_certtmpl_cert_free(struct ca_certtmpl_cert *c)
 	free(c);
 }
 
-int
-ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
-    struct ca_certtmpl_cert **out)
+/* Hand b's pieces over to a new certificate: pointers into one buffer. */
+static int
+build_finish(struct build *b, struct ca_certtmpl_cert **out)
 {
-	struct json_object *root = NULL;
-	struct build *b;
 	struct ca_certtmpl_cert *c = NULL;
 	size_t i;
 	int rc;
 
 	*out = NULL;
-	if (len > CA_CERTTMPL_OUT_MAX)
-		return ca_err(CA_ERR_TOOBIG, "the template rendered more than "
-		    "%d bytes", CA_CERTTMPL_OUT_MAX);
-	if ((b = calloc(1, sizeof(*b))) == NULL)
-		return nomem();
-	b->max_sans = max_sans < CA_MAX_SANS_LIMIT ? max_sans :
-	    CA_MAX_SANS_LIMIT;
-	if ((rc = ca_json_parse(json, len, "rendered template", &root)) != 0 ||
-	    (rc = build_parse(b, root)) != 0)
-		goto out;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (b->n_attr > 0 && (c->attrs = calloc(b->n_attr,
 	    sizeof(*c->attrs))) == NULL) ||
@@ -1101,7 +1093,6 @@ ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
 		    "subject nor a name");
 		goto out;
 	}
-	/* Hand the pieces over: pointers into the one DER buffer. */
 	c->der = b->der.p;
 	b->der.p = NULL;
 	for (i = 0; i < b->n_attr; i++) {
@@ -1126,9 +1117,154 @@ ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
 	c->not_after = b->na;
 	*out = c;
 	c = NULL;
+	rc = 0;
 out:
 	ca_certtmpl_cert_free(c);
+	return rc;
+}
+
+int
+ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
+    struct ca_certtmpl_cert **out)
+{
+	return cert_parse(json, len, max_sans, NULL, out);
+}
+
+/* Where the template is silent, the CA's CRL and OCSP URLs. */
+static int
+cert_defaults(struct json_object *root, const struct ca_certtmpl_in *in)
+{
+	if (in == NULL || !json_object_is_type(root, json_type_object))
+		return 0;
+	if (in->crl_url != NULL && member(root, "crlDistributionPoints") ==
+	    NULL && add(root, "crlDistributionPoints",
+	    json_object_new_string(in->crl_url)) != 0)
+		return nomem();
+	if (in->ocsp_url != NULL && member(root, "ocspServer") == NULL &&
+	    add(root, "ocspServer", json_object_new_string(in->ocsp_url)) != 0)
+		return nomem();
+	return 0;
+}
+
+static int
+cert_parse(const char *json, size_t len, size_t max_sans,
+    const struct ca_certtmpl_in *in, struct ca_certtmpl_cert **out)
+{
+	struct json_object *root = NULL;
+	struct build *b;
+	int rc;
+
+	*out = NULL;
+	if (len > CA_CERTTMPL_OUT_MAX)
+		return ca_err(CA_ERR_TOOBIG, "the template rendered more than "
+		    "%d bytes", CA_CERTTMPL_OUT_MAX);
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return nomem();
+	b->max_sans = max_sans < CA_MAX_SANS_LIMIT ? max_sans :
+	    CA_MAX_SANS_LIMIT;
+	if ((rc = ca_json_parse(json, len, "rendered template", &root)) != 0 ||
+	    (rc = cert_defaults(root, in)) != 0 ||
+	    (rc = build_parse(b, root)) != 0)
+		goto out;
+	rc = build_finish(b, out);
+out:
 	json_object_put(root);
+	build_free(b);
+	free(b);
+	return rc;
+}
+
+/* The subject's attributes of crt, each as one RDN. */
+static int
+crt_subject(struct build *b, gnutls_x509_crt_t crt)
+{
+	gnutls_x509_dn_t dn;
+	gnutls_x509_ava_st ava;
+	char oid[128];
+	size_t off;
+	int irdn, iava, ret, rc;
+
+	if ((ret = gnutls_x509_crt_get_subject(crt, &dn)) < 0)
+		return ca_err(CA_ERR_INVAL, "subject: %s", gnutls_strerror(ret));
+	for (irdn = 0;; irdn++)
+		for (iava = 0;; iava++) {
+			ret = gnutls_x509_dn_get_rdn_ava(dn, irdn, iava, &ava);
+			if (ret == GNUTLS_E_ASN1_ELEMENT_NOT_FOUND) {
+				if (iava == 0)
+					return 0;
+				break;
+			}
+			if (ret < 0 || ava.oid.size >= sizeof(oid))
+				return ca_err(CA_ERR_INVAL, "subject: %s",
+				    gnutls_strerror(ret));
+			memcpy(oid, ava.oid.data, ava.oid.size);
+			oid[ava.oid.size] = '\0';
+			off = b->der.len;
+			dtlv(&b->der, ava.value_tag, ava.value.data,
+			    ava.value.size);
+			if ((rc = piece_add(b->attr, &b->n_attr,
+			    CA_CERTTMPL_LIST_MAX, "subject attributes", oid, 0,
+			    &b->der, off)) != 0)
+				return rc;
+		}
+}
+
+int
+ca_certtmpl_cert_from_crt(gnutls_x509_crt_t crt, struct ca_certtmpl_cert **out)
+{
+	static const char *const ca_own[] = { "2.5.29.14", "2.5.29.35",
+		"2.5.29.17", CA_OID_STEP_PROVISIONER, NULL };
+	struct build *b;
+	struct ca_names nm;
+	gnutls_datum_t v;
+	const char *n, *t;
+	char oid[128];
+	size_t size, off, i, k;
+	unsigned crit;
+	int ret, rc;
+
+	*out = NULL;
+	memset(&nm, 0, sizeof(nm));
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return nomem();
+	b->max_sans = CA_MAX_SANS_LIMIT;
+	if ((rc = crt_subject(b, crt)) != 0 ||
+	    (rc = ca_x509_names(crt, &nm)) != 0)
+		goto out;
+	for (i = 0; (n = ca_names_at(&nm, i, &t)) != NULL; i++)
+		if ((rc = san_add(b, t, n, "names")) != 0)
+			goto out;
+	for (i = 0;; i++) {
+		size = sizeof(oid);
+		ret = gnutls_x509_crt_get_extension_info(crt, (unsigned)i, oid,
+		    &size, &crit);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0) {
+			rc = ca_err(CA_ERR_INVAL, "extension %zu: %s", i,
+			    gnutls_strerror(ret));
+			goto out;
+		}
+		for (k = 0; ca_own[k] != NULL && strcmp(ca_own[k], oid) != 0;
+		    k++)
+			;
+		if (ca_own[k] != NULL)
+			continue;	/* written anew by the CA */
+		if ((ret = gnutls_x509_crt_get_extension_data2(crt, (unsigned)i,
+		    &v)) < 0) {
+			rc = ca_err(CA_ERR_INVAL, "extension %s: %s", oid,
+			    gnutls_strerror(ret));
+			goto out;
+		}
+		off = b->der.len;
+		dput(&b->der, v.data, v.size);
+		gnutls_free(v.data);
+		if ((rc = ext_add(b, oid, (int)crit, off)) != 0)
+			goto out;
+	}
+	rc = build_finish(b, out);
+out:
+	ca_names_free(&nm);
 	build_free(b);
 	free(b);
 	return rc;
@@ -1389,7 +1525,7 @@ ca_certtmpl_render(const struct ca_certtmpl *t,
 		goto out;
 	if ((rc = ca_tmpl_render(t->tmpl, data, &json, &len)) != 0)
 		goto out;
-	if ((rc = ca_certtmpl_cert_parse(json, len, max_sans, out)) != 0)
+	if ((rc = cert_parse(json, len, max_sans, in, out)) != 0)
 		ca_err_context("certificate template");
 out:
 	free(json);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <json-c/json.h>
 #include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "x509.h"
 
@@ -60,6 +61,10 @@ struct ca_certtmpl_in {
 	gnutls_pubkey_t		 pub;	/* the request's key */
 	const char		*token;	/* the token's payload (JSON), or NULL */
 	size_t			 token_len;
+	/* The CA's CRL and OCSP URLs (or NULL), added when the template
+	 * gives no crlDistributionPoints, no ocspServer. */
+	const char		*crl_url;
+	const char		*ocsp_url;
 };
 
 /*
@@ -78,6 +83,13 @@ int	 ca_certtmpl_render(const struct ca_certtmpl *t,
 int	 ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
 	    struct ca_certtmpl_cert **out);
 void	 ca_certtmpl_cert_free(struct ca_certtmpl_cert *c);
+/*
+ * What a renewal keeps of crt, as step-ca copies the certificate it
+ * renews: the subject (one attribute per RDN) and every extension but the
+ * ones the CA writes anew (SKI, AKI, SAN, the provisioner extension).
+ */
+int	 ca_certtmpl_cert_from_crt(gnutls_x509_crt_t crt,
+	    struct ca_certtmpl_cert **out);
 /*
  * Whether every name of c (and its CN) is one the credential authorised:
  * a SAN must be among names (same type; DNS names without regard to

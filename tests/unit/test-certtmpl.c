@@ -236,6 +236,64 @@ test_fields(void)
 	ca_certtmpl_cert_free(c);
 }
 
+/* Every extension of crt as "oid:critical:hex" lines. */
+static char *
+exts_text(gnutls_x509_crt_t crt)
+{
+	static char out[16384];
+	unsigned char v[2048];
+	char oid[128], *hex;
+	size_t size, vlen, n = 0;
+	unsigned crit, i;
+
+	out[0] = '\0';
+	for (i = 0;; i++) {
+		size = sizeof(oid);
+		vlen = sizeof(v);
+		if (gnutls_x509_crt_get_extension_info(crt, i, oid, &size,
+		    &crit) < 0 || gnutls_x509_crt_get_extension_data(crt, i, v,
+		    &vlen) < 0)
+			break;
+		if (strcmp(oid, "2.5.29.14") == 0)
+			continue;	/* the new key's */
+		hex = ca_hex(v, vlen);
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s:%u:%s\n",
+		    oid, crit, hex);
+		free(hex);
+	}
+	return out;
+}
+
+/* A renewal's copy: the same subject and extensions. */
+static void
+test_from_crt(void)
+{
+	struct ca_certtmpl_cert *c, *r;
+	gnutls_x509_crt_t a, b;
+	gnutls_datum_t da, db;
+	char *ea;
+
+	if (parse(full, &c) != 0)
+		bail("full");
+	a = issue(c);
+	is_int(ca_certtmpl_cert_from_crt(a, &r), 0, "copied");
+	b = issue(r);
+	if (gnutls_x509_crt_get_dn3(a, &da, 0) < 0 ||
+	    gnutls_x509_crt_get_dn3(b, &db, 0) < 0)
+		bail("dn");
+	is_str((char *)db.data, (char *)da.data, "copy: the same subject");
+	ea = strdup(exts_text(a));
+	is_str(exts_text(b), ea, "copy: the same extensions, in order");
+	ok(strstr(ea, "1.3.6.1.4.1.99999.3:0:") != NULL, "... raw ones too");
+	free(ea);
+	gnutls_free(da.data);
+	gnutls_free(db.data);
+	gnutls_x509_crt_deinit(a);
+	gnutls_x509_crt_deinit(b);
+	ca_certtmpl_cert_free(c);
+	ca_certtmpl_cert_free(r);
+}
+
 static void
 test_refused(void)
 {
@@ -487,6 +545,7 @@ main(void)
 {
 	setup();
 	test_fields();
+	test_from_crt();
 	test_refused();
 	test_bounds();
 	test_check_names();

@@ -21,7 +21,7 @@ static const char usage[] =
 "                      | --public-key FILE) [CLAIMS]... [--pid-file FILE]\n"
 "       ca-provisioner -d DIR add NAME --type ACME [--challenge NAME]...\n"
 "                      [--require-eab] [CLAIMS]... [--pid-file FILE]\n"
-"       ca-provisioner -d DIR update NAME CLAIMS... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR update NAME (CLAIMS | TEMPLATE)... [--pid-file FILE]\n"
 "       ca-provisioner -d DIR remove NAME [--pid-file FILE]\n"
 "List the provisioners of the CA's config/ca.json, or edit it: each edit is\n"
 "checked by the loader ca-serve uses before it replaces ca.json (the old one\n"
@@ -44,6 +44,9 @@ static const char usage[] =
 "      --allow-renewal-after-expiry  claims: renewal of an expired\n"
 "                            certificate ...\n"
 "      --no-allow-renewal-after-expiry  ... or not\n"
+"      --x509-template FILE  template: certificate template (step's JSON\n"
+"                            template), stored in ca.json\n"
+"      --x509-template-data FILE  template: a JSON object given to it\n"
 "      --pid-file FILE       after the edit, SIGHUP to the ca-serve whose\n"
 "                            process id FILE holds (it reloads ca.json)\n"
 "  -q, --quiet               no warnings\n"
@@ -65,15 +68,6 @@ challenge(char *arg, void *dest)
 	return 0;
 }
 
-static int
-not_yet(char *arg, void *dest)
-{
-	(void)arg;
-	(void)dest;
-	return ca_cli_usage("certificate templates (--x509-template, "
-	    "--x509-template-data) are not supported yet");
-}
-
 static const struct ca_cli_opt opts[] = {
 	CA_OPT("json", 0, FLAG, &o.json),
 	CA_OPT("type", 0, STRING, &o.type),
@@ -90,8 +84,8 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("no-allow-renewal-after-expiry", 0, FLAG,
 	    &o.no_allow_after_expiry),
 	CA_OPT("pid-file", 0, STRING, &o.pid_file),
-	CA_OPT_FN("x509-template", 0, not_yet, NULL),
-	CA_OPT_FN("x509-template-data", 0, not_yet, NULL),
+	CA_OPT("x509-template", 0, STRING, &o.x509_template),
+	CA_OPT("x509-template-data", 0, STRING, &o.x509_template_data),
 	CA_OPT_END,
 };
 
@@ -139,6 +133,8 @@ main(int argc, char **argv)
 	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
 		return rc;
 	cmd = cli.argv[0];
+	if ((rc = ca_prov_args_read(&o)) != 0)
+		return ca_cli_fail(rc);
 	if (strcmp(cmd, "list") == 0)
 		rc = ca_provisioner_list(cli.dir, o.json, stdout);
 	else if (strcmp(cmd, "add") == 0) {
@@ -152,6 +148,7 @@ main(int argc, char **argv)
 	if (rc == 0 && o.pid_file != NULL && (rc =
 	    ca_provisioner_notify(o.pid_file)) != 0)
 		ca_err_context("ca.json is changed, but the server was not told");
+	ca_prov_args_free(&o);
 	if (rc != 0)
 		return ca_cli_fail(rc);
 	return fflush(stdout) != 0 ? CA_EXIT_FAIL : 0;

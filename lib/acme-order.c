@@ -44,6 +44,7 @@
 #include "acme-internal.h"
 #include "acme-frame.h"
 #include "authority-local.h"
+#include "certtmpl.h"
 #include "conf.h"
 #include "crl.h"
 #include "db.h"
@@ -2285,6 +2286,7 @@ acme_finalize(struct acme_ctx *ctx, const char *id)
 	struct ca_issuance_extra ex;
 	struct ca_sign_req sr;
 	struct ca_names names;
+	struct ca_certtmpl_cert *tc = NULL;
 	struct json_object *idents;
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_pubkey_t pub = NULL;
@@ -2316,11 +2318,6 @@ acme_finalize(struct acme_ctx *ctx, const char *id)
 	memset(&sr, 0, sizeof(sr));
 	sr.not_before = int_of(op.order, "notBefore");
 	sr.not_after = int_of(op.order, "notAfter");
-	if (ca_local_validity(ctx->a, ctx->prov, &sr, ctx->now, &nb, &na) != 0) {
-		rc = prob_set(&op.p, 403, "orderNotReady", "order %s: %s", id,
-		    ca_errmsg());
-		goto out;
-	}
 	if ((rc = order_names(idents, &names)) != 0 ||
 	    (rc = acme_new_id(op.cert_id)) != 0)
 		goto out;
@@ -2330,10 +2327,34 @@ acme_finalize(struct acme_ctx *ctx, const char *id)
 		    ca_errmsg());
 		goto out;
 	}
+	/* The provisioner's template, on the order's names (lib/certtmpl.h). */
+	if (ctx->prov->x509_tmpl != NULL) {
+		struct ca_certtmpl_in in = { leaf_cn(ctx, cn, &names), &names,
+		    pub, NULL, 0, NULL, NULL };
+
+		if ((rc = ca_local_template_leaf(ctx->a, ctx->prov, &in, &sr,
+		    &tc)) != 0) {
+			if (rc == CA_ERR_FORBIDDEN)
+				rc = prob_set(&op.p, 403, "rejectedIdentifier",
+				    "%s", ca_errmsg());
+			goto out;
+		}
+	}
+	if (ca_local_validity(ctx->a, ctx->prov, &sr, ctx->now, &nb, &na) != 0) {
+		rc = prob_set(&op.p, 403, "orderNotReady", "order %s: %s", id,
+		    ca_errmsg());
+		goto out;
+	}
 	{
 		struct ca_leaf leaf = { leaf_cn(ctx, cn, &names), &names, pub,
 		    nb, na, ctx->a->cfg->crl_url, ctx->a->cfg->ocsp_url, 0, NULL,
-		    NULL };
+		    NULL, NULL };
+
+		if (tc != NULL) {
+			leaf.cn = tc->cn;
+			leaf.names = &tc->names;
+			leaf.profile = &tc->profile;
+		}
 
 		memset(&ex, 0, sizeof(ex));
 		ex.acme_account = ctx->acct->id;
@@ -2354,6 +2375,7 @@ out:
 		rc = answer_error(ctx, &op.p, rc);
 	json_object_put(op.p.sub);
 	json_object_put(op.order);
+	ca_certtmpl_cert_free(tc);
 	free(names.dns);
 	free(names.ip);
 	if (crq != NULL)

@@ -16,6 +16,7 @@
 
 #include "ca.h"
 #include "authority-local.h"
+#include "certtmpl.h"
 #include "client.h"
 #include "conf.h"
 #include "crl.h"
@@ -74,6 +75,38 @@ ca_local_validity(const struct ca_local *a, const struct ca_provisioner *p,
 	if (*nb >= *na)
 		return ca_err(CA_ERR_FORBIDDEN,
 		    "the intermediate certificate expires before notBefore");
+	return 0;
+}
+
+int
+ca_local_template_leaf(const struct ca_local *a,
+    const struct ca_provisioner *prov, struct ca_certtmpl_in *in,
+    struct ca_sign_req *req, struct ca_certtmpl_cert **out)
+{
+	struct ca_certtmpl_cert *c = NULL;
+	int rc;
+
+	*out = NULL;
+	in->crl_url = a->cfg->crl_url;
+	in->ocsp_url = a->cfg->ocsp_url;
+	/* What it renders may not escape what was authorised nor the
+	 * policy: a template adding a name or turning the leaf into a CA
+	 * is refused here, before anything is signed or spent. */
+	if ((rc = ca_certtmpl_render(prov->x509_tmpl, in, a->cfg->max_sans,
+	    &c)) != 0 ||
+	    (rc = ca_certtmpl_check_names(c, in->cn, in->names)) != 0 ||
+	    (rc = ca_policy_check_leaf(a->cfg, prov, c->cn, &c->names)) != 0) {
+		ca_err_context("provisioner \"%s\"", prov->name);
+		ca_certtmpl_cert_free(c);
+		return rc;
+	}
+	/* Its validity as if the client had asked for it: within the
+	 * claims (ca_local_validity). */
+	if (c->not_before != 0)
+		req->not_before = c->not_before;
+	if (c->not_after != 0)
+		req->not_after = c->not_after;
+	*out = c;
 	return 0;
 }
 
@@ -178,6 +211,8 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 {
 	const struct ca_provisioner *prov;
 	struct ca_token *tok = NULL;
+	struct ca_certtmpl_cert *tc = NULL;
+	struct ca_sign_req r = *req;
 	struct ca_names names;
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_pubkey_t pub = NULL;
@@ -227,8 +262,19 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	if ((rc = ca_policy_check_leaf(a->cfg, prov, tok->sub, &names)) != 0)
 		goto out;
 
-	/* 3. Issue, and record with the used token. */
-	if ((rc = ca_local_validity(a, prov, req, now, &nb, &na)) != 0)
+	/* 3. The provisioner's template, if any (a registration authority
+	 * has none: its CA decides). */
+	if (prov->x509_tmpl != NULL && a->upstream == NULL) {
+		struct ca_certtmpl_in in = { tok->sub, &names, pub,
+		    (const char *)tok->jws->payload, tok->jws->payload_len,
+		    NULL, NULL };
+
+		if ((rc = ca_local_template_leaf(a, prov, &in, &r, &tc)) != 0)
+			goto out;
+	}
+
+	/* 4. Issue, and record with the used token. */
+	if ((rc = ca_local_validity(a, prov, &r, now, &nb, &na)) != 0)
 		goto out;
 	if (a->upstream != NULL)
 		rc = ca_local_relay_and_record(a, prov, crq, pub, tok->sub,
@@ -237,7 +283,13 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 		    &res->serial);
 	else {
 		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
-		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL };
+		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL, NULL };
+
+		if (tc != NULL) {
+			leaf.cn = tc->cn;
+			leaf.names = &tc->names;
+			leaf.profile = &tc->profile;
+		}
 		rc = ca_local_issue_and_record(a, prov, &leaf, tok->jti, tok->exp, now,
 		    &pem, &res->serial);
 	}
@@ -245,6 +297,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 		rc = ca_local_fill_result(a, res, a->upstream != NULL ? NULL : &pem,
 		    tok->sub, prov->name, nb, na);
 out:
+	ca_certtmpl_cert_free(tc);
 	gnutls_free(pem.data);
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);

@@ -89,6 +89,17 @@ struct ca_names;
  */
 int	 ca_local_validity(const struct ca_local *a, const struct ca_provisioner *p,
     const struct ca_sign_req *req, time_t now, time_t *nb, time_t *na);
+/*
+ * The leaf prov's certificate template makes from in (the credential's
+ * subject, names and key; in's CRL and OCSP URLs are set here): rendered,
+ * its names among in's and within the policy, its validity put into req.
+ * *out: ca_certtmpl_cert_free(). CA_ERR_FORBIDDEN saying what it broke.
+ */
+struct ca_certtmpl_in;
+struct ca_certtmpl_cert;
+int	 ca_local_template_leaf(const struct ca_local *a,
+    const struct ca_provisioner *prov, struct ca_certtmpl_in *in,
+    struct ca_sign_req *req, struct ca_certtmpl_cert **out);
 int	 ca_local_fill_result(const struct ca_local *a, struct ca_sign_result *res,
     const gnutls_datum_t *pem, const char *subject, const char *prov,
     time_t nb, time_t na);

@@ -16,6 +16,7 @@
 
 #include "ca.h"
 #include "authority-local.h"
+#include "certtmpl.h"
 #include "client.h"
 #include "conf.h"
 #include "crl.h"
@@ -309,6 +310,7 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pem = { NULL, 0 }, cn = { NULL, 0 };
 	struct ca_names names;
+	struct ca_certtmpl_cert *tc = NULL;
 	char *serial = NULL, *jti = NULL;
 	int64_t token_exp = 0;
 	time_t now = time(NULL), nb, na, onb, ona;
@@ -398,17 +400,24 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 			    &res->serial);
 	} else {
 		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
-		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL };
+		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL, NULL };
 		struct ca_issuance_extra ex = { .renewed_from = serial,
 		    .ott_kid = jti != NULL ? "x5c" : NULL };
 
-		rc = ca_local_issue_and_record_ex(a, prov, &leaf, jti, token_exp, now,
-		    &ex, &pem, &res->serial);
+		/* A templated provisioner's certificate is copied, as
+		 * step-ca renews: not rendered again. */
+		if (prov->x509_tmpl != NULL &&
+		    (rc = ca_certtmpl_cert_from_crt(crt, &tc)) == 0)
+			leaf.profile = &tc->profile;
+		if (rc == 0)
+			rc = ca_local_issue_and_record_ex(a, prov, &leaf, jti,
+			    token_exp, now, &ex, &pem, &res->serial);
 	}
 	if (rc == 0)
 		rc = ca_local_fill_result(a, res, a->upstream != NULL ? NULL : &pem,
 		    cn.data != NULL ? (char *)cn.data : "", prov->name, nb, na);
 out:
+	ca_certtmpl_cert_free(tc);
 	gnutls_free(pem.data);
 	gnutls_free(cn.data);
 	if (crt != NULL)

@@ -543,7 +543,7 @@ local_server_cert(struct ca_authority *ah, char **pem, size_t *len,
 	}
 	{
 		struct ca_leaf leaf = { names.n_dns ? names.dns[0] : NULL, &names,
-		    pub, *not_before, *not_after, NULL, NULL, 0, NULL, NULL };
+		    pub, *not_before, *not_after, NULL, NULL, 0, NULL, NULL, NULL };
 		if ((rc = ca_local_issue_and_record(a, &internal, &leaf, NULL, 0, now,
 		    &cpem, &serial)) != 0)
 			goto out;

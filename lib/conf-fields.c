@@ -66,10 +66,11 @@ static const struct field f_claims[] = {
 	END
 };
 
+/* Certificate templates: lib/certtmpl.c loads them. */
 static const struct field f_x509_options[] = {
-	{ "template", F_REFUSE, NULL },
-	{ "templateFile", F_REFUSE, NULL },
-	{ "templateData", F_REFUSE, NULL },
+	{ "template", F_OK, NULL },
+	{ "templateFile", F_OK, NULL },
+	{ "templateData", F_OK, NULL },
 	END
 };
 
@@ -100,8 +101,8 @@ static const struct field f_jwk[] = {
 };
 
 /*
- * An ACME provisioner: served. Device attestation, Wire and the options
- * (templates, webhooks) would change issuance and are refused; the
+ * An ACME provisioner: served. Device attestation, Wire and webhooks
+ * would change issuance and are refused (templates are served); the
  * challenges' names are checked by conf.c.
  */
 static const struct field f_acme[] = {
@@ -118,7 +119,7 @@ static const struct field f_acme[] = {
 	{ "attestationFormats", F_REFUSE, NULL },
 	{ "attestationRoots", F_REFUSE, NULL },
 	{ "rootCRLs", F_REFUSE, NULL },
-	{ "options", F_REFUSE, NULL },
+	{ "options", F_SUB, f_options },
 	END
 };
 

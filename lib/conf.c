@@ -21,6 +21,7 @@
 #include "json.h"
 #include "pkcs11.h"
 #include "policy.h"
+#include "certtmpl.h"
 
 const char *
 ca_config_state_dir(const char *opt)
@@ -257,6 +258,32 @@ load_acme(struct json_object *o, struct ca_provisioner *p)
 	return 0;
 }
 
+/*
+ * options.x509's certificate template, parsed now so that a bad one is
+ * refused at load. A registration authority refuses one: the CA it
+ * relays to decides the certificate.
+ */
+static int
+load_template(struct ca_config *cfg, struct json_object *o,
+    struct ca_provisioner *p)
+{
+	struct json_object *opt, *x509 = NULL;
+	char where[80];
+
+	if (json_object_object_get_ex(o, "options", &opt) &&
+	    json_object_is_type(opt, json_type_object))
+		(void)json_object_object_get_ex(opt, "x509", &x509);
+	snprintf(where, sizeof(where), "authority.provisioners[%zu]."
+	    "options.x509", (size_t)(p - cfg->provisioners));
+	if (ca_certtmpl_load(x509, cfg->dir, where, &p->x509_tmpl) != 0)
+		return CA_ERR_CONFIG;
+	if (p->x509_tmpl != NULL && cfg->is_ra)
+		return ca_err(CA_ERR_CONFIG, "%s: a registration authority "
+		    "takes no certificate template (its CA decides the "
+		    "certificate)", where);
+	return 0;
+}
+
 static int
 load_provisioner(struct ca_config *cfg, struct json_object *o,
     struct ca_provisioner *p)
@@ -288,7 +315,7 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
 	snprintf(where, sizeof(where), "authority.provisioners[%zu].policy",
 	    (size_t)(p - cfg->provisioners));
 	if ((rc = ca_policy_parse(json_object_object_get(o, "policy"), where,
-	    &p->policy)) != 0)
+	    &p->policy)) != 0 || (rc = load_template(cfg, o, p)) != 0)
 		return rc;
 	if (strcasecmp(p->type, "ACME") == 0) {
 		if ((rc = load_acme(o, p)) != 0)
@@ -787,6 +814,7 @@ ca_config_free(struct ca_config *cfg)
 		free(cfg->provisioners[i].kid);
 		ca_jwk_free(cfg->provisioners[i].key);
 		ca_policy_free(cfg->provisioners[i].policy);
+		ca_certtmpl_free(cfg->provisioners[i].x509_tmpl);
 	}
 	ca_policy_free(cfg->policy);
 	free(cfg->provisioners);

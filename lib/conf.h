@@ -14,6 +14,7 @@
 
 struct ca_jwk;
 struct ca_policy;
+struct ca_certtmpl;
 
 #define CA_MAX_PORTS	16
 
@@ -49,6 +50,7 @@ struct ca_provisioner {
 	const char	*website;		/* website, or NULL */
 	struct json_object *caa_identities;	/* caaIdentities, or NULL */
 	struct ca_policy *policy;	/* its "policy" (lib/policy.h), or NULL */
+	struct ca_certtmpl *x509_tmpl;	/* options.x509 (lib/certtmpl.h), or NULL */
 };
 
 /* ACME challenge types a provisioner allows (its "challenges"). */

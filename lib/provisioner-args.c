@@ -10,8 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <stdlib.h>
+
 #include "ca.h"
+#include "certtmpl.h"
 #include "conf.h"
+#include "json.h"
 #include "provisioner-args.h"
 
 void
@@ -33,6 +37,49 @@ ca_prov_args_challenge(struct ca_prov_args *a, const char *name)
 	}
 	return ca_err(CA_ERR_INVAL, "--challenge %s: http-01, dns-01 or "
 	    "tls-alpn-01", name);
+}
+
+int
+ca_prov_args_read(struct ca_prov_args *a)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (a->x509_template != NULL) {
+		if ((rc = ca_file_read(a->x509_template, CA_CERTTMPL_FILE_MAX,
+		    &a->template_text, &len)) != 0)
+			return rc;
+		if (strlen(a->template_text) != len || !ca_utf8_valid(
+		    a->template_text, len))
+			return ca_err(CA_ERR_INVAL, "%s: not UTF-8 text",
+			    a->x509_template);
+		a->change.x509_template = a->template_text;
+	}
+	if (a->x509_template_data != NULL) {
+		if ((rc = ca_file_read(a->x509_template_data,
+		    CA_CERTTMPL_FILE_MAX, &buf, &len)) != 0)
+			return rc;
+		rc = ca_json_parse(buf, len, a->x509_template_data,
+		    &a->template_data);
+		free(buf);
+		if (rc != 0)
+			return rc;
+		if (!json_object_is_type(a->template_data, json_type_object))
+			return ca_err(CA_ERR_INVAL, "%s: not a JSON object",
+			    a->x509_template_data);
+		a->change.x509_template_data = a->template_data;
+	}
+	return 0;
+}
+
+void
+ca_prov_args_free(struct ca_prov_args *a)
+{
+	free(a->template_text);
+	json_object_put(a->template_data);
+	a->template_text = NULL;
+	a->template_data = NULL;
 }
 
 /* The options of add, whose type is JWK unless acme. */
@@ -90,7 +137,8 @@ ca_prov_args_check(struct ca_prov_args *a)
 	c->challenges = a->challenges;
 	c->require_eab = a->require_eab ? 1 : -1;
 	claims = c->min_dur >= 0 || c->max_dur >= 0 || c->default_dur >= 0 ||
-	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0;
+	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0 ||
+	    a->x509_template != NULL || a->x509_template_data != NULL;
 	acme = a->type != NULL && strcasecmp(a->type, "ACME") == 0;
 	if (a->json && !list)
 		return ca_err(CA_ERR_INVAL, "--json applies to list");
@@ -102,9 +150,10 @@ ca_prov_args_check(struct ca_prov_args *a)
 		    "--password-file, --challenge and --require-eab apply to "
 		    "add");
 	if (strcmp(cmd, "remove") == 0 && claims)
-		return ca_err(CA_ERR_INVAL, "remove takes no claims");
+		return ca_err(CA_ERR_INVAL, "remove takes no claims or "
+		    "templates");
 	if (strcmp(cmd, "update") == 0 && !claims)
 		return ca_err(CA_ERR_INVAL, "update: nothing to change (the "
-		    "claims options)");
+		    "claims and template options)");
 	return add ? check_add(a, acme) : 0;
 }

@@ -20,8 +20,11 @@ struct ca_prov_args {
 	long long	 min_dur, max_dur, default_dur;
 	int		 disable_renewal, no_disable_renewal;
 	int		 allow_after_expiry, no_allow_after_expiry;
-	/* Set by ca_prov_args_check. */
+	const char	*x509_template, *x509_template_data;	/* files */
+	/* Set by ca_prov_args_check; the templates by ca_prov_args_read. */
 	struct ca_prov_change change;
+	char		*template_text;
+	struct json_object *template_data;
 };
 
 /* Clear a: nothing given. */
@@ -34,5 +37,12 @@ int	 ca_prov_args_challenge(struct ca_prov_args *a, const char *name);
  * recorded.
  */
 int	 ca_prov_args_check(struct ca_prov_args *a);
+/*
+ * Read the files of --x509-template (text, at most CA_CERTTMPL_FILE_MAX
+ * bytes) and --x509-template-data (a JSON object, strictly parsed) into
+ * a->change. Free with ca_prov_args_free().
+ */
+int	 ca_prov_args_read(struct ca_prov_args *a);
+void	 ca_prov_args_free(struct ca_prov_args *a);
 
 #endif /* CA_PROVISIONER_ARGS_H */

@@ -260,6 +260,46 @@ set_bool(struct json_object *o, const char *key, int v)
 		json_object_object_add(o, key, json_object_new_boolean(v));
 }
 
+/* The object p[key], made if absent (or not an object). */
+static struct json_object *
+object_member(struct json_object *p, const char *key)
+{
+	struct json_object *o;
+
+	if (json_object_object_get_ex(p, key, &o) &&
+	    json_object_is_type(o, json_type_object))
+		return o;
+	if ((o = json_object_new_object()) != NULL &&
+	    json_object_object_add(p, key, o) != 0) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* --x509-template, --x509-template-data: options.x509 of p. */
+static int
+apply_template(struct json_object *p, const struct ca_prov_change *c)
+{
+	struct json_object *opt, *x509;
+
+	if (c->x509_template == NULL && c->x509_template_data == NULL)
+		return 0;
+	if ((opt = object_member(p, "options")) == NULL ||
+	    (x509 = object_member(opt, "x509")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if (c->x509_template != NULL) {
+		json_object_object_del(x509, "templateFile");
+		if (json_object_object_add(x509, "template",
+		    json_object_new_string(c->x509_template)) != 0)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	if (c->x509_template_data != NULL && json_object_object_add(x509,
+	    "templateData", json_object_get(c->x509_template_data)) != 0)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 /* Apply c to the provisioner p (a JSON object). */
 static int
 apply(struct json_object *p, const struct ca_prov_change *c)
@@ -296,7 +336,7 @@ apply(struct json_object *p, const struct ca_prov_change *c)
 		json_object_object_add(p, "challenges", a);
 	}
 	set_bool(p, "requireEAB", c->require_eab);
-	return 0;
+	return apply_template(p, c);
 }
 
 /* Change doc (the whole ca.json) as op says. */

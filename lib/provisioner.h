@@ -31,6 +31,11 @@ struct ca_prov_change {
 	int		 allow_renewal_after_expiry;
 	unsigned	 challenges;	/* ACME: CA_ACME_* */
 	int		 require_eab;	/* ACME */
+	/* options.x509 (borrowed; NULL: unchanged): the template's text,
+	 * stored inline as step does (a templateFile is dropped), and the
+	 * templateData object. */
+	const char	*x509_template;
+	struct json_object *x509_template_data;
 };
 
 /* Clear c: nothing changed. */

@@ -654,6 +654,64 @@ out:
 
 static int set_prov_ext(gnutls_x509_crt_t, const struct ca_leaf *);
 
+/* Whether the leaf's subject is not empty (the SAN is critical if it is). */
+static int
+leaf_has_subject(const struct ca_leaf *leaf)
+{
+	if (leaf->profile != NULL)
+		return leaf->profile->n_subject > 0;
+	return leaf->cn != NULL && leaf->cn[0] != '\0';
+}
+
+/*
+ * A templated leaf's tree, unsigned: the profile's subject and
+ * extensions, then SKI, AKI, SAN and the provisioner extension, as
+ * issue_direct writes them.
+ */
+static int
+issue_tree_profile(const struct ca_issuer *iss, const struct ca_leaf *leaf,
+    const unsigned char *serial, size_t serial_len, gnutls_x509_crt_t *crt)
+{
+	const struct ca_leaf_profile *pr = leaf->profile;
+	gnutls_datum_t san = { NULL, 0 };
+	size_t i;
+	int ret, rc;
+
+	if ((ret = gnutls_x509_crt_init(crt)) < 0 ||
+	    (ret = gnutls_x509_crt_set_version(*crt, 3)) < 0 ||
+	    (ret = gnutls_x509_crt_set_serial(*crt, serial, serial_len)) < 0 ||
+	    (ret = gnutls_x509_crt_set_activation_time(*crt,
+	    leaf->not_before)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(*crt,
+	    leaf->not_after)) < 0 ||
+	    (ret = gnutls_x509_crt_set_pubkey(*crt, leaf->pub)) < 0)
+		return tls_fail(ret, "certificate");
+	for (i = 0; i < pr->n_subject; i++)
+		if ((ret = gnutls_x509_crt_set_dn_by_oid(*crt,
+		    pr->subject[i].oid, 1, pr->subject[i].der,
+		    (unsigned)pr->subject[i].len)) < 0)
+			return tls_fail(ret, "subject");
+	for (i = 0; i < pr->n_ext; i++)
+		if ((ret = gnutls_x509_crt_set_extension_by_oid(*crt,
+		    pr->ext[i].oid, pr->ext[i].der, pr->ext[i].len,
+		    pr->ext[i].critical)) < 0)
+			return tls_fail(ret, "extension");
+	if ((rc = set_key_ids(*crt, leaf->pub, iss)) != 0)
+		return rc;
+	if (ca_names_count(leaf->names) > 0) {
+		if ((rc = names_to_san(leaf->names, &san)) != 0)
+			return rc;
+		ret = gnutls_x509_crt_set_extension_by_oid(*crt, OID_SAN,
+		    san.data, san.size, pr->n_subject > 0 ? 0 : 1);
+		gnutls_free(san.data);
+		if (ret < 0)
+			return tls_fail(ret, "subject alternative names");
+	}
+	if (leaf->prov_name != NULL)
+		return set_prov_ext(*crt, leaf);
+	return 0;
+}
+
 static int
 issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
     gnutls_x509_crt_t *out, const unsigned char *serial, size_t serial_len)
@@ -661,7 +719,7 @@ issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t san = { NULL, 0 };
 	unsigned ku = GNUTLS_KEY_DIGITAL_SIGNATURE, bits;
-	int ret, rc, has_cn = leaf->cn != NULL && leaf->cn[0] != '\0';
+	int ret, rc, has_cn = leaf_has_subject(leaf);
 
 	*out = NULL;
 	if (!has_cn && ca_names_count(leaf->names) == 0)
@@ -669,6 +727,10 @@ issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 		    "a certificate needs a subject or at least one name");
 	if (gnutls_pubkey_get_pk_algorithm(leaf->pub, &bits) == GNUTLS_PK_RSA)
 		ku |= GNUTLS_KEY_KEY_ENCIPHERMENT;
+	if (leaf->profile != NULL) {
+		rc = issue_tree_profile(iss, leaf, serial, serial_len, &crt);
+		goto sign;
+	}
 	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
 	    (ret = gnutls_x509_crt_set_serial(crt, serial, serial_len)) < 0 ||
@@ -716,6 +778,9 @@ issue_tree(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 		}
 	}
 	if (leaf->prov_name != NULL && (rc = set_prov_ext(crt, leaf)) != 0)
+		goto out;
+sign:
+	if (rc != 0)
 		goto out;
 	if ((ret = gnutls_x509_crt_privkey_sign(crt, iss->crt, iss->key,
 	    iss->dig, 0)) < 0) {
@@ -1003,6 +1068,46 @@ der_names(struct der *d, const struct ca_names *nm)
 	return 0;
 }
 
+/* SKI, AKI and the SAN (RFC 5280 4.2.1.6: critical when the subject is
+ * empty), in every leaf. */
+static int
+der_ids_san(struct der *d, const struct ca_leaf *leaf, int has_cn,
+    const unsigned char *ski, size_t skilen, const unsigned char *aki,
+    size_t akilen)
+{
+	size_t outer, in, a;
+	int rc;
+
+	in = ext_open(d, oid_ski, sizeof(oid_ski), 0, &outer);
+	der_tlv(d, 0x04, ski, skilen);
+	ext_close(d, in, outer);
+	in = ext_open(d, oid_aki, sizeof(oid_aki), 0, &outer);
+	a = der_open(d);
+	der_tlv(d, 0x80, aki, akilen);
+	der_close(d, 0x30, a);
+	ext_close(d, in, outer);
+	if (ca_names_count(leaf->names) > 0) {
+		in = ext_open(d, oid_san, sizeof(oid_san), !has_cn, &outer);
+		if ((rc = der_names(d, leaf->names)) != 0)
+			return rc;
+		ext_close(d, in, outer);
+	}
+	return 0;
+}
+
+/* The provisioner extension, last, when the leaf has one. */
+static void
+der_prov_ext(struct der *d, const struct ca_leaf *leaf)
+{
+	size_t outer, in;
+
+	if (leaf->prov_name == NULL)
+		return;
+	in = ext_open(d, oid_step_prov, sizeof(oid_step_prov), 0, &outer);
+	der_prov_value(d, leaf);
+	ext_close(d, in, outer);
+}
+
 /* The extensions, in the order issue_tree sets them. */
 static int
 der_extensions(struct der *d, const struct ca_leaf *leaf, int has_cn,
@@ -1030,21 +1135,8 @@ der_extensions(struct der *d, const struct ca_leaf *leaf, int has_cn,
 	in = ext_open(d, oid_eku, sizeof(oid_eku), 0, &outer);
 	der_put(d, eku, sizeof(eku));
 	ext_close(d, in, outer);
-	in = ext_open(d, oid_ski, sizeof(oid_ski), 0, &outer);
-	der_tlv(d, 0x04, ski, skilen);
-	ext_close(d, in, outer);
-	in = ext_open(d, oid_aki, sizeof(oid_aki), 0, &outer);
-	a = der_open(d);
-	der_tlv(d, 0x80, aki, akilen);
-	der_close(d, 0x30, a);
-	ext_close(d, in, outer);
-	if (ca_names_count(leaf->names) > 0) {
-		/* RFC 5280 4.2.1.6: critical when the subject is empty. */
-		in = ext_open(d, oid_san, sizeof(oid_san), !has_cn, &outer);
-		if ((rc = der_names(d, leaf->names)) != 0)
-			return rc;
-		ext_close(d, in, outer);
-	}
+	if ((rc = der_ids_san(d, leaf, has_cn, ski, skilen, aki, akilen)) != 0)
+		return rc;
 	if (leaf->crl_url != NULL) {
 		in = ext_open(d, oid_crldp, sizeof(oid_crldp), 0, &outer);
 		/* SEQUENCE OF DistributionPoint, [0] name, [0] fullName */
@@ -1069,12 +1161,55 @@ der_extensions(struct der *d, const struct ca_leaf *leaf, int has_cn,
 		der_close(d, 0x30, a);
 		ext_close(d, in, outer);
 	}
-	if (leaf->prov_name != NULL) {
-		in = ext_open(d, oid_step_prov, sizeof(oid_step_prov), 0,
-		    &outer);
-		der_prov_value(d, leaf);
+	der_prov_ext(d, leaf);
+	return 0;
+}
+
+/* A templated leaf's subject: one attribute per RDN. */
+static int
+der_profile_subject(struct der *d, const struct ca_leaf_profile *pr)
+{
+	size_t i, b, c;
+
+	for (i = 0; i < pr->n_subject; i++) {
+		b = der_open(d);
+		c = der_open(d);
+		if (der_oid(d, pr->subject[i].oid) != 0)
+			return ca_err(CA_ERR_INVAL, "subject attribute %s",
+			    pr->subject[i].oid);
+		der_put(d, pr->subject[i].der, pr->subject[i].len);
+		der_close(d, 0x30, c);
+		der_close(d, 0x31, b);
+	}
+	return 0;
+}
+
+/* A templated leaf's extensions, in issue_tree_profile's order. */
+static int
+der_profile_extensions(struct der *d, const struct ca_leaf *leaf,
+    const unsigned char *ski, size_t skilen, const unsigned char *aki,
+    size_t akilen)
+{
+	static const unsigned char yes[] = { 0x01, 0x01, 0xff };
+	const struct ca_leaf_profile *pr = leaf->profile;
+	size_t i, outer, in;
+	int rc;
+
+	for (i = 0; i < pr->n_ext; i++) {
+		outer = der_open(d);
+		if (der_oid(d, pr->ext[i].oid) != 0)
+			return ca_err(CA_ERR_INVAL, "extension %s",
+			    pr->ext[i].oid);
+		if (pr->ext[i].critical)
+			der_put(d, yes, sizeof(yes));
+		in = der_open(d);
+		der_put(d, pr->ext[i].der, pr->ext[i].len);
 		ext_close(d, in, outer);
 	}
+	if ((rc = der_ids_san(d, leaf, pr->n_subject > 0, ski, skilen, aki,
+	    akilen)) != 0)
+		return rc;
+	der_prov_ext(d, leaf);
 	return 0;
 }
 
@@ -1126,7 +1261,7 @@ issue_direct(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	unsigned char ski[64], aki[64];
 	size_t skilen = sizeof(ski), akilen = sizeof(aki), cert, at, a, b, c;
 	unsigned ku = GNUTLS_KEY_DIGITAL_SIGNATURE, bits;
-	int ret, rc, rsa, has_cn = leaf->cn != NULL && leaf->cn[0] != '\0';
+	int ret, rc, rsa, has_cn = leaf_has_subject(leaf);
 
 	if ((sign = issuer_sign(iss, &rsa)) == GNUTLS_SIGN_UNKNOWN)
 		return 1;
@@ -1158,7 +1293,10 @@ issue_direct(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	}
 	der_close(&d, 0x30, a);
 	a = der_open(&d);
-	if (has_cn) {
+	if (leaf->profile != NULL) {
+		if ((rc = der_profile_subject(&d, leaf->profile)) != 0)
+			goto out;
+	} else if (has_cn) {
 		b = der_open(&d);
 		c = der_open(&d);
 		der_tlv(&d, 0x06, oid_cn, sizeof(oid_cn));
@@ -1171,8 +1309,12 @@ issue_direct(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	der_put(&d, spki.data, spki.size);
 	a = der_open(&d);
 	b = der_open(&d);
-	if ((rc = der_extensions(&d, leaf, has_cn, ku, ski, skilen, aki,
-	    akilen)) != 0)
+	if (leaf->profile != NULL)
+		rc = der_profile_extensions(&d, leaf, ski, skilen, aki, akilen);
+	else
+		rc = der_extensions(&d, leaf, has_cn, ku, ski, skilen, aki,
+		    akilen);
+	if (rc != 0)
 		goto out;
 	der_close(&d, 0x30, b);
 	der_close(&d, 0xa3, a);
@@ -1233,7 +1375,7 @@ ca_x509_issue_serial_der(const struct ca_issuer *iss,
     const struct ca_leaf *leaf, const unsigned char *serial,
     size_t serial_len, gnutls_datum_t *der)
 {
-	int rc, has_cn = leaf->cn != NULL && leaf->cn[0] != '\0';
+	int rc, has_cn = leaf_has_subject(leaf);
 
 	der->data = NULL;
 	der->size = 0;

@@ -91,6 +91,31 @@ int	 ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
 	    int pathlen, time_t not_before, time_t not_after,
 	    const struct ca_issuer *parent, gnutls_x509_crt_t *out);
 
+/*
+ * What a certificate template decided (lib/certtmpl.h): the subject, one
+ * attribute per RDN in order (der: the AttributeValue's DER, tag
+ * included), and the extensions in order (der: the extnValue's
+ * contents). Serial, issuer, key identifiers, SAN (from ca_leaf's names)
+ * and the provisioner extension stay the authority's.
+ */
+struct ca_leaf_attr {
+	const char		*oid;
+	const unsigned char	*der;
+	size_t			 len;
+};
+struct ca_leaf_ext {
+	const char		*oid;
+	int			 critical;
+	const unsigned char	*der;
+	size_t			 len;
+};
+struct ca_leaf_profile {
+	const struct ca_leaf_attr *subject;
+	size_t			 n_subject;
+	const struct ca_leaf_ext *ext;
+	size_t			 n_ext;
+};
+
 /* What a leaf certificate is made of: all decided by the authority. */
 struct ca_leaf {
 	const char		*cn;	/* subject CN; NULL or "" for none */
@@ -106,6 +131,10 @@ struct ca_leaf {
 	int			 prov_type;
 	const char		*prov_name;
 	const char		*prov_cred;
+	/* NULL: the profile below; else the subject and extensions but SKI,
+	 * AKI, SAN and the provisioner extension come from it (cn is then
+	 * only what is recorded). */
+	const struct ca_leaf_profile *profile;
 };
 #define CA_OID_STEP_PROVISIONER	"1.3.6.1.4.1.37476.9000.64.1"
 /* step-ca's provisioner type numbers (authority/provisioner). */

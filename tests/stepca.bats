@@ -50,7 +50,7 @@ PY
 		'c["authority"]["policy"] = {"x509s": {}}|authority.policy.x509s'
 		'c["authority"]["provisioners"][0]["policy"] = {"x509": {"deny": {"dns": ["a.*.test"]}}}|authority.provisioners[0].policy.x509.deny.dns[0]'
 		'c["authority"]["template"] = {"organization": "X"}|authority.template'
-		'c["authority"]["provisioners"][0]["options"] = {"x509": {"template": "{}"}}|authority.provisioners[0].options.x509.template'
+		'c["authority"]["provisioners"][0]["options"] = {"x509": {"template": "{{"}}|authority.provisioners[0].options.x509'
 		'c["authority"]["provisioners"][0]["options"] = {"x509": {"templateFile": "t.tpl"}}|authority.provisioners[0].options.x509.templateFile'
 		'c["authority"]["provisioners"][0]["options"] = {"x509": {"templateData": {"a": 1}}}|authority.provisioners[0].options.x509.templateData'
 		'c["authority"]["provisioners"][0]["options"] = {"webhooks": [{"name": "w"}]}|authority.provisioners[0].options.webhooks'

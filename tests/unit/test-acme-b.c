@@ -26,6 +26,7 @@
 #include "acme-internal.h"
 #include "authority.h"
 #include "authority-local.h"
+#include "certtmpl.h"
 #include "db.h"
 #include "goodkey.h"
 #include "jose.h"
@@ -734,6 +735,88 @@ test_finalize(void)
 	gnutls_privkey_deinit(key);
 }
 
+/* The provisioner's certificate template on an order (lib/certtmpl.h). */
+static void
+finalize_with(const char *tpl, gnutls_privkey_t key, const char *name,
+    gnutls_x509_crt_t *crt)
+{
+	static const char *const none[1];
+	struct json_object *o;
+	char idents[128], id[64], cert[64], *csr;
+	const char *dns[1];
+
+	*crt = NULL;
+	dns[0] = name;
+	o = json_object_new_object();
+	json_object_object_add(o, "template", json_object_new_string(tpl));
+	if (ca_certtmpl_load(o, tmpdir, "t", &prov.x509_tmpl) != 0) {
+		printf("Bail out! template: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(o);
+	snprintf(idents, sizeof(idents), "[{\"type\":\"dns\",\"value\":"
+	    "\"%s\"}]", name);
+	new_order(&acct1, idents, T0, id, sizeof(id));
+	if (validate_all(&acct1, id, "http-01", 1, T0) != 0)
+		printf("# not validated\n");
+	csr = csr_b64(key, NULL, dns, 1, none, 0);
+	finalize(&acct1, id, csr, T0);
+	free(csr);
+	ca_certtmpl_free(prov.x509_tmpl);
+	prov.x509_tmpl = NULL;
+	if (resp.status != 200)
+		return;
+	last(bstr("certificate"), cert, sizeof(cert));
+	begin(&acct1, NULL, T0);
+	end(acme_certificate(&ctx, cert));
+	if (resp.body != NULL) {
+		gnutls_datum_t d = { (unsigned char *)resp.body,
+		    (unsigned)resp.body_len };
+
+		if (gnutls_x509_crt_init(crt) != 0 ||
+		    gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_PEM) != 0) {
+			gnutls_x509_crt_deinit(*crt);
+			*crt = NULL;
+		}
+	}
+}
+
+static void
+test_finalize_template(void)
+{
+	gnutls_privkey_t key = new_key(CA_KEY_EC_P256);
+	gnutls_x509_crt_t crt;
+	char buf[128], dn[256];
+	size_t size = sizeof(buf), dnlen = sizeof(dn);
+	unsigned crit;
+
+	finalize_with("{\"subject\": {\"commonName\": \"tpl.example\", "
+	    "\"organization\": \"Acme\"}, \"dnsNames\": \"tpl.example\", "
+	    "\"extKeyUsage\": \"clientAuth\"}", key, "tpl.example", &crt);
+	is_int(resp.status, 200, "template: finalize 200");
+	ok(crt != NULL && gnutls_x509_crt_get_key_purpose_oid(crt, 0, buf,
+	    &size, &crit) >= 0 && strcmp(buf, "1.3.6.1.5.5.7.3.2") == 0 &&
+	    gnutls_x509_crt_get_key_purpose_oid(crt, 1, buf, &size,
+	    &crit) < 0, "template: the leaf's extKeyUsage is the template's");
+	ok(crt != NULL && gnutls_x509_crt_get_dn(crt, dn, &dnlen) >= 0 &&
+	    strcmp(dn, "O=Acme,CN=tpl.example") == 0,
+	    "template: its subject (%s)", crt != NULL ? dn : "");
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	finalize_with("{\"subject\": \"tpl2.example\", \"basicConstraints\":"
+	    " {\"isCA\": true}}", key, "tpl2.example", &crt);
+	is_int(resp.status, 403, "template making a CA: 403");
+	is_str(bstr("type"), E "rejectedIdentifier", "... rejectedIdentifier");
+	ok(strstr(bstr("detail"), "may not make a CA") != NULL, "... saying so "
+	    "(%s)", bstr("detail"));
+	finalize_with("{\"dnsNames\": [\"tpl3.example\", \"other.example\"]}",
+	    key, "tpl3.example", &crt);
+	is_int(resp.status, 403, "template adding a name: 403");
+	ok(strstr(bstr("detail"), "\"other.example\" is not one the request "
+	    "was authorised for") != NULL, "... naming it (%s)", bstr("detail"));
+	gnutls_privkey_deinit(key);
+}
+
 /* The provisioner's challenges and forceCN, caTools.acme's lifetimes. */
 static void
 test_config(void)
@@ -1251,6 +1334,7 @@ main(void)
 	test_new_order();
 	test_states();
 	test_finalize();
+	test_finalize_template();
 	test_policy();
 	test_config();
 	test_others();

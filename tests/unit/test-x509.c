@@ -17,6 +17,7 @@
 #include <gnutls/x509.h>
 
 #include "ca.h"
+#include "certtmpl.h"
 #include "keys.h"
 #include "x509.h"
 #include "tap.h"
@@ -1176,6 +1177,101 @@ test_direct_tbs(void)
 	ca_names_free(&nm);
 }
 
+/*
+ * The same for a templated leaf (lib/certtmpl.h): its subject and
+ * extensions through both writers, with and without a subject, for every
+ * issuer key type.
+ */
+static void
+test_direct_tbs_profile(void)
+{
+	static const char *const tpl[] = {
+	    "{\"subject\": {\"commonName\": \"caf\u00e9\", \"country\": \"FR\","
+	    " \"organization\": [\"A\", \"B\"], \"extraNames\": [{\"type\":"
+	    " \"1.2.840.113549.1.9.1\", \"value\": \"a@example.com\"}]},"
+	    " \"dnsNames\": [\"www.example.com\"], \"keyUsage\":"
+	    " [\"digitalSignature\", \"keyAgreement\", \"decipherOnly\"],"
+	    " \"extKeyUsage\": [\"serverAuth\", \"codeSigning\"],"
+	    " \"basicConstraints\": {\"isCA\": false},"
+	    " \"crlDistributionPoints\": [\"http://c/1\", \"http://c/2\"],"
+	    " \"ocspServer\": \"http://o\", \"issuingCertificateURL\": \"http://i\","
+	    " \"policyIdentifiers\": [\"2.23.140.1.2.1\"],"
+	    " \"extensions\": [{\"id\": \"1.3.6.1.4.1.99999.1\", \"critical\":"
+	    " false, \"value\": \"BQA=\"}]}",
+	    "{\"sans\": [{\"value\": \"192.0.2.1\"}, {\"value\": \"x.example\"}],"
+	    " \"extKeyUsage\": \"clientAuth\"}",
+	};
+	static const enum ca_key_type kt[] = {
+		CA_KEY_EC_P256, CA_KEY_EC_P384, CA_KEY_ED25519, CA_KEY_RSA_3072,
+	};
+	static const unsigned char serial[17] = { 0x4b, 1, 2, 3 };
+	struct ca_certtmpl_cert *c[2];
+	gnutls_privkey_t key;
+	gnutls_pubkey_t pub = pub_of(ec_key);
+	gnutls_x509_crt_t ca, got;
+	struct ca_issuer is;
+	struct ca_leaf leaf;
+	gnutls_datum_t a, b;
+	const unsigned char *ta, *tb;
+	size_t la, lb, i, j, bad = 0, n = 0;
+	unsigned status;
+
+	for (j = 0; j < 2; j++)
+		if (ca_certtmpl_cert_parse(tpl[j], strlen(tpl[j]), 100,
+		    &c[j]) != 0)
+			bail("template");
+	for (i = 0; i < 4; i++) {
+		key = kt[i] == CA_KEY_RSA_3072 ? rsa_key : new_key(kt[i]);
+		if (ca_x509_make_ca(key, "T", "Profile CA", 0, now - 60,
+		    now + 86400, NULL, &ca) != 0)
+			bail("CA");
+		is.crt = ca;
+		is.key = key;
+		is.dig = ca_key_digest(key);
+		is.not_after = now + 86400;
+		for (j = 0; j < 2; j++) {
+			memset(&leaf, 0, sizeof(leaf));
+			leaf.cn = c[j]->cn;
+			leaf.names = &c[j]->names;
+			leaf.pub = pub;
+			leaf.not_before = now - 60;
+			leaf.not_after = now + 3600;
+			leaf.prov_type = CA_STEP_TYPE_JWK;
+			leaf.prov_name = "p";
+			leaf.prov_cred = "k";
+			leaf.profile = &c[j]->profile;
+			n++;
+			if (ca_x509_issue_serial_der(&is, &leaf, serial,
+			    sizeof(serial), &a) != 0 ||
+			    ca_x509_issue_tree_der(&is, &leaf, serial,
+			    sizeof(serial), &b) != 0 ||
+			    tbs_of(&a, &ta, &la) != 0 ||
+			    tbs_of(&b, &tb, &lb) != 0 || la != lb ||
+			    memcmp(ta, tb, la) != 0) {
+				printf("# templated leaf %zu, issuer %zu differs\n",
+				    j, i);
+				bad++;
+			} else if (ca_x509_import(a.data, a.size, &got) != 0 ||
+			    gnutls_x509_crt_verify(got, &ca, 1, 0,
+			    &status) < 0 || status != 0) {
+				printf("# templated leaf %zu: no verify\n", j);
+				bad++;
+			} else
+				gnutls_x509_crt_deinit(got);
+			gnutls_free(a.data);
+			gnutls_free(b.data);
+		}
+		gnutls_x509_crt_deinit(ca);
+		if (key != rsa_key)
+			gnutls_privkey_deinit(key);
+	}
+	is_int((int)bad, 0, "templated leaf: direct TBSCertificate = GnuTLS "
+	    "tree (%zu cases)", n);
+	for (j = 0; j < 2; j++)
+		ca_certtmpl_cert_free(c[j]);
+	gnutls_pubkey_deinit(pub);
+}
+
 static void
 test_cn_check(void)
 {
@@ -1269,6 +1365,7 @@ main(void)
 	test_issue();
 	test_names_typed();
 	test_direct_tbs();
+	test_direct_tbs_profile();
 	test_cn_check();
 	test_pubkey_same();
 	test_import_export();

@@ -27,6 +27,7 @@ static const char usage[] =
 "      --ca-url URL             the CA's server, https://HOST[:PORT]\n"
 "      --root FILE              the CA's root certificate, the only one\n"
 "                               trusted for --ca-url (see ca-bootstrap)\n"
+"      --context NAME           the CA of the client defaults' context NAME\n"
 "      --provisioner NAME       the JWK provisioner (default: the only one)\n"
 "      --password-file FILE     password that decrypts the provisioner key\n"
 "      --key FILE               the provisioner's private key, PEM or JWK,\n"

@@ -63,6 +63,8 @@ pre(struct ca_cli *cli)
 		return ca_cli_usage("--context: %s", ca_errmsg());
 	if (force && !install)
 		return ca_cli_usage("--force needs --install");
+	if (context != NULL && cli->url != NULL && !install)
+		return ca_cli_usage("--context with --ca-url needs --install");
 	if (install && cli->out != NULL)
 		return ca_cli_usage("--install and --output-file exclude each other");
 	if ((cli->url == NULL) != (fp == NULL) || (install && cli->url == NULL))

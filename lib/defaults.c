@@ -440,7 +440,7 @@ static int
 may_replace(const char *path, const char *url, const char *fp, int force)
 {
 	struct ca_defaults old;
-	char *buf = NULL;
+	char *buf = NULL, why[256];
 	size_t len = 0;
 	int rc, same;
 
@@ -449,8 +449,10 @@ may_replace(const char *path, const char *url, const char *fp, int force)
 		return rc < 0 ? rc : 0;
 	if ((rc = ca_file_read(path, CA_DEFAULTS_MAX_FILE, &buf, &len)) != 0 ||
 	    (rc = ca_defaults_parse(buf, len, path, &old)) != 0) {
-		rc = ca_err(CA_ERR_EXISTS, "%s exists and cannot be read "
-		    "(%s): --force replaces it", path, ca_errmsg());
+		/* Not ca_errmsg() as an argument: ca_err writes over it. */
+		snprintf(why, sizeof(why), "%s", ca_errmsg());
+		rc = ca_err(CA_ERR_EXISTS, "%s cannot be read (%s): --force "
+		    "replaces it", path, why);
 		goto out;
 	}
 	same = strcmp(old.url, url) == 0 && strcmp(old.fp, fp) == 0;

@@ -60,6 +60,15 @@ issuer_cn() {
 	run -0 openssl pkey -in svc.key -pubout
 	assert_equal "$output" "$(openssl x509 -in svc.crt -noout -pubkey)"
 
+	# ca-renew (mutual TLS) and ca-revoke with the defaults too
+	run -0 --separate-stderr ca-renew --force svc.crt svc.key
+	assert_equal "$stderr" ""
+	verify svc.crt "$ROOT"
+	serial=$(openssl x509 -in svc.crt -noout -serial | cut -d= -f2)
+	run -0 --separate-stderr ca-revoke --cert svc.crt --key svc.key
+	assert_equal "$stderr" ""
+	run -0 ca-db -d "$CA" show "0x$serial"
+	assert_output --partial revoked
 	run -0 --separate-stderr ca-token --password-file "$PW" tok.test
 	[ "$(jws_part <(echo "$output") 1 | pj 'd["aud"]')" = "$URL/1.0/sign" ]
 	# ca-bootstrap with nothing checks the defaults' CA again

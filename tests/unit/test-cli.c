@@ -266,6 +266,19 @@ test_defaults_target(unsigned target)
 	is_int(parse(&cli, target, W("--csr", "a")), -1, "no CA");
 	is_str(cli.url, "https://c:3", "the new defaults");
 
+	/* Defaults that cannot be read are kept too, and say why. */
+	snprintf(path, sizeof(path), "%s/config/defaults.json", cfg);
+	is_int(ca_file_publish(path, "{", 1, 0644, 0), 0, "break the defaults");
+	is_int(ca_defaults_install(NULL, "https://c:3", ofp, other,
+	    strlen(other), 0, NULL), CA_ERR_EXISTS, "broken defaults are kept");
+	ok(strncmp(ca_errmsg(), path, strlen(path)) == 0 &&
+	    strstr(ca_errmsg(), " cannot be read (") != NULL &&
+	    strstr(ca_errmsg(), "invalid JSON") != NULL &&
+	    strstr(ca_errmsg(), "): --force replaces it") != NULL,
+	    "named, with the reason: %s", ca_errmsg());
+	is_int(ca_defaults_install(NULL, "https://c:3", ofp, other,
+	    strlen(other), 1, NULL), 0, "--force replaces them");
+
 	/* A root that is not the one the fingerprint pins. */
 	snprintf(path, sizeof(path), "%s/certs/root_ca.crt", cfg);
 	is_int(ca_file_publish(path, pem, strlen(pem), 0644, 0), 0,

@@ -181,7 +181,7 @@ test_defaults_target(unsigned target)
 {
 	struct ca_cli cli;
 	char *pem = NULL, *fp = NULL, *other = NULL, *ofp = NULL, path[8800];
-	char cfg[4200];
+	char cfg[4200], json[9000];
 
 	tmpdir_make("cli");
 	snprintf(path, sizeof(path), "%s/xdg", tmpdir);
@@ -198,9 +198,33 @@ test_defaults_target(unsigned target)
 	is_str(err, "t: no CA: use -d DIR, set CA_STATE_DIR, give --ca-url "
 	    "and --root, or run ca-bootstrap --install (see t --help)\n",
 	    "its message");
+	/* Step's current context, its authority named by contexts.json. */
+	snprintf(path, sizeof(path), "%s/step/authorities/auth/config", tmpdir);
+	is_int(ca_mkdir_p(path, 0700), 0, "step's authority directory");
+	snprintf(path, sizeof(path), "%s/step/root.crt", tmpdir);
+	is_int(ca_file_publish(path, pem, strlen(pem), 0644, 0), 0,
+	    "step's root");
+	snprintf(json, sizeof(json), "{\"ca-url\": \"https://s:4\", "
+	    "\"fingerprint\": \"%s\", \"root\": \"%s\"}", fp, path);
+	snprintf(path, sizeof(path), "%s/step/authorities/auth/config/"
+	    "defaults.json", tmpdir);
+	is_int(ca_file_publish(path, json, strlen(json), 0644, 0), 0,
+	    "step's defaults");
+	snprintf(path, sizeof(path), "%s/step/current-context.json", tmpdir);
+	is_int(ca_file_publish(path, "{\"context\": \"x\"}", 16, 0644, 0), 0,
+	    "step's current context");
+	snprintf(path, sizeof(path), "%s/step/contexts.json", tmpdir);
+	snprintf(json, sizeof(json), "{\"x\": {\"authority\": \"auth\", "
+	    "\"profile\": \"x\"}}");
+	is_int(ca_file_publish(path, json, strlen(json), 0644, 0), 0,
+	    "step's contexts");
+	is_int(parse(&cli, target, W("--csr", "a")), -1, "no CA: step's");
+	is_str(cli.url, "https://s:4", "its current context's authority");
+
 	is_int(ca_defaults_install(NULL, "https://a:1//", fp, pem, strlen(pem),
 	    0, NULL), 0, "install the plain defaults");
-	is_int(parse(&cli, target, W("--csr", "a")), -1, "no CA: the defaults");
+	is_int(parse(&cli, target, W("--csr", "a")), -1,
+	    "no CA: ours, before step's");
 	is_str(cli.url, "https://a:1", "their URL, without trailing slashes");
 	snprintf(path, sizeof(path), "%s/certs/root_ca.crt", cfg);
 	is_str(cli.root, path, "their root");

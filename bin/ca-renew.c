@@ -28,6 +28,7 @@ static const char usage[] =
 "      --ca-url URL           the CA's server, https://HOST[:PORT]\n"
 "      --root FILE            the CA's root certificate, the only one trusted\n"
 "                             for --ca-url (see ca-bootstrap)\n"
+"      --context NAME         the CA of the client defaults' context NAME\n"
 "      --no-mtls              with --ca-url: prove the key with an x5c token\n"
 "                             (Authorization: Bearer), not with mutual TLS\n"
 "                             (done anyway when CERT is not valid now)\n"

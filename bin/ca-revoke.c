@@ -34,6 +34,7 @@ static const char usage[] =
 "      --ca-url URL           the CA's server, https://HOST[:PORT]\n"
 "      --root FILE            the CA's root certificate, the only one trusted\n"
 "                             for --ca-url (see ca-bootstrap)\n"
+"      --context NAME         the CA of the client defaults' context NAME\n"
 "      --token-file FILE      the revoke token (- for standard input)\n"
 "      --cert FILE            with --key: the certificate to revoke, which\n"
 "                             proves itself over mutual TLS (SERIAL: its own)\n"

@@ -27,6 +27,7 @@ static const char usage[] =
 "      --ca-url URL           the CA's server, https://HOST[:PORT]\n"
 "      --root FILE            the CA's root certificate, the only one trusted\n"
 "                             for --ca-url (see ca-bootstrap)\n"
+"      --context NAME         the CA of the client defaults' context NAME\n"
 "      --token-file FILE      the one-time token (- for standard input)\n"
 "      --csr FILE             the certificate signing request, PEM or DER\n"
 "                             (- for standard input)\n"

@@ -27,10 +27,8 @@ static const char usage[] =
 "      --ca-url URL             the CA's server, https://HOST[:PORT]\n"
 "      --root FILE              the CA's root certificate, the only one\n"
 "                               trusted for --ca-url (see ca-bootstrap)\n"
-"      --provisioner NAME       the JWK provisioner (default: the only one)\n"
-"      --password-file FILE     password that decrypts the provisioner key\n"
-"      --key FILE               the provisioner's private key, PEM or JWK,\n"
-"                               instead of decrypting encryptedKey\n"
+"      --context NAME           the CA of the client defaults' context NAME\n"
+CA_TOKEN_ARGS_HELP_KEY
 "      --san NAME               a name the certificate may carry: DNS, IP,\n"
 "                               e-mail or URI (repeatable; default SUBJECT)\n"
 "      --not-before TIME        token valid from TIME (RFC 3339 or duration\n"

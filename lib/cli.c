@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "client.h"
 #include "conf.h"
+#include "defaults.h"
 
 static const char *prog = "ca-tools";
 int ca_cli_quiet;
@@ -165,7 +166,7 @@ ca_cli_number(const char *arg, const char *name, long lo, long hi, long *v)
 
 /* The common options, defined once; dest is filled in by ca_cli_parse. */
 enum { C_DIR, C_URL, C_ROOT, C_PASS, C_OUT, C_QUIET, C_VERBOSE, C_HELP,
-	C_VERSION, C_N };
+	C_VERSION, C_CONTEXT, C_N };
 static const struct {
 	const char	*name;
 	int		 short_name, has_arg;
@@ -180,6 +181,7 @@ static const struct {
 	[C_VERBOSE] = { "verbose", 'v', 0, 0 },
 	[C_HELP] = { "help", 'h', 0, 0 },
 	[C_VERSION] = { "version", 'V', 0, 0 },
+	[C_CONTEXT] = { "context", 0, 1, CA_CLI_CONTEXT },
 };
 
 #define MAX_OPTS	CA_CLI_MAX_OPTS
@@ -258,6 +260,7 @@ take_common(struct ca_cli *cli, int i, char *arg)
 	const char **dest[C_N] = {
 		[C_DIR] = &cli->dir, [C_URL] = &cli->url, [C_ROOT] = &cli->root,
 		[C_PASS] = &cli->pass_file, [C_OUT] = &cli->out,
+		[C_CONTEXT] = &cli->context,
 	};
 
 	if (dest[i] != NULL) {
@@ -269,6 +272,56 @@ take_common(struct ca_cli *cli, int i, char *arg)
 		return -1;
 	}
 	return common_opt(common[i].short_name, cli->usage);
+}
+
+/* What the tool's -v says first: the CA it works with, and why that one. */
+static struct ca_defaults *defaults;	/* reachable until exit */
+
+/*
+ * The client defaults for --ca-url and --root when no target is given:
+ * -1 to go on (with or without them), else the exit status. An offline
+ * CA named by $CA_STATE_DIR wins, unless --context names a context.
+ */
+static int
+use_defaults(struct ca_cli *cli)
+{
+	const char *env = getenv("CA_STATE_DIR");
+	int rc;
+
+	if (!(cli->common & CA_CLI_CONTEXT) || cli->url != NULL ||
+	    cli->dir != NULL || cli->root != NULL)
+		return -1;
+	if (cli->context == NULL && (cli->common & CA_CLI_DIR) &&
+	    env != NULL && env[0] != '\0')
+		return -1;
+	ca_defaults_free(defaults);
+	defaults = NULL;
+	if ((rc = ca_defaults_load(cli->context, &defaults)) == CA_ERR_NOTFOUND)
+		return -1;
+	if (rc != 0)
+		return ca_cli_fail(rc);
+	cli->url = defaults->url;
+	cli->root = defaults->root;
+	cli->defaults = defaults->file;
+	if (defaults->ignored != NULL && !ca_cli_quiet)
+		ca_cli_warn("%s: ignored: %s", defaults->file,
+		    defaults->ignored);
+	return -1;
+}
+
+/* -v: which CA, and from where. */
+static void
+say_target(const struct ca_cli *cli)
+{
+	if (!(cli->common & CA_CLI_CONTEXT))
+		return;
+	if (cli->url != NULL)
+		ca_debug("CA %s, root %s (%s)", cli->url,
+		    cli->root != NULL ? cli->root : "none",
+		    cli->defaults != NULL ? cli->defaults : "--ca-url");
+	else if (cli->dir != NULL)
+		ca_debug("CA in %s (%s)", cli->dir,
+		    (cli->seen >> C_DIR) & 1 ? "--state-dir" : "$CA_STATE_DIR");
 }
 
 /* After the loop: the tool's and the common cross-checks, then times. */
@@ -284,6 +337,13 @@ check(struct ca_cli *cli)
 		return rc;
 	if (cli->url != NULL && cli->dir != NULL)
 		return ca_cli_usage("--state-dir and --ca-url exclude each other");
+	if (cli->context != NULL && (cli->url != NULL || cli->dir != NULL ||
+	    cli->root != NULL))
+		return ca_cli_usage("--context and --%s exclude each other",
+		    cli->url != NULL ? "ca-url" : cli->dir != NULL ?
+		    "state-dir" : "root");
+	if ((rc = use_defaults(cli)) >= 0)
+		return rc;
 	if ((cli->common & CA_CLI_ROOT) && (cli->url == NULL) != (cli->root == NULL))
 		return ca_cli_usage(cli->url != NULL ? "--ca-url needs --root" :
 		    "--root needs --ca-url");
@@ -296,7 +356,10 @@ check(struct ca_cli *cli)
 		return ca_cli_usage("--ca-url: %s", ca_errmsg());
 	if ((cli->common & CA_CLI_DIR) && cli->url == NULL &&
 	    (cli->dir = ca_config_state_dir(cli->dir)) == NULL)
-		return ca_cli_usage("%s", ca_errmsg());
+		return ca_cli_usage("%s", (cli->common & CA_CLI_CONTEXT) ?
+		    "no CA: use -d DIR, set CA_STATE_DIR, give --ca-url and "
+		    "--root, or run ca-bootstrap --install" : ca_errmsg());
+	say_target(cli);
 	cli->now = time(NULL);
 	for (i = 0; i < nopts(cli); i++)
 		if (cli->targ[i] != NULL && ca_time_parse(cli->targ[i],
@@ -355,6 +418,7 @@ ca_cli_parse(struct ca_cli *cli, int argc, char **argv)
 	*p = '\0';
 	memset(cli->targ, 0, sizeof(cli->targ));
 	cli->seen = 0;
+	cli->defaults = NULL;
 	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if ((i = which(cli, ch, n)) < 0)
 			return ca_cli_usage("invalid option");

@@ -70,8 +70,14 @@ struct ca_cli_opt {
 #define CA_CLI_PASS_LOCAL 0x08	/* --password-file refused with --ca-url */
 #define CA_CLI_OUT	0x10	/* -o, --output-file */
 #define CA_CLI_ROOT	0x20	/* --root: the pair of --ca-url */
-/* A client tool's target: -d, or --ca-url with --root. */
-#define CA_CLI_TARGET	(CA_CLI_DIR | CA_CLI_URL | CA_CLI_ROOT)
+#define CA_CLI_CONTEXT	0x40	/* --context; the client defaults */
+/*
+ * A client tool's target: -d, or --ca-url with --root; else, given none
+ * of them, $CA_STATE_DIR, unless --context names a context; else the
+ * client defaults (defaults.h) fill in --ca-url and --root; else the
+ * state directory is missing.
+ */
+#define CA_CLI_TARGET	(CA_CLI_DIR | CA_CLI_URL | CA_CLI_ROOT | CA_CLI_CONTEXT)
 
 #define CA_CLI_MAX_OPTS	32	/* in a tool's table */
 
@@ -90,6 +96,9 @@ struct ca_cli {
 	int		(*post)(struct ca_cli *);
 	/* Set by ca_cli_parse. */
 	const char	*dir, *url, *root, *pass_file, *out;
+	const char	*context;	/* --context */
+	const char	*defaults;	/* the defaults file url and root
+					   came from; NULL: none */
 	int		 argc;		/* the operands */
 	char	       **argv;
 	time_t		 now;

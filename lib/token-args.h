@@ -17,6 +17,13 @@
 
 #define CA_TOKEN_MAX_SANS	100	/* --san given */
 
+/* The --help lines of the provisioner's key options, in tools that mint. */
+#define CA_TOKEN_ARGS_HELP_KEY \
+"      --provisioner NAME       the JWK provisioner (default: the only one)\n" \
+"      --password-file FILE     password that decrypts the provisioner key\n" \
+"      --key FILE               the provisioner's private key, PEM or JWK,\n" \
+"                               instead of decrypting encryptedKey\n"
+
 struct ca_token_args {
 	/* What the tool was given; NULL or 0: not given. */
 	const char	*subject;	/* SUBJECT: a name, or a serial */

@@ -6,9 +6,9 @@
 
 load helpers
 
-TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve ca-renew ca-revoke ca-provisioner ca-inspect)
+TOOLS=(ca-init ca-token ca-sign ca-db ca-bootstrap ca-serve ca-renew ca-revoke ca-provisioner ca-inspect ca-certificate)
 # The tools that work on a state directory (-d, --state-dir).
-STATE_TOOLS=(ca-init ca-token ca-sign ca-db ca-serve ca-renew ca-revoke ca-provisioner)
+STATE_TOOLS=(ca-init ca-token ca-sign ca-db ca-serve ca-renew ca-revoke ca-provisioner ca-certificate)
 
 # The man page of TOOL: section 8 for the daemon, 1 for the commands.
 man_page() {

@@ -15,7 +15,10 @@ export CA_TOP_SRCDIR CA_FIXTURES
 if ! command -v ca-init >/dev/null 2>&1; then
 	PATH="${CA_TOP_BUILDDIR:-$CA_TOP_SRCDIR/_build}/bin:$PATH"
 fi
-unset CA_STATE_DIR
+unset CA_STATE_DIR CA_CONTEXT
+# Not the client defaults of whoever runs the tests (ca-bootstrap --install,
+# step's): the suites that use them set their own.
+export XDG_CONFIG_HOME=$BATS_RUN_TMPDIR/no-config STEPPATH=$BATS_RUN_TMPDIR/no-step
 export LC_ALL=C
 
 PYTHON=${PYTHON:-python3}

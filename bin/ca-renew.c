@@ -132,18 +132,24 @@ post(struct ca_cli *cli)
 static int
 after(void *arg)
 {
+	char *first = NULL;
 	int rc = 0, rk;
 
 	(void)arg;
 	if (o.cmd != NULL)
 		rc = ca_exec_run(o.cmdv);
-	if (o.pid_file != NULL && (rk = ca_exec_kill(o.pid_file,
-	    o.sig)) != 0) {
+	/* Sent even after a failed COMMAND, whose failure is told. */
+	if (o.pid_file == NULL)
+		return rc;
+	if (rc != 0 && (first = strdup(ca_errmsg())) == NULL)
+		return rc;
+	if ((rk = ca_exec_kill(o.pid_file, o.sig)) != 0)
 		ca_err_context("the certificate was renewed, but --pid-file");
-		if (rc == 0)
-			rc = rk;
+	if (first != NULL) {
+		ca_err(rc, "%s", first);
+		free(first);
 	}
-	return rc;
+	return rc != 0 ? rc : rk;
 }
 
 /* The daemon's renewal: now, whatever is left. */

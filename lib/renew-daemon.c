@@ -125,8 +125,8 @@ schedule(const struct ca_renew_daemon *d, const struct ca_client_cert *cc,
 	/* Due before it was asked for: renewing again would loop. */
 	if (renewed != 0 && *at < renewed)
 		return ca_err(CA_ERR_INVAL, "%s: the renewed certificate, of "
-		    "%s, is due at once: --expires-in too long for it", cert,
-		    life);
+		    "%s, is due at once: --%s too long for it", cert, life,
+		    d->renew_period > 0 ? "renew-period" : "expires-in");
 	now = time(NULL);
 	ca_time_format(cc->not_after, na, sizeof(na));
 	ca_time_format((time_t)*at, when, sizeof(when));

@@ -494,6 +494,8 @@ local_audience(struct ca_authority *ah, const char *path, char **out)
 	return 0;
 }
 
+#define CA_SERVER_CERT_LIFETIME	(24 * 3600)	/* seconds */
+
 static int
 local_server_cert(struct ca_authority *ah, char **pem, size_t *len,
     time_t *not_before, time_t *not_after)
@@ -518,8 +520,13 @@ local_server_cert(struct ca_authority *ah, char **pem, size_t *len,
 	internal.kid = (char *)(uintptr_t)"-";
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = ca_names_classify(a->cfg->dns_names, a->cfg->n_dns_names, &names);
+	/*
+	 * step-ca's: 24 h whatever the claims (authority/tls.go); an RA's
+	 * as its upstream's provisioner allows, the default duration.
+	 */
 	*not_before = now - a->cfg->backdate;
-	*not_after = now + a->cfg->claims.default_dur - 1;	/* inclusive */
+	*not_after = now + (a->upstream != NULL ?
+	    a->cfg->claims.default_dur : CA_SERVER_CERT_LIFETIME) - 1;
 	pthread_rwlock_unlock(&a->cfg_lock);
 	if (rc != 0)
 		goto out;

@@ -254,14 +254,14 @@ out:
 }
 
 int
-ca_client_due(time_t not_before, time_t not_after, int64_t expires_in,
-    time_t now, int64_t *left)
+ca_client_due_time(time_t not_before, time_t not_after, int64_t expires_in,
+    int64_t *at)
 {
 	uint64_t r = 0;
 	int64_t jitter = 0;
 	int ret;
 
-	*left = (int64_t)not_after - (int64_t)now;
+	*at = 0;
 	if (expires_in < 0)
 		expires_in = ((int64_t)not_after - not_before) / 3;
 	if (expires_in >= 10) {
@@ -270,7 +270,23 @@ ca_client_due(time_t not_before, time_t not_after, int64_t expires_in,
 			    gnutls_strerror(ret));
 		jitter = (int64_t)(r % (uint64_t)(expires_in / 10 + 1));
 	}
-	return *left < expires_in + jitter;
+	*at = (int64_t)not_after - expires_in - jitter;
+	return 0;
+}
+
+int
+ca_client_due(time_t not_before, time_t not_after, int64_t expires_in,
+    time_t now, int64_t *left)
+{
+	int64_t at;
+	int rc;
+
+	/* left < expires_in + jitter, that is now > at. */
+	*left = (int64_t)not_after - (int64_t)now;
+	if ((rc = ca_client_due_time(not_before, not_after, expires_in,
+	    &at)) != 0)
+		return rc;
+	return (int64_t)now > at;
 }
 
 int

@@ -204,6 +204,13 @@ void	 ca_client_cert_free(struct ca_client_cert *cc);
  */
 int	 ca_client_due(time_t not_before, time_t not_after, int64_t expires_in,
 	    time_t now, int64_t *left);
+/*
+ * When that rule makes the certificate due, the jitter drawn once: *at,
+ * in Unix seconds, is not_after - expires_in - jitter, and it is due at
+ * any now > *at (ca-renew --daemon sleeps until then).
+ */
+int	 ca_client_due_time(time_t not_before, time_t not_after,
+	    int64_t expires_in, int64_t *at);
 /* ca_client_due for cc's validity. */
 int	 ca_client_cert_due(const struct ca_client_cert *cc, int64_t expires_in,
 	    time_t now, int64_t *left);

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "ca.h"
@@ -45,6 +46,7 @@ ca_exec_split(const char *arg, char **buf, char **v, size_t max)
 int
 ca_exec_run(char **argv)
 {
+	sigset_t none;
 	pid_t pid;
 	ssize_t n;
 	int status, fd, err = 0, p[2];
@@ -61,6 +63,9 @@ ca_exec_run(char **argv)
 	if (pid == 0) {
 		close(p[0]);
 		signal(SIGPIPE, SIG_DFL);
+		/* ca-renew --daemon blocks the signals it waits for. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		if ((fd = open("/dev/null", O_RDONLY)) >= 0) {
 			dup2(fd, STDIN_FILENO);
 			if (fd != STDIN_FILENO)
@@ -93,4 +98,65 @@ ca_exec_run(char **argv)
 	return ca_err(CA_ERR_IO,
 	    "the certificate was renewed, but %s exited with status %d",
 	    argv[0], WEXITSTATUS(status));
+}
+
+#define MAX_PID_FILE	64
+
+int
+ca_exec_kill(const char *pid_file, int sig)
+{
+	char *buf = NULL, *end;
+	size_t len;
+	long pid;
+	int rc;
+
+	if ((rc = ca_file_read(pid_file, MAX_PID_FILE, &buf, &len)) != 0)
+		return rc;
+	errno = 0;
+	pid = strtol(buf, &end, 10);
+	while (*end == '\n' || *end == ' ')
+		end++;
+	if (end == buf || *end != '\0' || errno != 0 || pid <= 1 ||
+	    pid > 0x7fffffffL)
+		rc = ca_err(CA_ERR_INVAL, "%s: not a process id", pid_file);
+	else if (kill((pid_t)pid, sig) != 0)
+		rc = ca_err(CA_ERR_IO, "%s: process %ld: %s", pid_file, pid,
+		    strerror(errno));
+	free(buf);
+	return rc;
+}
+
+/* The signals worth sending to a server that reloads its certificate. */
+static const struct {
+	const char	*name;
+	int		 sig;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+	{ "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CONT", SIGCONT },
+	{ "WINCH", SIGWINCH },
+};
+
+int
+ca_exec_signal_parse(const char *s, int *sig)
+{
+	char *end;
+	long n;
+	size_t i;
+
+	*sig = 0;
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (strcasecmp(s, signals[i].name) == 0) {
+			*sig = signals[i].sig;
+			return 0;
+		}
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || n < 1 ||
+	    n > 64)
+		return ca_err(CA_ERR_INVAL, "unknown signal \"%s\"", s);
+	*sig = (int)n;
+	return 0;
 }

@@ -23,5 +23,16 @@ int	 ca_exec_split(const char *arg, char **buf, char **v, size_t max);
  * renewed, but ...".
  */
 int	 ca_exec_run(char **argv);
+/*
+ * Send sig to the process whose id pid_file holds (decimal, at most 64
+ * bytes, blanks and a newline after it; 0 and 1 refused): CA_ERR_INVAL
+ * "not a process id", CA_ERR_IO when kill() fails.
+ */
+int	 ca_exec_kill(const char *pid_file, int sig);
+/*
+ * A signal as people write it: "HUP", "SIGHUP", "hup" or its number
+ * (1 to 64). CA_ERR_INVAL "unknown signal" otherwise.
+ */
+int	 ca_exec_signal_parse(const char *s, int *sig);
 
 #endif /* CA_EXEC_H */

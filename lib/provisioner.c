@@ -21,13 +21,13 @@
 
 #include "ca.h"
 #include "conf.h"
+#include "exec.h"
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
 #include "provisioner.h"
 
 #define P2C_DEFAULT	600000	/* step's PBKDF2 iterations */
-#define MAX_PID_FILE	64
 
 void
 ca_prov_change_init(struct ca_prov_change *c)
@@ -498,23 +498,5 @@ out:
 int
 ca_provisioner_notify(const char *pid_file)
 {
-	char *buf = NULL, *end;
-	size_t len;
-	long pid;
-	int rc;
-
-	if ((rc = ca_file_read(pid_file, MAX_PID_FILE, &buf, &len)) != 0)
-		return rc;
-	errno = 0;
-	pid = strtol(buf, &end, 10);
-	while (*end == '\n' || *end == ' ')
-		end++;
-	if (end == buf || *end != '\0' || errno != 0 || pid <= 1 ||
-	    pid > 0x7fffffffL)
-		rc = ca_err(CA_ERR_INVAL, "%s: not a process id", pid_file);
-	else if (kill((pid_t)pid, SIGHUP) != 0)
-		rc = ca_err(CA_ERR_IO, "%s: process %ld: %s", pid_file, pid,
-		    strerror(errno));
-	free(buf);
-	return rc;
+	return ca_exec_kill(pid_file, SIGHUP);
 }

@@ -11,7 +11,9 @@
 
 #include "ca.h"
 #include "authority.h"
+#include "cli.h"
 #include "client.h"
+#include "leafout.h"
 #include "renew-args.h"
 
 int
@@ -62,6 +64,30 @@ ca_renew_args_check(const struct ca_renew_args *a,
 	ca_debug("renewed %s as %s", a->cc->serial, res->serial);
 	return ca_client_cert_check_key(a->cc, res->crt_pem, a->key,
 	    a->key_len);
+}
+
+int
+ca_renew_args_run(struct ca_renew_args *a, struct ca_sign_result *res)
+{
+	struct ca_authority *au = NULL;
+	struct ca_leafout lo;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&lo, 0, sizeof(lo));
+	/* 1: not due yet. */
+	if ((rc = ca_renew_args_load(a)) == 0 &&
+	    (rc = ca_leafout_prepare(&lo, a->cert, a->out, a->key_out,
+	    0)) == 0 && (rc = ca_renew_args_request(a)) == 0 &&
+	    (rc = ca_cli_open_target(a->dir, a->url, a->root, a->pass_file,
+	    CA_CLI_KEY, &au)) == 0 &&
+	    (rc = ca_authority_renew(au, &a->req, res)) == 0 &&
+	    (rc = ca_renew_args_check(a, res)) == 0)
+		rc = ca_leafout_publish(&lo, res, a->key, a->key_len);
+	ca_authority_close(au);
+	ca_leafout_free(&lo);
+	ca_renew_args_free(a);	/* the new key wiped */
+	return rc;
 }
 
 void

@@ -26,6 +26,10 @@ struct ca_renew_args {
 	int		 rekey;		/* --rekey */
 	int		 no_mtls;	/* --no-mtls */
 	time_t		 now;
+	/* Where (for ca_renew_args_run): -d, or --ca-url and --root. */
+	const char	*dir, *url, *root, *pass_file;
+	const char	*out;		/* -o; NULL: over CERT */
+	const char	*key_out;	/* --key-out */
 	/* Set by load and request, released by ca_renew_args_free. */
 	struct ca_client_cert *cc;
 	struct ca_renew_req req;
@@ -51,6 +55,16 @@ int	 ca_renew_args_request(struct ca_renew_args *args);
  */
 int	 ca_renew_args_check(const struct ca_renew_args *args,
 	    const struct ca_sign_result *res);
+/*
+ * The whole renewal: load, due (1 when not: nothing done), check that
+ * the outputs can be written, the request, the renewal by the authority
+ * args names (opened here, closed before returning), the check, and
+ * the certificate (and new key) published. *res is the new certificate
+ * (cleared first; the caller frees it in every case). Ends with
+ * ca_renew_args_free(args), so that it can be called again.
+ */
+int	 ca_renew_args_run(struct ca_renew_args *args,
+	    struct ca_sign_result *res);
 /* Wipe the new key and free what load and request set. */
 void	 ca_renew_args_free(struct ca_renew_args *args);
 

@@ -103,6 +103,19 @@ lifetime_of() {
 	echo $(($(date -u -d "${na#notAfter=}" +%s) - $(date -u -d "${nb#notBefore=}" +%s)))
 }
 
+# leaf NAME [LIFETIME]: NAME.crt (leaf + intermediate) and NAME.key, issued
+# offline with the given lifetime (default 1h).
+leaf() {
+	token "$1"
+	ca-sign -d "$CA" --token-file "$1.tok" --key-out "$1.key" \
+		--not-after "${2:-1h}" > "$1.crt"
+}
+
+# serial_of CERT: its serial number, lowercase hex as openssl prints it.
+serial_of() {
+	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'
+}
+
 # The number of issued certificates.
 issued() {
 	ca-db -d "$CA" list | tail -n +2 | wc -l

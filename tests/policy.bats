@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # The issuance policy (ca.json "policy", step-ca's format) end to end:
-# offline ca-sign, POST /sign, renewal after the policy is tightened, a
-# registration authority, ca-db check. The table of names in every
-# spelling is tests/unit/test-policy.c.
+# offline ca-sign, POST /sign, renewal after the policy is tightened
+# (offline, online, through a registration authority), a registration
+# authority's signing, ca-db check. The table of names in every spelling
+# is tests/unit/test-policy.c.
 
 load helpers
 
@@ -104,26 +105,51 @@ c["authority"]["provisioners"][0]["policy"] = {"x509": {"deny": {"dns": ["svc.te
 	assert_line --regexp '^[0-9]+ certificates, 0 problems$'
 }
 
-@test "a registration authority refuses before relaying" {
+# start_ra [PYTHON]: the CA's server, and a registration authority in ra/
+# in front of it (its ca.json edited by PYTHON first), serving on port
+# $RA_PORT (pid RA_PID, log ra.log) with the provisioner key ra-prov.json.
+start_ra() {
 	start_server
 	ca-init --ra --upstream "$URL" --upstream-fingerprint "$FP" \
 		--upstream-provisioner admin --upstream-password-file "$PW" \
 		-d ra --name RA --dns localhost --address 127.0.0.1:9443 \
 		--provisioner ra-admin --password-file "$PW" \
 		--provisioner-key-out ra-prov.json -q > /dev/null
-	CA=$BATS_TEST_TMPDIR/ra edit_config "$DENY_EVIL"
+	CA=$BATS_TEST_TMPDIR/ra edit_config "${1:-pass}"
 	mkfifo ra.fifo
 	ca-serve -d ra --upstream-password-file "$PW" --listen 127.0.0.1:0 \
 		--ready-fd 3 --log-file ra.log 3>ra.fifo &
 	RA_PID=$!
-	read -r port < ra.fifo || true
-	[ -n "$port" ] || { cat ra.log >&2; fail "the RA did not start"; }
+	read -r RA_PORT < ra.fifo || true
+	[ -n "$RA_PORT" ] || { cat ra.log >&2; fail "the RA did not start"; }
+}
+
+@test "a registration authority refuses before relaying: a sign, and a renewal once the policy is tightened" {
+	start_ra "$DENY_EVIL"
+	local ra=https://localhost:$RA_PORT upstream before
 	upstream=$(issued)
-	ca-token --ca-url "https://localhost:$port" --root "$ROOT" --key ra-prov.json \
-		b.evil.test > b.tok
-	run -1 --separate-stderr ca-sign --ca-url "https://localhost:$port" \
+	ca-token --ca-url "$ra" --root "$ROOT" --key ra-prov.json b.evil.test > b.tok
+	run -1 --separate-stderr ca-sign --ca-url "$ra" \
 		--root "$ROOT" --token-file b.tok --key-out b.key
 	assert_equal "$stderr" 'ca-sign: CA refused: dns name b.evil.test denied by authority policy deny.dns "*.evil.test" (HTTP 403)'
 	# nothing reached the upstream CA
+	assert_equal "$(issued)" "$upstream"
+
+	# Renewal: the CA accepts what the RA relays (x5c tokens for it).
+	edit_config "c['caTools']['registrationAuthorities'] = ['$ra']"
+	reload_server
+	ca-token --ca-url "$ra" --root "$ROOT" --key ra-prov.json svc.test > svc.tok
+	ca-sign --ca-url "$ra" --root "$ROOT" --token-file svc.tok --key-out svc.key > svc.crt
+	run -0 ca-renew --ca-url "$ra" --root "$ROOT" --force --no-mtls svc.crt svc.key
+	# The RA's policy tightened and reloaded (SIGHUP): refused at the RA.
+	CA=$BATS_TEST_TMPDIR/ra edit_config 'c["authority"]["policy"] = {"x509": {"deny": {"dns": ["svc.test"]}}}'
+	follow_log ra.log 5
+	kill -HUP "$RA_PID"
+	await_log 'reloaded ' || fail "the RA did not reload"
+	before=$(sha256sum < svc.crt)
+	upstream=$(issued)
+	run -1 --separate-stderr ca-renew --ca-url "$ra" --root "$ROOT" --force --no-mtls svc.crt svc.key
+	assert_equal "$stderr" 'ca-renew: CA refused: dns name svc.test denied by authority policy deny.dns "svc.test" (HTTP 403)'
+	assert_equal "$(sha256sum < svc.crt)" "$before"
 	assert_equal "$(issued)" "$upstream"
 }

@@ -13,18 +13,6 @@ teardown() {
 	stop_server
 }
 
-# leaf NAME [LIFETIME]: NAME.crt (leaf + intermediate) and NAME.key, issued
-# offline with the given lifetime (default 1h).
-leaf() {
-	token "$1"
-	ca-sign -d "$CA" --token-file "$1.tok" --key-out "$1.key" \
-		--not-after "${2:-1h}" > "$1.crt"
-}
-
-serial_of() {
-	openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'
-}
-
 # The chain in a renewed CERT verifies against the root alone.
 verify_chain() {
 	openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \

@@ -214,6 +214,26 @@ body_of() { sed '$d' <<< "$output"; }
 	run -0 api /health
 }
 
+@test "the server's own certificate lives 24 h, as step-ca's, whatever defaultTLSCertDuration says" {
+	stop_server
+	edit_config 'c["authority"].setdefault("claims", {})["defaultTLSCertDuration"] = "1h"'
+	rm -f "$CA/secrets/ca-serve.pem"
+	start_server
+	openssl s_client -connect "127.0.0.1:$PORT" -servername localhost \
+		-CAfile "$CA/certs/root_ca.crt" -verify_return_error < /dev/null 2>/dev/null |
+		openssl x509 > served.crt
+	# 24 h (notAfter inclusive) and the minute of backdating
+	assert_equal "$(lifetime_of served.crt)" 86459
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+		-untrusted "$CA/certs/intermediate_ca.crt" served.crt
+	# while a leaf gets the default duration, 1 h
+	token leaf.test
+	ca-sign -d "$CA" --token-file leaf.test.tok --key-out leaf.key > leaf.crt
+	local life
+	life=$(lifetime_of leaf.crt)
+	[ "$life" -eq 3659 ] || [ "$life" -eq 3658 ]
+}
+
 @test "handshake failures and clients that vanish do not hurt the server" {
 	need_peer joserfc
 	local pids=()

@@ -11,7 +11,8 @@
 # replaced, each under 8 KiB. Then tests/fuzz/mkcorpus-ca.sh, with the
 # build directory above BINDIR, regenerates the seeds of the harnesses
 # that need a CA's artefacts (store, crl-ocsp, chain, http), after
-# tests/fuzz/mkcorpus-dns.py those of dns (DNS answers built byte by byte).
+# tests/fuzz/mkcorpus-dns.py those of dns (DNS answers built byte by byte)
+# and tests/fuzz/mkcorpus-policy.sh those of policy.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -eu
@@ -275,4 +276,5 @@ for h in json jws jwe csr ocsp redo inspect; do
 	echo "$h: $(ls "$out/$h" | wc -l) files"
 done
 "$top/tests/fuzz/mkcorpus-dns.py"
+"$top/tests/fuzz/mkcorpus-policy.sh"
 "$top/tests/fuzz/mkcorpus-ca.sh" "$bin/.."

@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@
 #include "crl.h"
 #include "init-args.h"
 #include "leafout.h"
+#include "exec.h"
 #include "renew-args.h"
+#include "renew-daemon.h"
 #include "sign-args.h"
 #include "token.h"
 #include "token-args.h"
@@ -745,6 +748,79 @@ test_token(void)
 	ca_authority_close(ca);
 }
 
+/*
+ * ca-renew --daemon's schedule: the due time by ca-renew's rule or by
+ * --renew-period, and the backoff: growing, jittered, capped, faster
+ * near the expiry and never past it; --signal's names.
+ */
+static void
+test_renew_daemon(void)
+{
+	struct ca_renew_daemon d = { .expires_in = -1 };
+	int64_t at, prev, b, left;
+	unsigned i, grew = 1, capped = 1;
+	int sig, seen_jitter = 0, inrange;
+
+	/* 24 h from 1000: a third of it left, up to a tenth of that more. */
+	for (i = 0, inrange = 1; i < 200; i++) {
+		inrange &= ca_renew_daemon_due(&d, 1000, 1000 + 86400,
+		    &at) == 0 && at <= 1000 + 57600 &&
+		    at >= 1000 + 57600 - 2880;
+		seen_jitter |= at != 1000 + 57600;
+	}
+	ok(inrange, "due at 2/3 of the lifetime, less up to 48 min");
+	ok(seen_jitter, "the jitter varies");
+	d.expires_in = 5;
+	ok(ca_renew_daemon_due(&d, 1000, 1010, &at) == 0 && at == 1005,
+	    "--expires-in 5s of 10s, under 10 s no jitter: %lld",
+	    (long long)at);
+	d.renew_period = 3600;
+	ok(ca_renew_daemon_due(&d, 1000, 1000 + 86400, &at) == 0 &&
+	    at == 4600, "--renew-period: once that old: %lld", (long long)at);
+
+	/* A day's certificate with hours left: 10 s doubled, jittered. */
+	is_int((int)ca_renew_backoff(0, 86400000, 3600000, 0), 5000,
+	    "the first retry: 10 s less a random half, at least 5 s");
+	is_int((int)ca_renew_backoff(0, 86400000, 3600000, 5000), 10000,
+	    "and at most 10 s");
+	for (prev = 0, i = 0; i < 6; i++) {
+		b = ca_renew_backoff(i, 86400000, 8 * 3600000LL,
+		    (uint64_t)rand());
+		grew &= b >= prev;
+		capped &= b <= 600000;
+		prev = b;
+	}
+	ok(grew && capped && prev >= 160000,
+	    "each delay at least the one before: %lld", (long long)prev);
+	for (i = 6; i < 40; i++)
+		capped &= ca_renew_backoff(i, 86400000, 8 * 3600000LL,
+		    (uint64_t)rand()) <= 600000;
+	ok(capped, "no delay over 10 min");
+	/* Near the expiry: half of what is left, then the rest. */
+	is_int((int)ca_renew_backoff(10, 86400000, 60000, 0), 30000,
+	    "a minute left: 30 s");
+	is_int((int)ca_renew_backoff(10, 86400000, 4000, 0), 4000,
+	    "under the base: what is left, not past the expiry");
+	is_int((int)ca_renew_backoff(3, 86400000, 0, 0), 0, "expired: 0");
+	is_int((int)ca_renew_backoff(0, 2000, 60000, 50), 100,
+	    "a short lifetime: base 0.1 s at least");
+	for (left = 3600000, i = 0; i < 40 && left > 0; i++)
+		left -= ca_renew_backoff(i, 86400000, left, (uint64_t)rand());
+	ok(left == 0 && i > 8, "retries reach the expiry, no further: %u", i);
+
+	ok(ca_exec_signal_parse("HUP", &sig) == 0 && sig == SIGHUP, "HUP");
+	ok(ca_exec_signal_parse("sigusr1", &sig) == 0 && sig == SIGUSR1,
+	    "sigusr1");
+	ok(ca_exec_signal_parse("10", &sig) == 0 && sig == 10, "10");
+	ok(ca_exec_signal_parse("SIGFOO", &sig) == CA_ERR_INVAL,
+	    "unknown: %s", ca_errmsg());
+	ok(ca_exec_signal_parse("0", &sig) == CA_ERR_INVAL &&
+	    ca_exec_signal_parse("65", &sig) == CA_ERR_INVAL &&
+	    ca_exec_signal_parse("-1", &sig) == CA_ERR_INVAL &&
+	    ca_exec_signal_parse("", &sig) == CA_ERR_INVAL,
+	    "0, 65, -1 and empty refused");
+}
+
 int
 main(void)
 {
@@ -758,6 +834,7 @@ main(void)
 	test_init_secrets();
 	test_leafout();
 	test_renew();
+	test_renew_daemon();
 	test_sign();
 	test_token();
 	tmpdir_remove();

@@ -83,8 +83,11 @@ ca_local_issue_and_record_ex(struct ca_local *a, const struct ca_provisioner *pr
 	int rc = 0, ret, attempt;
 
 	/* The provisioner in the leaf as step-ca writes it: JWK with its
-	 * key id, ACME with none; ca-serve's own certificate without. */
-	if (l.prov_name == NULL && prov != NULL &&
+	 * key id, ACME with none; ca-serve's own certificate without, and
+	 * none where the claims say disableSmallstepExtensions. */
+	if (prov != NULL && prov->claims.disable_step_ext)
+		l.prov_name = NULL;
+	else if (l.prov_name == NULL && prov != NULL &&
 	    (l.prov_type = ca_step_prov_type(prov->type)) != 0) {
 		l.prov_name = prov->name;
 		l.prov_cred = l.prov_type == CA_STEP_TYPE_JWK &&

@@ -53,8 +53,8 @@ static const struct field f_claims[] = {
 	{ "defaultTLSCertDuration", F_OK, NULL },
 	{ "disableRenewal", F_OK, NULL },
 	{ "allowRenewalAfterExpiry", F_OK, NULL },
-	/* The step provisioner extension is never added here. */
-	{ "disableSmallstepExtensions", F_TRUE_OK, NULL },
+	/* Whether leaves carry step's provisioner extension. */
+	{ "disableSmallstepExtensions", F_OK, NULL },
 	/* No SSH certificate is issued here. */
 	{ "minUserSSHCertDuration", F_WARN, NULL },
 	{ "maxUserSSHCertDuration", F_WARN, NULL },

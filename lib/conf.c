@@ -76,6 +76,11 @@ ca_claims_parse(struct json_object *o, struct ca_claims *c)
 		c->allow_renewal_after_expiry = b;
 	else if (rc != CA_ERR_NOTFOUND)
 		return rc;
+	rc = ca_json_bool(o, "disableSmallstepExtensions", 0, &b);
+	if (rc == 0)
+		c->disable_step_ext = b;
+	else if (rc != CA_ERR_NOTFOUND)
+		return rc;
 	return 0;
 }
 

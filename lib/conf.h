@@ -25,6 +25,7 @@ struct ca_claims {
 	int64_t	 default_dur;
 	int	 disable_renewal;
 	int	 allow_renewal_after_expiry;
+	int	 disable_step_ext;	/* disableSmallstepExtensions */
 };
 
 #define CA_CRL_VALIDITY_DEFAULT		(24 * 3600)	/* step-ca's crl.cacheDuration */

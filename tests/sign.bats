@@ -78,6 +78,25 @@ PY
 	assert_output "False True "
 }
 
+@test "claims.disableSmallstepExtensions: no provisioner extension, at issuance and on renewal" {
+	edit_config 'c["authority"]["provisioners"][0]["claims"] = {"disableSmallstepExtensions": True}'
+	token svc.test
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o svc.crt
+	[ -z "$stderr" ] || fail "warned: $stderr"
+	run -0 openssl x509 -in svc.crt -noout -text
+	refute_output --partial '1.3.6.1.4.1.37476.9000.64.1'
+	assert_output --partial 'X509v3 Subject Key Identifier'
+	run -0 ca-renew -d "$CA" --force svc.crt svc.key
+	run -0 openssl x509 -in svc.crt -noout -text
+	refute_output --partial '1.3.6.1.4.1.37476.9000.64.1'
+	# false (step-ca's default) keeps it
+	edit_config 'c["authority"]["provisioners"][0]["claims"] = {"disableSmallstepExtensions": False}'
+	token svc.test
+	run -0 ca-sign -d "$CA" --token-file svc.test.tok --key-out svc2.key -o svc2.crt
+	run -0 openssl x509 -in svc2.crt -noout -text
+	assert_output --partial '1.3.6.1.4.1.37476.9000.64.1'
+}
+
 @test "authority.backdate sets notBefore = now - backdate; the lifetime still counts from now" {
 	local t0 nb na
 	edit_config 'c["authority"]["backdate"] = "5m"'

@@ -943,6 +943,23 @@ FN(f_list)
 	return 0;
 }
 
+/*
+ * Before set or unset replaces or deletes member key of o (json-c frees
+ * it then): the arena takes a reference, as a variable, the range being
+ * walked or dot may still hold the old value (Go's values outlive it).
+ */
+static int
+pin_member(struct rstate *st, int node, struct json_object *o,
+    const char *key)
+{
+	struct json_object *old;
+
+	if (!json_object_object_get_ex(o, key, &old) || old == NULL)
+		return 0;
+	return ca_tmpl_keep(st, node, json_object_get(old)) == NULL ?
+	    st->err : 0;
+}
+
 /* Put key (n bytes) = v in object o (ours). */
 static int
 obj_set(struct rstate *st, int node, struct json_object *o, const char *k,
@@ -960,6 +977,11 @@ obj_set(struct rstate *st, int node, struct json_object *o, const char *k,
 		return ca_tmpl_rerr(st, node, CA_ERR_NOMEM, "out of memory");
 	if (ca_tmpl_to_json(st, node, v, &j) != 0) {
 		free(key);
+		return st->err;
+	}
+	if (pin_member(st, node, o, key) != 0) {
+		free(key);
+		json_object_put(j);
 		return st->err;
 	}
 	if (json_object_object_add(o, key, j) != 0) {
@@ -1010,11 +1032,17 @@ FN(f_unset)
 	(void)argc;
 	WANT(&argv[0], V_MAP);
 	WANT(&argv[1], V_STR);
+	*out = argv[0];
+	if (memchr(argv[1].s, '\0', argv[1].n) != NULL)
+		return 0;	/* no such key: strndup would cut it short */
 	if ((key = strndup(argv[1].s, argv[1].n)) == NULL)
 		return ca_tmpl_rerr(st, node, CA_ERR_NOMEM, "out of memory");
+	if (pin_member(st, node, argv[0].j, key) != 0) {
+		free(key);
+		return st->err;
+	}
 	json_object_object_del(argv[0].j, key);
 	free(key);
-	*out = argv[0];
 	return 0;
 }
 

@@ -735,6 +735,36 @@ test_hostile(void)
 	    "no data: Go's nil data, no error");
 }
 
+/*
+ * set and unset change a map in place while variables, dot or a range
+ * still hold what they replace or delete: those stay valid (a use after
+ * free before; the sanitizer build shows it).
+ */
+static void
+test_mutation(void)
+{
+	struct json_object *d = json_tokener_parse("{\"m\":{\"a\":\"x\","
+	    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":[1,2],\"c\":{\"d\":1}}}");
+
+	check("{{ $m := dict \"a\" \"hello\" }}{{ $v := $m.a }}"
+	    "{{ $_ := unset $m \"a\" }}{{ $w := print \"xxxxx\" }}{{ $v }} "
+	    "{{ len $m }}", NULL, "hello 0", "unset: a variable keeps the value");
+	check("{{ $m := dict \"a\" (list 1 2) }}{{ $v := $m.a }}"
+	    "{{ $_ := set $m \"a\" 5 }}{{ $w := list 7 8 9 }}{{ $v }} {{ $m.a }}",
+	    NULL, "[1 2] 5", "set: a variable keeps the replaced value");
+	check("{{ range $k, $v := .m }}{{ $_ := unset $.m $k }}{{ $k }}={{ $v }};"
+	    "{{ end }}{{ len .m }}", d, "a=x;bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=[1 2];"
+	    "c=map[d:1];0", "unset in a range over the map: keys and values");
+	check("{{ range .m.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb }}{{ $_ := set $.m "
+	    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\" 0 }}{{ . }}{{ end }}", d,
+	    "12", "set replaces the list being ranged over");
+	check("{{ with .m.c }}{{ $_ := unset $.m \"c\" }}{{ .d }}{{ end }}", d,
+	    "1", "unset deletes dot");
+	check("{{ $m := dict \"a\" 1 }}{{ $_ := unset $m \"a\\x00b\" }}"
+	    "{{ len $m }}", NULL, "1", "unset of a key with a NUL: no such key");
+	json_object_put(d);
+}
+
 /* Two renders of one template, data unchanged. */
 static void
 test_reuse(void)
@@ -819,6 +849,7 @@ main(void)
 	test_time();
 	test_refusals();
 	test_hostile();
+	test_mutation();
 	test_reuse();
 	test_threads();
 	return tap_done();

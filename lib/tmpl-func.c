@@ -308,15 +308,11 @@ go_quote(struct buf *b, const char *s, size_t n)
 		else if (c < 0x80)
 			ca_tmpl_buf_add(b, s + i, 1);
 		else {
-			/* valid UTF-8 passes (printability not checked) */
-			size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 :
-			    c >= 0xc0 ? 2 : 0, k;
-			int bad = len == 0 || c > 0xf4 || i + len > n;
+			/* valid UTF-8 passes (printability not checked); a
+			 * bad byte, overlong form or surrogate is \x.. */
+			size_t len = ca_tmpl_runelen(s + i, n - i);
 
-			for (k = 1; !bad && k < len; k++)
-				if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-					bad = 1;
-			if (bad)
+			if (len == 1)
 				ca_tmpl_buf_fmt(b, "\\x%02x", c);
 			else {
 				ca_tmpl_buf_add(b, s + i, len);

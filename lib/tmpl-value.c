@@ -1019,17 +1019,32 @@ ca_tmpl_b64_decode(struct buf *b, const char *s, size_t n, size_t *at)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s (1 for a bad byte), as Go steps. */
+/*
+ * Length of the UTF-8 sequence at s (1 for a bad byte), as Go's
+ * utf8.DecodeRune steps: overlong forms, surrogates (U+D800-DFFF) and
+ * code points over U+10FFFF are bad bytes, one at a time.
+ */
 size_t
 ca_tmpl_runelen(const char *s, size_t n)
 {
-	unsigned char c = (unsigned char)s[0];
+	unsigned char c = (unsigned char)s[0], lo = 0x80, hi = 0xbf;
 	size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 :
 	    c >= 0xc2 && c < 0xe0 ? 2 : 1, k;
 
 	if (len > n)
 		return 1;
-	for (k = 1; k < len; k++)
+	/* the second byte's range (Go's acceptRanges) */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (len > 1 && ((unsigned char)s[1] < lo || (unsigned char)s[1] > hi))
+		return 1;
+	for (k = 2; k < len; k++)
 		if (((unsigned char)s[k] & 0xc0) != 0x80)
 			return 1;
 	return len;

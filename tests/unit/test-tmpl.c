@@ -736,6 +736,38 @@ test_hostile(void)
 }
 
 /*
+ * Invalid UTF-8 from a CSR: overlong forms, surrogates and code points
+ * over U+10FFFF are bad bytes, one at a time, as Go's utf8.DecodeRune
+ * says (lower/upper write U+FFFD for each, quote \x.., asn1 refuses).
+ */
+static void
+test_bad_utf8(void)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "o",
+	    json_object_new_string("a\xe0\x80\x80" "b"));
+	json_object_object_add(d, "s", json_object_new_string("\xed\xa0\x80"));
+	json_object_object_add(d, "h",
+	    json_object_new_string("\xf4\x90\x80\x80"));
+	check("{{ lower .o }}|{{ upper .s }}|{{ upper .h }}", d,
+	    "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b|"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+	    "lower, upper: overlong, surrogate, over U+10FFFF as U+FFFD each");
+	check("{{ quote .o .s }} {{ len (splitList \"\" .h) }}", d,
+	    "\"a\\xe0\\x80\\x80b\" \"\\xed\\xa0\\x80\" 4",
+	    "quote: \\x of each bad byte; split steps one byte");
+	check("{{ asn1Enc (print \"utf8:\" .s) }}", d, "ERR -3 t:1:4: error "
+	    "calling asn1Enc: string not valid UTF-8", "asn1: a surrogate is "
+	    "not UTF-8");
+	check("{{ asn1Marshal .o \"utf8\" }}", d, "ERR -3 t:1:4: error "
+	    "calling asn1Marshal: string not valid UTF-8", "asn1: an overlong "
+	    "form is not UTF-8");
+	json_object_put(d);
+}
+
+/*
  * set and unset change a map in place while variables, dot or a range
  * still hold what they replace or delete: those stay valid (a use after
  * free before; the sanitizer build shows it).
@@ -747,21 +779,25 @@ test_mutation(void)
 	    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":[1,2],\"c\":{\"d\":1}}}");
 
 	check("{{ $m := dict \"a\" \"hello\" }}{{ $v := $m.a }}"
-	    "{{ $_ := unset $m \"a\" }}{{ $w := print \"xxxxx\" }}{{ $v }} "
-	    "{{ len $m }}", NULL, "hello 0", "unset: a variable keeps the value");
+	    "{{ $_ := unset $m \"a\" }}{{ $w := print \"xxxxx\" }}"
+	    "{{ $v }} {{ len $m }}", NULL, "hello 0",
+	    "unset: a variable keeps the value");
 	check("{{ $m := dict \"a\" (list 1 2) }}{{ $v := $m.a }}"
-	    "{{ $_ := set $m \"a\" 5 }}{{ $w := list 7 8 9 }}{{ $v }} {{ $m.a }}",
-	    NULL, "[1 2] 5", "set: a variable keeps the replaced value");
-	check("{{ range $k, $v := .m }}{{ $_ := unset $.m $k }}{{ $k }}={{ $v }};"
-	    "{{ end }}{{ len .m }}", d, "a=x;bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=[1 2];"
-	    "c=map[d:1];0", "unset in a range over the map: keys and values");
+	    "{{ $_ := set $m \"a\" 5 }}{{ $w := list 7 8 9 }}"
+	    "{{ $v }} {{ $m.a }}", NULL, "[1 2] 5",
+	    "set: a variable keeps the replaced value");
+	check("{{ range $k, $v := .m }}{{ $_ := unset $.m $k }}"
+	    "{{ $k }}={{ $v }};{{ end }}{{ len .m }}", d,
+	    "a=x;bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=[1 2];c=map[d:1];0",
+	    "unset in a range over the map: keys and values");
 	check("{{ range .m.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb }}{{ $_ := set $.m "
 	    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\" 0 }}{{ . }}{{ end }}", d,
 	    "12", "set replaces the list being ranged over");
 	check("{{ with .m.c }}{{ $_ := unset $.m \"c\" }}{{ .d }}{{ end }}", d,
 	    "1", "unset deletes dot");
 	check("{{ $m := dict \"a\" 1 }}{{ $_ := unset $m \"a\\x00b\" }}"
-	    "{{ len $m }}", NULL, "1", "unset of a key with a NUL: no such key");
+	    "{{ len $m }}", NULL, "1",
+	    "unset of a key with a NUL: no such key");
 	json_object_put(d);
 }
 
@@ -849,6 +885,7 @@ main(void)
 	test_time();
 	test_refusals();
 	test_hostile();
+	test_bad_utf8();
 	test_mutation();
 	test_reuse();
 	test_threads();

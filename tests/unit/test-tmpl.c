@@ -730,6 +730,16 @@ test_hostile(void)
 	hostile("{{ $s := repeat 1000000 \"a\" }}{{ range 100000 }}"
 	    "{{ if contains \"b\" $s }}{{ end }}{{ end }}", CA_ERR_TOOBIG,
 	    "scanning a long string again and again: steps");
+	/* DER built over the budget's end: an error, never cut short (the
+	 * DER header alone before; asn1Seq freed its buffer twice) */
+	hostile("{{ $s := repeat 1000000 \"AAAA\" }}{{ asn1Seq $s }}",
+	    CA_ERR_TOOBIG, "asn1Seq over the memory budget");
+	hostile("{{ $s := repeat 4000000 \"a\" }}{{ asn1Marshal $s \"utf8\" }}",
+	    CA_ERR_TOOBIG, "asn1Marshal over the memory budget");
+	hostile("{{ $s := print \"utf8:\" (repeat 2000000 \"a\") }}"
+	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc over the budget");
+	hostile("{{ $s := print \"raw:\" (repeat 500000 \"AAAA\") }}"
+	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc raw over the budget");
 	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
 	check("{{ . }} {{ .a.b }}", NULL, "<no value> <no value>",
 	    "no data: Go's nil data, no error");

@@ -323,6 +323,14 @@ go_quote(struct buf *b, const char *s, size_t n)
 	ca_tmpl_buf_add(b, "\"", 1);
 }
 
+/* A value too deep to print: an error, never a print cut short. */
+static int
+deeper(struct rstate *st, int node)
+{
+	return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
+	    "value nested deeper than %d", CA_TMPL_MAX_DEPTH);
+}
+
 /* One printf verb on one argument, Go's way (wrong types: %!d(T=v)). */
 static int
 printf_verb(struct rstate *st, int node, struct buf *b, char verb,
@@ -336,12 +344,14 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 	t.max = b->max;
 	switch (verb) {
 	case 'v':
-		ca_tmpl_print_val(&t, v, 0);
+		if (ca_tmpl_print_val(&t, v, 0) != 0 && !t.over)
+			return ca_tmpl_buf_fail(st, node, &t);	/* too deep */
 		break;
 	case 's':
-		if (v->k == V_STR || v->k == V_ARR || v->k == V_MAP)
-			ca_tmpl_print_val(&t, v, 0);
-		else
+		if (v->k == V_STR || v->k == V_ARR || v->k == V_MAP) {
+			if (ca_tmpl_print_val(&t, v, 0) != 0 && !t.over)
+				return ca_tmpl_buf_fail(st, node, &t);
+		} else
 			bad = 1;
 		break;
 	case 'd':
@@ -392,7 +402,10 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 		else {
 			ca_tmpl_buf_str(b, ca_tmpl_tname(v));
 			ca_tmpl_buf_add(b, "=", 1);
-			ca_tmpl_print_val(b, v, 0);
+			if (ca_tmpl_print_val(b, v, 0) != 0 && !b->over) {
+				free(t.p);
+				return deeper(st, node);
+			}
 		}
 		ca_tmpl_buf_add(b, ")", 1);
 		free(t.p);
@@ -477,7 +490,11 @@ FN(f_printf)
 			else {
 				ca_tmpl_buf_str(&b, ca_tmpl_tname(&argv[k]));
 				ca_tmpl_buf_add(&b, "=", 1);
-				ca_tmpl_print_val(&b, &argv[k], 0);
+				if (ca_tmpl_print_val(&b, &argv[k], 0) != 0 &&
+				    !b.over) {
+					free(b.p);
+					return deeper(st, node);
+				}
 			}
 			if (k + 1 < argc)
 				ca_tmpl_buf_str(&b, ", ");

@@ -702,6 +702,15 @@ test_hostile(void)
 	    "{{ end }}", CA_ERR_TOOBIG, "doubling strings");
 	hostile("{{ $l := list }}{{ range 100 }}{{ $l = list $l }}{{ end }}"
 	    "{{ toJson $l }}", CA_ERR_INVAL, "nesting values");
+	/* printf of a value over the depth bound: an error, not cut short */
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"%v\" $l }}", CA_ERR_INVAL, "printf %v too deep");
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"%s\" $l }}", CA_ERR_INVAL, "printf %s too deep");
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"%d\" $l }}", CA_ERR_INVAL, "printf %!d too deep");
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"\" $l }}", CA_ERR_INVAL, "printf EXTRA too deep");
 	/* 100 nested ifs: over the depth bound at parse */
 	deep = malloc(100 * 20 + 1);
 	deep[0] = '\0';

@@ -178,6 +178,9 @@ FN(f_eq)
 {
 	int k, r;
 
+	if (argc < 2)
+		return ca_tmpl_rerr(st, node, CA_ERR_INVAL, "error calling eq: "
+		    "missing argument for comparison");
 	for (k = 1; k < argc; k++) {
 		if ((r = eq1(st, node, &argv[0], &argv[k])) < 0)
 			return st->err;

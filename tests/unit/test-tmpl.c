@@ -439,6 +439,8 @@ test_functions(void)
 	    "comparisons");
 	check("{{ eq .n 3 }}", d, "ERR -3 t:1:4: error calling eq: "
 	    "incompatible types for comparison", "eq float64 int: Go's error");
+	check("{{ eq 1 }}", d, "ERR -3 t:1:4: error calling eq: missing "
+	    "argument for comparison", "eq of one value: Go's error");
 	check("{{ print 1 2 \"a\" 3 }}|{{ println 1 \"a\" }}|"
 	    "{{ printf \"%s=%d %v %q %x %X %5s|%-3d|%03d %%\" \"k\" 7 .l "
 	    "\"q\\\"\" \"hi\" 255 \"r\" 1 2 }}", d,

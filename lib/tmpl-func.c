@@ -1255,12 +1255,14 @@ FN(f_uniq)
 
 FN(f_fail)
 {
+	char msg[401];
+
 	(void)argc;
 	(void)out;
 	WANT(&argv[0], V_STR);
-	/* step reports the message alone (its TemplateError) */
-	st->err = ca_err(CA_ERR_FORBIDDEN, "%.*s", (int)(argv[0].n > 400 ?
-	    400 : argv[0].n), argv[0].s);
+	/* step reports the message alone (its TemplateError); one line */
+	ca_tmpl_clean_text(msg, sizeof(msg), argv[0].s, argv[0].n);
+	st->err = ca_err(CA_ERR_FORBIDDEN, "%s", msg);
 	return st->err;
 }
 

@@ -113,10 +113,45 @@ int
 ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * n bytes of s as one line of valid UTF-8 into out (len bytes, NUL
+ * included): a control character as a space, a bad byte as U+FFFD (what
+ * Go's encoding/json makes of it), cut at a character's end to fit.
+ * Messages carry CSR and token text (fail, mustParseTime) into logs and
+ * HTTP replies.
+ */
+void
+ca_tmpl_clean_text(char *out, size_t len, const char *s, size_t n)
+{
+	const char *piece;
+	size_t i = 0, o = 0, k, pl;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		k = c < 0x80 ? 1 : ca_tmpl_runelen(s + i, n - i);
+		piece = s + i;
+		pl = k;
+		if (c < 0x20 || c == 0x7f)
+			piece = " ";
+		else if (c >= 0x80 && k == 1) {
+			piece = "\xef\xbf\xbd";
+			pl = 3;
+		}
+		if (o + pl >= len)
+			break;
+		memcpy(out + o, piece, pl);
+		o += pl;
+		i += k;
+	}
+	if (len > 0)
+		out[o] = '\0';
+}
+
 int
 ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
 {
-	char msg[320];
+	char msg[320], clean[400];
 	va_list ap;
 	const struct node *n = &st->t->nodes[node < 0 ? 0 : node];
 	int line, col;
@@ -126,8 +161,9 @@ ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ca_tmpl_clean_text(clean, sizeof(clean), msg, strlen(msg));
 	ca_tmpl_linecol(st->t, n->off, &line, &col);
-	st->err = ca_err(code, "%s:%d:%d: %s", st->t->name, line, col, msg);
+	st->err = ca_err(code, "%s:%d:%d: %s", st->t->name, line, col, clean);
 	return st->err;
 }
 

@@ -785,6 +785,14 @@ test_bad_utf8(void)
 	check("{{ asn1Marshal .o \"utf8\" }}", d, "ERR -3 t:1:4: error "
 	    "calling asn1Marshal: string not valid UTF-8", "asn1: an overlong "
 	    "form is not UTF-8");
+	/* messages carry CSR text: one line of valid UTF-8 */
+	json_object_object_add(d, "c", json_object_new_string("x\r\nAB\xff"));
+	check("{{ fail (print \"bad \" .c .o) }}", d, "ERR -5 bad x  AB"
+	    "\xef\xbf\xbd" "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b",
+	    "fail: control characters as spaces, bad bytes as U+FFFD");
+	check("{{ mustParseTime .c }}", d, "ERR -3 t:1:4: error calling "
+	    "mustParseTime: cannot parse \"x  AB\xef\xbf\xbd\" as RFC 3339",
+	    "an error message quoting the data: one line, valid UTF-8");
 	json_object_put(d);
 }
 

@@ -999,58 +999,80 @@ b64v(int c)
 	return -1;
 }
 
+/* Skip CR and LF from s[i] on; the index after them. */
+static size_t
+b64_skip_nl(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == '\r' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
 /*
  * base64.StdEncoding's decoding (padding required, CR and LF ignored)
- * into b: 0, or -1 with *at the offset of the bad byte.
+ * into b: 0, or -1 with *at the offset Go's CorruptInputError names
+ * (sprig's b64dec returns that text): a quantum cut short by the end
+ * names its start, missing padding the end, trailing bytes the first.
+ * Go's decodeQuantum, step for step.
  */
 int
 ca_tmpl_b64_decode(struct buf *b, const char *s, size_t n, size_t *at)
 {
-	size_t i, q = 0, pad;
-	uint32_t acc = 0;
-	int v;
+	size_t si = 0;
+	uint32_t acc;
+	int j, dlen, v;
+	unsigned char in;
 	char o[3];
 
 	*at = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (s[i] == '=' && q >= 2) {
-			/* the rest: '=' to fill the quantum, newlines */
-			*at = i;
-			pad = 4 - q;
-			for (; i < n && pad > 0; i++)
-				if (s[i] == '=')
-					pad--;
-				else if (s[i] != '\r' && s[i] != '\n')
-					break;
-			while (i < n && (s[i] == '\r' || s[i] == '\n'))
-				i++;
-			if (pad > 0 || i < n)
+	while (si < n) {
+		acc = 0;
+		dlen = 4;
+		for (j = 0; j < 4; j++) {
+			if (si == n) {
+				if (j == 0)
+					return 0;
+				*at = si - (size_t)j;
 				return -1;
-			acc <<= 6 * (4 - q);
-			o[0] = (char)(acc >> 16);
-			o[1] = (char)(acc >> 8);
-			ca_tmpl_buf_add(b, o, q - 1);
-			return 0;
+			}
+			in = (unsigned char)s[si++];
+			if ((v = b64v(in)) >= 0) {
+				acc |= (uint32_t)v << (6 * (3 - j));
+				continue;
+			}
+			if (in == '\n' || in == '\r') {
+				j--;
+				continue;
+			}
+			if (in != '=' || j < 2) {
+				*at = si - 1;
+				return -1;
+			}
+			if (j == 2) {
+				/* "==": the second one after any newlines */
+				si = b64_skip_nl(s, n, si);
+				if (si == n) {
+					*at = n;
+					return -1;
+				}
+				if (s[si] != '=') {
+					*at = si - 1;
+					return -1;
+				}
+				si++;
+			}
+			si = b64_skip_nl(s, n, si);
+			if (si < n) {
+				*at = si;	/* trailing garbage */
+				return -1;
+			}
+			dlen = j;
+			break;
 		}
-		if ((v = b64v((unsigned char)s[i])) < 0) {
-			*at = i;
-			return -1;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		if (++q == 4) {
-			o[0] = (char)(acc >> 16);
-			o[1] = (char)(acc >> 8);
-			o[2] = (char)acc;
-			ca_tmpl_buf_add(b, o, 3);
-			q = 0;
-			acc = 0;
-		}
-	}
-	if (q != 0) {
-		*at = n;
-		return -1;
+		o[0] = (char)(acc >> 16);
+		o[1] = (char)(acc >> 8);
+		o[2] = (char)acc;
+		ca_tmpl_buf_add(b, o, (size_t)dlen - 1);
 	}
 	return 0;
 }

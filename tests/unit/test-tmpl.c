@@ -492,6 +492,11 @@ test_functions(void)
 	    "{{ repeat 3 \"ab\" }}", d,
 	    "\"a\\\"\" \"1\" 'a' '2' aGVsbG8hPw== hello!? illegal base64 data "
 	    "at input byte 0 1.5 2 ababab", "quote, squote, b64, toString");
+	/* the offsets of Go's CorruptInputError: b64dec returns that text */
+	check("{{ range list \"A\" \"ABC\" \"AB=\" \"AB=A\" \"A===\" \"AB==A\" "
+	    "\"ABCDA\" \"aG\\nk=\\n\" }}{{ b64dec . | trimPrefix \"illegal "
+	    "base64 data at input byte \" }},{{ end }}", d,
+	    "0,0,3,2,1,4,4,hi,", "b64dec: the bad byte Go names");
 	check("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}"
 	    "{{ with .m }}{{ .a }}{{ $.n }}{{ end }}{{ with .e }}no{{ else }}"
 	    "E{{ end }}{{ if .e }}1{{ else if .n }}2{{ else }}3{{ end }}", d,

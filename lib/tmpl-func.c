@@ -340,7 +340,7 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
     const struct val *v, int minus, int zero, int width)
 {
 	struct buf t;
-	size_t pad;
+	size_t i, pad, runes, sign = 0;
 	int bad = 0;
 
 	memset(&t, 0, sizeof(t));
@@ -374,8 +374,6 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 		break;
 	case 'x': case 'X':
 		if (v->k == V_STR) {
-			size_t i;
-
 			for (i = 0; i < v->n; i++)
 				ca_tmpl_buf_fmt(&t,
 				    verb == 'x' ? "%02x" : "%02X",
@@ -419,11 +417,20 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 		free(t.p);
 		return 0;
 	}
-	pad = width > 0 && (size_t)width > t.n ? (size_t)width - t.n : 0;
+	/* Go pads to a width in characters, and zeros after a sign */
+	for (i = 0, runes = 0; i < t.n; i += ca_tmpl_runelen(t.p + i,
+	    t.n - i))
+		runes++;
+	pad = width > 0 && (size_t)width > runes ? (size_t)width - runes : 0;
+	if (!minus && zero && (v->k == V_INT || v->k == V_FLOAT) && t.n > 0 &&
+	    (t.p[0] == '-' || t.p[0] == '+')) {
+		ca_tmpl_buf_add(b, t.p, 1);
+		sign = 1;
+	}
 	if (!minus)
 		while (pad-- > 0)
 			ca_tmpl_buf_add(b, zero ? "0" : " ", 1);
-	ca_tmpl_buf_add(b, t.p ? t.p : "", t.n);
+	ca_tmpl_buf_add(b, t.p ? t.p + sign : "", t.n - sign);
 	if (minus)
 		while (pad-- > 0)
 			ca_tmpl_buf_add(b, " ", 1);

@@ -492,6 +492,9 @@ test_functions(void)
 	    "{{ repeat 3 \"ab\" }}", d,
 	    "\"a\\\"\" \"1\" 'a' '2' aGVsbG8hPw== hello!? illegal base64 data "
 	    "at input byte 0 1.5 2 ababab", "quote, squote, b64, toString");
+	check("{{ printf \"%05d|%-4s|%4s|%05x|%06v\" -3 \"\u00e9\" "
+	    "\"\u00e9\" -255 -1.5 }}", d, "-0003|\xc3\xa9   |   \xc3\xa9|-00ff|"
+	    "-001.5", "printf: width in characters, zeros after the sign");
 	/* the offsets of Go's CorruptInputError: b64dec returns that text */
 	check("{{ range list \"A\" \"ABC\" \"AB=\" \"AB=A\" \"A===\" \"AB==A\" "
 	    "\"ABCDA\" \"aG\\nk=\\n\" }}{{ b64dec . | trimPrefix \"illegal "

@@ -118,21 +118,13 @@ FN(f_index)
 			    (size_t)ix->i));
 		} else if (v.k == V_MAP && !ca_tmpl_is_struct(&v)) {
 			struct json_object *e;
-			char key[1024];
 
 			if (ix->k != V_STR)
 				return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
 				    "error "
 				    "calling index: value has type %s; should "
 				    "be string", ca_tmpl_tname(ix));
-			if (ix->n >= sizeof(key) || memchr(ix->s, 0, ix->n)) {
-				memset(&v, 0, sizeof(v));
-				v.k = V_NIL;
-				continue;
-			}
-			memcpy(key, ix->s, ix->n);
-			key[ix->n] = '\0';
-			if (json_object_object_get_ex(v.j, key, &e))
+			if (ca_tmpl_map_get(&v, ix->s, ix->n, &e))
 				v = ca_tmpl_jval(e);
 			else {
 				memset(&v, 0, sizeof(v));

@@ -1108,19 +1108,29 @@ ca_tmpl_runelen(const char *s, size_t n)
 	return len;
 }
 
-/* Member n bytes of k in a map value: 1 found (*e), 0 not. */
+/*
+ * Member n bytes of k in a map value: 1 found (*e), 0 not (a key with a
+ * NUL byte is in no json-c object). Keys of any length: they may come
+ * from the data (index .Token .Token.which).
+ */
 int
 ca_tmpl_map_get(const struct val *m, const char *k, size_t n,
     struct json_object **e)
 {
-	char key[1024];
+	char small[256], *key = small;
+	int r;
 
 	*e = NULL;
-	if (m->k != V_MAP || n >= sizeof(key) || memchr(k, '\0', n) != NULL)
+	if (m->k != V_MAP || memchr(k, '\0', n) != NULL)
+		return 0;
+	if (n >= sizeof(small) && (key = malloc(n + 1)) == NULL)
 		return 0;
 	memcpy(key, k, n);
 	key[n] = '\0';
-	return json_object_object_get_ex(m->j, key, e) ? 1 : 0;
+	r = json_object_object_get_ex(m->j, key, e) ? 1 : 0;
+	if (key != small)
+		free(key);
+	return r;
 }
 
 static int

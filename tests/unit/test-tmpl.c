@@ -793,6 +793,20 @@ test_bad_utf8(void)
 	check("{{ asn1Marshal .o \"utf8\" }}", d, "ERR -3 t:1:4: error "
 	    "calling asn1Marshal: string not valid UTF-8", "asn1: an overlong "
 	    "form is not UTF-8");
+	/* a key from the data, however long, is found */
+	{
+		char key[2001], src[2100];
+
+		memset(key, 'k', sizeof(key) - 1);
+		key[sizeof(key) - 1] = '\0';
+		json_object_object_add(d, key, json_object_new_string("v"));
+		json_object_object_add(d, "which", json_object_new_string(key));
+		snprintf(src, sizeof(src), "{{ index . .which }} "
+		    "{{ get . .which }} {{ hasKey . .which }} "
+		    "{{ index . \"%s\" }}", key);
+		check(src, d, "v v true v", "index, get, hasKey: a 2000-byte "
+		    "key");
+	}
 	/* messages carry CSR text: one line of valid UTF-8 */
 	json_object_object_add(d, "c", json_object_new_string("x\r\nAB\xff"));
 	check("{{ fail (print \"bad \" .c .o) }}", d, "ERR -5 bad x  AB"

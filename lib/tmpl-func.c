@@ -735,7 +735,9 @@ FN(f_repeat)
 		return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
 		    "error calling repeat: "
 		    "negative count");
-	if (argv[1].n > 0 && (uint64_t)argv[0].i > b.max / argv[1].n) {
+	if (argv[1].n == 0)
+		return ca_tmpl_mkstr(st, node, "", 0, out);	/* no loop */
+	if ((uint64_t)argv[0].i > b.max / argv[1].n) {
 		free(b.p);
 		return ca_tmpl_rerr(st, node, CA_ERR_TOOBIG,
 		    "template functions make "

@@ -759,6 +759,8 @@ test_hostile(void)
 	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc over the budget");
 	hostile("{{ $s := print \"raw:\" (repeat 500000 \"AAAA\") }}"
 	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc raw over the budget");
+	hostile("{{ repeat 9223372036854775807 \"\" }}", 0,
+	    "repeat of nothing, a huge count: at once (it looped before)");
 	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
 	check("{{ . }} {{ .a.b }}", NULL, "<no value> <no value>",
 	    "no data: Go's nil data, no error");

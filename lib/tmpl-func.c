@@ -848,6 +848,11 @@ FN(f_join)
 	ca_tmpl_buf_init(&b, st);
 	if (argv[1].k == V_ARR) {
 		n = json_object_array_length(argv[1].j);
+		/* a step an element: nils and "" make no bytes to charge */
+		if (ca_tmpl_steps(st, node, n) != 0) {
+			free(b.p);
+			return st->err;
+		}
 		for (i = 0; i < n; i++) {
 			e = ca_tmpl_jval(json_object_array_get_idx(argv[1].j,
 			    i));

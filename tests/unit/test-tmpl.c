@@ -761,6 +761,9 @@ test_hostile(void)
 	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc raw over the budget");
 	hostile("{{ repeat 9223372036854775807 \"\" }}", 0,
 	    "repeat of nothing, a huge count: at once (it looped before)");
+	hostile("{{ $a := splitList \",\" (repeat 30000 \",\") }}"
+	    "{{ range 1000 }}{{ $_ := join \"\" $a }}{{ end }}", CA_ERR_TOOBIG,
+	    "joining a long list of empty strings again and again: steps");
 	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
 	check("{{ . }} {{ .a.b }}", NULL, "<no value> <no value>",
 	    "no data: Go's nil data, no error");

@@ -118,21 +118,13 @@ FN(f_index)
 			    (size_t)ix->i));
 		} else if (v.k == V_MAP && !ca_tmpl_is_struct(&v)) {
 			struct json_object *e;
-			char key[1024];
 
 			if (ix->k != V_STR)
 				return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
 				    "error "
 				    "calling index: value has type %s; should "
 				    "be string", ca_tmpl_tname(ix));
-			if (ix->n >= sizeof(key) || memchr(ix->s, 0, ix->n)) {
-				memset(&v, 0, sizeof(v));
-				v.k = V_NIL;
-				continue;
-			}
-			memcpy(key, ix->s, ix->n);
-			key[ix->n] = '\0';
-			if (json_object_object_get_ex(v.j, key, &e))
+			if (ca_tmpl_map_get(&v, ix->s, ix->n, &e))
 				v = ca_tmpl_jval(e);
 			else {
 				memset(&v, 0, sizeof(v));
@@ -178,6 +170,9 @@ FN(f_eq)
 {
 	int k, r;
 
+	if (argc < 2)
+		return ca_tmpl_rerr(st, node, CA_ERR_INVAL, "error calling eq: "
+		    "missing argument for comparison");
 	for (k = 1; k < argc; k++) {
 		if ((r = eq1(st, node, &argv[0], &argv[k])) < 0)
 			return st->err;
@@ -308,15 +303,11 @@ go_quote(struct buf *b, const char *s, size_t n)
 		else if (c < 0x80)
 			ca_tmpl_buf_add(b, s + i, 1);
 		else {
-			/* valid UTF-8 passes (printability not checked) */
-			size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 :
-			    c >= 0xc0 ? 2 : 0, k;
-			int bad = len == 0 || c > 0xf4 || i + len > n;
+			/* valid UTF-8 passes (printability not checked); a
+			 * bad byte, overlong form or surrogate is \x.. */
+			size_t len = ca_tmpl_runelen(s + i, n - i);
 
-			for (k = 1; !bad && k < len; k++)
-				if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-					bad = 1;
-			if (bad)
+			if (len == 1)
 				ca_tmpl_buf_fmt(b, "\\x%02x", c);
 			else {
 				ca_tmpl_buf_add(b, s + i, len);
@@ -327,25 +318,35 @@ go_quote(struct buf *b, const char *s, size_t n)
 	ca_tmpl_buf_add(b, "\"", 1);
 }
 
+/* A value too deep to print: an error, never a print cut short. */
+static int
+deeper(struct rstate *st, int node)
+{
+	return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
+	    "value nested deeper than %d", CA_TMPL_MAX_DEPTH);
+}
+
 /* One printf verb on one argument, Go's way (wrong types: %!d(T=v)). */
 static int
 printf_verb(struct rstate *st, int node, struct buf *b, char verb,
     const struct val *v, int minus, int zero, int width)
 {
 	struct buf t;
-	size_t pad;
+	size_t i, pad, runes, sign = 0;
 	int bad = 0;
 
 	memset(&t, 0, sizeof(t));
 	t.max = b->max;
 	switch (verb) {
 	case 'v':
-		ca_tmpl_print_val(&t, v, 0);
+		if (ca_tmpl_print_val(&t, v, 0) != 0 && !t.over)
+			return ca_tmpl_buf_fail(st, node, &t);	/* too deep */
 		break;
 	case 's':
-		if (v->k == V_STR || v->k == V_ARR || v->k == V_MAP)
-			ca_tmpl_print_val(&t, v, 0);
-		else
+		if (v->k == V_STR || v->k == V_ARR || v->k == V_MAP) {
+			if (ca_tmpl_print_val(&t, v, 0) != 0 && !t.over)
+				return ca_tmpl_buf_fail(st, node, &t);
+		} else
 			bad = 1;
 		break;
 	case 'd':
@@ -365,8 +366,6 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 		break;
 	case 'x': case 'X':
 		if (v->k == V_STR) {
-			size_t i;
-
 			for (i = 0; i < v->n; i++)
 				ca_tmpl_buf_fmt(&t,
 				    verb == 'x' ? "%02x" : "%02X",
@@ -396,7 +395,10 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 		else {
 			ca_tmpl_buf_str(b, ca_tmpl_tname(v));
 			ca_tmpl_buf_add(b, "=", 1);
-			ca_tmpl_print_val(b, v, 0);
+			if (ca_tmpl_print_val(b, v, 0) != 0 && !b->over) {
+				free(t.p);
+				return deeper(st, node);
+			}
 		}
 		ca_tmpl_buf_add(b, ")", 1);
 		free(t.p);
@@ -407,11 +409,20 @@ printf_verb(struct rstate *st, int node, struct buf *b, char verb,
 		free(t.p);
 		return 0;
 	}
-	pad = width > 0 && (size_t)width > t.n ? (size_t)width - t.n : 0;
+	/* Go pads to a width in characters, and zeros after a sign */
+	for (i = 0, runes = 0; i < t.n; i += ca_tmpl_runelen(t.p + i,
+	    t.n - i))
+		runes++;
+	pad = width > 0 && (size_t)width > runes ? (size_t)width - runes : 0;
+	if (!minus && zero && (v->k == V_INT || v->k == V_FLOAT) && t.n > 0 &&
+	    (t.p[0] == '-' || t.p[0] == '+')) {
+		ca_tmpl_buf_add(b, t.p, 1);
+		sign = 1;
+	}
 	if (!minus)
 		while (pad-- > 0)
 			ca_tmpl_buf_add(b, zero ? "0" : " ", 1);
-	ca_tmpl_buf_add(b, t.p ? t.p : "", t.n);
+	ca_tmpl_buf_add(b, t.p ? t.p + sign : "", t.n - sign);
 	if (minus)
 		while (pad-- > 0)
 			ca_tmpl_buf_add(b, " ", 1);
@@ -481,7 +492,11 @@ FN(f_printf)
 			else {
 				ca_tmpl_buf_str(&b, ca_tmpl_tname(&argv[k]));
 				ca_tmpl_buf_add(&b, "=", 1);
-				ca_tmpl_print_val(&b, &argv[k], 0);
+				if (ca_tmpl_print_val(&b, &argv[k], 0) != 0 &&
+				    !b.over) {
+					free(b.p);
+					return deeper(st, node);
+				}
 			}
 			if (k + 1 < argc)
 				ca_tmpl_buf_str(&b, ", ");
@@ -720,7 +735,9 @@ FN(f_repeat)
 		return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
 		    "error calling repeat: "
 		    "negative count");
-	if (argv[1].n > 0 && (uint64_t)argv[0].i > b.max / argv[1].n) {
+	if (argv[1].n == 0)
+		return ca_tmpl_mkstr(st, node, "", 0, out);	/* no loop */
+	if ((uint64_t)argv[0].i > b.max / argv[1].n) {
 		free(b.p);
 		return ca_tmpl_rerr(st, node, CA_ERR_TOOBIG,
 		    "template functions make "
@@ -831,6 +848,11 @@ FN(f_join)
 	ca_tmpl_buf_init(&b, st);
 	if (argv[1].k == V_ARR) {
 		n = json_object_array_length(argv[1].j);
+		/* a step an element: nils and "" make no bytes to charge */
+		if (ca_tmpl_steps(st, node, n) != 0) {
+			free(b.p);
+			return st->err;
+		}
 		for (i = 0; i < n; i++) {
 			e = ca_tmpl_jval(json_object_array_get_idx(argv[1].j,
 			    i));
@@ -943,6 +965,23 @@ FN(f_list)
 	return 0;
 }
 
+/*
+ * Before set or unset replaces or deletes member key of o (json-c frees
+ * it then): the arena takes a reference, as a variable, the range being
+ * walked or dot may still hold the old value (Go's values outlive it).
+ */
+static int
+pin_member(struct rstate *st, int node, struct json_object *o,
+    const char *key)
+{
+	struct json_object *old;
+
+	if (!json_object_object_get_ex(o, key, &old) || old == NULL)
+		return 0;
+	return ca_tmpl_keep(st, node, json_object_get(old)) == NULL ?
+	    st->err : 0;
+}
+
 /* Put key (n bytes) = v in object o (ours). */
 static int
 obj_set(struct rstate *st, int node, struct json_object *o, const char *k,
@@ -960,6 +999,11 @@ obj_set(struct rstate *st, int node, struct json_object *o, const char *k,
 		return ca_tmpl_rerr(st, node, CA_ERR_NOMEM, "out of memory");
 	if (ca_tmpl_to_json(st, node, v, &j) != 0) {
 		free(key);
+		return st->err;
+	}
+	if (pin_member(st, node, o, key) != 0) {
+		free(key);
+		json_object_put(j);
 		return st->err;
 	}
 	if (json_object_object_add(o, key, j) != 0) {
@@ -1010,11 +1054,17 @@ FN(f_unset)
 	(void)argc;
 	WANT(&argv[0], V_MAP);
 	WANT(&argv[1], V_STR);
+	*out = argv[0];
+	if (memchr(argv[1].s, '\0', argv[1].n) != NULL)
+		return 0;	/* no such key: strndup would cut it short */
 	if ((key = strndup(argv[1].s, argv[1].n)) == NULL)
 		return ca_tmpl_rerr(st, node, CA_ERR_NOMEM, "out of memory");
+	if (pin_member(st, node, argv[0].j, key) != 0) {
+		free(key);
+		return st->err;
+	}
 	json_object_object_del(argv[0].j, key);
 	free(key);
-	*out = argv[0];
 	return 0;
 }
 
@@ -1211,12 +1261,14 @@ FN(f_uniq)
 
 FN(f_fail)
 {
+	char msg[401];
+
 	(void)argc;
 	(void)out;
 	WANT(&argv[0], V_STR);
-	/* step reports the message alone (its TemplateError) */
-	st->err = ca_err(CA_ERR_FORBIDDEN, "%.*s", (int)(argv[0].n > 400 ?
-	    400 : argv[0].n), argv[0].s);
+	/* step reports the message alone (its TemplateError); one line */
+	ca_tmpl_clean_text(msg, sizeof(msg), argv[0].s, argv[0].n);
+	st->err = ca_err(CA_ERR_FORBIDDEN, "%s", msg);
 	return st->err;
 }
 

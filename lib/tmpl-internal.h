@@ -145,6 +145,7 @@ void	 ca_tmpl_buf_str(struct buf *b, const char *s);
 int	 ca_tmpl_buf_val(struct rstate *st, int node, struct buf *b,
 	    struct val *out);
 int	 ca_tmpl_charge(struct rstate *st, int node, size_t n);
+void	 ca_tmpl_clean_text(char *out, size_t len, const char *s, size_t n);
 struct json_object	*ca_tmpl_copy_json(struct rstate *st, int node,
 	    struct json_object *j, int depth);
 int	 ca_tmpl_f_asn1Enc(struct rstate *, int, int, struct val *,

@@ -269,17 +269,23 @@ der_oid(struct buf *b, const char *s, size_t n)
 	return NULL;
 }
 
-/* The DER buffer t as a base64 string value. */
+/*
+ * The DER buffer t as a base64 string value; t freed. A part built in
+ * another buffer that went over the budget (over) fails the whole: never
+ * a DER value cut short.
+ */
 static int
-der_val(struct rstate *st, int node, struct buf *t, const char *err,
-    struct val *out)
+der_val(struct rstate *st, int node, struct buf *t, int over,
+    const char *err, struct val *out)
 {
 	struct buf b;
 
-	if (err != NULL || t->over) {
+	if (over && !t->over)
+		t->over = over;
+	if (t->over)
+		return ca_tmpl_buf_fail(st, node, t);	/* frees t->p */
+	if (err != NULL) {
 		free(t->p);
-		if (t->over && err == NULL)
-			return ca_tmpl_buf_fail(st, node, t);
 		return ca_tmpl_rerr(st, node, CA_ERR_INVAL,
 		    "error calling %s: %s",
 		    ca_tmpl_fname((int)st->t->nodes[node].i), err);
@@ -345,7 +351,7 @@ FN_SHARED(ca_tmpl_f_asn1Enc)
 		if (err == NULL) {
 			ca_tmpl_buf_add(&t, inner.p ? inner.p : "", inner.n);
 			free(inner.p);
-			return der_val(st, node, &t, NULL, out);
+			return der_val(st, node, &t, inner.over, NULL, out);
 		}
 	} else if (TYPE("bool") || TYPE("boolean")) {
 		static const char *yes[] = { "1", "t", "T", "TRUE", "true",
@@ -388,11 +394,11 @@ FN_SHARED(ca_tmpl_f_asn1Enc)
 			err = der_string(&inner, v, vn, &p);
 	}
 #undef TYPE
-	if (err == NULL)
+	if (err == NULL && !inner.over)
 		der_tagged(&t, &inner, &p);
 out:
 	free(inner.p);
-	return der_val(st, node, &t, err, out);
+	return der_val(st, node, &t, inner.over, err, out);
 }
 
 FN_SHARED(ca_tmpl_f_asn1Marshal)
@@ -426,11 +432,12 @@ FN_SHARED(ca_tmpl_f_asn1Marshal)
 	else
 		err = "cannot marshal this type (strings, ints, bools, times "
 		    "only)";
-	if (err == NULL)
+	if (err == NULL && !inner.over && !ps.over)
 		der_tagged(&t, &inner, &p);
 	free(inner.p);
 	free(ps.p);
-	return der_val(st, node, &t, err, out);
+	return der_val(st, node, &t, inner.over ? inner.over : ps.over, err,
+	    out);
 }
 
 /* asn1Seq, asn1Set: the decoded values in a SEQUENCE or SET, in order. */
@@ -458,10 +465,12 @@ der_list(struct rstate *st, int node, int argc, struct val *argv,
 			    ca_tmpl_fname((int)st->t->nodes[node].i), at);
 		}
 	}
-	der_head(&t, tag, body.n);
-	ca_tmpl_buf_add(&t, body.p ? body.p : "", body.n);
+	if (!body.over) {
+		der_head(&t, tag, body.n);
+		ca_tmpl_buf_add(&t, body.p ? body.p : "", body.n);
+	}
 	free(body.p);
-	return der_val(st, node, &t, NULL, out);
+	return der_val(st, node, &t, body.over, NULL, out);
 }
 
 FN_SHARED(ca_tmpl_f_asn1Seq)

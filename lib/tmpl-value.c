@@ -113,10 +113,45 @@ int
 ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * n bytes of s as one line of valid UTF-8 into out (len bytes, NUL
+ * included): a control character as a space, a bad byte as U+FFFD (what
+ * Go's encoding/json makes of it), cut at a character's end to fit.
+ * Messages carry CSR and token text (fail, mustParseTime) into logs and
+ * HTTP replies.
+ */
+void
+ca_tmpl_clean_text(char *out, size_t len, const char *s, size_t n)
+{
+	const char *piece;
+	size_t i = 0, o = 0, k, pl;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+
+		k = c < 0x80 ? 1 : ca_tmpl_runelen(s + i, n - i);
+		piece = s + i;
+		pl = k;
+		if (c < 0x20 || c == 0x7f)
+			piece = " ";
+		else if (c >= 0x80 && k == 1) {
+			piece = "\xef\xbf\xbd";
+			pl = 3;
+		}
+		if (o + pl >= len)
+			break;
+		memcpy(out + o, piece, pl);
+		o += pl;
+		i += k;
+	}
+	if (len > 0)
+		out[o] = '\0';
+}
+
 int
 ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
 {
-	char msg[320];
+	char msg[320], clean[400];
 	va_list ap;
 	const struct node *n = &st->t->nodes[node < 0 ? 0 : node];
 	int line, col;
@@ -126,8 +161,9 @@ ca_tmpl_rerr(struct rstate *st, int node, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ca_tmpl_clean_text(clean, sizeof(clean), msg, strlen(msg));
 	ca_tmpl_linecol(st->t, n->off, &line, &col);
-	st->err = ca_err(code, "%s:%d:%d: %s", st->t->name, line, col, msg);
+	st->err = ca_err(code, "%s:%d:%d: %s", st->t->name, line, col, clean);
 	return st->err;
 }
 
@@ -963,91 +999,138 @@ b64v(int c)
 	return -1;
 }
 
+/* Skip CR and LF from s[i] on; the index after them. */
+static size_t
+b64_skip_nl(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == '\r' || s[i] == '\n'))
+		i++;
+	return i;
+}
+
 /*
  * base64.StdEncoding's decoding (padding required, CR and LF ignored)
- * into b: 0, or -1 with *at the offset of the bad byte.
+ * into b: 0, or -1 with *at the offset Go's CorruptInputError names
+ * (sprig's b64dec returns that text): a quantum cut short by the end
+ * names its start, missing padding the end, trailing bytes the first.
+ * Go's decodeQuantum, step for step.
  */
 int
 ca_tmpl_b64_decode(struct buf *b, const char *s, size_t n, size_t *at)
 {
-	size_t i, q = 0, pad;
-	uint32_t acc = 0;
-	int v;
+	size_t si = 0;
+	uint32_t acc;
+	int j, dlen, v;
+	unsigned char in;
 	char o[3];
 
 	*at = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (s[i] == '=' && q >= 2) {
-			/* the rest: '=' to fill the quantum, newlines */
-			*at = i;
-			pad = 4 - q;
-			for (; i < n && pad > 0; i++)
-				if (s[i] == '=')
-					pad--;
-				else if (s[i] != '\r' && s[i] != '\n')
-					break;
-			while (i < n && (s[i] == '\r' || s[i] == '\n'))
-				i++;
-			if (pad > 0 || i < n)
+	while (si < n) {
+		acc = 0;
+		dlen = 4;
+		for (j = 0; j < 4; j++) {
+			if (si == n) {
+				if (j == 0)
+					return 0;
+				*at = si - (size_t)j;
 				return -1;
-			acc <<= 6 * (4 - q);
-			o[0] = (char)(acc >> 16);
-			o[1] = (char)(acc >> 8);
-			ca_tmpl_buf_add(b, o, q - 1);
-			return 0;
+			}
+			in = (unsigned char)s[si++];
+			if ((v = b64v(in)) >= 0) {
+				acc |= (uint32_t)v << (6 * (3 - j));
+				continue;
+			}
+			if (in == '\n' || in == '\r') {
+				j--;
+				continue;
+			}
+			if (in != '=' || j < 2) {
+				*at = si - 1;
+				return -1;
+			}
+			if (j == 2) {
+				/* "==": the second one after any newlines */
+				si = b64_skip_nl(s, n, si);
+				if (si == n) {
+					*at = n;
+					return -1;
+				}
+				if (s[si] != '=') {
+					*at = si - 1;
+					return -1;
+				}
+				si++;
+			}
+			si = b64_skip_nl(s, n, si);
+			if (si < n) {
+				*at = si;	/* trailing garbage */
+				return -1;
+			}
+			dlen = j;
+			break;
 		}
-		if ((v = b64v((unsigned char)s[i])) < 0) {
-			*at = i;
-			return -1;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		if (++q == 4) {
-			o[0] = (char)(acc >> 16);
-			o[1] = (char)(acc >> 8);
-			o[2] = (char)acc;
-			ca_tmpl_buf_add(b, o, 3);
-			q = 0;
-			acc = 0;
-		}
-	}
-	if (q != 0) {
-		*at = n;
-		return -1;
+		o[0] = (char)(acc >> 16);
+		o[1] = (char)(acc >> 8);
+		o[2] = (char)acc;
+		ca_tmpl_buf_add(b, o, (size_t)dlen - 1);
 	}
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at s (1 for a bad byte), as Go steps. */
+/*
+ * Length of the UTF-8 sequence at s (1 for a bad byte), as Go's
+ * utf8.DecodeRune steps: overlong forms, surrogates (U+D800-DFFF) and
+ * code points over U+10FFFF are bad bytes, one at a time.
+ */
 size_t
 ca_tmpl_runelen(const char *s, size_t n)
 {
-	unsigned char c = (unsigned char)s[0];
+	unsigned char c = (unsigned char)s[0], lo = 0x80, hi = 0xbf;
 	size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 :
 	    c >= 0xc2 && c < 0xe0 ? 2 : 1, k;
 
 	if (len > n)
 		return 1;
-	for (k = 1; k < len; k++)
+	/* the second byte's range (Go's acceptRanges) */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (len > 1 && ((unsigned char)s[1] < lo || (unsigned char)s[1] > hi))
+		return 1;
+	for (k = 2; k < len; k++)
 		if (((unsigned char)s[k] & 0xc0) != 0x80)
 			return 1;
 	return len;
 }
 
-/* Member n bytes of k in a map value: 1 found (*e), 0 not. */
+/*
+ * Member n bytes of k in a map value: 1 found (*e), 0 not (a key with a
+ * NUL byte is in no json-c object). Keys of any length: they may come
+ * from the data (index .Token .Token.which).
+ */
 int
 ca_tmpl_map_get(const struct val *m, const char *k, size_t n,
     struct json_object **e)
 {
-	char key[1024];
+	char small[256], *key = small;
+	int r;
 
 	*e = NULL;
-	if (m->k != V_MAP || n >= sizeof(key) || memchr(k, '\0', n) != NULL)
+	if (m->k != V_MAP || memchr(k, '\0', n) != NULL)
+		return 0;
+	if (n >= sizeof(small) && (key = malloc(n + 1)) == NULL)
 		return 0;
 	memcpy(key, k, n);
 	key[n] = '\0';
-	return json_object_object_get_ex(m->j, key, e) ? 1 : 0;
+	r = json_object_object_get_ex(m->j, key, e) ? 1 : 0;
+	if (key != small)
+		free(key);
+	return r;
 }
 
 static int

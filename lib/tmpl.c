@@ -1355,6 +1355,43 @@ walk_list(struct rstate *st, int list, const struct val *dot)
 	return W_OK;
 }
 
+/*
+ * Copy a range's sorted keys into one string the arena keeps, keys[i]
+ * repointed into it: `unset` in the body may delete a key, which json-c
+ * frees, while the loop or a variable ($k) still holds it.
+ */
+static int
+pin_keys(struct rstate *st, int node, const char **keys, size_t n)
+{
+	struct json_object *j;
+	const char *base;
+	char *p;
+	size_t i, at, total = 0;
+
+	for (i = 0; i < n; i++)
+		total += strlen(keys[i]) + 1;
+	if (ca_tmpl_charge(st, node, total + 32) != 0)
+		return st->err;
+	if ((p = malloc(total + 1)) == NULL)
+		return ca_tmpl_rerr(st, node, CA_ERR_NOMEM, "out of memory");
+	for (i = 0, at = 0; i < n; i++) {
+		size_t len = strlen(keys[i]) + 1;
+
+		memcpy(p + at, keys[i], len);
+		at += len;
+	}
+	j = ca_tmpl_keep(st, node, json_object_new_string_len(p, (int)total));
+	free(p);
+	if (j == NULL)
+		return st->err;
+	base = json_object_get_string(j);
+	for (i = 0, at = 0; i < n; i++) {
+		keys[i] = base + at;
+		at += strlen(keys[i]) + 1;
+	}
+	return 0;
+}
+
 static int
 walk_range(struct rstate *st, int id, const struct val *dot)
 {
@@ -1376,6 +1413,10 @@ walk_range(struct rstate *st, int id, const struct val *dot)
 		if ((keys = ca_tmpl_sorted_keys(v.j, &len)) == NULL)
 			return ca_tmpl_rerr(st, id, CA_ERR_NOMEM,
 			    "out of memory");
+		if (pin_keys(st, id, keys, len) != 0) {
+			free(keys);
+			return st->err;
+		}
 		break;
 	case V_INT:
 		len = v.i > 0 ? (size_t)v.i : 0;
@@ -1418,7 +1459,7 @@ walk_range(struct rstate *st, int id, const struct val *dot)
 		if (r != W_OK)
 			break;
 	}
-	/* keys point into v.j, which the arena keeps: only the array goes */
+	/* keys point into the arena's copy: only the array goes */
 	free(keys);
 	if (r == W_OK && len == 0 && n->c >= 0)
 		return walk_list(st, n->c, dot);

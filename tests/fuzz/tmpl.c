@@ -33,7 +33,9 @@ data(void)
 	    "\"DNSNames\":[\"c.test\"],\"PublicKey\":{\"Size\":256}},"
 	    "\"User\":{\"k\":\"v\"}},\"Webhooks\":{},"
 	    "\"s\":\"a,b,c\",\"n\":3,\"f\":0.5,\"z\":null,\"e\":\"\","
-	    "\"l\":[1,\"x\",null],\"m\":{\"b\":2,\"a\":1}}");
+	    "\"l\":[1,\"x\",null],\"m\":{\"b\":2,\"a\":1},"
+	    /* bad UTF-8 as a CSR may carry: overlong, surrogate, cut */
+	    "\"u\":\"\xc0\xaf\xe0\x80\x80\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82\"}");
 
 	if (d == NULL)
 		abort();
@@ -60,6 +62,9 @@ one(const struct ca_tmpl *t, struct json_object *d)
 			abort();
 		/* fail's message is the template's own; others are placed */
 		if (r != CA_ERR_FORBIDDEN && strncmp(ca_errmsg(), "fuzz:", 5))
+			abort();
+		/* one line, whatever the data */
+		if (strchr(ca_errmsg(), '\n') != NULL)
 			abort();
 	}
 	free(out);

@@ -439,6 +439,8 @@ test_functions(void)
 	    "comparisons");
 	check("{{ eq .n 3 }}", d, "ERR -3 t:1:4: error calling eq: "
 	    "incompatible types for comparison", "eq float64 int: Go's error");
+	check("{{ eq 1 }}", d, "ERR -3 t:1:4: error calling eq: missing "
+	    "argument for comparison", "eq of one value: Go's error");
 	check("{{ print 1 2 \"a\" 3 }}|{{ println 1 \"a\" }}|"
 	    "{{ printf \"%s=%d %v %q %x %X %5s|%-3d|%03d %%\" \"k\" 7 .l "
 	    "\"q\\\"\" \"hi\" 255 \"r\" 1 2 }}", d,
@@ -490,6 +492,14 @@ test_functions(void)
 	    "{{ repeat 3 \"ab\" }}", d,
 	    "\"a\\\"\" \"1\" 'a' '2' aGVsbG8hPw== hello!? illegal base64 data "
 	    "at input byte 0 1.5 2 ababab", "quote, squote, b64, toString");
+	check("{{ printf \"%05d|%-4s|%4s|%05x|%06v\" -3 \"\u00e9\" "
+	    "\"\u00e9\" -255 -1.5 }}", d, "-0003|\xc3\xa9   |   \xc3\xa9|-00ff|"
+	    "-001.5", "printf: width in characters, zeros after the sign");
+	/* the offsets of Go's CorruptInputError: b64dec returns that text */
+	check("{{ range list \"A\" \"ABC\" \"AB=\" \"AB=A\" \"A===\" \"AB==A\" "
+	    "\"ABCDA\" \"aG\\nk=\\n\" }}{{ b64dec . | trimPrefix \"illegal "
+	    "base64 data at input byte \" }},{{ end }}", d,
+	    "0,0,3,2,1,4,4,hi,", "b64dec: the bad byte Go names");
 	check("{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }}"
 	    "{{ with .m }}{{ .a }}{{ $.n }}{{ end }}{{ with .e }}no{{ else }}"
 	    "E{{ end }}{{ if .e }}1{{ else if .n }}2{{ else }}3{{ end }}", d,
@@ -702,6 +712,15 @@ test_hostile(void)
 	    "{{ end }}", CA_ERR_TOOBIG, "doubling strings");
 	hostile("{{ $l := list }}{{ range 100 }}{{ $l = list $l }}{{ end }}"
 	    "{{ toJson $l }}", CA_ERR_INVAL, "nesting values");
+	/* printf of a value over the depth bound: an error, not cut short */
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"%v\" $l }}", CA_ERR_INVAL, "printf %v too deep");
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"%s\" $l }}", CA_ERR_INVAL, "printf %s too deep");
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"%d\" $l }}", CA_ERR_INVAL, "printf %!d too deep");
+	hostile("{{ $l := list }}{{ range 65 }}{{ $l = list $l }}{{ end }}"
+	    "{{ printf \"\" $l }}", CA_ERR_INVAL, "printf EXTRA too deep");
 	/* 100 nested ifs: over the depth bound at parse */
 	deep = malloc(100 * 20 + 1);
 	deep[0] = '\0';
@@ -730,9 +749,112 @@ test_hostile(void)
 	hostile("{{ $s := repeat 1000000 \"a\" }}{{ range 100000 }}"
 	    "{{ if contains \"b\" $s }}{{ end }}{{ end }}", CA_ERR_TOOBIG,
 	    "scanning a long string again and again: steps");
+	/* DER built over the budget's end: an error, never cut short (the
+	 * DER header alone before; asn1Seq freed its buffer twice) */
+	hostile("{{ $s := repeat 1000000 \"AAAA\" }}{{ asn1Seq $s }}",
+	    CA_ERR_TOOBIG, "asn1Seq over the memory budget");
+	hostile("{{ $s := repeat 4000000 \"a\" }}{{ asn1Marshal $s \"utf8\" }}",
+	    CA_ERR_TOOBIG, "asn1Marshal over the memory budget");
+	hostile("{{ $s := print \"utf8:\" (repeat 2000000 \"a\") }}"
+	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc over the budget");
+	hostile("{{ $s := print \"raw:\" (repeat 500000 \"AAAA\") }}"
+	    "{{ asn1Enc $s }}", CA_ERR_TOOBIG, "asn1Enc raw over the budget");
+	hostile("{{ repeat 9223372036854775807 \"\" }}", 0,
+	    "repeat of nothing, a huge count: at once (it looped before)");
+	hostile("{{ $a := splitList \",\" (repeat 30000 \",\") }}"
+	    "{{ range 1000 }}{{ $_ := join \"\" $a }}{{ end }}", CA_ERR_TOOBIG,
+	    "joining a long list of empty strings again and again: steps");
 	hostile("{{ range 10 }}{{ . }}{{ end }}", 0, "a small loop is fine");
 	check("{{ . }} {{ .a.b }}", NULL, "<no value> <no value>",
 	    "no data: Go's nil data, no error");
+}
+
+/*
+ * Invalid UTF-8 from a CSR: overlong forms, surrogates and code points
+ * over U+10FFFF are bad bytes, one at a time, as Go's utf8.DecodeRune
+ * says (lower/upper write U+FFFD for each, quote \x.., asn1 refuses).
+ */
+static void
+test_bad_utf8(void)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "o",
+	    json_object_new_string("a\xe0\x80\x80" "b"));
+	json_object_object_add(d, "s", json_object_new_string("\xed\xa0\x80"));
+	json_object_object_add(d, "h",
+	    json_object_new_string("\xf4\x90\x80\x80"));
+	check("{{ lower .o }}|{{ upper .s }}|{{ upper .h }}", d,
+	    "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b|"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+	    "lower, upper: overlong, surrogate, over U+10FFFF as U+FFFD each");
+	check("{{ quote .o .s }} {{ len (splitList \"\" .h) }}", d,
+	    "\"a\\xe0\\x80\\x80b\" \"\\xed\\xa0\\x80\" 4",
+	    "quote: \\x of each bad byte; split steps one byte");
+	check("{{ asn1Enc (print \"utf8:\" .s) }}", d, "ERR -3 t:1:4: error "
+	    "calling asn1Enc: string not valid UTF-8", "asn1: a surrogate is "
+	    "not UTF-8");
+	check("{{ asn1Marshal .o \"utf8\" }}", d, "ERR -3 t:1:4: error "
+	    "calling asn1Marshal: string not valid UTF-8", "asn1: an overlong "
+	    "form is not UTF-8");
+	/* a key from the data, however long, is found */
+	{
+		char key[2001], src[2100];
+
+		memset(key, 'k', sizeof(key) - 1);
+		key[sizeof(key) - 1] = '\0';
+		json_object_object_add(d, key, json_object_new_string("v"));
+		json_object_object_add(d, "which", json_object_new_string(key));
+		snprintf(src, sizeof(src), "{{ index . .which }} "
+		    "{{ get . .which }} {{ hasKey . .which }} "
+		    "{{ index . \"%s\" }}", key);
+		check(src, d, "v v true v", "index, get, hasKey: a 2000-byte "
+		    "key");
+	}
+	/* messages carry CSR text: one line of valid UTF-8 */
+	json_object_object_add(d, "c", json_object_new_string("x\r\nAB\xff"));
+	check("{{ fail (print \"bad \" .c .o) }}", d, "ERR -5 bad x  AB"
+	    "\xef\xbf\xbd" "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b",
+	    "fail: control characters as spaces, bad bytes as U+FFFD");
+	check("{{ mustParseTime .c }}", d, "ERR -3 t:1:4: error calling "
+	    "mustParseTime: cannot parse \"x  AB\xef\xbf\xbd\" as RFC 3339",
+	    "an error message quoting the data: one line, valid UTF-8");
+	json_object_put(d);
+}
+
+/*
+ * set and unset change a map in place while variables, dot or a range
+ * still hold what they replace or delete: those stay valid (a use after
+ * free before; the sanitizer build shows it).
+ */
+static void
+test_mutation(void)
+{
+	struct json_object *d = json_tokener_parse("{\"m\":{\"a\":\"x\","
+	    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":[1,2],\"c\":{\"d\":1}}}");
+
+	check("{{ $m := dict \"a\" \"hello\" }}{{ $v := $m.a }}"
+	    "{{ $_ := unset $m \"a\" }}{{ $w := print \"xxxxx\" }}"
+	    "{{ $v }} {{ len $m }}", NULL, "hello 0",
+	    "unset: a variable keeps the value");
+	check("{{ $m := dict \"a\" (list 1 2) }}{{ $v := $m.a }}"
+	    "{{ $_ := set $m \"a\" 5 }}{{ $w := list 7 8 9 }}"
+	    "{{ $v }} {{ $m.a }}", NULL, "[1 2] 5",
+	    "set: a variable keeps the replaced value");
+	check("{{ range $k, $v := .m }}{{ $_ := unset $.m $k }}"
+	    "{{ $k }}={{ $v }};{{ end }}{{ len .m }}", d,
+	    "a=x;bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb=[1 2];c=map[d:1];0",
+	    "unset in a range over the map: keys and values");
+	check("{{ range .m.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb }}{{ $_ := set $.m "
+	    "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\" 0 }}{{ . }}{{ end }}", d,
+	    "12", "set replaces the list being ranged over");
+	check("{{ with .m.c }}{{ $_ := unset $.m \"c\" }}{{ .d }}{{ end }}", d,
+	    "1", "unset deletes dot");
+	check("{{ $m := dict \"a\" 1 }}{{ $_ := unset $m \"a\\x00b\" }}"
+	    "{{ len $m }}", NULL, "1",
+	    "unset of a key with a NUL: no such key");
+	json_object_put(d);
 }
 
 /* Two renders of one template, data unchanged. */
@@ -819,6 +941,8 @@ main(void)
 	test_time();
 	test_refusals();
 	test_hostile();
+	test_bad_utf8();
+	test_mutation();
 	test_reuse();
 	test_threads();
 	return tap_done();

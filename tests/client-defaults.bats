@@ -18,11 +18,13 @@ setup() {
 }
 
 teardown() {
+	local main=$SERVER_PID
 	if [ -n "$OTHER_PID" ]; then
 		SERVER_PID=$OTHER_PID
 		OTHER_PID=
 		stop_server
 	fi
+	SERVER_PID=$main
 	stop_server
 }
 

@@ -2330,7 +2330,7 @@ acme_finalize(struct acme_ctx *ctx, const char *id)
 	/* The provisioner's template, on the order's names (lib/certtmpl.h). */
 	if (ctx->prov->x509_tmpl != NULL) {
 		struct ca_certtmpl_in in = { leaf_cn(ctx, cn, &names), &names,
-		    pub, NULL, 0, NULL, NULL };
+		    pub, NULL, 0, NULL, NULL, 0 };
 
 		if ((rc = ca_local_template_leaf(ctx->a, ctx->prov, &in, &sr,
 		    &tc)) != 0) {

@@ -267,7 +267,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	if (prov->x509_tmpl != NULL && a->upstream == NULL) {
 		struct ca_certtmpl_in in = { tok->sub, &names, pub,
 		    (const char *)tok->jws->payload, tok->jws->payload_len,
-		    NULL, NULL };
+		    NULL, NULL, 0 };
 
 		if ((rc = ca_local_template_leaf(a, prov, &in, &r, &tc)) != 0)
 			goto out;

@@ -1312,6 +1312,8 @@ ca_certtmpl_free(struct ca_certtmpl *t)
 	free(t);
 }
 
+static int trial(const struct ca_certtmpl *, const char *);
+
 int
 ca_certtmpl_load(struct json_object *x509, const char *dir,
     const char *where, struct ca_certtmpl **out)
@@ -1384,6 +1386,8 @@ ca_certtmpl_load(struct json_object *x509, const char *dir,
 	}
 	if (data != NULL)
 		t->data = json_object_get(data);
+	if ((rc = trial(t, where)) != 0)
+		goto out;
 	*out = t;
 	t = NULL;
 	rc = 0;
@@ -1474,7 +1478,7 @@ data_make(const struct ca_certtmpl *t, const struct ca_certtmpl_in *in,
 	    (rc = add(d, "Webhooks", json_object_new_object())) != 0)
 		goto out;
 	pka = in->pub != NULL ? gnutls_pubkey_get_pk_algorithm(in->pub,
-	    &bits) : 0;
+	    &bits) : in->pk_hint;
 	ca_tmpl_set_gotype(pk, pka == GNUTLS_PK_RSA ? "*rsa.PublicKey" :
 	    pka == GNUTLS_PK_ECDSA ? "*ecdsa.PublicKey" :
 	    pka == GNUTLS_PK_EDDSA_ED25519 ? "ed25519.PublicKey" : "<nil>");
@@ -1532,5 +1536,56 @@ ca_certtmpl_render(const struct ca_certtmpl *t,
 out:
 	free(json);
 	json_object_put(data);
+	return rc;
+}
+
+/*
+ * What can be judged at load: the template rendered with step-like data
+ * (an RSA and an EC request for host.example.com, a JWK token's claims)
+ * must not exceed the bounds (a loop, a 1 MiB output) nor make a CA. Any
+ * other outcome (fail, a missing claim, JSON that real data would mend)
+ * waits for the real data at issuance.
+ */
+static int
+trial(const struct ca_certtmpl *t, const char *where)
+{
+	static const char tok[] = "{\"iss\":\"trial\",\"sub\":"
+	    "\"host.example.com\",\"aud\":[\"https://ca.example.com/1.0/sign\"],"
+	    "\"sans\":[\"host.example.com\"],\"jti\":\"trial\","
+	    "\"iat\":1700000000,\"nbf\":1700000000,\"exp\":1700000300}";
+	static const int algos[] = { GNUTLS_PK_RSA, GNUTLS_PK_ECDSA };
+	char host[] = "host.example.com", *dns[] = { host };
+	struct ca_names names = { .dns = dns, .n_dns = 1 };
+	struct ca_certtmpl_in in = { .cn = host, .names = &names,
+	    .token = tok, .token_len = sizeof(tok) - 1 };
+	struct ca_certtmpl_cert *c = NULL;
+	struct json_object *data = NULL;
+	char *json = NULL;
+	size_t i, len;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < sizeof(algos) / sizeof(algos[0]); i++) {
+		in.pk_hint = algos[i];
+		if ((rc = data_make(t, &in, &data)) != 0)
+			break;
+		rc = ca_tmpl_render(t->tmpl, data, &json, &len);
+		if (rc == 0)
+			rc = cert_parse(json, len, 1024, &in, &c);
+		if (rc == CA_ERR_TOOBIG || (rc == CA_ERR_FORBIDDEN &&
+		    json != NULL))
+			ca_err_context("%s: rendered for a request of "
+			    "host.example.com (%s key)", where,
+			    algos[i] == GNUTLS_PK_RSA ? "RSA" : "EC");
+		else if (rc != CA_ERR_NOMEM)
+			rc = 0;
+		ca_certtmpl_cert_free(c);
+		c = NULL;
+		free(json);
+		json = NULL;
+		json_object_put(data);
+		data = NULL;
+	}
+	if (rc == CA_ERR_TOOBIG || rc == CA_ERR_FORBIDDEN)
+		rc = CA_ERR_CONFIG;
 	return rc;
 }

@@ -65,6 +65,7 @@ struct ca_certtmpl_in {
 	 * gives no crlDistributionPoints, no ocspServer. */
 	const char		*crl_url;
 	const char		*ocsp_url;
+	int			 pk_hint;	/* without pub: its algorithm */
 };
 
 /*

@@ -120,7 +120,16 @@ PY
 		--token-file svc.tok --key-out svc.key -o svc.pem
 	check_rich svc.pem
 	assert_equal "$(issued)" $((n + 1))
+	# a template that makes a CA for any request is refused at once, and
+	# ca.json stays as it was
 	printf '{"subject": "svc.test", "basicConstraints": {"isCA": true}}\n' > ca.tpl
+	before=$(cat "$CA/config/ca.json")
+	run -1 --separate-stderr ca-provisioner -d "$CA" update admin --x509-template ca.tpl
+	assert_regex "$stderr" 'rendered for a request of host.example.com \(RSA key\): basicConstraints isCA true: a leaf template may not make a CA'
+	assert_equal "$(cat "$CA/config/ca.json")" "$before"
+	# one that makes a CA only for some requests passes the trial at
+	# load and is refused when it renders so
+	printf '{"subject": "svc.test"{{ if eq .Token.sub "svc.test" }}, "basicConstraints": {"isCA": true}{{ end }}}\n' > ca.tpl
 	run -0 ca-provisioner -d "$CA" update admin --x509-template ca.tpl
 	reload_server
 	ca-token --ca-url "$URL" --root "$ROOT" --password-file "$PW" svc.test > ca.tok
@@ -131,6 +140,9 @@ PY
 }
 
 @test "hostile templates are refused with their reason; nothing recorded, the token not spent" {
+	# a CA or a CA's extension is refused when ca.json is loaded (a trial
+	# render), the rest at issuance
+	local atload="ca-sign: $CA/config/ca.json: authority.provisioners[0].options.x509: rendered for a request of host.example.com (RSA key)"
 	local -a tpl=(
 		'{"subject": "svc.test", "basicConstraints": {"isCA": true, "maxPathLen": 0}}'
 		'{"subject": "svc.test", "keyUsage": ["digitalSignature", "certSign"]}'
@@ -141,12 +153,12 @@ PY
 		'{"subject": "evil.test"}'
 	)
 	local -a msg=(
-		'ca-sign: provisioner "admin": certificate template: basicConstraints isCA true: a leaf template may not make a CA'
-		'ca-sign: provisioner "admin": certificate template: keyUsage certSign: a leaf template may not make a CA (certSign and crlSign are refused)'
+		"$atload: basicConstraints isCA true: a leaf template may not make a CA"
+		"$atload: keyUsage certSign: a leaf template may not make a CA (certSign and crlSign are refused)"
 		"ca-sign: provisioner \"admin\": the template's dns name \"*.svc.test\" is not one the request was authorised for"
 		'ca-sign: requested notBefore is more than 24h0m0s (provisioner "admin"'"'"'s longest lifetime) ahead'
-		"ca-sign: provisioner \"admin\": certificate template: extensions[0]: extension 2.5.29.14 is refused: the subject key identifier is the CA's"
-		'ca-sign: provisioner "admin": certificate template: nameConstraints: refused: name constraints are refused in a leaf'
+		"$atload: extensions[0]: extension 2.5.29.14 is refused: the subject key identifier is the CA's"
+		"$atload: nameConstraints: refused: name constraints are refused in a leaf"
 		"ca-sign: provisioner \"admin\": the template's subject CN \"evil.test\" is not one the request was authorised for"
 	)
 	local t n=0 before

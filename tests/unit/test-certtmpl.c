@@ -469,7 +469,7 @@ static void
 test_load(void)
 {
 	struct ca_certtmpl *t;
-	struct ca_certtmpl_cert *c;
+	struct ca_certtmpl_cert *c = NULL;
 	struct ca_certtmpl_in in;
 	struct json_object *o;
 	struct ca_names nm;
@@ -516,6 +516,54 @@ test_load(void)
 	ok(strstr(ca_errmsg(), "bad.tpl:2:33: unexpected") != NULL,
 	    "with file:line:col (%s)", ca_errmsg());
 	json_object_put(o);
+	/* Judged at load by a trial render: a CA, a runaway loop, a 1 MiB
+	 * output, also when only an RSA request makes them; a fail, a
+	 * missing claim or bad JSON wait for the real data. */
+	{
+		static const struct {
+			const char *tpl;
+			int rc;
+			const char *msg;
+		} trials[] = {
+		{ "{\"basicConstraints\": {\"isCA\": true}}", CA_ERR_CONFIG,
+		    "(RSA key)" },
+		{ "{{ if typeIs \"*rsa.PublicKey\" .Insecure.CR.PublicKey }}"
+		    "{\"keyUsage\": [\"certSign\"]}{{ else }}{}{{ end }}",
+		    CA_ERR_CONFIG, "(RSA key)" },
+		{ "{{ if typeIs \"*ecdsa.PublicKey\" .Insecure.CR.PublicKey }}"
+		    "{\"keyUsage\": [\"crlSign\"]}{{ else }}{}{{ end }}",
+		    CA_ERR_CONFIG, "(EC key)" },
+		{ "{{ range $a := list 1 2 3 4 5 6 7 8 9 10 }}{{ range $b := "
+		    "list 1 2 3 4 5 6 7 8 9 10 }}{{ range $c := list 1 2 3 4 5 "
+		    "6 7 8 9 10 }}{{ range $d := list 1 2 3 4 5 6 7 8 9 10 }}"
+		    "{{ range $e := list 1 2 3 4 5 6 7 8 9 10 }}{{ range $f := "
+		    "list 1 2 3 4 5 6 7 8 9 10 }}{{ range $g := list 1 2 3 4 5 "
+		    "6 7 8 9 10 }}x{{ end }}{{ end }}{{ end }}{{ end }}{{ end }}"
+		    "{{ end }}{{ end }}{}", CA_ERR_CONFIG, "host.example.com" },
+		{ "{{ repeat 2000000 \"a\" }}{}", CA_ERR_CONFIG,
+		    "host.example.com" },
+		{ "{{ fail \"no\" }}", 0, NULL },
+		{ "{\"subject\": {\"commonName\": {{ toJson .Token.team }}}}",
+		    0, NULL },
+		{ "{\"subject\": {{ .Token.team }}}", 0, NULL },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(trials) / sizeof(trials[0]); i++) {
+			o = json_object_new_object();
+			json_object_object_add(o, "template",
+			    json_object_new_string(trials[i].tpl));
+			t = NULL;
+			is_int(ca_certtmpl_load(o, tmpdir, "p", &t),
+			    trials[i].rc, "trial %zu: %s", i,
+			    trials[i].rc ? "refused at load" : "loads");
+			if (trials[i].msg != NULL)
+				ok(strstr(ca_errmsg(), trials[i].msg) != NULL,
+				    "trial %zu: %s", i, ca_errmsg());
+			ca_certtmpl_free(t);
+			json_object_put(o);
+		}
+	}
 	o = json_tokener_parse("{\"templateFile\": \"none.tpl\"}");
 	is_int(ca_certtmpl_load(o, tmpdir, "p", &t), CA_ERR_CONFIG,
 	    "a missing templateFile refused");

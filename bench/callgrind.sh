@@ -10,6 +10,9 @@
 #            $PATH. Its ../lib/libca.a (or $LIBCA) and that build tree's
 #            config.h build bench/issue.c with $CC (default cc).
 #   KEEP=1   keep the scratch directory (its path is printed)
+#   TEMPLATE=FILE  give the provisioner FILE as its certificate template
+#            (ca-provisioner update --x509-template): what rendering a
+#            template costs, against a run without
 #
 # Measures (instruction counts, Ir, as callgrind reports them):
 #   offline    one ca-sign process per certificate (startup, config, key,
@@ -35,7 +38,10 @@ KEEP=${KEEP:-0}
 CC=${CC:-cc}
 need valgrind callgrind_annotate openssl "$CC" pkg-config
 
-use_tools ca-sign ca-init ca-token ca-sign
+use_tools ca-sign ca-init ca-token ca-sign ca-provisioner
+TEMPLATE=${TEMPLATE:-}
+[[ -z $TEMPLATE || -r $TEMPLATE ]] || die "TEMPLATE=$TEMPLATE: not readable"
+[[ -z $TEMPLATE ]] || TEMPLATE=$(realpath "$TEMPLATE")
 LIBCA=${LIBCA:-$BIN/../lib/libca.a}
 [[ -r $LIBCA ]] || die "$LIBCA not found (set LIBCA, or CA_BIN to a build tree's bin)"
 BUILD_DIR=$(cd "$(dirname "$LIBCA")/.." && pwd)
@@ -59,6 +65,10 @@ password_file
 "$CA_INIT" -d ca --name Bench --dns ca.bench --provisioner bench \
     --password-file pw --unencrypted-intermediate-key \
     --provisioner-key-out prov.key -q >/dev/null
+if [[ -n $TEMPLATE ]]; then
+	"$CA_PROVISIONER" -d ca update bench --x509-template "$TEMPLATE" ||
+	    die "ca-provisioner update --x509-template $TEMPLATE failed"
+fi
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
     -out leaf.key 2>/dev/null
 total=$((2 * K + 2))
@@ -115,6 +125,7 @@ store=$(((stK - st1) / K))
 printf '== instructions per certificate (callgrind Ir), K=%d\n' "$K"
 printf 'tools: %s, from %s/ (sha256 %s)\n' \
     "$("$CA_SIGN" --version | head -n 1)" "$BIN" "$build_id"
+printf 'certificate template: %s\n' "${TEMPLATE:-none}"
 printf '%-44s %12s\n' measure Ir
 printf '%-44s %12s\n' "offline: one ca-sign process (median of $K)" "$off_med"
 printf '%-44s %12s\n' "offline: min / max" "$(printf '%s\n' "${off[@]}" | sort -n | head -n 1) / $(printf '%s\n' "${off[@]}" | sort -n | tail -n 1)"

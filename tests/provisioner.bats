@@ -94,10 +94,10 @@ teardown() {
 1 provisioner name with a control character (0x09)|add \$'a\\tb' --type ACME
 1 provisioner name of 129 bytes: at most 128|add $long --type ACME
 2 --x509-min-dur: invalid duration 'soon' (use e.g. 90d, 24h, 5m, 30s) (see ca-provisioner --help)|update ops --x509-min-dur soon
-2 update: nothing to change (the claims and template options) (see ca-provisioner --help)|update ops
+2 update: nothing to change (the claims, template and policy options) (see ca-provisioner --help)|update ops
 1 the edit is refused, ca.json unchanged: $CA/config/ca.json: authority.provisioners[1].options.x509.templateData: no template to give it to|update ops --x509-template-data data.json
 1 list.json: not a JSON object|update ops --x509-template-data list.json
-2 remove takes no claims or templates (see ca-provisioner --help)|remove ops --x509-template t.json
+2 remove takes no claims, templates or policy (see ca-provisioner --help)|remove ops --x509-template t.json
 EOF
 }
 

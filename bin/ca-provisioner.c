@@ -18,10 +18,12 @@
 static const char usage[] =
 "Usage: ca-provisioner -d DIR list [--json]\n"
 "       ca-provisioner -d DIR add NAME [--type JWK] (--create --password-file FILE\n"
-"                      | --public-key FILE) [CLAIMS]... [--pid-file FILE]\n"
+"                      | --public-key FILE) [CLAIMS | POLICY]...\n"
+"                      [--pid-file FILE]\n"
 "       ca-provisioner -d DIR add NAME --type ACME [--challenge NAME]...\n"
-"                      [--require-eab] [CLAIMS]... [--pid-file FILE]\n"
-"       ca-provisioner -d DIR update NAME (CLAIMS | TEMPLATE)... [--pid-file FILE]\n"
+"                      [--require-eab] [CLAIMS | POLICY]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR update NAME (CLAIMS | TEMPLATE | POLICY)...\n"
+"                      [--remove-names] [--pid-file FILE]\n"
 "       ca-provisioner -d DIR remove NAME [--pid-file FILE]\n"
 "List the provisioners of the CA's config/ca.json, or edit it: each edit is\n"
 "checked by the loader ca-serve uses before it replaces ca.json (the old one\n"
@@ -47,6 +49,19 @@ static const char usage[] =
 "      --x509-template FILE  template: certificate template (step's JSON\n"
 "                            template), stored in ca.json\n"
 "      --x509-template-data FILE  template: a JSON object given to it\n"
+"      --x509-allow-dns NAME   policy: append to policy.x509.allow.dns\n"
+"      --x509-allow-ip IP|CIDR   ... allow.ip (all repeatable)\n"
+"      --x509-allow-email ADDR   ... allow.email\n"
+"      --x509-allow-uri PATTERN  ... allow.uri\n"
+"      --x509-allow-cn NAME    ... allow.cn\n"
+"      --x509-deny-dns NAME    ... deny.dns\n"
+"      --x509-deny-ip IP|CIDR  ... deny.ip\n"
+"      --x509-deny-email ADDR  ... deny.email\n"
+"      --x509-deny-uri PATTERN ... deny.uri\n"
+"      --x509-deny-cn NAME     ... deny.cn\n"
+"      --remove-names        update: remove those entries instead\n"
+"      --x509-allow-wildcard-names  policy: wildcard names may be issued\n"
+"      --x509-disallow-wildcard-names  ... or not (the default)\n"
 "      --pid-file FILE       after the edit, SIGHUP to the ca-serve whose\n"
 "                            process id FILE holds (it reloads ca.json)\n"
 "  -q, --quiet               no warnings\n"
@@ -68,6 +83,23 @@ challenge(char *arg, void *dest)
 	return 0;
 }
 
+static enum ca_prov_list lists[CA_PROV_LIST_N] = { CA_PROV_ALLOW_DNS,
+	CA_PROV_ALLOW_IP, CA_PROV_ALLOW_EMAIL, CA_PROV_ALLOW_URI,
+	CA_PROV_ALLOW_CN, CA_PROV_DENY_DNS, CA_PROV_DENY_IP, CA_PROV_DENY_EMAIL,
+	CA_PROV_DENY_URI, CA_PROV_DENY_CN };
+
+static int
+rule(char *arg, void *dest)
+{
+	if (ca_prov_args_rule(&o, *(enum ca_prov_list *)dest, arg) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
+}
+
+/* --x509-allow-dns ...: repeatable, each value appended in order. */
+#define RULE(n, l)	{ (n), 0, CA_OPT_CALL, &lists[(l)], CA_OPT_MULTI, \
+			    rule, 0, 0 }
+
 static const struct ca_cli_opt opts[] = {
 	CA_OPT("json", 0, FLAG, &o.json),
 	CA_OPT("type", 0, STRING, &o.type),
@@ -86,6 +118,20 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("pid-file", 0, STRING, &o.pid_file),
 	CA_OPT("x509-template", 0, STRING, &o.x509_template),
 	CA_OPT("x509-template-data", 0, STRING, &o.x509_template_data),
+	RULE("x509-allow-dns", CA_PROV_ALLOW_DNS),
+	RULE("x509-allow-ip", CA_PROV_ALLOW_IP),
+	RULE("x509-allow-email", CA_PROV_ALLOW_EMAIL),
+	RULE("x509-allow-uri", CA_PROV_ALLOW_URI),
+	RULE("x509-allow-cn", CA_PROV_ALLOW_CN),
+	RULE("x509-deny-dns", CA_PROV_DENY_DNS),
+	RULE("x509-deny-ip", CA_PROV_DENY_IP),
+	RULE("x509-deny-email", CA_PROV_DENY_EMAIL),
+	RULE("x509-deny-uri", CA_PROV_DENY_URI),
+	RULE("x509-deny-cn", CA_PROV_DENY_CN),
+	CA_OPT("remove-names", 0, FLAG, &o.remove_names),
+	CA_OPT("x509-allow-wildcard-names", 0, FLAG, &o.allow_wildcards),
+	CA_OPT("x509-disallow-wildcard-names", 0, FLAG,
+	    &o.disallow_wildcards),
 	CA_OPT_END,
 };
 
@@ -130,6 +176,8 @@ main(int argc, char **argv)
 
 	ca_cli_init(argv);
 	ca_prov_args_init(&o);
+	if (ca_prov_args_no_ssh(argc, argv) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
 	if ((rc = ca_cli_parse(&cli, argc, argv)) >= 0)
 		return rc;
 	cmd = cli.argv[0];

@@ -40,6 +40,40 @@ ca_prov_args_challenge(struct ca_prov_args *a, const char *name)
 }
 
 int
+ca_prov_args_rule(struct ca_prov_args *a, enum ca_prov_list list,
+    const char *value)
+{
+	static const char *const name[CA_PROV_LIST_N] = { "allow-dns",
+	    "allow-ip", "allow-email", "allow-uri", "allow-cn", "deny-dns",
+	    "deny-ip", "deny-email", "deny-uri", "deny-cn" };
+
+	if (list >= CA_PROV_LIST_N)
+		return ca_err(CA_ERR_INVAL, "no such policy list");
+	if (*value == '\0')
+		return ca_err(CA_ERR_INVAL, "--x509-%s: an empty entry",
+		    name[list]);
+	if (a->nrules == CA_PROV_RULES_MAX)
+		return ca_err(CA_ERR_INVAL, "more than %d policy entries",
+		    CA_PROV_RULES_MAX);
+	a->rules[a->nrules].list = list;
+	a->rules[a->nrules++].value = value;
+	return 0;
+}
+
+int
+ca_prov_args_no_ssh(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--ssh-", 6) == 0)
+			return ca_err(CA_ERR_INVAL, "%.*s: ca-tools issues no "
+			    "SSH certificates, so it keeps no SSH policy or "
+			    "claims", (int)strcspn(argv[i], "="), argv[i]);
+	return 0;
+}
+
+int
 ca_prov_args_read(struct ca_prov_args *a)
 {
 	char *buf = NULL;
@@ -110,7 +144,7 @@ ca_prov_args_check(struct ca_prov_args *a)
 {
 	struct ca_prov_change *c = &a->change;
 	const char *cmd = a->cmd;
-	int list, add, claims, acme;
+	int list, add, claims, policy, acme;
 
 	if (cmd == NULL)
 		return ca_err(CA_ERR_INVAL, "a command is required: list, add, "
@@ -126,6 +160,9 @@ ca_prov_args_check(struct ca_prov_args *a)
 	if ((a->disable_renewal && a->no_disable_renewal) ||
 	    (a->allow_after_expiry && a->no_allow_after_expiry))
 		return ca_err(CA_ERR_INVAL, "--X and --no-X exclude each other");
+	if (a->allow_wildcards && a->disallow_wildcards)
+		return ca_err(CA_ERR_INVAL, "--x509-allow-wildcard-names and "
+		    "--x509-disallow-wildcard-names exclude each other");
 	ca_prov_change_init(c);
 	c->min_dur = a->min_dur;
 	c->max_dur = a->max_dur;
@@ -136,12 +173,23 @@ ca_prov_args_check(struct ca_prov_args *a)
 	    a->no_allow_after_expiry ? 0 : -1;
 	c->challenges = a->challenges;
 	c->require_eab = a->require_eab ? 1 : -1;
+	c->rules = a->rules;
+	c->nrules = a->nrules;
+	c->remove_rules = a->remove_names;
+	c->allow_wildcards = a->allow_wildcards ? 1 :
+	    a->disallow_wildcards ? 0 : -1;
+	policy = a->nrules > 0 || c->allow_wildcards >= 0;
 	claims = c->min_dur >= 0 || c->max_dur >= 0 || c->default_dur >= 0 ||
 	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0 ||
-	    a->x509_template != NULL || a->x509_template_data != NULL;
+	    a->x509_template != NULL || a->x509_template_data != NULL ||
+	    policy;
 	acme = a->type != NULL && strcasecmp(a->type, "ACME") == 0;
 	if (a->json && !list)
 		return ca_err(CA_ERR_INVAL, "--json applies to list");
+	if (a->remove_names && (strcmp(cmd, "update") != 0 ||
+	    a->nrules == 0))
+		return ca_err(CA_ERR_INVAL, "--remove-names applies to update "
+		    "with --x509-allow-* or --x509-deny-*");
 	if (list && (claims || a->pid_file != NULL))
 		return ca_err(CA_ERR_INVAL, "list takes only --json");
 	if (!add && (a->type || a->create || a->public_key || a->challenges ||
@@ -150,10 +198,10 @@ ca_prov_args_check(struct ca_prov_args *a)
 		    "--password-file, --challenge and --require-eab apply to "
 		    "add");
 	if (strcmp(cmd, "remove") == 0 && claims)
-		return ca_err(CA_ERR_INVAL, "remove takes no claims or "
-		    "templates");
+		return ca_err(CA_ERR_INVAL, "remove takes no claims, "
+		    "templates or policy");
 	if (strcmp(cmd, "update") == 0 && !claims)
 		return ca_err(CA_ERR_INVAL, "update: nothing to change (the "
-		    "claims and template options)");
+		    "claims, template and policy options)");
 	return add ? check_add(a, acme) : 0;
 }

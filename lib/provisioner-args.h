@@ -21,6 +21,11 @@ struct ca_prov_args {
 	int		 disable_renewal, no_disable_renewal;
 	int		 allow_after_expiry, no_allow_after_expiry;
 	const char	*x509_template, *x509_template_data;	/* files */
+	/* policy.x509: --x509-allow-dns ... in order; --remove-names */
+	struct ca_prov_rule rules[CA_PROV_RULES_MAX];
+	size_t		 nrules;
+	int		 remove_names;
+	int		 allow_wildcards, disallow_wildcards;
 	/* Set by ca_prov_args_check; the templates by ca_prov_args_read. */
 	struct ca_prov_change change;
 	char		*template_text;
@@ -31,6 +36,17 @@ struct ca_prov_args {
 void	 ca_prov_args_init(struct ca_prov_args *a);
 /* Add challenge name (http-01, dns-01, tls-alpn-01): 0 or CA_ERR_INVAL. */
 int	 ca_prov_args_challenge(struct ca_prov_args *a, const char *name);
+/*
+ * Add value to the policy list (--x509-allow-dns ...), borrowed: 0, or
+ * CA_ERR_INVAL past CA_PROV_RULES_MAX or for an empty value.
+ */
+int	 ca_prov_args_rule(struct ca_prov_args *a, enum ca_prov_list list,
+	    const char *value);
+/*
+ * Refuse step's SSH flags (--ssh-*: policy, claims, templates) among the
+ * options argv[1..argc-1] before "--": 0, or CA_ERR_INVAL naming the flag.
+ */
+int	 ca_prov_args_no_ssh(int argc, char **argv);
 /*
  * Whether the options in a go with its command, checked before anything
  * is read: 0 (and a->change set), or CA_ERR_INVAL with the usage error

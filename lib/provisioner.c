@@ -36,6 +36,7 @@ ca_prov_change_init(struct ca_prov_change *c)
 	c->min_dur = c->max_dur = c->default_dur = -1;
 	c->disable_renewal = c->allow_renewal_after_expiry = -1;
 	c->require_eab = -1;
+	c->allow_wildcards = -1;
 }
 
 int
@@ -300,12 +301,99 @@ apply_template(struct json_object *p, const struct ca_prov_change *c)
 	return 0;
 }
 
+/* Whether o is an object without members, or an array without elements. */
+static int
+is_empty(struct json_object *o)
+{
+	if (json_object_is_type(o, json_type_object))
+		return json_object_object_length(o) == 0;
+	return json_object_is_type(o, json_type_array) &&
+	    json_object_array_length(o) == 0;
+}
+
+/* Remove every element of the array a equal to the string v. */
+static void
+array_remove(struct json_object *a, const char *v)
+{
+	struct json_object *e;
+	size_t i = json_object_array_length(a);
+
+	while (i-- > 0) {
+		e = json_object_array_get_idx(a, i);
+		if (json_object_is_type(e, json_type_string) &&
+		    strcmp(json_object_get_string(e), v) == 0)
+			json_object_array_del_idx(a, i, 1);
+	}
+}
+
+/* The policy flags: policy.x509 of p; what ends up empty is removed. */
+static int
+apply_policy(struct json_object *p, const struct ca_prov_change *c)
+{
+	static const char *const side[2] = { "allow", "deny" };
+	static const char *const type[5] = { "dns", "ip", "email", "uri",
+	    "cn" };
+	struct json_object *pol, *x509, *names, *a;
+	size_t i;
+	unsigned s, t;
+
+	if (c->nrules == 0 && c->allow_wildcards < 0)
+		return 0;
+	if ((pol = object_member(p, "policy")) == NULL ||
+	    (x509 = object_member(pol, "x509")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < c->nrules; i++) {
+		s = c->rules[i].list / 5;
+		t = c->rules[i].list % 5;
+		if ((names = object_member(x509, side[s])) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		if (json_object_object_get_ex(names, type[t], &a) &&
+		    json_object_is_type(a, json_type_array)) {
+			if (c->remove_rules)
+				array_remove(a, c->rules[i].value);
+			else if (json_object_array_add(a,
+			    json_object_new_string(c->rules[i].value)) != 0)
+				return ca_err(CA_ERR_NOMEM, "out of memory");
+		} else if (!c->remove_rules) {
+			/* Not a list (null, a string): replaced, as step's
+			 * protobuf would; the loader judged the old one. */
+			if ((a = json_object_new_array()) == NULL ||
+			    json_object_array_add(a, json_object_new_string(
+			    c->rules[i].value)) != 0 ||
+			    json_object_object_add(names, type[t], a) != 0)
+				return ca_err(CA_ERR_NOMEM, "out of memory");
+		}
+	}
+	if (c->allow_wildcards == 1)
+		json_object_object_add(x509, "allowWildcardNames",
+		    json_object_new_boolean(1));
+	else if (c->allow_wildcards == 0)
+		json_object_object_del(x509, "allowWildcardNames");
+	for (s = 0; s < 2; s++) {
+		if (!json_object_object_get_ex(x509, side[s], &names) ||
+		    !json_object_is_type(names, json_type_object))
+			continue;
+		for (t = 0; t < 5; t++)
+			if (json_object_object_get_ex(names, type[t], &a) &&
+			    is_empty(a))
+				json_object_object_del(names, type[t]);
+		if (is_empty(names))
+			json_object_object_del(x509, side[s]);
+	}
+	if (is_empty(x509))
+		json_object_object_del(pol, "x509");
+	if (is_empty(pol))
+		json_object_object_del(p, "policy");
+	return 0;
+}
+
 /* Apply c to the provisioner p (a JSON object). */
 static int
 apply(struct json_object *p, const struct ca_prov_change *c)
 {
 	struct json_object *claims, *a;
 	unsigned bit;
+	int rc;
 
 	if (c->min_dur >= 0 || c->max_dur >= 0 || c->default_dur >= 0 ||
 	    c->disable_renewal >= 0 || c->allow_renewal_after_expiry >= 0) {
@@ -336,7 +424,9 @@ apply(struct json_object *p, const struct ca_prov_change *c)
 		json_object_object_add(p, "challenges", a);
 	}
 	set_bool(p, "requireEAB", c->require_eab);
-	return apply_template(p, c);
+	if ((rc = apply_template(p, c)) != 0)
+		return rc;
+	return apply_policy(p, c);
 }
 
 /* Change doc (the whole ca.json) as op says. */

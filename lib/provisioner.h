@@ -21,6 +21,22 @@
 
 #define CA_PROV_NAME_MAX	128	/* bytes */
 #define CA_PROV_LOCK_MS		10000	/* wait for another edit */
+#define CA_PROV_RULES_MAX	64	/* policy entries one edit names */
+
+/* The lists of policy.x509 an edit adds to or removes from. */
+enum ca_prov_list {
+	CA_PROV_ALLOW_DNS, CA_PROV_ALLOW_IP, CA_PROV_ALLOW_EMAIL,
+	CA_PROV_ALLOW_URI, CA_PROV_ALLOW_CN,
+	CA_PROV_DENY_DNS, CA_PROV_DENY_IP, CA_PROV_DENY_EMAIL,
+	CA_PROV_DENY_URI, CA_PROV_DENY_CN,
+	CA_PROV_LIST_N
+};
+
+/* One entry of a policy list (value borrowed). */
+struct ca_prov_rule {
+	enum ca_prov_list list;
+	const char	*value;
+};
 
 /* What an edit changes in a provisioner; -1 (0 for challenges): unchanged. */
 struct ca_prov_change {
@@ -36,6 +52,14 @@ struct ca_prov_change {
 	 * templateData object. */
 	const char	*x509_template;
 	struct json_object *x509_template_data;
+	/* policy.x509 (as step ca policy ... x509 edits it): rules appended
+	 * to their lists in order, or with remove_rules every equal entry
+	 * removed; allow_wildcards 1 sets allowWildcardNames, 0 drops it
+	 * (step leaves false out). Emptied lists and objects are removed. */
+	const struct ca_prov_rule *rules;
+	size_t		 nrules;
+	int		 remove_rules;
+	int		 allow_wildcards;
 };
 
 /* Clear c: nothing changed. */

@@ -94,11 +94,46 @@ teardown() {
 1 provisioner name with a control character (0x09)|add \$'a\\tb' --type ACME
 1 provisioner name of 129 bytes: at most 128|add $long --type ACME
 2 --x509-min-dur: invalid duration 'soon' (use e.g. 90d, 24h, 5m, 30s) (see ca-provisioner --help)|update ops --x509-min-dur soon
-2 update: nothing to change (the claims and template options) (see ca-provisioner --help)|update ops
+2 update: nothing to change (the claims, template and policy options) (see ca-provisioner --help)|update ops
 1 the edit is refused, ca.json unchanged: $CA/config/ca.json: authority.provisioners[1].options.x509.templateData: no template to give it to|update ops --x509-template-data data.json
 1 list.json: not a JSON object|update ops --x509-template-data list.json
-2 remove takes no claims or templates (see ca-provisioner --help)|remove ops --x509-template t.json
+2 remove takes no claims, templates or policy (see ca-provisioner --help)|remove ops --x509-template t.json
 EOF
+}
+
+@test "policy flags: step's policy.x509 in ca.json, offline sign allowed and denied by it, update appends and removes, a bad pattern refused" {
+	run -0 ca-provisioner -d "$CA" add ops --public-key pub.json --x509-allow-dns '*.ok.test' \
+		--x509-allow-dns ok.test --x509-deny-dns bad.ok.test --x509-allow-ip 10.0.0.0/8
+	pol='d["authority"]["provisioners"][1].get("policy")'
+	run -0 pj "$pol" < "$CA/config/ca.json"
+	assert_output '{"x509": {"allow": {"dns": ["*.ok.test", "ok.test"], "ip": ["10.0.0.0/8"]}, "deny": {"dns": ["bad.ok.test"]}}}'
+	token a.ok.test --provisioner ops --san a.ok.test --san 10.1.2.3
+	ca-sign -d "$CA" --token-file a.ok.test.tok --key-out a.key -o a.pem
+	run -0 openssl x509 -in a.pem -noout -ext subjectAltName
+	assert_line --partial 'DNS:a.ok.test, IP Address:10.1.2.3'
+	token bad.ok.test --provisioner ops
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file bad.ok.test.tok --key-out b.key -o b.pem
+	assert_regex "$stderr" '^ca-sign: .*bad\.ok\.test.*deny\.dns "bad\.ok\.test"'
+	assert_file_not_exists b.pem
+	# update appends (the wildcard flag too), then removes entries, and drops what is left empty
+	run -0 ca-provisioner -d "$CA" update ops --x509-deny-cn 'Root CA' --x509-allow-wildcard-names
+	run -0 pj "$pol" < "$CA/config/ca.json"
+	assert_output '{"x509": {"allow": {"dns": ["*.ok.test", "ok.test"], "ip": ["10.0.0.0/8"]}, "deny": {"dns": ["bad.ok.test"], "cn": ["Root CA"]}, "allowWildcardNames": true}}'
+	run -0 ca-provisioner -d "$CA" update ops --remove --x509-deny-dns bad.ok.test --x509-deny-cn 'Root CA' \
+		--x509-allow-ip 10.0.0.0/8 --x509-disallow-wildcard-names
+	run -0 pj "$pol" < "$CA/config/ca.json"
+	assert_output '{"x509": {"allow": {"dns": ["*.ok.test", "ok.test"]}}}'
+	token bad.ok.test --provisioner ops
+	ca-sign -d "$CA" --token-file bad.ok.test.tok --key-out b.key -o b.pem
+	# a pattern the loader refuses, or an SSH flag: ca.json byte-identical
+	cp "$CA/config/ca.json" before.json
+	run -1 --separate-stderr ca-provisioner -d "$CA" update ops --x509-allow-dns '*.*.ok.test'
+	assert_regex "$stderr" '^ca-provisioner: the edit is refused, ca.json unchanged: .*policy\.x509\.allow\.dns\[2\]: "\*\.\*\.ok\.test": '
+	run -1 --separate-stderr ca-provisioner -d "$CA" update ops --x509-allow-dns $'*.b\xc3\xbccher.test'
+	assert_regex "$stderr" '^ca-provisioner: the edit is refused, ca.json unchanged: .*policy\.x509\.allow\.dns\[2\]: '
+	run -2 --separate-stderr ca-provisioner -d "$CA" update ops --ssh-host-allow-dns '*.ok.test'
+	assert_equal "$stderr" 'ca-provisioner: --ssh-host-allow-dns: ca-tools issues no SSH certificates, so it keeps no SSH policy or claims (see ca-provisioner --help)'
+	cmp before.json "$CA/config/ca.json"
 }
 
 @test "a running ca-serve reloads on --pid-file and serves the new provisioner without a restart" {

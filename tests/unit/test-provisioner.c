@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "json.h"
 #include "provisioner-args.h"
 #include "tap.h"
 
@@ -140,6 +141,146 @@ args(void)
 	    a.change.require_eab == -1, "the change of update");
 }
 
+/* The policy options: which go with which command, and their change. */
+static void
+policy_args(void)
+{
+	struct ca_prov_args a;
+	int i;
+
+	ca_prov_args_init(&a);
+	a.cmd = "update";
+	a.nargs = 1;
+	ok(ca_prov_args_rule(&a, CA_PROV_DENY_CN, "") == CA_ERR_INVAL &&
+	    strcmp(ca_errmsg(), "--x509-deny-cn: an empty entry") == 0,
+	    "policy: an empty entry refused (%s)", ca_errmsg());
+	for (i = 0; i < CA_PROV_RULES_MAX; i++)
+		if (ca_prov_args_rule(&a, CA_PROV_ALLOW_DNS, "x.test") != 0)
+			break;
+	ok(i == CA_PROV_RULES_MAX && ca_prov_args_rule(&a, CA_PROV_ALLOW_DNS,
+	    "x.test") == CA_ERR_INVAL && strstr(ca_errmsg(), "more than 64"),
+	    "policy: at most 64 entries");
+	a.nrules = 1;
+	a.remove_names = 1;
+	ok(ca_prov_args_check(&a) == 0 && a.change.nrules == 1 &&
+	    a.change.remove_rules == 1 && a.change.allow_wildcards == -1,
+	    "policy: update --remove-names (%s)", ca_errmsg());
+	a.nrules = 0;
+	ok(ca_prov_args_check(&a) == CA_ERR_INVAL && strstr(ca_errmsg(),
+	    "--remove-names applies to update with"), "policy: --remove-names "
+	    "alone");
+	a.remove_names = 0;
+	a.allow_wildcards = 1;
+	ok(ca_prov_args_check(&a) == 0 && a.change.allow_wildcards == 1,
+	    "policy: update with only a policy option");
+	a.disallow_wildcards = 1;
+	ok(ca_prov_args_check(&a) == CA_ERR_INVAL, "policy: allow and "
+	    "disallow wildcards exclude each other");
+	a.allow_wildcards = 0;
+	a.cmd = "remove";
+	ok(ca_prov_args_check(&a) == CA_ERR_INVAL && strstr(ca_errmsg(),
+	    "remove takes no claims, templates or policy"), "policy: remove");
+	a.cmd = "list";
+	a.nargs = 0;
+	ok(ca_prov_args_check(&a) == CA_ERR_INVAL, "policy: list");
+	a.cmd = "add";
+	a.nargs = 1;
+	a.disallow_wildcards = 0;
+	a.nrules = 2;
+	a.remove_names = 1;
+	a.type = "ACME";
+	ok(ca_prov_args_check(&a) == CA_ERR_INVAL, "policy: add "
+	    "--remove-names");
+	{
+		char a0[] = "ca-provisioner", a1[] = "update",
+		    a2[] = "--x509-allow-dns", a3[] = "a.test",
+		    a4[] = "--ssh-host-allow-dns=b.test", dd[] = "--";
+		char *v[] = { a0, a1, a2, a3, a4, NULL };
+
+		ok(ca_prov_args_no_ssh(5, v) == CA_ERR_INVAL && strcmp(
+		    ca_errmsg(), "--ssh-host-allow-dns: ca-tools issues no SSH "
+		    "certificates, so it keeps no SSH policy or claims") == 0,
+		    "policy: an SSH flag refused (%s)", ca_errmsg());
+		v[4] = dd;
+		ok(ca_prov_args_no_ssh(5, v) == 0, "policy: not after --");
+	}
+}
+
+/* The policy member of provisioner i in ca.json, as plain JSON ("" none). */
+static char *
+policy_of(size_t i)
+{
+	struct json_object *doc = NULL, *a, *pol;
+	char *buf = slurp("config/ca.json"), *s = NULL;
+
+	if (buf != NULL && ca_json_parse(buf, strlen(buf), "ca.json",
+	    &doc) == 0 && json_object_object_get_ex(doc, "authority", &a) &&
+	    json_object_object_get_ex(a, "provisioners", &a))
+		s = strdup(json_object_object_get_ex(json_object_array_get_idx(
+		    a, i), "policy", &pol) ? json_object_to_json_string_ext(pol,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "");
+	json_object_put(doc);
+	free(buf);
+	return s;
+}
+
+/* Edits of policy.x509: appended, removed, emptied parts gone, checked. */
+static void
+policy_edits(void)
+{
+	static const struct ca_prov_rule add[] = {
+		{ CA_PROV_ALLOW_DNS, "*.ok.test" },
+		{ CA_PROV_DENY_DNS, "bad.ok.test" },
+		{ CA_PROV_ALLOW_DNS, "ok.test" },
+		{ CA_PROV_ALLOW_IP, "10.0.0.0/8" },
+	}, rm[] = {
+		{ CA_PROV_ALLOW_DNS, "ok.test" },
+		{ CA_PROV_ALLOW_IP, "10.0.0.0/8" },
+		{ CA_PROV_DENY_DNS, "bad.ok.test" },
+		{ CA_PROV_DENY_CN, "never.there" },
+	}, bad[] = {
+		{ CA_PROV_ALLOW_DNS, "*.*.ok.test" },
+	}, rest[] = {
+		{ CA_PROV_ALLOW_DNS, "*.ok.test" },
+	};
+	struct ca_prov_change c;
+	char *s;
+
+	ca_prov_change_init(&c);
+	c.rules = add;
+	c.nrules = 4;
+	c.allow_wildcards = 1;
+	is_int(ca_provisioner_edit(tmpdir, CA_PROV_UPDATE, "second", NULL, &c),
+	    0, "policy: added");
+	s = policy_of(1);
+	is_str(s, "{\"x509\":{\"allow\":{\"dns\":[\"*.ok.test\",\"ok.test\"],"
+	    "\"ip\":[\"10.0.0.0/8\"]},\"deny\":{\"dns\":[\"bad.ok.test\"]},"
+	    "\"allowWildcardNames\":true}}", "policy: step's shape");
+	free(s);
+	c.rules = bad;
+	c.nrules = 1;
+	c.allow_wildcards = -1;
+	refused(CA_PROV_UPDATE, "second", &c, CA_ERR_CONFIG, "*.*.ok.test");
+	ca_prov_change_init(&c);
+	c.rules = rm;
+	c.nrules = 4;
+	c.remove_rules = 1;
+	c.allow_wildcards = 0;
+	is_int(ca_provisioner_edit(tmpdir, CA_PROV_UPDATE, "second", NULL, &c),
+	    0, "policy: removed");
+	s = policy_of(1);
+	is_str(s, "{\"x509\":{\"allow\":{\"dns\":[\"*.ok.test\"]}}}",
+	    "policy: emptied lists and objects gone");
+	free(s);
+	c.rules = rest;
+	c.nrules = 1;
+	is_int(ca_provisioner_edit(tmpdir, CA_PROV_UPDATE, "second", NULL, &c),
+	    0, "policy: the last entry removed");
+	s = policy_of(1);
+	is_str(s, "", "policy: no policy member left");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -167,6 +308,7 @@ main(void)
 	is_int(ca_provisioner_name_check(longname), CA_ERR_INVAL, "129 bytes");
 
 	args();
+	policy_args();
 	tmpdir_make("provisioner");
 	if ((path = ca_path_join(tmpdir, "config")) == NULL ||
 	    mkdir(path, 0700) != 0)
@@ -210,6 +352,7 @@ main(void)
 		ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640,
 		    "ca.json.bak has it too");
 	}
+	policy_edits();
 	is_int(ca_provisioner_edit(tmpdir, CA_PROV_REMOVE, "acme", NULL, NULL),
 	    0, "remove acme, second remains");
 	refused(CA_PROV_REMOVE, "second", NULL, CA_ERR_INVAL, "last one");

@@ -50,6 +50,9 @@ static const char usage[] =
 "                                      ca-token --key\n"
 "      --acme                          also an ACME provisioner named acme\n"
 "                                      (ca-serve: /acme/acme/directory)\n"
+"      --root-template FILE            the root certificate from a template\n"
+"      --intermediate-template FILE    the intermediate's from a template\n"
+"                                      (step's JSON; see ca-init(1))\n"
 "      --ra                            a registration authority (needs the\n"
 "                                      four --upstream options)\n"
 "      --upstream URL                  the upstream CA, https://HOST[:PORT]\n"
@@ -90,6 +93,8 @@ static const struct ca_cli_opt opts[] = {
 	    &o.opts.unencrypted_intermediate),
 	CA_OPT("provisioner-key-out", 0, STRING, &o.opts.prov_key_out),
 	CA_OPT("acme", 0, FLAG, &o.opts.acme),
+	CA_OPT("root-template", 0, STRING, &o.opts.root_template),
+	CA_OPT("intermediate-template", 0, STRING, &o.opts.int_template),
 	CA_OPT("ra", 0, FLAG, &o.ra),
 	CA_OPT("upstream", 0, STRING, &o.opts.ra_url),
 	CA_OPT("upstream-fingerprint", 0, STRING, &o.opts.ra_fingerprint),

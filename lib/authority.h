@@ -261,6 +261,10 @@ struct ca_init_opts {
 	unsigned	 p2c;			/* 0: 600000 */
 	const char	*prov_key_out;		/* also write the plain JWK here */
 	int		 acme;			/* also an ACME provisioner "acme" */
+	/* Template files of the root and the intermediate (lib/certtmpl.h,
+	 * ca_certtmpl_ca_file); NULL: step's defaults. */
+	const char	*root_template;
+	const char	*int_template;
 	/* CA keys on a PKCS#11 token: kms.uri, and the PIN file (absolute;
 	 * NULL: the URI's pin-source). */
 	const char	*kms;

@@ -13,6 +13,7 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -181,6 +182,9 @@ struct build {
 	size_t		 n_sans, max_sans;
 	char		*cn;
 	time_t		 nb, na;
+	/* A CA's template (ca-init): what the CA checks are made on. */
+	int		 ca, is_ca, path_len;
+	unsigned	 ku;
 };
 
 static int
@@ -625,12 +629,13 @@ ku_parse(struct build *b, struct json_object *v)
 		if (j == sizeof(ku_names) / sizeof(ku_names[0]))
 			return ca_err(CA_ERR_INVAL, "keyUsage: \"%.40s\" is "
 			    "not a key usage", vals[i]);
-		if (ku_names[j].bit == 5 || ku_names[j].bit == 6)
+		if (!b->ca && (ku_names[j].bit == 5 || ku_names[j].bit == 6))
 			return ca_err(CA_ERR_FORBIDDEN, "keyUsage %s: a leaf "
 			    "template may not make a CA (certSign and crlSign "
 			    "are refused)", vals[i]);
 		ku |= 1u << ku_names[j].bit;
 	}
+	b->ku = ku;
 	if (ku == 0)
 		return 0;	/* as Go: no extension */
 	/* BIT STRING, bit 0 first, trailing zero bits dropped (DER). */
@@ -682,33 +687,71 @@ eku_parse(struct build *b, struct json_object *v, struct json_object *unk)
 	return ext_add(b, "2.5.29.37", 0, off);
 }
 
+/* v an object whose members are among known. */
+static int
+object_check(struct json_object *v, const char *what,
+    const char *const *known)
+{
+	if (!json_object_is_type(v, json_type_object))
+		return ca_err(CA_ERR_INVAL, "%s: not an object", what);
+	return members_check(v, what, known);
+}
+
+/* Member name of o, a boolean if present: *out (unchanged if absent). */
+static int
+bool_member(struct json_object *o, const char *name, const char *what,
+    int *out)
+{
+	struct json_object *m;
+
+	if ((m = member(o, name)) == NULL)
+		return 0;
+	if (!json_object_is_type(m, json_type_boolean))
+		return ca_err(CA_ERR_INVAL, "%s.%s: not a boolean", what, name);
+	*out = json_object_get_boolean(m);
+	return 0;
+}
+
 static int
 bc_parse(struct build *b, struct json_object *v)
 {
 	static const char *const known[] = { "isCA", "maxPathLen", NULL };
-	struct json_object *ca;
+	static const unsigned char yes[] = { 0xff };
+	struct json_object *pl;
+	unsigned char n;
 	size_t off;
 	int rc;
+	int64_t len;
 
-	if (!json_object_is_type(v, json_type_object))
-		return ca_err(CA_ERR_INVAL, "basicConstraints: not an object");
-	if ((rc = members_check(v, "basicConstraints", known)) != 0)
+	if ((rc = object_check(v, "basicConstraints", known)) != 0 ||
+	    (rc = bool_member(v, "isCA", "basicConstraints", &b->is_ca)) != 0)
 		return rc;
-	if ((ca = member(v, "isCA")) != NULL) {
-		if (!json_object_is_type(ca, json_type_boolean))
-			return ca_err(CA_ERR_INVAL, "basicConstraints.isCA: "
-			    "not a boolean");
-		if (json_object_get_boolean(ca))
-			return ca_err(CA_ERR_FORBIDDEN, "basicConstraints "
-			    "isCA true: a leaf template may not make a CA");
-	}
-	if ((ca = member(v, "maxPathLen")) != NULL &&
-	    !json_object_is_type(ca, json_type_int))
+	if (b->is_ca && !b->ca)
+		return ca_err(CA_ERR_FORBIDDEN, "basicConstraints isCA true: a "
+		    "leaf template may not make a CA");
+	if ((pl = member(v, "maxPathLen")) != NULL &&
+	    !json_object_is_type(pl, json_type_int))
 		return ca_err(CA_ERR_INVAL, "basicConstraints.maxPathLen: not "
 		    "an integer");
-	/* CA:FALSE: an empty SEQUENCE (Go leaves the path length out). */
 	off = b->der.len;
-	dtlv(&b->der, 0x30, NULL, 0);
+	if (!b->is_ca) {
+		/* CA:FALSE: an empty SEQUENCE (Go leaves the path length
+		 * out). */
+		dtlv(&b->der, 0x30, NULL, 0);
+		return ext_add(b, "2.5.29.19", 1, off);
+	}
+	/* As x509util: missing or 0 is pathlen 0, negative no limit. */
+	len = pl != NULL ? json_object_get_int64(pl) : 0;
+	if (len > CA_CERTTMPL_PATHLEN_MAX)
+		return ca_err(CA_ERR_INVAL, "basicConstraints.maxPathLen: more "
+		    "than %d", CA_CERTTMPL_PATHLEN_MAX);
+	b->path_len = len < 0 ? -1 : (int)len;
+	dtlv(&b->der, 0x01, yes, 1);
+	if (b->path_len >= 0) {
+		n = (unsigned char)b->path_len;
+		dtlv(&b->der, 0x02, &n, 1);
+	}
+	dwrap(&b->der, 0x30, off);
 	return ext_add(b, "2.5.29.19", 1, off);
 }
 
@@ -809,6 +852,109 @@ policies_parse(struct build *b, struct json_object *v)
 	}
 	dwrap(&b->der, 0x30, off);
 	return ext_add(b, "2.5.29.32", 0, off);
+}
+
+/* One CIDR range ("10.0.0.0/8", "2001:db8::/32") as address and mask. */
+static int
+cidr_get(const char *s, const char *what, unsigned char *out, size_t *n)
+{
+	char addr[INET6_ADDRSTRLEN + 1], *end;
+	const char *slash = strchr(s, '/');
+	size_t alen, i;
+	long bits;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(addr))
+		goto bad;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, out) == 1)
+		alen = 4;
+	else if (inet_pton(AF_INET6, addr, out) == 1)
+		alen = 16;
+	else
+		goto bad;
+	if (!isdigit((unsigned char)slash[1]))
+		goto bad;
+	bits = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || bits > (long)alen * 8)
+		goto bad;
+	for (i = 0; i < alen; i++) {
+		out[alen + i] = (unsigned char)(bits >= 8 ? 0xff :
+		    bits <= 0 ? 0 : 0xff << (8 - bits));
+		bits -= 8;
+		out[i] &= out[alen + i];
+	}
+	*n = 2 * alen;
+	return 0;
+bad:
+	return ca_err(CA_ERR_INVAL, "%s: \"%.64s\" is not an address range "
+	    "(ADDRESS/BITS)", what, s);
+}
+
+/* GeneralSubtrees of one kind (tag: the GeneralName's) from member. */
+static int
+subtrees_add(struct build *b, struct json_object *o, const char *name,
+    unsigned tag)
+{
+	const char *vals[CA_CERTTMPL_LIST_MAX];
+	unsigned char ip[32];
+	char what[64];
+	size_t i, n, len = 0, off;
+	int rc;
+
+	snprintf(what, sizeof(what), "nameConstraints.%s", name);
+	if ((rc = multi_get(member(o, name), what, vals,
+	    CA_CERTTMPL_LIST_MAX, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		off = b->der.len;
+		if (tag == 0x87) {
+			if ((rc = cidr_get(vals[i], what, ip, &len)) != 0)
+				return rc;
+			dtlv(&b->der, tag, ip, len);
+		} else {
+			if (vals[i][0] == '\0')
+				return ca_err(CA_ERR_INVAL, "%s: an empty name",
+				    what);
+			dtlv(&b->der, tag, vals[i], strlen(vals[i]));
+		}
+		dwrap(&b->der, 0x30, off);
+	}
+	return 0;
+}
+
+/* nameConstraints (x509util's NameConstraints): a CA's template only. */
+static int
+nc_parse(struct build *b, struct json_object *v)
+{
+	static const char *const known[] = { "critical",
+		"permittedDNSDomains", "excludedDNSDomains",
+		"permittedIPRanges", "excludedIPRanges",
+		"permittedEmailAddresses", "excludedEmailAddresses",
+		"permittedURIDomains", "excludedURIDomains", NULL };
+	/* GeneralName tags: dNSName, iPAddress, rfc822Name, URI. */
+	static const unsigned tags[] = { 0x82, 0x87, 0x81, 0x86 };
+	size_t off, sub, k;
+	int rc, crit = 0, pass;
+
+	if ((rc = object_check(v, "nameConstraints", known)) != 0 ||
+	    (rc = bool_member(v, "critical", "nameConstraints", &crit)) != 0)
+		return rc;
+	off = b->der.len;
+	for (pass = 0; pass < 2; pass++) {
+		sub = b->der.len;
+		for (k = 0; k < 4; k++) {
+			if ((rc = subtrees_add(b, v, known[1 + 2 * k + pass],
+			    tags[k])) != 0)
+				return rc;
+		}
+		if (b->der.len > sub)
+			dwrap(&b->der, 0xa0 | (unsigned)pass, sub);
+	}
+	if (b->der.len == off)
+		return 0;	/* as Go: nothing constrained, no extension */
+	dwrap(&b->der, 0x30, off);
+	return ext_add(b, "2.5.29.30", crit, off);
 }
 
 /*
@@ -978,6 +1124,8 @@ build_parse(struct build *b, struct json_object *root)
 		return rc;
 	for (i = 0; i < sizeof(top_refused) / sizeof(top_refused[0]); i++)
 		if ((v = member(root, top_refused[i].name)) != NULL &&
+		    !(b->ca && strcmp(top_refused[i].name,
+		    "nameConstraints") == 0) &&
 		    !(json_object_is_type(v, json_type_string) &&
 		    json_object_get_string_len(v) == 0) &&
 		    !(json_object_is_type(v, json_type_array) &&
@@ -1017,6 +1165,8 @@ build_parse(struct build *b, struct json_object *root)
 	    member(root, "unknownExtKeyUsage"))) != 0 ||
 	    ((v = member(root, "basicConstraints")) != NULL &&
 	    (rc = bc_parse(b, v)) != 0) ||
+	    ((v = member(root, "nameConstraints")) != NULL && b->ca &&
+	    (rc = nc_parse(b, v)) != 0) ||
 	    (rc = aia_parse(b, member(root, "ocspServer"),
 	    member(root, "issuingCertificateURL"))) != 0 ||
 	    ((v = member(root, "policyIdentifiers")) != NULL &&
@@ -1033,7 +1183,7 @@ build_parse(struct build *b, struct json_object *root)
 
 static int add(struct json_object *, const char *, struct json_object *);
 static int cert_parse(const char *, size_t, size_t,
-    const struct ca_certtmpl_in *, struct ca_certtmpl_cert **);
+    const struct ca_certtmpl_in *, int, struct ca_certtmpl_cert **);
 
 static void
 build_free(struct build *b)
@@ -1115,6 +1265,7 @@ build_finish(struct build *b, struct ca_certtmpl_cert **out)
 	b->cn = NULL;
 	c->not_before = b->nb;
 	c->not_after = b->na;
+	c->max_path_len = b->path_len;
 	*out = c;
 	c = NULL;
 	rc = 0;
@@ -1127,7 +1278,7 @@ int
 ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
     struct ca_certtmpl_cert **out)
 {
-	return cert_parse(json, len, max_sans, NULL, out);
+	return cert_parse(json, len, max_sans, NULL, 0, out);
 }
 
 /* Where the template is silent, the CA's CRL and OCSP URLs. */
@@ -1146,9 +1297,35 @@ cert_defaults(struct json_object *root, const struct ca_certtmpl_in *in)
 	return 0;
 }
 
+/* What a CA's template must give, and what is ca-init's. */
+static int
+ca_check(const struct build *b, struct json_object *root)
+{
+	static const char *const theirs[] = { "sans", "dnsNames",
+		"emailAddresses", "ipAddresses", "uris", "notBefore",
+		"notAfter", NULL };
+	size_t i;
+
+	for (i = 0; theirs[i] != NULL; i++)
+		if (member(root, theirs[i]) != NULL)
+			return ca_err(CA_ERR_INVAL, "%s: refused in a CA's "
+			    "template (ca-init decides a CA's names and "
+			    "validity)", theirs[i]);
+	if (!b->is_ca)
+		return ca_err(CA_ERR_FORBIDDEN, "basicConstraints: a CA's "
+		    "template must make a CA (isCA true)");
+	if (!(b->ku & (1u << 5)))
+		return ca_err(CA_ERR_FORBIDDEN, "keyUsage: a CA's template "
+		    "must include certSign");
+	if (b->n_attr == 0)
+		return ca_err(CA_ERR_INVAL, "subject: a CA's template must "
+		    "give one");
+	return 0;
+}
+
 static int
 cert_parse(const char *json, size_t len, size_t max_sans,
-    const struct ca_certtmpl_in *in, struct ca_certtmpl_cert **out)
+    const struct ca_certtmpl_in *in, int ca, struct ca_certtmpl_cert **out)
 {
 	struct json_object *root = NULL;
 	struct build *b;
@@ -1162,9 +1339,12 @@ cert_parse(const char *json, size_t len, size_t max_sans,
 		return nomem();
 	b->max_sans = max_sans < CA_MAX_SANS_LIMIT ? max_sans :
 	    CA_MAX_SANS_LIMIT;
+	b->ca = ca;
+	b->path_len = -1;
 	if ((rc = ca_json_parse(json, len, "rendered template", &root)) != 0 ||
 	    (rc = cert_defaults(root, in)) != 0 ||
-	    (rc = build_parse(b, root)) != 0)
+	    (rc = build_parse(b, root)) != 0 ||
+	    (ca && (rc = ca_check(b, root)) != 0))
 		goto out;
 	rc = build_finish(b, out);
 out:
@@ -1531,7 +1711,7 @@ ca_certtmpl_render(const struct ca_certtmpl *t,
 		goto out;
 	if ((rc = ca_tmpl_render(t->tmpl, data, &json, &len)) != 0)
 		goto out;
-	if ((rc = cert_parse(json, len, max_sans, in, out)) != 0)
+	if ((rc = cert_parse(json, len, max_sans, in, 0, out)) != 0)
 		ca_err_context("certificate template");
 out:
 	free(json);
@@ -1570,7 +1750,7 @@ trial(const struct ca_certtmpl *t, const char *where)
 			break;
 		rc = ca_tmpl_render(t->tmpl, data, &json, &len);
 		if (rc == 0)
-			rc = cert_parse(json, len, 1024, &in, &c);
+			rc = cert_parse(json, len, 1024, &in, 0, &c);
 		if (rc == CA_ERR_TOOBIG || (rc == CA_ERR_FORBIDDEN &&
 		    json != NULL))
 			ca_err_context("%s: rendered for a request of "
@@ -1587,5 +1767,53 @@ trial(const struct ca_certtmpl *t, const char *where)
 	}
 	if (rc == CA_ERR_TOOBIG || rc == CA_ERR_FORBIDDEN)
 		rc = CA_ERR_CONFIG;
+	return rc;
+}
+
+int
+ca_certtmpl_ca_parse(const char *json, size_t len,
+    struct ca_certtmpl_cert **out)
+{
+	return cert_parse(json, len, CA_CERTTMPL_LIST_MAX, NULL, 1, out);
+}
+
+int
+ca_certtmpl_ca_file(const char *path, const char *cn, const char *org,
+    struct ca_certtmpl_cert **out)
+{
+	struct ca_tmpl *t = NULL;
+	struct json_object *data = NULL, *sub, *o;
+	char *src = NULL, *json = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ca_file_read(path, CA_CERTTMPL_FILE_MAX, &src, &len)) != 0 ||
+	    (rc = ca_tmpl_parse(src, len, path, &t)) != 0)
+		goto out;
+	/* step's CA data: x509util.CreateTemplateData's Subject, with the
+	 * organization ca init gives its certificates. */
+	if ((data = json_object_new_object()) == NULL) {
+		rc = nomem();
+		goto out;
+	}
+	if ((rc = add(data, "Subject", sub = json_object_new_object())) != 0 ||
+	    (rc = add(sub, "commonName", json_object_new_string(cn))) != 0 ||
+	    (rc = add(sub, "organization", o = json_object_new_array())) != 0)
+		goto out;
+	if (json_object_array_add(o, json_object_new_string(org)) != 0) {
+		rc = nomem();
+		goto out;
+	}
+	ca_tmpl_mark_step_data(data);
+	if ((rc = ca_tmpl_render(t, data, &json, &len)) != 0)
+		goto out;
+	if ((rc = ca_certtmpl_ca_parse(json, len, out)) != 0)
+		ca_err_context("%s", path);
+out:
+	free(json);
+	json_object_put(data);
+	ca_tmpl_free(t);
+	free(src);
 	return rc;
 }

@@ -26,6 +26,7 @@
 #define CA_CERTTMPL_LIST_MAX	32	/* entries of any list but names */
 #define CA_CERTTMPL_STR_MAX	1024	/* a URL, a name, an attribute */
 #define CA_CERTTMPL_EXT_MAX	4096	/* an extension's value (DER) */
+#define CA_CERTTMPL_PATHLEN_MAX	100	/* a CA's maxPathLen */
 
 struct ca_certtmpl;
 
@@ -48,6 +49,7 @@ struct ca_certtmpl_cert {
 	char			*cn;		/* subject CN, or NULL */
 	time_t			 not_before;	/* 0: the authority's */
 	time_t			 not_after;	/* 0: the authority's */
+	int			 max_path_len;	/* a CA's; -1: no limit */
 	/* Owned storage of profile. */
 	struct ca_leaf_attr	*attrs;
 	struct ca_leaf_ext	*exts;
@@ -84,6 +86,25 @@ int	 ca_certtmpl_render(const struct ca_certtmpl *t,
 int	 ca_certtmpl_cert_parse(const char *json, size_t len, size_t max_sans,
 	    struct ca_certtmpl_cert **out);
 void	 ca_certtmpl_cert_free(struct ca_certtmpl_cert *c);
+/*
+ * The same for a CA certificate (ca-init's root and intermediate):
+ * basicConstraints isCA true and keyUsage certSign required (else
+ * CA_ERR_FORBIDDEN), crlSign allowed, maxPathLen honoured as x509util
+ * does (missing or 0: pathlen 0; negative: no limit), nameConstraints
+ * allowed, a subject required; names and validity (sans, dnsNames...,
+ * notBefore, notAfter) refused: they are ca-init's. The profile holds
+ * the subject and every extension but SKI and AKI.
+ */
+int	 ca_certtmpl_ca_parse(const char *json, size_t len,
+	    struct ca_certtmpl_cert **out);
+/*
+ * The template in the file path (at most CA_CERTTMPL_FILE_MAX bytes)
+ * rendered with ca-init's data, {"Subject": {"commonName": cn,
+ * "organization": [org]}}, and mapped by ca_certtmpl_ca_parse. Errors
+ * name the file (the template's text: path:line:col).
+ */
+int	 ca_certtmpl_ca_file(const char *path, const char *cn,
+	    const char *org, struct ca_certtmpl_cert **out);
 /*
  * What a renewal keeps of crt, as step-ca copies the certificate it
  * renews: the subject (one attribute per RDN) and every extension but the

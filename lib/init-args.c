@@ -120,6 +120,10 @@ ca_init_args_check(struct ca_init_args *a)
 	if (a->ra && o->acme)
 		return ca_err(CA_ERR_INVAL, "--acme needs a CA with its key: "
 		    "not with --ra");
+	if (a->ra && (o->root_template != NULL || o->int_template != NULL))
+		return ca_err(CA_ERR_INVAL, "--%s-template: a registration "
+		    "authority makes no CA certificate", o->root_template !=
+		    NULL ? "root" : "intermediate");
 	if (o->acme && strcmp(o->provisioner, "acme") == 0)
 		return ca_err(CA_ERR_INVAL, "--acme adds a provisioner named "
 		    "acme: name the JWK one otherwise");

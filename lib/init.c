@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ca.h"
+#include "certtmpl.h"
 #include "token.h"
 #include "client.h"
 #include "authority.h"
@@ -307,9 +308,44 @@ check_opts(const struct ca_init_opts *o, enum ca_key_type *kt)
 		return ca_err(CA_ERR_INVAL, "a registration authority needs "
 		    "the upstream's URL, root fingerprint, provisioner and "
 		    "its password");
+	if (o->ra_url != NULL && (o->root_template != NULL ||
+	    o->int_template != NULL))
+		return ca_err(CA_ERR_INVAL, "a registration authority makes no "
+		    "CA certificates (--root-template, --intermediate-template)");
 	*kt = CA_KEY_EC_P256;
 	if (o->key_type != NULL)
 		return ca_key_type_parse(o->key_type, kt);
+	return 0;
+}
+
+/*
+ * The CA templates, rendered and checked before any key is made: the
+ * intermediate's path length must fit under the root's (defaults:
+ * step's, root 1, intermediate 0).
+ */
+static int
+load_templates(const struct ca_init_opts *o, const char *rootcn,
+    const char *intcn, struct ca_certtmpl_cert **rt,
+    struct ca_certtmpl_cert **it)
+{
+	int rc, rpl, ipl;
+
+	if ((o->root_template != NULL && (rc = ca_certtmpl_ca_file(
+	    o->root_template, rootcn, o->name, rt)) != 0) ||
+	    (o->int_template != NULL && (rc = ca_certtmpl_ca_file(
+	    o->int_template, intcn, o->name, it)) != 0))
+		return rc;
+	rpl = *rt != NULL ? (*rt)->max_path_len : 1;
+	ipl = *it != NULL ? (*it)->max_path_len : 0;
+	if (rpl == 0)
+		return ca_err(CA_ERR_FORBIDDEN, "%s: maxPathLen 0 leaves no "
+		    "room for the intermediate", o->root_template);
+	if (rpl > 0 && (ipl < 0 || ipl > rpl - 1))
+		return ca_err(CA_ERR_FORBIDDEN, ipl < 0 ? "the intermediate's "
+		    "maxPathLen (no limit) exceeds the root's constraint "
+		    "(maxPathLen %d)" : "the intermediate's maxPathLen %d "
+		    "exceeds the root's constraint (maxPathLen %d)", ipl < 0 ?
+		    rpl : ipl, rpl);
 	return 0;
 }
 
@@ -336,6 +372,7 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	struct json_object *prov = NULL;
 	struct ca_store *st = NULL;
 	struct ca_issuer parent;
+	struct ca_certtmpl_cert *rt = NULL, *it = NULL;
 	enum ca_key_type kt;
 	char *tmp = NULL, *copy = NULL, *conf = NULL, *path = NULL;
 	char *rootcn = NULL, *intcn = NULL;
@@ -350,6 +387,15 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	*root_fp = NULL;
 	if ((rc = check_opts(o, &kt)) != 0 || (rc = check_target(o->dir)) != 0)
 		return rc;
+	/* Root and intermediate, named as step names them. */
+	if (o->ra_url == NULL && (asprintf(&rootcn, "%s Root CA",
+	    o->name) < 0 || asprintf(&intcn, "%s Intermediate CA",
+	    o->name) < 0)) {
+		free(rootcn);
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	}
+	if ((rc = load_templates(o, rootcn, intcn, &rt, &it)) != 0)
+		goto out;
 	if ((copy = strdup(o->dir)) == NULL ||
 	    asprintf(&tmp, "%s.init-XXXXXX", o->dir) < 0) {
 		free(copy);
@@ -383,13 +429,6 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 			goto out;
 		goto config;
 	}
-	/* Root and intermediate, named as step names them. */
-	if (asprintf(&rootcn, "%s Root CA", o->name) < 0 ||
-	    asprintf(&intcn, "%s Intermediate CA", o->name) < 0) {
-		rootcn = intcn = NULL;
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
 	if (o->kms != NULL) {
 		if (o->kms_pin_file != NULL && (rc = ca_pkcs11_kms_with_pin(
 		    o->kms, o->kms_pin_file, &kms)) != 0)
@@ -401,8 +440,9 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	}
 	if ((rc = make_key(o, kt, "root_ca_key", &rootx, &root_uri,
 	    &rootk)) != 0 ||
-	    (rc = ca_x509_make_ca(rootk, o->name, rootcn, 1, nb, na, NULL,
-	    &rootc)) != 0)
+	    (rc = rt != NULL ? ca_x509_make_ca_profile(rootk, &rt->profile,
+	    nb, na, NULL, &rootc) : ca_x509_make_ca(rootk, o->name, rootcn, 1,
+	    nb, na, NULL, &rootc)) != 0)
 		goto out;
 	parent.crt = rootc;
 	parent.key = rootk;
@@ -410,8 +450,9 @@ ca_init_create(const struct ca_init_opts *o, char **root_fp)
 	parent.not_after = na;
 	if ((rc = make_key(o, kt, "intermediate_ca_key", &intx, &int_uri,
 	    &intk)) != 0 ||
-	    (rc = ca_x509_make_ca(intk, o->name, intcn, 0, nb, na, &parent,
-	    &intc)) != 0)
+	    (rc = it != NULL ? ca_x509_make_ca_profile(intk, &it->profile,
+	    nb, na, &parent, &intc) : ca_x509_make_ca(intk, o->name, intcn, 0,
+	    nb, na, &parent, &intc)) != 0)
 		goto out;
 	if (o->kms != NULL) {
 		kc.root_key = root_uri;
@@ -502,6 +543,8 @@ out:
 	free(path);
 	free(rootcn);
 	free(intcn);
+	ca_certtmpl_cert_free(rt);
+	ca_certtmpl_cert_free(it);
 	if (conf != NULL)
 		ca_free_secret(conf, strlen(conf));
 	json_object_put(prov);

@@ -543,9 +543,51 @@ set_key_ids(gnutls_x509_crt_t crt, gnutls_pubkey_t pub,
 	return 0;
 }
 
+/* A CA's subject and extensions from a template's profile. */
+static int
+set_ca_profile(gnutls_x509_crt_t crt, const struct ca_leaf_profile *pr)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < pr->n_subject; i++)
+		if ((ret = gnutls_x509_crt_set_dn_by_oid(crt,
+		    pr->subject[i].oid, 1, pr->subject[i].der,
+		    (unsigned)pr->subject[i].len)) < 0)
+			return tls_fail(ret, "subject");
+	for (i = 0; i < pr->n_ext; i++)
+		if ((ret = gnutls_x509_crt_set_extension_by_oid(crt,
+		    pr->ext[i].oid, pr->ext[i].der, pr->ext[i].len,
+		    pr->ext[i].critical)) < 0)
+			return tls_fail(ret, "extension");
+	return 0;
+}
+
+static int make_ca(gnutls_privkey_t, const char *, const char *, int,
+    const struct ca_leaf_profile *, time_t, time_t,
+    const struct ca_issuer *, gnutls_x509_crt_t *);
+
 int
 ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
     int pathlen, time_t not_before, time_t not_after,
+    const struct ca_issuer *parent, gnutls_x509_crt_t *out)
+{
+	return make_ca(key, org, cn, pathlen, NULL, not_before, not_after,
+	    parent, out);
+}
+
+int
+ca_x509_make_ca_profile(gnutls_privkey_t key,
+    const struct ca_leaf_profile *pr, time_t not_before, time_t not_after,
+    const struct ca_issuer *parent, gnutls_x509_crt_t *out)
+{
+	return make_ca(key, NULL, NULL, 0, pr, not_before, not_after, parent,
+	    out);
+}
+
+static int
+make_ca(gnutls_privkey_t key, const char *org, const char *cn, int pathlen,
+    const struct ca_leaf_profile *pr, time_t not_before, time_t not_after,
     const struct ca_issuer *parent, gnutls_x509_crt_t *out)
 {
 	unsigned char serial[CA_SERIAL_MAX];
@@ -563,7 +605,20 @@ ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
 	}
 	if ((rc = ca_serial_generate(serial, &slen)) != 0)
 		goto out;
-	if ((ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	if (pr != NULL) {
+		if ((ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+		    (ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
+		    (ret = gnutls_x509_crt_set_activation_time(crt,
+		    not_before)) < 0 ||
+		    (ret = gnutls_x509_crt_set_expiration_time(crt,
+		    not_after)) < 0 ||
+		    (ret = gnutls_x509_crt_set_pubkey(crt, pub)) < 0) {
+			rc = tls_fail(ret, "CA certificate");
+			goto out;
+		}
+		if ((rc = set_ca_profile(crt, pr)) != 0)
+			goto out;
+	} else if ((ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
 	    (ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_dn_by_oid(crt,
 	    GNUTLS_OID_X520_ORGANIZATION_NAME, 0, org, (unsigned)strlen(org))) < 0 ||

@@ -91,6 +91,16 @@ int	 ca_x509_make_ca(gnutls_privkey_t key, const char *org, const char *cn,
 	    int pathlen, time_t not_before, time_t not_after,
 	    const struct ca_issuer *parent, gnutls_x509_crt_t *out);
 
+struct ca_leaf_profile;
+/*
+ * The same with the subject and extensions of a CA's template (pr,
+ * lib/certtmpl.h's ca_certtmpl_ca_parse), then SKI and AKI as above.
+ */
+int	 ca_x509_make_ca_profile(gnutls_privkey_t key,
+	    const struct ca_leaf_profile *pr, time_t not_before,
+	    time_t not_after, const struct ca_issuer *parent,
+	    gnutls_x509_crt_t *out);
+
 /*
  * What a certificate template decided (lib/certtmpl.h): the subject, one
  * attribute per RDN in order (der: the AttributeValue's DER, tag

@@ -588,6 +588,108 @@ test_load(void)
 	tmpdir_remove();
 }
 
+/* The DER of extension oid of c as hex, or "-" when absent. */
+static void
+ext_hex(const struct ca_certtmpl_cert *c, const char *oid, char *buf,
+    size_t size)
+{
+	size_t i, j;
+
+	snprintf(buf, size, "-");
+	for (i = 0; c != NULL && i < c->profile.n_ext; i++)
+		if (strcmp(c->profile.ext[i].oid, oid) == 0) {
+			for (j = 0; j < c->profile.ext[i].len &&
+			    2 * j + 3 < size; j++)
+				snprintf(buf + 2 * j, 3, "%02x",
+				    c->profile.ext[i].der[j]);
+			if (c->profile.ext[i].critical && 2 * j + 2 < size)
+				snprintf(buf + 2 * j, 3, "!");
+		}
+}
+
+static void
+test_ca(void)
+{
+#define S "{\"subject\": {\"commonName\": \"X CA\"}, \"keyUsage\": " \
+	"[\"certSign\", \"crlSign\"], "
+	static const struct { const char *json, *bc, *nc; int pl; } t[] = {
+		{ S "\"basicConstraints\": {\"isCA\": true}}",
+		    "30060101ff020100!", "-", 0 },
+		{ S "\"basicConstraints\": {\"isCA\": true, \"maxPathLen\": 1}}",
+		    "30060101ff020101!", "-", 1 },
+		{ S "\"basicConstraints\": {\"isCA\": true, \"maxPathLen\": -1}}",
+		    "30030101ff!", "-", -1 },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"nameConstraints\": "
+		    "{\"critical\": true, \"permittedDNSDomains\": "
+		    "\".example.com\", \"excludedIPRanges\": [\"10.1.2.3/8\"]}}",
+		    "30060101ff020100!", "3020a010300e820c2e6578616d706c652e"
+		    "636f6da10c300a87080a000000ff000000!", 0 },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"nameConstraints\": "
+		    "{\"excludedEmailAddresses\": \"a@b\", \"permittedURIDomains\":"
+		    " \".b\", \"permittedIPRanges\": \"2001:db8::/33\"}}",
+		    "30060101ff020100!", "3035a02a30228720"
+		    "20010db8000000000000000000000000ffffffff800000000000000000"
+		    "000000300486022e62a10730058103614062", 0 },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"nameConstraints\": "
+		    "{\"critical\": true}}", "30060101ff020100!", "-", 0 },
+	};
+	static const struct { const char *json; int rc; const char *msg; }
+	    bad[] = {
+		{ S "\"basicConstraints\": {\"isCA\": false}}", CA_ERR_FORBIDDEN,
+		    "basicConstraints: a CA's template must make a CA" },
+		{ S "\"basicConstraints\": {}}", CA_ERR_FORBIDDEN,
+		    "must make a CA" },
+		{ "{\"subject\": \"X\", \"keyUsage\": \"crlSign\", "
+		    "\"basicConstraints\": {\"isCA\": true}}", CA_ERR_FORBIDDEN,
+		    "keyUsage: a CA's template must include certSign" },
+		{ "{\"keyUsage\": \"certSign\", \"basicConstraints\": "
+		    "{\"isCA\": true}}", CA_ERR_INVAL, "subject: a CA's template "
+		    "must give one" },
+		{ S "\"basicConstraints\": {\"isCA\": true, \"maxPathLen\": 101}}",
+		    CA_ERR_INVAL, "maxPathLen: more than 100" },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"dnsNames\": \"a\"}",
+		    CA_ERR_INVAL, "dnsNames: refused in a CA's template" },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"notAfter\": "
+		    "\"2030-01-01T00:00:00Z\"}", CA_ERR_INVAL,
+		    "notAfter: refused in a CA's template" },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"nameConstraints\": "
+		    "{\"permittedIPRanges\": \"10.0.0.0/33\"}}", CA_ERR_INVAL,
+		    "nameConstraints.permittedIPRanges: \"10.0.0.0/33\" is not an "
+		    "address range" },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"nameConstraints\": "
+		    "{\"permittedIPRanges\": \"10.0.0.0\"}}", CA_ERR_INVAL,
+		    "is not an address range" },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"nameConstraints\": "
+		    "{\"permittedDnsDomains\": \"a\"}}", CA_ERR_INVAL,
+		    "spell it \"permittedDNSDomains\"" },
+		{ S "\"basicConstraints\": {\"isCA\": true}, \"extensions\": "
+		    "[{\"id\": \"2.5.29.30\", \"value\": \"MAA=\"}]}",
+		    CA_ERR_FORBIDDEN, "extension 2.5.29.30 is refused" },
+	};
+#undef S
+	struct ca_certtmpl_cert *c;
+	char bc[256], nc[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		rc = ca_certtmpl_ca_parse(t[i].json, strlen(t[i].json), &c);
+		ext_hex(c, "2.5.29.19", bc, sizeof(bc));
+		ext_hex(c, "2.5.29.30", nc, sizeof(nc));
+		ok(rc == 0 && strcmp(bc, t[i].bc) == 0 &&
+		    strcmp(nc, t[i].nc) == 0 && c->max_path_len == t[i].pl,
+		    "CA %zu: basic %s, name constraints %s (%s)", i, bc, nc,
+		    rc != 0 ? ca_errmsg() : "");
+		ca_certtmpl_cert_free(c);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = ca_certtmpl_ca_parse(bad[i].json, strlen(bad[i].json), &c);
+		ok(rc == bad[i].rc && c == NULL &&
+		    strstr(ca_errmsg(), bad[i].msg) != NULL,
+		    "CA refused %zu: %s", i, ca_errmsg());
+	}
+}
+
 int
 main(void)
 {
@@ -598,6 +700,7 @@ main(void)
 	test_bounds();
 	test_check_names();
 	test_load();
+	test_ca();
 	gnutls_x509_crt_deinit(ca_crt);
 	gnutls_privkey_deinit(ca_key);
 	gnutls_pubkey_deinit(leaf_pub);

@@ -96,6 +96,11 @@ ca_local_issue_and_record_ex(struct ca_local *a, const struct ca_provisioner *pr
 	pem->data = NULL;
 	pem->size = 0;
 	*serial_hex = NULL;
+	/* Never a leaf the intermediate's own name constraints forbid
+	 * (ca-init --intermediate-template): relying parties would refuse
+	 * it, and no token is spent for it. */
+	if ((rc = ca_x509_issuer_permits(&a->issuer, l.names)) != 0)
+		return rc;
 	for (attempt = 0; attempt < 3; attempt++) {
 		gnutls_free(der.data);
 		der.data = NULL;

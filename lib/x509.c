@@ -1442,6 +1442,68 @@ ca_x509_issue_serial_der(const struct ca_issuer *iss,
 	return ca_x509_issue_tree_der(iss, leaf, serial, serial_len, der);
 }
 
+static int
+permits(gnutls_x509_name_constraints_t nc, unsigned type, const char *what,
+    const char *name)
+{
+	unsigned char ip[16];
+	gnutls_datum_t d;
+
+	d.data = (unsigned char *)(uintptr_t)name;
+	d.size = (unsigned)strlen(name);
+	if (type == GNUTLS_SAN_IPADDRESS) {
+		if (inet_pton(AF_INET, name, ip) == 1)
+			d.size = 4;
+		else if (inet_pton(AF_INET6, name, ip) == 1)
+			d.size = 16;
+		else
+			return ca_err(CA_ERR_INVAL, "ip address %s: not one",
+			    name);
+		d.data = ip;
+	}
+	if (!gnutls_x509_name_constraints_check(nc, type, &d))
+		return ca_err(CA_ERR_FORBIDDEN, "%s %s is outside the "
+		    "issuing CA's name constraints", what, name);
+	return 0;
+}
+
+int
+ca_x509_issuer_permits(const struct ca_issuer *iss,
+    const struct ca_names *names)
+{
+	gnutls_x509_name_constraints_t nc;
+	unsigned critical;
+	size_t i;
+	int ret, rc = 0;
+
+	if (iss->crt == NULL || names == NULL)
+		return 0;
+	if ((ret = gnutls_x509_name_constraints_init(&nc)) < 0)
+		return ca_err(CA_ERR_NOMEM, "name constraints: %s",
+		    gnutls_strerror(ret));
+	ret = gnutls_x509_crt_get_name_constraints(iss->crt, nc, 0,
+	    &critical);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		goto out;
+	if (ret < 0) {
+		rc = ca_err(CA_ERR_CRYPTO, "the issuing CA's name "
+		    "constraints: %s", gnutls_strerror(ret));
+		goto out;
+	}
+	for (i = 0; rc == 0 && i < names->n_dns; i++)
+		rc = permits(nc, GNUTLS_SAN_DNSNAME, "dns name",
+		    names->dns[i]);
+	for (i = 0; rc == 0 && i < names->n_email; i++)
+		rc = permits(nc, GNUTLS_SAN_RFC822NAME, "email address",
+		    names->email[i]);
+	for (i = 0; rc == 0 && i < names->n_ip; i++)
+		rc = permits(nc, GNUTLS_SAN_IPADDRESS, "ip address",
+		    names->ip[i]);
+out:
+	gnutls_x509_name_constraints_deinit(nc);
+	return rc;
+}
+
 int
 ca_x509_issue_der(const struct ca_issuer *iss, const struct ca_leaf *leaf,
     gnutls_datum_t *der, unsigned char *serial, size_t *serial_len)

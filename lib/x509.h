@@ -162,6 +162,16 @@ int	 ca_step_prov_type(const char *type);
 int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
 	    gnutls_x509_crt_t *out, unsigned char *serial, size_t *serial_len);
 
+/*
+ * Whether the names of a leaf lie within the name constraints of the
+ * issuer's certificate (an intermediate made from a template with
+ * nameConstraints): DNS names, e-mail addresses and IP addresses, by
+ * RFC 5280's rules as GnuTLS applies them. No constraints: 0.
+ * CA_ERR_FORBIDDEN naming the first name outside them.
+ */
+int	 ca_x509_issuer_permits(const struct ca_issuer *iss,
+	    const struct ca_names *names);
+
 /* The same, handing out only the DER (cheaper: no re-import). */
 int	 ca_x509_issue_der(const struct ca_issuer *iss,
 	    const struct ca_leaf *leaf, gnutls_datum_t *der,

@@ -56,9 +56,16 @@ TPL
 	assert_output --partial "CA:TRUE, pathlen:1"
 	run -0 leaf_for a.example.com
 	run -0 verify a.example.com.pem
-	run -0 leaf_for evil.test
-	run -2 verify evil.test.pem
-	assert_output --partial "permitted subtree violation"
+	# a leaf the intermediate's constraints forbid (openssl verify would
+	# say "permitted subtree violation") is never issued, nor recorded
+	n=$(ca-db -d ca list | wc -l)
+	run -1 --separate-stderr leaf_for evil.test
+	assert_equal "$stderr" "ca-sign: dns name evil.test is outside the issuing CA's name constraints"
+	[ ! -e evil.test.pem ] && [ ! -e evil.test.key ]
+	ca-token -d ca --key pk.json --san a.example.com --san 10.1.2.3 a.example.com > ip.tok
+	run -1 --separate-stderr ca-sign -d ca --token-file ip.tok --key-out ip.key -o ip.pem
+	assert_equal "$stderr" "ca-sign: ip address 10.1.2.3 is outside the issuing CA's name constraints"
+	assert_equal "$(ca-db -d ca list | wc -l)" "$n"
 }
 
 @test "a root template: subject, issuer and path length as it says; the chain verifies" {

@@ -74,6 +74,8 @@ open_common(const char *dir, int store, struct ca_local **out)
 			goto fail;
 		a->issuer.not_after =
 		    gnutls_x509_crt_get_expiration_time(a->issuer.crt);
+		if ((rc = ca_x509_issuer_nc_load(&a->issuer)) != 0)
+			goto fail;
 	}
 	if (!store)
 		goto done;
@@ -242,6 +244,8 @@ local_free(struct ca_local *a)
 	ca_store_close(a->store);
 	if (a->issuer.key != NULL)
 		gnutls_privkey_deinit(a->issuer.key);
+	if (a->issuer.nc != NULL)
+		gnutls_x509_name_constraints_deinit(a->issuer.nc);
 	if (a->issuer.crt != NULL)
 		gnutls_x509_crt_deinit(a->issuer.crt);
 	if (a->root != NULL)

@@ -1467,29 +1467,55 @@ permits(gnutls_x509_name_constraints_t nc, unsigned type, const char *what,
 	return 0;
 }
 
+/* crt's name constraints into *nc (NULL: it has none). */
+static int
+nc_read(gnutls_x509_crt_t crt, gnutls_x509_name_constraints_t *nc)
+{
+	unsigned critical;
+	int ret;
+
+	*nc = NULL;
+	if ((ret = gnutls_x509_name_constraints_init(nc)) < 0)
+		return ca_err(CA_ERR_NOMEM, "name constraints: %s",
+		    gnutls_strerror(ret));
+	ret = gnutls_x509_crt_get_name_constraints(crt, *nc, 0, &critical);
+	if (ret >= 0)
+		return 0;
+	gnutls_x509_name_constraints_deinit(*nc);
+	*nc = NULL;
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return 0;
+	return ca_err(CA_ERR_CRYPTO, "the issuing CA's name constraints: %s",
+	    gnutls_strerror(ret));
+}
+
+int
+ca_x509_issuer_nc_load(struct ca_issuer *iss)
+{
+	int rc;
+
+	if ((rc = nc_read(iss->crt, &iss->nc)) == 0)
+		iss->nc_loaded = 1;
+	return rc;
+}
+
 int
 ca_x509_issuer_permits(const struct ca_issuer *iss,
     const struct ca_names *names)
 {
-	gnutls_x509_name_constraints_t nc;
-	unsigned critical;
+	gnutls_x509_name_constraints_t nc = iss->nc, own = NULL;
 	size_t i;
-	int ret, rc = 0;
+	int rc = 0;
 
 	if (iss->crt == NULL || names == NULL)
 		return 0;
-	if ((ret = gnutls_x509_name_constraints_init(&nc)) < 0)
-		return ca_err(CA_ERR_NOMEM, "name constraints: %s",
-		    gnutls_strerror(ret));
-	ret = gnutls_x509_crt_get_name_constraints(iss->crt, nc, 0,
-	    &critical);
-	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		goto out;
-	if (ret < 0) {
-		rc = ca_err(CA_ERR_CRYPTO, "the issuing CA's name "
-		    "constraints: %s", gnutls_strerror(ret));
-		goto out;
+	if (!iss->nc_loaded) {
+		if ((rc = nc_read(iss->crt, &own)) != 0)
+			return rc;
+		nc = own;
 	}
+	if (nc == NULL)
+		return 0;
 	for (i = 0; rc == 0 && i < names->n_dns; i++)
 		rc = permits(nc, GNUTLS_SAN_DNSNAME, "dns name",
 		    names->dns[i]);
@@ -1499,8 +1525,8 @@ ca_x509_issuer_permits(const struct ca_issuer *iss,
 	for (i = 0; rc == 0 && i < names->n_ip; i++)
 		rc = permits(nc, GNUTLS_SAN_IPADDRESS, "ip address",
 		    names->ip[i]);
-out:
-	gnutls_x509_name_constraints_deinit(nc);
+	if (own != NULL)
+		gnutls_x509_name_constraints_deinit(own);
 	return rc;
 }
 

@@ -61,6 +61,11 @@ struct ca_issuer {
 	gnutls_privkey_t	 key;
 	gnutls_digest_algorithm_t dig;
 	time_t			 not_after;
+	/* crt's name constraints, read once by ca_x509_issuer_nc_load
+	 * (nc NULL: none); not loaded, ca_x509_issuer_permits reads them
+	 * on each call. */
+	gnutls_x509_name_constraints_t nc;
+	int			 nc_loaded;
 };
 
 /* Serial numbers: 17 octets, 134 random bits, positive, minimal DER. */
@@ -171,6 +176,9 @@ int	 ca_x509_issue(const struct ca_issuer *iss, const struct ca_leaf *leaf,
  */
 int	 ca_x509_issuer_permits(const struct ca_issuer *iss,
 	    const struct ca_names *names);
+/* Read iss->crt's name constraints into iss->nc once, at start-up (nc
+ * NULL when it has none). The caller deinits iss->nc. */
+int	 ca_x509_issuer_nc_load(struct ca_issuer *iss);
 
 /* The same, handing out only the DER (cheaper: no re-import). */
 int	 ca_x509_issue_der(const struct ca_issuer *iss,

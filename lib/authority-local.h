@@ -70,7 +70,13 @@ void	 ca_local_ocsp_stats(struct ca_local *a, unsigned long *hits,
 struct ca_issuance;
 struct ca_issuance_extra {
 	const char	*renewed_from;
-	const char	*ott_kid;
+	const char	*ott_scope;	/* see struct ca_issuance */
+	const char	*identity;
+	const char	*check_unrevoked;
+	/* The provisioner extension, when not derived from the provisioner
+	 * (JWK: its kid; ACME: ""): a CA_STEP_TYPE_* and credential id. */
+	int		 step_type;
+	const char	*cred_id;
 	/* An ACME order's (lib/acme-order.c): see struct ca_issuance. */
 	const char	*acme_account;
 	const char	*acme_order;

@@ -60,7 +60,9 @@ ca_local_record_issuance(struct ca_local *a, const struct ca_provisioner *prov,
 	is.token_exp = token_exp;
 	is.issued_at = now;
 	is.renewed_from = ex != NULL ? ex->renewed_from : NULL;
-	is.ott_kid = ex != NULL ? ex->ott_kid : NULL;
+	is.ott_scope = ex != NULL ? ex->ott_scope : NULL;
+	is.identity = ex != NULL ? ex->identity : NULL;
+	is.check_unrevoked = ex != NULL ? ex->check_unrevoked : NULL;
 	if (ex != NULL) {
 		is.acme_account = ex->acme_account;
 		is.acme_order = ex->acme_order;
@@ -87,7 +89,12 @@ ca_local_issue_and_record_ex(struct ca_local *a, const struct ca_provisioner *pr
 	 * none where the claims say disableSmallstepExtensions. */
 	if (prov != NULL && prov->claims.disable_step_ext)
 		l.prov_name = NULL;
-	else if (l.prov_name == NULL && prov != NULL &&
+	else if (l.prov_name == NULL && prov != NULL && ex != NULL &&
+	    ex->step_type != 0) {
+		l.prov_name = prov->name;
+		l.prov_type = ex->step_type;
+		l.prov_cred = ex->cred_id != NULL ? ex->cred_id : "";
+	} else if (l.prov_name == NULL && prov != NULL &&
 	    (l.prov_type = ca_step_prov_type(prov->type)) != 0) {
 		l.prov_name = prov->name;
 		l.prov_cred = l.prov_type == CA_STEP_TYPE_JWK &&

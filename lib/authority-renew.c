@@ -390,7 +390,7 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 		/* The client's token goes upstream as it is: the upstream
 		 * lists this RA in caTools.registrationAuthorities. */
 		struct ca_issuance_extra ex = { .renewed_from = serial,
-		    .ott_kid = "x5c" };
+		    .ott_scope = "x5c" };
 
 		if ((rc = ca_local_relay_token_unused(a, "x5c", jti)) == 0 &&
 		    (rc = ca_upstream_renew(a->upstream, req->token, req->csr,
@@ -402,7 +402,7 @@ renew_locked(struct ca_local *a, const struct ca_renew_req *req,
 		struct ca_leaf leaf = { (char *)cn.data, &names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL, NULL };
 		struct ca_issuance_extra ex = { .renewed_from = serial,
-		    .ott_kid = jti != NULL ? "x5c" : NULL };
+		    .ott_scope = jti != NULL ? "x5c" : NULL };
 
 		/* A templated provisioner's certificate is copied, as
 		 * step-ca renews: not rendered again. */

@@ -195,12 +195,138 @@ static const struct field f_top[] = {
 	END
 };
 
-/* step-ca's provisioner types other than JWK and ACME: kept (and listed
- * by GET /provisioners) but nothing is issued through them here. */
-static const char *const other_types[] = {
-	"OIDC", "AWS", "GCP", "Azure", "X5C", "K8sSA", "SSHPOP",
-	"SCEP", "Nebula", NULL
+/*
+ * Issue 13's types (DESIGN13 2.4): their members once served; each
+ * type's module (lib/x5c.c, lib/oidc.c, lib/k8ssa.c, lib/scep.c) checks
+ * the values. Until its kind is served (kinds[] below) a provisioner of
+ * that type is kept and warned about, and its members do not matter.
+ */
+static const struct field f_x5c[] = {
+	{ "type", F_OK, NULL },
+	{ "name", F_OK, NULL },
+	{ "roots", F_OK, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "options", F_SUB, f_options },
+	{ "policy", F_SUB, f_policy },
+	END
 };
+
+static const struct field f_oidc[] = {
+	{ "type", F_OK, NULL },
+	{ "name", F_OK, NULL },
+	{ "clientID", F_OK, NULL },
+	{ "clientSecret", F_OK, NULL },
+	{ "configurationEndpoint", F_OK, NULL },
+	{ "tenantID", F_OK, NULL },
+	{ "admins", F_OK, NULL },
+	{ "domains", F_OK, NULL },
+	{ "groups", F_OK, NULL },
+	/* The client's (ca-token --oidc), not the server's: */
+	{ "listenAddress", F_OK, NULL },
+	{ "scopes", F_OK, NULL },
+	{ "authParams", F_OK, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "options", F_SUB, f_options },
+	{ "policy", F_SUB, f_policy },
+	END
+};
+
+static const struct field f_k8ssa[] = {
+	{ "type", F_OK, NULL },
+	{ "name", F_OK, NULL },
+	{ "publicKeys", F_OK, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "options", F_SUB, f_options },
+	{ "policy", F_SUB, f_policy },
+	END
+};
+
+static const struct field f_scep[] = {
+	{ "type", F_OK, NULL },
+	{ "name", F_OK, NULL },
+	{ "forceCN", F_OK, NULL },
+	{ "challenge", F_OK, NULL },
+	{ "capabilities", F_OK, NULL },
+	{ "includeRoot", F_OK, NULL },
+	{ "excludeIntermediate", F_OK, NULL },
+	{ "minimumPublicKeyLength", F_OK, NULL },
+	{ "decrypterCertificate", F_OK, NULL },
+	{ "decrypterKeyPEM", F_OK, NULL },
+	{ "decrypterKey", F_OK, NULL },
+	{ "decrypterKeyPassword", F_OK, NULL },
+	{ "encryptionAlgorithmIdentifier", F_OK, NULL },
+	{ "claims", F_SUB, f_claims },
+	{ "options", F_SUB, f_options },	/* webhooks refused there */
+	{ "policy", F_SUB, f_policy },
+	END
+};
+
+/*
+ * step-ca's provisioner types, and whether each is served here. A type
+ * whose module lands sets served to 1 (one line): from then on its
+ * members are checked with its table and conf.c calls its loader.
+ */
+static const struct kind {
+	const char		*name;
+	enum ca_prov_kind	 kind;
+	const struct field	*fields;
+	int			 served;
+} kinds[] = {
+	{ "JWK", CA_PROV_JWK, f_jwk, 1 },
+	{ "ACME", CA_PROV_ACME, f_acme, 1 },
+	{ "X5C", CA_PROV_X5C, f_x5c, 0 },	/* helper B: lib/x5c.c */
+	{ "OIDC", CA_PROV_OIDC, f_oidc, 0 },	/* helper C: lib/oidc.c */
+	{ "K8sSA", CA_PROV_K8SSA, f_k8ssa, 0 },	/* helper B: lib/k8ssa.c */
+	{ "SCEP", CA_PROV_SCEP, f_scep, 0 },	/* helper D: lib/scep.c */
+	/* Kept (and listed by GET /provisioners), nothing issued. */
+	{ "AWS", CA_PROV_OTHER, NULL, 0 },
+	{ "GCP", CA_PROV_OTHER, NULL, 0 },
+	{ "Azure", CA_PROV_OTHER, NULL, 0 },
+	{ "SSHPOP", CA_PROV_OTHER, NULL, 0 },
+	{ "Nebula", CA_PROV_OTHER, NULL, 0 },
+	{ NULL, CA_PROV_OTHER, NULL, 0 }
+};
+
+static const struct kind *
+kind_by_name(const char *type)
+{
+	size_t i;
+
+	for (i = 0; kinds[i].name != NULL; i++)
+		if (strcasecmp(type, kinds[i].name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+enum ca_prov_kind
+ca_prov_kind_of(const char *type)
+{
+	const struct kind *k = type != NULL ? kind_by_name(type) : NULL;
+
+	return k != NULL ? k->kind : CA_PROV_OTHER;
+}
+
+const char *
+ca_prov_kind_name(enum ca_prov_kind kind)
+{
+	size_t i;
+
+	for (i = 0; kinds[i].name != NULL; i++)
+		if (kinds[i].kind == kind && kind != CA_PROV_OTHER)
+			return kinds[i].name;
+	return "other";
+}
+
+int
+ca_config_kind_served(enum ca_prov_kind kind)
+{
+	size_t i;
+
+	for (i = 0; kinds[i].name != NULL; i++)
+		if (kinds[i].kind == kind && kind != CA_PROV_OTHER)
+			return kinds[i].served;
+	return 0;
+}
 
 static int walk_object(struct walk *, struct json_object *, const char *,
     const struct field *);
@@ -259,8 +385,8 @@ static int
 check_provisioner(struct walk *w, struct json_object *p, const char *path)
 {
 	const char *type = NULL;
+	const struct kind *k;
 	struct json_object *v;
-	size_t i;
 
 	if (!json_object_is_type(p, json_type_object))
 		return 0;	/* conf.c says what is wrong */
@@ -269,23 +395,19 @@ check_provisioner(struct walk *w, struct json_object *p, const char *path)
 		type = json_object_get_string(v);
 	if (type == NULL)
 		return 0;
-	if (strcasecmp(type, "JWK") == 0)
-		return walk_object(w, p, path, f_jwk);
-	if (strcasecmp(type, "ACME") == 0)
-		return walk_object(w, p, path, f_acme);
-	for (i = 0; other_types[i] != NULL; i++)
-		if (strcasecmp(type, other_types[i]) == 0) {
-			char *s;
-			int rc;
+	if ((k = kind_by_name(type)) != NULL) {
+		char *s;
+		int rc;
 
-			/* Nothing is issued through it: its members do not matter. */
-			if (asprintf(&s, "%s (type %s, not served)", path,
-			    other_types[i]) < 0)
-				return ca_err(CA_ERR_NOMEM, "out of memory");
-			rc = warn_add(w, s);
-			free(s);
-			return rc;
-		}
+		if (k->served)
+			return walk_object(w, p, path, k->fields);
+		/* Nothing is issued through it: its members do not matter. */
+		if (asprintf(&s, "%s (type %s, not served)", path, k->name) < 0)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+		rc = warn_add(w, s);
+		free(s);
+		return rc;
+	}
 	return ca_err(CA_ERR_CONFIG, "%s.type: unknown provisioner type \"%.40s\"",
 	    path, type);
 }

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "ca.h"
+#include "authz.h"
 #include "conf.h"
 #include "jose.h"
 #include "json.h"
@@ -322,13 +323,40 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
 	if ((rc = ca_policy_parse(json_object_object_get(o, "policy"), where,
 	    &p->policy)) != 0 || (rc = load_template(cfg, o, p)) != 0)
 		return rc;
-	if (strcasecmp(p->type, "ACME") == 0) {
+	p->kind = ca_prov_kind_of(p->type);
+	if (p->kind == CA_PROV_ACME) {
 		if ((rc = load_acme(o, p)) != 0)
 			goto ctx;
 		return 0;
 	}
-	if (strcasecmp(p->type, "JWK") != 0)
-		return 0;	/* other kinds are kept but cannot issue here */
+	if (p->kind == CA_PROV_OIDC &&
+	    json_object_object_get_ex(o, "clientID", &key) &&
+	    json_object_is_type(key, json_type_string))
+		p->client_id = json_object_get_string(key);	/* its loader checks it */
+	if (p->kind != CA_PROV_JWK) {
+		/* Other kinds are kept but cannot issue here until served. */
+		if (!ca_config_kind_served(p->kind))
+			return 0;
+		switch (p->kind) {
+		case CA_PROV_X5C:
+			rc = ca_x5c_conf_load(o, p);
+			break;
+		case CA_PROV_OIDC:
+			rc = ca_oidc_conf_load(o, p);
+			break;
+		case CA_PROV_K8SSA:
+			rc = ca_k8ssa_conf_load(o, p);
+			break;
+		case CA_PROV_SCEP:
+			rc = ca_scep_conf_load(o, p);
+			break;
+		default:
+			rc = 0;
+		}
+		if (rc != 0)
+			goto ctx;
+		return 0;
+	}
 	if ((rc = ca_json_object(o, "key", 1, &key)) != 0 ||
 	    (rc = ca_jwk_from_json(key, &p->key)) != 0)
 		goto ctx;
@@ -820,6 +848,8 @@ ca_config_free(struct ca_config *cfg)
 		ca_jwk_free(cfg->provisioners[i].key);
 		ca_policy_free(cfg->provisioners[i].policy);
 		ca_certtmpl_free(cfg->provisioners[i].x509_tmpl);
+		if (cfg->provisioners[i].impl_free != NULL)
+			cfg->provisioners[i].impl_free(cfg->provisioners[i].impl);
 	}
 	ca_policy_free(cfg->policy);
 	free(cfg->provisioners);
@@ -858,6 +888,23 @@ ca_config_provisioner(const struct ca_config *cfg, const char *name,
 		return ca_err(CA_ERR_NOTFOUND,
 		    "no provisioner \"%s\" with key id %s", name, kid);
 	return ca_err(CA_ERR_NOTFOUND, "no provisioner \"%s\"", name);
+}
+
+int
+ca_config_provisioner_of(const struct ca_config *cfg, enum ca_prov_kind kind,
+    const char *name, const struct ca_provisioner **out)
+{
+	size_t i;
+
+	*out = NULL;
+	for (i = 0; i < cfg->n_provisioners; i++)
+		if (cfg->provisioners[i].kind == kind &&
+		    strcmp(cfg->provisioners[i].name, name) == 0) {
+			*out = &cfg->provisioners[i];
+			return 0;
+		}
+	return ca_err(CA_ERR_NOTFOUND, "no %s provisioner \"%s\"",
+	    ca_prov_kind_name(kind), name);
 }
 
 static char *
@@ -929,4 +976,24 @@ ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 		}
 	}
 	return 0;
+}
+
+int
+ca_config_audience_ok2(const struct ca_config *cfg, const char *path,
+    const char *aud, const char **fragment)
+{
+	const char *h = strchr(aud, '#');
+	char *base;
+	int ok;
+
+	*fragment = NULL;
+	if (h == NULL)
+		return ca_config_audience_ok(cfg, path, aud);
+	if ((base = strndup(aud, (size_t)(h - aud))) == NULL)
+		return 0;
+	ok = ca_config_audience_ok(cfg, path, base);
+	free(base);
+	if (ok)
+		*fragment = h + 1;
+	return ok;
 }

@@ -36,9 +36,26 @@ struct ca_claims {
 #define CA_CLAIMS_MAX_DEFAULT		(24 * 3600)
 #define CA_CLAIMS_DEFAULT_DEFAULT	(24 * 3600)
 
+/* A provisioner's type (its "type", any case); OTHER: kept, never served. */
+enum ca_prov_kind {
+	CA_PROV_OTHER,		/* AWS, GCP, Azure, SSHPOP, Nebula */
+	CA_PROV_JWK,
+	CA_PROV_ACME,
+	CA_PROV_X5C,
+	CA_PROV_OIDC,
+	CA_PROV_K8SSA,
+	CA_PROV_SCEP
+};
+
 struct ca_provisioner {
 	char		*name;
 	char		*type;		/* "JWK" */
+	enum ca_prov_kind kind;
+	/* Its type's own parsed members (struct ca_x5c_conf, ca_oidc_conf,
+	 * ca_k8ssa_conf, ca_scep_conf in that type's module), freed with
+	 * impl_free; NULL for JWK, ACME and types not served. */
+	void		*impl;
+	void		(*impl_free)(void *);
 	char		*kid;		/* the key's kid (RFC 7638 thumbprint) */
 	struct ca_jwk	*key;		/* public key */
 	const char	*encrypted_key;	/* JWE compact, borrowed from json; or NULL */
@@ -52,6 +69,9 @@ struct ca_provisioner {
 	struct json_object *caa_identities;	/* caaIdentities, or NULL */
 	struct ca_policy *policy;	/* its "policy" (lib/policy.h), or NULL */
 	struct ca_certtmpl *x509_tmpl;	/* options.x509 (lib/certtmpl.h), or NULL */
+	/* OIDC: its clientID (borrowed), read even while OIDC is not served:
+	 * lib/authz.c routes a token by it. */
+	const char	*client_id;
 };
 
 /* ACME challenge types a provisioner allows (its "challenges"). */
@@ -144,6 +164,21 @@ void	 ca_config_free(struct ca_config *cfg);
  */
 int	 ca_config_provisioner(const struct ca_config *cfg, const char *name,
 	    const char *kid, const struct ca_provisioner **out);
+/* The provisioner named name of kind kind; CA_ERR_NOTFOUND (recorded). */
+int	 ca_config_provisioner_of(const struct ca_config *cfg,
+	    enum ca_prov_kind kind, const char *name,
+	    const struct ca_provisioner **out);
+/* The kind of a ca.json type name (any case); CA_PROV_OTHER if none. */
+enum ca_prov_kind ca_prov_kind_of(const char *type);
+/* Its step-ca spelling: "JWK", "ACME", "X5C", "OIDC", "K8sSA", "SCEP", "other". */
+const char *ca_prov_kind_name(enum ca_prov_kind kind);
+/*
+ * Whether this build verifies and issues through provisioners of kind
+ * (lib/conf-fields.c's table): JWK and ACME; X5C, OIDC, K8sSA and SCEP
+ * once their modules land. A type not served is loaded, listed by
+ * /provisioners and warned about ("not served"), and never issues.
+ */
+int	 ca_config_kind_served(enum ca_prov_kind kind);
 /*
  * The audience a token for path ("/1.0/sign", "/1.0/revoke") must carry:
  * https://<dnsNames[0]>[:port]<path>. Caller frees.
@@ -152,6 +187,15 @@ char	*ca_config_audience(const struct ca_config *cfg, const char *path);
 /* Whether aud is one of this CA's audiences for path (any dnsName, with or without /1.0). */
 int	 ca_config_audience_ok(const struct ca_config *cfg, const char *path,
 	    const char *aud);
+/*
+ * The same, for an audience that may carry one URL fragment
+ * ("https://ca/1.0/sign#x5c/NAME", as step's X5C and K8sSA tokens do):
+ * *fragment (cleared on entry) points into aud after the '#', or stays
+ * NULL when there is none. The caller decides which fragments its type
+ * accepts (JWK: none).
+ */
+int	 ca_config_audience_ok2(const struct ca_config *cfg, const char *path,
+	    const char *aud, const char **fragment);
 /* The port of an address "[HOST]:PORT" (443 when address is empty). */
 int	 ca_address_parse(const char *address, int *port);
 /*

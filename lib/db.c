@@ -39,6 +39,23 @@ key_of(char *buf, size_t len, const char *prefix, const char *a,
 	return 0;
 }
 
+/* 0 when serial (NULL: none) is not revoked, else CA_ERR_AUTH. */
+static int
+check_unrevoked(struct ca_store *st, const char *serial)
+{
+	char kr[128];
+	int rc;
+
+	if (serial == NULL)
+		return 0;
+	if ((rc = key_of(kr, sizeof(kr), K_REV, serial, NULL)) != 0)
+		return rc;
+	rc = ca_store_get(st, kr, NULL, NULL);
+	if (rc == 0)
+		return ca_err(CA_ERR_AUTH, "certificate %s is revoked", serial);
+	return rc == CA_ERR_NOTFOUND ? 0 : rc;
+}
+
 int
 ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 {
@@ -50,8 +67,8 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	if ((rc = key_of(kc, sizeof(kc), K_CERT, is->serial, NULL)) != 0 ||
 	    (rc = key_of(kd, sizeof(kd), K_DATA, is->serial, NULL)) != 0 ||
 	    (is->jti != NULL &&
-	    (rc = key_of(ko, sizeof(ko), K_OTT, is->ott_kid != NULL ?
-	    is->ott_kid : is->prov->kid, is->jti)) != 0))
+	    (rc = key_of(ko, sizeof(ko), K_OTT, is->ott_scope != NULL ?
+	    is->ott_scope : is->prov->kid, is->jti)) != 0))
 		return rc;
 	if (is->jti != NULL) {
 		rc = ca_store_get(st, ko, NULL, NULL);
@@ -66,30 +83,26 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 		return CA_ERR_EXISTS;	/* a serial collision: the caller retries */
 	if (rc != CA_ERR_NOTFOUND)
 		return rc;
-	if (is->renewed_from != NULL) {
-		/* Checked in the transaction that records the renewal: a
-		 * revocation acknowledged before it always wins. */
-		char kr[128];
-		if ((rc = key_of(kr, sizeof(kr), K_REV, is->renewed_from,
-		    NULL)) != 0)
-			return rc;
-		rc = ca_store_get(st, kr, NULL, NULL);
-		if (rc == 0)
-			return ca_err(CA_ERR_AUTH, "certificate %s is revoked",
-			    is->renewed_from);
-		if (rc != CA_ERR_NOTFOUND)
-			return rc;
-	}
+	/* Checked in the transaction that records the renewal (or the X5C
+	 * issuance): a revocation acknowledged before it always wins. */
+	if ((rc = check_unrevoked(st, is->renewed_from)) != 0 ||
+	    (rc = check_unrevoked(st, is->check_unrevoked)) != 0)
+		return rc;
 
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((d = json_object_new_object()) == NULL ||
 	    (p = json_object_new_object()) == NULL ||
 	    (o = json_object_new_object()) == NULL)
 		goto out;
-	/* A JWK provisioner's key id; others (ACME) have none. */
+	/* A JWK provisioner's key id; issue 13's types their token scope
+	 * (where ca_db_check finds the used token); ACME none. */
 	if (is->prov->kid != NULL)
 		json_object_object_add(p, "id",
 		    json_object_new_string(is->prov->kid));
+	else if (is->ott_scope != NULL && is->jti != NULL &&
+	    is->prov->kind != CA_PROV_ACME && is->prov->kind != CA_PROV_OTHER)
+		json_object_object_add(p, "id",
+		    json_object_new_string(is->ott_scope));
 	json_object_object_add(p, "name", json_object_new_string(is->prov->name));
 	json_object_object_add(p, "type", json_object_new_string(is->prov->type));
 	json_object_object_add(d, "provisioner", p);
@@ -111,6 +124,9 @@ ca_db_add_issuance(struct ca_store *st, const struct ca_issuance *is)
 	if (is->renewed_from != NULL)
 		json_object_object_add(d, "renewedFrom",
 		    json_object_new_string(is->renewed_from));
+	if (is->identity != NULL)
+		json_object_object_add(d, "identity",
+		    json_object_new_string(is->identity));
 	json_object_object_add(o, "serial", json_object_new_string(is->serial));
 	json_object_object_add(o, "provisioner",
 	    json_object_new_string(is->prov->name));
@@ -151,6 +167,7 @@ ca_cert_info_free(struct ca_cert_info *ci)
 	free(ci->der);
 	free(ci->reason_text);
 	free(ci->renewed_from);
+	free(ci->identity);
 	free(ci->acme_account);
 	free(ci->acme_order);
 	memset(ci, 0, sizeof(*ci));
@@ -228,6 +245,9 @@ fill_info(struct ca_store *st, const char *serial, const unsigned char *der,
 		ci->issued_at = (time_t)v;
 	if (ca_json_string(d, "renewedFrom", 0, &s) == 0 &&
 	    (ci->renewed_from = strdup(s)) == NULL)
+		goto nomem;
+	if (ca_json_string(d, "identity", 0, &s) == 0 &&
+	    (ci->identity = strdup(s)) == NULL)
 		goto nomem;
 	if (ca_json_object(d, "acme", 0, &p) == 0) {
 		if (ca_json_string(p, "account", 0, &s) == 0 &&

@@ -5,8 +5,9 @@
  * Keys (step-ca's bucket names, "/"-separated):
  *   x509_certs/<serial hex>       DER of the certificate
  *   x509_certs_data/<serial hex>  JSON: provisioner {id,name,type}, jti,
- *                                 issuedAt, acme {account,order}
- *   used_ott/<kid>.<jti>          JSON: serial, provisioner, exp, usedAt
+ *                                 issuedAt, identity, acme {account,order}
+ *   used_ott/<scope>.<jti>        JSON: serial, provisioner, exp, usedAt
+ *                                 (scope: a JWK's kid, see ott_scope)
  *   revoked_x509_certs/<serial>   JSON: reasonCode, reason, revokedAt, by
  *   crl/number                    the last CRL number (decimal text)
  *   crl/der, crl/info             the last CRL, and "number thisUpdate
@@ -37,7 +38,16 @@ struct ca_issuance {
 	int64_t		 token_exp;
 	time_t		 issued_at;
 	const char	*renewed_from;	/* a renewal: that serial must not be revoked */
-	const char	*ott_kid;	/* the token's key id if not prov->kid (x5c) */
+	/*
+	 * The used token's scope: used_ott/<ott_scope>.<jti>; NULL: prov->kid
+	 * (JWK). "x5c" for an x5cInsecure renewal; issue 13's types
+	 * "x5c/NAME", "oidc/CLIENTID", "k8ssa/NAME", "scep/NAME" (DESIGN13 0.3).
+	 */
+	const char	*ott_scope;
+	const char	*identity;	/* who it was issued to (ca-db list), or NULL */
+	/* A serial that must not be revoked when this is recorded (an X5C
+	 * token's leaf issued here), checked in the same transaction. */
+	const char	*check_unrevoked;
 	/* An ACME issuance: the account and the order it came from. */
 	const char	*acme_account;
 	const char	*acme_order;
@@ -78,6 +88,7 @@ struct ca_cert_info {
 	int		 reason;	/* CA_REASON_* */
 	char		*reason_text;
 	char		*renewed_from;
+	char		*identity;	/* who it was issued to, or NULL */
 	char		*acme_account;	/* ACME issuances: account and order ids */
 	char		*acme_order;
 };

@@ -1054,6 +1054,14 @@ ca_step_prov_type(const char *type)
 		return CA_STEP_TYPE_JWK;
 	if (strcasecmp(type, "ACME") == 0)
 		return CA_STEP_TYPE_ACME;
+	if (strcasecmp(type, "OIDC") == 0)
+		return CA_STEP_TYPE_OIDC;
+	if (strcasecmp(type, "X5C") == 0)
+		return CA_STEP_TYPE_X5C;
+	if (strcasecmp(type, "K8sSA") == 0)
+		return CA_STEP_TYPE_K8SSA;
+	if (strcasecmp(type, "SCEP") == 0)
+		return CA_STEP_TYPE_SCEP;
 	return 0;
 }
 

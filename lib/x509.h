@@ -152,9 +152,13 @@ struct ca_leaf {
 	const struct ca_leaf_profile *profile;
 };
 #define CA_OID_STEP_PROVISIONER	"1.3.6.1.4.1.37476.9000.64.1"
-/* step-ca's provisioner type numbers (authority/provisioner). */
+/* step-ca's provisioner type numbers (authority/provisioner/provisioner.go). */
 #define CA_STEP_TYPE_JWK	1
+#define CA_STEP_TYPE_OIDC	2
 #define CA_STEP_TYPE_ACME	6
+#define CA_STEP_TYPE_X5C	7
+#define CA_STEP_TYPE_K8SSA	8
+#define CA_STEP_TYPE_SCEP	10
 /* The CA_STEP_TYPE_* of a ca.json provisioner type, or 0 for none. */
 int	 ca_step_prov_type(const char *type);
 /*

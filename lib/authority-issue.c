@@ -16,6 +16,7 @@
 
 #include "ca.h"
 #include "authority-local.h"
+#include "authz.h"
 #include "certtmpl.h"
 #include "client.h"
 #include "conf.h"
@@ -148,7 +149,7 @@ ca_local_fill_result(const struct ca_local *a, struct ca_sign_result *res,
  * CSR's DER (base64url); kid is the RFC 7638 thumbprint of its key.
  */
 static int
-cnf_check(const struct ca_token *tok, int client_csr, gnutls_x509_crq_t crq)
+cnf_check(const struct ca_authz *tok, int client_csr, gnutls_x509_crq_t crq)
 {
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char sum[32];
@@ -210,36 +211,23 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
     struct ca_sign_result *res)
 {
 	const struct ca_provisioner *prov;
-	struct ca_token *tok = NULL;
 	struct ca_certtmpl_cert *tc = NULL;
 	struct ca_sign_req r = *req;
-	struct ca_names names;
+	struct ca_authz_ctx ctx = { a->cfg, a->root_fp,
+	    a->upstream == NULL ? a->issuer.crt : NULL, NULL };
+	struct ca_authz z;
+	struct ca_issuance_extra ex;
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
 	time_t now = time(NULL), nb = 0, na = 0;
 	int rc, ret;
 
-	memset(&names, 0, sizeof(names));
-	/* 1. The token: shape, signature, claims. */
-	if ((rc = ca_token_parse(req->token, req->token_len, &tok)) != 0) {
-		ca_err_context("invalid token");
-		rc = rc == CA_ERR_NOMEM ? rc : CA_ERR_AUTH;
+	/* 1. The credential: one verifier, chosen by its shape (lib/authz.c). */
+	if ((rc = ca_authz_token(&ctx, CA_AUTHZ_SIGN, req->token,
+	    req->token_len, now, &z)) != 0)
 		goto out;
-	}
-	if ((rc = ca_token_verify(tok, a->cfg, SIGN_PATH, a->root_fp, now,
-	    &prov)) != 0)
-		goto out;
-	if ((rc = ca_x509_cn_check(tok->sub)) != 0) {
-		ca_err_context("token");
-		goto out;
-	}
-	if ((rc = ca_names_classify((const char *const *)tok->sans,
-	    tok->n_sans, &names)) != 0) {
-		ca_err_context("token sans");
-		rc = CA_ERR_FORBIDDEN;
-		goto out;
-	}
+	prov = z.prov;
 
 	/* 2. The CSR: signature, key, names. */
 	/* An RA leaves the CSR's signature to the CA it relays to: one
@@ -247,7 +235,12 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	rc = ca_csr_import2(req->csr, req->csr_len, a->upstream == NULL, &crq);
 	if (rc != 0)
 		goto out;
-	if ((rc = ca_csr_check_names(crq, tok->sub, &names,
+	if (z.names_from_csr) {
+		/* OIDC admins, K8sSA: lands with them (DESIGN13 2.1). */
+		rc = ca_err(CA_ERR_AUTH, "names from the CSR: not implemented");
+		goto out;
+	}
+	if (z.csr_must_match && (rc = ca_csr_check_names(crq, z.cn, &z.names,
 	    a->cfg->max_sans)) != 0)
 		goto out;
 	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
@@ -256,18 +249,18 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 		    gnutls_strerror(ret));
 		goto out;
 	}
-	if (tok->has_cnf && (rc = cnf_check(tok, req->csr != NULL, crq)) != 0)
+	if ((z.cnf_x5rt != NULL || z.cnf_kid != NULL) &&
+	    (rc = cnf_check(&z, req->csr != NULL, crq)) != 0)
 		goto out;
 	/* The issuance policy, before anything is signed, relayed or spent. */
-	if ((rc = ca_policy_check_leaf(a->cfg, prov, tok->sub, &names)) != 0)
+	if ((rc = ca_policy_check_leaf(a->cfg, prov, z.cn, &z.names)) != 0)
 		goto out;
 
 	/* 3. The provisioner's template, if any (a registration authority
 	 * has none: its CA decides). */
 	if (prov->x509_tmpl != NULL && a->upstream == NULL) {
-		struct ca_certtmpl_in in = { tok->sub, &names, pub,
-		    (const char *)tok->jws->payload, tok->jws->payload_len,
-		    NULL, NULL, 0 };
+		struct ca_certtmpl_in in = { z.cn, &z.names, pub, z.payload,
+		    z.payload_len, NULL, NULL, 0 };
 
 		if ((rc = ca_local_template_leaf(a, prov, &in, &r, &tc)) != 0)
 			goto out;
@@ -276,13 +269,28 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	/* 4. Issue, and record with the used token. */
 	if ((rc = ca_local_validity(a, prov, &r, now, &nb, &na)) != 0)
 		goto out;
+	if (z.nb_min != 0 && nb < z.nb_min)
+		nb = z.nb_min;
+	if (z.na_max != 0 && na > z.na_max)
+		na = z.na_max;
+	if (nb >= na) {
+		rc = ca_err(CA_ERR_FORBIDDEN, "the credential's validity leaves "
+		    "no lifetime for the certificate");
+		goto out;
+	}
+	memset(&ex, 0, sizeof(ex));
+	ex.ott_scope = z.ott_scope;
+	ex.identity = z.identity;
+	ex.check_unrevoked = z.check_unrevoked;
+	ex.step_type = z.step_type;
+	ex.cred_id = z.cred_id;
 	if (a->upstream != NULL)
-		rc = ca_local_relay_and_record(a, prov, crq, pub, tok->sub,
-		    (const char *const *)tok->sans, tok->n_sans, &names, nb, na,
-		    tok->jti, tok->exp, now, &res->crt_pem, &res->chain_pem,
-		    &res->serial);
+		rc = ca_local_relay_and_record(a, prov, crq, pub, z.cn,
+		    (const char *const *)z.sans, z.n_sans, &z.names, nb, na,
+		    z.ott_id, z.ott_exp, now, &ex, &res->crt_pem,
+		    &res->chain_pem, &res->serial);
 	else {
-		struct ca_leaf leaf = { tok->sub, &names, pub, nb, na,
+		struct ca_leaf leaf = { z.cn, &z.names, pub, nb, na,
 		    a->cfg->crl_url, a->cfg->ocsp_url, 0, NULL, NULL, NULL };
 
 		if (tc != NULL) {
@@ -290,20 +298,19 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 			leaf.names = &tc->names;
 			leaf.profile = &tc->profile;
 		}
-		rc = ca_local_issue_and_record(a, prov, &leaf, tok->jti, tok->exp, now,
-		    &pem, &res->serial);
+		rc = ca_local_issue_and_record_ex(a, prov, &leaf, z.ott_id,
+		    z.ott_exp, now, &ex, &pem, &res->serial);
 	}
 	if (rc == 0)
 		rc = ca_local_fill_result(a, res, a->upstream != NULL ? NULL : &pem,
-		    tok->sub, prov->name, nb, na);
+		    z.cn, prov->name, nb, na);
 out:
 	ca_certtmpl_cert_free(tc);
 	gnutls_free(pem.data);
 	if (crq != NULL)
 		gnutls_x509_crq_deinit(crq);
 	gnutls_pubkey_deinit(pub);
-	ca_names_free(&names);
-	ca_token_free(tok);
+	ca_authz_free(&z);
 	return rc;
 }
 

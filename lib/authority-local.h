@@ -128,7 +128,8 @@ int	 ca_local_relay_and_record(struct ca_local *a, const struct ca_provisioner *
     gnutls_x509_crq_t crq, gnutls_pubkey_t pub, const char *sub,
     const char *const *sans, size_t n_sans, const struct ca_names *names,
     time_t nb, time_t na, const char *jti, int64_t token_exp, time_t now,
-    char **crt_pem, char **chain_pem, char **serial_hex);
+    const struct ca_issuance_extra *ex, char **crt_pem, char **chain_pem,
+    char **serial_hex);
 int	 ca_local_sign(struct ca_authority *ah, const struct ca_sign_req *req,
     struct ca_sign_result *res);
 int	 ca_local_ra_server_cert(struct ca_local *a, const struct ca_provisioner *internal,

@@ -15,6 +15,7 @@
 
 #include "ca.h"
 #include "authority-local.h"
+#include "authz.h"
 #include "client.h"
 #include "conf.h"
 #include "crl.h"
@@ -60,7 +61,10 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
     const char *serial, time_t now)
 {
 	const struct ca_provisioner *prov = NULL;
-	struct ca_token *tok = NULL;
+	struct ca_authz_ctx ctx = { a->cfg, a->root_fp,
+	    a->upstream == NULL ? a->issuer.crt : NULL, NULL };
+	struct ca_authz z;
+	int has_tok = 0;
 	gnutls_x509_crt_t peer = NULL;
 	struct ca_revocation rev;
 	char *sub = NULL, *peer_serial = NULL;
@@ -69,18 +73,19 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
 
 	/* Who may revoke: the operator, a revoke token for this serial, or
 	 * the certificate itself over mutual TLS. */
+	memset(&z, 0, sizeof(z));
 	if (req->token != NULL) {
-		if ((rc = ca_token_parse(req->token, req->token_len, &tok)) != 0) {
-			ca_err_context("invalid token");
-			rc = rc == CA_ERR_NOMEM ? rc : CA_ERR_AUTH;
+		if ((rc = ca_authz_token(&ctx, CA_AUTHZ_REVOKE, req->token,
+		    req->token_len, now, &z)) != 0)
 			goto out;
-		}
-		if ((rc = ca_token_verify(tok, a->cfg, "/1.0/revoke", a->root_fp,
-		    now, &prov)) != 0)
-			goto out;
-		if (ca_serial_canon(tok->sub, &sub) != 0 || strcmp(sub, serial) != 0) {
+		has_tok = 1;
+		prov = z.prov;
+		if (z.revoke_serial == NULL ||
+		    ca_serial_canon(z.revoke_serial, &sub) != 0 ||
+		    strcmp(sub, serial) != 0) {
 			rc = ca_err(CA_ERR_FORBIDDEN,
-			    "the token authorises revoking %s, not %s", tok->sub,
+			    "the token authorises revoking %s, not %s",
+			    z.revoke_serial != NULL ? z.revoke_serial : "nothing",
 			    serial);
 			goto out;
 		}
@@ -118,8 +123,8 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
 				    "was not issued through this registration "
 				    "authority", serial);
 			else if (rc == 1)
-				rc = tok == NULL ? 0 : ca_db_token_used(a->store,
-				    prov->kid, tok->jti);
+				rc = !has_tok ? 0 : ca_db_token_used(a->store,
+				    z.ott_scope, z.ott_id);
 			ca_store_abort(a->store);
 		}
 		pthread_mutex_unlock(&a->store_lock);
@@ -138,9 +143,9 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
 	pthread_mutex_lock(&a->store_lock);
 	if ((rc = ca_store_begin(a->store, 1)) == 0) {
 		rc = ca_db_add_revocation(a->store, &rev);
-		if (rc == 0 && tok != NULL)
-			rc = ca_db_use_token(a->store, prov->kid, tok->jti,
-			    prov->name, serial, tok->exp, now);
+		if (rc == 0 && has_tok)
+			rc = ca_db_use_token(a->store, z.ott_scope, z.ott_id,
+			    prov->name, serial, z.ott_exp, now);
 		if (rc == 0)
 			rc = ca_store_commit(a->store);
 		else
@@ -154,7 +159,7 @@ out:
 		gnutls_x509_crt_deinit(peer);
 	free(peer_serial);
 	free(sub);
-	ca_token_free(tok);
+	ca_authz_free(&z);
 	return rc;
 }
 

@@ -117,6 +117,7 @@ ca_authz_free(struct ca_authz *z)
 	free(z->cnf_x5rt);
 	free(z->cnf_kid);
 	json_object_put(z->tmpl);
+	free(z->payload);
 	memset(z, 0, sizeof(*z));
 }
 
@@ -158,6 +159,13 @@ ca_authz_token(const struct ca_authz_ctx *x, enum ca_authz_op op,
 		if (out->prov == NULL)
 			rc = ca_err(CA_ERR_AUTH, "%s verifier named no "
 			    "provisioner", verifiers[cred].name);
+		else if ((out->payload = malloc(jws->payload_len + 1)) == NULL)
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		else {
+			memcpy(out->payload, jws->payload, jws->payload_len);
+			out->payload[jws->payload_len] = '\0';
+			out->payload_len = jws->payload_len;
+		}
 	}
 out:
 	json_object_put(claims);

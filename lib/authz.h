@@ -74,6 +74,8 @@ struct ca_authz {
 	char		*revoke_serial;	/* CA_AUTHZ_REVOKE: the serial the token is for (its sub) */
 	char		*cnf_x5rt, *cnf_kid;	/* the token's cnf (JWK, X5C); NULL: none */
 	struct json_object *tmpl;	/* template data (issue 12), or NULL */
+	char		*payload;	/* the token's payload (JSON): a template's .Token */
+	size_t		 payload_len;
 };
 
 /*

@@ -553,14 +553,16 @@ ca_local_relay_and_record(struct ca_local *a, const struct ca_provisioner *prov,
     gnutls_x509_crq_t crq, gnutls_pubkey_t pub, const char *sub,
     const char *const *sans, size_t n_sans, const struct ca_names *names,
     time_t nb, time_t na, const char *jti, int64_t token_exp, time_t now,
-    char **crt_pem, char **chain_pem, char **serial_hex)
+    const struct ca_issuance_extra *ex, char **crt_pem, char **chain_pem,
+    char **serial_hex)
 {
 	struct ca_upstream_sign_req ur;
 	gnutls_datum_t csr = { NULL, 0 };
 	int rc, ret;
 
 	*crt_pem = *chain_pem = *serial_hex = NULL;
-	if ((rc = ca_local_relay_token_unused(a, prov->kid, jti)) != 0)
+	if ((rc = ca_local_relay_token_unused(a, ex != NULL &&
+	    ex->ott_scope != NULL ? ex->ott_scope : prov->kid, jti)) != 0)
 		return rc;
 	if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_PEM, &csr)) < 0)
 		return ca_err(CA_ERR_CRYPTO, "CSR: %s", gnutls_strerror(ret));
@@ -576,7 +578,7 @@ ca_local_relay_and_record(struct ca_local *a, const struct ca_provisioner *prov,
 	ur.not_after = na;	/* as decided here, the last second counted */
 	if ((rc = ca_upstream_sign(a->upstream, a->root_fp, &ur, crt_pem,
 	    chain_pem)) == 0)
-		rc = ca_local_relay_finish(a, prov, pub, names, NULL, jti, token_exp, now,
+		rc = ca_local_relay_finish(a, prov, pub, names, ex, jti, token_exp, now,
 		    crt_pem, chain_pem, serial_hex);
 	gnutls_free(csr.data);
 	return rc;
@@ -608,7 +610,7 @@ ca_local_ra_server_cert(struct ca_local *a, const struct ca_provisioner *interna
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = ca_local_relay_and_record(a, internal, crq, pub, cn != NULL ? cn : "",
 	    a->cfg->dns_names, a->cfg->n_dns_names, names, nb, na, NULL, 0,
-	    now, &crt, &chain, &serial);
+	    now, NULL, &crt, &chain, &serial);
 	pthread_rwlock_unlock(&a->cfg_lock);
 	if (rc != 0)
 		goto out;

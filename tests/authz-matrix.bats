@@ -1,0 +1,278 @@
+#!/usr/bin/env bats
+# authz-matrix.bats - the GHSA-h8cp matrix (DESIGN13 section 5): endpoint
+# x credential x provisioner type, end to end through ca-serve. Exactly the
+# cells marked ok succeed; every refused cell also leaves the store as it
+# was (no certificate recorded, no token spent: its bytes unchanged).
+# tests/unit/test-authz.c is the structural half (which verifier runs).
+#
+# The table. Cells: ok = 200/201 and one new certificate (revoke: the
+# serial listed as revoked); a code = that status, store unchanged;
+# "-" = not applicable. A row whose provisioner type is not built yet is
+# PENDING (the PENDING_ROWS line below, the one place that says so): it
+# has no test, and the first test fails if a pending type becomes served
+# while its row is still pending. Whoever lands a type fills its row here
+# and removes it from PENDING_ROWS.
+#
+#   row            credential                   sign  revoke renew rekey ACME          SCEP
+#   jwk-sign       JWK token, aud /1.0/sign     ok    401    401   401   400 (no JWS)  pending
+#   jwk-revoke     JWK token, aud /1.0/revoke   401   ok     401   401   400           pending
+#   acme-jws       ACME account JWS (kid)       401   401    401   401   ok (newOrder) pending
+#   ghsa           JWK-shaped, iss/aud#fragment 401   -      -     -     -             -
+#                  naming ACME/SCEP/X5C/OIDC/K8sSA
+#   mtls           client certificate, no token 400   ok own 200   200   -             -
+#   x5c-sign       X5C token, aud sign#x5c/x5c  ok    401    401   401   400           pending
+#   x5c-revoke     X5C token, aud revoke, sub   401   ok     401   401   400           pending
+#   oidc-user      OIDC ID token (alice)        ok    403    401   401   400           pending
+#   oidc-admin     OIDC ID token (admin)        ok    403    401   401   400           pending
+#   k8s-legacy     K8sSA legacy token           ok/1  403    401   401   400           pending
+#   k8s-projected  K8sSA projected, aud sign    ok    403    401   401   400           pending
+#   k8s-wrong-aud  K8sSA projected, aud k8s     401   401    401   401   400           pending
+#   scep           SCEP PKCSReq                 401   401    401   401   400           ok
+#   x5c-insecure   x5cInsecure renew token      401   401    ok    ok    -             -
+PENDING_ROWS="x5c-sign x5c-revoke oidc-user oidc-admin k8s-legacy k8s-projected k8s-wrong-aud scep"
+
+load helpers
+
+# One CA and one ca-serve for the file (each row counts and compares what
+# it changed): provisioners "admin" (JWK), "acme" (ACME), "scep" (SCEP).
+setup_file() {
+	make_template_ca
+	CA=$BATS_FILE_TMPDIR/ca
+	cp -a "$BATS_FILE_TMPDIR/template/ca" "$CA"
+	PK=$BATS_FILE_TMPDIR/template/prov.json
+	FP=$(cat "$BATS_FILE_TMPDIR/template/fp")
+	edit_config '
+c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})
+c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
+	local fifo=$BATS_FILE_TMPDIR/ready.fifo
+	SERVER_LOG=$BATS_FILE_TMPDIR/serve.log
+	mkfifo "$fifo"
+	ca-serve -d "$CA" --listen 127.0.0.1:0 --ready-fd 3 --log-file "$SERVER_LOG" 3>"$fifo" &
+	SERVER_PID=$!
+	read -r PORT < "$fifo" || true
+	[ -n "$PORT" ] || { cat "$SERVER_LOG" >&2; return 1; }
+	URL=https://localhost:$PORT
+	export CA PK FP SERVER_LOG SERVER_PID PORT URL
+}
+
+teardown_file() {
+	stop_server
+}
+
+setup() {
+	need_peer joserfc cryptography
+	cd "$BATS_TEST_TMPDIR"
+	AUD=$URL/1.0/sign
+	csr svc.test
+	BASE=$(issued)
+}
+
+# Certificates issued since setup.
+new_certs() { echo $(($(issued) - BASE)); }
+
+status_of() { tail -n 1 <<< "$output"; }
+
+# cell WANT [api arguments...]: the request's status is WANT (a regexp);
+# unless it is 2xx, the store is byte for byte as it was.
+cell() {
+	local want=$1 before
+	shift
+	before=$(store_state)
+	run -0 api "$@"
+	[[ $(status_of) =~ ^($want)$ ]] ||
+		fail "${*: -1}: status $(status_of), want $want: $output"
+	if [[ ! $want =~ ^2 ]]; then
+		assert_equal "$(store_state)" "$before"
+	fi
+}
+
+# bodies TOKEN-FILE...: for each, TOKEN-FILE.sign (a /sign body with
+# svc.test.csr) and TOKEN-FILE.revoke (a /revoke body for serial 0x4242,
+# or $SERIAL); and rekey.json (svc.test.csr alone). One python run.
+bodies() {
+	"$PYTHON" - "${SERIAL:-0x4242}" "$@" <<'PY'
+import json, sys
+csr = open("svc.test.csr").read()
+open("rekey.json", "w").write(json.dumps({"csr": csr}))
+for t in sys.argv[2:]:
+    ott = open(t).read().strip()
+    open(t + ".sign", "w").write(json.dumps({"csr": csr, "ott": ott}))
+    open(t + ".revoke", "w").write(json.dumps({"serial": sys.argv[1], "ott": ott}))
+PY
+}
+
+JSON=(-H 'Content-Type: application/json')
+
+# The token endpoints for credential file $1 but the one it is for ($2).
+refused_elsewhere() {
+	local t=$1 skip=${2:-}
+	[ "$skip" = sign ] || cell 401 "${JSON[@]}" --data @"$t.sign" /1.0/sign
+	[ "$skip" = revoke ] || cell 401 "${JSON[@]}" --data @"$t.revoke" /1.0/revoke
+	cell 401 -H "Authorization: Bearer $(cat "$t")" -X POST /1.0/renew
+	cell 401 -H "Authorization: Bearer $(cat "$t")" "${JSON[@]}" \
+		--data @rekey.json /1.0/rekey
+	# At the ACME provisioner's newOrder: not even a JWS there.
+	cell '400|401' -H 'Content-Type: application/jose+json' --data @"$t" \
+		/acme/acme/new-order
+}
+
+@test "matrix: the pending rows are exactly the types this build does not serve" {
+	local t row
+	cp -a "$CA" own
+	CA=$PWD/own edit_config '
+for t in ("X5C", "OIDC", "K8sSA"):
+    c["authority"]["provisioners"].append({"type": t, "name": t.lower()})'
+	run -0 --separate-stderr ca-db -d own list
+	for t in X5C OIDC K8sSA SCEP; do
+		case $t in
+		X5C) row=x5c-sign ;; OIDC) row=oidc-user ;; K8sSA) row=k8s-legacy ;; SCEP) row=scep ;;
+		esac
+		if [[ " $PENDING_ROWS " == *" $row "* ]]; then
+			[[ $stderr == *"(type $t, not served)"* ]] ||
+				fail "$t is served but its rows are still pending: $stderr"
+		else
+			[[ $stderr != *"(type $t, not served)"* ]] ||
+				fail "$t rows are filled but $t is not served: $stderr"
+		fi
+	done
+}
+
+@test "matrix row jwk-sign: ok at sign only; refused at revoke, renew, rekey, ACME" {
+	token svc.test
+	bodies svc.test.tok
+	refused_elsewhere svc.test.tok sign
+	cell 201 "${JSON[@]}" --data @svc.test.tok.sign /1.0/sign
+	assert_equal "$(new_certs)" 1
+	# One-time: the same token again is refused, nothing more recorded.
+	cell 401 "${JSON[@]}" --data @svc.test.tok.sign /1.0/sign
+	assert_equal "$(new_certs)" 1
+	run -0 ca-db -d "$CA" check
+}
+
+@test "matrix row jwk-revoke: ok at revoke only" {
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o svc.crt
+	SERIAL=0x$(openssl x509 -in svc.crt -noout -serial | cut -d= -f2)
+	ca-token -d "$CA" --key "$PK" --revoke "$SERIAL" > rt
+	bodies rt
+	refused_elsewhere rt revoke
+	cell 200 "${JSON[@]}" --data @rt.revoke /1.0/revoke
+	run -0 ca-db -d "$CA" list
+	local hex=${SERIAL#0x}
+	assert_line --regexp "^${hex,,}	.*	revoked	admin	"
+	assert_equal "$(new_certs)" 1
+	run -0 ca-db -d "$CA" check
+}
+
+@test "matrix row acme-jws: an ACME account's JWS is refused at every token endpoint, ok at its newOrder" {
+	local dir=$URL/acme/acme/directory
+	mkdir a1
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/acme-b.py" "$dir" "$CA/certs/root_ca.crt" a1 account
+	assert_equal "$(pj 'd["status"]' <<<"$output")" 201
+	# The same account key and kid, as a compact JWS in token position.
+	"$PYTHON" - a1 "$URL" > acme.tok <<'PY'
+import json, sys
+from joserfc import jws
+from joserfc.jwk import ECKey
+from joserfc.registry import HeaderParameter
+reg = jws.JWSRegistry(header_registry={"nonce": HeaderParameter("nonce", "str"),
+                                       "url": HeaderParameter("url", "str")})
+st, url = sys.argv[1:3]
+key = ECKey.import_key(open(st + "/key.pem", "rb").read())
+hdr = {"alg": "ES256", "kid": open(st + "/kid").read().strip(), "nonce": "x",
+       "url": url + "/acme/acme/new-order"}
+print(jws.serialize_compact(hdr, json.dumps({"identifiers": [
+    {"type": "dns", "value": "svc.test"}]}).encode(), key, registry=reg))
+PY
+	bodies acme.tok
+	refused_elsewhere acme.tok
+	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/acme-b.py" "$dir" "$CA/certs/root_ca.crt" a1 \
+		post newOrder '{"identifiers": [{"type": "dns", "value": "svc.test"}]}'
+	assert_equal "$(pj 'd["status"]' <<<"$output")" 201
+	assert_equal "$(new_certs)" 0
+}
+
+@test "matrix row ghsa: tokens naming ACME, SCEP or another type by iss or audience fragment: 401, nothing recorded" {
+	local f before
+	# All minted in one run: an attacker's key with iss naming each
+	# provisioner type, then audience fragments, by the attacker (iss
+	# acme) and by the JWK provisioner's own key (iss admin).
+	"$PYTHON" - "$PK" "$AUD" "$FP" <<'PY'
+import json, secrets, sys, time
+from joserfc import jws
+from joserfc.jwk import ECKey
+prov = ECKey.import_key(json.load(open(sys.argv[1])))
+evil = ECKey.generate_key("P-256")
+aud, fp, now = sys.argv[2], sys.argv[3], int(time.time())
+csr = open("svc.test.csr").read()
+def mint(name, key, iss, a):
+    c = {"aud": a, "iss": iss, "sub": "svc.test", "sans": ["svc.test"],
+         "jti": secrets.token_hex(32), "iat": now, "nbf": now, "exp": now + 300,
+         "sha": fp}
+    t = jws.serialize_compact({"alg": "ES256", "kid": key.thumbprint(), "typ": "JWT"},
+                              json.dumps(c).encode(), key, algorithms=["ES256"])
+    open(name + ".sign", "w").write(json.dumps({"csr": csr, "ott": t}))
+for iss in ("acme", "scep", "x5c", "oidc", "k8s"):
+    mint("iss-" + iss, evil, iss, aud)
+for frag in ("acme/acme", "scep/scep", "x5c/admin", "k8ssa/k8sSA-default", "admin"):
+    n = frag.replace("/", "-")
+    mint("evil-" + n, evil, "acme", aud + "#" + frag)
+    mint("jwk-" + n, prov, "admin", aud + "#" + frag)
+PY
+	before=$(store_state)
+	for f in *.sign; do
+		run -0 api "${JSON[@]}" --data @"$f" /1.0/sign
+		[ "$(status_of)" = 401 ] || fail "$f: $output"
+	done
+	assert_equal "$(store_state)" "$before"
+	assert_equal "$(new_certs)" 0
+}
+
+@test "matrix row mtls: a client certificate without a token: no sign; renew, rekey, revoke itself" {
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o svc.crt
+	SERIAL=0x$(openssl x509 -in svc.crt -noout -serial | cut -d= -f2)
+	bodies svc.test.tok
+	local m=(--cert svc.crt --key svc.key)
+	cell '400|401' "${m[@]}" "${JSON[@]}" --data @rekey.json /1.0/sign
+	cell 201 "${m[@]}" -X POST /1.0/renew
+	cell 201 "${m[@]}" "${JSON[@]}" --data @rekey.json /1.0/rekey
+	assert_equal "$(new_certs)" 3
+	cell 403 "${m[@]}" "${JSON[@]}" --data '{"serial":"0x4242"}' /1.0/revoke
+	cell 200 "${m[@]}" "${JSON[@]}" --data "{\"serial\":\"$SERIAL\"}" /1.0/revoke
+	run -0 ca-db -d "$CA" check
+}
+
+@test "matrix row x5c-insecure: a renew token (step's x5cInsecure) at renew and rekey only" {
+	local der
+	token svc.test
+	ca-sign -d "$CA" --token-file svc.test.tok --key-out svc.key -o svc.crt
+	der=$(openssl x509 -in svc.crt -outform DER | base64 -w0)
+	# step's shape; without a jti, the certificate's serial and iat name
+	# the token, so the second is a second older.
+	"$PYTHON" - "$URL" "$der" <<'PY'
+import json, sys, time
+from joserfc import jws
+from joserfc.jwk import ECKey
+from joserfc.registry import HeaderParameter
+reg = jws.JWSRegistry(header_registry={
+    "x5cInsecure": HeaderParameter("x5c, unchecked", "list[str]")}, algorithms=["ES256"])
+key = ECKey.import_key(open("svc.key").read())
+now = int(time.time())
+for i, ep in enumerate(("renew", "rekey")):
+    c = {"aud": sys.argv[1] + "/1.0/" + ep, "iss": "step-ca-client/1.0",
+         "sub": "svc.test", "iat": now - i, "nbf": now - i, "exp": now + 300}
+    hdr = {"alg": "ES256", "kid": key.thumbprint(), "typ": "JWT",
+           "x5cInsecure": [sys.argv[2]]}
+    open(ep + ".tok", "w").write(jws.serialize_compact(hdr, json.dumps(c).encode(),
+                                                      key, registry=reg))
+PY
+	bodies renew.tok
+	cell 401 "${JSON[@]}" --data @renew.tok.sign /1.0/sign
+	cell 401 "${JSON[@]}" --data @renew.tok.revoke /1.0/revoke
+	cell 201 -H "Authorization: Bearer $(cat renew.tok)" -X POST /1.0/renew
+	cell 201 -H "Authorization: Bearer $(cat rekey.tok)" "${JSON[@]}" \
+		--data @rekey.json /1.0/rekey
+	assert_equal "$(new_certs)" 3
+	run -0 ca-db -d "$CA" check
+}

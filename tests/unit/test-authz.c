@@ -1,0 +1,349 @@
+/*
+ * test-authz.c - the token dispatcher (lib/authz.c): its routing table,
+ * without HTTP. Every token is hand-made and goes to exactly one
+ * verifier (ca_authz_calls counts them); a token that names an ACME or
+ * SCEP provisioner by iss or audience fragment never reaches anything
+ * that would accept it (step-ca's GHSA-h8cp). Also the JWK verifier's
+ * result (struct ca_authz) and the small shared helpers of the skeleton:
+ * ca_config_audience_ok2, the kinds table, step-ca's type numbers.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+
+#include "ca.h"
+#include "authz.h"
+#include "conf.h"
+#include "jose.h"
+#include "json.h"
+#include "x509.h"
+#include "tap.h"
+
+#define NOW	1767225600LL	/* 2026-01-01T00:00:00Z */
+#define SIGN	"https://ca.test/1.0/sign"
+#define REVOKE	"https://ca.test/1.0/revoke"
+#define TIMES	"\"iat\":1767225600,\"nbf\":1767225600,\"exp\":1767225900"
+
+static struct ca_jwk *prov_key;		/* provisioner "jwk"'s private key */
+static struct ca_jwk *evil_key;		/* an attacker's */
+static struct ca_config cfg;
+static struct ca_provisioner provs[6];
+static const char *dns_names[] = { "ca.test" };
+static struct ca_authz_ctx ctx = { &cfg, NULL, NULL, NULL };
+
+static struct ca_jwk *
+new_key(void)
+{
+	gnutls_privkey_t k;
+	struct ca_jwk *j = NULL;
+
+	if (gnutls_privkey_init(&k) < 0 ||
+	    gnutls_privkey_generate2(k, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0, NULL, 0) < 0 ||
+	    ca_jwk_from_privkey(k, NULL, &j) != 0) {
+		printf("Bail out! key generation: %s\n", ca_errmsg());
+		exit(1);
+	}
+	return j;
+}
+
+static void
+prov_set(size_t i, const char *name, const char *type)
+{
+	provs[i].name = strdup(name);
+	provs[i].type = strdup(type);
+	provs[i].kind = ca_prov_kind_of(type);
+	provs[i].claims.max_dur = 86400;
+}
+
+/* One CA, one provisioner of each kind issue 13 knows. */
+static void
+setup(void)
+{
+	struct json_object *o = NULL;
+
+	prov_key = new_key();
+	evil_key = new_key();
+	prov_set(0, "jwk", "JWK");
+	provs[0].kid = strdup(ca_jwk_kid(prov_key));
+	if (ca_jwk_to_json(prov_key, 0, &o) != 0 ||
+	    ca_jwk_from_json(o, &provs[0].key) != 0) {
+		printf("Bail out! public JWK: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(o);
+	prov_set(1, "acme", "ACME");
+	prov_set(2, "oidc", "OIDC");
+	provs[2].client_id = "cid-123";
+	prov_set(3, "k8s", "K8sSA");
+	prov_set(4, "x5c", "X5C");
+	prov_set(5, "scep", "SCEP");
+	cfg.dns_names = dns_names;
+	cfg.n_dns_names = 1;
+	cfg.port = 443;
+	cfg.provisioners = provs;
+	cfg.n_provisioners = 6;
+}
+
+/*
+ * A token: header {alg, kid (NULL: the provisioner's), typ, and the
+ * extra members hdr ("" or ",\"x5c\":[...]")}, claims as given, signed
+ * by key. Caller frees.
+ */
+static char *
+tok(const struct ca_jwk *key, const char *kid, const char *hdr,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static char *
+tok(const struct ca_jwk *key, const char *kid, const char *hdr,
+    const char *fmt, ...)
+{
+	struct json_object *h = NULL;
+	char *claims = NULL, *hs = NULL, *out = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&claims, fmt, ap) < 0)
+		claims = NULL;
+	va_end(ap);
+	if (claims == NULL || asprintf(&hs, "{\"kid\":\"%s\",\"typ\":\"JWT\"%s}",
+	    kid != NULL ? kid : provs[0].kid, hdr) < 0 ||
+	    ca_json_parse(hs, strlen(hs), "header", &h) != 0 ||
+	    ca_jws_sign(key, h, claims, strlen(claims), &out) != 0) {
+		printf("Bail out! signing: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(h);
+	free(hs);
+	free(claims);
+	return out;
+}
+
+/* A JWK-shaped token from iss for aud, signed by key. */
+static char *
+jwk_tok(const struct ca_jwk *key, const char *iss, const char *aud)
+{
+	return tok(key, NULL, "", "{\"aud\":\"%s\",\"iss\":\"%s\",\"jti\":"
+	    "\"j1\",\"sub\":\"a.test\"," TIMES "}", aud, iss);
+}
+
+static struct ca_authz z;
+
+/*
+ * Dispatch s (freed) for op: the status is want, the message contains
+ * msg (NULL: not checked), and exactly the verifier cred ran (-1: none).
+ */
+static void
+route(char *s, enum ca_authz_op op, int want, int cred, const char *msg,
+    const char *what)
+{
+	unsigned long before[CA_CRED_N];
+	int i, ran = -1, n = 0;
+
+	memcpy(before, ca_authz_calls, sizeof(before));
+	ca_authz_free(&z);
+	ca_err_clear();
+	is_int(ca_authz_token(&ctx, op, s, strlen(s), (time_t)NOW, &z), want,
+	    "%s", what);
+	for (i = 0; i < CA_CRED_N; i++)
+		if (ca_authz_calls[i] != before[i]) {
+			ran = i;
+			n += (int)(ca_authz_calls[i] - before[i]);
+		}
+	ok(n == (cred < 0 ? 0 : 1) && ran == cred,
+	    "  %s: verifier %s, and only it", what,
+	    cred < 0 ? "none" : ca_authz_cred_name((enum ca_cred)cred));
+	if (msg != NULL) {
+		ok(strstr(ca_errmsg(), msg) != NULL, "  %s: \"%s\"", what, msg);
+		if (strstr(ca_errmsg(), msg) == NULL)
+			printf("#   got \"%s\"\n", ca_errmsg());
+	}
+	free(s);
+}
+
+static void
+test_jwk(void)
+{
+	route(jwk_tok(prov_key, "jwk", SIGN), CA_AUTHZ_SIGN, 0, CA_CRED_JWK,
+	    NULL, "a JWK sign token");
+	ok(z.prov == &provs[0] && z.cred == CA_CRED_JWK &&
+	    z.step_type == CA_STEP_TYPE_JWK && z.csr_must_match &&
+	    !z.names_from_csr, "  provisioner jwk, type 1, CSR must match");
+	is_str(z.cn, "a.test", "  CN from sub");
+	is_int(z.n_sans, 1, "  sans: [sub]");
+	is_int(z.names.n_dns, 1, "  one DNS name");
+	is_str(z.ott_scope, provs[0].kid, "  used_ott scope: the kid, as before");
+	is_str(z.ott_id, "j1", "  used_ott id: the jti");
+	is_int(z.ott_exp, NOW + 300, "  used_ott exp: the token's");
+	is_str(z.cred_id, provs[0].kid, "  extension credential: the kid");
+	is_str(z.identity, "a.test", "  identity: sub");
+	ok(z.revoke_serial == NULL, "  no revoke serial on a sign token");
+
+	route(tok(prov_key, NULL, "", "{\"aud\":\"" REVOKE "\",\"iss\":\"jwk\","
+	    "\"jti\":\"j2\",\"sub\":\"1234\"," TIMES "}"), CA_AUTHZ_REVOKE, 0,
+	    CA_CRED_JWK, NULL, "a JWK revoke token");
+	is_str(z.revoke_serial, "1234", "  revoke serial: sub");
+	is_str(z.ott_scope, provs[0].kid, "  used_ott scope: the kid");
+	route(jwk_tok(prov_key, "jwk", SIGN), CA_AUTHZ_REVOKE, CA_ERR_AUTH,
+	    CA_CRED_JWK, "audience", "a sign token at revoke");
+	route(jwk_tok(prov_key, "jwk", REVOKE), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    CA_CRED_JWK, "audience", "a revoke token at sign");
+}
+
+/* Each shape goes to its verifier, and nowhere else. */
+static void
+test_shapes(void)
+{
+	route(tok(evil_key, "x", ",\"x5c\":[\"AAAA\"]", "{\"aud\":\"" SIGN
+	    "#x5c/x5c\",\"iss\":\"x5c\",\"sub\":\"a.test\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_X5C, "X5C", "x5c header: X5C");
+	route(tok(evil_key, "x", ",\"x5c\":[\"AAAA\"]", "{\"aud\":\"cid-123\","
+	    "\"iss\":\"kubernetes/serviceaccount\",\"sub\":\"a\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_X5C, "X5C",
+	    "x5c header and every other shape: X5C first");
+	route(tok(prov_key, NULL, ",\"x5cInsecure\":[\"AAAA\"]", "{\"aud\":\""
+	    SIGN "\",\"iss\":\"jwk\",\"jti\":\"j\",\"sub\":\"a.test\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, -1, "only accepted at /1.0/renew",
+	    "x5cInsecure (a renew token): no verifier");
+	route(tok(evil_key, "x", "", "{\"aud\":\"" SIGN "\",\"iss\":"
+	    "\"kubernetes/serviceaccount\",\"sub\":\"system:serviceaccount:"
+	    "ns:sa\"}"), CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_K8SSA, "K8sSA",
+	    "iss kubernetes/serviceaccount: K8sSA");
+	route(tok(evil_key, "x", "", "{\"aud\":[\"" SIGN "\"],\"iss\":"
+	    "\"https://kubernetes.default.svc\",\"kubernetes.io\":"
+	    "{\"namespace\":\"ns\"},\"sub\":\"s\"," TIMES "}"), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, CA_CRED_K8SSA, "K8sSA", "a kubernetes.io claim: K8sSA");
+	route(tok(evil_key, "x", "", "{\"aud\":\"cid-123\",\"iss\":"
+	    "\"https://idp.test\",\"sub\":\"alice\"," TIMES "}"), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, CA_CRED_OIDC, "OIDC", "aud an OIDC clientID: OIDC");
+	route(tok(evil_key, "x", "", "{\"aud\":[\"x\",\"cid-123\"],\"iss\":"
+	    "\"http://127.0.0.1:5000\",\"sub\":\"alice\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_OIDC, "OIDC",
+	    "clientID in an aud list, http issuer: OIDC");
+	/* OIDC needs both: an http(s) issuer and a clientID in aud. */
+	route(tok(evil_key, "x", "", "{\"aud\":\"cid-123\",\"iss\":\"oidc\","
+	    "\"jti\":\"j\",\"sub\":\"alice\"," TIMES "}"), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, CA_CRED_JWK, "unknown provisioner",
+	    "clientID but iss not a URL: JWK, refused");
+	route(tok(evil_key, "x", "", "{\"aud\":\"oidc\",\"iss\":"
+	    "\"https://idp.test\",\"jti\":\"j\",\"sub\":\"alice\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_JWK, "unknown provisioner",
+	    "OIDC-shaped, aud the provisioner's name: JWK, refused");
+	route(tok(evil_key, "x", "", "{\"aud\":\"acme\",\"iss\":"
+	    "\"https://idp.test\",\"jti\":\"j\",\"sub\":\"alice\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_JWK, "unknown provisioner",
+	    "OIDC-shaped, aud \"acme\": JWK, refused");
+	route(tok(evil_key, "x", "", "{\"aud\":\"scep/scep\",\"iss\":"
+	    "\"https://idp.test\",\"jti\":\"j\",\"sub\":\"alice\"," TIMES "}"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, CA_CRED_JWK, "unknown provisioner",
+	    "OIDC-shaped, aud \"scep/scep\": JWK, refused");
+	/* Not a token at all: nothing runs. */
+	route(strdup("not.a.token"), CA_AUTHZ_SIGN, CA_ERR_AUTH, -1,
+	    "invalid token", "garbage: no verifier");
+	route(strdup(""), CA_AUTHZ_SIGN, CA_ERR_AUTH, -1, "token is empty",
+	    "empty: no verifier");
+}
+
+/* step-ca's GHSA-h8cp: the token path never reaches ACME or SCEP. */
+static void
+test_ghsa(void)
+{
+	static const char *names[] = { "acme", "scep", "x5c", "oidc", "k8s" };
+	static const char *frags[] = { "#acme/acme", "#scep/scep", "#x5c/jwk",
+	    "#k8ssa/k8sSA-default", "#jwk" };
+	char what[128], aud[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(what, sizeof(what), "an attacker's JWK token, iss %s",
+		    names[i]);
+		route(jwk_tok(evil_key, names[i], SIGN), CA_AUTHZ_SIGN,
+		    CA_ERR_AUTH, CA_CRED_JWK, "unknown provisioner", what);
+		/* Even with the JWK provisioner's kid and key. */
+		snprintf(what, sizeof(what), "the JWK key's token, iss %s",
+		    names[i]);
+		route(jwk_tok(prov_key, names[i], SIGN), CA_AUTHZ_SIGN,
+		    CA_ERR_AUTH, CA_CRED_JWK, "unknown provisioner", what);
+	}
+	for (i = 0; i < sizeof(frags) / sizeof(frags[0]); i++) {
+		snprintf(aud, sizeof(aud), SIGN "%s", frags[i]);
+		snprintf(what, sizeof(what), "an attacker's token, aud sign%s",
+		    frags[i]);
+		route(jwk_tok(evil_key, "acme", aud), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+		    CA_CRED_JWK, "unknown provisioner", what);
+		/* A validly signed JWK token still gets no fragment. */
+		snprintf(what, sizeof(what), "a good JWK token, aud sign%s",
+		    frags[i]);
+		route(jwk_tok(prov_key, "jwk", aud), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+		    CA_CRED_JWK, "audience", what);
+	}
+	ok(z.prov == NULL && z.ott_id == NULL, "a refused token leaves no result");
+}
+
+static void
+test_helpers(void)
+{
+	const struct ca_provisioner *p;
+	const char *f;
+
+	ok(ca_config_audience_ok2(&cfg, "/1.0/sign", SIGN, &f) && f == NULL,
+	    "audience_ok2: no fragment");
+	ok(ca_config_audience_ok2(&cfg, "/1.0/sign", SIGN "#x5c/x5c", &f) &&
+	    f != NULL && strcmp(f, "x5c/x5c") == 0, "audience_ok2: the fragment");
+	ok(!ca_config_audience_ok2(&cfg, "/1.0/sign", REVOKE "#x5c/x5c", &f) &&
+	    f == NULL, "audience_ok2: another endpoint, no fragment back");
+	ok(!ca_config_audience_ok(&cfg, "/1.0/sign", SIGN "#x5c/x5c"),
+	    "audience_ok (JWK's) refuses any fragment");
+	ok(ca_config_provisioner_of(&cfg, CA_PROV_SCEP, "scep", &p) == 0 &&
+	    p == &provs[5], "provisioner_of: by kind and name");
+	is_int(ca_config_provisioner_of(&cfg, CA_PROV_X5C, "jwk", &p),
+	    CA_ERR_NOTFOUND, "provisioner_of: another kind is not found");
+	is_str(ca_errmsg(), "no X5C provisioner \"jwk\"", "  the message");
+	ok(ca_prov_kind_of("k8ssa") == CA_PROV_K8SSA &&
+	    ca_prov_kind_of("Scep") == CA_PROV_SCEP &&
+	    ca_prov_kind_of("AWS") == CA_PROV_OTHER &&
+	    ca_prov_kind_of("nope") == CA_PROV_OTHER, "kinds, any case");
+	ok(ca_config_kind_served(CA_PROV_JWK) &&
+	    ca_config_kind_served(CA_PROV_ACME) &&
+	    !ca_config_kind_served(CA_PROV_OTHER),
+	    "JWK and ACME served, other types never");
+	/* step-ca's authority/provisioner/provisioner.go Type constants. */
+	ok(ca_step_prov_type("JWK") == 1 && ca_step_prov_type("oidc") == 2 &&
+	    ca_step_prov_type("ACME") == 6 && ca_step_prov_type("X5C") == 7 &&
+	    ca_step_prov_type("K8sSA") == 8 && ca_step_prov_type("SCEP") == 10 &&
+	    ca_step_prov_type("AWS") == 0, "step-ca's type numbers");
+}
+
+int
+main(void)
+{
+	size_t i;
+
+	if (gnutls_global_init() < 0)
+		return 1;
+	setup();
+	test_jwk();
+	test_shapes();
+	test_ghsa();
+	test_helpers();
+	ca_authz_free(&z);
+	ca_jwk_free(prov_key);
+	ca_jwk_free(evil_key);
+	ca_jwk_free(provs[0].key);
+	free(provs[0].kid);
+	for (i = 0; i < 6; i++) {
+		free(provs[i].name);
+		free(provs[i].type);
+	}
+	gnutls_global_deinit();
+	return tap_done();
+}

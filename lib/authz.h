@@ -134,7 +134,10 @@ int	 ca_k8ssa_conf_load(struct json_object *o, struct ca_provisioner *p);
 int	 ca_oidc_conf_load(struct json_object *o, struct ca_provisioner *p);
 int	 ca_scep_conf_load(struct json_object *o, struct ca_provisioner *p);
 
-/* Test builds: how many times each verifier ran (index enum ca_cred). */
+/*
+ * How many times each verifier ran (index enum ca_cred), counted with
+ * relaxed atomics: what tests/unit/test-authz.c asserts the routing by.
+ */
 extern unsigned long ca_authz_calls[CA_CRED_N];
 
 #endif /* CA_AUTHZ_H */

@@ -1,0 +1,113 @@
+#!/bin/bash
+# provisioners.sh - certificates per second through POST /1.0/sign for each
+# provisioner type, each against the JWK figure of the same run (issue 13,
+# DESIGN13 section 5).
+#
+# Usage: bench/provisioners.sh [N]     (or N=... bench/provisioners.sh;
+#        default 2000 requests per type)
+#
+# Environment:
+#   N            requests per type (the first argument wins)
+#   CONC         requests at a time, HTTPS keep-alive (default 8)
+#   CA_BIN       directory holding ca-init, ca-serve, ca-db; otherwise
+#                $(dirname "$0")/../_build/bin, then /work/main/_build/bin,
+#                then $PATH
+#   KEEP=1       keep the scratch directory (its path is printed)
+#   TMPDIR       where the scratch directory is made (ca-serve fsyncs)
+#
+# Set-up: one CA (ca-init, unencrypted intermediate key), one ca-serve
+# --listen on port 0. Request bodies (a distinct CSR and a one-time token
+# each) are all made before anything is timed; bench/serve-tool.py sends
+# them, CONC at a time. Every 201 is counted in the report, and ca-db
+# check must be clean after the run.
+#
+# Types (the TYPES table below): JWK is measured (bodies by serve-tool.py
+# ca-bodies, joserfc). X5C, K8sSA, OIDC and SCEP print PENDING until their
+# verifiers land: whoever lands one adds its body maker to bodies_for and
+# removes it from PENDING (SCEP is measured differently: ca-serve CPU per
+# scepclient/certmonger enrolment, DESIGN13 section 5).
+#
+# Exit status: 0 when every correctness check passes, whether or not a
+# rate is good (this is a benchmark, not a test); 1 when a check fails;
+# 2 on a usage error or a missing tool.
+#
+# Needs: bash 5, python3 with joserfc and cryptography, openssl.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+N=${1:-${N:-2000}}
+posint N
+CONC=${CONC:-8}
+posint CONC
+PYTHON=${PYTHON:-python3}
+TYPES=(JWK X5C K8sSA OIDC SCEP)
+PENDING=" X5C K8sSA OIDC SCEP "
+
+use_tools ca-serve ca-init ca-serve ca-db
+need openssl
+need_joserfc
+
+scratch ca-bench-provisioners
+mkdir bin bodies logs out
+copy_tools
+cp "$HERE/serve-tool.py" bin/
+TOOL=$W/bin/serve-tool.py
+machine
+
+password_file
+"$CA_INIT" -d ca --name Bench --dns localhost,127.0.0.1 \
+    --address 127.0.0.1:8443 --provisioner bench --password-file pw \
+    --unencrypted-intermediate-key --provisioner-key-out prov.json -q >/dev/null
+ROOT=$W/ca/certs/root_ca.crt
+
+# bodies_for TYPE: bodies/TYPE, N lines, made before the timed runs.
+bodies_for() {
+	case $1 in
+	JWK)
+		# The audience ca-token -d puts in a token: the configured address.
+		"$PYTHON" "$TOOL" ca-bodies prov.json "$ROOT" bench \
+		    https://localhost:8443/1.0/sign "$N" jwk bodies/JWK ;;
+	*)
+		die "no body maker for $1" ;;
+	esac
+}
+
+note "building $N request bodies per type"
+for t in "${TYPES[@]}"; do
+	[[ $PENDING == *" $t "* ]] || bodies_for "$t"
+done
+
+start_ca_serve serve ca
+PORT=$SRV_PORT
+SERVE_PID=$SRV_PID
+
+declare -A RATE P50
+for t in "${TYPES[@]}"; do
+	[[ $PENDING == *" $t "* ]] && continue
+	"$PYTHON" "$TOOL" client "127.0.0.1:$PORT" "$ROOT" "bodies/$t" "$CONC" \
+	    /1.0/sign > "out/$t.client"
+	line=$(cat "out/$t.client")
+	ok=$(sed -n 's/.*codes=\([^ ]*\).*/\1/p' <<<"$line" | tr ',' '\n' |
+	    awk -F: '$1 == 201 { print $2 }')
+	secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+	[[ ${ok:-0} == "$N" ]] || fail "$t: ${ok:-0} of $N signed ($line)"
+	RATE[$t]=$(rate "${ok:-0}" "$secs")
+	P50[$t]=$(sed -n 's/.*p50_ms=\([0-9.]*\).*/\1/p' <<<"$line")
+done
+stop_server "$SERVE_PID" ca-serve
+"$CA_DB" -d ca check >/dev/null 2>logs/check.err || fail "ca-db check: $(cat logs/check.err)"
+
+echo "bench/provisioners.sh: POST /1.0/sign, $N requests per type, $CONC at a time"
+print_machine
+print_scratch
+for t in "${TYPES[@]}"; do
+	if [[ $PENDING == *" $t "* ]]; then
+		printf '  %-6s PENDING (no verifier yet)\n' "$t"
+	else
+		printf '  %-6s %8s certs/s   %s x JWK   p50 %s ms\n' "$t" "${RATE[$t]}" \
+		    "$(ratio "${RATE[$t]}" "${RATE[JWK]}")" "${P50[$t]}"
+	fi
+done
+print_checks
+finish

@@ -168,7 +168,7 @@ for t in ("X5C", "OIDC", "K8sSA"):
 	local dir=$URL/acme/acme/directory
 	mkdir a1
 	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/acme-b.py" "$dir" "$CA/certs/root_ca.crt" a1 account
-	assert_equal "$(pj 'd["status"]' <<<"$output")" 201
+	[[ $output == "{\"status\": 201, "* ]] || fail "$output"
 	# The same account key and kid, as a compact JWS in token position.
 	"$PYTHON" - a1 "$URL" > acme.tok <<'PY'
 import json, sys
@@ -188,7 +188,7 @@ PY
 	refused_elsewhere acme.tok
 	run -0 "$PYTHON" "$CA_TOP_SRCDIR/tests/acme-b.py" "$dir" "$CA/certs/root_ca.crt" a1 \
 		post newOrder '{"identifiers": [{"type": "dns", "value": "svc.test"}]}'
-	assert_equal "$(pj 'd["status"]' <<<"$output")" 201
+	[[ $output == "{\"status\": 201, "* ]] || fail "$output"
 	assert_equal "$(new_certs)" 0
 }
 

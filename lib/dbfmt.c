@@ -88,6 +88,9 @@ info_json(const struct ca_cert_info *ci, time_t now)
 	if (ci->acme_order != NULL)
 		json_object_object_add(o, "acmeOrder",
 		    json_object_new_string(ci->acme_order));
+	if (ci->identity != NULL)
+		json_object_object_add(o, "identity",
+		    json_object_new_string(ci->identity));
 	if (ci->revoked) {
 		ca_time_format(ci->revoked_at, t, sizeof(t));
 		json_object_object_add(o, "revokedAt", json_object_new_string(t));
@@ -135,9 +138,9 @@ ca_dbfmt_list(FILE *fp, const struct ca_cert_info *v, size_t n, time_t now,
 		return rc;
 	}
 	fprintf(fp, "SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\t"
-	    "REVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER\n");
+	    "REVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER\tIDENTITY\n");
 	for (i = 0; i < n && rc == 0; i++) {
-		char rt[32] = "-", *sans, *prov, *sub, *acct, *ord;
+		char rt[32] = "-", *sans, *prov, *sub, *acct, *ord, *id;
 
 		ca_time_format(v[i].not_after, t, sizeof(t));
 		if (v[i].revoked)
@@ -150,12 +153,14 @@ ca_dbfmt_list(FILE *fp, const struct ca_cert_info *v, size_t n, time_t now,
 		    v[i].acme_account : "-", NULL);
 		ord = ca_text_escape(v[i].acme_order ?
 		    v[i].acme_order : "-", NULL);
+		id = ca_text_escape(v[i].identity ? v[i].identity : "-", NULL);
 		if (sans != NULL && prov != NULL && sub != NULL &&
-		    acct != NULL && ord != NULL)
-			fprintf(fp, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			    v[i].serial, t, ca_cert_info_status(&v[i], now),
-			    prov, sub, sans, rt, v[i].revoked ?
-			    ca_reason_name(v[i].reason) : "-", acct, ord);
+		    acct != NULL && ord != NULL && id != NULL)
+			fprintf(fp, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s"
+			    "\t%s\n", v[i].serial, t,
+			    ca_cert_info_status(&v[i], now), prov, sub, sans,
+			    rt, v[i].revoked ? ca_reason_name(v[i].reason) : "-",
+			    acct, ord, id);
 		else
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		free(sans);
@@ -163,6 +168,7 @@ ca_dbfmt_list(FILE *fp, const struct ca_cert_info *v, size_t n, time_t now,
 		free(sub);
 		free(acct);
 		free(ord);
+		free(id);
 	}
 	return rc;
 }
@@ -174,7 +180,7 @@ ca_dbfmt_show(FILE *fp, const struct ca_cert_info *ci, time_t now, int json)
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
 	char *sans = NULL, *sub = NULL, *prov = NULL, *why = NULL;
-	char *acct = NULL, *ord = NULL;
+	char *acct = NULL, *ord = NULL, *id = NULL;
 	char t1[32], t2[32];
 	int rc;
 
@@ -200,7 +206,9 @@ ca_dbfmt_show(FILE *fp, const struct ca_cert_info *ci, time_t now, int json)
 	    (ci->acme_account != NULL &&
 	    (acct = ca_text_escape(ci->acme_account, NULL)) == NULL) ||
 	    (ci->acme_order != NULL &&
-	    (ord = ca_text_escape(ci->acme_order, NULL)) == NULL)) {
+	    (ord = ca_text_escape(ci->acme_order, NULL)) == NULL) ||
+	    (ci->identity != NULL &&
+	    (id = ca_text_escape(ci->identity, NULL)) == NULL)) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -215,6 +223,8 @@ ca_dbfmt_show(FILE *fp, const struct ca_cert_info *ci, time_t now, int json)
 		fprintf(fp, "acme-account: %s\n", acct);
 	if (ord != NULL)
 		fprintf(fp, "acme-order: %s\n", ord);
+	if (id != NULL)
+		fprintf(fp, "identity: %s\n", id);
 	if (ci->revoked) {
 		ca_time_format(ci->revoked_at, t1, sizeof(t1));
 		fprintf(fp, "revoked-at: %s\nreason: %s\n", t1,
@@ -230,6 +240,7 @@ out:
 	free(why);
 	free(acct);
 	free(ord);
+	free(id);
 	gnutls_free(pem.data);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);

@@ -14,12 +14,12 @@ setup() {
 @test "list: a header and one tab-separated row per certificate" {
 	run -0 --separate-stderr ca-db -d "$CA" list
 	[ -z "$stderr" ]
-	assert_line -n 0 "$(printf 'SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\tREVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER')"
+	assert_line -n 0 "$(printf 'SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\tREVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER\tIDENTITY')"
 	assert_equal "${#lines[@]}" 4
 	for n in a b c; do
 		serial=$(openssl x509 -in $n.pem -noout -serial | cut -d= -f2 | tr A-F a-f)
 		end=$(date -u -d "$(openssl x509 -in $n.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
-		assert_line --regexp "^$serial	$end	valid	admin	CN=$n.test	$n.test,10\.0\.0\.[0-9]+	-	-	-	-$"
+		assert_line --regexp "^$serial	$end	valid	admin	CN=$n.test	$n.test,10\.0\.0\.[0-9]+	-	-	-	-	$n.test$"
 	done
 }
 
@@ -27,7 +27,7 @@ setup() {
 	run -0 ca-db -d "$CA" list --json
 	echo "$output" > l.json
 	run -0 pj '[len(d), sorted(d[0])]' < l.json
-	assert_output '[3, ["issuedAt", "names", "notAfter", "notBefore", "provisioner", "sans", "serial", "serialDecimal", "status", "subject"]]'
+	assert_output '[3, ["issuedAt", "names", "notAfter", "notBefore", "identity", "provisioner", "sans", "serial", "serialDecimal", "status", "subject"]]'
 	run -0 pj 'sorted(x["subject"] for x in d)' < l.json
 	assert_output '["CN=a.test", "CN=b.test", "CN=c.test"]'
 	serial=$(openssl x509 -in b.pem -noout -serial | cut -d= -f2)
@@ -100,7 +100,7 @@ setup() {
 	rm -rf fresh
 	ca-init -d fresh --name F --dns f.test --provisioner p --password-file "$PW" -q > /dev/null
 	run -0 ca-db -d fresh list
-	assert_output "$(printf 'SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\tREVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER')"
+	assert_output "$(printf 'SERIAL\tNOT-AFTER\tSTATUS\tPROVISIONER\tSUBJECT\tSANS\tREVOKED-AT\tREASON\tACME-ACCOUNT\tACME-ORDER\tIDENTITY')"
 	run -0 ca-db -d fresh list --json
 	run -0 pj 'd' <<< "$output"
 	assert_output "[]"

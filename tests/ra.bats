@@ -193,10 +193,10 @@ PY
 		--key b.test.key --reason superseded
 	assert_success
 	run ca-db -d "$CA" list
-	assert_line --regexp "^$sa	.*	revoked	.*	keyCompromise	-	-$"
-	assert_line --regexp "^$sb	.*	revoked	.*	superseded	-	-$"
+	assert_line --regexp "^$sa	.*	revoked	.*	keyCompromise	-	-	[^	]*$"
+	assert_line --regexp "^$sb	.*	revoked	.*	superseded	-	-	[^	]*$"
 	run ca-db -d "$RA" list
-	assert_line --regexp "^$sa	.*	revoked	.*	keyCompromise	-	-$"
+	assert_line --regexp "^$sa	.*	revoked	.*	keyCompromise	-	-	[^	]*$"
 	run openssl ocsp -issuer "$CA/certs/intermediate_ca.crt" -cert a.test.crt \
 		-url "$URL/ocsp" -CAfile "$ROOT" -VAfile "$CA/certs/intermediate_ca.crt"
 	assert_line "a.test.crt: revoked"

@@ -53,6 +53,7 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
 	[ -n "$PORT" ] || { cat "$SERVER_LOG" >&2; return 1; }
 	URL=https://localhost:$PORT
 	export CA PK FP SERVER_LOG SERVER_PID PORT URL
+	(cd "$BATS_FILE_TMPDIR" && csr svc.test)
 }
 
 teardown_file() {
@@ -63,7 +64,7 @@ setup() {
 	need_peer joserfc cryptography
 	cd "$BATS_TEST_TMPDIR"
 	AUD=$URL/1.0/sign
-	csr svc.test
+	cp "$BATS_FILE_TMPDIR"/svc.test.* .
 	BASE=$(issued)
 }
 

@@ -121,6 +121,65 @@ ca_authz_free(struct ca_authz *z)
 	memset(z, 0, sizeof(*z));
 }
 
+/* For an OIDC admin or a K8sSA service account (DESIGN13 0.5). */
+int
+ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
+{
+	const struct { char **const *v; const size_t *n; } t[] = {
+		{ &z->names.dns, &z->names.n_dns },
+		{ &z->names.ip, &z->names.n_ip },
+		{ &z->names.email, &z->names.n_email },
+		{ &z->names.uri, &z->names.n_uri },
+	};
+	char buf[CA_CN_MAX * 4 + 2];
+	size_t size = sizeof(buf) - 1, s2 = 0, i, j, n;
+	int ret, rc;
+
+	ca_names_free(&z->names);
+	for (i = 0; i < z->n_sans; i++)
+		free(z->sans[i]);
+	free(z->sans);
+	z->sans = NULL;
+	z->n_sans = 0;
+	if ((rc = ca_csr_names(crq, max_sans, &z->names)) != 0)
+		return rc;
+	ret = gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME,
+	    0, 0, buf, &size);
+	if (ret >= 0) {
+		buf[size] = '\0';
+		if (strlen(buf) != size || gnutls_x509_crq_get_dn_by_oid(crq,
+		    GNUTLS_OID_X520_COMMON_NAME, 1, 0, NULL, &s2) !=
+		    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return ca_err(CA_ERR_INVAL, "the CSR has more than one "
+			    "common name, or one with a NUL");
+		if ((rc = ca_x509_cn_check(buf)) != 0) {
+			ca_err_context("the CSR's common name");
+			return rc;
+		}
+		free(z->cn);
+		if ((z->cn = strdup(buf)) == NULL)
+			return ca_err(CA_ERR_NOMEM, "out of memory");
+	} else if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER)
+		return ca_err(CA_ERR_INVAL, "the CSR's common name is longer "
+		    "than %d characters", CA_CN_MAX);
+	else if (ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return ca_err(CA_ERR_INVAL, "the CSR's subject: %s",
+		    gnutls_strerror(ret));
+	n = z->names.n_dns + z->names.n_ip + z->names.n_email +
+	    z->names.n_uri;
+	if (n == 0 && z->cn == NULL)
+		return ca_err(CA_ERR_FORBIDDEN, "the CSR names nothing: give it "
+		    "a common name or a subject alternative name");
+	if (n > 0 && (z->sans = calloc(n, sizeof(*z->sans))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (j = 0; j < *t[i].n; j++)
+			if ((z->sans[z->n_sans++] = strdup((*t[i].v)[j])) ==
+			    NULL)
+				return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
 int
 ca_authz_token(const struct ca_authz_ctx *x, enum ca_authz_op op,
     const char *tok, size_t len, time_t now, struct ca_authz *out)

@@ -90,6 +90,18 @@ int	 ca_authz_token(const struct ca_authz_ctx *x, enum ca_authz_op op,
 void	 ca_authz_free(struct ca_authz *z);
 
 /*
+ * A credential that names no certificate itself (z->names_from_csr: an
+ * OIDC admin, a K8sSA service account): the CSR's common name (one, as
+ * any CN) and subject alternative names (at most max_sans) become z's,
+ * as step-ca's DefaultAdminLeafTemplate; the policy checks them later
+ * like any other. A CSR without a CN keeps the verifier's default
+ * (z->cn, may be NULL); z->sans is rebuilt for an RA relay. 0, or
+ * CA_ERR_INVAL / CA_ERR_FORBIDDEN (the CSR names nothing) / CA_ERR_NOMEM.
+ */
+int	 ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans,
+	    struct ca_authz *z);
+
+/*
  * The routing table alone, on an unverified token: header and claims as
  * parsed (strictly) from it. 0 and *cred, or CA_ERR_AUTH (x5cInsecure:
  * a renewal token). Exported for the unit test.

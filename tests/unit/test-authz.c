@@ -4,8 +4,9 @@
  * verifier (ca_authz_calls counts them); a token that names an ACME or
  * SCEP provisioner by iss or audience fragment never reaches anything
  * that would accept it (step-ca's GHSA-h8cp). Also the JWK verifier's
- * result (struct ca_authz) and the small shared helpers of the skeleton:
- * ca_config_audience_ok2, the kinds table, step-ca's type numbers.
+ * result (struct ca_authz), the names taken from a CSR (ca_authz_csr_names)
+ * and the small shared helpers of the skeleton: ca_config_audience_ok2,
+ * the kinds table, step-ca's type numbers.
  *
  * Copyright (C) 2026 The ca-tools authors.
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,6 +20,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "ca.h"
 #include "authz.h"
@@ -138,6 +140,17 @@ jwk_tok(const struct ca_jwk *key, const char *iss, const char *aud)
 
 static struct ca_authz z;
 
+/* The last error contains msg (NULL: not checked). */
+static void
+said(const char *msg, const char *what)
+{
+	if (msg == NULL)
+		return;
+	ok(strstr(ca_errmsg(), msg) != NULL, "  %s: \"%s\"", what, msg);
+	if (strstr(ca_errmsg(), msg) == NULL)
+		printf("#   got \"%s\"\n", ca_errmsg());
+}
+
 /*
  * Dispatch s (freed) for op: the status is want, the message contains
  * msg (NULL: not checked), and exactly the verifier cred ran (-1: none).
@@ -162,11 +175,7 @@ route(char *s, enum ca_authz_op op, int want, int cred, const char *msg,
 	ok(n == (cred < 0 ? 0 : 1) && ran == cred,
 	    "  %s: verifier %s, and only it", what,
 	    cred < 0 ? "none" : ca_authz_cred_name((enum ca_cred)cred));
-	if (msg != NULL) {
-		ok(strstr(ca_errmsg(), msg) != NULL, "  %s: \"%s\"", what, msg);
-		if (strstr(ca_errmsg(), msg) == NULL)
-			printf("#   got \"%s\"\n", ca_errmsg());
-	}
+	said(msg, what);
 	free(s);
 }
 
@@ -289,6 +298,118 @@ test_ghsa(void)
 	ok(z.prov == NULL && z.ott_id == NULL, "a refused token leaves no result");
 }
 
+/* A SAN for csr(): its GNUTLS_SAN_* type and value (NULL ends a list). */
+struct san {
+	int		 type;
+	const char	*v;
+	unsigned	 len;		/* 0: strlen(v) */
+};
+
+static gnutls_x509_privkey_t csr_key;
+
+/*
+ * A signed CSR with the CNs cns (NULL-terminated; raw: DER values given
+ * as "\x0c\x03abc") and the SANs sans (until a NULL value).
+ */
+static gnutls_x509_crq_t
+csr(const char *const *cns, size_t raw_len, const struct san *sans)
+{
+	gnutls_x509_crq_t crq;
+	size_t i;
+
+	if (csr_key == NULL && (gnutls_x509_privkey_init(&csr_key) < 0 ||
+	    gnutls_x509_privkey_generate(csr_key, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0))
+		goto fail;
+	if (gnutls_x509_crq_init(&crq) < 0 ||
+	    gnutls_x509_crq_set_key(crq, csr_key) < 0)
+		goto fail;
+	for (i = 0; cns != NULL && cns[i] != NULL; i++)
+		if (gnutls_x509_crq_set_dn_by_oid(crq,
+		    GNUTLS_OID_X520_COMMON_NAME, raw_len > 0, cns[i],
+		    raw_len > 0 ? (unsigned)raw_len :
+		    (unsigned)strlen(cns[i])) < 0)
+			goto fail;
+	for (i = 0; sans != NULL && sans[i].v != NULL; i++)
+		if (gnutls_x509_crq_set_subject_alt_name(crq, sans[i].type,
+		    sans[i].v, sans[i].len ? sans[i].len :
+		    (unsigned)strlen(sans[i].v), GNUTLS_FSAN_APPEND) < 0)
+			goto fail;
+	if (gnutls_x509_crq_sign2(crq, csr_key, GNUTLS_DIG_SHA256, 0) < 0)
+		goto fail;
+	return crq;
+fail:
+	printf("Bail out! making a CSR\n");
+	exit(1);
+}
+
+/*
+ * ca_authz_csr_names on crq (freed), max_sans 3, after a verifier that
+ * set the default CN dflt: the status is want, the message contains msg
+ * (NULL: not checked).
+ */
+static void
+csr_names(gnutls_x509_crq_t crq, const char *dflt, int want, const char *msg,
+    const char *what)
+{
+	ca_authz_free(&z);
+	ca_err_clear();
+	z.names_from_csr = 1;
+	if (dflt != NULL)
+		z.cn = strdup(dflt);
+	is_int(ca_authz_csr_names(crq, 3, &z), want, "%s", what);
+	said(msg, what);
+	gnutls_x509_crq_deinit(crq);
+}
+
+static void
+test_csr_names(void)
+{
+	static const char *const one[] = { "svc", NULL };
+	static const char *const two[] = { "a", "b", NULL };
+	static const char *const ctl[] = { "a\x01b", NULL };
+	static const char *const big[] = { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL };
+	static const struct san good[] = {
+		{ GNUTLS_SAN_DNSNAME, "a.test", 0 },
+		{ GNUTLS_SAN_IPADDRESS, "\x0a\0\0\x01", 4 },
+		{ GNUTLS_SAN_URI, "spiffe://t/ns/sa", 0 },
+		{ 0, NULL, 0 } };
+	static const struct san four[] = {
+		{ GNUTLS_SAN_DNSNAME, "a.test", 0 },
+		{ GNUTLS_SAN_DNSNAME, "b.test", 0 },
+		{ GNUTLS_SAN_DNSNAME, "c.test", 0 },
+		{ GNUTLS_SAN_DNSNAME, "d.test", 0 },
+		{ 0, NULL, 0 } };
+
+	csr_names(csr(one, 0, good), "dflt", 0, NULL, "CSR names: CN and SANs");
+	is_str(z.cn, "svc", "  the CSR's CN over the verifier's default");
+	ok(z.names.n_dns == 1 && z.names.n_ip == 1 && z.names.n_uri == 1 &&
+	    z.names.n_email == 0, "  typed: one DNS, one IP, one URI");
+	ok(z.n_sans == 3 && strcmp(z.sans[0], "a.test") == 0 &&
+	    strcmp(z.sans[1], "10.0.0.1") == 0 &&
+	    strcmp(z.sans[2], "spiffe://t/ns/sa") == 0,
+	    "  the RA relay's sans: the same names as text");
+	csr_names(csr(NULL, 0, good), "dflt", 0, NULL, "CSR names: no CN");
+	is_str(z.cn, "dflt", "  the verifier's default CN stays");
+	csr_names(csr(one, 0, NULL), NULL, 0, NULL, "CSR names: a CN only");
+	ok(strcmp(z.cn, "svc") == 0 && z.n_sans == 0 && z.sans == NULL,
+	    "  CN, no SANs");
+	csr_names(csr(NULL, 0, NULL), NULL, CA_ERR_FORBIDDEN, "names nothing",
+	    "CSR names: a CSR naming nothing, no default");
+	ok(z.cn == NULL && z.n_sans == 0, "  nothing left behind");
+	csr_names(csr(NULL, 0, NULL), "dflt", 0, NULL,
+	    "CSR names: naming nothing, the verifier's default CN");
+	csr_names(csr(two, 0, NULL), NULL, CA_ERR_INVAL, "more than one common",
+	    "CSR names: two CNs");
+	csr_names(csr(ctl, 0, NULL), NULL, CA_ERR_INVAL, "control character",
+	    "CSR names: a CN with a control character");
+	csr_names(csr(big, 0, NULL), NULL, CA_ERR_INVAL, "at most 64",
+	    "CSR names: a 65-character CN");
+	csr_names(csr(one, 0, four), NULL, CA_ERR_INVAL, "at most 3",
+	    "CSR names: more SANs than max_sans");
+}
+
 static void
 test_helpers(void)
 {
@@ -334,10 +455,12 @@ main(void)
 	test_jwk();
 	test_shapes();
 	test_ghsa();
+	test_csr_names();
 	test_helpers();
 	ca_authz_free(&z);
 	ca_jwk_free(prov_key);
 	ca_jwk_free(evil_key);
+	gnutls_x509_privkey_deinit(csr_key);
 	ca_jwk_free(provs[0].key);
 	free(provs[0].kid);
 	for (i = 0; i < 6; i++) {

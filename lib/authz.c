@@ -121,15 +121,47 @@ ca_authz_free(struct ca_authz *z)
 	memset(z, 0, sizeof(*z));
 }
 
+/*
+ * Whether the CSR's name s (of X.509 type what) is what the token path
+ * would type it as (ca_names_classify): a dNSName "10.0.0.1" or "a b",
+ * an rfc822Name without '@', a URI without a scheme are refused rather
+ * than issued, and an RA's upstream, which reads the relayed text again,
+ * sees the same type.
+ */
+static int
+csr_name_typed(const char *s, const char *type, const char *what)
+{
+	struct ca_names nm;
+	const char *got = NULL;
+	char esc[160];
+	int same = 0;
+
+	if (ca_names_classify(&s, 1, &nm) == 0) {
+		same = ca_names_at(&nm, 0, &got) != NULL &&
+		    strcmp(got, type) == 0;
+		ca_names_free(&nm);
+	}
+	ca_err_clear();
+	if (!same)
+		return ca_err(CA_ERR_INVAL, "the CSR's subject alternative name "
+		    "'%s' is not a valid %s name",
+		    ca_escape(esc, sizeof(esc), s, 0), what);
+	return 0;
+}
+
 /* For an OIDC admin or a K8sSA service account (DESIGN13 0.5). */
 int
 ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
 {
-	const struct { char **const *v; const size_t *n; } t[] = {
-		{ &z->names.dns, &z->names.n_dns },
-		{ &z->names.ip, &z->names.n_ip },
-		{ &z->names.email, &z->names.n_email },
-		{ &z->names.uri, &z->names.n_uri },
+	const struct {
+		char **const *v;
+		const size_t *n;
+		const char *type, *what;
+	} t[] = {
+		{ &z->names.dns, &z->names.n_dns, "dns", "DNS" },
+		{ &z->names.ip, &z->names.n_ip, "ip", "IP" },
+		{ &z->names.email, &z->names.n_email, "email", "e-mail" },
+		{ &z->names.uri, &z->names.n_uri, "uri", "URI" },
 	};
 	char buf[CA_CN_MAX * 4 + 2];
 	size_t size = sizeof(buf) - 1, s2 = 0, i, j, n;
@@ -173,10 +205,14 @@ ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
 	if (n > 0 && (z->sans = calloc(n, sizeof(*z->sans))) == NULL)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		for (j = 0; j < *t[i].n; j++)
+		for (j = 0; j < *t[i].n; j++) {
+			if ((rc = csr_name_typed((*t[i].v)[j], t[i].type,
+			    t[i].what)) != 0)
+				return rc;
 			if ((z->sans[z->n_sans++] = strdup((*t[i].v)[j])) ==
 			    NULL)
 				return ca_err(CA_ERR_NOMEM, "out of memory");
+		}
 	return 0;
 }
 

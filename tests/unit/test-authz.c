@@ -298,7 +298,10 @@ test_ghsa(void)
 	ok(z.prov == NULL && z.ott_id == NULL, "a refused token leaves no result");
 }
 
-/* A SAN for csr(): its GNUTLS_SAN_* type and value (NULL ends a list). */
+/*
+ * A SAN for csr(): its GNUTLS_SAN_* type and value (NULL ends a list);
+ * type 0: the whole extension's DER (GnuTLS drops a dNSName's controls).
+ */
 struct san {
 	int		 type;
 	const char	*v;
@@ -331,7 +334,9 @@ csr(const char *const *cns, size_t raw_len, const struct san *sans)
 		    (unsigned)strlen(cns[i])) < 0)
 			goto fail;
 	for (i = 0; sans != NULL && sans[i].v != NULL; i++)
-		if (gnutls_x509_crq_set_subject_alt_name(crq, sans[i].type,
+		if (sans[i].type == 0 ? gnutls_x509_crq_set_extension_by_oid(crq,
+		    "2.5.29.17", sans[i].v, sans[i].len, 0) < 0 :
+		    gnutls_x509_crq_set_subject_alt_name(crq, sans[i].type,
 		    sans[i].v, sans[i].len ? sans[i].len :
 		    (unsigned)strlen(sans[i].v), GNUTLS_FSAN_APPEND) < 0)
 			goto fail;
@@ -360,6 +365,44 @@ csr_names(gnutls_x509_crq_t crq, const char *dflt, int want, const char *msg,
 	is_int(ca_authz_csr_names(crq, 3, &z), want, "%s", what);
 	said(msg, what);
 	gnutls_x509_crq_deinit(crq);
+}
+
+/*
+ * Each SAN taken from a CSR as the token path would type it
+ * (ca_names_classify), or the leaf carries what no token could name and
+ * an RA's upstream reads the relayed text as another type.
+ */
+static void
+test_csr_bad_sans(void)
+{
+	static const struct {
+		struct san	 san[2];
+		const char	*msg, *what;
+	} bad[] = {
+		{ { { GNUTLS_SAN_DNSNAME, "10.0.0.1", 0 } },
+		    "'10.0.0.1' is not a valid DNS name", "an IP as a dNSName" },
+		{ { { GNUTLS_SAN_DNSNAME, "u@a.test", 0 } },
+		    "'u@a.test' is not a valid DNS name", "an e-mail as a dNSName" },
+		{ { { 0, "\x30\x0f\x82\x0d" "a.test\nb.test", 17 } },
+		    "'a.test\\x0ab.test' is not a valid DNS name",
+		    "a dNSName with a newline" },
+		{ { { GNUTLS_SAN_DNSNAME, "a b.test", 0 } },
+		    "not a valid DNS name", "a dNSName with a space" },
+		{ { { GNUTLS_SAN_RFC822NAME, "a.test", 0 } },
+		    "'a.test' is not a valid e-mail name", "an rfc822Name without @" },
+		{ { { GNUTLS_SAN_URI, "a.test", 0 } },
+		    "not a valid URI name", "a URI without a scheme" },
+		{ { { GNUTLS_SAN_URI, "https://a.test/x y", 0 } },
+		    "not a valid URI name", "a URI with a space" },
+	};
+	char what[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(what, sizeof(what), "CSR names: %s", bad[i].what);
+		csr_names(csr(NULL, 0, bad[i].san), NULL, CA_ERR_INVAL,
+		    bad[i].msg, what);
+	}
 }
 
 static void
@@ -408,6 +451,7 @@ test_csr_names(void)
 	    "CSR names: a 65-character CN");
 	csr_names(csr(one, 0, four), NULL, CA_ERR_INVAL, "at most 3",
 	    "CSR names: more SANs than max_sans");
+	test_csr_bad_sans();
 }
 
 static void

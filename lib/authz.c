@@ -149,6 +149,80 @@ csr_name_typed(const char *s, const char *type, const char *what)
 	return 0;
 }
 
+/*
+ * The CN's DER value d (n bytes) as UTF-8 into out (outlen bytes): the
+ * string as the CSR holds it. GnuTLS's own reading renders it as RFC 4514
+ * text ("a\\,b"), a NUL or a non-string as "#hex", and cuts a BMPString
+ * at a NUL; none of those is a name the leaf should carry.
+ */
+static int
+cn_string(const unsigned char *d, size_t n, char *out, size_t outlen)
+{
+	size_t len, off = 2, i, o = 0;
+	unsigned c, tag = n > 0 ? d[0] : 0;
+
+	if (n < 2 || d[1] > 0x82 || d[1] == 0x80)
+		goto bad;
+	len = d[1];
+	if (d[1] == 0x81 && n >= 3) {
+		len = d[2];
+		off = 3;
+	} else if (d[1] == 0x82 && n >= 4) {
+		len = (size_t)d[2] << 8 | d[3];
+		off = 4;
+	} else if (d[1] > 0x80)
+		goto bad;
+	if (off + len != n)
+		goto bad;
+	d += off;
+	switch (tag) {
+	case 0x0c:	/* UTF8String */
+	case 0x13:	/* PrintableString */
+	case 0x16:	/* IA5String */
+		if (memchr(d, '\0', len) != NULL)
+			goto nul;
+		if (len >= outlen)
+			goto big;
+		memcpy(out, d, len);
+		out[len] = '\0';
+		return 0;
+	case 0x1e:	/* BMPString: UCS-2, big-endian */
+		if (len % 2 != 0)
+			goto bad;
+		for (i = 0; i < len; i += 2) {
+			c = (unsigned)d[i] << 8 | d[i + 1];
+			if (c == 0)
+				goto nul;
+			if (c >= 0xd800 && c <= 0xdfff)
+				goto bad;
+			if (o + 4 >= outlen)
+				goto big;
+			if (c < 0x80)
+				out[o++] = (char)c;
+			else if (c < 0x800) {
+				out[o++] = (char)(0xc0 | c >> 6);
+				out[o++] = (char)(0x80 | (c & 0x3f));
+			} else {
+				out[o++] = (char)(0xe0 | c >> 12);
+				out[o++] = (char)(0x80 | (c >> 6 & 0x3f));
+				out[o++] = (char)(0x80 | (c & 0x3f));
+			}
+		}
+		out[o] = '\0';
+		return 0;
+	default:
+		return ca_err(CA_ERR_INVAL, "the CSR's common name is not a "
+		    "UTF8String, PrintableString, IA5String or BMPString");
+	}
+nul:
+	return ca_err(CA_ERR_INVAL, "the CSR's common name holds a NUL");
+big:
+	return ca_err(CA_ERR_INVAL, "the CSR's common name is longer than %d "
+	    "characters", CA_CN_MAX);
+bad:
+	return ca_err(CA_ERR_INVAL, "the CSR's common name is malformed");
+}
+
 /* For an OIDC admin or a K8sSA service account (DESIGN13 0.5). */
 int
 ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
@@ -163,8 +237,9 @@ ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
 		{ &z->names.email, &z->names.n_email, "email", "e-mail" },
 		{ &z->names.uri, &z->names.n_uri, "uri", "URI" },
 	};
-	char buf[CA_CN_MAX * 4 + 2];
-	size_t size = sizeof(buf) - 1, s2 = 0, i, j, n;
+	unsigned char der[CA_CN_MAX * 4 + 8];
+	char buf[CA_CN_MAX * 4 + 1];
+	size_t size = sizeof(der), s2 = 0, i, j, n;
 	int ret, rc;
 
 	ca_names_free(&z->names);
@@ -176,14 +251,15 @@ ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
 	if ((rc = ca_csr_names(crq, max_sans, &z->names)) != 0)
 		return rc;
 	ret = gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME,
-	    0, 0, buf, &size);
+	    0, 1, der, &size);
 	if (ret >= 0) {
-		buf[size] = '\0';
-		if (strlen(buf) != size || gnutls_x509_crq_get_dn_by_oid(crq,
-		    GNUTLS_OID_X520_COMMON_NAME, 1, 0, NULL, &s2) !=
+		if (gnutls_x509_crq_get_dn_by_oid(crq,
+		    GNUTLS_OID_X520_COMMON_NAME, 1, 1, NULL, &s2) !=
 		    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			return ca_err(CA_ERR_INVAL, "the CSR has more than one "
-			    "common name, or one with a NUL");
+			    "common name");
+		if ((rc = cn_string(der, size, buf, sizeof(buf))) != 0)
+			return rc;
 		if ((rc = ca_x509_cn_check(buf)) != 0) {
 			ca_err_context("the CSR's common name");
 			return rc;

@@ -405,6 +405,45 @@ test_csr_bad_sans(void)
 	}
 }
 
+/*
+ * The CN as the CSR holds it, not GnuTLS's RFC 4514 rendering of it
+ * ("a\\,b+c", "\\#x", and "#0c03610062" for a NUL or a non-string).
+ */
+static void
+test_csr_cns(void)
+{
+	static const struct {
+		const char	*cn[2];
+		size_t		 raw;		/* DER of the value: its length */
+		int		 want;
+		const char	*msg;		/* the error, or the CN taken */
+		const char	*what;
+	} t[] = {
+		{ { "a,b+c" }, 0, 0, "a,b+c", "a CN with RFC 4514 specials" },
+		{ { "#x" }, 0, 0, "#x", "a CN starting with #" },
+		{ { "\x1e\x04\0a\0\xe9" }, 6, 0, "a\xc3\xa9",
+		    "a BMPString CN, as UTF-8" },
+		{ { "\x0c\x03" "a\0b" }, 5, CA_ERR_INVAL, "holds a NUL",
+		    "a UTF8String CN with a NUL" },
+		{ { "\x1e\x04\0a\0\0" }, 6, CA_ERR_INVAL, "holds a NUL",
+		    "a BMPString CN with a NUL" },
+		{ { "\x04\x03" "abc" }, 5, CA_ERR_INVAL, "not a UTF8String",
+		    "a CN that is not a string" },
+	};
+	char what[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(what, sizeof(what), "CSR names: %s", t[i].what);
+		csr_names(csr(t[i].cn, t[i].raw, NULL), NULL, t[i].want,
+		    t[i].want != 0 ? t[i].msg : NULL, what);
+		if (t[i].want == 0)
+			is_str(z.cn, t[i].msg, "  %s: the CN taken", t[i].what);
+		else
+			ok(z.cn == NULL, "  %s: no CN taken", t[i].what);
+	}
+}
+
 static void
 test_csr_names(void)
 {
@@ -451,6 +490,7 @@ test_csr_names(void)
 	    "CSR names: a 65-character CN");
 	csr_names(csr(one, 0, four), NULL, CA_ERR_INVAL, "at most 3",
 	    "CSR names: more SANs than max_sans");
+	test_csr_cns();
 	test_csr_bad_sans();
 }
 

@@ -46,12 +46,8 @@ ca_authz_jwk(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	if ((rc = ca_token_verify(t, x->cfg, op == CA_AUTHZ_REVOKE ?
 	    "/1.0/revoke" : "/1.0/sign", x->root_fp, now, &prov)) != 0)
 		goto out;
-	/* Found by iss and kid, which only a JWK provisioner has. */
-	if (prov->kind != CA_PROV_JWK) {
-		rc = ca_err(CA_ERR_AUTH, "provisioner \"%s\" (type %s) does "
-		    "not verify JWK tokens", prov->name, prov->type);
-		goto out;
-	}
+	/* Found by iss and kid; that it is a JWK provisioner is the
+	 * dispatcher's check (result_ok in lib/authz.c), for every type. */
 	out->prov = prov;
 	out->step_type = CA_STEP_TYPE_JWK;
 	out->cred_id = prov->kid;

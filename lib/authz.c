@@ -19,16 +19,49 @@
 
 unsigned long ca_authz_calls[CA_CRED_N];
 
-/* The table: one verifier per shape; ACME and SCEP have none. */
+/*
+ * The table: one verifier per shape, and the one kind of provisioner it
+ * may answer with; ACME and SCEP have none.
+ */
 static const struct {
 	const char	*name;
 	ca_authz_fn	 fn;
+	enum ca_prov_kind kind;
 } verifiers[CA_CRED_N] = {
-	[CA_CRED_JWK] = { "JWK", ca_authz_jwk },
-	[CA_CRED_X5C] = { "X5C", ca_authz_x5c },
-	[CA_CRED_OIDC] = { "OIDC", ca_authz_oidc },
-	[CA_CRED_K8SSA] = { "K8sSA", ca_authz_k8ssa },
+	[CA_CRED_JWK] = { "JWK", ca_authz_jwk, CA_PROV_JWK },
+	[CA_CRED_X5C] = { "X5C", ca_authz_x5c, CA_PROV_X5C },
+	[CA_CRED_OIDC] = { "OIDC", ca_authz_oidc, CA_PROV_OIDC },
+	[CA_CRED_K8SSA] = { "K8sSA", ca_authz_k8ssa, CA_PROV_K8SSA },
 };
+
+/* The longest one-time id recorded (a JWK jti's bound, lib/token.c). */
+#define OTT_ID_MAX	256
+
+/*
+ * What every verifier's answer must hold, checked here once rather than
+ * trusted to each: a provisioner of the verifier's own kind (GHSA-h8cp),
+ * and a one-time id to burn (ca_db_add_issuance spends nothing when
+ * there is none, and would take any number of certificates for it).
+ */
+static int
+result_ok(enum ca_cred cred, const struct ca_authz *z)
+{
+	const char *v = verifiers[cred].name;
+
+	if (z->prov == NULL)
+		return ca_err(CA_ERR_AUTH, "%s verifier named no provisioner",
+		    v);
+	if (z->prov->kind != verifiers[cred].kind)
+		return ca_err(CA_ERR_AUTH, "provisioner \"%s\" (type %s) does "
+		    "not verify %s tokens", z->prov->name, z->prov->type, v);
+	if (z->ott_scope == NULL || z->ott_scope[0] == '\0' ||
+	    z->ott_id == NULL || z->ott_id[0] == '\0' ||
+	    strlen(z->ott_id) > OTT_ID_MAX)
+		return ca_err(CA_ERR_AUTH, "%s verifier gave no one-time id "
+		    "(or one longer than %d bytes) for provisioner \"%s\"", v,
+		    OTT_ID_MAX, z->prov->name);
+	return 0;
+}
 
 const char *
 ca_authz_cred_name(enum ca_cred c)
@@ -325,12 +358,11 @@ ca_authz_token(const struct ca_authz_ctx *x, enum ca_authz_op op,
 		goto out;
 	__atomic_fetch_add(&ca_authz_calls[cred], 1, __ATOMIC_RELAXED);
 	rc = verifiers[cred].fn(x, jws, claims, tok, len, op, now, out);
+	if (rc == 0)
+		rc = result_ok(cred, out);
 	if (rc == 0) {
 		out->cred = cred;
-		if (out->prov == NULL)
-			rc = ca_err(CA_ERR_AUTH, "%s verifier named no "
-			    "provisioner", verifiers[cred].name);
-		else if ((out->payload = malloc(jws->payload_len + 1)) == NULL)
+		if ((out->payload = malloc(jws->payload_len + 1)) == NULL)
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		else {
 			memcpy(out->payload, jws->payload, jws->payload_len);

@@ -296,6 +296,18 @@ test_ghsa(void)
 		    CA_CRED_JWK, "audience", what);
 	}
 	ok(z.prov == NULL && z.ott_id == NULL, "a refused token leaves no result");
+	/* A provisioner of another type that holds a JWK key and kid (a
+	 * ca.json member loaded where it means nothing): the dispatcher
+	 * refuses what its verifier answers with, whatever the verifier
+	 * checked. */
+	provs[4].key = provs[0].key;
+	provs[4].kid = provs[0].kid;
+	route(jwk_tok(prov_key, "x5c", SIGN), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    CA_CRED_JWK, "provisioner \"x5c\" (type X5C) does not verify JWK "
+	    "tokens", "a JWK token from an X5C provisioner with a JWK key");
+	ok(z.prov == NULL, "  no result");
+	provs[4].key = NULL;
+	provs[4].kid = NULL;
 }
 
 /*

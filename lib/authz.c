@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+
 #include "ca.h"
 #include "authz.h"
 #include "conf.h"
@@ -322,6 +324,21 @@ ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
 			    NULL)
 				return ca_err(CA_ERR_NOMEM, "out of memory");
 		}
+	return 0;
+}
+
+int
+ca_authz_token_hash(const struct ca_jws *jws, char **hex)
+{
+	unsigned char sum[32];
+	int ret;
+
+	*hex = NULL;
+	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, jws->signing_input,
+	    jws->signing_input_len, sum)) < 0)
+		return ca_err(CA_ERR_CRYPTO, "SHA-256: %s", gnutls_strerror(ret));
+	if ((*hex = ca_hex(sum, sizeof(sum))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
 	return 0;
 }
 

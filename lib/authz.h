@@ -102,6 +102,16 @@ int	 ca_authz_csr_names(gnutls_x509_crq_t crq, size_t max_sans,
 	    struct ca_authz *z);
 
 /*
+ * The one-time id of a token that has no jti (nor nonce): lowercase hex
+ * SHA-256 of its signed part, "header.payload" as received, into *hex
+ * (caller frees). Not of the whole compact token: an ECDSA signature
+ * (r, s) verifies as (r, n - s) too, and that second form of the same
+ * token would hash to a new id and buy a second certificate. 0, or
+ * CA_ERR_CRYPTO / CA_ERR_NOMEM.
+ */
+int	 ca_authz_token_hash(const struct ca_jws *jws, char **hex);
+
+/*
  * The routing table alone, on an unverified token: header and claims as
  * parsed (strictly) from it. 0 and *cred, or CA_ERR_AUTH (x5cInsecure:
  * a renewal token). Exported for the unit test.

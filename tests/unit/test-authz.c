@@ -506,6 +506,61 @@ test_csr_names(void)
 	test_csr_bad_sans();
 }
 
+/*
+ * The same ES256 token in a second compact form: the signature (r, s)
+ * as (r, n - s) verifies too (ECDSA), so an id hashed from the compact
+ * text would let it buy a second certificate; ca_authz_token_hash
+ * (SHA-256 of the signed "header.payload") is the same for both.
+ */
+static void
+test_hash_id(void)
+{
+	static const unsigned char n256[32] = {	/* the order of P-256 */
+		0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+		0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51 };
+	struct ca_jws *j1 = NULL, *j2 = NULL;
+	unsigned char sig[64];
+	char *t1, *t2 = NULL, *s2 = NULL, *h1 = NULL, *h2 = NULL;
+	const char *dot;
+	unsigned borrow = 0, d;
+	int i;
+
+	t1 = jwk_tok(prov_key, "jwk", SIGN);
+	dot = strrchr(t1, '.');
+	if (ca_jws_parse(t1, strlen(t1), &j1) != 0 || j1->sig_len != 64) {
+		printf("Bail out! parsing a token: %s\n", ca_errmsg());
+		exit(1);
+	}
+	memcpy(sig, j1->sig, 64);
+	for (i = 31; i >= 0; i--) {
+		d = (unsigned)n256[i] - sig[32 + i] - borrow;
+		sig[32 + i] = (unsigned char)d;
+		borrow = d >> 8 & 1;
+	}
+	if ((s2 = ca_b64url_encode(sig, sizeof(sig))) == NULL ||
+	    asprintf(&t2, "%.*s.%s", (int)(dot - t1), t1, s2) < 0 ||
+	    ca_jws_parse(t2, strlen(t2), &j2) != 0) {
+		printf("Bail out! the second form\n");
+		exit(1);
+	}
+	ok(strcmp(t1, t2) != 0, "a token's second compact form (r, n - s)");
+	route(strdup(t2), CA_AUTHZ_SIGN, 0, CA_CRED_JWK, NULL,
+	    "  it verifies (ECDSA signatures are malleable)");
+	is_int(ca_authz_token_hash(j1, &h1), 0, "ca_authz_token_hash");
+	is_int(ca_authz_token_hash(j2, &h2), 0, "  of the second form");
+	ok(h1 != NULL && h2 != NULL && strcmp(h1, h2) == 0 &&
+	    strlen(h1) == 64, "  the same id for both: %s", h1 ? h1 : "");
+	ca_jws_free(j1);
+	ca_jws_free(j2);
+	free(t1);
+	free(t2);
+	free(s2);
+	free(h1);
+	free(h2);
+}
+
 static void
 test_helpers(void)
 {
@@ -552,6 +607,7 @@ main(void)
 	test_shapes();
 	test_ghsa();
 	test_csr_names();
+	test_hash_id();
 	test_helpers();
 	ca_authz_free(&z);
 	ca_jwk_free(prov_key);

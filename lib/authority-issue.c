@@ -282,8 +282,15 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	ex.check_unrevoked = z.check_unrevoked;
 	ex.step_type = z.step_type;
 	ex.cred_id = z.cred_id;
-	if (a->upstream != NULL)
-		rc = ca_local_relay_and_record(a, prov, crq, pub, z.cn,
+	/* A credential may name no CN (an OIDC admin's CSR without one, a
+	 * subject too long for a CN): the leaf then has an empty subject;
+	 * an RA's upstream token needs a subject, its first name. */
+	if (a->upstream != NULL && z.cn == NULL && z.n_sans == 0)
+		rc = ca_err(CA_ERR_FORBIDDEN, "the credential names nothing "
+		    "for the upstream CA");
+	else if (a->upstream != NULL)
+		rc = ca_local_relay_and_record(a, prov, crq, pub,
+		    z.cn != NULL ? z.cn : z.sans[0],
 		    (const char *const *)z.sans, z.n_sans, &z.names, nb, na,
 		    z.ott_id, z.ott_exp, now, &ex, &res->crt_pem,
 		    &res->chain_pem, &res->serial);
@@ -301,7 +308,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	}
 	if (rc == 0)
 		rc = ca_local_fill_result(a, res, a->upstream != NULL ? NULL : &pem,
-		    z.cn, prov->name, nb, na);
+		    z.cn != NULL ? z.cn : "", prov->name, nb, na);
 out:
 	ca_certtmpl_cert_free(tc);
 	gnutls_free(pem.data);

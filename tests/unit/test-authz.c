@@ -561,6 +561,101 @@ test_hash_id(void)
 	free(h2);
 }
 
+/*
+ * What a hostile client tried that held (tests/unit/test-authz.c is
+ * where they stay held): claim and header confusions, audiences that are
+ * almost this CA's, lifetimes just out of bounds. Each token is signed by
+ * the JWK provisioner's own key unless the row says "evil".
+ */
+static void
+test_confusions(void)
+{
+#define JWKC	"\"iss\":\"jwk\",\"jti\":\"j\",\"sub\":\"a.test\""
+	static const struct {
+		int		 evil;
+		const char	*hdr, *claims;
+		int		 want, cred;
+		const char	*msg, *what;
+	} t[] = {
+		{ 0, "", "{\"aud\":\"" SIGN "\",\"iss\":\"x\"," JWKC "," TIMES "}",
+		    CA_ERR_AUTH, -1, "duplicate member",
+		    "a claim twice (iss), the second the provisioner's" },
+		{ 0, ",\"x5c\":[\"AAAA\"],\"x5cInsecure\":[\"AAAA\"]",
+		    "{\"aud\":\"" SIGN "\"," JWKC "," TIMES "}", CA_ERR_AUTH, -1,
+		    "only accepted at /1.0/renew", "both x5c and x5cInsecure" },
+		{ 1, "", "{\"aud\":[\"" SIGN "\",\"cid-123\"],\"iss\":"
+		    "\"https://idp.test\",\"sub\":\"a\"," TIMES "}", CA_ERR_AUTH,
+		    CA_CRED_OIDC, "OIDC", "aud: this CA's and a clientID: OIDC only" },
+		{ 0, "", "{\"aud\":[\"" SIGN "\",\"cid-123\"]," JWKC "," TIMES "}",
+		    0, CA_CRED_JWK, NULL, "the same from the JWK key, iss not a URL" },
+		{ 1, "", "{\"aud\":\"cid-123\",\"iss\":\"https://idp.test\","
+		    "\"kubernetes.io\":\"ns\",\"sub\":\"a\"," TIMES "}",
+		    CA_ERR_AUTH, CA_CRED_OIDC, "OIDC",
+		    "kubernetes.io a string: not K8sSA" },
+		{ 0, "", "{\"aud\":\"" SIGN "\",\"iss\":7,\"jti\":\"j\",\"sub\":"
+		    "\"a.test\"," TIMES "}", CA_ERR_AUTH, CA_CRED_JWK, "\"iss\"",
+		    "iss a number" },
+		{ 0, "", "{\"aud\":\"" SIGN "\",\"iss\":\"JWK\",\"jti\":\"j\","
+		    "\"sub\":\"a.test\"," TIMES "}", CA_ERR_AUTH, CA_CRED_JWK,
+		    "unknown provisioner", "iss in another case" },
+		{ 0, "", "{\"aud\":\"" SIGN "\",\"iss\":\"\",\"jti\":\"j\","
+		    "\"sub\":\"a.test\"," TIMES "}", CA_ERR_AUTH, CA_CRED_JWK,
+		    "unknown provisioner", "iss empty" },
+		{ 0, "", "{\"aud\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\","
+		    "\"9\",\"10\",\"11\",\"12\",\"13\",\"14\",\"15\",\"16\",\"" SIGN
+		    "\"]," JWKC "," TIMES "}", CA_ERR_AUTH, CA_CRED_JWK,
+		    "too many \"aud\"", "17 audiences" },
+		{ 0, "", "{\"aud\":\"" SIGN "/\"," JWKC "," TIMES "}", CA_ERR_AUTH,
+		    CA_CRED_JWK, "audience", "aud with a trailing slash" },
+		{ 0, "", "{\"aud\":\"" SIGN "#\"," JWKC "," TIMES "}", CA_ERR_AUTH,
+		    CA_CRED_JWK, "audience", "aud with an empty fragment" },
+		{ 0, "", "{\"aud\":\"" SIGN "?a=b\"," JWKC "," TIMES "}",
+		    CA_ERR_AUTH, CA_CRED_JWK, "audience", "aud with a query" },
+		{ 0, "", "{\"aud\":\"https://CA.test/1.0/sign\"," JWKC "," TIMES
+		    "}", CA_ERR_AUTH, CA_CRED_JWK, "audience", "aud host in capitals" },
+		{ 0, "", "{\"aud\":\"http://ca.test/1.0/sign\"," JWKC "," TIMES "}",
+		    CA_ERR_AUTH, CA_CRED_JWK, "audience", "aud over http" },
+		{ 0, "", "{\"aud\":\"https://ca.test:8443/1.0/sign\"," JWKC ","
+		    TIMES "}", CA_ERR_AUTH, CA_CRED_JWK, "audience",
+		    "aud on a port that is not the CA's" },
+		{ 0, "", "{\"aud\":\"https://ca.test:443/sign\"," JWKC "," TIMES
+		    "}", 0, CA_CRED_JWK, NULL, "aud with the CA's port, step's /sign" },
+		{ 0, "", "{\"aud\":\"" SIGN "\"," JWKC ",\"iat\":1767225600,"
+		    "\"exp\":1767229201}", CA_ERR_AUTH, CA_CRED_JWK, "lifetime 3601 s",
+		    "exp - iat one second over an hour" },
+		{ 0, "", "{\"aud\":\"" SIGN "\"," JWKC ",\"iat\":1767225661,"
+		    "\"exp\":1767225900}", CA_ERR_AUTH, CA_CRED_JWK,
+		    "issued in the future", "iat 61 s ahead" },
+		{ 0, "", "{\"aud\":\"" SIGN "\"," JWKC ",\"exp\":1767225539}",
+		    CA_ERR_AUTH, CA_CRED_JWK, "expired 61 s ago", "exp 61 s ago" },
+		{ 0, "", "{\"aud\":\"" SIGN "\"," JWKC ",\"exp\":1767229261}",
+		    CA_ERR_AUTH, CA_CRED_JWK, "more than 3600 s from now",
+		    "no iat, exp an hour and 61 s ahead" },
+		{ 0, "", "{\"aud\":\"" SIGN "\"," JWKC ",\"nbf\":1767225661,"
+		    "\"exp\":1767225900}", CA_ERR_AUTH, CA_CRED_JWK,
+		    "not valid before", "nbf 61 s ahead" },
+		{ 0, "", "{\"aud\":\"" SIGN "\",\"iss\":\"jwk\",\"jti\":\"\","
+		    "\"sub\":\"a.test\"," TIMES "}", CA_ERR_AUTH, CA_CRED_JWK,
+		    "empty or overlong \"jti\"", "jti empty" },
+		{ 0, "", "{\"aud\":\"" SIGN "\",\"iss\":\"jwk\",\"jti\":\"j\","
+		    "\"sub\":\"a.test\",\"sans\":[\"a.test\",\"10.0.0.1\\n\"],"
+		    TIMES "}", CA_ERR_FORBIDDEN, CA_CRED_JWK, "invalid DNS name",
+		    "a SAN with a newline" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		route(tok(t[i].evil ? evil_key : prov_key, t[i].evil ? "x" : NULL,
+		    t[i].hdr, "%s", t[i].claims), CA_AUTHZ_SIGN, t[i].want,
+		    t[i].cred, t[i].msg, t[i].what);
+	/* A header member twice: refused before any verifier (hand-made:
+	 * the signature is never looked at). */
+	route(strdup("eyJhbGciOiJFUzI1NiIsImtpZCI6ImEiLCJraWQiOiJiIn0.e30.AAAA"),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, -1, "duplicate member",
+	    "a header member twice (kid)");
+#undef JWKC
+}
+
 static void
 test_helpers(void)
 {
@@ -606,6 +701,7 @@ main(void)
 	test_jwk();
 	test_shapes();
 	test_ghsa();
+	test_confusions();
 	test_csr_names();
 	test_hash_id();
 	test_helpers();

@@ -83,10 +83,12 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
 		if (z.revoke_serial == NULL ||
 		    ca_serial_canon(z.revoke_serial, &sub) != 0 ||
 		    strcmp(sub, serial) != 0) {
+			char esc[96];	/* the token's sub: any text */
+
 			rc = ca_err(CA_ERR_FORBIDDEN,
 			    "the token authorises revoking %s, not %s",
-			    z.revoke_serial != NULL ? z.revoke_serial : "nothing",
-			    serial);
+			    z.revoke_serial != NULL ? ca_escape(esc, sizeof(esc),
+			    z.revoke_serial, 1) : "nothing", serial);
 			goto out;
 		}
 		by = prov->name;

@@ -23,12 +23,17 @@
 #include <gnutls/x509.h>
 
 #include "ca.h"
+#include "authority.h"
 #include "authz.h"
+#include "client.h"
 #include "conf.h"
+#include "crl.h"
 #include "jose.h"
 #include "json.h"
+#include "token.h"
 #include "x509.h"
 #include "tap.h"
+#include "unit-ca.h"
 
 #define NOW	1767225600LL	/* 2026-01-01T00:00:00Z */
 #define SIGN	"https://ca.test/1.0/sign"
@@ -656,6 +661,101 @@ test_confusions(void)
 #undef JWKC
 }
 
+static struct ca_jwk *unit_key;	/* the unit CA's provisioner key */
+
+/* A token from the unit CA's provisioner for path, sub; NULL: failed. */
+static char *
+ca_mint(struct ca_authority *a, const char *path, const char *sub)
+{
+	struct ca_token_opts o = { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0,
+	    NULL, 0 };
+	char *aud = ca_config_audience(ca_authority_config(a), path), *t = NULL;
+
+	o.iss = ca_authority_config(a)->provisioners[0].name;
+	o.sub = sub;
+	o.aud = aud;
+	o.now = time(NULL);
+	o.no_sans = strstr(path, "revoke") != NULL;
+	if (aud == NULL || ca_token_mint(unit_key, &o, &t) != 0)
+		t = NULL;
+	free(aud);
+	return t;
+}
+
+/* Revoke serial with token t (freed): the status is want. */
+static int
+revoke_with(struct ca_authority *a, const char *serial, char *t)
+{
+	struct ca_revoke_req vr;
+	char *out = NULL;
+	int rc;
+
+	memset(&vr, 0, sizeof(vr));
+	vr.serial = serial;
+	vr.reason = CA_REASON_NONE;
+	vr.token = t;
+	vr.token_len = t != NULL ? strlen(t) : 0;
+	ca_err_clear();
+	rc = ca_authority_revoke(a, &vr, &out);
+	free(out);
+	free(t);
+	return rc;
+}
+
+/*
+ * The revoke token path on a real state directory: its sub is the
+ * serial, and what a refusal says about it stays one line.
+ */
+static void
+test_revoke(void)
+{
+	struct ca_authority *a = NULL;
+	struct ca_sign_req sr;
+	struct ca_sign_result r;
+	gnutls_datum_t csr_pem = { NULL, 0 };
+	char dir[4200], prov[4300], hex[80], *t, *key = NULL;
+	size_t klen = 0;
+
+	memset(&r, 0, sizeof(r));
+	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
+	if (ca_authority_open(dir, NULL, &a) != 0 ||
+	    ca_token_provisioner_key(&ca_authority_config(a)->provisioners[0],
+	    NULL, 0, prov, &unit_key) != 0 ||
+	    (t = ca_mint(a, "/1.0/sign", "svc.test")) == NULL ||
+	    ca_client_keygen(CA_KEY_EC_P256, t, strlen(t), &csr_pem, &key,
+	    &klen) != 0) {
+		printf("Bail out! the unit CA: %s\n", ca_errmsg());
+		exit(1);
+	}
+	memset(&sr, 0, sizeof(sr));
+	sr.token = t;
+	sr.token_len = strlen(t);
+	sr.csr = (const char *)csr_pem.data;
+	sr.csr_len = csr_pem.size;
+	is_int(ca_authority_sign(a, &sr, &r), 0, "revoke: a certificate to revoke");
+	free(t);
+	snprintf(hex, sizeof(hex), "0x%s", r.serial != NULL ? r.serial : "");
+
+	is_int(revoke_with(a, hex, ca_mint(a, "/1.0/sign", hex)),
+	    CA_ERR_AUTH, "revoke: a sign token refused");
+	is_int(revoke_with(a, hex, ca_mint(a, "/1.0/revoke",
+	    "1\n2\x1b[31m")), CA_ERR_FORBIDDEN,
+	    "revoke: a token whose sub is no serial");
+	ok(strchr(ca_errmsg(), '\n') == NULL &&
+	    strchr(ca_errmsg(), '\x1b') == NULL, "  the message is one line, "
+	    "no terminal escape: %s", ca_errmsg());
+	t = ca_mint(a, "/1.0/revoke", hex);
+	is_int(revoke_with(a, "0x4242", t != NULL ? strdup(t) : NULL),
+	    CA_ERR_FORBIDDEN, "revoke: a token for another serial");
+	is_int(revoke_with(a, hex, t), 0, "  then for its own: not spent by "
+	    "the refusal");
+	ca_sign_result_free(&r);
+	ca_free_secret(key, klen);
+	gnutls_free(csr_pem.data);
+	ca_jwk_free(unit_key);
+	ca_authority_close(a);
+}
+
 static void
 test_helpers(void)
 {
@@ -697,6 +797,7 @@ main(void)
 
 	if (gnutls_global_init() < 0)
 		return 1;
+	tmpdir_make("authz");
 	setup();
 	test_jwk();
 	test_shapes();
@@ -704,6 +805,7 @@ main(void)
 	test_confusions();
 	test_csr_names();
 	test_hash_id();
+	test_revoke();
 	test_helpers();
 	ca_authz_free(&z);
 	ca_jwk_free(prov_key);
@@ -715,6 +817,7 @@ main(void)
 		free(provs[i].name);
 		free(provs[i].type);
 	}
+	tmpdir_remove();
 	gnutls_global_deinit();
 	return tap_done();
 }

@@ -112,8 +112,8 @@ const char *ca_authz_cred_name(enum ca_cred c);
  * The verifiers, one file each; the same signature. Each looks only at
  * provisioners of its own kind and fills *out. jws and claims are the
  * parsed token (borrowed); tok/len the compact text (for a hash id).
- * Not yet built: K8sSA (lib/k8ssa.c), OIDC (lib/oidc.c) return
- * CA_ERR_AUTH "not implemented".
+ * Not yet built: OIDC (lib/oidc.c) returns CA_ERR_AUTH "not
+ * implemented".
  */
 typedef int (*ca_authz_fn)(const struct ca_authz_ctx *x,
 	    const struct ca_jws *jws, struct json_object *claims,

@@ -29,7 +29,7 @@
 #   k8s-wrong-aud  K8sSA projected, aud k8s     401   401    401   401   400           pending
 #   scep           SCEP PKCSReq                 401   401    401   401   400           ok
 #   x5c-insecure   x5cInsecure renew token      401   401    ok    ok    -             -
-PENDING_ROWS="oidc-user oidc-admin k8s-legacy k8s-projected k8s-wrong-aud scep"
+PENDING_ROWS="oidc-user oidc-admin scep"
 
 load helpers
 
@@ -56,6 +56,10 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
 		openssl x509 -req -in x5c.csr -CA x5c-root.crt -CAkey x5c-root.key -days 1 \
 			-extfile <(echo keyUsage=critical,digitalSignature) -out x5c.crt 2>/dev/null
 	) && ca-provisioner -d "$CA" add x5c --type X5C --x5c-roots "$BATS_FILE_TMPDIR/x5c-root.crt" || return 1
+	# K8sSA "k8s": the cluster's key from node jose (tests/npm).
+	node "$BATS_TEST_DIRNAME/npm/k8s-token.mjs" keygen "$BATS_FILE_TMPDIR" ES256 &&
+		ca-provisioner -d "$CA" add k8s --type K8sSA --public-key "$BATS_FILE_TMPDIR/sa.pub" ||
+		return 1
 	local fifo=$BATS_FILE_TMPDIR/ready.fifo
 	SERVER_LOG=$BATS_FILE_TMPDIR/serve.log
 	mkfifo "$fifo"
@@ -289,6 +293,41 @@ x5c_tok() {
 	issue_one
 	x5c_tok xr --revoke "$SERIAL"
 	revoke_row xr
+}
+
+# k8s_toks: node jose's K8sSA tokens (tests/npm/k8s-token.mjs batch) for
+# the rows below: legacy, projected for this CA, projected for the cluster.
+k8s_toks() {
+	node "$BATS_TEST_DIRNAME/npm/k8s-token.mjs" batch "$BATS_FILE_TMPDIR" <<-EOF
+	[{"out": "kl", "cmd": "legacy"},
+	 {"out": "kp", "cmd": "projected", "args": ["$URL/1.0/sign"]},
+	 {"out": "kw", "cmd": "projected", "args": ["https://kubernetes.default.svc"]}]
+	EOF
+	bodies kl kp kw
+}
+
+# k8s_elsewhere TOKEN-FILE REVOKE-STATUS: /1.0/revoke answers that; renew,
+# rekey and ACME refuse.
+k8s_elsewhere() {
+	cell "$2" "${JSON[@]}" --data @"$1.revoke" /1.0/revoke
+	cell 401 -H "Authorization: Bearer $(cat "$1")" -X POST /1.0/renew
+	cell 401 -H "Authorization: Bearer $(cat "$1")" "${JSON[@]}" \
+		--data @rekey.json /1.0/rekey
+	cell '400|401' -H 'Content-Type: application/jose+json' --data @"$1" \
+		/acme/acme/new-order
+}
+
+@test "matrix rows k8s-legacy, k8s-projected, k8s-wrong-aud: K8sSA tokens sign (once) for this CA's audience; never revoke (403)" {
+	k8s_toks
+	k8s_elsewhere kl 403
+	cell 201 "${JSON[@]}" --data @kl.sign /1.0/sign
+	cell 401 "${JSON[@]}" --data @kl.sign /1.0/sign
+	k8s_elsewhere kp 403
+	cell 201 "${JSON[@]}" --data @kp.sign /1.0/sign
+	k8s_elsewhere kw 401
+	cell 401 "${JSON[@]}" --data @kw.sign /1.0/sign
+	assert_equal "$(new_certs)" 2
+	run -0 ca-db -d "$CA" check
 }
 
 @test "matrix row x5c-insecure: a renew token (step's x5cInsecure) at renew and rekey only" {

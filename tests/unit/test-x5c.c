@@ -27,16 +27,10 @@
 #include "x509.h"
 #include "x5c.h"
 #include "tap.h"
+#include "authz-unit.h"
 
-#define SIGN	"https://ca.test/1.0/sign"
-#define REVOKE	"https://ca.test/1.0/revoke"
 
-static time_t now;
-static struct ca_config cfg;
 static struct ca_provisioner provs[3];	/* x5c, other (X5C), jwk (JWK) */
-static const char *dns_names[] = { "ca.test" };
-static struct ca_authz_ctx ctx = { &cfg, NULL, NULL, NULL };
-static struct ca_authz z;
 
 struct pki {
 	gnutls_x509_privkey_t	 key;
@@ -46,13 +40,6 @@ struct pki {
 };
 static struct pki root, inter, leaf, expired, noku, server, other_root;
 static unsigned serial_no = 1;
-
-static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, ca_errmsg());
-	exit(1);
-}
 
 /*
  * A certificate for cn, signed by issuer (NULL: self-signed), valid from
@@ -146,18 +133,6 @@ load(struct ca_provisioner *p, const char *name, const struct pki *const *r,
 	return rc;
 }
 
-static void
-unload(struct ca_provisioner *p)
-{
-	if (p->impl_free != NULL)
-		p->impl_free(p->impl);
-	p->impl = NULL;
-	p->impl_free = NULL;
-	free(p->name);
-	free(p->type);
-	p->name = p->type = NULL;
-}
-
 /* An X5C token from ca_x5c_token_mint: chain[0] signs it. */
 static char *
 mint(const struct pki *signer, const struct pki *const *chain, size_t n,
@@ -196,23 +171,6 @@ raw(const struct pki *signer, const char *x5c_json, const char *claims)
 	json_object_put(h);
 	free(hs);
 	return out;
-}
-
-/* Verify s (freed) for op: status want; the message contains msg. */
-static void
-verify(char *s, enum ca_authz_op op, int want, const char *msg,
-    const char *what)
-{
-	ca_authz_free(&z);
-	ca_err_clear();
-	is_int(ca_authz_token(&ctx, op, s, strlen(s), now, &z), want, "%s",
-	    what);
-	if (msg != NULL) {
-		ok(strstr(ca_errmsg(), msg) != NULL, "  \"%s\"", msg);
-		if (strstr(ca_errmsg(), msg) == NULL)
-			printf("#   got \"%s\"\n", ca_errmsg());
-	}
-	free(s);
 }
 
 static void
@@ -392,11 +350,7 @@ main(void)
 	provs[2].name = strdup("jwk");
 	provs[2].type = strdup("JWK");
 	provs[2].kind = CA_PROV_JWK;
-	cfg.dns_names = dns_names;
-	cfg.n_dns_names = 1;
-	cfg.port = 443;
-	cfg.provisioners = provs;
-	cfg.n_provisioners = 3;
+	authz_unit_setup(provs, 3);
 
 	test_conf();
 	test_accept();

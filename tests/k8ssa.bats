@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# k8ssa.bats - the K8sSA provisioner: Kubernetes service-account tokens,
+# legacy and projected, signed by an independent JOSE implementation (node
+# jose: tests/npm/k8s-token.mjs) with the "cluster's" key; the certificate
+# takes the CSR's names, judged by openssl verify -x509_strict.
+
+load helpers
+
+K8S_TOKEN=$BATS_TEST_DIRNAME/npm/k8s-token.mjs
+
+# The cluster's signing key (RS256, as kube-controller-manager's), once.
+setup_file() {
+	make_template_ca
+	[ -d "$BATS_TEST_DIRNAME/npm/node_modules/jose" ] ||
+		skip "node jose is not installed (cd tests/npm && npm ci)"
+	node "$K8S_TOKEN" keygen "$BATS_FILE_TMPDIR" RS256
+	mkdir "$BATS_FILE_TMPDIR/other"
+	node "$K8S_TOKEN" keygen "$BATS_FILE_TMPDIR/other" ES256
+}
+
+# A CA with the K8sSA provisioner "k8s"; robot.csr names no CN.
+setup() {
+	[ -d "$BATS_TEST_DIRNAME/npm/node_modules/jose" ] ||
+		skip "node jose is not installed (cd tests/npm && npm ci)"
+	use_ca
+	K=$BATS_FILE_TMPDIR
+	ca-provisioner -d "$CA" add k8s --type K8sSA --public-key "$K/sa.pub" \
+		--x509-allow-dns '*.default.svc.cluster.local' --x509-allow-cn build-robot
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout robot.key -subj / -out robot.csr \
+		-addext subjectAltName=DNS:build-robot.default.svc.cluster.local 2>/dev/null
+}
+
+# k8s_token FILE legacy|projected [ARGS]: a token from node jose.
+k8s_token() {
+	local f=$1
+	shift
+	node "$K8S_TOKEN" "$1" "$K" "${@:2}" > "$f"
+}
+
+# refused TOKEN-FILE CSR MESSAGE: ca-sign -d refuses with that one line (a
+# glob: * for a number of seconds), the store untouched.
+refused() {
+	local before
+	before=$(store_state)
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file "$1" --csr "$2"
+	assert_output ''
+	# shellcheck disable=SC2053
+	[[ $stderr == "ca-sign: "$3 ]] || fail "got: $stderr"
+	assert_equal "$(store_state)" "$before"
+}
+
+@test "K8sSA legacy token: the CSR's names, CN the service account's; one-time; the policy applies" {
+	k8s_token legacy.tok legacy
+	run -0 --separate-stderr ca-sign -d "$CA" --token-file legacy.tok --csr robot.csr
+	printf '%s\n' "$output" > robot.crt
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+		-untrusted robot.crt robot.crt
+	run -0 openssl x509 -in robot.crt -noout -subject -ext subjectAltName
+	assert_line 'subject=CN = build-robot'
+	assert_line '    DNS:build-robot.default.svc.cluster.local'
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp $'\tvalid\tk8s\tCN=build-robot\t'
+	# No exp, no jti: the token's SHA-256 is spent.
+	refused legacy.tok robot.csr "token already used (jti $(tr -d '\n' < legacy.tok | sha256sum | cut -d' ' -f1))"
+	# The CSR's names pass through the provisioner's policy.
+	k8s_token legacy2.tok legacy default robot2
+	csr other.test
+	run -1 --separate-stderr ca-sign -d "$CA" --token-file legacy2.tok --csr other.test.csr
+	assert_output ''
+	[[ $stderr == *'other.test'* ]] || fail "$stderr"
+	assert_equal "$(issued)" 1
+}
+
+@test "K8sSA projected token: accepted for this CA's audience; refused: other audience, expired, over a day, other key, sub, revoke" {
+	local serial sign=https://ca.test:8443/1.0/sign
+	# One node run mints them all.
+	node "$K8S_TOKEN" batch "$K" <<-EOF
+	[{"out": "ok.tok", "cmd": "projected", "args": ["$sign"]},
+	 {"out": "frag.tok", "cmd": "projected", "args": ["$sign#k8ssa/k8s"]},
+	 {"out": "kube.tok", "cmd": "projected", "args": ["https://kubernetes.default.svc"]},
+	 {"out": "old.tok", "cmd": "projected", "args": ["$sign"], "now": $(($(date +%s) - 7200))},
+	 {"out": "long.tok", "cmd": "projected", "args": ["$sign", "default", "build-robot", "86401"]},
+	 {"out": "sub.tok", "cmd": "projected", "args": ["$sign"],
+	  "claims": {"sub": "system:serviceaccount:kube-system:admin"}},
+	 {"out": "evil.tok", "cmd": "projected", "args": ["$sign"], "dir": "$K/other"}]
+	EOF
+	refused kube.tok robot.csr 'K8sSA token audience "https://kubernetes.default.svc" is not this CA'"'"'s /1.0/sign endpoint'
+	refused old.tok robot.csr 'K8sSA token expired 359* s ago'
+	refused long.tok robot.csr 'K8sSA token lifetime 86401 s exceeds 86400 s'
+	refused sub.tok robot.csr 'K8sSA token: "sub" system:serviceaccount:kube-system:admin is not system:serviceaccount:NAMESPACE:NAME of its claims'
+	refused evil.tok robot.csr 'token signature does not verify with the publicKeys of K8sSA provisioner "k8s"'
+	run -0 ca-sign -d "$CA" --token-file frag.tok --csr robot.csr
+	# Online: signed through ca-serve; a K8sSA token cannot revoke (403).
+	start_server
+	run -0 ca-sign --ca-url "$URL" --root "$CA/certs/root_ca.crt" --token-file ok.tok --csr robot.csr
+	printf '%s\n' "$output" > robot.crt
+	serial=0x$(serial_of robot.crt)
+	k8s_token rev.tok projected "$URL/1.0/revoke"
+	run -0 api -H 'Content-Type: application/json' \
+		--data "{\"serial\":\"$serial\",\"ott\":\"$(cat rev.tok)\"}" /1.0/revoke
+	assert_equal "${lines[-1]}" 403
+	assert_line --partial 'K8sSA tokens cannot revoke'
+	stop_server
+	# Two from k8s (and ca-serve's own TLS certificate).
+	assert_equal "$(ca-db -d "$CA" list | grep -c $'\tk8s\t')" 2
+}

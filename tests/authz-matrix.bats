@@ -56,8 +56,11 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
 		openssl x509 -req -in x5c.csr -CA x5c-root.crt -CAkey x5c-root.key -days 1 \
 			-extfile <(echo keyUsage=critical,digitalSignature) -out x5c.crt 2>/dev/null
 	) && ca-provisioner -d "$CA" add x5c --type X5C --x5c-roots "$BATS_FILE_TMPDIR/x5c-root.crt" || return 1
-	# K8sSA "k8s": the cluster's key from node jose (tests/npm).
-	node "$BATS_TEST_DIRNAME/npm/k8s-token.mjs" keygen "$BATS_FILE_TMPDIR" ES256 &&
+	# K8sSA "k8s": the cluster's key, as tests/npm/k8s-token.mjs reads it.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$BATS_FILE_TMPDIR/sa.key" &&
+		openssl pkey -in "$BATS_FILE_TMPDIR/sa.key" -pubout -out "$BATS_FILE_TMPDIR/sa.pub" &&
+		echo ES256 > "$BATS_FILE_TMPDIR/sa.alg" &&
 		ca-provisioner -d "$CA" add k8s --type K8sSA --public-key "$BATS_FILE_TMPDIR/sa.pub" ||
 		return 1
 	local fifo=$BATS_FILE_TMPDIR/ready.fifo

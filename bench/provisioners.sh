@@ -22,7 +22,9 @@
 # check must be clean after the run.
 #
 # Types (the TYPES table below): JWK is measured (bodies by serve-tool.py
-# ca-bodies, joserfc). X5C, K8sSA, OIDC and SCEP print PENDING until their
+# ca-bodies, joserfc); X5C (x5c-bodies: a chain from an openssl CA, one
+# level) and K8sSA (k8s-bodies: projected tokens, an openssl EC key as the
+# cluster's) too. OIDC and SCEP print PENDING until their
 # verifiers land: whoever lands one adds its body maker to bodies_for and
 # removes it from PENDING (SCEP is measured differently: ca-serve CPU per
 # scepclient/certmonger enrolment, DESIGN13 section 5).
@@ -42,9 +44,9 @@ CONC=${CONC:-8}
 posint CONC
 PYTHON=${PYTHON:-python3}
 TYPES=(JWK X5C K8sSA OIDC SCEP)
-PENDING=" X5C K8sSA OIDC SCEP "
+PENDING=" OIDC SCEP "
 
-use_tools ca-serve ca-init ca-serve ca-db
+use_tools ca-serve ca-init ca-serve ca-db ca-provisioner
 need openssl
 need_joserfc
 
@@ -60,6 +62,18 @@ password_file
     --address 127.0.0.1:8443 --provisioner bench --password-file pw \
     --unencrypted-intermediate-key --provisioner-key-out prov.json -q >/dev/null
 ROOT=$W/ca/certs/root_ca.crt
+# X5C "x5c": an openssl root and leaf; K8sSA "k8s": an openssl EC key.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout x5c-root.key -subj /CN=x5c-root -days 2 -out x5c-root.crt \
+    -addext keyUsage=critical,keyCertSign 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout x5c.key -subj /CN=device -out x5c.csr 2>/dev/null
+openssl x509 -req -in x5c.csr -CA x5c-root.crt -CAkey x5c-root.key -days 1 \
+    -extfile <(echo keyUsage=critical,digitalSignature) -out x5c.crt 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out sa.key
+openssl pkey -in sa.key -pubout -out sa.pub
+"$CA_PROVISIONER" -d ca add x5c --type X5C --x5c-roots x5c-root.crt
+"$CA_PROVISIONER" -d ca add k8s --type K8sSA --public-key sa.pub
 
 # bodies_for TYPE: bodies/TYPE, N lines, made before the timed runs.
 bodies_for() {
@@ -68,6 +82,12 @@ bodies_for() {
 		# The audience ca-token -d puts in a token: the configured address.
 		"$PYTHON" "$TOOL" ca-bodies prov.json "$ROOT" bench \
 		    https://localhost:8443/1.0/sign "$N" jwk bodies/JWK ;;
+	X5C)
+		"$PYTHON" "$TOOL" x5c-bodies x5c.key x5c.crt "$ROOT" x5c \
+		    https://localhost:8443/1.0/sign "$N" x5c bodies/X5C ;;
+	K8sSA)
+		"$PYTHON" "$TOOL" k8s-bodies sa.key \
+		    https://localhost:8443/1.0/sign "$N" k8s bodies/K8sSA ;;
 	*)
 		die "no body maker for $1" ;;
 	esac

@@ -6,6 +6,12 @@
 #       COUNT /sign bodies, one JSON object a line: a CSR for
 #       TAG-NNNNNN.bench and a token for it (ES256 with the provisioner's
 #       key, joserfc; claims as tests/helpers.bash `claims`, 1 h life).
+#   serve-tool.py x5c-bodies LEAF.key CHAIN.pem ROOT.crt ISS AUD COUNT TAG OUT
+#       the same for an X5C provisioner ISS: signed by the x5c leaf's key,
+#       CHAIN (PEM, leaf first) in the x5c header, audience AUD#x5c/ISS.
+#   serve-tool.py k8s-bodies SA.key AUD COUNT TAG OUT
+#       the same for a K8sSA provisioner: projected service-account tokens
+#       (kubernetes.io claims, jti) signed by the cluster key SA.key.
 #   serve-tool.py cfssl-bodies auth|plain AUTHKEY-HEX-FILE COUNT TAG OUT
 #       the same CSRs as cfssl requests: plain for /api/v1/cfssl/sign, or
 #       wrapped for /api/v1/cfssl/authsign (HMAC-SHA256, the "standard"
@@ -69,22 +75,63 @@ def root_sha256(path):
     return hashlib.sha256(crt.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def ca_bodies(provkey, root, iss, aud, count, tag, out):
+def token_bodies(key, hdr, claims_of, count, tag, out):
+    # COUNT bodies: a CSR and a token with claims_of(name, now), ES256.
     from joserfc import jws
-    from joserfc.jwk import ECKey
 
-    key = ECKey.import_key(json.load(open(provkey)))
-    hdr = {"alg": "ES256", "kid": key.thumbprint(), "typ": "JWT"}
-    sha = root_sha256(root)
     now = int(time.time())
     with open(out, "w") as f:
         for name, csr in csrs(tag, int(count)):
-            claims = {"aud": aud, "iss": iss, "sub": name, "sans": [name],
-                      "jti": secrets.token_hex(32), "iat": now, "nbf": now,
-                      "exp": now + 3600, "sha": sha}
-            tok = jws.serialize_compact(hdr, json.dumps(claims).encode(), key,
-                                        algorithms=["ES256"])
+            tok = jws.serialize_compact(hdr, json.dumps(claims_of(name, now)).encode(),
+                                        key, algorithms=["ES256"])
             f.write(json.dumps({"csr": csr, "ott": tok}) + "\n")
+
+
+def ca_bodies(provkey, root, iss, aud, count, tag, out):
+    from joserfc.jwk import ECKey
+
+    key = ECKey.import_key(json.load(open(provkey)))
+    sha = root_sha256(root)
+    token_bodies(key, {"alg": "ES256", "kid": key.thumbprint(), "typ": "JWT"},
+                 lambda name, now: {
+                     "aud": aud, "iss": iss, "sub": name, "sans": [name],
+                     "jti": secrets.token_hex(32), "iat": now, "nbf": now,
+                     "exp": now + 3600, "sha": sha}, count, tag, out)
+
+
+def x5c_bodies(leafkey, chain, root, iss, aud, count, tag, out):
+    # X5C: as ca-bodies, signed by the x5c leaf's key (PEM), the chain
+    # (PEM, leaf first) in the header, aud AUD#x5c/ISS.
+    import base64
+    from joserfc.jwk import ECKey
+
+    key = ECKey.import_key(open(leafkey).read())
+    x5c = [base64.b64encode(ssl.PEM_cert_to_DER_cert(c + "-----END CERTIFICATE-----\n")).decode()
+           for c in open(chain).read().split("-----END CERTIFICATE-----")[:-1]]
+    sha = root_sha256(root)
+    token_bodies(key, {"alg": "ES256", "typ": "JWT", "x5c": x5c},
+                 lambda name, now: {
+                     "aud": aud + "#x5c/" + iss, "iss": iss, "sub": name,
+                     "sans": [name], "jti": secrets.token_hex(32), "iat": now,
+                     "nbf": now, "exp": now + 3600, "sha": sha},
+                 count, tag, out)
+
+
+def k8s_bodies(sakey, aud, count, tag, out):
+    # K8sSA: projected service-account tokens (the kubelet's claims) signed
+    # by the cluster key SAKEY (EC P-256 PEM) for audience AUD.
+    from joserfc.jwk import ECKey
+
+    key = ECKey.import_key(open(sakey).read())
+    sa = {"name": "bench", "uid": "8b1c3f4e-2a5d-4e6f-9a0b-1c2d3e4f5a6b"}
+    token_bodies(key, {"alg": "ES256", "kid": key.thumbprint(), "typ": "JWT"},
+                 lambda name, now: {
+                     "aud": [aud], "exp": now + 3600, "iat": now, "nbf": now,
+                     "iss": "https://kubernetes.default.svc.cluster.local",
+                     "jti": secrets.token_hex(16),
+                     "kubernetes.io": {"namespace": "default", "serviceaccount": sa},
+                     "sub": "system:serviceaccount:default:bench"},
+                 count, tag, out)
 
 
 def cfssl_bodies(mode, keyfile, count, tag, out):
@@ -337,7 +384,8 @@ def ecdsa_speed():
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"ca-bodies": ca_bodies, "cfssl-bodies": cfssl_bodies,
+    {"ca-bodies": ca_bodies, "x5c-bodies": x5c_bodies,
+     "k8s-bodies": k8s_bodies, "cfssl-bodies": cfssl_bodies,
      "client": client, "callgrind": callgrind,
      "ecdsa-speed": ecdsa_speed}[cmd](*args)
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ca.h"
 #include "cli.h"
@@ -22,6 +23,10 @@ static const char usage[] =
 "                      [--pid-file FILE]\n"
 "       ca-provisioner -d DIR add NAME --type ACME [--challenge NAME]...\n"
 "                      [--require-eab] [CLAIMS | POLICY]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR add NAME --type X5C --x5c-roots FILE\n"
+"                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR add NAME --type K8sSA --public-key FILE...\n"
+"                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
 "       ca-provisioner -d DIR update NAME (CLAIMS | TEMPLATE | POLICY)...\n"
 "                      [--remove-names] [--pid-file FILE]\n"
 "       ca-provisioner -d DIR remove NAME [--pid-file FILE]\n"
@@ -31,10 +36,12 @@ static const char usage[] =
 "\n"
 "  -d, --state-dir DIR       the CA's directory (default $CA_STATE_DIR)\n"
 "      --json                list: the provisioners as ca.json holds them\n"
-"      --type TYPE           add: JWK (default) or ACME\n"
+"      --type TYPE           add: JWK (default), ACME, X5C or K8sSA\n"
 "      --create              add: make a new key, encrypted under the password\n"
 "      --password-file FILE  the password of the new key\n"
-"      --public-key FILE     add: the provisioner's public JWK instead\n"
+"      --public-key FILE     add: the provisioner's public JWK instead\n""                            (K8sSA: a PEM public key, repeatable)\n"
+"      --x5c-roots FILE      X5C: the root certificates (PEM) that token\n"
+"                            certificate chains must verify to\n"
 "      --challenge NAME      ACME: http-01, dns-01 or tls-alpn-01 (repeatable;\n"
 "                            default: all three)\n"
 "      --require-eab         ACME: accounts need external account binding\n"
@@ -83,6 +90,16 @@ challenge(char *arg, void *dest)
 	return 0;
 }
 
+/* --public-key: one (JWK), or repeatable (K8sSA). */
+static int
+public_key(char *arg, void *dest)
+{
+	(void)dest;
+	if (ca_prov_args_public_key(&o, arg) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
+}
+
 static enum ca_prov_list lists[CA_PROV_LIST_N] = { CA_PROV_ALLOW_DNS,
 	CA_PROV_ALLOW_IP, CA_PROV_ALLOW_EMAIL, CA_PROV_ALLOW_URI,
 	CA_PROV_ALLOW_CN, CA_PROV_DENY_DNS, CA_PROV_DENY_IP, CA_PROV_DENY_EMAIL,
@@ -104,7 +121,8 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("json", 0, FLAG, &o.json),
 	CA_OPT("type", 0, STRING, &o.type),
 	CA_OPT("create", 0, FLAG, &o.create),
-	CA_OPT("public-key", 0, STRING, &o.public_key),
+	{ "public-key", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, public_key, 0, 0 },
+	CA_OPT("x5c-roots", 0, STRING, &o.x5c_roots),
 	{ "challenge", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, challenge, 0, 0 },
 	CA_OPT("require-eab", 0, FLAG, &o.require_eab),
 	CA_OPT("x509-min-dur", 0, DURATION, &o.min_dur),
@@ -154,6 +172,12 @@ make(const char *name, const char *pass_file, struct json_object **p)
 	size_t len;
 	int rc, wrote = 0;
 
+	if (o.x5c_roots != NULL)
+		return ca_provisioner_pem_new("X5C", name, "roots",
+		    &o.x5c_roots, 1, p);
+	if (o.type != NULL && strcasecmp(o.type, "K8sSA") == 0)
+		return ca_provisioner_pem_new("K8sSA", name, "publicKeys",
+		    o.public_keys, o.n_public_keys, p);
 	if (o.public_key != NULL)
 		return ca_provisioner_jwk_public(name, o.public_key, p);
 	if (!o.create)

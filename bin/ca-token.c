@@ -19,9 +19,12 @@ static const char usage[] =
 "                [OPTION]... SUBJECT\n"
 "       ca-token --ca-url URL --root FILE [--provisioner NAME]\n"
 "                (--password-file FILE | --key FILE) [OPTION]... SUBJECT\n"
+"       ca-token (-d DIR | --ca-url URL --root FILE) [--provisioner NAME]\n"
+"                --x5c-cert FILE --x5c-key FILE [OPTION]... SUBJECT\n"
 "Print a one-time token that authorises a certificate for SUBJECT (or, with\n"
 "--revoke, the revocation of serial number SUBJECT). With --ca-url, the\n"
-"provisioner comes from the CA's server instead of its directory.\n"
+"provisioner comes from the CA's server instead of its directory. With\n"
+"--x5c-cert, an X5C provisioner's token, signed by a certificate's key.\n"
 "\n"
 "  -d, --state-dir DIR          the CA's directory (default $CA_STATE_DIR)\n"
 "      --ca-url URL             the CA's server, https://HOST[:PORT]\n"
@@ -29,6 +32,10 @@ static const char usage[] =
 "                               trusted for --ca-url (see ca-bootstrap)\n"
 "      --context NAME           the CA of the client defaults' context NAME\n"
 CA_TOKEN_ARGS_HELP_KEY
+"      --x5c-cert FILE          X5C: the certificate (PEM, the leaf first,\n"
+"                               then its issuers) whose key signs the token\n"
+"      --x5c-key FILE           X5C: that certificate's private key (PEM)\n"
+"      --x5c-chain FILE         X5C: more issuer certificates (PEM)\n"
 "      --san NAME               a name the certificate may carry: DNS, IP,\n"
 "                               e-mail or URI (repeatable; default SUBJECT)\n"
 "      --not-before TIME        token valid from TIME (RFC 3339 or duration\n"
@@ -62,6 +69,9 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("not-before", 0, TIME, &o.not_before),
 	CA_OPT("not-after", 0, DURATION, &o.lifetime),
 	CA_OPT("revoke", 0, FLAG, &o.revoke),
+	CA_OPT("x5c-cert", 0, STRING, &o.x5c_cert),
+	CA_OPT("x5c-key", 0, STRING, &o.x5c_key),
+	CA_OPT("x5c-chain", 0, STRING, &o.x5c_chain),
 	CA_OPT_END,
 };
 

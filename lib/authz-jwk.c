@@ -17,15 +17,6 @@
 #include "token.h"
 #include "x509.h"
 
-static int
-dup_str(const char *s, char **out)
-{
-	*out = NULL;
-	if (s != NULL && (*out = strdup(s)) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
-}
-
 int
 ca_authz_jwk(const struct ca_authz_ctx *x, const struct ca_jws *jws,
     struct json_object *claims, const char *tok, size_t len,
@@ -33,7 +24,6 @@ ca_authz_jwk(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 {
 	const struct ca_provisioner *prov;
 	struct ca_token *t = NULL;
-	size_t i;
 	int rc;
 
 	(void)jws;
@@ -51,41 +41,19 @@ ca_authz_jwk(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	out->prov = prov;
 	out->step_type = CA_STEP_TYPE_JWK;
 	out->cred_id = prov->kid;
-	out->csr_must_match = 1;
 	out->ott_exp = t->exp;
 	if (op == CA_AUTHZ_REVOKE) {
-		if ((rc = dup_str(t->sub, &out->revoke_serial)) != 0 ||
-		    (rc = dup_str(prov->kid, &out->ott_scope)) != 0 ||
-		    (rc = dup_str(t->jti, &out->ott_id)) != 0)
+		if ((rc = ca_authz_dup(t->sub, &out->revoke_serial)) != 0 ||
+		    (rc = ca_authz_dup(prov->kid, &out->ott_scope)) != 0 ||
+		    (rc = ca_authz_dup(t->jti, &out->ott_id)) != 0)
 			goto out;
 		goto out;
 	}
-	if ((rc = ca_x509_cn_check(t->sub)) != 0) {
-		ca_err_context("token");
+	if ((rc = ca_authz_token_names(out, t)) != 0 ||
+	    (rc = ca_authz_dup(t->sub, &out->identity)) != 0 ||
+	    (rc = ca_authz_dup(prov->kid, &out->ott_scope)) != 0 ||
+	    (rc = ca_authz_dup(t->jti, &out->ott_id)) != 0)
 		goto out;
-	}
-	if ((rc = ca_names_classify((const char *const *)t->sans, t->n_sans,
-	    &out->names)) != 0) {
-		ca_err_context("token sans");
-		rc = CA_ERR_FORBIDDEN;
-		goto out;
-	}
-	if ((rc = dup_str(t->sub, &out->cn)) != 0 ||
-	    (rc = dup_str(t->sub, &out->identity)) != 0 ||
-	    (rc = dup_str(prov->kid, &out->ott_scope)) != 0 ||
-	    (rc = dup_str(t->jti, &out->ott_id)) != 0 ||
-	    (rc = dup_str(t->cnf_x5rt, &out->cnf_x5rt)) != 0 ||
-	    (rc = dup_str(t->cnf_kid, &out->cnf_kid)) != 0)
-		goto out;
-	if ((out->sans = calloc(t->n_sans + 1, sizeof(char *))) == NULL) {
-		rc = ca_err(CA_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < t->n_sans; i++) {
-		if ((rc = dup_str(t->sans[i], &out->sans[i])) != 0)
-			goto out;
-		out->n_sans++;
-	}
 out:
 	ca_token_free(t);
 	return rc;

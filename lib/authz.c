@@ -18,6 +18,8 @@
 #include "conf.h"
 #include "jose.h"
 #include "json.h"
+#include "token.h"
+#include "x509.h"
 
 unsigned long ca_authz_calls[CA_CRED_N];
 
@@ -128,6 +130,45 @@ ca_authz_route(const struct ca_config *cfg, struct json_object *header,
 	    oidc_audience(cfg, v)) {
 		*cred = CA_CRED_OIDC;
 		return 0;
+	}
+	return 0;
+}
+
+int
+ca_authz_dup(const char *s, char **out)
+{
+	*out = NULL;
+	if (s != NULL && (*out = strdup(s)) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+int
+ca_authz_token_names(struct ca_authz *z, const struct ca_token *t)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = ca_x509_cn_check(t->sub)) != 0) {
+		ca_err_context("token");
+		return rc;
+	}
+	if (ca_names_classify((const char *const *)t->sans, t->n_sans,
+	    &z->names) != 0) {
+		ca_err_context("token sans");
+		return CA_ERR_FORBIDDEN;
+	}
+	z->csr_must_match = 1;
+	if ((rc = ca_authz_dup(t->sub, &z->cn)) != 0 ||
+	    (rc = ca_authz_dup(t->cnf_x5rt, &z->cnf_x5rt)) != 0 ||
+	    (rc = ca_authz_dup(t->cnf_kid, &z->cnf_kid)) != 0)
+		return rc;
+	if ((z->sans = calloc(t->n_sans + 1, sizeof(char *))) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	for (i = 0; i < t->n_sans; i++) {
+		if ((rc = ca_authz_dup(t->sans[i], &z->sans[i])) != 0)
+			return rc;
+		z->n_sans++;
 	}
 	return 0;
 }

@@ -118,6 +118,15 @@ int	 ca_authz_token_hash(const struct ca_jws *jws, char **hex);
  */
 int	 ca_authz_route(const struct ca_config *cfg, struct json_object *header,
 	    struct json_object *claims, enum ca_cred *cred);
+/*
+ * A JWK-shaped token's names into z (JWK, X5C): the CN is t's sub (a
+ * valid common name), the SANs its sans (typed; CA_ERR_FORBIDDEN for a
+ * name of no type), and its cnf; the CSR must match them.
+ */
+struct ca_token;
+int	 ca_authz_token_names(struct ca_authz *z, const struct ca_token *t);
+/* *out = a copy of s (NULL stays NULL), for the verifiers: 0 or CA_ERR_NOMEM. */
+int	 ca_authz_dup(const char *s, char **out);
 /* "JWK", "X5C", "OIDC", "K8sSA". */
 const char *ca_authz_cred_name(enum ca_cred c);
 
@@ -125,8 +134,8 @@ const char *ca_authz_cred_name(enum ca_cred c);
  * The verifiers, one file each; the same signature. Each looks only at
  * provisioners of its own kind and fills *out. jws and claims are the
  * parsed token (borrowed); tok/len the compact text (for a hash id).
- * Not yet built: X5C (lib/x5c.c), K8sSA (lib/k8ssa.c), OIDC (lib/oidc.c)
- * return CA_ERR_AUTH "not implemented".
+ * Not yet built: OIDC (lib/oidc.c) returns CA_ERR_AUTH "not
+ * implemented".
  */
 typedef int (*ca_authz_fn)(const struct ca_authz_ctx *x,
 	    const struct ca_jws *jws, struct json_object *claims,

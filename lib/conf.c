@@ -295,6 +295,7 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
     struct ca_provisioner *p)
 {
 	struct json_object *key, *claims;
+	const struct ca_provisioner *q;
 	const char *s;
 	char where[64];
 	int rc;
@@ -345,7 +346,13 @@ load_provisioner(struct ca_config *cfg, struct json_object *o,
 			rc = ca_oidc_conf_load(o, p);
 			break;
 		case CA_PROV_K8SSA:
+			/* step-ca's K8sSA token id is a constant: one only. */
 			rc = ca_k8ssa_conf_load(o, p);
+			for (q = cfg->provisioners; rc == 0 && q < p; q++)
+				if (q->kind == CA_PROV_K8SSA)
+					rc = ca_err(CA_ERR_CONFIG, "a second "
+					    "K8sSA provisioner (\"%s\" is one): "
+					    "a CA has at most one", q->name);
 			break;
 		case CA_PROV_SCEP:
 			rc = ca_scep_conf_load(o, p);

@@ -40,6 +40,17 @@ ca_prov_args_challenge(struct ca_prov_args *a, const char *name)
 }
 
 int
+ca_prov_args_public_key(struct ca_prov_args *a, const char *path)
+{
+	if (a->n_public_keys == CA_PROV_KEYS_MAX)
+		return ca_err(CA_ERR_INVAL, "at most %d --public-key",
+		    CA_PROV_KEYS_MAX);
+	a->public_keys[a->n_public_keys++] = path;
+	a->public_key = a->public_keys[0];
+	return 0;
+}
+
+int
 ca_prov_args_rule(struct ca_prov_args *a, enum ca_prov_list list,
     const char *value)
 {
@@ -116,12 +127,38 @@ ca_prov_args_free(struct ca_prov_args *a)
 	a->template_data = NULL;
 }
 
+/* X5C (--x5c-roots) and K8sSA (--public-key...): no other key or ACME option. */
+static int
+check_add_pem(const struct ca_prov_args *a, int x5c)
+{
+	if (a->create || a->password || a->challenges || a->require_eab ||
+	    (x5c ? a->public_key != NULL : a->x5c_roots != NULL))
+		return ca_err(CA_ERR_INVAL, "--type %s takes %s, and no "
+		    "--create, --password-file, --challenge, --require-eab",
+		    x5c ? "X5C" : "K8sSA", x5c ? "--x5c-roots" :
+		    "--public-key (repeatable)");
+	if (x5c ? a->x5c_roots == NULL : a->public_key == NULL)
+		return ca_err(CA_ERR_INVAL, "add --type %s: %s is required",
+		    x5c ? "X5C" : "K8sSA", x5c ? "--x5c-roots FILE" :
+		    "--public-key FILE");
+	return 0;
+}
+
 /* The options of add, whose type is JWK unless acme. */
 static int
 check_add(const struct ca_prov_args *a, int acme)
 {
+	if (a->type != NULL && (strcasecmp(a->type, "X5C") == 0 ||
+	    strcasecmp(a->type, "K8sSA") == 0))
+		return check_add_pem(a, strcasecmp(a->type, "X5C") == 0);
+	if (a->x5c_roots != NULL)
+		return ca_err(CA_ERR_INVAL, "--x5c-roots applies to --type X5C");
+	if (a->n_public_keys > 1)
+		return ca_err(CA_ERR_INVAL, "--public-key: one for --type JWK "
+		    "(repeatable for K8sSA)");
 	if (a->type != NULL && !acme && strcasecmp(a->type, "JWK") != 0)
-		return ca_err(CA_ERR_INVAL, "--type %s: JWK or ACME", a->type);
+		return ca_err(CA_ERR_INVAL, "--type %s: JWK, ACME, X5C or "
+		    "K8sSA", a->type);
 	if (acme && (a->create || a->public_key || a->password))
 		return ca_err(CA_ERR_INVAL, "--type ACME takes no key "
 		    "(--create, --public-key, --password-file)");
@@ -193,10 +230,10 @@ ca_prov_args_check(struct ca_prov_args *a)
 	if (list && (claims || a->pid_file != NULL))
 		return ca_err(CA_ERR_INVAL, "list takes only --json");
 	if (!add && (a->type || a->create || a->public_key || a->challenges ||
-	    a->require_eab || a->password))
+	    a->require_eab || a->password || a->x5c_roots))
 		return ca_err(CA_ERR_INVAL, "--type, --create, --public-key, "
-		    "--password-file, --challenge and --require-eab apply to "
-		    "add");
+		    "--password-file, --challenge, --require-eab and "
+		    "--x5c-roots apply to add");
 	if (strcmp(cmd, "remove") == 0 && claims)
 		return ca_err(CA_ERR_INVAL, "remove takes no claims, "
 		    "templates or policy");

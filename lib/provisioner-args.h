@@ -10,6 +10,8 @@
 
 #include "provisioner.h"
 
+#define CA_PROV_KEYS_MAX	16	/* --public-key given (K8sSA) */
+
 struct ca_prov_args {
 	/* What the tool was given; NULL, 0 or -1 (durations): not given. */
 	const char	*cmd;		/* list, add, update, remove */
@@ -26,6 +28,10 @@ struct ca_prov_args {
 	size_t		 nrules;
 	int		 remove_names;
 	int		 allow_wildcards, disallow_wildcards;
+	/* X5C: --x5c-roots; K8sSA: --public-key, repeatable (JWK: one). */
+	const char	*x5c_roots;
+	const char	*public_keys[CA_PROV_KEYS_MAX];
+	size_t		 n_public_keys;
 	/* Set by ca_prov_args_check; the templates by ca_prov_args_read. */
 	struct ca_prov_change change;
 	char		*template_text;
@@ -34,6 +40,8 @@ struct ca_prov_args {
 
 /* Clear a: nothing given. */
 void	 ca_prov_args_init(struct ca_prov_args *a);
+/* One --public-key FILE: 0, or CA_ERR_INVAL past CA_PROV_KEYS_MAX. */
+int	 ca_prov_args_public_key(struct ca_prov_args *a, const char *path);
 /* Add challenge name (http-01, dns-01, tls-alpn-01): 0 or CA_ERR_INVAL. */
 int	 ca_prov_args_challenge(struct ca_prov_args *a, const char *name);
 /*

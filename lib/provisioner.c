@@ -183,6 +183,52 @@ ca_provisioner_acme_new(const char *name, struct json_object **out)
 	return prov_object("ACME", name, out);
 }
 
+int
+ca_provisioner_pem_new(const char *type, const char *name, const char *member,
+    const char *const *paths, size_t n, struct json_object **out)
+{
+	struct json_object *p = NULL;
+	gnutls_datum_t all = { NULL, 0 }, b64 = { NULL, 0 };
+	char *buf = NULL;
+	unsigned char *grown;
+	size_t len, i;
+	int rc;
+
+	*out = NULL;
+	if ((rc = prov_object(type, name, &p)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = ca_file_read(paths[i], CA_MAX_CERT, &buf, &len)) != 0)
+			goto out;
+		if ((grown = realloc(all.data, all.size + len + 1)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		all.data = grown;
+		memcpy(all.data + all.size, buf, len);
+		all.size += (unsigned)len;
+		/* PEM files end with a newline; one may not. */
+		if (len > 0 && buf[len - 1] != '\n')
+			all.data[all.size++] = '\n';
+		free(buf);
+		buf = NULL;
+	}
+	if (gnutls_base64_encode2(&all, &b64) < 0 ||
+	    json_object_object_add(p, member, json_object_new_string_len(
+	    (const char *)b64.data, (int)b64.size)) != 0) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	*out = p;
+	p = NULL;
+out:
+	json_object_put(p);
+	free(buf);
+	free(all.data);
+	gnutls_free(b64.data);
+	return rc;
+}
+
 /* Take the edit lock, config/ca.json.lock, within CA_PROV_LOCK_MS. */
 static int
 lock_take(const char *dir, int *fd)

@@ -90,6 +90,15 @@ int	 ca_provisioner_jwk_public(const char *name, const char *path,
 	    struct json_object **out);
 /* An ACME provisioner {"type": "ACME", "name"}. Caller puts *out. */
 int	 ca_provisioner_acme_new(const char *name, struct json_object **out);
+/*
+ * A provisioner {"type": type, "name", member} whose member holds, as step
+ * stores a []byte, the standard base64 of the PEM files paths[0..n-1]
+ * concatenated (each at most CA_MAX_CERT bytes): X5C "roots", K8sSA
+ * "publicKeys". The loader judges the PEM. Caller puts *out.
+ */
+int	 ca_provisioner_pem_new(const char *type, const char *name,
+	    const char *member, const char *const *paths, size_t n,
+	    struct json_object **out);
 
 enum ca_prov_op {
 	CA_PROV_ADD,		/* add (a new name) */

@@ -37,13 +37,18 @@ struct ca_token_args {
 	time_t		 not_before;	/* --not-before; 0: now */
 	int		 revoke;	/* --revoke */
 	time_t		 now;
+	/* X5C: the token is signed by a certificate's key. */
+	const char	*x5c_cert;	/* --x5c-cert: PEM, the leaf first */
+	const char	*x5c_key;	/* --x5c-key: its private key */
+	const char	*x5c_chain;	/* --x5c-chain: more issuers */
 };
 
 /* One --san; CA_ERR_INVAL with the usage error past the maximum. */
 int	 ca_token_args_san(struct ca_token_args *args, const char *arg);
 /*
  * Whether the options in args go together (a lifetime within the
- * maximum; --password-file or --key, one; no --san with --revoke): 0, or
+ * maximum; --password-file or --key, one, or --x5c-cert with --x5c-key;
+ * no --san with --revoke): 0, or
  * CA_ERR_INVAL with the usage error recorded.
  */
 int	 ca_token_args_check(const struct ca_token_args *args);
@@ -54,7 +59,9 @@ int	 ca_token_args_check(const struct ca_token_args *args);
 int	 ca_token_args_names(const struct ca_token_args *args);
 /*
  * Mint the token args ask for from a's provisioner, with its key from
- * --key or decrypted with the password file's. *tok: free with
+ * --key or decrypted with the password file's; with --x5c-cert, an X5C
+ * token signed by --x5c-key for the X5C provisioner --provisioner (or
+ * the CA's only one). *tok: free with
  * ca_free_secret(*tok, strlen(*tok)).
  */
 int	 ca_token_args_mint(const struct ca_token_args *args,

@@ -35,11 +35,13 @@ new_jti(char **jti)
 	return 0;
 }
 
+static struct json_object *b64_array(const gnutls_datum_t *, size_t);
+
 int
 ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
     char **out)
 {
-	struct json_object *hdr = NULL, *cl = NULL, *sans = NULL;
+	struct json_object *hdr = NULL, *cl = NULL, *sans = NULL, *x5c;
 	char *jti = NULL, *payload = NULL;
 	time_t nbf = o->not_before ? o->not_before : o->now;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
@@ -64,6 +66,11 @@ ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
 	json_object_object_add(hdr, "alg", json_object_new_string(ca_jwk_alg(key)));
 	json_object_object_add(hdr, "kid", json_object_new_string(kid));
 	json_object_object_add(hdr, "typ", json_object_new_string("JWT"));
+	if (o->x5c != NULL) {
+		if ((x5c = b64_array(o->x5c, o->n_x5c)) == NULL)
+			goto out;
+		json_object_object_add(hdr, "x5c", x5c);
+	}
 	if (o->sans != NULL && o->n_sans > 0)
 		for (i = 0; i < o->n_sans; i++)
 			json_object_array_add(sans,
@@ -110,14 +117,33 @@ b64_string(const gnutls_datum_t *d)
 	return o;
 }
 
+/* The JSON array of the standard base64 of each of d[0..n-1], or NULL. */
+static struct json_object *
+b64_array(const gnutls_datum_t *d, size_t n)
+{
+	struct json_object *a, *e;
+	size_t i;
+
+	if ((a = json_object_new_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((e = b64_string(&d[i])) == NULL ||
+		    json_object_array_add(a, e) != 0) {
+			json_object_put(e);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 int
 ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
     char **out)
 {
-	struct json_object *hdr = NULL, *cl = NULL, *x5c = NULL, *e;
+	struct json_object *hdr = NULL, *cl = NULL, *x5c = NULL;
 	char *kid = NULL, *payload = NULL;
 	int64_t life = o->lifetime ? o->lifetime : CA_TOKEN_DEFAULT_LIFETIME;
-	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -133,16 +159,8 @@ ca_token_x5c_mint(const struct ca_jwk *key, const struct ca_x5c_opts *o,
 	rc = ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((hdr = json_object_new_object()) == NULL ||
 	    (cl = json_object_new_object()) == NULL ||
-	    (x5c = json_object_new_array()) == NULL)
+	    (x5c = b64_array(o->chain, o->n_chain)) == NULL)
 		goto out;
-	for (i = 0; i < o->n_chain; i++) {
-		if ((e = b64_string(&o->chain[i])) == NULL)
-			goto out;
-		if (json_object_array_add(x5c, e) != 0) {
-			json_object_put(e);
-			goto out;
-		}
-	}
 	/* ca_jws_sign adds "alg", from the key. */
 	if (json_object_object_add(hdr, "kid",
 	    json_object_new_string(kid)) != 0 ||
@@ -279,7 +297,9 @@ ca_token_parse(const char *buf, size_t len, struct ca_token **out)
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	if ((rc = ca_jws_parse(buf, len, &t->jws)) != 0)
 		goto out;
-	if ((rc = dup_member(t->jws->header, "kid", 1, &t->kid)) != 0) {
+	/* An X5C token's key is its x5c certificate's: kid optional. */
+	if ((rc = dup_member(t->jws->header, "kid", !json_object_object_get_ex(
+	    t->jws->header, "x5c", NULL), &t->kid)) != 0) {
 		ca_err_context("token header");
 		goto out;
 	}
@@ -383,6 +403,8 @@ ca_token_verify(const struct ca_token *t, const struct ca_config *cfg,
 	int rc, aud_ok = 0;
 
 	*prov = NULL;
+	if (t->kid == NULL)
+		return ca_err(CA_ERR_AUTH, "token header has no \"kid\"");
 	if ((rc = ca_config_provisioner(cfg, t->iss, t->kid, &p)) != 0)
 		return ca_err(CA_ERR_AUTH,
 		    "token from unknown provisioner \"%s\" (key id %s)",

@@ -34,11 +34,14 @@ struct ca_token_opts {
 	time_t			 not_before;	/* nbf; 0: now */
 	const char		*kid;	/* header kid; NULL: the key's */
 	int			 no_sans;	/* no "sans" claim (revocation) */
+	const gnutls_datum_t	*x5c;	/* X5C: header "x5c", DER leaf first */
+	size_t			 n_x5c;
 };
 
 /*
- * Mint a token: header {alg, kid, typ: JWT}, claims aud, exp, iat, iss,
- * jti (64 hex characters), nbf, sans, sha, sub. Caller frees *out.
+ * Mint a token: header {alg, kid, typ: JWT} (and x5c when o->x5c is
+ * set), claims aud, exp, iat, iss, jti (64 hex characters), nbf, sans,
+ * sha, sub. Caller frees *out.
  */
 int	 ca_token_mint(const struct ca_jwk *key, const struct ca_token_opts *o,
 	    char **out);

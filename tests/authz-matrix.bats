@@ -29,7 +29,7 @@
 #   k8s-wrong-aud  K8sSA projected, aud k8s     401   401    401   401   400           pending
 #   scep           SCEP PKCSReq                 401   401    401   401   400           ok
 #   x5c-insecure   x5cInsecure renew token      401   401    ok    ok    -             -
-PENDING_ROWS="x5c-sign x5c-revoke oidc-user oidc-admin k8s-legacy k8s-projected k8s-wrong-aud scep"
+PENDING_ROWS="oidc-user oidc-admin scep"
 
 load helpers
 
@@ -44,6 +44,25 @@ setup_file() {
 	edit_config '
 c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})
 c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
+	# X5C "x5c": the roots of an unrelated CA made here with openssl, and
+	# its leaf x5c.crt (key x5c.key) that signs X5C tokens.
+	(
+		cd "$BATS_FILE_TMPDIR"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout x5c-root.key -subj /CN=X5C-Root -days 2 -out x5c-root.crt \
+			-addext keyUsage=critical,keyCertSign 2>/dev/null
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout x5c.key -subj /CN=device -out x5c.csr 2>/dev/null
+		openssl x509 -req -in x5c.csr -CA x5c-root.crt -CAkey x5c-root.key -days 1 \
+			-extfile <(echo keyUsage=critical,digitalSignature) -out x5c.crt 2>/dev/null
+	) && ca-provisioner -d "$CA" add x5c --type X5C --x5c-roots "$BATS_FILE_TMPDIR/x5c-root.crt" || return 1
+	# K8sSA "k8s": the cluster's key, as tests/npm/k8s-token.mjs reads it.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$BATS_FILE_TMPDIR/sa.key" &&
+		openssl pkey -in "$BATS_FILE_TMPDIR/sa.key" -pubout -out "$BATS_FILE_TMPDIR/sa.pub" &&
+		echo ES256 > "$BATS_FILE_TMPDIR/sa.alg" &&
+		ca-provisioner -d "$CA" add k8s --type K8sSA --public-key "$BATS_FILE_TMPDIR/sa.pub" ||
+		return 1
 	local fifo=$BATS_FILE_TMPDIR/ready.fifo
 	SERVER_LOG=$BATS_FILE_TMPDIR/serve.log
 	mkfifo "$fifo"
@@ -122,7 +141,8 @@ refused_elsewhere() {
 	cp -a "$CA" own
 	CA=$PWD/own edit_config '
 for t in ("X5C", "OIDC", "K8sSA"):
-    c["authority"]["provisioners"].append({"type": t, "name": t.lower()})'
+    if not any(p["type"] == t for p in c["authority"]["provisioners"]):
+        c["authority"]["provisioners"].append({"type": t, "name": t.lower()})'
 	run -0 --separate-stderr ca-db -d own list
 	for t in X5C OIDC K8sSA SCEP; do
 		case $t in
@@ -150,19 +170,30 @@ for t in ("X5C", "OIDC", "K8sSA"):
 	run -0 ca-db -d "$CA" check
 }
 
-@test "matrix row jwk-revoke: ok at revoke only" {
+# A certificate from "admin" (svc.crt), its serial in SERIAL.
+issue_one() {
 	token svc.test
 	ca-sign -d "$CA" --token-file svc.test.tok --csr svc.test.csr -o svc.crt
 	SERIAL=0x$(openssl x509 -in svc.crt -noout -serial | cut -d= -f2)
-	ca-token -d "$CA" --key "$PK" --revoke "$SERIAL" > rt
-	bodies rt
-	refused_elsewhere rt revoke
-	cell 200 "${JSON[@]}" --data @rt.revoke /1.0/revoke
-	run -0 ca-db -d "$CA" list
+}
+
+# revoke_row TOKEN-FILE: a revoke token for $SERIAL is refused at the other
+# endpoints and revokes it at /1.0/revoke.
+revoke_row() {
 	local hex=${SERIAL#0x}
+	bodies "$1"
+	refused_elsewhere "$1" revoke
+	cell 200 "${JSON[@]}" --data @"$1.revoke" /1.0/revoke
+	run -0 ca-db -d "$CA" list
 	assert_line --regexp "^${hex,,}	.*	revoked	admin	"
 	assert_equal "$(new_certs)" 1
 	run -0 ca-db -d "$CA" check
+}
+
+@test "matrix row jwk-revoke: ok at revoke only" {
+	issue_one
+	ca-token -d "$CA" --key "$PK" --revoke "$SERIAL" > rt
+	revoke_row rt
 }
 
 @test "matrix row acme-jws: an ACME account's JWS is refused at every token endpoint, ok at its newOrder" {
@@ -241,6 +272,65 @@ PY
 	assert_equal "$(new_certs)" 3
 	cell 403 "${m[@]}" "${JSON[@]}" --data '{"serial":"0x4242"}' /1.0/revoke
 	cell 200 "${m[@]}" "${JSON[@]}" --data "{\"serial\":\"$SERIAL\"}" /1.0/revoke
+	run -0 ca-db -d "$CA" check
+}
+
+# x5c_tok FILE [ca-token options]: an X5C token for svc.test from "x5c".
+x5c_tok() {
+	local f=$1
+	shift
+	ca-token -d "$CA" --x5c-cert "$BATS_FILE_TMPDIR/x5c.crt" \
+		--x5c-key "$BATS_FILE_TMPDIR/x5c.key" "$@" > "$f"
+}
+
+@test "matrix row x5c-sign: an X5C token is ok at sign only; one-time" {
+	x5c_tok xs svc.test
+	bodies xs
+	refused_elsewhere xs sign
+	cell 201 "${JSON[@]}" --data @xs.sign /1.0/sign
+	cell 401 "${JSON[@]}" --data @xs.sign /1.0/sign
+	assert_equal "$(new_certs)" 1
+	run -0 ca-db -d "$CA" check
+}
+
+@test "matrix row x5c-revoke: an X5C revoke token is ok at revoke only" {
+	issue_one
+	x5c_tok xr --revoke "$SERIAL"
+	revoke_row xr
+}
+
+# k8s_toks: node jose's K8sSA tokens (tests/npm/k8s-token.mjs batch) for
+# the rows below: legacy, projected for this CA, projected for the cluster.
+k8s_toks() {
+	node "$BATS_TEST_DIRNAME/npm/k8s-token.mjs" batch "$BATS_FILE_TMPDIR" <<-EOF
+	[{"out": "kl", "cmd": "legacy"},
+	 {"out": "kp", "cmd": "projected", "args": ["$URL/1.0/sign"]},
+	 {"out": "kw", "cmd": "projected", "args": ["https://kubernetes.default.svc"]}]
+	EOF
+	bodies kl kp kw
+}
+
+# k8s_elsewhere TOKEN-FILE REVOKE-STATUS: /1.0/revoke answers that; renew,
+# rekey and ACME refuse.
+k8s_elsewhere() {
+	cell "$2" "${JSON[@]}" --data @"$1.revoke" /1.0/revoke
+	cell 401 -H "Authorization: Bearer $(cat "$1")" -X POST /1.0/renew
+	cell 401 -H "Authorization: Bearer $(cat "$1")" "${JSON[@]}" \
+		--data @rekey.json /1.0/rekey
+	cell '400|401' -H 'Content-Type: application/jose+json' --data @"$1" \
+		/acme/acme/new-order
+}
+
+@test "matrix rows k8s-legacy, k8s-projected, k8s-wrong-aud: K8sSA tokens sign (once) for this CA's audience; never revoke (403)" {
+	k8s_toks
+	k8s_elsewhere kl 403
+	cell 201 "${JSON[@]}" --data @kl.sign /1.0/sign
+	cell 401 "${JSON[@]}" --data @kl.sign /1.0/sign
+	k8s_elsewhere kp 403
+	cell 201 "${JSON[@]}" --data @kp.sign /1.0/sign
+	k8s_elsewhere kw 401
+	cell 401 "${JSON[@]}" --data @kw.sign /1.0/sign
+	assert_equal "$(new_certs)" 2
 	run -0 ca-db -d "$CA" check
 }
 

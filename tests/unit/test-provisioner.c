@@ -93,7 +93,12 @@ args(void)
 		{ "add", 1, 0, 0, 0, NULL, NULL, -1, "add --type JWK: --create or --public-key" },
 		{ "add", 1, 1, 1, 0, NULL, "k.json", -1, "add --type JWK: --create or --public-key" },
 		{ "add", 1, 1, 1, 0, "ACME", NULL, -1, "--type ACME takes no key" },
-		{ "add", 1, 0, 0, 0, "OIDC", NULL, -1, "--type OIDC: JWK or ACME" },
+		{ "add", 1, 0, 0, 0, "OIDC", NULL, -1, "--type OIDC: JWK, ACME, X5C or K8sSA" },
+		{ "add", 1, 0, 0, 0, "k8ssa", "sa.pub", -1, NULL },
+		{ "add", 1, 0, 0, 0, "K8sSA", NULL, -1, "add --type K8sSA: --public-key FILE is required" },
+		{ "add", 1, 1, 1, 0, "K8sSA", "sa.pub", -1, "--type K8sSA takes --public-key (repeatable), and no --create" },
+		{ "add", 1, 0, 0, 0, "X5C", NULL, -1, "add --type X5C: --x5c-roots FILE is required" },
+		{ "add", 1, 0, 0, 0, "X5C", "k.json", -1, "--type X5C takes --x5c-roots, and no" },
 		{ "add", 1, 1, 1, 1, NULL, NULL, -1, "--json applies to list" },
 		{ "update", 1, 0, 0, 0, NULL, NULL, -1, "update: nothing to change" },
 		{ "update", 1, 1, 1, 0, NULL, NULL, 3600, "apply to add" },
@@ -126,6 +131,27 @@ args(void)
 			    t[i].err) != NULL, "args %zu: %s (%s)", i, t[i].err,
 			    ca_errmsg());
 	}
+	ca_prov_args_init(&a);
+	a.cmd = "add";
+	a.nargs = 1;
+	a.type = "x5c";
+	a.x5c_roots = "roots.pem";
+	ok(ca_prov_args_check(&a) == 0, "add --type x5c --x5c-roots: accepted");
+	a.type = NULL;
+	ok(ca_prov_args_check(&a) == CA_ERR_INVAL && strstr(ca_errmsg(),
+	    "--x5c-roots applies to --type X5C") != NULL,
+	    "--x5c-roots for a JWK provisioner: refused");
+	ca_prov_args_init(&a);
+	a.cmd = "add";
+	a.nargs = 1;
+	ok(ca_prov_args_public_key(&a, "a.json") == 0 &&
+	    ca_prov_args_public_key(&a, "b.json") == 0 &&
+	    ca_prov_args_check(&a) == CA_ERR_INVAL && strstr(ca_errmsg(),
+	    "--public-key: one for --type JWK") != NULL,
+	    "two --public-key for a JWK provisioner: refused");
+	a.type = "K8sSA";
+	ok(ca_prov_args_check(&a) == 0 && a.n_public_keys == 2,
+	    "two --public-key for K8sSA: accepted");
 	ca_prov_args_init(&a);
 	ok(ca_prov_args_challenge(&a, "dns-01") == 0 &&
 	    ca_prov_args_challenge(&a, "device-attest-01") == CA_ERR_INVAL &&

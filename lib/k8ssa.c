@@ -364,20 +364,17 @@ audience_check(const struct ca_authz_ctx *x, const struct ca_provisioner *p,
 	    "this CA's /1.0/sign endpoint", first);
 }
 
-/* The token's one-time id: its jti, else the hex SHA-256 of the token. */
+/*
+ * The token's one-time id: its jti, else the hex SHA-256 of its signed
+ * part (ca_authz_token_hash: an ECDSA signature has a second valid form,
+ * so the whole compact token would give a replay a new id).
+ */
 static int
-token_id(const struct sa_claims *t, const char *tok, size_t len, char **out)
+token_id(const struct sa_claims *t, const struct ca_jws *jws, char **out)
 {
-	unsigned char sum[32];
-	int ret;
-
 	if (t->jti != NULL)
 		return ca_authz_dup(t->jti, out);
-	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, tok, len, sum)) < 0)
-		return ca_err(CA_ERR_CRYPTO, "SHA-256: %s", gnutls_strerror(ret));
-	if ((*out = ca_hex(sum, sizeof(sum))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
+	return ca_authz_token_hash(jws, out);
 }
 
 int
@@ -390,6 +387,8 @@ ca_authz_k8ssa(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	size_t i;
 	int rc;
 
+	(void)tok;
+	(void)len;
 	/* The only K8sSA provisioner (the loader allows one). */
 	for (i = 0; i < x->cfg->n_provisioners && p == NULL; i++)
 		if (x->cfg->provisioners[i].kind == CA_PROV_K8SSA &&
@@ -416,7 +415,7 @@ ca_authz_k8ssa(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 		return ca_err(CA_ERR_NOMEM, "out of memory");
 	}
 	/* The service account's name: the CN when the CSR has none. */
-	if ((rc = token_id(&t, tok, len, &out->ott_id)) != 0 ||
+	if ((rc = token_id(&t, jws, &out->ott_id)) != 0 ||
 	    (rc = ca_authz_dup(t.sub, &out->identity)) != 0 ||
 	    (ca_x509_cn_check(t.sa) == 0 &&
 	    (rc = ca_authz_dup(t.sa, &out->cn)) != 0))

@@ -69,7 +69,7 @@ refused() {
 	run -0 ca-db -d "$CA" list
 	assert_line --regexp $'\tvalid\tk8s\tCN=build-robot\t'
 	# No exp, no jti: the token's SHA-256 is spent.
-	refused legacy.tok robot.csr "token already used (jti $(tr -d '\n' < legacy.tok | sha256sum | cut -d' ' -f1))"
+	refused legacy.tok robot.csr "token already used (jti $(tr -d '\n' < legacy.tok | cut -d. -f1,2 | tr -d '\n' | sha256sum | cut -d' ' -f1))"
 	# The CSR's names pass through the provisioner's policy.
 	csr other.test
 	run -1 --separate-stderr ca-sign -d "$CA" --token-file legacy2.tok --csr other.test.csr

@@ -15,7 +15,9 @@
 #include <gnutls/abstract.h>
 #include <json-c/json.h>
 
-#define JOSE_MAX_HEADER	4096		/* decoded protected header */
+/* The decoded protected header: room for an x5c chain of three RSA
+ * certificates (X5C tokens), within CA_MAX_TOKEN. */
+#define JOSE_MAX_HEADER	(10 * 1024)
 #define EC_MAX		66		/* P-521 field size */
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 

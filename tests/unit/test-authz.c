@@ -668,7 +668,7 @@ static char *
 ca_mint(struct ca_authority *a, const char *path, const char *sub)
 {
 	struct ca_token_opts o = { NULL, NULL, NULL, NULL, 0, NULL, 0, 0, 0,
-	    NULL, 0 };
+	    NULL, 0, NULL, 0 };
 	char *aud = ca_config_audience(ca_authority_config(a), path), *t = NULL;
 
 	o.iss = ca_authority_config(a)->provisioners[0].name;

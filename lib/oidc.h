@@ -1,0 +1,77 @@
+/*
+ * oidc.h - the OIDC provisioner (DESIGN13 2.3): its ca.json members, the
+ * provider's discovery document and signing keys (fetched with libcurl,
+ * cached by their HTTP cache headers, never under a lock the issuance
+ * path holds), and the ID token checks (ca_authz_oidc in authz.h).
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#ifndef CA_OIDC_H
+#define CA_OIDC_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+struct ca_config;
+
+/* Bounds: what a provider may send, and how long keys are kept. */
+#define CA_OIDC_MAX_DOC		(256 * 1024)	/* discovery, JWKS: bytes */
+#define CA_OIDC_MAX_KEYS	64		/* keys kept from one JWKS */
+#define CA_OIDC_TIMEOUT		10		/* s, one HTTP request */
+#define CA_OIDC_AGE_DEFAULT	(12 * 3600)	/* s, no max-age (step-ca) */
+#define CA_OIDC_AGE_MAX		(24 * 3600)	/* s, cap on max-age */
+#define CA_OIDC_REFETCH		60	/* s between fetches forced by a kid */
+#define CA_OIDC_LEEWAY		60	/* s, exp/iat/nbf */
+#define CA_OIDC_MAX_LIFETIME	(24 * 3600)	/* s, exp - iat */
+
+/* A provisioner's members (its impl); strings borrowed from ca.json. */
+struct ca_oidc_conf {
+	const char	*client_id;
+	const char	*client_secret;	/* "" when none */
+	char		*discovery;	/* configurationEndpoint + well-known */
+	const char	*tenant_id;	/* or NULL */
+	const char	**admins, **domains, **groups, **scopes;
+	size_t		 n_admins, n_domains, n_groups, n_scopes;
+	const char	*listen_address;	/* client side; or NULL */
+	struct json_object *auth_params;	/* client side; or NULL */
+};
+
+/*
+ * Discovery documents and key sets of the OpenID providers, keyed by
+ * discovery URL, shared by the threads of one authority and kept across
+ * a reload (a provisioner whose endpoint did not change keeps its keys).
+ */
+struct ca_oidc_cache;
+int	 ca_oidc_cache_new(struct ca_oidc_cache **out);
+void	 ca_oidc_cache_free(struct ca_oidc_cache *c);
+/* How many JWKS documents the cache fetched (tests, logs). */
+unsigned long ca_oidc_cache_fetches(struct ca_oidc_cache *c);
+
+/*
+ * Step one, under the configuration lock, no network: whether tok (an
+ * unverified token) is an ID token for one of cfg's OIDC provisioners;
+ * then *url (its discovery URL) and *kid (the header's, or NULL) are set,
+ * malloc'd. 0 (also when it is not: *url NULL) or CA_ERR_NOMEM.
+ */
+int	 ca_oidc_want(const struct ca_config *cfg, const char *tok,
+	    size_t len, char **url, char **kid);
+/*
+ * Step two, without any lock held: make sure the cache has fresh keys
+ * for url, fetching the discovery document and the JWKS when it has none,
+ * when they expired, or when kid is not among them (at most once per
+ * CA_OIDC_REFETCH seconds). One fetch per URL at a time; the others wait
+ * for it. 0, or the fetch's error (the old keys, if any, are kept).
+ */
+int	 ca_oidc_refresh(struct ca_oidc_cache *c, const char *url,
+	    const char *kid, time_t now);
+/*
+ * Put a discovery result into the cache as a fetch would (exported for
+ * the unit test): issuer, the JWKS document (len bytes) and its max age.
+ */
+int	 ca_oidc_cache_put(struct ca_oidc_cache *c, const char *url,
+	    const char *issuer, const char *jwks, size_t len, time_t now,
+	    long max_age);
+
+#endif /* CA_OIDC_H */

@@ -431,9 +431,10 @@ on_header(char *d, size_t sz, size_t nm, void *arg)
 		goto setopt;						\
 } while (0)
 
-/* GET url: 200 and a body of at most CA_OIDC_MAX_DOC bytes in *b. */
+/* GET url (POST post, when not NULL): 200 and a body of at most
+ * CA_OIDC_MAX_DOC bytes in *b. */
 static int
-http_get(const char *url, struct fetched *b)
+http_req(const char *url, const char *post, struct fetched *b)
 {
 	char errbuf[CURL_ERROR_SIZE], eu[200];
 	CURL *h;
@@ -468,6 +469,8 @@ http_get(const char *url, struct fetched *b)
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, b);
 	SETOPT(CURLOPT_USERAGENT, "ca-tools/" PACKAGE_VERSION " (OIDC)");
+	if (post != NULL)
+		SETOPT(CURLOPT_POSTFIELDS, post);
 	if ((cc = ca_curl.easy_perform(h)) != CURLE_OK) {
 		rc = ca_err(cc == CURLE_OPERATION_TIMEDOUT ||
 		    cc == CURLE_COULDNT_CONNECT ? CA_ERR_TEMP : CA_ERR_AUTH,
@@ -477,8 +480,8 @@ http_get(const char *url, struct fetched *b)
 		goto out;
 	}
 	ca_curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	rc = status == 200 ? 0 : ca_err(CA_ERR_AUTH, "%s: HTTP status %ld",
-	    eu, status);
+	rc = status == 200 ? 0 : ca_err(CA_ERR_AUTH, "%s: HTTP status %ld%s%.200s",
+	    eu, status, b->p != NULL ? ": " : "", b->p != NULL ? b->p : "");
 	goto out;
 setopt:
 	rc = ca_err(CA_ERR_CONFIG, "libcurl: %s", ca_curl.easy_strerror(cc));
@@ -492,6 +495,29 @@ out:
 	return rc;
 }
 
+int
+ca_oidc_http(const char *url, const char *post, char **body, size_t *len)
+{
+	struct fetched b;
+	int rc;
+
+	*body = NULL;
+	*len = 0;
+	if ((rc = http_req(url, post, &b)) != 0)
+		return rc;
+	if (b.p == NULL && (b.p = strdup("")) == NULL)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	*body = b.p;
+	*len = b.len;
+	return 0;
+}
+
+int
+ca_oidc_url_ok(const char *url)
+{
+	return url_ok(url);
+}
+
 /* The discovery document's issuer and jwks_uri (malloc'd). */
 static int
 discover(const char *url, char **issuer, char **jwks_uri)
@@ -502,7 +528,7 @@ discover(const char *url, char **issuer, char **jwks_uri)
 	int rc;
 
 	*issuer = *jwks_uri = NULL;
-	if ((rc = http_get(url, &b)) != 0)
+	if ((rc = http_req(url, NULL, &b)) != 0)
 		return rc;
 	if ((rc = ca_json_parse(b.p, b.len, "discovery document", &j)) != 0 ||
 	    (rc = ca_json_string(j, "issuer", 1, &iss)) != 0 ||
@@ -584,7 +610,7 @@ ca_oidc_refresh(struct ca_oidc_cache *c, const char *url, const char *kid,
 		free(jwks_uri);
 		rc = discover(url, &issuer, &jwks_uri);
 	}
-	if (rc == 0 && (rc = http_get(jwks_uri, &b)) == 0)
+	if (rc == 0 && (rc = http_req(jwks_uri, NULL, &b)) == 0)
 		rc = keys_parse(issuer, b.p, b.len, &k);
 	pthread_mutex_lock(&c->lock);
 	c->fetches++;

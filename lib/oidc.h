@@ -74,4 +74,35 @@ int	 ca_oidc_cache_put(struct ca_oidc_cache *c, const char *url,
 	    const char *issuer, const char *jwks, size_t len, time_t now,
 	    long max_age);
 
+/*
+ * One HTTP request to a provider (lib/oidc-login.c's too): GET url, or
+ * POST the form post when not NULL; https, or http to a loopback host;
+ * 200 and at most CA_OIDC_MAX_DOC bytes, in *body (malloc'd,
+ * NUL-terminated, *len bytes). 0, CA_ERR_AUTH, CA_ERR_TEMP (unreachable).
+ */
+int	 ca_oidc_http(const char *url, const char *post, char **body,
+	    size_t *len);
+/* Whether url may be fetched: https, or http to 127.0.0.1/localhost/[::1]. */
+int	 ca_oidc_url_ok(const char *url);
+
+/*
+ * ca-token --oidc (lib/oidc-login.c): a person's ID token by the
+ * authorization-code flow with PKCE on a loopback redirect.
+ * ca_oidc_login_start finds the OIDC provisioner name (NULL: the only
+ * one) among a's (local or remote), reads its provider's discovery
+ * document, listens on its listenAddress (default 127.0.0.1, any port)
+ * and gives the URL to open in a browser (*url, malloc'd).
+ * ca_oidc_login_wait waits at most timeout seconds for the browser's
+ * redirect, trades the code for the ID token (*id_token, malloc'd), and
+ * frees the login. Both return 0 or a CA_ERR_*; on failure of start,
+ * *login is NULL.
+ */
+struct ca_authority;
+struct ca_oidc_login;
+int	 ca_oidc_login_start(struct ca_authority *a, const char *name,
+	    struct ca_oidc_login **login, char **url);
+int	 ca_oidc_login_wait(struct ca_oidc_login *login, int timeout,
+	    char **id_token);
+void	 ca_oidc_login_free(struct ca_oidc_login *login);
+
 #endif /* CA_OIDC_H */

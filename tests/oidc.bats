@@ -116,3 +116,23 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	[ "$(jwks_fetches)" = 3 ]
 	[ "$(new_certs)" = 5 ]
 }
+
+@test "ca-token --oidc: the URL on stderr, a (scripted) browser logs in, the ID token on stdout" {
+	local pid fd line url
+	mkfifo err.fifo
+	ca-token -d "$CA" --oidc --provisioner corp > id.tok 2> err.fifo &
+	pid=$!
+	exec {fd}< err.fifo
+	read -r line <&"$fd"
+	read -r url <&"$fd"
+	[[ $url == "$ISSUER/auth?client_id=ca-tools&"*"&code_challenge_method=S256&"*"&nonce="* ]] ||
+		fail "$line $url"
+	run -0 node "$CA_TOP_SRCDIR/tests/npm/get-id-token.mjs" --browse "$url"
+	assert_output --partial 'Logged in'
+	wait "$pid"
+	exec {fd}<&-
+	run -0 sign id.tok any.test.csr
+	assert_line --index -1 201
+	run -2 ca-token -d "$CA" --oidc alice
+	run -2 ca-token -d "$CA" --oidc --password-file /dev/null
+}

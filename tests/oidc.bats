@@ -10,16 +10,17 @@ load helpers
 load oidc-helpers
 
 # One provider and one CA for the file: provisioner "corp" (OIDC, admins
-# root@example.com, domain example.com) next to the JWK "admin".
+# root@example.com, domain example.com, added by ca-provisioner) next to
+# the JWK "admin".
 setup_file() {
 	need_oidc_peer
 	start_oidc_peer
 	make_template_ca
 	CA=$BATS_FILE_TMPDIR/ca
 	cp -a "$BATS_FILE_TMPDIR/template/ca" "$CA"
-	edit_config '
-c["authority"]["provisioners"].append('"$(oidc_provisioner corp \
-    '"admins": ["root@example.com"], "domains": ["example.com"]')"')'
+	ca-provisioner -d "$CA" add corp --type OIDC --client-id ca-tools \
+		--configuration-endpoint "$ISSUER" --admin root@example.com \
+		--domain example.com
 	local fifo=$BATS_FILE_TMPDIR/ready.fifo
 	SERVER_LOG=$BATS_FILE_TMPDIR/serve.log
 	mkfifo "$fifo"
@@ -135,4 +136,21 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	assert_line --index -1 201
 	run -2 ca-token -d "$CA" --oidc alice
 	run -2 ca-token -d "$CA" --oidc --password-file /dev/null
+}
+
+@test "ca-provisioner add --type OIDC: what it writes, what it refuses" {
+	cp -a "$CA" own
+	printf 's3cret\n' > secret
+	run -0 ca-provisioner -d own add c2 --type oidc --client-id c2 \
+		--configuration-endpoint https://id.test/ --client-secret-file secret \
+		--admin ops --admin a@b.test --group ops --listen-address 127.0.0.1:10000
+	run -0 ca-provisioner -d own list --json
+	run -0 pj '[p for p in d if p["name"] == "c2"][0]' <<< "$output"
+	assert_output '{"type": "OIDC", "name": "c2", "clientID": "c2", "clientSecret": "s3cret", "configurationEndpoint": "https://id.test/", "admins": ["ops", "a@b.test"], "groups": ["ops"], "listenAddress": "127.0.0.1:10000"}'
+	run -1 ca-provisioner -d own add c3 --type OIDC --client-id c3 \
+		--configuration-endpoint http://id.test
+	assert_output --partial 'configurationEndpoint "http://id.test": not an https URL'
+	run -2 ca-provisioner -d own add c3 --type OIDC --client-id c3
+	run -2 ca-provisioner -d own add c3 --client-id c3 --create --password-file secret
+	run -2 ca-provisioner -d own update c2 --admin x
 }

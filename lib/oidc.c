@@ -1097,3 +1097,45 @@ out:
 	keys_put(k);
 	return rc;
 }
+
+int
+ca_oidc_peek(const char *tok, size_t len, char **cn, struct ca_names *names)
+{
+	struct ca_jws *jws = NULL;
+	struct json_object *claims = NULL;
+	const char *iss, *sub, *email, *one[1];
+	char *uri = NULL;
+	int rc;
+
+	*cn = NULL;
+	memset(names, 0, sizeof(*names));
+	while (len > 0 && isspace((unsigned char)tok[len - 1]))
+		len--;
+	if (len > CA_MAX_TOKEN || ca_jws_parse(tok, len, &jws) != 0 ||
+	    ca_json_parse((const char *)jws->payload, jws->payload_len,
+	    "token claims", &claims) != 0 ||
+	    ca_json_string(claims, "iss", 1, &iss) != 0 ||
+	    (strncmp(iss, "https://", 8) != 0 &&
+	    strncmp(iss, "http://", 7) != 0) ||
+	    ca_json_string(claims, "sub", 1, &sub) != 0 || *sub == '\0') {
+		rc = CA_ERR_NOTFOUND;
+		goto out;
+	}
+	if (ca_json_string(claims, "email", 0, &email) == 0 && *email != '\0')
+		one[0] = email;
+	else if ((one[0] = uri = iss_sub_uri(iss, sub)) == NULL) {
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ca_names_classify(one, 1, names)) != 0)
+		goto out;
+	if (ca_x509_cn_check(sub) == 0 && (rc = dup_to(sub, cn)) != 0)
+		ca_names_free(names);
+out:
+	if (rc != CA_ERR_NOMEM)
+		ca_err_clear();
+	free(uri);
+	json_object_put(claims);
+	ca_jws_free(jws);
+	return rc;
+}

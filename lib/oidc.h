@@ -75,6 +75,16 @@ int	 ca_oidc_cache_put(struct ca_oidc_cache *c, const char *url,
 	    long max_age);
 
 /*
+ * The names a CSR for an unverified OIDC ID token tok may carry (ca-sign
+ * --key-out): *cn its sub (NULL when no valid CN), *names its e-mail, or
+ * its ISS#SUB URI. 0; CA_ERR_NOTFOUND when tok is not an ID token (no
+ * http(s) iss or no sub); CA_ERR_NOMEM. Free with free / ca_names_free.
+ */
+struct ca_names;
+int	 ca_oidc_peek(const char *tok, size_t len, char **cn,
+	    struct ca_names *names);
+
+/*
  * One HTTP request to a provider (lib/oidc-login.c's too): GET url, or
  * POST the form post when not NULL; https, or http to a loopback host;
  * 200 and at most CA_OIDC_MAX_DOC bytes, in *body (malloc'd,

@@ -12,6 +12,8 @@
 //   OIDC_PORT    port on 127.0.0.1 (0: any; the bound one goes to READY_FILE
 //                and to stdout as "listening PORT")
 //   READY_FILE   written (atomically) with the port once listening
+//   READY_FD     a file descriptor that gets the port and a newline, then
+//                is closed (as ca-serve's --ready-fd)
 //   CLIENT_ID    the client id (default "ca-tools"); its redirect URI is
 //                http://127.0.0.1/callback, any port (RFC 8252 7.3)
 //   ACCOUNTS     JSON {"id": {claims...}}; default alice (verified e-mail,
@@ -29,7 +31,7 @@
 //   POST /_test/rotate   replace the signing key by a new one (new kid):
 //                        the CA must refetch the JWKS on the unknown kid
 import { createServer } from 'node:http';
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeFileSync, renameSync, writeSync, closeSync } from 'node:fs';
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
@@ -137,5 +139,9 @@ server.listen(Number(process.env.OIDC_PORT || 0), '127.0.0.1', async () => {
     renameSync(`${process.env.READY_FILE}.tmp`, process.env.READY_FILE);
   }
   process.stdout.write(`listening ${port}\n`);
+  if (process.env.READY_FD) {
+    writeSync(Number(process.env.READY_FD), `${port}\n`);
+    closeSync(Number(process.env.READY_FD));
+  }
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

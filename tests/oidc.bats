@@ -97,7 +97,7 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	[ "$(store_state)" = "$before" ]
 }
 
-@test "the JWKS is fetched once for many tokens, again for a new key id, and ca-sign -d fetches its own" {
+@test "the JWKS is fetched once for many tokens, again for a new key id, kept across a reload; ca-sign -d fetches its own" {
 	[ "$(jwks_fetches)" = 1 ]
 	run -0 sign "$TOK/a-1.tok" any.test.csr
 	assert_line --index -1 201
@@ -106,7 +106,7 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	[ "$(jwks_fetches)" = 1 ]
 	# A new signing key with a new kid: one refetch, then issuance.
 	run -0 curl -sS -X POST "$ISSUER/_test/rotate"
-	idtokens . 'alice*3:a'
+	idtokens . 'alice*4:a'
 	run -0 sign a-1.tok any.test.csr
 	assert_line --index -1 201
 	run -0 sign a-2.tok any.test.csr
@@ -115,7 +115,12 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	# Offline: the tool has no cache, it fetches the keys itself.
 	run -0 ca-sign -d "$CA" --token-file a-3.tok --csr any.test.csr
 	[ "$(jwks_fetches)" = 3 ]
-	[ "$(new_certs)" = 5 ]
+	# A reload that keeps the endpoint keeps the keys.
+	reload_server
+	run -0 sign a-4.tok any.test.csr
+	assert_line --index -1 201
+	[ "$(jwks_fetches)" = 3 ]
+	[ "$(new_certs)" = 6 ]
 }
 
 @test "ca-token --oidc: the URL on stderr, a (scripted) browser logs in, the ID token on stdout; ca-sign --key-out" {

@@ -398,32 +398,40 @@ on_body(char *d, size_t sz, size_t nm, void *arg)
 	return n;
 }
 
-/* Cache-Control: max-age=N (and no-store / no-cache: 0). */
-static size_t
-on_header(char *d, size_t sz, size_t nm, void *arg)
+long
+ca_oidc_header_age(const char *d, size_t n)
 {
-	struct fetched *b = arg;
-	size_t n = sz * nm, i;
 	char line[512];
 	const char *m;
+	size_t i;
 	long v;
 
 	if (n < 14 || strncasecmp(d, "cache-control:", 14) != 0)
-		return n;
+		return -1;
 	memcpy(line, d, n < sizeof(line) ? n : sizeof(line) - 1);
 	line[n < sizeof(line) ? n : sizeof(line) - 1] = '\0';
 	for (i = 0; line[i] != '\0'; i++)
 		line[i] = (char)tolower((unsigned char)line[i]);
 	if (strstr(line, "no-store") != NULL || strstr(line, "no-cache") != NULL)
-		b->max_age = 0;
-	else if ((m = strstr(line, "max-age=")) != NULL &&
-	    isdigit((unsigned char)m[8])) {
-		for (v = 0, m += 8; isdigit((unsigned char)*m) &&
-		    v <= CA_OIDC_AGE_MAX; m++)
-			v = v * 10 + (*m - '0');
+		return 0;
+	if ((m = strstr(line, "max-age=")) == NULL ||
+	    !isdigit((unsigned char)m[8]))
+		return -1;
+	for (v = 0, m += 8; isdigit((unsigned char)*m) && v <= CA_OIDC_AGE_MAX;
+	    m++)
+		v = v * 10 + (*m - '0');
+	return v;
+}
+
+static size_t
+on_header(char *d, size_t sz, size_t nm, void *arg)
+{
+	struct fetched *b = arg;
+	long v;
+
+	if ((v = ca_oidc_header_age(d, sz * nm)) >= 0)
 		b->max_age = v;
-	}
-	return n;
+	return sz * nm;
 }
 
 #define SETOPT(opt, val) do {						\

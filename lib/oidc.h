@@ -67,6 +67,12 @@ int	 ca_oidc_want(const struct ca_config *cfg, const char *tok,
 int	 ca_oidc_refresh(struct ca_oidc_cache *c, const char *url,
 	    const char *kid, time_t now);
 /*
+ * How long one response header line (n bytes) lets the keys be kept:
+ * Cache-Control max-age=N gives N (stopping past CA_OIDC_AGE_MAX),
+ * no-store or no-cache 0, anything else -1 (not said).
+ */
+long	 ca_oidc_header_age(const char *line, size_t n);
+/*
  * Put a discovery result into the cache as a fetch would (exported for
  * the unit test): issuer, the JWKS document (len bytes) and its max age.
  */

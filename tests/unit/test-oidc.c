@@ -385,6 +385,32 @@ test_cache(void)
 	ca_oidc_cache_free(c);
 }
 
+static void
+test_header(void)
+{
+	static const struct {
+		const char	*line;
+		long		 age;
+	} t[] = {
+		{ "Cache-Control: public, max-age=60\r\n", 60 },
+		{ "cache-control: MAX-AGE=3600, must-revalidate\r\n", 3600 },
+		{ "Cache-Control: no-store\r\n", 0 },
+		{ "Cache-Control: private, no-cache\r\n", 0 },
+		{ "Cache-Control: s-maxage=5\r\n", -1 },
+		{ "Cache-Control: max-age=\r\n", -1 },
+		{ "Content-Type: application/json\r\n", -1 },
+		{ "X-Cache-Control: max-age=5\r\n", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_int(ca_oidc_header_age(t[i].line, strlen(t[i].line)),
+		    t[i].age, "header %.*s", (int)strcspn(t[i].line, "\r"),
+		    t[i].line);
+	ok(ca_oidc_header_age("Cache-Control: max-age=99999999999999999999",
+	    43) > CA_OIDC_AGE_MAX, "a huge max-age: past the cap, no overflow");
+}
+
 int
 main(void)
 {
@@ -394,6 +420,7 @@ main(void)
 	test_admin();
 	test_conf();
 	test_cache();
+	test_header();
 	ca_authz_free(&z);
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;

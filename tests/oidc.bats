@@ -123,7 +123,7 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	[ "$(new_certs)" = 6 ]
 }
 
-@test "ca-token --oidc: the URL on stderr, a (scripted) browser logs in, the ID token on stdout; ca-sign --key-out" {
+@test "ca-token --oidc: the URL on stderr, a (scripted) browser logs in, the ID token on stdout; ca-sign --key-out, ca-renew" {
 	local pid fd line url
 	mkfifo err.fifo
 	ca-token -d "$CA" --oidc --provisioner corp > id.tok 2> err.fifo &
@@ -143,6 +143,13 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	run -0 openssl x509 -in me.crt -noout -subject -ext subjectAltName
 	assert_line 'subject=CN = alice'
 	assert_line --regexp "^ +email:alice@example.com, URI:$ISSUER#alice\$"
+	# Renewed over mutual TLS as any other: same names, the same provisioner.
+	ca-renew --ca-url "$URL" --root "$CA/certs/root_ca.crt" --force -o me2.crt \
+		me.crt me.key
+	[ "$(openssl x509 -in me2.crt -noout -ext subjectAltName)" = \
+		"$(openssl x509 -in me.crt -noout -ext subjectAltName)" ]
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "^$(serial_of me2.crt)	.*	valid	corp	CN=alice	"
 	run -2 ca-token -d "$CA" --oidc alice
 	run -2 ca-token -d "$CA" --oidc --password-file /dev/null
 }

@@ -338,6 +338,9 @@ install(struct ca_oidc_cache *c, struct oidc_entry *e, struct oidc_keys *k,
 		max_age = CA_OIDC_AGE_DEFAULT;
 	if (max_age > CA_OIDC_AGE_MAX)
 		max_age = CA_OIDC_AGE_MAX;
+	/* no-store, no-cache, max-age=0: still not a fetch per token. */
+	if (max_age < CA_OIDC_REFETCH)
+		max_age = CA_OIDC_REFETCH;
 	keys_put(e->keys);
 	__atomic_add_fetch(&k->refs, 1, __ATOMIC_ACQ_REL);
 	e->keys = k;

@@ -370,6 +370,11 @@ test_cache(void)
 	    "  kept 24 h");
 	ok(ca_oidc_refresh(c, url, NULL, NOW + 86401) != 0,
 	    "  no longer (capped)");
+	is_int(ca_oidc_cache_put(c, url, ISS, jwks, strlen(jwks), NOW, 0), 0,
+	    "max-age 0 (no-store)");
+	is_int(ca_oidc_refresh(c, url, NULL, NOW + 59), 0,
+	    "  kept a minute all the same: no fetch per token");
+	is_int(ca_oidc_cache_fetches(c), 4, "  none");
 	ok(ca_oidc_refresh(c, "http://127.0.0.1:1/x", NULL, NOW) != 0 &&
 	    ca_oidc_refresh(c, "http://127.0.0.1:1/x", NULL, NOW + 1) != 0,
 	    "a provider never reached: refused");

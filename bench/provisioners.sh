@@ -21,13 +21,15 @@
 # them, CONC at a time. Every 201 is counted in the report, and ca-db
 # check must be clean after the run.
 #
-# Types (the TYPES table below): JWK is measured (bodies by serve-tool.py
-# ca-bodies, joserfc); X5C (x5c-bodies: a chain from an openssl CA, one
-# level) and K8sSA (k8s-bodies: projected tokens, an openssl EC key as the
-# cluster's) too. OIDC and SCEP print PENDING until their
-# verifiers land: whoever lands one adds its body maker to bodies_for and
-# removes it from PENDING (SCEP is measured differently: ca-serve CPU per
-# scepclient/certmonger enrolment, DESIGN13 section 5).
+# Types (the TYPES table below): JWK (bodies by serve-tool.py ca-bodies,
+# joserfc); X5C (x5c-bodies: a chain from an openssl CA, one level); K8sSA
+# (k8s-bodies: projected tokens, an openssl EC key as the cluster's); OIDC
+# (ID tokens from npm's oidc-provider, tests/npm/oidc-peer.mjs, its own
+# authorization-code flow; node and tests/npm/node_modules needed;
+# provisioner "oidc" added with ca-provisioner; the report gives the
+# provider's count of JWKS fetches, which must be 1). SCEP prints PENDING
+# until its measure lands (ca-serve CPU per scepclient/certmonger
+# enrolment, DESIGN13 section 5).
 #
 # Exit status: 0 when every correctness check passes, whether or not a
 # rate is good (this is a benchmark, not a test); 1 when a check fails;
@@ -44,7 +46,7 @@ CONC=${CONC:-8}
 posint CONC
 PYTHON=${PYTHON:-python3}
 TYPES=(JWK X5C K8sSA OIDC SCEP)
-PENDING=" OIDC SCEP "
+PENDING=" SCEP "
 
 use_tools ca-serve ca-init ca-serve ca-db ca-provisioner
 need openssl
@@ -55,6 +57,7 @@ mkdir bin bodies logs out
 copy_tools
 cp "$HERE/serve-tool.py" bin/
 TOOL=$W/bin/serve-tool.py
+NPM=$HERE/../tests/npm
 machine
 
 password_file
@@ -88,6 +91,31 @@ bodies_for() {
 	K8sSA)
 		"$PYTHON" "$TOOL" k8s-bodies sa.key \
 		    https://localhost:8443/1.0/sign "$N" k8s bodies/K8sSA ;;
+	OIDC)
+		# The provider on port 0 (its port on fd 3), its tokens valid
+		# an hour; one ID token per request, by alice (CN alice, her
+		# e-mail and iss#sub whatever the CSR), then paired with CSRs.
+		command -v node >/dev/null && [[ -d $NPM/node_modules/oidc-provider ]] ||
+		    die "OIDC needs node and tests/npm/node_modules (npm ci there)"
+		ID_TOKEN_TTL=3600 READY_FD=3 spawn_ready 30 node \
+		    "$NPM/oidc-peer.mjs" > logs/oidc-peer.log 2>&1
+		[[ -n $SRV_PORT ]] || die "the OIDC provider did not start"
+		ISSUER=http://127.0.0.1:$SRV_PORT
+		"$CA_PROVISIONER" -d ca add oidc --type OIDC --client-id ca-tools \
+		    --configuration-endpoint "$ISSUER" -q
+		mkdir bodies/oidc
+		local t0=$EPOCHREALTIME
+		node "$NPM/get-id-token.mjs" "$ISSUER" bodies/oidc "alice*$N:t"
+		note "OIDC: $N ID tokens in $(elapsed "$t0" "$EPOCHREALTIME") s"
+		"$PYTHON" -c '
+import importlib, json, sys
+sys.path.insert(0, "bin")
+st = importlib.import_module("serve-tool")
+n = int(sys.argv[1])
+with open("bodies/OIDC", "w") as f:
+    for i, (name, csr) in enumerate(st.csrs("oidc", n)):
+        tok = open("bodies/oidc/t-%d.tok" % (i + 1)).read().strip()
+        f.write(json.dumps({"csr": csr, "ott": tok}) + "\n")' "$N" ;;
 	*)
 		die "no body maker for $1" ;;
 	esac
@@ -129,5 +157,11 @@ for t in "${TYPES[@]}"; do
 		    "$(ratio "${RATE[$t]}" "${RATE[JWK]}")" "${P50[$t]}"
 	fi
 done
+[[ $PENDING == *" OIDC "* ]] || {
+	JWKS=$(grep -c '^GET /jwks' logs/oidc-peer.log || true)
+	printf '  OIDC: the provider served its JWKS %s time(s) for %s ID tokens\n' \
+	    "$JWKS" "$N"
+	[[ $JWKS == 1 ]] || fail "OIDC: JWKS fetched $JWKS times, want 1"
+}
 print_checks
 finish

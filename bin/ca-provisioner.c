@@ -27,6 +27,10 @@ static const char usage[] =
 "                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
 "       ca-provisioner -d DIR add NAME --type K8sSA --public-key FILE...\n"
 "                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR add NAME --type OIDC --client-id ID\n"
+"                      --configuration-endpoint URL [--client-secret-file FILE]\n"
+"                      [--admin E] [--domain D] [--group G] [--listen-address A]\n"
+"                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
 "       ca-provisioner -d DIR update NAME (CLAIMS | TEMPLATE | POLICY)...\n"
 "                      [--remove-names] [--pid-file FILE]\n"
 "       ca-provisioner -d DIR remove NAME [--pid-file FILE]\n"
@@ -36,15 +40,24 @@ static const char usage[] =
 "\n"
 "  -d, --state-dir DIR       the CA's directory (default $CA_STATE_DIR)\n"
 "      --json                list: the provisioners as ca.json holds them\n"
-"      --type TYPE           add: JWK (default), ACME, X5C or K8sSA\n"
+"      --type TYPE           add: JWK (default), ACME, X5C, K8sSA or OIDC\n"
 "      --create              add: make a new key, encrypted under the password\n"
 "      --password-file FILE  the password of the new key\n"
-"      --public-key FILE     add: the provisioner's public JWK instead\n""                            (K8sSA: a PEM public key, repeatable)\n"
+"      --public-key FILE     add: the provisioner's public JWK instead\n"
+"                            (K8sSA: a PEM public key, repeatable)\n"
 "      --x5c-roots FILE      X5C: the root certificates (PEM) that token\n"
 "                            certificate chains must verify to\n"
 "      --challenge NAME      ACME: http-01, dns-01 or tls-alpn-01 (repeatable;\n"
 "                            default: all three)\n"
 "      --require-eab         ACME: accounts need external account binding\n"
+"      --client-id ID        OIDC: the client at the OpenID provider\n"
+"      --client-secret-file FILE  OIDC: its secret, if it has one (public\n"
+"                            in /provisioners, as step-ca publishes it)\n"
+"      --configuration-endpoint URL  OIDC: the provider's discovery URL\n"
+"      --admin EMAIL|GROUP   OIDC: may ask for any name (repeatable)\n"
+"      --domain DOMAIN       OIDC: allowed e-mail domain (repeatable)\n"
+"      --group GROUP         OIDC: allowed group (repeatable)\n"
+"      --listen-address ADDR  OIDC: ca-token --oidc's redirect listener\n"
 "      --x509-min-dur DUR    claims: shortest certificate lifetime\n"
 "      --x509-max-dur DUR    claims: longest certificate lifetime\n"
 "      --x509-default-dur DUR  claims: lifetime when none is asked for\n"
@@ -113,6 +126,18 @@ rule(char *arg, void *dest)
 	return 0;
 }
 
+static enum ca_prov_oidc_list oidc_lists[3] = { CA_PROV_OIDC_ADMINS,
+	CA_PROV_OIDC_DOMAINS, CA_PROV_OIDC_GROUPS };
+
+static int
+oidc_list(char *arg, void *dest)
+{
+	if (ca_prov_args_oidc_add(&o, *(enum ca_prov_oidc_list *)dest,
+	    arg) != 0)
+		return ca_cli_usage("%s", ca_errmsg());
+	return 0;
+}
+
 /* --x509-allow-dns ...: repeatable, each value appended in order. */
 #define RULE(n, l)	{ (n), 0, CA_OPT_CALL, &lists[(l)], CA_OPT_MULTI, \
 			    rule, 0, 0 }
@@ -125,6 +150,16 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("x5c-roots", 0, STRING, &o.x5c_roots),
 	{ "challenge", 0, CA_OPT_CALL, NULL, CA_OPT_MULTI, challenge, 0, 0 },
 	CA_OPT("require-eab", 0, FLAG, &o.require_eab),
+	CA_OPT("client-id", 0, STRING, &o.client_id),
+	CA_OPT("client-secret-file", 0, STRING, &o.client_secret_file),
+	CA_OPT("configuration-endpoint", 0, STRING, &o.config_endpoint),
+	CA_OPT("listen-address", 0, STRING, &o.listen_address),
+	{ "admin", 0, CA_OPT_CALL, &oidc_lists[0], CA_OPT_MULTI, oidc_list,
+	    0, 0 },
+	{ "domain", 0, CA_OPT_CALL, &oidc_lists[1], CA_OPT_MULTI, oidc_list,
+	    0, 0 },
+	{ "group", 0, CA_OPT_CALL, &oidc_lists[2], CA_OPT_MULTI, oidc_list,
+	    0, 0 },
 	CA_OPT("x509-min-dur", 0, DURATION, &o.min_dur),
 	CA_OPT("x509-max-dur", 0, DURATION, &o.max_dur),
 	CA_OPT("x509-default-dur", 0, DURATION, &o.default_dur),
@@ -180,6 +215,8 @@ make(const char *name, const char *pass_file, struct json_object **p)
 		    o.public_keys, o.n_public_keys, p);
 	if (o.public_key != NULL)
 		return ca_provisioner_jwk_public(name, o.public_key, p);
+	if (o.client_id != NULL)
+		return ca_prov_args_oidc_new(&o, name, p);
 	if (!o.create)
 		return ca_provisioner_acme_new(name, p);
 	if ((rc = ca_secret_read(pass_file, &pw, &len)) != 0)

@@ -7,11 +7,13 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ca.h"
 #include "authority.h"
 #include "cli.h"
+#include "oidc.h"
 #include "token-args.h"
 
 static const char usage[] =
@@ -21,10 +23,13 @@ static const char usage[] =
 "                (--password-file FILE | --key FILE) [OPTION]... SUBJECT\n"
 "       ca-token (-d DIR | --ca-url URL --root FILE) [--provisioner NAME]\n"
 "                --x5c-cert FILE --x5c-key FILE [OPTION]... SUBJECT\n"
+"       ca-token (-d DIR | --ca-url URL --root FILE) --oidc [--provisioner NAME]\n"
 "Print a one-time token that authorises a certificate for SUBJECT (or, with\n"
 "--revoke, the revocation of serial number SUBJECT). With --ca-url, the\n"
 "provisioner comes from the CA's server instead of its directory. With\n"
-"--x5c-cert, an X5C provisioner's token, signed by a certificate's key.\n"
+"--x5c-cert, an X5C provisioner's token, signed by a certificate's key. With\n"
+"--oidc, log in at the OIDC provisioner's provider (the URL to open is\n"
+"printed on standard error) and print the ID token.\n"
 "\n"
 "  -d, --state-dir DIR          the CA's directory (default $CA_STATE_DIR)\n"
 "      --ca-url URL             the CA's server, https://HOST[:PORT]\n"
@@ -42,6 +47,8 @@ CA_TOKEN_ARGS_HELP_KEY
 "                               from now; default now)\n"
 "      --not-after DURATION     token lifetime (default 5m, at most 1h)\n"
 "      --revoke                 a revocation token: SUBJECT is a serial\n"
+"      --oidc                   an ID token from the OIDC provisioner's\n"
+"                               provider (browser login, 120 s at most)\n"
 "  -o, --output-file FILE       write the token to FILE (mode 0600)\n"
 "  -q, --quiet                  no warnings\n"
 "  -v, --verbose                say more\n"
@@ -51,6 +58,7 @@ CA_TOKEN_ARGS_HELP_KEY
 "Exit status: 0 success, 1 failure, 2 usage error, 4 CA unreachable (retry).\n";
 
 static struct ca_token_args o;
+static int oidc;
 
 /* --san, repeatable. */
 static int
@@ -72,12 +80,19 @@ static const struct ca_cli_opt opts[] = {
 	CA_OPT("x5c-cert", 0, STRING, &o.x5c_cert),
 	CA_OPT("x5c-key", 0, STRING, &o.x5c_key),
 	CA_OPT("x5c-chain", 0, STRING, &o.x5c_chain),
+	CA_OPT("oidc", 0, FLAG, &oidc),
 	CA_OPT_END,
 };
 
 static int
 pre(struct ca_cli *cli)
 {
+	if (oidc && (cli->argc != 0 || o.key_file != NULL || o.n_sans > 0 ||
+	    o.revoke || cli->pass_file != NULL ||
+	    ca_cli_given(cli, "not-after") || ca_cli_given(cli, "not-before")))
+		return ca_cli_usage("--oidc takes --provisioner alone");
+	if (oidc)
+		return 0;
 	if (cli->argc != 1)
 		return ca_cli_usage(cli->argc == 0 ? "SUBJECT is required" :
 		    "only one SUBJECT");
@@ -86,6 +101,22 @@ pre(struct ca_cli *cli)
 	if (ca_token_args_check(&o) != 0)
 		return ca_cli_usage("%s", ca_errmsg());
 	return 0;
+}
+
+/* --oidc: the URL to open on stderr, the ID token in *tok. */
+static int
+oidc_login(struct ca_authority *a, char **tok)
+{
+	struct ca_oidc_login *l;
+	char *url;
+	int rc;
+
+	if ((rc = ca_oidc_login_start(a, o.provisioner, &l, &url)) != 0)
+		return rc;
+	fprintf(stderr, "Open this URL in a browser to log in:\n%s\n", url);
+	fflush(stderr);
+	free(url);
+	return ca_oidc_login_wait(l, 120, tok);
 }
 
 int
@@ -104,12 +135,13 @@ main(int argc, char **argv)
 	o.subject = cli.argv[0];
 	o.now = cli.now;
 	/* Refuse now the names ca-sign would refuse later. */
-	if (ca_token_args_names(&o) != 0)
+	if (!oidc && ca_token_args_names(&o) != 0)
 		return ca_cli_usage("%s", ca_errmsg());
 	/* Offline, the configuration alone: no store, no lock file. */
 	rc = cli.url != NULL ? ca_authority_open_remote(cli.url, cli.root, &a) :
 	    ca_authority_open_config(cli.dir, &a);
-	if (rc == 0 && (rc = ca_token_args_mint(&o, a, &tok)) == 0) {
+	if (rc == 0 && (rc = oidc ? oidc_login(a, &tok) :
+	    ca_token_args_mint(&o, a, &tok)) == 0) {
 		if (asprintf(&line, "%s\n", tok) < 0) {
 			line = NULL;
 			rc = ca_err(CA_ERR_NOMEM, "out of memory");

@@ -214,7 +214,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	struct ca_certtmpl_cert *tc = NULL;
 	struct ca_sign_req r = *req;
 	struct ca_authz_ctx ctx = { a->cfg, a->root_fp,
-	    a->upstream == NULL ? a->issuer.crt : NULL, NULL };
+	    a->upstream == NULL ? a->issuer.crt : NULL, a->oidc };
 	struct ca_authz z;
 	struct ca_issuance_extra ex;
 	gnutls_x509_crq_t crq = NULL;
@@ -329,6 +329,7 @@ ca_local_sign(struct ca_authority *ah, const struct ca_sign_req *req,
 	memset(res, 0, sizeof(*res));
 	if (a->issuer.key == NULL && a->upstream == NULL)
 		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
+	ca_local_oidc_prepare(a, req->token, req->token_len);
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = sign_locked(a, req, res);
 	pthread_rwlock_unlock(&a->cfg_lock);

@@ -53,11 +53,18 @@ struct ca_local {
 	struct ca_upstream	*upstream;	/* a registration authority's CA */
 	pthread_mutex_t		 acme_lock;	/* opening acme_nonces */
 	struct acme_nonces	*acme_nonces;	/* lib/acme-nonce.h, on first use */
+	struct ca_oidc_cache	*oidc;		/* lib/oidc.h, kept across reloads */
 };
 
 /* lib/status.c: its state, counting a committed revocation, CRL, OCSP. */
 int	 ca_status_new(struct ca_status **out);
 void	 ca_status_free(struct ca_status *s);
+/*
+ * Before cfg_lock is taken for a token: an OIDC ID token's provider keys
+ * fetched into a->oidc if needed (lib/oidc.h; network I/O, so never under
+ * cfg_lock or a store transaction). Failures are left to the verifier.
+ */
+void	 ca_local_oidc_prepare(struct ca_local *a, const char *tok, size_t len);
 void	 ca_status_bump(struct ca_local *a);
 int	 ca_local_crl(struct ca_local *a, time_t now, int fresh,
 	    struct ca_db_crl *out);

@@ -62,7 +62,7 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
 {
 	const struct ca_provisioner *prov = NULL;
 	struct ca_authz_ctx ctx = { a->cfg, a->root_fp,
-	    a->upstream == NULL ? a->issuer.crt : NULL, NULL };
+	    a->upstream == NULL ? a->issuer.crt : NULL, a->oidc };
 	struct ca_authz z;
 	int has_tok = 0;
 	gnutls_x509_crt_t peer = NULL;
@@ -183,6 +183,8 @@ ca_local_revoke(struct ca_authority *ah, const struct ca_revoke_req *req,
 		return ca_err(CA_ERR_INVAL, "reason text longer than 256 bytes");
 	if ((rc = ca_serial_canon(req->serial, serial)) != 0)
 		return rc;
+	if (req->token != NULL)
+		ca_local_oidc_prepare(a, req->token, req->token_len);
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = revoke_locked(a, req, *serial, time(NULL));
 	pthread_rwlock_unlock(&a->cfg_lock);

@@ -29,6 +29,7 @@
 #include "json.h"
 #include "keys.h"
 #include "policy.h"
+#include "oidc.h"
 #include "store.h"
 #include "token.h"
 #include "x509.h"
@@ -56,7 +57,8 @@ open_common(const char *dir, int store, struct ca_local **out)
 	pthread_mutex_init(&a->sign_lock, NULL);
 	pthread_mutex_init(&a->store_lock, NULL);
 	pthread_mutex_init(&a->acme_lock, NULL);
-	if ((rc = ca_status_new(&a->status)) != 0)
+	if ((rc = ca_status_new(&a->status)) != 0 ||
+	    (rc = ca_oidc_cache_new(&a->oidc)) != 0)
 		goto fail;
 	if ((a->dir = strdup(dir)) == NULL) {
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
@@ -239,6 +241,7 @@ local_free(struct ca_local *a)
 		return;
 	ca_status_free(a->status);
 	acme_nonces_close(a->acme_nonces);
+	ca_oidc_cache_free(a->oidc);
 	ca_upstream_free(a->upstream);
 	ca_store_group_free(a->group);
 	ca_store_close(a->store);
@@ -284,6 +287,25 @@ local_set_ports(struct ca_authority *ah, const int *ports, size_t n)
 		a->ports[a->n_ports++] = ports[i];
 	apply_ports(a);
 	pthread_rwlock_unlock(&a->cfg_lock);
+}
+
+void
+ca_local_oidc_prepare(struct ca_local *a, const char *tok, size_t len)
+{
+	char *url = NULL, *kid = NULL;
+	int rc;
+
+	pthread_rwlock_rdlock(&a->cfg_lock);
+	rc = ca_oidc_want(a->cfg, tok, len, &url, &kid);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	/* The cache is keyed by discovery URL: a reload that keeps a
+	 * provisioner's endpoint keeps its keys. */
+	if (rc == 0 && url != NULL &&
+	    ca_oidc_refresh(a->oidc, url, kid, time(NULL)) != 0)
+		ca_debug("OIDC: %s", ca_errmsg());
+	ca_err_clear();
+	free(url);
+	free(kid);
 }
 
 static int

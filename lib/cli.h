@@ -79,7 +79,7 @@ struct ca_cli_opt {
  */
 #define CA_CLI_TARGET	(CA_CLI_DIR | CA_CLI_URL | CA_CLI_ROOT | CA_CLI_CONTEXT)
 
-#define CA_CLI_MAX_OPTS	32	/* in a tool's table */
+#define CA_CLI_MAX_OPTS	64	/* in a tool's table */
 
 struct ca_cli {
 	/* Given by the tool. */

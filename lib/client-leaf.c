@@ -28,6 +28,7 @@
 #include "jose.h"
 #include "json.h"
 #include "keys.h"
+#include "oidc.h"
 #include "token.h"
 #include "x509.h"
 
@@ -37,6 +38,7 @@ ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 {
 	struct ca_token *tok = NULL;
 	struct ca_names names;
+	char *cn = NULL;
 	int rc;
 
 	csr->data = NULL;
@@ -44,6 +46,15 @@ ca_client_keygen(enum ca_key_type t, const char *token, size_t toklen,
 	*key_pem = NULL;
 	*key_len = 0;
 	memset(&names, 0, sizeof(names));
+	/* An OIDC ID token (lib/oidc.h): its sub and e-mail. */
+	if ((rc = ca_oidc_peek(token, toklen, &cn, &names)) != CA_ERR_NOTFOUND) {
+		if (rc == 0)
+			rc = ca_csr_make_new_key(t, cn, &names, csr, key_pem,
+			    key_len);
+		free(cn);
+		ca_names_free(&names);
+		return rc;
+	}
 	if ((rc = ca_token_parse(token, toklen, &tok)) != 0) {
 		ca_err_context("invalid token");
 		return rc;

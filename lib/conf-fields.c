@@ -275,7 +275,7 @@ static const struct kind {
 	{ "JWK", CA_PROV_JWK, f_jwk, 1 },
 	{ "ACME", CA_PROV_ACME, f_acme, 1 },
 	{ "X5C", CA_PROV_X5C, f_x5c, 1 },	/* lib/x5c.c */
-	{ "OIDC", CA_PROV_OIDC, f_oidc, 0 },	/* helper C: lib/oidc.c */
+	{ "OIDC", CA_PROV_OIDC, f_oidc, 1 },	/* lib/oidc.c */
 	{ "K8sSA", CA_PROV_K8SSA, f_k8ssa, 1 },	/* lib/k8ssa.c */
 	{ "SCEP", CA_PROV_SCEP, f_scep, 0 },	/* helper D: lib/scep.c */
 	/* Kept (and listed by GET /provisioners), nothing issued. */

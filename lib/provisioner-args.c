@@ -144,21 +144,102 @@ check_add_pem(const struct ca_prov_args *a, int x5c)
 	return 0;
 }
 
-/* The options of add, whose type is JWK unless acme. */
+static const char *const oidc_names[3] = { "admins", "domains", "groups" };
+
+int
+ca_prov_args_oidc_add(struct ca_prov_args *a, enum ca_prov_oidc_list list,
+    const char *value)
+{
+	if (*value == '\0')
+		return ca_err(CA_ERR_INVAL, "an empty --%.*s", (int)strlen(
+		    oidc_names[list]) - 1, oidc_names[list]);
+	if (a->n_oidc[list] == CA_PROV_OIDC_MAX)
+		return ca_err(CA_ERR_INVAL, "more than %d %s", CA_PROV_OIDC_MAX,
+		    oidc_names[list]);
+	a->oidc_lists[list][a->n_oidc[list]++] = value;
+	return 0;
+}
+
+int
+ca_prov_args_oidc_new(const struct ca_prov_args *a, const char *name,
+    struct json_object **p)
+{
+	struct json_object *o, *l;
+	char *secret = NULL;
+	size_t len = 0, i, j;
+	int rc = 0;
+
+	*p = NULL;
+	if (a->client_secret_file != NULL &&
+	    (rc = ca_secret_read(a->client_secret_file, &secret, &len)) != 0)
+		return rc;
+	if ((o = json_object_new_object()) == NULL)
+		goto nomem;
+	json_object_object_add(o, "type", json_object_new_string("OIDC"));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "clientID",
+	    json_object_new_string(a->client_id));
+	json_object_object_add(o, "clientSecret",
+	    json_object_new_string(secret != NULL ? secret : ""));
+	json_object_object_add(o, "configurationEndpoint",
+	    json_object_new_string(a->config_endpoint));
+	for (i = 0; i < 3; i++) {
+		if (a->n_oidc[i] == 0)
+			continue;
+		if ((l = json_object_new_array()) == NULL)
+			goto nomem;
+		for (j = 0; j < a->n_oidc[i]; j++)
+			json_object_array_add(l,
+			    json_object_new_string(a->oidc_lists[i][j]));
+		json_object_object_add(o, oidc_names[i], l);
+	}
+	if (a->listen_address != NULL)
+		json_object_object_add(o, "listenAddress",
+		    json_object_new_string(a->listen_address));
+	*p = o;
+	goto out;
+nomem:
+	json_object_put(o);
+	rc = ca_err(CA_ERR_NOMEM, "out of memory");
+out:
+	if (secret != NULL)
+		ca_free_secret(secret, len);
+	return rc;
+}
+
+/* The options of add, whose type is JWK unless acme (or another type). */
 static int
 check_add(const struct ca_prov_args *a, int acme)
 {
+	int oidc = a->type != NULL && strcasecmp(a->type, "OIDC") == 0;
+	int oidc_opts = a->client_id || a->client_secret_file ||
+	    a->config_endpoint || a->listen_address || a->n_oidc[0] ||
+	    a->n_oidc[1] || a->n_oidc[2];
+
+	if (oidc_opts && !oidc)
+		return ca_err(CA_ERR_INVAL, "--client-id, --client-secret-file, "
+		    "--configuration-endpoint, --admin, --domain, --group and "
+		    "--listen-address apply to --type OIDC");
 	if (a->type != NULL && (strcasecmp(a->type, "X5C") == 0 ||
 	    strcasecmp(a->type, "K8sSA") == 0))
 		return check_add_pem(a, strcasecmp(a->type, "X5C") == 0);
 	if (a->x5c_roots != NULL)
 		return ca_err(CA_ERR_INVAL, "--x5c-roots applies to --type X5C");
+	if (oidc && (a->create || a->public_key || a->password ||
+	    a->challenges || a->require_eab))
+		return ca_err(CA_ERR_INVAL, "--type OIDC takes no key or ACME "
+		    "option");
+	if (oidc && (a->client_id == NULL || a->config_endpoint == NULL))
+		return ca_err(CA_ERR_INVAL, "--type OIDC needs --client-id "
+		    "and --configuration-endpoint");
+	if (oidc)
+		return 0;
 	if (a->n_public_keys > 1)
 		return ca_err(CA_ERR_INVAL, "--public-key: one for --type JWK "
 		    "(repeatable for K8sSA)");
 	if (a->type != NULL && !acme && strcasecmp(a->type, "JWK") != 0)
-		return ca_err(CA_ERR_INVAL, "--type %s: JWK, ACME, X5C or "
-		    "K8sSA", a->type);
+		return ca_err(CA_ERR_INVAL, "--type %s: JWK, ACME, X5C, K8sSA "
+		    "or OIDC", a->type);
 	if (acme && (a->create || a->public_key || a->password))
 		return ca_err(CA_ERR_INVAL, "--type ACME takes no key "
 		    "(--create, --public-key, --password-file)");
@@ -234,6 +315,10 @@ ca_prov_args_check(struct ca_prov_args *a)
 		return ca_err(CA_ERR_INVAL, "--type, --create, --public-key, "
 		    "--password-file, --challenge, --require-eab and "
 		    "--x5c-roots apply to add");
+	if (!add && (a->client_id || a->client_secret_file ||
+	    a->config_endpoint || a->listen_address || a->n_oidc[0] ||
+	    a->n_oidc[1] || a->n_oidc[2]))
+		return ca_err(CA_ERR_INVAL, "the OIDC options apply to add");
 	if (strcmp(cmd, "remove") == 0 && claims)
 		return ca_err(CA_ERR_INVAL, "remove takes no claims, "
 		    "templates or policy");

@@ -11,6 +11,9 @@
 #include "provisioner.h"
 
 #define CA_PROV_KEYS_MAX	16	/* --public-key given (K8sSA) */
+#define CA_PROV_OIDC_MAX	64	/* --admin, --domain, --group each */
+enum ca_prov_oidc_list { CA_PROV_OIDC_ADMINS, CA_PROV_OIDC_DOMAINS,
+	CA_PROV_OIDC_GROUPS };
 
 struct ca_prov_args {
 	/* What the tool was given; NULL, 0 or -1 (durations): not given. */
@@ -32,6 +35,12 @@ struct ca_prov_args {
 	const char	*x5c_roots;
 	const char	*public_keys[CA_PROV_KEYS_MAX];
 	size_t		 n_public_keys;
+	/* --type OIDC: --client-id ..., and the lists --admin, --domain,
+	 * --group (index enum ca_prov_oidc_list). */
+	const char	*client_id, *client_secret_file, *config_endpoint,
+			*listen_address;
+	const char	*oidc_lists[3][CA_PROV_OIDC_MAX];
+	size_t		 n_oidc[3];
 	/* Set by ca_prov_args_check; the templates by ca_prov_args_read. */
 	struct ca_prov_change change;
 	char		*template_text;
@@ -50,6 +59,15 @@ int	 ca_prov_args_challenge(struct ca_prov_args *a, const char *name);
  */
 int	 ca_prov_args_rule(struct ca_prov_args *a, enum ca_prov_list list,
 	    const char *value);
+/* Add value to --admin, --domain or --group: 0, or CA_ERR_INVAL. */
+int	 ca_prov_args_oidc_add(struct ca_prov_args *a,
+	    enum ca_prov_oidc_list list, const char *value);
+/*
+ * The OIDC provisioner name that a's options describe, as ca.json holds
+ * it (the client secret read from its file): *p, or CA_ERR_*.
+ */
+int	 ca_prov_args_oidc_new(const struct ca_prov_args *a, const char *name,
+	    struct json_object **p);
 /*
  * Refuse step's SSH flags (--ssh-*: policy, claims, templates) among the
  * options argv[1..argc-1] before "--": 0, or CA_ERR_INVAL naming the flag.

@@ -22,16 +22,17 @@
 #   mtls           client certificate, no token 400   ok own 200   200   -             -
 #   x5c-sign       X5C token, aud sign#x5c/x5c  ok    401    401   401   400           pending
 #   x5c-revoke     X5C token, aud revoke, sub   401   ok     401   401   400           pending
-#   oidc-user      OIDC ID token (alice)        ok    403    401   401   400           pending
+#   oidc-user      OIDC ID token (alice)        ok/1  403    401   401   400           pending
 #   oidc-admin     OIDC ID token (admin)        ok    403    401   401   400           pending
 #   k8s-legacy     K8sSA legacy token           ok/1  403    401   401   400           pending
 #   k8s-projected  K8sSA projected, aud sign    ok    403    401   401   400           pending
 #   k8s-wrong-aud  K8sSA projected, aud k8s     401   401    401   401   400           pending
 #   scep           SCEP PKCSReq                 401   401    401   401   400           ok
 #   x5c-insecure   x5cInsecure renew token      401   401    ok    ok    -             -
-PENDING_ROWS="oidc-user oidc-admin scep"
+PENDING_ROWS="scep"
 
 load helpers
+load oidc-helpers
 
 # One CA and one ca-serve for the file (each row counts and compares what
 # it changed): provisioners "admin" (JWK), "acme" (ACME), "scep" (SCEP).
@@ -63,6 +64,14 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
 		echo ES256 > "$BATS_FILE_TMPDIR/sa.alg" &&
 		ca-provisioner -d "$CA" add k8s --type K8sSA --public-key "$BATS_FILE_TMPDIR/sa.pub" ||
 		return 1
+	# OIDC rows: the npm provider, provisioner "oidc" (admin root@example.com).
+	if have_oidc_peer; then
+		start_oidc_peer
+		edit_config "c['authority']['provisioners'].append($(oidc_provisioner oidc \
+			'"admins": ["root@example.com"]'))"
+		mkdir "$BATS_FILE_TMPDIR/oidc"
+		idtokens "$BATS_FILE_TMPDIR/oidc" alice root
+	fi
 	local fifo=$BATS_FILE_TMPDIR/ready.fifo
 	SERVER_LOG=$BATS_FILE_TMPDIR/serve.log
 	mkfifo "$fifo"
@@ -77,6 +86,7 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
 
 teardown_file() {
 	stop_server
+	stop_oidc_peer
 }
 
 setup() {
@@ -142,7 +152,10 @@ refused_elsewhere() {
 	CA=$PWD/own edit_config '
 for t in ("X5C", "OIDC", "K8sSA"):
     if not any(p["type"] == t for p in c["authority"]["provisioners"]):
-        c["authority"]["provisioners"].append({"type": t, "name": t.lower()})'
+        p = {"type": t, "name": t.lower()}
+        if t == "OIDC":
+            p.update(clientID="m", configurationEndpoint="https://id.test")
+        c["authority"]["provisioners"].append(p)'
 	run -0 --separate-stderr ca-db -d own list
 	for t in X5C OIDC K8sSA SCEP; do
 		case $t in
@@ -258,6 +271,30 @@ PY
 	done
 	assert_equal "$(store_state)" "$before"
 	assert_equal "$(new_certs)" 0
+}
+
+@test "matrix row oidc-user: an ID token (alice) at sign only, once; 403 at revoke" {
+	need_oidc_peer
+	cp "$BATS_FILE_TMPDIR/oidc/alice.tok" .
+	bodies alice.tok
+	cell 403 "${JSON[@]}" --data @alice.tok.revoke /1.0/revoke
+	cell 201 "${JSON[@]}" --data @alice.tok.sign /1.0/sign
+	# Spent: sign again, renew, rekey, ACME all 401.
+	refused_elsewhere alice.tok revoke
+	assert_equal "$(new_certs)" 1
+	run -0 ca-db -d "$CA" check
+}
+
+@test "matrix row oidc-admin: an admin's ID token at sign only (the CSR's names); 403 at revoke" {
+	need_oidc_peer
+	cp "$BATS_FILE_TMPDIR/oidc/root.tok" .
+	bodies root.tok
+	cell 403 "${JSON[@]}" --data @root.tok.revoke /1.0/revoke
+	cell 201 "${JSON[@]}" --data @root.tok.sign /1.0/sign
+	refused_elsewhere root.tok revoke
+	assert_equal "$(new_certs)" 1
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp '	oidc	CN=svc.test	svc.test	'
 }
 
 @test "matrix row mtls: a client certificate without a token: no sign; renew, rekey, revoke itself" {

@@ -1,0 +1,432 @@
+/*
+ * test-oidc.c - the OIDC provisioner (lib/oidc.c) without a provider: its
+ * ca.json members, the ID token checks one by one on hand-made tokens
+ * against a key set put into the cache, and the cache's refetch rules
+ * (max-age, unknown kid at most once a minute) against a port where
+ * nothing listens. tests/oidc.bats runs it against a real provider.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+
+#include "ca.h"
+#include "authz.h"
+#include "conf.h"
+#include "jose.h"
+#include "json.h"
+#include "oidc.h"
+#include "x509.h"
+#include "tap.h"
+
+#define NOW	1767225600LL	/* 2026-01-01T00:00:00Z */
+#define ISS	"https://id.example"
+#define DISC	ISS "/.well-known/openid-configuration"
+
+static struct ca_jwk *key, *other;
+static struct ca_config cfg;
+static struct ca_provisioner provs[2];
+static struct ca_oidc_cache *cache;
+static struct ca_authz_ctx ctx = { &cfg, NULL, NULL, NULL };
+static struct json_object *conf_json;
+static char s_corp[] = "corp", s_oidc[] = "OIDC", s_jwk[] = "jwk", s_JWK[] = "JWK";
+
+static struct ca_jwk *
+new_key(void)
+{
+	gnutls_privkey_t k;
+	struct ca_jwk *j = NULL;
+
+	if (gnutls_privkey_init(&k) < 0 ||
+	    gnutls_privkey_generate2(k, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0, NULL, 0) < 0 ||
+	    ca_jwk_from_privkey(k, NULL, &j) != 0) {
+		printf("Bail out! key generation: %s\n", ca_errmsg());
+		exit(1);
+	}
+	return j;
+}
+
+static int
+load(const char *json, struct ca_provisioner *p)
+{
+	json_object_put(conf_json);
+	if (ca_json_parse(json, strlen(json), "conf", &conf_json) != 0) {
+		printf("Bail out! %s\n", ca_errmsg());
+		exit(1);
+	}
+	if (p->impl_free != NULL)
+		p->impl_free(p->impl);
+	p->impl = NULL;
+	p->impl_free = NULL;
+	p->name = s_corp;
+	p->type = s_oidc;
+	p->kind = CA_PROV_OIDC;
+	ca_err_clear();
+	return ca_oidc_conf_load(conf_json, p);
+}
+
+static void
+setup(void)
+{
+	struct json_object *o = NULL;
+	char *pub, *jwks;
+
+	key = new_key();
+	other = new_key();
+	provs[0].name = s_jwk;
+	provs[0].type = s_JWK;
+	provs[0].kind = CA_PROV_JWK;
+	if (load("{\"type\":\"OIDC\",\"name\":\"corp\",\"clientID\":\"cid\","
+	    "\"configurationEndpoint\":\"" ISS "\",\"admins\":"
+	    "[\"root@example.com\",\"ops\"],\"domains\":[\"example.com\"],"
+	    "\"groups\":[\"staff\",\"ops\"]}", &provs[1]) != 0) {
+		printf("Bail out! load: %s\n", ca_errmsg());
+		exit(1);
+	}
+	provs[1].client_id = "cid";
+	cfg.provisioners = provs;
+	cfg.n_provisioners = 2;
+	if (ca_jwk_to_json(key, 0, &o) != 0 || (pub = ca_json_dump(o)) == NULL ||
+	    asprintf(&jwks, "{\"keys\":[%s]}", pub) < 0 ||
+	    ca_oidc_cache_new(&cache) != 0 ||
+	    ca_oidc_cache_put(cache, DISC, ISS, jwks, strlen(jwks), NOW,
+	    -1) != 0) {
+		printf("Bail out! cache: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(o);
+	free(pub);
+	free(jwks);
+	ctx.oidc = cache;
+}
+
+/*
+ * An ID token signed by k with kid (NULL: k's), claims: alice's good
+ * ones, then the members in extra (",\"x\":1" or ""), a later one
+ * overriding an earlier... so extra only adds: the good ones are built
+ * from the format's arguments instead.
+ */
+static char *
+idtok(const struct ca_jwk *k, const char *kid, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static char *
+idtok(const struct ca_jwk *k, const char *kid, const char *fmt, ...)
+{
+	struct json_object *h = NULL;
+	char *claims = NULL, *hs = NULL, *out = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&claims, fmt, ap) < 0)
+		claims = NULL;
+	va_end(ap);
+	if (claims == NULL || asprintf(&hs, "{\"kid\":\"%s\",\"typ\":\"JWT\"}",
+	    kid != NULL ? kid : ca_jwk_kid(k)) < 0 ||
+	    ca_json_parse(hs, strlen(hs), "header", &h) != 0 ||
+	    ca_jws_sign(k, h, claims, strlen(claims), &out) != 0) {
+		printf("Bail out! signing: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(h);
+	free(hs);
+	free(claims);
+	return out;
+}
+
+/* Alice's claims with the given iss, aud, email, verified, iat, exp, extra. */
+#define ALICE(iss, aud, email, ver, iat, exp, extra)			\
+	"{\"iss\":\"" iss "\",\"aud\":" aud ",\"sub\":\"alice\","	\
+	"\"email\":\"" email "\",\"email_verified\":" ver ","		\
+	"\"groups\":[\"staff\"],\"nonce\":\"n-1\",\"iat\":%lld,"	\
+	"\"exp\":%lld" extra "}", (long long)(iat), (long long)(exp)
+
+static struct ca_authz z;
+
+/* Verify s (freed) for op: status want, message containing msg. */
+static void
+check(char *s, enum ca_authz_op op, int want, const char *msg,
+    const char *what)
+{
+	ca_authz_free(&z);
+	ca_err_clear();
+	is_int(ca_authz_token(&ctx, op, s, strlen(s), (time_t)NOW, &z), want,
+	    "%s", what);
+	if (msg != NULL) {
+		ok(strstr(ca_errmsg(), msg) != NULL, "  message has \"%s\"", msg);
+		if (strstr(ca_errmsg(), msg) == NULL)
+			printf("#   got \"%s\"\n", ca_errmsg());
+	}
+	free(s);
+}
+
+static void
+test_user(void)
+{
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, 0, NULL,
+	    "alice's ID token");
+	ok(z.prov == &provs[1] && z.cred == CA_CRED_OIDC &&
+	    z.step_type == CA_STEP_TYPE_OIDC && !z.names_from_csr &&
+	    !z.csr_must_match, "  provisioner corp, type 2, names its own");
+	is_str(z.cn, "alice", "  CN: sub");
+	is_int(z.n_sans, 2, "  two SANs");
+	is_str(z.sans[0], "alice@example.com", "  the e-mail");
+	is_str(z.sans[1], ISS "#alice", "  iss#sub");
+	ok(z.names.n_email == 1 && z.names.n_uri == 1 && z.names.n_dns == 0,
+	    "  typed: one e-mail, one URI");
+	is_str(z.ott_scope, "oidc/cid", "  used_ott scope oidc/clientID");
+	is_str(z.ott_id, "n-1", "  used_ott id: the nonce");
+	is_int(z.ott_exp, NOW + 300, "  used_ott exp: the token's");
+	is_str(z.identity, "alice@example.com", "  identity: the e-mail");
+	is_str(z.cred_id, "cid", "  extension credential: the clientID");
+
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":[\"x\",\"cid\"],"
+	    "\"sub\":\"alice\",\"groups\":[\"staff\"],\"iat\":%lld,"
+	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "allowed domain", "no e-mail where domains are set");
+	check(idtok(key, NULL, ALICE(ISS, "[\"x\",\"cid\"]", "alice@EXAMPLE.com",
+	    "true", NOW, NOW + 300, ",\"azp\":\"cid\"")), CA_AUTHZ_SIGN, 0,
+	    NULL, "aud an array, azp the client, domain in another case");
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"alice\",\"email\":\"a@example.com\","
+	    "\"email_verified\":true,\"groups\":[\"staff\"],\"iat\":%lld,"
+	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, 0, NULL,
+	    "no nonce");
+	ok(z.ott_id != NULL && strlen(z.ott_id) == 64,
+	    "  used_ott id: SHA-256 of the token");
+}
+
+static void
+test_refused(void)
+{
+	check(idtok(key, NULL, ALICE(ISS, "\"other\"", "alice@example.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH, NULL,
+	    "another client's audience: not an OIDC token here");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, ",\"azp\":\"other\"")), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "azp", "azp another client");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW - 400, NOW - 61, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "expired", "expired 61 s ago");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW - 400, NOW - 59, "")), CA_AUTHZ_SIGN, 0, NULL,
+	    "expired 59 s ago: within the leeway");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW + 61, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "future", "issued 61 s from now");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, ",\"nbf\":1767225700")), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "nbf", "nbf 100 s from now");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW - 60, NOW + 86400, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "lifetime", "exp - iat over 24 h");
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"alice\",\"iat\":%lld}", NOW), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "exp", "no exp");
+	check(idtok(key, NULL, ALICE("https://evil.example", "\"cid\"",
+	    "alice@example.com", "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "issuer", "another issuer");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "false", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "not verified", "email_verified false");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "null", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    NULL, "email_verified not a boolean");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@other.example",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "allowed domain", "a domain not allowed");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@badexample.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "allowed domain", "a domain that only ends like an allowed one");
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"alice\",\"email\":\"alice@example.com\","
+	    "\"email_verified\":true,\"groups\":[\"guests\"],\"iat\":%lld,"
+	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "groups", "no allowed group");
+	check(idtok(other, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "unknown key id", "a key the provider does not publish");
+	check(idtok(other, ca_jwk_kid(key), ALICE(ISS, "\"cid\"",
+	    "alice@example.com", "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "signature", "another key under the provider's kid");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_REVOKE, CA_ERR_FORBIDDEN,
+	    "admin", "a user's token at revoke");
+}
+
+static void
+test_admin(void)
+{
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"r00t\",\"email\":\"root@EXAMPLE.com\","
+	    "\"email_verified\":true,\"groups\":[\"staff\"],\"iat\":%lld,"
+	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, 0, NULL,
+	    "an admin by e-mail (domain in another case)");
+	ok(z.names_from_csr && z.cn == NULL && z.n_sans == 0,
+	    "  names from the CSR");
+	is_str(z.identity, "root@EXAMPLE.com", "  identity: the e-mail");
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"r00t\",\"email\":\"root@example.com\","
+	    "\"email_verified\":false,\"groups\":[\"staff\"],\"iat\":%lld,"
+	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "not verified", "an admin's address, not verified: no admin");
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"svc\",\"email\":\"svc@elsewhere.test\","
+	    "\"groups\":[\"ops\"],\"iat\":%lld,\"exp\":%lld}", NOW, NOW + 60),
+	    CA_AUTHZ_SIGN, 0, NULL, "an admin by group, any domain");
+	ok(z.names_from_csr, "  names from the CSR");
+	is_str(z.identity, ISS "#svc", "  identity (unverified e-mail): iss#sub");
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
+	    "\"sub\":\"1234\",\"groups\":[\"ops\"],\"iat\":%lld,\"exp\":%lld}",
+	    NOW, NOW + 60), CA_AUTHZ_REVOKE, 0, NULL, "an admin at revoke");
+	is_str(z.revoke_serial, "1234", "  the serial: sub");
+}
+
+static void
+test_conf(void)
+{
+	struct ca_provisioner p;
+	const struct ca_oidc_conf *oc;
+
+	memset(&p, 0, sizeof(p));
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"https://id.test/base/\"}", &p), 0, "https endpoint");
+	oc = p.impl;
+	is_str(oc->discovery, "https://id.test/base/.well-known/"
+	    "openid-configuration", "  the well-known path appended");
+	is_str(oc->client_secret, "", "  no clientSecret: \"\"");
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://127.0.0.1:9/.well-known/openid-configuration\"}", &p), 0,
+	    "http to 127.0.0.1");
+	is_str(((const struct ca_oidc_conf *)p.impl)->discovery,
+	    "http://127.0.0.1:9/.well-known/openid-configuration",
+	    "  the well-known path kept");
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://id.test/\"}", &p), CA_ERR_CONFIG,
+	    "http to another host refused");
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://127.0.0.1.evil.test/\"}", &p), CA_ERR_CONFIG,
+	    "http to a host that starts like a loopback address refused");
+	is_int(load("{\"configurationEndpoint\":\"https://id.test\"}", &p),
+	    CA_ERR_CONFIG, "no clientID refused");
+	ok(strstr(ca_errmsg(), "clientID") != NULL, "  named");
+	is_int(load("{\"clientID\":\"c\"}", &p), CA_ERR_CONFIG,
+	    "no configurationEndpoint refused");
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"https://id.test\",\"admins\":[1]}", &p), CA_ERR_CONFIG,
+	    "admins not strings refused");
+	if (p.impl_free != NULL)
+		p.impl_free(p.impl);
+}
+
+/* The refetch rules, against a port where nothing listens. */
+static void
+test_cache(void)
+{
+	struct ca_oidc_cache *c;
+	const char *url = "http://127.0.0.1:1/.well-known/openid-configuration";
+	char *jwks, *pub;
+	struct json_object *o = NULL;
+
+	if (ca_oidc_cache_new(&c) != 0 || ca_jwk_to_json(key, 0, &o) != 0 ||
+	    (pub = ca_json_dump(o)) == NULL ||
+	    asprintf(&jwks, "{\"keys\":[%s,{\"kty\":\"oct\",\"k\":\"AA\"}]}",
+	    pub) < 0) {
+		printf("Bail out! cache\n");
+		exit(1);
+	}
+	is_int(ca_oidc_cache_put(c, url, ISS, jwks, strlen(jwks), NOW, 100), 0,
+	    "a JWKS with max-age 100 (and a key type skipped)");
+	is_int(ca_oidc_refresh(c, url, ca_jwk_kid(key), NOW + 99), 0,
+	    "a known kid before max-age: no fetch");
+	is_int(ca_oidc_cache_fetches(c), 0, "  none");
+	ok(ca_oidc_refresh(c, url, "new-kid", NOW + 30) != 0,
+	    "an unknown kid: one fetch (nothing listens)");
+	is_int(ca_oidc_cache_fetches(c), 1, "  one");
+	is_int(ca_oidc_refresh(c, url, "new-kid", NOW + 60), 0,
+	    "the same 30 s later: no fetch, the old keys stay");
+	is_int(ca_oidc_cache_fetches(c), 1, "  still one");
+	ok(ca_oidc_refresh(c, url, "new-kid", NOW + 91) != 0,
+	    "61 s after the first: fetched again");
+	is_int(ca_oidc_cache_fetches(c), 2, "  two");
+	is_int(ca_oidc_refresh(c, url, ca_jwk_kid(key), NOW + 120), 0,
+	    "a known kid, the provider down: the old keys kept a minute");
+	ok(ca_oidc_refresh(c, url, NULL, NOW + 152) != 0,
+	    "after that: fetched again");
+	is_int(ca_oidc_cache_fetches(c), 3, "  three");
+	is_int(ca_oidc_cache_put(c, url, ISS, jwks, strlen(jwks), NOW,
+	    10L * 86400), 0, "max-age of ten days");
+	is_int(ca_oidc_refresh(c, url, NULL, NOW + 86399), 0,
+	    "  kept 24 h");
+	ok(ca_oidc_refresh(c, url, NULL, NOW + 86401) != 0,
+	    "  no longer (capped)");
+	is_int(ca_oidc_cache_put(c, url, ISS, jwks, strlen(jwks), NOW, 0), 0,
+	    "max-age 0 (no-store)");
+	is_int(ca_oidc_refresh(c, url, NULL, NOW + 59), 0,
+	    "  kept a minute all the same: no fetch per token");
+	is_int(ca_oidc_cache_fetches(c), 4, "  none");
+	ok(ca_oidc_refresh(c, "http://127.0.0.1:1/x", NULL, NOW) != 0 &&
+	    ca_oidc_refresh(c, "http://127.0.0.1:1/x", NULL, NOW + 1) != 0,
+	    "a provider never reached: refused");
+	is_int(ca_oidc_cache_fetches(c), 5, "  one fetch for the two");
+	ok(ca_oidc_refresh(c, "http://127.0.0.1:1/x", NULL, NOW + 11) != 0,
+	    "  ten seconds later: tried again");
+	is_int(ca_oidc_cache_fetches(c), 6, "  another fetch");
+	is_int(ca_oidc_cache_put(c, url, ISS, "{\"keys\":[]}", 11, NOW, 1),
+	    CA_ERR_AUTH, "a JWKS without a usable key refused");
+	json_object_put(o);
+	free(pub);
+	free(jwks);
+	ca_oidc_cache_free(c);
+}
+
+static void
+test_header(void)
+{
+	static const struct {
+		const char	*line;
+		long		 age;
+	} t[] = {
+		{ "Cache-Control: public, max-age=60\r\n", 60 },
+		{ "cache-control: MAX-AGE=3600, must-revalidate\r\n", 3600 },
+		{ "Cache-Control: no-store\r\n", 0 },
+		{ "Cache-Control: private, no-cache\r\n", 0 },
+		{ "Cache-Control: s-maxage=5\r\n", -1 },
+		{ "Cache-Control: max-age=\r\n", -1 },
+		{ "Content-Type: application/json\r\n", -1 },
+		{ "X-Cache-Control: max-age=5\r\n", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_int(ca_oidc_header_age(t[i].line, strlen(t[i].line)),
+		    t[i].age, "header %.*s", (int)strcspn(t[i].line, "\r"),
+		    t[i].line);
+	ok(ca_oidc_header_age("Cache-Control: max-age=99999999999999999999",
+	    43) > CA_OIDC_AGE_MAX, "a huge max-age: past the cap, no overflow");
+}
+
+int
+main(void)
+{
+	setup();
+	test_user();
+	test_refused();
+	test_admin();
+	test_conf();
+	test_cache();
+	test_header();
+	ca_authz_free(&z);
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}

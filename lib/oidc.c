@@ -874,9 +874,8 @@ dup_to(const char *s, char **out)
 
 /* The one-time id: the nonce when it is a plain short string, else a hash. */
 static int
-ott_of(struct json_object *claims, const char *tok, size_t len, char **out)
+ott_of(struct json_object *claims, const struct ca_jws *jws, char **out)
 {
-	unsigned char h[32];
 	const char *nonce;
 	size_t i, n;
 
@@ -890,11 +889,8 @@ ott_of(struct json_object *claims, const char *tok, size_t len, char **out)
 			return dup_to(nonce, out);
 	}
 	ca_err_clear();
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, tok, len, h) != 0)
-		return ca_err(CA_ERR_CRYPTO, "SHA-256 failed");
-	if ((*out = ca_hex(h, sizeof(h))) == NULL)
-		return ca_err(CA_ERR_NOMEM, "out of memory");
-	return 0;
+	/* Of the signed part: an ECDSA signature has a second valid form. */
+	return ca_authz_token_hash(jws, out);
 }
 
 /* exp, iat required, nbf optional; CA_OIDC_LEEWAY; lifetime bounded. */
@@ -957,6 +953,8 @@ ca_authz_oidc(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	int64_t exp;
 	int rc, verified = 0, admin = 0, in_group = 0;
 
+	(void)tok;
+	(void)len;
 	if ((prov = find_prov(x->cfg, claims)) == NULL)
 		return ca_err(CA_ERR_AUTH, "no OIDC provisioner accepts this "
 		    "token");
@@ -1057,7 +1055,7 @@ ca_authz_oidc(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 		rc = ca_err(CA_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = ott_of(claims, tok, len, &out->ott_id)) != 0)
+	if ((rc = ott_of(claims, jws, &out->ott_id)) != 0)
 		goto out;
 	if (op == CA_AUTHZ_REVOKE) {
 		/* step-ca: admins only, and then sub must be the serial. */

@@ -27,7 +27,7 @@ setup() {
 	run -0 ca-db -d "$CA" list --json
 	echo "$output" > l.json
 	run -0 pj '[len(d), sorted(d[0])]' < l.json
-	assert_output '[3, ["issuedAt", "names", "notAfter", "notBefore", "identity", "provisioner", "sans", "serial", "serialDecimal", "status", "subject"]]'
+	assert_output '[3, ["identity", "issuedAt", "names", "notAfter", "notBefore", "provisioner", "sans", "serial", "serialDecimal", "status", "subject"]]'
 	run -0 pj 'sorted(x["subject"] for x in d)' < l.json
 	assert_output '["CN=a.test", "CN=b.test", "CN=c.test"]'
 	serial=$(openssl x509 -in b.pem -noout -serial | cut -d= -f2)

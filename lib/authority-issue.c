@@ -214,8 +214,8 @@ out:
  * verifier's default (z->cn, may be NULL). z->sans is rebuilt for an RA
  * relay.
  */
-static int
-csr_take_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
+int
+ca_local_csr_take_names(gnutls_x509_crq_t crq, size_t max_sans, struct ca_authz *z)
 {
 	const struct { char **const *v; const size_t *n; } t[] = {
 		{ &z->names.dns, &z->names.n_dns },
@@ -302,7 +302,7 @@ sign_locked(struct ca_local *a, const struct ca_sign_req *req,
 	if (rc != 0)
 		goto out;
 	if (z.names_from_csr &&
-	    (rc = csr_take_names(crq, a->cfg->max_sans, &z)) != 0)
+	    (rc = ca_local_csr_take_names(crq, a->cfg->max_sans, &z)) != 0)
 		goto out;
 	if (z.csr_must_match && (rc = ca_csr_check_names(crq, z.cn, &z.names,
 	    a->cfg->max_sans)) != 0)

@@ -135,6 +135,10 @@ int	 ca_local_sign(struct ca_authority *ah, const struct ca_sign_req *req,
 int	 ca_local_ra_server_cert(struct ca_local *a, const struct ca_provisioner *internal,
     const struct ca_names *names, time_t nb, time_t na, time_t now,
     char **pem, size_t *len);
+/* A CSR's CN and SANs become z's (OIDC admin, K8sSA, SCEP): 0 or CA_ERR_*. */
+struct ca_authz;
+int	 ca_local_csr_take_names(gnutls_x509_crq_t crq, size_t max_sans,
+    struct ca_authz *z);
 int	 ca_local_issued_here(const struct ca_local *a, gnutls_x509_crt_t crt);
 int	 ca_local_serial_of(gnutls_x509_crt_t crt, char **hex);
 int	 ca_local_revoke(struct ca_authority *ah, const struct ca_revoke_req *req,
@@ -150,6 +154,9 @@ int	 ca_local_renew_proof(struct ca_local *a, const struct ca_renew_req *req,
     time_t now, gnutls_x509_crt_t *crt, char **jti, int64_t *token_exp);
 int	 ca_local_renew(struct ca_authority *ah, const struct ca_renew_req *req,
     struct ca_sign_result *res);
+/* lib/scep.c: SCEP (lib/scep.h) on the local authority. */
+int	 ca_local_scep(struct ca_authority *ah, const struct ca_scep_req *req,
+    struct ca_scep_resp *resp);
 /* lib/acme.c: the ACME operations of the local authority. */
 int	 ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
     struct ca_acme_resp *resp);

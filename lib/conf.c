@@ -645,6 +645,9 @@ load(struct ca_config *cfg)
 		return rc;
 	if (ca_address_parse(cfg->address, &cfg->port) != 0)
 		return CA_ERR_CONFIG;
+	if ((rc = ca_json_string(o, "insecureAddress", 0,
+	    &cfg->insecure_address)) != 0 && rc != CA_ERR_NOTFOUND)
+		return rc;
 	if ((rc = ca_json_array(o, "dnsNames", 1, &a)) != 0)
 		return rc;
 	n = json_object_array_length(a);

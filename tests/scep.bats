@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# scep.bats - the SCEP provisioner (RFC 8894) end to end through ca-serve:
+# Debian's scepclient (micromdm) enrols and renews over the plain HTTP
+# listener, every message type's own authorization (step-ca's
+# CVE-2026-30836 was an UpdateReq signed without a challenge) with the
+# messages of tests/scep-tool.py, and what the plain listener serves.
+# Answers are read with openssl cms; certificates checked with openssl
+# verify -x509_strict. The PKCS#7 details are tests/unit/test-scep.c's.
+
+load helpers
+
+# One CA and one ca-serve for the file: provisioners "admin" (JWK), "acme"
+# (ACME) and "scep" (SCEP, challenge in $BATS_FILE_TMPDIR/challenge, an RSA
+# decrypter issued by the intermediate, AES-256 answers).
+setup_file() {
+	command -v scepclient >/dev/null || return 0
+	make_template_ca
+	CA=$BATS_FILE_TMPDIR/ca
+	cp -a "$BATS_FILE_TMPDIR/template/ca" "$CA"
+	local t=$BATS_FILE_TMPDIR
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$t/ra.key" \
+		-subj "/CN=scep SCEP RA" -out "$t/ra.csr" 2>/dev/null
+	openssl x509 -req -in "$t/ra.csr" -CA "$CA/certs/intermediate_ca.crt" \
+		-CAkey "$CA/secrets/intermediate_ca_key" -days 1 -out "$t/ra.crt" \
+		-extfile <(printf 'keyUsage=critical,digitalSignature,keyEncipherment\n') 2>/dev/null
+	printf 'secret-challenge' > "$t/challenge"
+	T=$t edit_config '
+import base64, os
+t = os.environ["T"]
+b = lambda f: base64.b64encode(open(os.path.join(t, f), "rb").read()).decode()
+c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})
+c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
+    "challenge": open(os.path.join(t, "challenge")).read(),
+    "encryptionAlgorithmIdentifier": 2,
+    "decrypterCertificate": b("ra.crt"), "decrypterKeyPEM": b("ra.key")})'
+	local fifo=$t/ready.fifo
+	SERVER_LOG=$t/serve.log
+	mkfifo "$fifo"
+	ca-serve -d "$CA" --listen 127.0.0.1:0 --insecure-listen 127.0.0.1:0 \
+		--ready-fd 3 --log-file "$SERVER_LOG" 3>"$fifo" &
+	SERVER_PID=$!
+	{ read -r PORT; read -r HPORT; } < "$fifo" || true
+	[ -n "$HPORT" ] || { cat "$SERVER_LOG" >&2; return 1; }
+	URL=https://localhost:$PORT
+	SCEP=http://127.0.0.1:$HPORT/scep/scep
+	RA=$t/ra.crt
+	RA_FP=$(openssl x509 -in "$RA" -outform DER | sha256sum | cut -d' ' -f1)
+	export CA SERVER_LOG SERVER_PID PORT HPORT URL SCEP RA RA_FP
+}
+
+teardown_file() {
+	stop_server
+}
+
+setup() {
+	if ! command -v scepclient >/dev/null; then
+		[ "${CA_REQUIRE_PEERS:-0}" != 1 ] || fail "needs scepclient (Debian scep)"
+		skip "needs scepclient (Debian package scep)"
+	fi
+	need_peer cryptography
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# msgs OUT:TYPE[:CHALLENGE[:NONCE]]...: pkiMessages (scep-tool.py), all
+# signed by the key k.pem through the self-signed certificate s.pem.
+msgs() {
+	"$PYTHON" "$CA_TOP_SRCDIR/tests/scep-tool.py" --ra "$RA" \
+		--key-out k.pem --cert-out s.pem "$@"
+}
+
+# post FILE: POST it as PKIOperation; rep.der, the status code printed.
+post() {
+	curl -sS --data-binary @"$1" -o rep.der -w '%{http_code}' \
+		-H 'Content-Type: application/x-pki-message' \
+		"$SCEP?operation=PKIOperation"
+}
+
+# rep_status [unchecked]: the CertRep's pkiStatus and failInfo ("-" if
+# none), as openssl reads them once it has checked the signature (unless
+# told: every answer is signed the same way, and openssl is slow here).
+rep_status() {
+	[ "${1:-}" = unchecked ] ||
+		openssl cms -verify -noverify -inform DER -in rep.der \
+		-out /dev/null 2>/dev/null || { echo "bad signature"; return 1; }
+	openssl cms -cmsout -print -inform DER -in rep.der | awk '
+	/\(2\.16\.840\.1\.113733\.1\.9\.[34]\)/ { a = substr($0, length($0) - 1, 1); next }
+	a != "" && /PRINTABLESTRING:/ { sub(/.*PRINTABLESTRING:/, ""); v[a] = $0; a = "" }
+	END { print v[3], (4 in v ? v[4] : "-") }'
+}
+
+# refused FILE...: each gets a FAILURE badRequest, and the store is byte
+# for byte as it was.
+refused() {
+	local before f check=
+	before=$(store_state)
+	for f; do
+		run -0 post "$f"
+		assert_output 200
+		[ "$(rep_status $check)" = "2 2" ] ||
+			fail "$f: pkiStatus, failInfo $(rep_status)"
+		check=unchecked
+	done
+	assert_equal "$(store_state)" "$before"
+}
+
+@test "scepclient enrols (PKCSReq) and renews (RenewalReq) over plain HTTP; openssl verifies; ca-db records the provisioner" {
+	local before
+	before=$(issued)
+	run -0 --separate-stderr scepclient -server-url "$SCEP" \
+		-private-key c.key -cn scep.test -ca-fingerprint "$RA_FP" \
+		-challenge "$(cat "$BATS_FILE_TMPDIR/challenge")"
+	[[ $stderr == *'pkiStatus=SUCCESS'* ]] || fail "$stderr"
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+		-untrusted "$CA/certs/intermediate_ca.crt" client.pem
+	run -0 openssl x509 -in client.pem -noout -subject -ext subjectAltName
+	assert_line 'subject=CN = scep.test'
+	assert_line '    DNS:scep.test'
+	assert_equal "$(issued)" $((before + 1))
+	run -0 ca-db -d "$CA" show --json "0x$(serial_of client.pem)"
+	assert_equal "$(pj 'd["provisioner"]' <<< "$output")" scep
+	# The same key and CSR again, signed by its certificate: a RenewalReq.
+	cp client.pem old.pem
+	run -0 --separate-stderr scepclient -server-url "$SCEP" \
+		-private-key c.key -certificate client.pem -cn scep.test \
+		-ca-fingerprint "$RA_FP" -challenge "$(cat "$BATS_FILE_TMPDIR/challenge")"
+	grep -q "issued $(serial_of client.pem) to a RenewalReq" "$SERVER_LOG"
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+		-untrusted "$CA/certs/intermediate_ca.crt" client.pem
+	[ "$(serial_of client.pem)" != "$(serial_of old.pem)" ]
+}
+
+@test "GetCACaps, GetCACert; the plain listener serves SCEP, CRL and health only, the TLS one SCEP too" {
+	run -0 curl -sS "$SCEP?operation=GetCACaps"
+	assert_output "$(printf 'Renewal\r\nSHA-1\r\nSHA-256\r\nAES\r\nDES3\r\nSCEPStandard\r\nPOSTPKIOperation')"
+	run -0 curl -sS -o ca.p7 -w '%{content_type}' "$SCEP/pkiclient.exe?operation=GetCACert"
+	assert_output application/x-x509-ca-ra-cert
+	run -0 openssl pkcs7 -inform DER -in ca.p7 -print_certs -noout
+	assert_output --partial 'subject=CN = scep SCEP RA'
+	assert_output --partial 'subject=O = Test, CN = Test Intermediate CA'
+	run -0 curl -sS -w ' %{http_code}' "http://127.0.0.1:$HPORT/health"
+	assert_output '{"status":"ok"} 200'
+	run -0 curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT/crl"
+	assert_output 200
+	for p in /roots /1.0/sign; do
+		run -0 curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HPORT$p"
+		assert_output 404
+	done
+	run -0 api "/scep/scep?operation=GetCACaps"
+	assert_line --index 0 $'Renewal\r'
+	assert_line 200
+}
+
+@test "every message type's own rule: wrong challenge, UpdateReq, foreign RenewalReq, CertPoll, GetCert, GetCRL, a replayed senderNonce: FAILURE, nothing recorded" {
+	local c
+	c=$(cat "$BATS_FILE_TMPDIR/challenge")
+	# CVE-2026-30836: an UpdateReq is never signed, right challenge or not;
+	# a RenewalReq signed by a certificate this CA did not issue neither.
+	msgs wrong.der:19:wrong none.der:19 update.der:18:"$c" \
+		renewal.der:17:"$c" poll.der:20 getcert.der:21 getcrl.der:22 \
+		other.der:99 \
+		ok.der:19:"$c":0102030405060708090a0b0c0d0e0f10
+	refused wrong.der none.der update.der renewal.der poll.der getcert.der \
+		getcrl.der other.der
+	# The right one issues once; its senderNonce again is refused.
+	run -0 post ok.der
+	assert_equal "$(rep_status)" "0 -"
+	openssl cms -verify -noverify -inform DER -in rep.der -out env.der 2>/dev/null
+	openssl cms -decrypt -inform DER -in env.der -recip s.pem -inkey k.pem -out deg.der
+	run -0 openssl pkcs7 -inform DER -in deg.der -print_certs -noout
+	assert_output --partial 'subject=CN = scep-tool.test'
+	refused ok.der
+	grep -q 'senderNonce already used' "$SERVER_LOG"
+}
+
+@test "not a SCEP provisioner, not a SCEP message: 400 and nothing decrypted; unknown provisioner 404" {
+	msgs msg.der:19:x
+	local before
+	before=$(store_state)
+	for p in admin acme; do
+		run -0 curl -sS -w ' %{http_code}' --data-binary @msg.der \
+			"http://127.0.0.1:$HPORT/scep/$p?operation=PKIOperation"
+		assert_output 'provisioner must be of type SCEP
+ 400'
+	done
+	run -0 curl -sS -o /dev/null -w '%{http_code}' --data-binary @msg.der \
+		"http://127.0.0.1:$HPORT/scep/nobody?operation=PKIOperation"
+	assert_output 404
+	# A JWK token where a pkiMessage belongs.
+	ca-token -d "$CA" --key "$BATS_FILE_TMPDIR/template/prov.json" svc.test > t.tok
+	run -0 curl -sS -w ' %{http_code}' --data-binary @t.tok "$SCEP?operation=PKIOperation"
+	assert_output 'SCEP message: not a PKCS#7 SignedData
+ 400'
+	assert_equal "$(store_state)" "$before"
+}

@@ -754,6 +754,12 @@ route_scep(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 		return reply_failure(s, c, r, rc);
 	if (resp.status >= 400 && resp.body != NULL)
 		ca_escape(r->detail, sizeof(r->detail), (char *)resp.body, 0);
+	if (resp.log[0] != '\0') {
+		char e[300];
+
+		ca_escape(e, sizeof(e), resp.log, 0);
+		snprintf(r->extra, sizeof(r->extra), " scep=\"%s\"", e);
+	}
 	/* reply frees the body */
 	return reply(s, c, r, (unsigned)resp.status, resp.content_type,
 	    (char *)resp.body, resp.len);

@@ -552,10 +552,12 @@ enrol(struct enrol *e)
 		    &e->serial);
 	}
 	if (rc == CA_ERR_REPLAY || rc == CA_ERR_FORBIDDEN ||
-	    rc == CA_ERR_INVAL || rc == CA_ERR_NOTFOUND) {
+	    rc == CA_ERR_INVAL || rc == CA_ERR_NOTFOUND || rc == CA_ERR_AUTH) {
 		ca_info("SCEP %s: %s", e->prov->name, ca_errmsg());
 		ca_err_clear();
 		e->why = rc == CA_ERR_REPLAY ? "senderNonce already used" :
+		    rc == CA_ERR_AUTH && signer != NULL ? "the RenewalReq's "
+		    "signer certificate is revoked" :
 		    "the request is not allowed";
 		rc = 0;
 		goto out;
@@ -637,16 +639,17 @@ pki_operation(struct ca_local *a, const struct ca_provisioner *prov,
 		rep.fail_text = "message type not served";
 		break;
 	}
+	if ((rc = ca_scep_certrep(&m, &rep, crt, key, &out)) != 0 ||
+	    (rc = take(r, "application/x-pki-message", &out)) != 0)
+		goto out;
 	if (rep.status != 0)
-		ca_info("SCEP %s: FAILURE (failInfo %d) to message type %d, "
-		    "transaction %s: %s", prov->name, rep.fail_info, m.type,
-		    m.tx, rep.fail_text);
+		snprintf(r->log, sizeof(r->log), "FAILURE failInfo=%d to "
+		    "type %d (%s) tx=%s", rep.fail_info, m.type, rep.fail_text,
+		    m.tx);
 	else
-		ca_info("SCEP %s: issued %s to a %s, transaction %s",
-		    prov->name, e.serial, m.type == CA_SCEP_RENEWALREQ ?
-		    "RenewalReq" : "PKCSReq", m.tx);
-	if ((rc = ca_scep_certrep(&m, &rep, crt, key, &out)) == 0)
-		rc = take(r, "application/x-pki-message", &out);
+		snprintf(r->log, sizeof(r->log), "issued %s to a %s tx=%s",
+		    e.serial, m.type == CA_SCEP_RENEWALREQ ? "RenewalReq" :
+		    "PKCSReq", m.tx);
 out:
 	gnutls_free(e.issued.data);
 	free(e.serial);

@@ -30,6 +30,7 @@ struct ca_scep_resp {
 	const char	*content_type;
 	unsigned char	*body;
 	size_t		 len;
+	char		 log[200];	/* a PKIOperation's outcome, for the log */
 };
 
 /*

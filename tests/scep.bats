@@ -11,7 +11,8 @@ load helpers
 
 # One CA and one ca-serve for the file: provisioners "admin" (JWK), "acme"
 # (ACME) and "scep" (SCEP, challenge in $BATS_FILE_TMPDIR/challenge, an RSA
-# decrypter issued by the intermediate, AES-256 answers).
+# decrypter issued by the intermediate, AES-256 answers), with privilege
+# separation.
 setup_file() {
 	command -v scepclient >/dev/null || return 0
 	make_template_ca
@@ -36,8 +37,11 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
 	local fifo=$t/ready.fifo
 	SERVER_LOG=$t/serve.log
 	mkfifo "$fifo"
-	ca-serve -d "$CA" --listen 127.0.0.1:0 --insecure-listen 127.0.0.1:0 \
-		--ready-fd 3 --log-file "$SERVER_LOG" 3>"$fifo" &
+	# Privilege separation: SCEP runs in the signer, with the decrypter
+	# key (OP_SCEP); the matrix's scep row covers the single process.
+	ca-serve -d "$CA" --privsep --listen 127.0.0.1:0 \
+		--insecure-listen 127.0.0.1:0 --ready-fd 3 --log-file "$SERVER_LOG" \
+		3>"$fifo" &
 	SERVER_PID=$!
 	{ read -r PORT; read -r HPORT; } < "$fifo" || true
 	[ -n "$HPORT" ] || { cat "$SERVER_LOG" >&2; return 1; }
@@ -123,10 +127,16 @@ refused() {
 	run -0 --separate-stderr scepclient -server-url "$SCEP" \
 		-private-key c.key -certificate client.pem -cn scep.test \
 		-ca-fingerprint "$RA_FP" -challenge "$(cat "$BATS_FILE_TMPDIR/challenge")"
-	grep -q "issued $(serial_of client.pem) to a RenewalReq" "$SERVER_LOG"
+	grep -q "scep=\"issued $(serial_of client.pem) to a RenewalReq" "$SERVER_LOG"
 	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
 		-untrusted "$CA/certs/intermediate_ca.crt" client.pem
 	[ "$(serial_of client.pem)" != "$(serial_of old.pem)" ]
+	# Revoked, its certificate renews no more (the same key, a fresh nonce).
+	run -0 ca-revoke -d "$CA" "0x$(serial_of client.pem)"
+	msgs --key c.key --cert client.pem --cn scep.test \
+		renew.der:17:"$(cat "$BATS_FILE_TMPDIR/challenge")"
+	refused renew.der
+	grep -q 'to type 17 (the RenewalReq.s signer certificate is revoked)' "$SERVER_LOG"
 }
 
 @test "GetCACaps, GetCACert; the plain listener serves SCEP, CRL and health only, the TLS one SCEP too" {
@@ -169,7 +179,10 @@ refused() {
 	run -0 openssl pkcs7 -inform DER -in deg.der -print_certs -noout
 	assert_output --partial 'subject=CN = scep-tool.test'
 	refused ok.der
-	grep -q 'senderNonce already used' "$SERVER_LOG"
+	grep -q 'to type 19 (wrong or missing challenge password)' "$SERVER_LOG"
+	grep -q 'to type 18 (UpdateReq is not accepted)' "$SERVER_LOG"
+	grep -q 'to type 17 (a RenewalReq must be signed by a certificate of this CA)' "$SERVER_LOG"
+	grep -q "scep=\"FAILURE failInfo=2 to type 19 (senderNonce already used)" "$SERVER_LOG"
 }
 
 @test "not a SCEP provisioner, not a SCEP message: 400 and nothing decrypted; unknown provisioner 404" {

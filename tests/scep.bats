@@ -160,6 +160,18 @@ refused() {
 	assert_line 200
 }
 
+@test "/provisioners: the challenge and the decrypter redacted exactly as step-ca's" {
+	run -0 api /provisioners
+	assert_line 200
+	[[ $output != *"$(cat "$BATS_FILE_TMPDIR/challenge")"* ]] || fail "$output"
+	[[ $output != *LS0tLS1CRUdJT* ]] || fail "a PEM in base64: $output"
+	run -0 pj '[[p.get(k) for k in ("challenge", "decrypterKey",
+	    "decrypterKeyPassword", "decrypterCertificate", "decrypterKeyPEM",
+	    "encryptionAlgorithmIdentifier")] for p in d["provisioners"]
+	    if p["type"] == "SCEP"]' <<< "$(head -n -1 <<< "$output")"
+	assert_output '[["*** REDACTED ***", "*** REDACTED ***", "*** REDACTED ***", "KioqIFJFREFDVEVEICoqKg==", "KioqIFJFREFDVEVEICoqKg==", 2]]'
+}
+
 @test "every message type's own rule: wrong challenge, UpdateReq, foreign RenewalReq, CertPoll, GetCert, GetCRL, a replayed senderNonce: FAILURE, nothing recorded" {
 	local c
 	c=$(cat "$BATS_FILE_TMPDIR/challenge")

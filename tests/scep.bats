@@ -139,6 +139,43 @@ refused() {
 	grep -q 'to type 17 (the RenewalReq.s signer certificate is revoked)' "$SERVER_LOG"
 }
 
+# certmonger without D-Bus (DESIGN13 3.2): private state directories, a
+# peer-to-peer socket, one shot (-c: it exits with the command). OpenSSL 3
+# inside it cannot read DES: the provisioner answers with AES-256.
+@test "certmonger enrols and re-enrols (getcert request, resubmit); openssl verifies" {
+	command -v certmonger >/dev/null || {
+		[ "${CA_REQUIRE_PEERS:-0}" != 1 ] || fail "needs certmonger"
+		skip "needs certmonger"
+	}
+	local t=$BATS_TEST_TMPDIR/cm
+	mkdir -p "$t/req" "$t/cas" "$t/conf" "$t/local"
+	cp "$BATS_FILE_TMPDIR/challenge" "$t/challenge"
+	cat > "$t/run.sh" <<EOF
+set -e
+getcert add-scep-ca -c ca-tools -u $SCEP -N $CA/certs/root_ca.crt
+getcert request -c ca-tools -k $t/key.pem -f $t/cert.pem -N CN=cm.test \\
+	-D cm.test -l $t/challenge -w --wait-timeout 30
+cp $t/cert.pem $t/first.pem
+getcert resubmit -f $t/cert.pem -w --wait-timeout 30
+getcert list
+EOF
+	CERTMONGER_REQUESTS_DIR=$t/req CERTMONGER_CAS_DIR=$t/cas \
+	CERTMONGER_CONFIG_DIR=$t/conf CERTMONGER_LOCAL_CA_DIR=$t/local \
+	CERTMONGER_SYSTEM_LOCK_FILE=$t/lock CERTMONGER_PVT_ADDRESS=unix:path=$t/sock \
+		run -0 --separate-stderr timeout 60 certmonger -n -L -P "$t/sock" \
+		-p "$t/pid" -c "sh $t/run.sh"
+	assert_line --partial 'status: MONITORING'
+	for c in first cert; do
+		run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+			-untrusted "$CA/certs/intermediate_ca.crt" "$t/$c.pem"
+	done
+	run -0 openssl x509 -in "$t/cert.pem" -noout -subject -ext subjectAltName
+	assert_line 'subject=CN = cm.test'
+	assert_line '    DNS:cm.test'
+	[ "$(serial_of "$t/cert.pem")" != "$(serial_of "$t/first.pem")" ]
+	grep -q "scep=\"issued $(serial_of "$t/cert.pem") to a PKCSReq" "$SERVER_LOG"
+}
+
 @test "GetCACaps, GetCACert; the plain listener serves SCEP, CRL and health only, the TLS one SCEP too" {
 	run -0 curl -sS "$SCEP?operation=GetCACaps"
 	assert_output "$(printf 'Renewal\r\nSHA-1\r\nSHA-256\r\nAES\r\nDES3\r\nSCEPStandard\r\nPOSTPKIOperation')"

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scep.h"
 #include "ca.h"
 #include "authz.h"
 #include "conf.h"
@@ -777,7 +778,7 @@ load(struct ca_config *cfg)
 		    &cfg->provisioners[i])) != 0)
 			return rc;
 	}
-	return 0;
+	return ca_scep_config_check(cfg);
 }
 
 int

@@ -116,12 +116,37 @@ ca_prov_args_free(struct ca_prov_args *a)
 	a->template_data = NULL;
 }
 
-/* The options of add, whose type is JWK unless acme. */
+/* SCEP: a challenge, and a decrypter or the intermediate. */
+static int
+check_scep(const struct ca_prov_args *a)
+{
+	if (a->create || a->public_key || a->password || a->challenges ||
+	    a->require_eab)
+		return ca_err(CA_ERR_INVAL, "--type SCEP takes no key, "
+		    "--challenge or --require-eab (--challenge-file is its "
+		    "challenge password)");
+	if (a->challenge_file == NULL)
+		return ca_err(CA_ERR_INVAL, "add --type SCEP: --challenge-file");
+	if ((a->decrypter_cert == NULL) != (a->decrypter_key == NULL))
+		return ca_err(CA_ERR_INVAL, "--decrypter-cert and "
+		    "--decrypter-key go together");
+	return 0;
+}
+
+/* The options of add, whose type is JWK unless acme (or SCEP). */
 static int
 check_add(const struct ca_prov_args *a, int acme)
 {
+	int scep = a->type != NULL && strcasecmp(a->type, "SCEP") == 0;
+
+	if (scep)
+		return check_scep(a);
+	if (a->challenge_file || a->decrypter_cert || a->decrypter_key)
+		return ca_err(CA_ERR_INVAL, "--challenge-file, --decrypter-cert "
+		    "and --decrypter-key apply to --type SCEP");
 	if (a->type != NULL && !acme && strcasecmp(a->type, "JWK") != 0)
-		return ca_err(CA_ERR_INVAL, "--type %s: JWK or ACME", a->type);
+		return ca_err(CA_ERR_INVAL, "--type %s: JWK, ACME or SCEP",
+		    a->type);
 	if (acme && (a->create || a->public_key || a->password))
 		return ca_err(CA_ERR_INVAL, "--type ACME takes no key "
 		    "(--create, --public-key, --password-file)");
@@ -193,10 +218,11 @@ ca_prov_args_check(struct ca_prov_args *a)
 	if (list && (claims || a->pid_file != NULL))
 		return ca_err(CA_ERR_INVAL, "list takes only --json");
 	if (!add && (a->type || a->create || a->public_key || a->challenges ||
-	    a->require_eab || a->password))
+	    a->require_eab || a->password || a->challenge_file ||
+	    a->decrypter_cert || a->decrypter_key))
 		return ca_err(CA_ERR_INVAL, "--type, --create, --public-key, "
-		    "--password-file, --challenge and --require-eab apply to "
-		    "add");
+		    "--password-file, --challenge, --require-eab and the SCEP "
+		    "options apply to add");
 	if (strcmp(cmd, "remove") == 0 && claims)
 		return ca_err(CA_ERR_INVAL, "remove takes no claims, "
 		    "templates or policy");

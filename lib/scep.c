@@ -306,6 +306,55 @@ out:
 	return rc;
 }
 
+int
+ca_scep_config_check(const struct ca_config *cfg)
+{
+	const struct ca_provisioner *p;
+	const struct ca_scep_conf *c;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	char *buf = NULL;
+	size_t i, len;
+	int rc = 0, pk = -1;
+
+	for (i = 0; i < cfg->n_provisioners && rc == 0; i++) {
+		p = &cfg->provisioners[i];
+		if (p->kind != CA_PROV_SCEP || (c = p->impl) == NULL ||
+		    c->crt != NULL)
+			continue;
+		if (cfg->is_ra) {
+			rc = ca_err(CA_ERR_CONFIG, "provisioner \"%s\": SCEP is "
+			    "not served by a registration authority", p->name);
+			break;
+		}
+		/* The intermediate's key type, read once; unreadable: the
+		 * authority says so when it opens. */
+		if (pk == -1) {
+			pk = 0;
+			if (cfg->crt == NULL || ca_file_read(cfg->crt, 1 << 20,
+			    &buf, &len) != 0) {
+				ca_err_clear();
+				break;
+			}
+			d.data = (unsigned char *)buf;
+			d.size = (unsigned)len;
+			if (gnutls_x509_crt_init(&crt) >= 0 &&
+			    gnutls_x509_crt_import(crt, &d,
+			    GNUTLS_X509_FMT_PEM) >= 0)
+				pk = gnutls_x509_crt_get_pk_algorithm(crt, NULL);
+		}
+		if (pk > 0 && pk != GNUTLS_PK_RSA)
+			rc = ca_err(CA_ERR_CONFIG, "provisioner \"%s\": SCEP "
+			    "needs an RSA decrypter: the intermediate's key is "
+			    "not RSA; give \"decrypterCertificate\" and "
+			    "\"decrypterKeyPEM\"", p->name);
+	}
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	free(buf);
+	return rc;
+}
+
 /* ---- the protocol ---- */
 
 void

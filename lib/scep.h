@@ -39,6 +39,14 @@ struct ca_scep_resp {
  * 400 or 404 with a one-line text/plain body), or a CA_ERR_* when the CA
  * itself failed (store, signing): the caller answers 500/503.
  */
+/*
+ * At load, once the provisioners are in: a SCEP provisioner without a
+ * decrypter needs the intermediate to be one (an RSA key, not a
+ * registration authority). 0 or CA_ERR_CONFIG naming the provisioner.
+ */
+struct ca_config;
+int	 ca_scep_config_check(const struct ca_config *cfg);
+
 int	 ca_authority_scep(struct ca_authority *a, const struct ca_scep_req *req,
 	    struct ca_scep_resp *resp);
 void	 ca_scep_resp_free(struct ca_scep_resp *resp);

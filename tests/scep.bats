@@ -254,3 +254,21 @@ EOF
  400'
 	assert_equal "$(store_state)" "$before"
 }
+
+@test "ca-provisioner add --type SCEP: a challenge and a decrypter; without one, refused on an EC intermediate" {
+	cp -a "$CA" own
+	printf 'pw\n' > ch
+	run -0 ca-provisioner -d own add s2 --type SCEP --challenge-file ch \
+		--decrypter-cert "$RA" --decrypter-key "$BATS_FILE_TMPDIR/ra.key"
+	run -0 pj '[(p["challenge"], p["encryptionAlgorithmIdentifier"],
+	    __import__("base64").b64decode(p["decrypterCertificate"]).decode() ==
+	    open("'"$RA"'").read()) for p in d["authority"]["provisioners"]
+	    if p["name"] == "s2"]' < own/config/ca.json
+	assert_output '[["pw", 2, true]]'
+	run -1 --separate-stderr ca-provisioner -d own add s3 --type SCEP --challenge-file ch
+	assert_equal "$stderr" "ca-provisioner: the edit is refused, ca.json unchanged: own/config/ca.json: provisioner \"s3\": SCEP needs an RSA decrypter: the intermediate's key is not RSA; give \"decrypterCertificate\" and \"decrypterKeyPEM\""
+	run -2 ca-provisioner -d own add s3 --type SCEP
+	assert_output "ca-provisioner: add --type SCEP: --challenge-file (see ca-provisioner --help)"
+	run -2 ca-provisioner -d own add s3 --type SCEP --challenge-file ch --decrypter-cert "$RA"
+	assert_output "ca-provisioner: --decrypter-cert and --decrypter-key go together (see ca-provisioner --help)"
+}

@@ -93,7 +93,7 @@ args(void)
 		{ "add", 1, 0, 0, 0, NULL, NULL, -1, "add --type JWK: --create or --public-key" },
 		{ "add", 1, 1, 1, 0, NULL, "k.json", -1, "add --type JWK: --create or --public-key" },
 		{ "add", 1, 1, 1, 0, "ACME", NULL, -1, "--type ACME takes no key" },
-		{ "add", 1, 0, 0, 0, "OIDC", NULL, -1, "--type OIDC: JWK or ACME" },
+		{ "add", 1, 0, 0, 0, "OIDC", NULL, -1, "--type OIDC: JWK, ACME or SCEP" },
 		{ "add", 1, 1, 1, 1, NULL, NULL, -1, "--json applies to list" },
 		{ "update", 1, 0, 0, 0, NULL, NULL, -1, "update: nothing to change" },
 		{ "update", 1, 1, 1, 0, NULL, NULL, 3600, "apply to add" },

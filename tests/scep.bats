@@ -10,9 +10,9 @@
 load helpers
 
 # One CA and one ca-serve for the file: provisioners "admin" (JWK), "acme"
-# (ACME) and "scep" (SCEP, challenge in $BATS_FILE_TMPDIR/challenge, an RSA
-# decrypter issued by the intermediate, AES-256 answers), with privilege
-# separation.
+# (ACME), "scep" (SCEP, challenge in $BATS_FILE_TMPDIR/challenge, an RSA
+# decrypter issued by the intermediate, AES-256 answers) and "strict" (the
+# same, RSA keys of 4096 bits at least), with privilege separation.
 setup_file() {
 	command -v scepclient >/dev/null || return 0
 	make_template_ca
@@ -30,10 +30,11 @@ import base64, os
 t = os.environ["T"]
 b = lambda f: base64.b64encode(open(os.path.join(t, f), "rb").read()).decode()
 c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})
-c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
-    "challenge": open(os.path.join(t, "challenge")).read(),
-    "encryptionAlgorithmIdentifier": 2,
-    "decrypterCertificate": b("ra.crt"), "decrypterKeyPEM": b("ra.key")})'
+for name, bits in (("scep", 0), ("strict", 4096)):
+    c["authority"]["provisioners"].append({"type": "SCEP", "name": name,
+        "challenge": open(os.path.join(t, "challenge")).read(),
+        "encryptionAlgorithmIdentifier": 2, "minimumPublicKeyLength": bits,
+        "decrypterCertificate": b("ra.crt"), "decrypterKeyPEM": b("ra.key")})'
 	local fifo=$t/ready.fifo
 	SERVER_LOG=$t/serve.log
 	mkfifo "$fifo"
@@ -195,6 +196,18 @@ EOF
 	run -0 api "/scep/scep?operation=GetCACaps"
 	assert_line --index 0 $'Renewal\r'
 	assert_line 200
+	# ca.json's insecureAddress, when ca-serve is given no --insecure-listen.
+	cp -a "$CA" own
+	CA=$PWD/own edit_config 'c["insecureAddress"] = "127.0.0.1:0"'
+	mkfifo ready
+	ca-serve -d own --listen 127.0.0.1:0 --ready-fd 3 --log-file own.log 3>ready &
+	local pid=$! p1 p2
+	{ read -r p1; read -r p2; } < ready || true
+	run -0 curl -sS -w ' %{http_code}' "http://127.0.0.1:$p2/health"
+	kill -TERM "$pid"
+	wait "$pid"
+	assert_output '{"status":"ok"} 200'
+	grep -q "listening on port $p2 (plain HTTP" own.log
 }
 
 @test "/provisioners: the challenge and the decrypter redacted exactly as step-ca's" {
@@ -205,11 +218,11 @@ EOF
 	run -0 pj '[[p.get(k) for k in ("challenge", "decrypterKey",
 	    "decrypterKeyPassword", "decrypterCertificate", "decrypterKeyPEM",
 	    "encryptionAlgorithmIdentifier")] for p in d["provisioners"]
-	    if p["type"] == "SCEP"]' <<< "$(head -n -1 <<< "$output")"
+	    if p["name"] == "scep"]' <<< "$(head -n -1 <<< "$output")"
 	assert_output '[["*** REDACTED ***", "*** REDACTED ***", "*** REDACTED ***", "KioqIFJFREFDVEVEICoqKg==", "KioqIFJFREFDVEVEICoqKg==", 2]]'
 }
 
-@test "every message type's own rule: wrong challenge, UpdateReq, foreign RenewalReq, CertPoll, GetCert, GetCRL, a replayed senderNonce: FAILURE, nothing recorded" {
+@test "every message type's own rule: wrong challenge, UpdateReq, foreign RenewalReq, CertPoll, GetCert, GetCRL, a short key, a replayed senderNonce: FAILURE, nothing recorded" {
 	local c
 	c=$(cat "$BATS_FILE_TMPDIR/challenge")
 	# CVE-2026-30836: an UpdateReq is never signed, right challenge or not;
@@ -220,6 +233,8 @@ EOF
 		ok.der:19:"$c":0102030405060708090a0b0c0d0e0f10
 	refused wrong.der none.der update.der renewal.der poll.der getcert.der \
 		getcrl.der other.der
+	# A 2048-bit key where the provisioner wants 4096.
+	SCEP=${SCEP%/scep}/strict refused ok.der
 	# The right one issues once; its senderNonce again is refused.
 	run -0 post ok.der
 	assert_equal "$(rep_status)" "0 -"
@@ -231,6 +246,7 @@ EOF
 	grep -q 'to type 19 (wrong or missing challenge password)' "$SERVER_LOG"
 	grep -q 'to type 18 (UpdateReq is not accepted)' "$SERVER_LOG"
 	grep -q 'to type 17 (a RenewalReq must be signed by a certificate of this CA)' "$SERVER_LOG"
+	grep -q "to type 19 (the CSR's RSA key is shorter than minimumPublicKeyLength)" "$SERVER_LOG"
 	grep -q "scep=\"FAILURE failInfo=2 to type 19 (senderNonce already used)" "$SERVER_LOG"
 }
 

@@ -340,13 +340,16 @@ attr_value(const gnutls_datum_t *d, unsigned tag, size_t max, struct tlv *t)
 	return 0;
 }
 
+/* A PrintableString's characters (X.680 41.4): answers repeat it. */
 static int
 printable(const struct tlv *t)
 {
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?";
 	size_t i;
 
 	for (i = 0; i < t->len; i++)
-		if (t->v[i] < 0x20 || t->v[i] > 0x7e)
+		if (t->v[i] == '\0' || strchr(ok, t->v[i]) == NULL)
 			return 0;
 	return 1;
 }

@@ -29,7 +29,7 @@
 static const char *dir;
 static gnutls_x509_crt_t ra_crt;
 static gnutls_privkey_t ra_key;
-static gnutls_datum_t ra_pem, ra_key_pem;
+static gnutls_datum_t ra_pem, ra_key_pem, ra_enc_pem;
 
 static gnutls_datum_t
 load(const char *name)
@@ -228,26 +228,34 @@ test_degenerate(void)
 	gnutls_free(certs[0].data);
 }
 
-/* ca.json members: "{...}" with @CRT@/@KEY@ for the RA's base64 PEM. */
+/*
+ * ca.json members: "{...}" with @CRT@, @KEY@, @ENC@ for the base64 PEM of
+ * the RA's certificate, key, key encrypted (password "ra-password").
+ */
 static int
 conf(const char *tmpl, const char *want)
 {
 	struct ca_provisioner p;
 	char name[] = "scep";
 	struct json_object *o = NULL;
-	gnutls_datum_t c64, k64;
+	gnutls_datum_t c64, k64, e64;
 	char *s, *t;
 	size_t n;
 	int rc;
 
 	gnutls_base64_encode2(&ra_pem, &c64);
 	gnutls_base64_encode2(&ra_key_pem, &k64);
-	n = strlen(tmpl) + c64.size + k64.size + 1;
+	gnutls_base64_encode2(&ra_enc_pem, &e64);
+	n = strlen(tmpl) + c64.size + k64.size + e64.size + 1;
 	s = calloc(1, n);
 	for (t = s; *tmpl != '\0';) {
 		if (strncmp(tmpl, "@CRT@", 5) == 0) {
 			memcpy(t, c64.data, c64.size);
 			t += c64.size;
+			tmpl += 5;
+		} else if (strncmp(tmpl, "@ENC@", 5) == 0) {
+			memcpy(t, e64.data, e64.size);
+			t += e64.size;
 			tmpl += 5;
 		} else if (strncmp(tmpl, "@KEY@", 5) == 0) {
 			memcpy(t, k64.data, k64.size);
@@ -273,6 +281,7 @@ conf(const char *tmpl, const char *want)
 	free(s);
 	gnutls_free(c64.data);
 	gnutls_free(k64.data);
+	gnutls_free(e64.data);
 	return rc;
 }
 
@@ -283,6 +292,14 @@ test_conf(void)
 	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
 	    "\"decrypterKeyPEM\":\"@KEY@\",\"encryptionAlgorithmIdentifier\":2,"
 	    "\"capabilities\":[\"AES\",\"SHA-256\"]}", NULL);
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@ENC@\",\"decrypterKeyPassword\":"
+	    "\"ra-password\"}", NULL);
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@ENC@\",\"decrypterKeyPassword\":"
+	    "\"wrong\"}", "decrypterKeyPEM");
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@ENC@\"}", "decrypterKeyPEM");
 	conf("{}", "\"challenge\" is required");
 	conf("{\"challenge\":\"\"}", "\"challenge\" is required");
 	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":3}",
@@ -310,6 +327,7 @@ main(void)
 		dir = "tests/fixtures";
 	ra_pem = load("ra-rsa.pem");
 	ra_key_pem = load("ra-rsa.key");
+	ra_enc_pem = load("ra-rsa-enc.key");
 	gnutls_x509_crt_init(&ra_crt);
 	gnutls_privkey_init(&ra_key);
 	if (gnutls_x509_crt_import(ra_crt, &ra_pem, GNUTLS_X509_FMT_PEM) < 0 ||
@@ -329,6 +347,7 @@ main(void)
 	gnutls_privkey_deinit(ra_key);
 	gnutls_free(ra_pem.data);
 	gnutls_free(ra_key_pem.data);
+	gnutls_free(ra_enc_pem.data);
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
 }

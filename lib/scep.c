@@ -319,14 +319,15 @@ ca_scep_config_check(const struct ca_config *cfg)
 
 	for (i = 0; i < cfg->n_provisioners && rc == 0; i++) {
 		p = &cfg->provisioners[i];
-		if (p->kind != CA_PROV_SCEP || (c = p->impl) == NULL ||
-		    c->crt != NULL)
+		if (p->kind != CA_PROV_SCEP || (c = p->impl) == NULL)
 			continue;
 		if (cfg->is_ra) {
 			rc = ca_err(CA_ERR_CONFIG, "provisioner \"%s\": SCEP is "
 			    "not served by a registration authority", p->name);
 			break;
 		}
+		if (c->crt != NULL)
+			continue;
 		/* The intermediate's key type, read once; unreadable: the
 		 * authority says so when it opens. */
 		if (pk == -1) {

@@ -40,9 +40,10 @@ struct ca_scep_resp {
  * itself failed (store, signing): the caller answers 500/503.
  */
 /*
- * At load, once the provisioners are in: a SCEP provisioner without a
- * decrypter needs the intermediate to be one (an RSA key, not a
- * registration authority). 0 or CA_ERR_CONFIG naming the provisioner.
+ * At load, once the provisioners are in: no SCEP provisioner on a
+ * registration authority, and one without a decrypter needs the
+ * intermediate to be one (an RSA key). 0 or CA_ERR_CONFIG naming the
+ * provisioner.
  */
 struct ca_config;
 int	 ca_scep_config_check(const struct ca_config *cfg);

@@ -485,6 +485,7 @@ struct enrol {
 	time_t			 now;
 	gnutls_datum_t		 issued;	/* DER, gnutls memory */
 	const char		*why;		/* FAILURE: failInfoText */
+	int			 fail_info;	/* and its failInfo */
 	char			*serial;
 };
 
@@ -513,7 +514,9 @@ enrol(struct enrol *e)
 	    &crq) != 0) {
 		ca_debug("SCEP CSR: %s", ca_errmsg());
 		ca_err_clear();
-		e->why = "the CSR cannot be read or its signature is bad";
+		/* As an envelope that does not open: noise decrypts to this. */
+		e->why = "the message cannot be decrypted";
+		e->fail_info = CA_SCEP_BADMSGCHECK;
 		goto out;
 	}
 	if (gnutls_x509_crq_get_challenge_password(crq, chal, &size) < 0)
@@ -672,11 +675,13 @@ pki_operation(struct ca_local *a, const struct ca_provisioner *prov,
 		e.c = c;
 		e.m = &m;
 		e.now = req->now;
+		e.fail_info = CA_SCEP_BADREQUEST;
 		if ((rc = enrol(&e)) != 0)
 			goto out;
-		if (e.why != NULL)
+		if (e.why != NULL) {
 			rep.fail_text = e.why;
-		else {
+			rep.fail_info = e.fail_info;
+		} else {
 			rep.status = 0;
 			rep.issued = &e.issued;
 		}

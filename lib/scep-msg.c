@@ -413,6 +413,7 @@ ca_scep_open(const void *der, size_t len, gnutls_privkey_t key,
 	gnutls_pkcs7_signature_info_st info;
 	gnutls_datum_t in, raw = { NULL, 0 }, ed = { NULL, 0 };
 	gnutls_x509_crt_t c = NULL;
+	gnutls_pubkey_t pub = NULL;
 	const char *why = "not a PKCS#7 SignedData";
 	unsigned char serial[64];
 	size_t slen;
@@ -463,6 +464,14 @@ ca_scep_open(const void *der, size_t len, gnutls_privkey_t key,
 	if (m->signer == NULL)
 		goto out;
 	/*
+	 * Its key read here first: GnuTLS 3.7.9's verify leaks the key
+	 * when it cannot read it (512 bytes a message; found by fuzzing).
+	 */
+	why = "the signer's public key cannot be read";
+	if (gnutls_pubkey_init(&pub) < 0 ||
+	    gnutls_pubkey_import_x509(pub, m->signer, 0) < 0)
+		goto out;
+	/*
 	 * scepclient signs with SHA-1, as RFC 8894 allows (GetCACaps). The
 	 * signer is a throwaway self-signed certificate whose dates say
 	 * nothing; a RenewalReq's is checked by lib/scep.c.
@@ -489,6 +498,7 @@ out:
 	if (have_info)
 		gnutls_pkcs7_signature_info_deinit(&info);
 	gnutls_free(ed.data);
+	gnutls_pubkey_deinit(pub);
 	gnutls_pkcs7_deinit(p7);
 	return rc;
 }

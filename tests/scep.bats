@@ -132,11 +132,17 @@ refused() {
 	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
 		-untrusted "$CA/certs/intermediate_ca.crt" client.pem
 	[ "$(serial_of client.pem)" != "$(serial_of old.pem)" ]
-	# Revoked, its certificate renews no more (the same key, a fresh nonce).
+	# Revoked, its certificate renews no more, nothing recorded.
 	run -0 ca-revoke -d "$CA" "0x$(serial_of client.pem)"
-	msgs --key c.key --cert client.pem --cn scep.test \
-		renew.der:17:"$(cat "$BATS_FILE_TMPDIR/challenge")"
-	refused renew.der
+	cp client.pem revoked.pem
+	local before
+	before=$(store_state)
+	run -1 --separate-stderr scepclient -server-url "$SCEP" \
+		-private-key c.key -certificate client.pem -cn scep.test \
+		-ca-fingerprint "$RA_FP" -challenge "$(cat "$BATS_FILE_TMPDIR/challenge")"
+	[[ $stderr == *'op=PKIOperation'* ]] || fail "$stderr"
+	assert_equal "$(store_state)" "$before"
+	cmp client.pem revoked.pem
 	grep -q 'to type 17 (the RenewalReq.s signer certificate is revoked)' "$SERVER_LOG"
 }
 

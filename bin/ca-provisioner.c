@@ -31,6 +31,9 @@ static const char usage[] =
 "                      --configuration-endpoint URL [--client-secret-file FILE]\n"
 "                      [--admin E] [--domain D] [--group G] [--listen-address A]\n"
 "                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
+"       ca-provisioner -d DIR add NAME --type SCEP --challenge-file FILE\n"
+"                      [--decrypter-cert FILE --decrypter-key FILE]\n"
+"                      [CLAIMS | POLICY]... [--pid-file FILE]\n"
 "       ca-provisioner -d DIR update NAME (CLAIMS | TEMPLATE | POLICY)...\n"
 "                      [--remove-names] [--pid-file FILE]\n"
 "       ca-provisioner -d DIR remove NAME [--pid-file FILE]\n"
@@ -40,7 +43,8 @@ static const char usage[] =
 "\n"
 "  -d, --state-dir DIR       the CA's directory (default $CA_STATE_DIR)\n"
 "      --json                list: the provisioners as ca.json holds them\n"
-"      --type TYPE           add: JWK (default), ACME, X5C, K8sSA or OIDC\n"
+"      --type TYPE           add: JWK (default), ACME, X5C, K8sSA, OIDC or\n"
+"                            SCEP\n"
 "      --create              add: make a new key, encrypted under the password\n"
 "      --password-file FILE  the password of the new key\n"
 "      --public-key FILE     add: the provisioner's public JWK instead\n"
@@ -58,6 +62,10 @@ static const char usage[] =
 "      --domain DOMAIN       OIDC: allowed e-mail domain (repeatable)\n"
 "      --group GROUP         OIDC: allowed group (repeatable)\n"
 "      --listen-address ADDR  OIDC: ca-token --oidc's redirect listener\n"
+"      --challenge-file FILE SCEP: the challenge password (its first line)\n"
+"      --decrypter-cert FILE SCEP: the RSA certificate clients encrypt to\n"
+"      --decrypter-key FILE  SCEP: its key (PEM); without them, the\n"
+"                            intermediate's, which must then be RSA\n"
 "      --x509-min-dur DUR    claims: shortest certificate lifetime\n"
 "      --x509-max-dur DUR    claims: longest certificate lifetime\n"
 "      --x509-default-dur DUR  claims: lifetime when none is asked for\n"
@@ -160,6 +168,9 @@ static const struct ca_cli_opt opts[] = {
 	    0, 0 },
 	{ "group", 0, CA_OPT_CALL, &oidc_lists[2], CA_OPT_MULTI, oidc_list,
 	    0, 0 },
+	CA_OPT("challenge-file", 0, STRING, &o.challenge_file),
+	CA_OPT("decrypter-cert", 0, STRING, &o.decrypter_cert),
+	CA_OPT("decrypter-key", 0, STRING, &o.decrypter_key),
 	CA_OPT("x509-min-dur", 0, DURATION, &o.min_dur),
 	CA_OPT("x509-max-dur", 0, DURATION, &o.max_dur),
 	CA_OPT("x509-default-dur", 0, DURATION, &o.default_dur),
@@ -217,6 +228,9 @@ make(const char *name, const char *pass_file, struct json_object **p)
 		return ca_provisioner_jwk_public(name, o.public_key, p);
 	if (o.client_id != NULL)
 		return ca_prov_args_oidc_new(&o, name, p);
+	if (o.challenge_file != NULL)
+		return ca_provisioner_scep_new(name, o.challenge_file,
+		    o.decrypter_cert, o.decrypter_key, p);
 	if (!o.create)
 		return ca_provisioner_acme_new(name, p);
 	if ((rc = ca_secret_read(pass_file, &pw, &len)) != 0)

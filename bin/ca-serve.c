@@ -27,8 +27,12 @@ static const char usage[] =
 "                               upstream provisioner's encrypted key\n"
 "      --inetd                  serve the one connection on fds 0 and 1, then exit\n"
 "      --listen ADDR:PORT       listen on ADDR:PORT (repeatable; port 0 picks one)\n"
+"      --insecure-listen ADDR:PORT\n"
+"                               also serve plain HTTP there (SCEP, CRL, OCSP,\n"
+"                               health only; repeatable; else insecureAddress)\n"
 "      --ready-fd N             once listening, write each bound port and a\n"
-"                               newline to descriptor N, then close it\n"
+"                               newline to descriptor N (plain HTTP ones\n"
+"                               last), then close it\n"
 "      --log-file FILE          append the log to FILE\n"
 "      --syslog                 log to syslog (the default with --inetd)\n"
 "      --threads N              threads per listening socket (default: 4 per\n"
@@ -68,10 +72,25 @@ listen_opt(char *arg, void *dest)
 	return 0;
 }
 
+/* --insecure-listen ADDR:PORT, repeatable. */
+static int
+insecure_opt(char *arg, void *dest)
+{
+	struct ca_serve_conf *p = dest;
+
+	if (p->ninsecure == CA_SERVE_MAX_LISTEN)
+		return ca_cli_usage("at most %d --insecure-listen",
+		    CA_SERVE_MAX_LISTEN);
+	p->insecure[p->ninsecure++] = arg;
+	return 0;
+}
+
 static const struct ca_cli_opt opts[] = {
 	CA_OPT("upstream-password-file", 0, STRING, &c.upass_file),
 	CA_OPT("inetd", 0, FLAG, &c.inetd),
 	{ "listen", 0, CA_OPT_CALL, &c, CA_OPT_MULTI, listen_opt, 0, 0 },
+	{ "insecure-listen", 0, CA_OPT_CALL, &c, CA_OPT_MULTI, insecure_opt,
+	    0, 0 },
 	{ "ready-fd", 0, CA_OPT_NUMBER, &c.ready_fd, 0, NULL, 3, 65535 },
 	CA_OPT("log-file", 0, STRING, &c.server.log_file),
 	CA_OPT("syslog", 0, FLAG, &c.server.use_syslog),
@@ -95,8 +114,9 @@ pre(struct ca_cli *cli)
 		return ca_cli_usage("--idle-timeout: from 1s to 1h");
 	if (privsep && no_privsep)
 		return ca_cli_usage("--privsep and --no-privsep exclude each other");
-	if (c.inetd && (c.nlisten > 0 || c.ready_fd >= 0))
-		return ca_cli_usage("--inetd excludes --listen and --ready-fd");
+	if (c.inetd && (c.nlisten > 0 || c.ninsecure > 0 || c.ready_fd >= 0))
+		return ca_cli_usage("--inetd excludes --listen, "
+		    "--insecure-listen and --ready-fd");
 	if (no_privsep && c.user != NULL)
 		return ca_cli_usage("--no-privsep excludes --user");
 	return 0;

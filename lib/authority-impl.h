@@ -15,6 +15,7 @@
 
 #include "acme.h"
 #include "authority.h"
+#include "scep.h"
 
 /*
  * The operations of one implementation. A NULL entry is an operation it
@@ -61,6 +62,9 @@ struct ca_authority_ops {
 	int	(*acme_validated)(struct ca_authority *,
 		    const struct ca_acme_job *, int, const char *,
 		    const char *, time_t);
+	/* lib/scep.h: answer a SCEP request. */
+	int	(*scep)(struct ca_authority *, const struct ca_scep_req *,
+		    struct ca_scep_resp *);
 };
 
 /*

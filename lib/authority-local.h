@@ -157,6 +157,9 @@ int	 ca_local_renew_proof(struct ca_local *a, const struct ca_renew_req *req,
     time_t now, gnutls_x509_crt_t *crt, char **jti, int64_t *token_exp);
 int	 ca_local_renew(struct ca_authority *ah, const struct ca_renew_req *req,
     struct ca_sign_result *res);
+/* lib/scep.c: SCEP (lib/scep.h) on the local authority. */
+int	 ca_local_scep(struct ca_authority *ah, const struct ca_scep_req *req,
+    struct ca_scep_resp *resp);
 /* lib/acme.c: the ACME operations of the local authority. */
 int	 ca_local_acme(struct ca_authority *ah, const struct ca_acme_req *req,
     struct ca_acme_resp *resp);

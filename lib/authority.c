@@ -754,6 +754,7 @@ static const struct ca_authority_ops local_ops = {
 	.audience = local_audience,
 	.acme = ca_local_acme,
 	.acme_validated = ca_local_acme_validated,
+	.scep = ca_local_scep,
 };
 
 /* The configuration alone: nothing here opens the store. */

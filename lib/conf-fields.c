@@ -177,7 +177,7 @@ static const struct field f_top[] = {
 	{ "crt", F_OK, NULL },
 	{ "key", F_OK, NULL },
 	{ "address", F_OK, NULL },
-	{ "insecureAddress", F_WARN, NULL },
+	{ "insecureAddress", F_OK, NULL },	/* plain HTTP: SCEP, CRL, OCSP */
 	{ "dnsNames", F_OK, NULL },
 	{ "kms", F_SPECIAL, NULL },	/* pkcs11 only */
 	{ "ssh", F_REFUSE, NULL },
@@ -277,7 +277,7 @@ static const struct kind {
 	{ "X5C", CA_PROV_X5C, f_x5c, 1 },	/* lib/x5c.c */
 	{ "OIDC", CA_PROV_OIDC, f_oidc, 1 },	/* lib/oidc.c */
 	{ "K8sSA", CA_PROV_K8SSA, f_k8ssa, 1 },	/* lib/k8ssa.c */
-	{ "SCEP", CA_PROV_SCEP, f_scep, 0 },	/* helper D: lib/scep.c */
+	{ "SCEP", CA_PROV_SCEP, f_scep, 1 },	/* lib/scep.c */
 	/* Kept (and listed by GET /provisioners), nothing issued. */
 	{ "AWS", CA_PROV_OTHER, NULL, 0 },
 	{ "GCP", CA_PROV_OTHER, NULL, 0 },

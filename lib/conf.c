@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "scep.h"
 #include "ca.h"
 #include "authz.h"
 #include "conf.h"
@@ -652,6 +653,9 @@ load(struct ca_config *cfg)
 		return rc;
 	if (ca_address_parse(cfg->address, &cfg->port) != 0)
 		return CA_ERR_CONFIG;
+	if ((rc = ca_json_string(o, "insecureAddress", 0,
+	    &cfg->insecure_address)) != 0 && rc != CA_ERR_NOTFOUND)
+		return rc;
 	if ((rc = ca_json_array(o, "dnsNames", 1, &a)) != 0)
 		return rc;
 	n = json_object_array_length(a);
@@ -781,7 +785,7 @@ load(struct ca_config *cfg)
 		    &cfg->provisioners[i])) != 0)
 			return rc;
 	}
-	return 0;
+	return ca_scep_config_check(cfg);
 }
 
 int

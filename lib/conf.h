@@ -109,6 +109,7 @@ struct ca_config {
 	const char	*kms_uri;	/* kms.uri (pkcs11:), borrowed; or NULL */
 	char		*db_dir;
 	const char	*address;	/* borrowed from json */
+	const char	*insecure_address;	/* insecureAddress, or NULL */
 	const char	**dns_names;
 	size_t		 n_dns_names;
 	int		 port;		/* from address, 443 if none */

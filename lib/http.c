@@ -20,6 +20,7 @@
 
 #include "ca.h"
 #include "acme.h"
+#include "scep.h"
 #include "authority.h"
 #include "crl.h"
 #include "db.h"
@@ -692,6 +693,88 @@ route_acme(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	return ret;
 }
 
+/*
+ * SCEP (lib/scep.h): /scep/NAME and /scep/NAME/anything (pkiclient.exe),
+ * GET and POST, as step-ca. A GET PKIOperation carries the message in
+ * base64 in message= (an unescaped '+' arrives as a space).
+ */
+static enum MHD_Result
+route_scep(struct ca_server *s, struct MHD_Connection *c, struct req *r,
+    const char *method)
+{
+	struct ca_scep_req q;
+	struct ca_scep_resp resp;
+	gnutls_datum_t b64, der = { NULL, 0 };
+	const char *msg, *end;
+	char name[256], *m = NULL, *t;
+	int rc;
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
+		return reply_error(s, c, r, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "method not allowed", NULL);
+	end = strchr(r->path + 6, '/');
+	if (end == NULL)
+		end = r->path + strlen(r->path);
+	if (end == r->path + 6 || (size_t)(end - r->path - 6) >= sizeof(name))
+		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found",
+		    NULL);
+	memcpy(name, r->path + 6, (size_t)(end - r->path - 6));
+	name[end - r->path - 6] = '\0';
+	memset(&q, 0, sizeof(q));
+	q.name = name;
+	q.operation = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "operation");
+	q.now = time(NULL);
+	if (q.operation != NULL && strcmp(q.operation, "PKIOperation") == 0) {
+		if (strcmp(method, "POST") == 0) {
+			q.message = (const unsigned char *)r->body;
+			q.len = r->len;
+		} else if ((msg = MHD_lookup_connection_value(c,
+		    MHD_GET_ARGUMENT_KIND, "message")) != NULL) {
+			if ((m = strdup(msg)) == NULL)
+				return MHD_NO;
+			for (t = m; *t != '\0'; t++)
+				if (*t == ' ')
+					*t = '+';
+			b64.data = (unsigned char *)m;
+			b64.size = (unsigned)strlen(m);
+			if (gnutls_base64_decode2(&b64, &der) < 0) {
+				free(m);
+				return reply_error(s, c, r, MHD_HTTP_BAD_REQUEST,
+				    "message is not base64", NULL);
+			}
+			free(m);
+			q.message = der.data;
+			q.len = der.size;
+		}
+	}
+	rc = ca_authority_scep(s->a, &q, &resp);
+	gnutls_free(der.data);
+	if (rc != 0)
+		return reply_failure(s, c, r, rc);
+	if (resp.status >= 400 && resp.body != NULL)
+		ca_escape(r->detail, sizeof(r->detail), (char *)resp.body, 0);
+	if (resp.log[0] != '\0') {
+		char e[300];
+
+		ca_escape(e, sizeof(e), resp.log, 0);
+		snprintf(r->extra, sizeof(r->extra), " scep=\"%s\"", e);
+	}
+	/* reply frees the body */
+	return reply(s, c, r, (unsigned)resp.status, resp.content_type,
+	    (char *)resp.body, resp.len);
+}
+
+/* A connection without TLS (ca-serve --insecure-listen). */
+static int
+is_plain(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	return ci == NULL || ci->tls_session == NULL;
+}
+
 /* Routes, at / and at /1.0/ as step-ca has them. */
 static enum MHD_Result
 route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
@@ -702,6 +785,13 @@ route(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	int post = strcmp(method, "POST") == 0;
 	struct json_object *o;
 
+	if (strncmp(p, "/scep/", 6) == 0)
+		return route_scep(s, c, r, method);
+	/* Plain HTTP: SCEP, CRL, OCSP and health only (DESIGN13 2.3). */
+	if (is_plain(c) && strcmp(p, "/crl") != 0 && strcmp(p, "/ocsp") != 0 &&
+	    strncmp(p, "/ocsp/", 6) != 0 && strcmp(p, "/health") != 0)
+		return reply_error(s, c, r, MHD_HTTP_NOT_FOUND, "not found",
+		    NULL);
 	if (r->acme_path != NULL)
 		return route_acme(s, c, r, method);
 	if (is_post_route(p)) {

@@ -37,6 +37,11 @@ int	 ca_server_new(struct ca_authority *a, const struct ca_server_opts *o,
 unsigned ca_server_threads(const struct ca_server_opts *o);
 /* Serve a listening socket (taken over) with a thread pool; *port is its port. */
 int	 ca_server_listen(struct ca_server *s, int fd, int *port);
+/*
+ * The same without TLS (ca-serve --insecure-listen): only SCEP, the CRL,
+ * OCSP and /health are answered there (lib/http.c).
+ */
+int	 ca_server_listen_plain(struct ca_server *s, int fd, int *port);
 /* Serve the one accepted connection on fd (inetd); returns when it ends. */
 int	 ca_server_serve_connection(struct ca_server *s, int fd);
 /* Stop accepting; wait up to grace_s for requests in progress; stop. */

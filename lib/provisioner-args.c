@@ -207,15 +207,39 @@ out:
 	return rc;
 }
 
+/* SCEP: a challenge, and a decrypter or the intermediate. */
+static int
+check_scep(const struct ca_prov_args *a)
+{
+	if (a->create || a->public_key || a->password || a->challenges ||
+	    a->require_eab)
+		return ca_err(CA_ERR_INVAL, "--type SCEP takes no key, "
+		    "--challenge or --require-eab (--challenge-file is its "
+		    "challenge password)");
+	if (a->challenge_file == NULL)
+		return ca_err(CA_ERR_INVAL, "add --type SCEP: --challenge-file");
+	if ((a->decrypter_cert == NULL) != (a->decrypter_key == NULL))
+		return ca_err(CA_ERR_INVAL, "--decrypter-cert and "
+		    "--decrypter-key go together");
+	return 0;
+}
+
 /* The options of add, whose type is JWK unless acme (or another type). */
 static int
 check_add(const struct ca_prov_args *a, int acme)
 {
+	int scep = a->type != NULL && strcasecmp(a->type, "SCEP") == 0;
 	int oidc = a->type != NULL && strcasecmp(a->type, "OIDC") == 0;
 	int oidc_opts = a->client_id || a->client_secret_file ||
 	    a->config_endpoint || a->listen_address || a->n_oidc[0] ||
 	    a->n_oidc[1] || a->n_oidc[2];
 
+	if (scep && !oidc_opts && a->x5c_roots == NULL)
+		return check_scep(a);
+	if (!scep && (a->challenge_file || a->decrypter_cert ||
+	    a->decrypter_key))
+		return ca_err(CA_ERR_INVAL, "--challenge-file, --decrypter-cert "
+		    "and --decrypter-key apply to --type SCEP");
 	if (oidc_opts && !oidc)
 		return ca_err(CA_ERR_INVAL, "--client-id, --client-secret-file, "
 		    "--configuration-endpoint, --admin, --domain, --group and "
@@ -238,8 +262,8 @@ check_add(const struct ca_prov_args *a, int acme)
 		return ca_err(CA_ERR_INVAL, "--public-key: one for --type JWK "
 		    "(repeatable for K8sSA)");
 	if (a->type != NULL && !acme && strcasecmp(a->type, "JWK") != 0)
-		return ca_err(CA_ERR_INVAL, "--type %s: JWK, ACME, X5C, K8sSA "
-		    "or OIDC", a->type);
+		return ca_err(CA_ERR_INVAL, "--type %s: JWK, ACME, X5C, K8sSA, "
+		    "OIDC or SCEP", a->type);
 	if (acme && (a->create || a->public_key || a->password))
 		return ca_err(CA_ERR_INVAL, "--type ACME takes no key "
 		    "(--create, --public-key, --password-file)");
@@ -311,10 +335,11 @@ ca_prov_args_check(struct ca_prov_args *a)
 	if (list && (claims || a->pid_file != NULL))
 		return ca_err(CA_ERR_INVAL, "list takes only --json");
 	if (!add && (a->type || a->create || a->public_key || a->challenges ||
-	    a->require_eab || a->password || a->x5c_roots))
+	    a->require_eab || a->password || a->x5c_roots ||
+	    a->challenge_file || a->decrypter_cert || a->decrypter_key))
 		return ca_err(CA_ERR_INVAL, "--type, --create, --public-key, "
-		    "--password-file, --challenge, --require-eab and "
-		    "--x5c-roots apply to add");
+		    "--password-file, --challenge, --require-eab, "
+		    "--x5c-roots and the SCEP options apply to add");
 	if (!add && (a->client_id || a->client_secret_file ||
 	    a->config_endpoint || a->listen_address || a->n_oidc[0] ||
 	    a->n_oidc[1] || a->n_oidc[2]))

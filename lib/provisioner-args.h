@@ -21,6 +21,8 @@ struct ca_prov_args {
 	int		 nargs;		/* operands after cmd */
 	int		 json, create, require_eab, password;
 	const char	*type, *public_key, *pid_file;
+	/* SCEP: --challenge-file, --decrypter-cert, --decrypter-key */
+	const char	*challenge_file, *decrypter_cert, *decrypter_key;
 	unsigned	 challenges;	/* --challenge, CA_ACME_* */
 	long long	 min_dur, max_dur, default_dur;
 	int		 disable_renewal, no_disable_renewal;

@@ -229,6 +229,60 @@ out:
 	return rc;
 }
 
+/* Member name of p: the base64 of file path's bytes (a Go []byte). */
+static int
+b64_member(struct json_object *p, const char *name, const char *path)
+{
+	gnutls_datum_t d, b = { NULL, 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ca_file_read(path, 64 * 1024, &buf, &len)) != 0)
+		return rc;
+	d.data = (unsigned char *)buf;
+	d.size = (unsigned)len;
+	if (gnutls_base64_encode2(&d, &b) < 0)
+		rc = ca_err(CA_ERR_NOMEM, "out of memory");
+	else
+		json_object_object_add(p, name, json_object_new_string_len(
+		    (const char *)b.data, (int)b.size));
+	ca_free_secret(buf, len);
+	gnutls_free(b.data);
+	return rc;
+}
+
+int
+ca_provisioner_scep_new(const char *name, const char *challenge_file,
+    const char *crt_file, const char *key_file, struct json_object **out)
+{
+	struct json_object *p = NULL;
+	char *chal = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = prov_object("SCEP", name, &p)) != 0)
+		return rc;
+	if ((rc = ca_secret_read(challenge_file, &chal, &len)) != 0)
+		goto out;
+	json_object_object_add(p, "challenge",
+	    json_object_new_string_len(chal, (int)len));
+	/* AES-256: certmonger (OpenSSL 3) cannot read step's default DES. */
+	json_object_object_add(p, "encryptionAlgorithmIdentifier",
+	    json_object_new_int(2));
+	if (crt_file != NULL &&
+	    ((rc = b64_member(p, "decrypterCertificate", crt_file)) != 0 ||
+	    (rc = b64_member(p, "decrypterKeyPEM", key_file)) != 0))
+		goto out;
+	*out = p;
+	p = NULL;
+out:
+	ca_free_secret(chal, len);
+	json_object_put(p);
+	return rc;
+}
+
 /* Take the edit lock, config/ca.json.lock, within CA_PROV_LOCK_MS. */
 static int
 lock_take(const char *dir, int *fd)

@@ -99,6 +99,15 @@ int	 ca_provisioner_acme_new(const char *name, struct json_object **out);
 int	 ca_provisioner_pem_new(const char *type, const char *name,
 	    const char *member, const char *const *paths, size_t n,
 	    struct json_object **out);
+/*
+ * A SCEP provisioner: its challenge (the first line of challenge_file),
+ * encryptionAlgorithmIdentifier 2 (AES-256-CBC), and when crt_file is not
+ * NULL the decrypter (PEM files, each at most 64 KiB, stored in base64 as
+ * step does). The edit's loader checks them. Caller puts *out.
+ */
+int	 ca_provisioner_scep_new(const char *name, const char *challenge_file,
+	    const char *crt_file, const char *key_file,
+	    struct json_object **out);
 
 enum ca_prov_op {
 	CA_PROV_ADD,		/* add (a new name) */

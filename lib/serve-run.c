@@ -37,6 +37,7 @@ struct run {
 	int			 fds[CA_SERVE_MAX_LISTEN];
 	int			 ports[CA_SERVE_MAX_LISTEN];
 	int			 nfds;
+	int			 plain[CA_SERVE_MAX_LISTEN];	/* no TLS */
 	sigset_t		 set;		/* taken by sigwait() */
 };
 
@@ -85,7 +86,7 @@ static size_t
 connections(const struct run *r)
 {
 	size_t t;
-	int n = r->nfds + (int)r->c.nlisten;
+	int n = r->nfds + (int)r->c.nlisten + (int)r->c.ninsecure;
 
 	if (r->c.inetd)
 		return 1;
@@ -129,7 +130,25 @@ open_authority(struct run *r)
 	return rc;
 }
 
-/* Sockets from systemd, then ours; ca.json's address if neither. */
+/* Bind addr, a plain HTTP socket or not. */
+static int
+bind_one(struct run *r, const char *addr, int plain)
+{
+	int rc;
+
+	if (r->nfds == CA_SERVE_MAX_LISTEN)
+		return ca_err(CA_ERR_INVAL, "more than %d sockets",
+		    CA_SERVE_MAX_LISTEN);
+	if ((rc = ca_listen_socket(addr, &r->fds[r->nfds])) != 0)
+		return rc;
+	r->plain[r->nfds++] = plain;
+	return 0;
+}
+
+/*
+ * Sockets from systemd, then ours; ca.json's address if neither. Plain
+ * HTTP ones last: --ready-fd writes their ports after the others.
+ */
 static int
 bind_sockets(struct run *r)
 {
@@ -140,15 +159,15 @@ bind_sockets(struct run *r)
 	if (!r->c.inetd && r->nfds == 0 && r->c.nlisten == 0)
 		r->c.listen[r->c.nlisten++] = cfg->address[0] ? cfg->address :
 		    ":443";
-	for (i = 0; i < r->c.nlisten; i++) {
-		if (r->nfds == CA_SERVE_MAX_LISTEN)
-			return ca_err(CA_ERR_INVAL, "more than %d sockets",
-			    CA_SERVE_MAX_LISTEN);
-		if ((rc = ca_listen_socket(r->c.listen[i],
-		    &r->fds[r->nfds])) != 0)
+	for (i = 0; i < r->c.nlisten; i++)
+		if ((rc = bind_one(r, r->c.listen[i], 0)) != 0)
 			return rc;
-		r->nfds++;
-	}
+	if (!r->c.inetd && r->c.ninsecure == 0 &&
+	    cfg->insecure_address != NULL && cfg->insecure_address[0] != '\0')
+		r->c.insecure[r->c.ninsecure++] = cfg->insecure_address;
+	for (i = 0; i < r->c.ninsecure; i++)
+		if ((rc = bind_one(r, r->c.insecure[i], 1)) != 0)
+			return rc;
 	return 0;
 }
 
@@ -185,15 +204,19 @@ static int
 announce(struct run *r)
 {
 	char buf[16];
-	int i, n, rc;
+	int i, n, rc, ntls = 0;
 
-	for (i = 0; i < r->nfds; i++)
-		if ((rc = ca_server_listen(r->srv, r->fds[i],
-		    &r->ports[i])) != 0)
+	for (i = 0; i < r->nfds; i++) {
+		if ((rc = (r->plain[i] ? ca_server_listen_plain :
+		    ca_server_listen)(r->srv, r->fds[i], &r->ports[i])) != 0)
 			return rc;
-	ca_authority_set_ports(r->a, r->ports, (size_t)r->nfds);
+		ntls += !r->plain[i];
+	}
+	/* Token audiences name the TLS ports (the plain ones come last). */
+	ca_authority_set_ports(r->a, r->ports, (size_t)ntls);
 	for (i = 0; i < r->nfds; i++)
-		ca_server_log(r->srv, "listening on port %d", r->ports[i]);
+		ca_server_log(r->srv, "listening on port %d%s", r->ports[i],
+		    r->plain[i] ? " (plain HTTP: SCEP, CRL, OCSP)" : "");
 	if (r->c.ready_fd < 0)
 		return 0;
 	for (i = 0; i < r->nfds; i++) {

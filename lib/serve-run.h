@@ -27,6 +27,9 @@ struct ca_serve_conf {
 						   the upstream key's */
 	const char		*listen[CA_SERVE_MAX_LISTEN];	/* [HOST]:PORT */
 	size_t			 nlisten;
+	/* Plain HTTP (SCEP, CRL, OCSP): [HOST]:PORT; none: insecureAddress. */
+	const char		*insecure[CA_SERVE_MAX_LISTEN];
+	size_t			 ninsecure;
 	long			 ready_fd;	/* gets the ports; -1: none */
 	int			 inetd;		/* the connection on fd 0 */
 	const char		*user;		/* the worker's; NULL: default */

@@ -482,7 +482,7 @@ fail:
 }
 
 static struct MHD_Daemon *
-start_daemon(struct ca_server *s, unsigned flags, int fd)
+start_daemon(struct ca_server *s, unsigned flags, int fd, int tls)
 {
 	struct MHD_OptionItem opts[16];
 	size_t n = 0;
@@ -495,9 +495,12 @@ start_daemon(struct ca_server *s, unsigned flags, int fd)
 } while (0)
 	/* The logger must come first, or MHD logs to stderr before it. */
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, s);
-	OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cert_callback);
-	OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, s->trust_pem);
-	OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)TLS_PRIORITIES);
+	if (tls) {
+		OPT(MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cert_callback);
+		OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, s->trust_pem);
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0,
+		    (void *)(uintptr_t)TLS_PRIORITIES);
+	}
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->o.idle_s, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, s->o.max_conns, NULL);
@@ -510,7 +513,8 @@ start_daemon(struct ca_server *s, unsigned flags, int fd)
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, s->o.threads, NULL);
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	return MHD_start_daemon(flags | MHD_USE_TLS | MHD_USE_ERROR_LOG, 0, NULL,
+	return MHD_start_daemon(flags | (tls ? MHD_USE_TLS : 0) |
+	    MHD_USE_ERROR_LOG, 0, NULL,
 	    NULL, ca_http_handle, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
@@ -525,8 +529,8 @@ start_watchdog(struct ca_server *s)
 	return 0;
 }
 
-int
-ca_server_listen(struct ca_server *s, int fd, int *port)
+static int
+listen_on(struct ca_server *s, int fd, int *port, int tls)
 {
 	const union MHD_DaemonInfo *di;
 	struct MHD_Daemon *d;
@@ -542,7 +546,7 @@ ca_server_listen(struct ca_server *s, int fd, int *port)
 	 * epoll_wait/recv (EAGAIN) through every TLS handshake
 	 * (bench/serve.sh, scenario B).
 	 */
-	d = start_daemon(s, MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, fd);
+	d = start_daemon(s, MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC, fd, tls);
 	if (d == NULL)
 		return ca_err(CA_ERR_IO, "cannot start serving socket %d", fd);
 	s->daemons[s->n_daemons++] = d;
@@ -550,6 +554,18 @@ ca_server_listen(struct ca_server *s, int fd, int *port)
 	if (di != NULL)
 		*port = di->port;
 	return 0;
+}
+
+int
+ca_server_listen(struct ca_server *s, int fd, int *port)
+{
+	return listen_on(s, fd, port, 1);
+}
+
+int
+ca_server_listen_plain(struct ca_server *s, int fd, int *port)
+{
+	return listen_on(s, fd, port, 0);
 }
 
 /* The local TCP port of socket fd, or 0 (not TCP, or unknown). */
@@ -592,7 +608,7 @@ ca_server_serve_connection(struct ca_server *s, int fd)
 		ca_authority_set_ports(s->a, &port, 1);
 	if ((rc = start_watchdog(s)) != 0)
 		return rc;
-	if ((d = start_daemon(s, MHD_USE_NO_LISTEN_SOCKET, -1)) == NULL)
+	if ((d = start_daemon(s, MHD_USE_NO_LISTEN_SOCKET, -1, 1)) == NULL)
 		return ca_err(CA_ERR_IO, "cannot start serving the connection");
 	s->daemons[s->n_daemons++] = d;
 	if (MHD_add_connection(d, fd, (struct sockaddr *)&ss, len) != MHD_YES)

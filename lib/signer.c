@@ -30,7 +30,7 @@
 enum {
 	OP_SIGN = 1, OP_RENEW, OP_REVOKE, OP_PROVISIONERS, OP_ENCKEY,
 	OP_SERVER_CERT, OP_CRL, OP_OCSP, OP_RELOAD, OP_SET_PORTS, OP_STATS,
-	OP_ACME, OP_ACME_VALIDATED,
+	OP_ACME, OP_ACME_VALIDATED, OP_SCEP,
 	OP_MAX
 };
 #define REPLY	0x80
@@ -41,6 +41,7 @@ static const char *const op_names[OP_MAX] = {
 	[OP_OCSP] = "ocsp", [OP_RELOAD] = "reload",
 	[OP_SET_PORTS] = "set ports", [OP_STATS] = "stats",
 	[OP_ACME] = "acme", [OP_ACME_VALIDATED] = "acme validated",
+	[OP_SCEP] = "scep",
 };
 
 /* Fields */
@@ -52,7 +53,7 @@ enum {
 	T_HITS, T_BUILT, T_BATCHES, T_BATCHED,
 	T_METHOD, T_BASE, T_PATH, T_CTYPE, T_ABODY, T_HSTATUS, T_NONCE,
 	T_LOCATION, T_LINKS, T_RETRY, T_JOB, T_OK, T_PTYPE, T_DETAIL,
-	T_OVER,
+	T_OVER, T_OPERATION,
 	T_MAX
 };
 enum { K_BYTES, K_STR, K_INT };
@@ -110,6 +111,7 @@ static const struct field {
 	[T_PTYPE] = { "problem_type", K_STR, 256 },
 	[T_DETAIL] = { "detail", K_STR, 4096 },
 	[T_OVER] = { "over_limit", K_INT, 8 },
+	[T_OPERATION] = { "operation", K_STR, 64 },
 };
 
 #define B(t)	((uint64_t)1 << (t))
@@ -138,6 +140,8 @@ static const struct spec {
 	    B(T_ABODY) | B(T_OVER), B(T_METHOD) | B(T_BASE) | B(T_PATH) },
 	[OP_ACME_VALIDATED] = { B(T_JOB) | B(T_OK) | B(T_PTYPE) |
 	    B(T_DETAIL), B(T_JOB) | B(T_OK) },
+	/* SCEP: the decrypter key stays here; the signer's own clock. */
+	[OP_SCEP] = { B(T_PROV) | B(T_OPERATION) | B(T_ABODY), B(T_PROV) },
 }, replies[OP_MAX] = {
 	/* Results are present on success only: checked by the caller. */
 	[OP_SIGN] = { RESULT, 0 },
@@ -155,6 +159,7 @@ static const struct spec {
 	[OP_ACME] = { B(T_HSTATUS) | B(T_CTYPE) | B(T_ABODY) | B(T_NONCE) |
 	    B(T_LOCATION) | B(T_LINKS) | B(T_RETRY) | B(T_JOB), 0 },
 	[OP_ACME_VALIDATED] = { 0, 0 },
+	[OP_SCEP] = { B(T_HSTATUS) | B(T_CTYPE) | B(T_ABODY) | B(T_DETAIL), 0 },
 };
 
 /* A decoded message: each field NUL-terminated in arena. */
@@ -652,6 +657,39 @@ handle_acme(struct ca_authority *a, const struct msg *m, struct enc *res)
 	return 0;
 }
 
+/* The content types a SCEP answer has, as static strings. */
+static const char *const scep_ctypes[] = {
+	"text/plain", "text/plain; charset=utf-8",
+	"application/x-x509-ca-cert", "application/x-x509-ca-ra-cert",
+	"application/x-pki-message", NULL
+};
+
+static int
+handle_scep(struct ca_authority *a, const struct msg *m, struct enc *res)
+{
+	struct ca_scep_req q;
+	struct ca_scep_resp r;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.name = m->v[T_PROV];
+	q.operation = m->v[T_OPERATION];
+	q.message = (const unsigned char *)m->v[T_ABODY];
+	q.len = m->len[T_ABODY];
+	q.now = time(NULL);	/* not the worker's */
+	if ((rc = ca_authority_scep(a, &q, &r)) != 0)
+		return rc;
+	enc_int(res, T_HSTATUS, r.status);
+	if (r.content_type != NULL)
+		enc_str(res, T_CTYPE, r.content_type, strlen(r.content_type));
+	if (r.body != NULL)
+		enc_bytes(res, T_ABODY, r.body, r.len);
+	if (r.log[0] != '\0')
+		enc_str(res, T_DETAIL, r.log, strlen(r.log));
+	ca_scep_resp_free(&r);
+	return 0;
+}
+
 /* Run request m on a; the reply (status first) goes to e. */
 static void
 handle(struct ca_authority *a, const struct msg *m, struct enc *e)
@@ -771,6 +809,9 @@ handle(struct ca_authority *a, const struct msg *m, struct enc *e)
 		break;
 	case OP_ACME:
 		rc = handle_acme(a, m, &res);
+		break;
+	case OP_SCEP:
+		rc = handle_scep(a, m, &res);
 		break;
 	case OP_ACME_VALIDATED: {
 		struct ca_acme_job job;
@@ -1290,6 +1331,59 @@ out:
 }
 
 int
+ca_signer_scep(struct ca_signer *sg, const struct ca_scep_req *req,
+    struct ca_scep_resp *resp)
+{
+	struct enc e;
+	struct msg m;
+	size_t i;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	if (req->len > fields[T_ABODY].max)
+		return ca_err(CA_ERR_TOOBIG, "SCEP message over %lu bytes",
+		    (unsigned long)fields[T_ABODY].max);
+	enc_start(&e, OP_SCEP);
+	enc_str(&e, T_PROV, req->name, strlen(req->name));
+	if (req->operation != NULL)
+		enc_str(&e, T_OPERATION, req->operation,
+		    strlen(req->operation));
+	if (req->message != NULL)
+		enc_bytes(&e, T_ABODY, req->message, req->len);
+	if ((rc = call(sg, &e, OP_SCEP, &m)) != 0)
+		return rc;
+	if (!(m.seen & B(T_HSTATUS)) || m.i[T_HSTATUS] < 100 ||
+	    m.i[T_HSTATUS] > 599) {
+		rc = ca_err(CA_ERR_IO, "signer: SCEP reply without a status");
+		goto out;
+	}
+	resp->status = (int)m.i[T_HSTATUS];
+	for (i = 0; m.v[T_CTYPE] != NULL && scep_ctypes[i] != NULL; i++)
+		if (strcmp(scep_ctypes[i], m.v[T_CTYPE]) == 0)
+			resp->content_type = scep_ctypes[i];
+	if (resp->content_type == NULL) {
+		rc = ca_err(CA_ERR_IO, "signer: SCEP reply of an unknown "
+		    "content type");
+		goto out;
+	}
+	if (m.v[T_ABODY] != NULL) {
+		if ((resp->body = malloc(m.len[T_ABODY] + 1)) == NULL) {
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(resp->body, m.v[T_ABODY], m.len[T_ABODY]);
+		resp->len = m.len[T_ABODY];
+	}
+	if (m.v[T_DETAIL] != NULL)
+		snprintf(resp->log, sizeof(resp->log), "%s", m.v[T_DETAIL]);
+out:
+	msg_free(&m);
+	if (rc != 0)
+		ca_scep_resp_free(resp);
+	return rc;
+}
+
+int
 ca_signer_acme_validated(struct ca_signer *sg, const struct ca_acme_job *job,
     int ok, const char *problem_type, const char *detail, time_t now)
 {
@@ -1454,6 +1548,13 @@ op_acme(struct ca_authority *a, const struct ca_acme_req *q,
 }
 
 static int
+op_scep(struct ca_authority *a, const struct ca_scep_req *q,
+    struct ca_scep_resp *r)
+{
+	return ca_signer_scep(SG(a), q, r);
+}
+
+static int
 op_acme_validated(struct ca_authority *a, const struct ca_acme_job *job,
     int ok, const char *type, const char *detail, time_t now)
 {
@@ -1509,6 +1610,7 @@ static const struct ca_authority_ops signer_ops = {
 	.close = op_close,
 	.acme = op_acme,
 	.acme_validated = op_acme_validated,
+	.scep = op_scep,
 };
 
 /* A certificate file's PEM and, when fp is set, its fingerprint. */

@@ -30,6 +30,7 @@
 
 #include "acme.h"
 #include "authority.h"
+#include "scep.h"
 
 /* Largest frames: a request (token and CSR), a reply (a CRL). */
 #define CA_SIGNER_MAX_REQUEST	(4u << 20)
@@ -91,6 +92,9 @@ int	 ca_signer_acme(struct ca_signer *sg, const struct ca_acme_req *req,
 int	 ca_signer_acme_validated(struct ca_signer *sg,
 	    const struct ca_acme_job *job, int ok, const char *problem_type,
 	    const char *detail, time_t now);
+/* SCEP (lib/scep.h): one request and its whole answer. */
+int	 ca_signer_scep(struct ca_signer *sg, const struct ca_scep_req *req,
+	    struct ca_scep_resp *resp);
 int	 ca_signer_reload(struct ca_signer *sg);
 int	 ca_signer_set_ports(struct ca_signer *sg, const int *ports, size_t n);
 /* OCSP counters and group commit statistics of the signer's authority. */

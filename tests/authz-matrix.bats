@@ -27,9 +27,9 @@
 #   k8s-legacy     K8sSA legacy token           ok/1  403    401   401   400           pending
 #   k8s-projected  K8sSA projected, aud sign    ok    403    401   401   400           pending
 #   k8s-wrong-aud  K8sSA projected, aud k8s     401   401    401   401   400           pending
-#   scep           SCEP PKCSReq                 401   401    401   401   400           ok
+#   scep           SCEP PKCSReq (certmonger's)  400   400    400   400   400           ok/1
 #   x5c-insecure   x5cInsecure renew token      401   401    ok    ok    -             -
-PENDING_ROWS="scep"
+PENDING_ROWS=""
 
 load helpers
 load oidc-helpers
@@ -44,7 +44,12 @@ setup_file() {
 	FP=$(cat "$BATS_FILE_TMPDIR/template/fp")
 	edit_config '
 c["authority"]["provisioners"].append({"type": "ACME", "name": "acme"})
-c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep"})'
+import base64, os
+f = os.environ["CA_FIXTURES"] + "/scep/"
+b = lambda n: base64.b64encode(open(f + n, "rb").read()).decode()
+c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
+    "challenge": "x", "decrypterCertificate": b("ra-rsa.pem"),
+    "decrypterKeyPEM": b("ra-rsa.key")})'
 	# X5C "x5c": the roots of an unrelated CA made here with openssl, and
 	# its leaf x5c.crt (key x5c.key) that signs X5C tokens.
 	(
@@ -402,5 +407,26 @@ PY
 	cell 201 -H "Authorization: Bearer $(cat rekey.tok)" "${JSON[@]}" \
 		--data @rekey.json /1.0/rekey
 	assert_equal "$(new_certs)" 3
+	run -0 ca-db -d "$CA" check
+}
+
+# A PKCSReq certmonger sent (tests/fixtures/scep), challenge "x", to the
+# decrypter the provisioner "scep" has.
+@test "matrix row scep: a SCEP PKCSReq is refused at every token endpoint and ACME, ok once at its PKIOperation" {
+	local m=$CA_FIXTURES/scep/certmonger-pkcsreq-aes256-to-ra.der
+	cell 400 "${JSON[@]}" --data-binary @"$m" /1.0/sign
+	cell 400 "${JSON[@]}" --data-binary @"$m" /1.0/revoke
+	cell 400 "${JSON[@]}" --data-binary @"$m" /1.0/renew
+	cell 400 "${JSON[@]}" --data-binary @"$m" /1.0/rekey
+	cell '400|401' -H 'Content-Type: application/jose+json' \
+		--data-binary @"$m" /acme/acme/new-order
+	# A JWK token at PKIOperation: not a pkiMessage.
+	token svc.test
+	cell 400 --data-binary @svc.test.tok "/scep/scep?operation=PKIOperation"
+	cell 200 --data-binary @"$m" "/scep/scep?operation=PKIOperation"
+	assert_equal "$(new_certs)" 1
+	# Its senderNonce is spent: the same message again gets a FAILURE.
+	cell 200 --data-binary @"$m" "/scep/scep?operation=PKIOperation"
+	assert_equal "$(new_certs)" 1
 	run -0 ca-db -d "$CA" check
 }

@@ -12,12 +12,12 @@ load helpers
 # include store.h or authority-impl.h (directly or through a header):
 # the dispatchers and local authority, its status (CRL, OCSP), the RA
 # relay, the privsep signer, the remote authority, ca-db's queries, the
-# store itself, ca-init's first records and the ACME server (lib/acme*.c,
-# the local authority's ACME operation).
+# store itself, ca-init's first records, the ACME server (lib/acme*.c,
+# the local authority's ACME operation) and SCEP's (lib/scep.c).
 AUTHORITY_IMPL=(
 	authority.c 'authority-*.c' 'authority-*.h'
 	status.c ra.c signer.c remote.c db.c init.c
-	'store*.c' 'store*.h' 'acme*.c' 'acme*.h'
+	'store*.c' 'store*.h' 'acme*.c' 'acme*.h' scep.c
 )
 
 layering() {

@@ -376,7 +376,7 @@ PY
 
 @test "usage errors: --inetd with --listen, bad numbers and durations" {
 	run -2 ca-serve -d "$CA" --inetd --listen 127.0.0.1:0
-	assert_output "ca-serve: --inetd excludes --listen and --ready-fd (see ca-serve --help)"
+	assert_output "ca-serve: --inetd excludes --listen, --insecure-listen and --ready-fd (see ca-serve --help)"
 	run -2 ca-serve -d "$CA" --threads 0
 	assert_output "ca-serve: --threads: '0' is not a number from 1 to 64 (see ca-serve --help)"
 	run -2 ca-serve -d "$CA" --deadline 0s

@@ -139,10 +139,14 @@ c["crl"] = {"enabled": False}'
 }
 
 @test "GET /provisioners redacts a SCEP provisioner's secrets as step-ca does" {
+	# A SCEP provisioner that loads: its decrypter in tests/fixtures/scep.
 	edit_config '
+import base64, os
+b = lambda n: base64.b64encode(open(os.environ["CA_FIXTURES"] + "/scep/" + n, "rb").read()).decode()
 c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
     "challenge": "s3cret-challenge", "decrypterKeyPassword": "s3cret-pw",
-    "decrypterKeyPEM": "czNjcmV0LXBlbQ==", "capabilities": ["GetCACert"]})
+    "decrypterKeyPEM": b("ra-rsa.key"), "decrypterCertificate": b("ra-rsa.pem"),
+    "capabilities": ["GetCACert"]})
 c["authority"]["provisioners"].append({"type": "OIDC", "name": "oidc",
     "options": {"webhooks": [{"name": "w", "url": "https://w.test",
     "secret": "s3cret-hook"}]}})'
@@ -152,7 +156,7 @@ c["authority"]["provisioners"].append({"type": "OIDC", "name": "oidc",
 	refute_output --partial s3cret
 	printf '%s\n' "${lines[0]}" > list.json
 	run -0 pj 'd["provisioners"][1]' < list.json
-	assert_output '{"type": "SCEP", "name": "scep", "challenge": "*** REDACTED ***", "decrypterKeyPassword": "*** REDACTED ***", "decrypterKeyPEM": "KioqIFJFREFDVEVEICoqKg==", "capabilities": ["GetCACert"], "decrypterKey": "*** REDACTED ***", "decrypterCertificate": "KioqIFJFREFDVEVEICoqKg=="}'
+	assert_output '{"type": "SCEP", "name": "scep", "challenge": "*** REDACTED ***", "decrypterKeyPassword": "*** REDACTED ***", "decrypterKeyPEM": "KioqIFJFREFDVEVEICoqKg==", "decrypterCertificate": "KioqIFJFREFDVEVEICoqKg==", "capabilities": ["GetCACert"], "decrypterKey": "*** REDACTED ***"}'
 	run -0 pj 'd["provisioners"][2]["options"]' < list.json
 	assert_output '{"webhooks": [{"name": "w", "url": "https://w.test"}]}'
 	# The JWK provisioner is as ca.json has it, encryptedKey included.

@@ -99,6 +99,8 @@ args(void)
 		{ "add", 1, 0, 0, 0, "X5C", NULL, -1, "add --type X5C: --x5c-roots FILE is required" },
 		{ "add", 1, 0, 0, 0, "X5C", "k.json", -1, "--type X5C takes --x5c-roots, and no" },
 		{ "add", 1, 0, 0, 0, "OIDC", NULL, -1, "--type OIDC needs --client-id" },
+		{ "add", 1, 0, 0, 0, "SCEP", NULL, -1, "add --type SCEP: --challenge-file" },
+		{ "add", 1, 0, 0, 0, "SSH", NULL, -1, "--type SSH: JWK, ACME, X5C, K8sSA, OIDC or SCEP" },
 		{ "add", 1, 1, 1, 1, NULL, NULL, -1, "--json applies to list" },
 		{ "update", 1, 0, 0, 0, NULL, NULL, -1, "update: nothing to change" },
 		{ "update", 1, 1, 1, 0, NULL, NULL, 3600, "apply to add" },

@@ -1,0 +1,353 @@
+/*
+ * test-scep.c - SCEP's messages (lib/scep-msg.c) on requests captured from
+ * the real clients (tests/fixtures/scep/README: micromdm scepclient, DES
+ * and a BER envelope; certmonger, AES-256), broken copies of them, our
+ * answers read back, and the provisioner's ca.json members
+ * (ca_scep_conf_load): what it refuses and why.
+ *
+ * Copyright (C) 2026 The ca-tools authors.
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/pkcs7.h>
+#include <gnutls/x509.h>
+
+#include "ca.h"
+#include "authz.h"
+#include "conf.h"
+#include "json.h"
+#include "scep-msg.h"
+#include "tap.h"
+
+static const char *dir;
+static gnutls_x509_crt_t ra_crt;
+static gnutls_privkey_t ra_key;
+static gnutls_datum_t ra_pem, ra_key_pem, ra_enc_pem;
+
+static gnutls_datum_t
+load(const char *name)
+{
+	char path[4096];
+	gnutls_datum_t d = { NULL, 0 };
+
+	snprintf(path, sizeof(path), "%s/scep/%s", dir, name);
+	if (gnutls_load_file(path, &d) < 0) {
+		printf("Bail out! cannot read %s\n", path);
+		exit(1);
+	}
+	return d;
+}
+
+/* The CSR's challenge password, or "". */
+static void
+challenge_of(const gnutls_datum_t *csr, char *buf, size_t size)
+{
+	gnutls_x509_crq_t crq;
+
+	buf[0] = '\0';
+	if (gnutls_x509_crq_init(&crq) < 0)
+		return;
+	if (gnutls_x509_crq_import(crq, csr, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_x509_crq_get_challenge_password(crq, buf, &size) < 0)
+		buf[0] = '\0';
+	gnutls_x509_crq_deinit(crq);
+}
+
+static void
+test_captured(const char *name, const char *what)
+{
+	gnutls_datum_t d = load(name);
+	struct ca_scep_msg m;
+	char chal[64];
+
+	is_int(ca_scep_open(d.data, d.size, ra_key, ra_crt, &m), 0,
+	    "%s: opened", what);
+	is_int(m.type, CA_SCEP_PKCSREQ, "%s: PKCSReq", what);
+	is_int(m.fail, -1, "%s: envelope decrypted", what);
+	ok(m.tx[0] != '\0' && m.signer != NULL, "%s: transactionID, signer",
+	    what);
+	challenge_of(&m.content, chal, sizeof(chal));
+	is_str(chal, "x", "%s: the CSR inside, challenge \"x\"", what);
+	ca_scep_msg_free(&m);
+	gnutls_free(d.data);
+}
+
+/* Every failure to open the envelope is the same badMessageCheck. */
+static void
+test_wrong_key(void)
+{
+	gnutls_datum_t d = load("scepclient-pkcsreq-des-to-ra.der");
+	gnutls_privkey_t other;
+	struct ca_scep_msg m;
+
+	gnutls_privkey_init(&other);
+	gnutls_privkey_generate2(other, GNUTLS_PK_RSA, 2048, 0, NULL, 0);
+	is_int(ca_scep_open(d.data, d.size, other, ra_crt, &m), 0,
+	    "another RSA key: the SignedData still opens");
+	is_int(m.fail, CA_SCEP_BADMSGCHECK, "another RSA key: badMessageCheck");
+	ok(m.content.data == NULL, "another RSA key: no content");
+	ca_scep_msg_free(&m);
+	gnutls_privkey_deinit(other);
+	gnutls_free(d.data);
+}
+
+/* Broken messages: refused (400) or badMessageCheck, never a crash. */
+static void
+test_broken(void)
+{
+	gnutls_datum_t d = load("certmonger-pkcsreq-aes256-to-ra.der");
+	struct ca_scep_msg m;
+	gnutls_datum_t csr;
+	unsigned char *b = malloc(d.size);
+	size_t cut, bad = 0, i, flipped = 0;
+
+	for (cut = 0; cut < d.size; cut += 97) {
+		if (ca_scep_open(d.data, cut, ra_key, ra_crt, &m) == 0)
+			bad++;
+		ca_scep_msg_free(&m);
+	}
+	is_int(bad, 0, "truncated messages: all refused");
+	ca_scep_open(d.data, d.size, ra_key, ra_crt, &m);
+	csr = m.content;
+	m.content.data = NULL;
+	ca_scep_msg_free(&m);
+	/* One bit flipped anywhere: refused, or (in parts the signature
+	 * does not cover) the same CSR; never another content. */
+	for (i = 0; i < d.size; i += 7) {
+		memcpy(b, d.data, d.size);
+		b[i] ^= 0x01;
+		if (ca_scep_open(b, d.size, ra_key, ra_crt, &m) == 0 &&
+		    m.fail == -1 && (m.content.size != csr.size ||
+		    memcmp(m.content.data, csr.data, csr.size) != 0))
+			flipped++;
+		ca_scep_msg_free(&m);
+	}
+	is_int(flipped, 0, "flipped bits: refused, or the same CSR");
+	gnutls_free(csr.data);
+	ok(ca_scep_open(d.data, CA_SCEP_MAX_MSG + 1, ra_key, ra_crt, &m) ==
+	    CA_ERR_INVAL, "over 2 MiB: refused before parsing");
+	ca_err_clear();
+	free(b);
+	gnutls_free(d.data);
+}
+
+/* A CertRep read back: signature, attributes, and the envelope. */
+static void
+test_certrep(void)
+{
+	struct ca_scep_msg req, got;
+	struct ca_scep_rep rep;
+	gnutls_datum_t out = { NULL, 0 }, issued = { NULL, 0 }, a;
+	gnutls_pkcs7_t p7;
+	gnutls_pkcs7_signature_info_st info;
+	char *oid;
+	int alg, found, status = -1, finfo = -1;
+	unsigned i;
+
+	/* The "client" is the RA certificate: we hold its key. */
+	memset(&req, 0, sizeof(req));
+	req.signer = ra_crt;
+	snprintf(req.tx, sizeof(req.tx), "tx-42");
+	memset(req.nonce, 0x5a, sizeof(req.nonce));
+	gnutls_x509_crt_export2(ra_crt, GNUTLS_X509_FMT_DER, &issued);
+	for (alg = 0; alg <= 2; alg++) {
+		memset(&rep, 0, sizeof(rep));
+		rep.issued = &issued;
+		rep.enc_alg = alg;
+		rep.now = 1767225600;
+		is_int(ca_scep_certrep(&req, &rep, ra_crt, ra_key, &out), 0,
+		    "SUCCESS CertRep, algorithm %d", alg);
+		is_int(ca_scep_open(out.data, out.size, ra_key, ra_crt, &got), 0,
+		    "algorithm %d: read back (signature verified)", alg);
+		is_int(got.type, CA_SCEP_CERTREP, "algorithm %d: CertRep", alg);
+		is_str(got.tx, "tx-42", "algorithm %d: transactionID", alg);
+		ok(memcmp(got.nonce, req.nonce, sizeof(req.nonce)) != 0,
+		    "algorithm %d: our own senderNonce", alg);
+		found = got.fail == -1 && got.content.size > issued.size &&
+		    memmem(got.content.data, got.content.size, issued.data,
+		    issued.size) != NULL;
+		ok(found, "algorithm %d: the certificate in the envelope", alg);
+		ca_scep_msg_free(&got);
+		gnutls_free(out.data);
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.status = 2;
+	rep.fail_info = CA_SCEP_BADREQUEST;
+	rep.fail_text = "no";
+	rep.now = 1767225600;
+	is_int(ca_scep_certrep(&req, &rep, ra_crt, ra_key, &out), 0,
+	    "FAILURE CertRep");
+	gnutls_pkcs7_init(&p7);
+	/* Its signature: openssl cms -verify in tests/scep.bats. */
+	ok(gnutls_pkcs7_import(p7, &out, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_pkcs7_get_signature_count(p7) == 1,
+	    "FAILURE: a SignedData, one signer");
+	if (gnutls_pkcs7_get_signature_info(p7, 0, &info) >= 0) {
+		for (i = 0; gnutls_pkcs7_get_attr(info.signed_attrs, i, &oid, &a,
+		    0) >= 0; i++) {
+			if (strcmp(oid, "2.16.840.1.113733.1.9.3") == 0 &&
+			    a.size == 3)
+				status = a.data[2] - '0';
+			if (strcmp(oid, "2.16.840.1.113733.1.9.4") == 0 &&
+			    a.size == 3)
+				finfo = a.data[2] - '0';
+			gnutls_free(a.data);
+		}
+		gnutls_pkcs7_signature_info_deinit(&info);
+	}
+	is_int(status, 2, "FAILURE: pkiStatus 2");
+	is_int(finfo, CA_SCEP_BADREQUEST, "FAILURE: failInfo badRequest");
+	gnutls_pkcs7_deinit(p7);
+	gnutls_free(out.data);
+	gnutls_free(issued.data);
+}
+
+static void
+test_degenerate(void)
+{
+	gnutls_datum_t certs[2], out = { NULL, 0 };
+	gnutls_pkcs7_t p7;
+
+	gnutls_x509_crt_export2(ra_crt, GNUTLS_X509_FMT_DER, &certs[0]);
+	certs[1] = certs[0];
+	is_int(ca_scep_degenerate(certs, 2, &out), 0, "degenerate SignedData");
+	gnutls_pkcs7_init(&p7);
+	ok(gnutls_pkcs7_import(p7, &out, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_pkcs7_get_crt_count(p7) == 2 &&
+	    gnutls_pkcs7_get_signature_count(p7) == 0,
+	    "degenerate: 2 certificates, no signer");
+	gnutls_pkcs7_deinit(p7);
+	gnutls_free(out.data);
+	gnutls_free(certs[0].data);
+}
+
+/*
+ * ca.json members: "{...}" with @CRT@, @KEY@, @ENC@ for the base64 PEM of
+ * the RA's certificate, key, key encrypted (password "ra-password").
+ */
+static int
+conf(const char *tmpl, const char *want)
+{
+	struct ca_provisioner p;
+	char name[] = "scep";
+	struct json_object *o = NULL;
+	gnutls_datum_t c64, k64, e64;
+	char *s, *t;
+	size_t n;
+	int rc;
+
+	gnutls_base64_encode2(&ra_pem, &c64);
+	gnutls_base64_encode2(&ra_key_pem, &k64);
+	gnutls_base64_encode2(&ra_enc_pem, &e64);
+	n = strlen(tmpl) + c64.size + k64.size + e64.size + 1;
+	s = calloc(1, n);
+	for (t = s; *tmpl != '\0';) {
+		if (strncmp(tmpl, "@CRT@", 5) == 0) {
+			memcpy(t, c64.data, c64.size);
+			t += c64.size;
+			tmpl += 5;
+		} else if (strncmp(tmpl, "@ENC@", 5) == 0) {
+			memcpy(t, e64.data, e64.size);
+			t += e64.size;
+			tmpl += 5;
+		} else if (strncmp(tmpl, "@KEY@", 5) == 0) {
+			memcpy(t, k64.data, k64.size);
+			t += k64.size;
+			tmpl += 5;
+		} else
+			*t++ = *tmpl++;
+	}
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	rc = ca_json_parse(s, strlen(s), "test", &o);
+	if (rc == 0)
+		rc = ca_scep_conf_load(o, &p);
+	if (rc == 0)
+		ok(want == NULL && p.impl != NULL, "loads: %.60s", s);
+	else
+		ok(want != NULL && strstr(ca_errmsg(), want) != NULL,
+		    "refused (%s): %.50s", ca_errmsg(), s);
+	ca_err_clear();
+	if (p.impl_free != NULL)
+		p.impl_free(p.impl);
+	json_object_put(o);
+	free(s);
+	gnutls_free(c64.data);
+	gnutls_free(k64.data);
+	gnutls_free(e64.data);
+	return rc;
+}
+
+static void
+test_conf(void)
+{
+	conf("{\"challenge\":\"x\"}", NULL);
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@KEY@\",\"encryptionAlgorithmIdentifier\":2,"
+	    "\"capabilities\":[\"AES\",\"SHA-256\"]}", NULL);
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@ENC@\",\"decrypterKeyPassword\":"
+	    "\"ra-password\"}", NULL);
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@ENC@\",\"decrypterKeyPassword\":"
+	    "\"wrong\"}", "decrypterKeyPEM");
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"@ENC@\"}", "decrypterKeyPEM");
+	conf("{}", "\"challenge\" is required");
+	conf("{\"challenge\":\"\"}", "\"challenge\" is required");
+	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":3}",
+	    "AES-GCM");
+	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":5}",
+	    "0 (DES-CBC)");
+	conf("{\"challenge\":\"x\",\"minimumPublicKeyLength\":1001}",
+	    "multiple of 8");
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\"}",
+	    "go together");
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"@CRT@\","
+	    "\"decrypterKeyPEM\":\"bm90IGEga2V5\"}", "decrypterKeyPEM");
+	conf("{\"challenge\":\"x\",\"decrypterCertificate\":\"!!\","
+	    "\"decrypterKeyPEM\":\"@KEY@\"}", "not base64");
+	conf("{\"challenge\":\"x\",\"decrypterKey\":\"pkcs11:id=1\"}",
+	    "not supported");
+	conf("{\"challenge\":\"x\",\"capabilities\":[\"A\\r\\nB\"]}",
+	    "not a capability");
+}
+
+int
+main(void)
+{
+	if ((dir = getenv("CA_FIXTURES")) == NULL)
+		dir = "tests/fixtures";
+	ra_pem = load("ra-rsa.pem");
+	ra_key_pem = load("ra-rsa.key");
+	ra_enc_pem = load("ra-rsa-enc.key");
+	gnutls_x509_crt_init(&ra_crt);
+	gnutls_privkey_init(&ra_key);
+	if (gnutls_x509_crt_import(ra_crt, &ra_pem, GNUTLS_X509_FMT_PEM) < 0 ||
+	    gnutls_privkey_import_x509_raw(ra_key, &ra_key_pem,
+	    GNUTLS_X509_FMT_PEM, NULL, 0) < 0) {
+		printf("Bail out! the RA fixture\n");
+		return 1;
+	}
+	test_captured("scepclient-pkcsreq-des-to-ra.der", "scepclient");
+	test_captured("certmonger-pkcsreq-aes256-to-ra.der", "certmonger");
+	test_wrong_key();
+	test_broken();
+	test_certrep();
+	test_degenerate();
+	test_conf();
+	gnutls_x509_crt_deinit(ra_crt);
+	gnutls_privkey_deinit(ra_key);
+	gnutls_free(ra_pem.data);
+	gnutls_free(ra_key_pem.data);
+	gnutls_free(ra_enc_pem.data);
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}

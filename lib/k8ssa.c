@@ -95,9 +95,10 @@ add_key(struct ca_k8ssa_conf *c, const char *pem, size_t len)
 		gnutls_pubkey_deinit(pub);
 		return ca_err(CA_ERR_CRYPTO, "SHA-256: %s", gnutls_strerror(ret));
 	}
-	/* ca_jwk_from_pubkey takes pub, and refuses the key types JOSE
-	 * cannot sign with. */
+	/* ca_jwk_from_pubkey takes pub (on success), and refuses the key
+	 * types JOSE cannot sign with. */
 	if ((rc = ca_jwk_from_pubkey(pub, NULL, &c->keys[c->n])) != 0) {
+		gnutls_pubkey_deinit(pub);
 		ca_err_context("\"publicKeys\" key %zu", c->n + 1);
 		return rc == CA_ERR_NOMEM ? rc : CA_ERR_CONFIG;
 	}

@@ -229,9 +229,12 @@ signature_check(const struct ca_jws *jws, gnutls_x509_crt_t leaf)
 		return ca_err(CA_ERR_AUTH, "x5c certificate key: %s",
 		    gnutls_strerror(ret));
 	}
-	if ((rc = ca_jwk_from_pubkey(pub, NULL, &k)) != 0)
+	/* It takes pub, but only on success. */
+	if ((rc = ca_jwk_from_pubkey(pub, NULL, &k)) != 0) {
+		gnutls_pubkey_deinit(pub);
 		return rc == CA_ERR_NOMEM ? rc : ca_err(CA_ERR_AUTH,
 		    "x5c certificate key: %s", ca_errmsg());
+	}
 	rc = ca_jws_verify(jws, k) != 0 ? ca_err(CA_ERR_AUTH, "token "
 	    "signature does not verify with the x5c certificate's key") : 0;
 	ca_jwk_free(k);
@@ -405,8 +408,9 @@ key_matches(const struct ca_jwk *key, const gnutls_datum_t *der)
 		gnutls_pubkey_deinit(pub);
 		rc = ca_err(CA_ERR_INVAL, "the x5c certificate's key cannot "
 		    "be read");
-	} else if ((rc = ca_jwk_from_pubkey(pub, NULL, &k)) == 0 &&
-	    (rc = ca_jwk_thumbprint(k, &t1)) == 0 &&
+	} else if ((rc = ca_jwk_from_pubkey(pub, NULL, &k)) != 0)
+		gnutls_pubkey_deinit(pub);	/* taken only on success */
+	else if ((rc = ca_jwk_thumbprint(k, &t1)) == 0 &&
 	    (rc = ca_jwk_thumbprint(key, &t2)) == 0 && strcmp(t1, t2) != 0)
 		rc = ca_err(CA_ERR_INVAL, "--x5c-key is not the key of "
 		    "--x5c-cert's certificate");

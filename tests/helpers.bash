@@ -198,6 +198,37 @@ start_server() {
 	export PORT URL SERVER_PID SERVER_LOG
 }
 
+# ra_serve: a registration authority in front of the running ca-serve
+# (its upstream provisioner "admin"), on port 0; sets RA, RA_URL, RA_PID
+# (stop_ra stops it). Its provisioners are added with ca-provisioner -d "$RA".
+ra_serve() {
+	local fifo=$BATS_TEST_TMPDIR/ra.fifo
+	RA=$BATS_TEST_TMPDIR/ra
+	ca-init --ra --upstream "$URL" --upstream-fingerprint "$FP" \
+		--upstream-provisioner admin --upstream-password-file "$PW" -d "$RA" \
+		--name RA --dns localhost --address 127.0.0.1:9443 --provisioner ra-admin \
+		--password-file "$PW" -q >/dev/null || return 1
+	"$@" || return 1
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	ca-serve -d "$RA" --upstream-password-file "$PW" --listen 127.0.0.1:0 \
+		--ready-fd 3 --log-file "$BATS_TEST_TMPDIR/ra.log" 3>"$fifo" &
+	RA_PID=$!
+	read -r RA_URL < "$fifo" || true
+	[ -n "$RA_URL" ] || fail "the RA did not start: $(cat "$BATS_TEST_TMPDIR/ra.log")"
+	RA_URL=https://localhost:$RA_URL
+}
+
+# stop_ra: SIGTERM to the RA of ra_serve, which must exit 0.
+stop_ra() {
+	local status=0
+	[ -n "${RA_PID:-}" ] || return 0
+	kill -TERM "$RA_PID" 2>/dev/null || true
+	wait "$RA_PID" || status=$?
+	RA_PID=
+	[ "$status" = 0 ] || fail "the RA's ca-serve exited with status $status"
+}
+
 # signer_of PID: the privilege-separated signer of ca-serve PID (its child)
 signer_of() {
 	local c

@@ -78,7 +78,17 @@ refused() {
 	assert_equal "$(issued)" 1
 }
 
-@test "K8sSA projected token: accepted for this CA's audience; refused: other audience, expired, over a day, other key, sub, revoke" {
+teardown() {
+	stop_ra
+	stop_server
+}
+
+# The RA's K8sSA provisioner (ra_serve's callback).
+ra_k8s() {
+	ca-provisioner -d "$RA" add k8s --type K8sSA --public-key "$K/sa.pub"
+}
+
+@test "K8sSA projected token: accepted for this CA's audience, also through an RA; refused: other audience, expired, over a day, other key, sub, revoke" {
 	local serial sign=https://ca.test:8443/1.0/sign
 	# One node run mints them all.
 	node "$K8S_TOKEN" batch "$K" <<-EOF
@@ -90,7 +100,8 @@ refused() {
 	 {"out": "sub.tok", "cmd": "projected", "args": ["$sign"],
 	  "claims": {"sub": "system:serviceaccount:kube-system:admin"}},
 	 {"out": "evil.tok", "cmd": "projected", "args": ["$sign"], "dir": "$K/other"},
-	 {"out": "rev.tok", "cmd": "projected", "args": ["https://ca.test:8443/1.0/revoke"]}]
+	 {"out": "rev.tok", "cmd": "projected", "args": ["https://ca.test:8443/1.0/revoke"]},
+	 {"out": "ra.tok", "cmd": "projected", "args": ["https://localhost:9443/1.0/sign"]}]
 	EOF
 	refused kube.tok robot.csr 'K8sSA token audience "https://kubernetes.default.svc" is not this CA'"'"'s /1.0/sign endpoint'
 	refused old.tok robot.csr 'K8sSA token expired 359* s ago'
@@ -107,7 +118,13 @@ refused() {
 		--data "{\"serial\":\"$serial\",\"ott\":\"$(cat rev.tok)\"}" /1.0/revoke
 	assert_equal "${lines[-1]}" 403
 	assert_line --partial 'K8sSA tokens cannot revoke'
+	# Through a registration authority (its own K8sSA provisioner).
+	ra_serve ra_k8s
+	run -0 ca-sign --ca-url "$RA_URL" --root "$CA/certs/root_ca.crt" --token-file ra.tok \
+		--csr robot.csr
+	stop_ra
 	stop_server
-	# Two from k8s (and ca-serve's own TLS certificate).
+	# Two from k8s here, one relayed (and the servers' own certificates).
 	assert_equal "$(ca-db -d "$CA" list | grep -c $'\tk8s\t')" 2
+	assert_equal "$(ca-db -d "$RA" list | grep -c $'\tk8s\t')" 1
 }

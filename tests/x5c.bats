@@ -162,7 +162,17 @@ PY
 	assert_equal "$(issued)" 3
 }
 
-@test "X5C online: ca-sign and ca-revoke --ca-url with X5C tokens through ca-serve" {
+teardown() {
+	stop_ra
+	stop_server
+}
+
+# The RA's X5C provisioner "fleet" (ra_serve's callback).
+ra_fleet() {
+	ca-provisioner -d "$RA" add fleet --type X5C --x5c-roots "$O/root.crt"
+}
+
+@test "X5C online: ca-sign and ca-revoke --ca-url with X5C tokens through ca-serve, and through an RA" {
 	local serial
 	start_server
 	ca-token --ca-url "$URL" --root "$CA/certs/root_ca.crt" --x5c-cert "$O/dev.crt" \
@@ -177,7 +187,18 @@ PY
 	ca-token --ca-url "$URL" --root "$CA/certs/root_ca.crt" --x5c-cert "$O/dev.crt" \
 		--x5c-key "$O/dev.key" --x5c-chain "$O/int.crt" --revoke "$serial" > rev.tok
 	run -0 ca-revoke --ca-url "$URL" --root "$CA/certs/root_ca.crt" --token-file rev.tok "$serial"
+	# A registration authority verifies the X5C token and relays.
+	ra_serve ra_fleet
+	ca-token --ca-url "$RA_URL" --root "$CA/certs/root_ca.crt" --x5c-cert "$O/dev.crt" \
+		--x5c-key "$O/dev.key" --x5c-chain "$O/int.crt" ra.test > ra.tok
+	run -0 --separate-stderr ca-sign --ca-url "$RA_URL" --root "$CA/certs/root_ca.crt" \
+		--token-file ra.tok --key-out ra.key
+	printf '%s\n' "$output" > ra.crt
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" -untrusted ra.crt ra.crt
+	stop_ra
 	stop_server
 	run -0 ca-db -d "$CA" list
 	assert_line --regexp "^$(serial_of svc.crt)"$'\t.*\trevoked\tx5c\t'
+	run -0 ca-db -d "$RA" list
+	assert_line --regexp "^$(serial_of ra.crt)"$'\t.*\tvalid\tfleet\tCN=ra.test\t'
 }

@@ -688,6 +688,22 @@ test_token(void)
 	a.subject = "svc.test";
 	ca_token_args_san(&a, "bad name!");
 	ok(token_check(a)[0] != '\0', "a bad --san: %s", ca_errmsg());
+	/* X5C: --x5c-cert and --x5c-key together, and no provisioner key. */
+	memset(&a, 0, sizeof(a));
+	a.subject = "svc.test";
+	a.x5c_cert = "leaf.crt";
+	is_str(token_check(a), "--x5c-cert and --x5c-key go together "
+	    "(--x5c-chain with them)", "--x5c-cert alone");
+	a.x5c_key = "leaf.key";
+	is_str(token_check(a), "", "--x5c-cert and --x5c-key");
+	a.key_file = prov_path;
+	is_str(token_check(a), "--x5c-key signs the token: no --key or "
+	    "--password-file", "--x5c-cert and --key");
+	a.key_file = NULL;
+	a.x5c_cert = NULL;
+	a.x5c_chain = "chain.pem";
+	is_str(token_check(a), "--x5c-cert and --x5c-key go together "
+	    "(--x5c-chain with them)", "--x5c-key and --x5c-chain alone");
 
 	if ((rc = ca_authority_open_config(dir, &ca)) != 0) {
 		ok(0, "the configuration opened: %s", ca_errmsg());

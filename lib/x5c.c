@@ -256,7 +256,7 @@ claims_check(const struct ca_authz_ctx *x, const struct ca_token *t,
 		    (frag == NULL || (strncmp(frag, "x5c/", 4) == 0 &&
 		    strcmp(frag + 4, p->name) == 0));
 	if (!ok)
-		return ca_err(CA_ERR_AUTH, "token audience \"%s\" is not this "
+		return ca_err(CA_ERR_AUTH, "token audience \"%.200s\" is not this "
 		    "CA's %s endpoint for X5C provisioner \"%s\"",
 		    t->n_aud ? t->aud[0] : "", path, p->name);
 	if (t->exp + CA_TOKEN_LEEWAY < now)
@@ -275,7 +275,7 @@ claims_check(const struct ca_authz_ctx *x, const struct ca_token *t,
 	if (t->sha != NULL && x->root_fp != NULL &&
 	    strcasecmp(t->sha, x->root_fp) != 0)
 		return ca_err(CA_ERR_AUTH, "token is for another CA (root "
-		    "fingerprint %s)", t->sha);
+		    "fingerprint %.64s)", t->sha);
 	return 0;
 }
 
@@ -354,7 +354,7 @@ ca_authz_x5c(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	if (ca_config_provisioner_of(x->cfg, CA_PROV_X5C, t->iss, &p) != 0 ||
 	    p->impl == NULL) {
 		rc = ca_err(CA_ERR_AUTH, "no X5C provisioner accepts this "
-		    "token (iss \"%s\")", t->iss);
+		    "token (iss \"%.128s\")", t->iss);
 		goto out;
 	}
 	if ((rc = header_chain(jws->header, chain, &n)) != 0 ||

@@ -66,6 +66,9 @@ refused() {
 	run -0 openssl x509 -in robot.crt -noout -subject -ext subjectAltName
 	assert_line 'subject=CN = build-robot'
 	assert_line '    DNS:build-robot.default.svc.cluster.local'
+	# step's provisioner extension: type 8 (K8sSA), name "k8s", credential "".
+	run -0 openssl asn1parse -in robot.crt
+	assert_output --partial ':300A02010804036B38730400'
 	run -0 ca-db -d "$CA" list
 	assert_line --regexp $'\tvalid\tk8s\tCN=build-robot\t'
 	# No exp, no jti: the token's SHA-256 is spent.

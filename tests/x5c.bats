@@ -96,6 +96,10 @@ refused() {
 	run -0 openssl x509 -in svc.crt -noout -enddate
 	(( $(date -d "${output#notAfter=}" +%s) <= \
 	   $(date -d "$(openssl x509 -in "$O/dev.crt" -noout -enddate | cut -d= -f2)" +%s) ))
+	# step's provisioner extension: type 7 (X5C), name "x5c", credential "".
+	run -0 openssl asn1parse -in svc.crt
+	assert_output --partial $':1.3.6.1.4.1.37476.9000.64.1\n'
+	assert_output --partial ':300A02010704037835630400'
 	run -0 ca-db -d "$CA" list
 	assert_line --regexp $'\tvalid\tx5c\tCN=svc.test\t'
 	# Replay: refused, nothing more recorded.

@@ -100,10 +100,10 @@ c["authority"]["disableIssuedAtCheck"] = True'
 c["logger"] = {"format": "json"}; c["monitoring"] = {"newrelic": {}}
 c["commonName"] = "Step Online CA"; c["password"] = "x"
 c["authority"]["claims"]["enableSSHCA"] = True
-c["authority"]["provisioners"].append({"type": "OIDC", "name": "oidc"})
+c["authority"]["provisioners"].append({"type": "AWS", "name": "aws"})
 c["crl"] = {"enabled": False}'
 	run -0 --separate-stderr ca-db -d "$CA" list
-	assert_equal "$stderr" "ca-db: warning: $CA/config/ca.json: ignored here (see ca-state(5)): logger, authority.claims.enableSSHCA, authority.provisioners[1] (type OIDC, not served), monitoring, commonName, password, crl.enabled"
+	assert_equal "$stderr" "ca-db: warning: $CA/config/ca.json: ignored here (see ca-state(5)): logger, authority.claims.enableSSHCA, authority.provisioners[1] (type AWS, not served), monitoring, commonName, password, crl.enabled"
 	start_server
 	run -0 grep -c 'warning: .*ignored here (see ca-state(5)): logger, ' "$SERVER_LOG"
 	assert_output 1
@@ -147,7 +147,7 @@ c["authority"]["provisioners"].append({"type": "SCEP", "name": "scep",
     "challenge": "s3cret-challenge", "decrypterKeyPassword": "s3cret-pw",
     "decrypterKeyPEM": b("ra-rsa.key"), "decrypterCertificate": b("ra-rsa.pem"),
     "capabilities": ["GetCACert"]})
-c["authority"]["provisioners"].append({"type": "OIDC", "name": "oidc",
+c["authority"]["provisioners"].append({"type": "AWS", "name": "aws",
     "options": {"webhooks": [{"name": "w", "url": "https://w.test",
     "secret": "s3cret-hook"}]}})'
 	start_server

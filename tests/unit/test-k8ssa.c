@@ -44,7 +44,7 @@ static struct ca_jwk *
 new_key(gnutls_pk_algorithm_t alg, unsigned bits, char **pem)
 {
 	gnutls_privkey_t k;
-	gnutls_pubkey_t pub;
+	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t d = { NULL, 0 };
 	struct ca_jwk *j = NULL;
 

@@ -84,7 +84,7 @@ str_list(struct json_object *o, const char *key, const char ***v, size_t *n)
 static int
 url_ok(const char *u)
 {
-	const char *h, *end;
+	const char *h, *end, *e;
 	size_t n;
 
 	for (h = u; *h != '\0'; h++)
@@ -102,6 +102,13 @@ url_ok(const char *u)
 	n = (size_t)(end - h);
 	if (*end != '\0' && *end != ':' && *end != '/')
 		return 0;
+	/* A port is digits: "localhost:80@evil/" names evil (userinfo). */
+	if (*end == ':') {
+		for (e = end + 1; isdigit((unsigned char)*e); e++)
+			;
+		if (*e != '\0' && *e != '/')
+			return 0;
+	}
 	return (n == 9 && strncmp(h, "127.0.0.1", n) == 0) ||
 	    (n == 9 && strncasecmp(h, "localhost", n) == 0) ||
 	    (n == 5 && strncmp(h, "[::1]", n) == 0);

@@ -317,6 +317,16 @@ test_conf(void)
 	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
 	    "\"http://127.0.0.1.evil.test/\"}", &p), CA_ERR_CONFIG,
 	    "http to a host that starts like a loopback address refused");
+	/* curl reads "localhost:80@" as a user name and password. */
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://localhost:80@evil.test/\"}", &p), CA_ERR_CONFIG,
+	    "http with a loopback user name before another host refused");
+	ok(!ca_oidc_url_ok("http://127.0.0.1:@evil.test/jwks"),
+	    "  a jwks_uri of that shape refused");
+	ok(!ca_oidc_url_ok("http://[::1]:1@evil.test/"), "  [::1] too");
+	ok(ca_oidc_url_ok("http://127.0.0.1:8080/jwks") &&
+	    ca_oidc_url_ok("http://[::1]/a@b"), "  a port or an @ in the path "
+	    "kept");
 	is_int(load("{\"configurationEndpoint\":\"https://id.test\"}", &p),
 	    CA_ERR_CONFIG, "no clientID refused");
 	ok(strstr(ca_errmsg(), "clientID") != NULL, "  named");

@@ -14,6 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
@@ -26,6 +31,7 @@
 #include "oidc.h"
 #include "x509.h"
 #include "tap.h"
+#include "unit-ca.h"
 
 #define NOW	1767225600LL	/* 2026-01-01T00:00:00Z */
 #define ISS	"https://id.example"
@@ -426,6 +432,129 @@ test_header(void)
 	    43) > CA_OIDC_AGE_MAX, "a huge max-age: past the cap, no overflow");
 }
 
+/* A socket on 127.0.0.1: listening (port 0: any; *port gets it), else
+ * connected to port. -1 on failure. */
+static int
+loopback(int listening, int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(listening ? 0 : (unsigned short)*port);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (listening ? bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s, 4) < 0 ||
+	    getsockname(s, (struct sockaddr *)&sa, &sl) < 0 :
+	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		return -1;
+	}
+	if (listening)
+		*port = ntohs(sa.sin_port);
+	return s;
+}
+
+/* The value of "name=" in url, percent-decoding only %3A and %2F. */
+static void
+url_param(const char *url, const char *name, char *out, size_t size)
+{
+	const char *p = strstr(url, name);
+	size_t i = 0;
+
+	for (p = p != NULL ? p + strlen(name) : ""; *p != '\0' && *p != '&' &&
+	    i + 1 < size; p++) {
+		if (strncmp(p, "%3A", 3) == 0 || strncmp(p, "%2F", 3) == 0) {
+			out[i++] = p[2] == 'A' ? ':' : '/';
+			p += 2;
+		} else
+			out[i++] = *p;
+	}
+	out[i] = '\0';
+}
+
+/*
+ * ca-token --oidc's listener against what else reaches its port: a
+ * connection that says nothing (a browser's preconnect, a local
+ * process) and a redirect with another state (a web page guessing the
+ * port) are answered or dropped, and the login still takes the redirect
+ * that carries our state (here one that says "access_denied").
+ */
+static void
+test_login(void)
+{
+	struct ca_authority *a = NULL;
+	struct ca_oidc_login *l = NULL;
+	struct json_object *j, *au, *list, *p;
+	char dir[4200], prov[4300], path[4400], doc[512], req[512];
+	char *url = NULL, *tok = NULL, redirect[128], state[64];
+	int ls, s, idle, bad, port, rport;
+	pid_t pid;
+
+	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
+	if ((ls = loopback(1, &port)) < 0) {
+		printf("Bail out! listen: %s\n", strerror(errno));
+		exit(1);
+	}
+	/* The provider: one discovery document. */
+	if ((pid = fork()) == 0) {
+		if ((s = accept(ls, NULL, NULL)) >= 0 &&
+		    read(s, req, sizeof(req)) > 0) {
+			snprintf(doc, sizeof(doc), "{\"issuer\":\"http://"
+			    "127.0.0.1:%d\",\"authorization_endpoint\":\"http://"
+			    "127.0.0.1:%d/auth\",\"token_endpoint\":\"http://"
+			    "127.0.0.1:%d/token\",\"jwks_uri\":\"http://"
+			    "127.0.0.1:%d/jwks\"}", port, port, port, port);
+			dprintf(s, "HTTP/1.1 200 OK\r\nContent-Type: "
+			    "application/json\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s", strlen(doc), doc);
+		}
+		_exit(0);
+	}
+	close(ls);
+	snprintf(path, sizeof(path), "%s/config/ca.json", dir);
+	snprintf(doc, sizeof(doc), "{\"type\":\"OIDC\",\"name\":\"corp\","
+	    "\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://127.0.0.1:%d\"}", port);
+	if ((j = json_object_from_file(path)) == NULL ||
+	    !json_object_object_get_ex(j, "authority", &au) ||
+	    !json_object_object_get_ex(au, "provisioners", &list) ||
+	    (p = json_tokener_parse(doc)) == NULL ||
+	    json_object_array_add(list, p) != 0 ||
+	    json_object_to_file_ext(path, j, JSON_C_TO_STRING_PLAIN) != 0 ||
+	    ca_authority_open_config(dir, &a) != 0 ||
+	    ca_oidc_login_start(a, "corp", &l, &url) != 0) {
+		printf("Bail out! login start: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(j);
+	waitpid(pid, NULL, 0);
+	url_param(url, "redirect_uri=", redirect, sizeof(redirect));
+	url_param(url, "&state=", state, sizeof(state));
+	rport = atoi(redirect + strlen("http://127.0.0.1:"));
+	/* Queued before the wait: nothing, another state, then ours. */
+	idle = loopback(0, &rport);
+	bad = loopback(0, &rport);
+	s = loopback(0, &rport);
+	ok(idle >= 0 && bad >= 0 && s >= 0, "login: three connections");
+	dprintf(bad, "GET /callback?state=guess&code=evil HTTP/1.1\r\n\r\n");
+	dprintf(s, "GET /callback?state=%s&error=access_denied HTTP/1.1\r\n"
+	    "\r\n", state);
+	is_int(ca_oidc_login_wait(l, 30, &tok), CA_ERR_AUTH,
+	    "login: the redirect with our state is read");
+	ok(strstr(ca_errmsg(), "access_denied") != NULL,
+	    "  past an idle connection and another state (%s)", ca_errmsg());
+	close(idle);
+	close(bad);
+	close(s);
+	free(url);
+	ca_authority_close(a);
+}
+
 int
 main(void)
 {
@@ -436,6 +565,9 @@ main(void)
 	test_conf();
 	test_cache();
 	test_header();
+	tmpdir_make("oidc");
+	test_login();
+	tmpdir_remove();
 	ca_authz_free(&z);
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;

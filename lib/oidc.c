@@ -536,6 +536,32 @@ ca_oidc_url_ok(const char *url)
 	return url_ok(url);
 }
 
+/* The length of u's "scheme://authority" (to the path, query or end). */
+static size_t
+origin_len(const char *u)
+{
+	const char *h = strstr(u, "://");
+
+	h = h != NULL ? h + 3 : u;
+	return (size_t)(h - u) + strcspn(h, "/?#");
+}
+
+/*
+ * The issuer must be of the discovery URL's origin (OpenID Connect
+ * Discovery 4.3 wants more: the URL is the issuer's; a tenant's issuer,
+ * "https://HOST/{tenantid}/v2.0" discovered at ".../common/v2.0", only
+ * shares its origin): the issuer names the provider in the certificates'
+ * URI SANs ("ISS#SUB"), and a provider must not speak for another.
+ */
+static int
+issuer_ok(const char *url, const char *iss)
+{
+	size_t n = origin_len(url);
+
+	return url_ok(iss) && origin_len(iss) == n &&
+	    strncasecmp(iss, url, n) == 0;
+}
+
 /* The discovery document's issuer and jwks_uri (malloc'd). */
 static int
 discover(const char *url, char **issuer, char **jwks_uri)
@@ -558,6 +584,11 @@ discover(const char *url, char **issuer, char **jwks_uri)
 	if (!url_ok(ju)) {
 		rc = ca_err(CA_ERR_AUTH, "%s: jwks_uri is not an https URL",
 		    url);
+		goto out;
+	}
+	if (!issuer_ok(url, iss)) {
+		rc = ca_err(CA_ERR_AUTH, "%s: issuer \"%.200s\" is not of the "
+		    "discovery URL's origin", url, iss);
 		goto out;
 	}
 	if ((*issuer = strdup(iss)) == NULL || (*jwks_uri = strdup(ju)) == NULL) {

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <gnutls/gnutls.h>
@@ -35,7 +36,8 @@
 
 #define NOW	1767225600LL	/* 2026-01-01T00:00:00Z */
 #define ISS	"https://id.example"
-#define DISC	ISS "/.well-known/openid-configuration"
+#define WELL_KNOWN	"/.well-known/openid-configuration"
+#define DISC	ISS WELL_KNOWN
 
 static struct ca_jwk *key, *other;
 static struct ca_config cfg;
@@ -477,6 +479,84 @@ url_param(const char *url, const char *name, char *out, size_t size)
 	out[i] = '\0';
 }
 
+/* A provider on the listening socket ls (closed here): a child that
+ * answers one request with doc1, then one with doc2 (when not NULL). */
+static pid_t
+provider(int ls, const char *doc1, const char *doc2)
+{
+	const char *docs[2] = { doc1, doc2 };
+	char req[2048];
+	pid_t pid;
+	int i, s;
+
+	if ((pid = fork()) == 0) {
+		for (i = 0; i < 2 && docs[i] != NULL; i++) {
+			if ((s = accept(ls, NULL, NULL)) < 0 ||
+			    read(s, req, sizeof(req)) <= 0)
+				break;
+			dprintf(s, "HTTP/1.1 200 OK\r\nContent-Type: "
+			    "application/json\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s", strlen(docs[i]),
+			    docs[i]);
+			close(s);
+		}
+		_exit(0);
+	}
+	close(ls);
+	return pid;
+}
+
+/*
+ * A discovery document whose issuer is another origin's (a provider
+ * claiming to be accounts.google.com) would put that issuer in the URI
+ * SANs of the certificates it authorizes: refused; a path is fine.
+ */
+static void
+test_discovery(void)
+{
+	struct ca_oidc_cache *c;
+	struct json_object *o = NULL;
+	char url[128], doc[512], *pub, *jwks;
+	int ls, port;
+	pid_t pid;
+
+	if (ca_oidc_cache_new(&c) != 0 || ca_jwk_to_json(key, 0, &o) != 0 ||
+	    (pub = ca_json_dump(o)) == NULL ||
+	    asprintf(&jwks, "{\"keys\":[%s]}", pub) < 0) {
+		printf("Bail out! discovery\n");
+		exit(1);
+	}
+	if ((ls = loopback(1, &port)) < 0) {
+		printf("Bail out! listen: %s\n", strerror(errno));
+		exit(1);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d" WELL_KNOWN, port);
+	snprintf(doc, sizeof(doc), "{\"issuer\":\"https://accounts.google."
+	    "com\",\"jwks_uri\":\"http://127.0.0.1:%d/jwks\"}", port);
+	pid = provider(ls, doc, jwks);
+	is_int(ca_oidc_refresh(c, url, NULL, NOW), CA_ERR_AUTH,
+	    "discovery: an issuer of another origin refused");
+	ok(strstr(ca_errmsg(), "issuer") != NULL, "  named (%s)", ca_errmsg());
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if ((ls = loopback(1, &port)) < 0) {
+		printf("Bail out! listen: %s\n", strerror(errno));
+		exit(1);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d" WELL_KNOWN, port);
+	snprintf(doc, sizeof(doc), "{\"issuer\":\"http://127.0.0.1:%d/"
+	    "realms/x\",\"jwks_uri\":\"http://127.0.0.1:%d/jwks\"}", port,
+	    port);
+	pid = provider(ls, doc, jwks);
+	is_int(ca_oidc_refresh(c, url, NULL, NOW), 0,
+	    "  the same origin with a path: taken");
+	waitpid(pid, NULL, 0);
+	ca_oidc_cache_free(c);
+	json_object_put(o);
+	free(pub);
+	free(jwks);
+}
+
 /*
  * ca-token --oidc's listener against what else reaches its port: a
  * connection that says nothing (a browser's preconnect, a local
@@ -490,7 +570,7 @@ test_login(void)
 	struct ca_authority *a = NULL;
 	struct ca_oidc_login *l = NULL;
 	struct json_object *j, *au, *list, *p;
-	char dir[4200], prov[4300], path[4400], doc[512], req[512];
+	char dir[4200], prov[4300], path[4400], doc[512];
 	char *url = NULL, *tok = NULL, redirect[128], state[64];
 	int ls, s, idle, bad, port, rport;
 	pid_t pid;
@@ -501,21 +581,11 @@ test_login(void)
 		exit(1);
 	}
 	/* The provider: one discovery document. */
-	if ((pid = fork()) == 0) {
-		if ((s = accept(ls, NULL, NULL)) >= 0 &&
-		    read(s, req, sizeof(req)) > 0) {
-			snprintf(doc, sizeof(doc), "{\"issuer\":\"http://"
-			    "127.0.0.1:%d\",\"authorization_endpoint\":\"http://"
-			    "127.0.0.1:%d/auth\",\"token_endpoint\":\"http://"
-			    "127.0.0.1:%d/token\",\"jwks_uri\":\"http://"
-			    "127.0.0.1:%d/jwks\"}", port, port, port, port);
-			dprintf(s, "HTTP/1.1 200 OK\r\nContent-Type: "
-			    "application/json\r\nContent-Length: %zu\r\n"
-			    "Connection: close\r\n\r\n%s", strlen(doc), doc);
-		}
-		_exit(0);
-	}
-	close(ls);
+	snprintf(doc, sizeof(doc), "{\"issuer\":\"http://127.0.0.1:%d\","
+	    "\"authorization_endpoint\":\"http://127.0.0.1:%d/auth\","
+	    "\"token_endpoint\":\"http://127.0.0.1:%d/token\",\"jwks_uri\":"
+	    "\"http://127.0.0.1:%d/jwks\"}", port, port, port, port);
+	pid = provider(ls, doc, NULL);
 	snprintf(path, sizeof(path), "%s/config/ca.json", dir);
 	snprintf(doc, sizeof(doc), "{\"type\":\"OIDC\",\"name\":\"corp\","
 	    "\"clientID\":\"c\",\"configurationEndpoint\":"
@@ -565,6 +635,7 @@ main(void)
 	test_conf();
 	test_cache();
 	test_header();
+	test_discovery();
 	tmpdir_make("oidc");
 	test_login();
 	tmpdir_remove();

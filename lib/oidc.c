@@ -1021,6 +1021,14 @@ ca_authz_oidc(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	}
 	if (rc != 0 && rc != CA_ERR_NOTFOUND)
 		goto auth;
+	/* Several audiences: azp says which party it was issued to (OpenID
+	 * Connect Core 3.1.3.7), else it may be another client's token. */
+	if (rc == CA_ERR_NOTFOUND && json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v) > 1) {
+		rc = ca_err(CA_ERR_AUTH, "ID token for several audiences "
+		    "without azp");
+		goto out;
+	}
 	if ((rc = check_times(claims, now, &exp)) != 0)
 		goto out;
 	if ((rc = ca_json_string(claims, "sub", 1, &sub)) != 0)

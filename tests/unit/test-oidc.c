@@ -198,7 +198,7 @@ test_user(void)
 	is_str(z.identity, "alice@example.com", "  identity: the e-mail");
 	is_str(z.cred_id, "cid", "  extension credential: the clientID");
 
-	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":[\"x\",\"cid\"],"
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":[\"cid\"],"
 	    "\"sub\":\"alice\",\"groups\":[\"staff\"],\"iat\":%lld,"
 	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, CA_ERR_AUTH,
 	    "allowed domain", "no e-mail where domains are set");
@@ -223,6 +223,19 @@ test_refused(void)
 	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
 	    "true", NOW, NOW + 300, ",\"azp\":\"other\"")), CA_AUTHZ_SIGN,
 	    CA_ERR_AUTH, "azp", "azp another client");
+	/* OpenID Connect Core 3.1.3.7: the party the token was issued to. */
+	check(idtok(key, NULL, ALICE(ISS, "[\"other\",\"cid\"]",
+	    "alice@example.com", "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "azp", "aud with another client too, no azp");
+	check(idtok(key, NULL, ALICE(ISS, "[\"cid\",\"other\"]",
+	    "alice@example.com", "true", NOW, NOW + 300, ",\"azp\":\"other\"")),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, "azp", "  azp the other client");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "\"true\"", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    NULL, "email_verified the string \"true\"");
+	check(idtok(key, NULL, ALICE(ISS "/", "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "issuer", "the issuer with a trailing slash");
 	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
 	    "true", NOW - 400, NOW - 61, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
 	    "expired", "expired 61 s ago");

@@ -29,6 +29,7 @@
 #define WELL_KNOWN	"/.well-known/openid-configuration"
 #define MAX_LIST	64	/* admins, domains, groups, scopes */
 #define RETRY_FAILED	10	/* s before a failed first fetch is tried again */
+#define MAX_DATE	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /* ---- ca.json ---- */
 
@@ -943,6 +944,12 @@ check_times(struct json_object *claims, time_t now, int64_t *exp)
 	    ((rc = ca_json_int64(claims, "nbf", 0, &nbf)) != 0 &&
 	    rc != CA_ERR_NOTFOUND))
 		return CA_ERR_AUTH;
+	/* NumericDates up to year 9999, as lib/token.c: exp - iat must not
+	 * overflow into a short lifetime. */
+	if (*exp < 0 || *exp > MAX_DATE || iat < 0 || iat > MAX_DATE ||
+	    (rc == 0 && (nbf < 0 || nbf > MAX_DATE)))
+		return ca_err(CA_ERR_AUTH, "ID token exp, iat or nbf out of "
+		    "range");
 	if (*exp + CA_OIDC_LEEWAY < (int64_t)now)
 		return ca_err(CA_ERR_AUTH, "ID token expired");
 	if (iat - CA_OIDC_LEEWAY > (int64_t)now)

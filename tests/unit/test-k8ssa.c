@@ -299,6 +299,10 @@ test_refuse(void)
 	    "%lld,\"nbf\":%lld," PROJ "}", n + 600, n, n + 300),
 	    CA_AUTHZ_SIGN, CA_ERR_AUTH, "not valid before", "projected, nbf "
 	    "ahead");
+	verify(tok(key1, NULL, "{\"aud\":\"" SIGN "\",\"exp\":%lld,\"iat\":"
+	    "%lld," PROJ "}", 9000000000000000000LL, -9000000000000000000LL),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, NULL, "projected, exp - iat past "
+	    "INT64_MAX");
 	verify(tok(key1, NULL, "{\"aud\":\"" SIGN "\",\"exp\":\"soon\","
 	    "\"iat\":%lld," PROJ "}", n), CA_AUTHZ_SIGN, CA_ERR_AUTH,
 	    "exp, nbf and iat integers", "exp a string");

@@ -254,6 +254,10 @@ test_refused(void)
 	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
 	    "\"sub\":\"alice\",\"iat\":%lld}", NOW), CA_AUTHZ_SIGN,
 	    CA_ERR_AUTH, "exp", "no exp");
+	/* exp - iat past INT64_MAX: a lifetime of "less than a day". */
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", -9000000000000000000LL, 9000000000000000000LL, "")),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, NULL, "iat and exp far apart");
 	check(idtok(key, NULL, ALICE("https://evil.example", "\"cid\"",
 	    "alice@example.com", "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN,
 	    CA_ERR_AUTH, "issuer", "another issuer");

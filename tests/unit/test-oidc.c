@@ -577,9 +577,10 @@ test_discovery(void)
 /*
  * ca-token --oidc's listener against what else reaches its port: a
  * connection that says nothing (a browser's preconnect, a local
- * process) and a redirect with another state (a web page guessing the
- * port) are answered or dropped, and the login still takes the redirect
- * that carries our state (here one that says "access_denied").
+ * process), one that sends more than a request line, and a redirect
+ * with another state (a web page guessing the port) are answered or
+ * dropped, and the login still takes the redirect that carries our
+ * state (here one that says "access_denied"); then it stops listening.
  */
 static void
 test_login(void)
@@ -589,7 +590,8 @@ test_login(void)
 	struct json_object *j, *au, *list, *p;
 	char dir[4200], prov[4300], path[4400], doc[512];
 	char *url = NULL, *tok = NULL, redirect[128], state[64];
-	int ls, s, idle, bad, port, rport;
+	char big[9000];
+	int ls, s, idle, huge, bad, port, rport;
 	pid_t pid;
 
 	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
@@ -623,19 +625,28 @@ test_login(void)
 	url_param(url, "redirect_uri=", redirect, sizeof(redirect));
 	url_param(url, "&state=", state, sizeof(state));
 	rport = atoi(redirect + strlen("http://127.0.0.1:"));
-	/* Queued before the wait: nothing, another state, then ours. */
+	/* Queued before the wait: nothing, 9000 bytes without a line,
+	 * another state, then ours. */
 	idle = loopback(0, &rport);
+	huge = loopback(0, &rport);
 	bad = loopback(0, &rport);
 	s = loopback(0, &rport);
-	ok(idle >= 0 && bad >= 0 && s >= 0, "login: three connections");
+	ok(idle >= 0 && huge >= 0 && bad >= 0 && s >= 0,
+	    "login: four connections");
+	memset(big, 'A', sizeof(big));
+	ok(write(huge, big, sizeof(big)) > 0, "  9000 bytes sent");
 	dprintf(bad, "GET /callback?state=guess&code=evil HTTP/1.1\r\n\r\n");
 	dprintf(s, "GET /callback?state=%s&error=access_denied HTTP/1.1\r\n"
 	    "\r\n", state);
 	is_int(ca_oidc_login_wait(l, 30, &tok), CA_ERR_AUTH,
 	    "login: the redirect with our state is read");
 	ok(strstr(ca_errmsg(), "access_denied") != NULL,
-	    "  past an idle connection and another state (%s)", ca_errmsg());
+	    "  past an idle connection, a huge one and another state (%s)",
+	    ca_errmsg());
+	ok(loopback(0, &rport) < 0, "  then the port is closed: no second "
+	    "redirect");
 	close(idle);
+	close(huge);
 	close(bad);
 	close(s);
 	free(url);

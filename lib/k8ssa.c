@@ -228,7 +228,8 @@ str_member(struct json_object *o, const char *key, const char **out)
 	return 0;
 }
 
-/* A NumericDate member: 1 present, 0 absent, -1 not an integer. */
+/* A NumericDate member: 1 present, 0 absent, -1 not an integer from 0
+ * to year 9999 (as lib/token.c: exp - iat must not overflow). */
 static int
 time_member(struct json_object *o, const char *key, int64_t *out)
 {
@@ -240,7 +241,7 @@ time_member(struct json_object *o, const char *key, int64_t *out)
 	if (!json_object_is_type(v, json_type_int))
 		return -1;
 	*out = json_object_get_int64(v);
-	return 1;
+	return *out >= 0 && *out <= 253402300799LL ? 1 : -1;
 }
 
 /* What a service-account token says, from either claim set. */
@@ -264,7 +265,8 @@ read_claims(struct json_object *cl, struct sa_claims *t)
 	    (t->has_nbf = time_member(cl, "nbf", &t->nbf)) < 0 ||
 	    (t->has_iat = time_member(cl, "iat", &t->iat)) < 0)
 		return ca_err(CA_ERR_AUTH, "K8sSA token: iss and sub must be "
-		    "strings, jti a string, exp, nbf and iat integers");
+		    "strings, jti a string, exp, nbf and iat integers (to year "
+		    "9999)");
 	if (json_object_object_get_ex(cl, "kubernetes.io", &k)) {
 		/* Projected: {"namespace", "serviceaccount": {"name"}, ...}. */
 		t->projected = 1;

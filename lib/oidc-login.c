@@ -33,6 +33,7 @@
 
 #define MAX_REQUEST	8192	/* the browser's redirect request */
 #define MAX_URL		8192
+#define CONN_TIMEOUT	2	/* s for a connection to send its request */
 
 struct ca_oidc_login {
 	int		 fd;		/* listening */
@@ -385,7 +386,8 @@ answer(int c, const char *status, const char *text)
 
 /*
  * One connection: 1 and the code when it is our redirect, 0 for anything
- * else (answered 404), or a CA_ERR_* for a redirect that says no.
+ * else (answered 404 or 400, or dropped after CONN_TIMEOUT s of silence),
+ * or a CA_ERR_* for a redirect with our state that says no.
  */
 static int
 one_request(struct ca_oidc_login *l, int c, time_t deadline, char *code,
@@ -398,6 +400,9 @@ one_request(struct ca_oidc_login *l, int c, time_t deadline, char *code,
 	char *q, *end;
 
 	req[0] = '\0';
+	/* One at a time: an idle connection must not hold the others. */
+	if (deadline > time(NULL) + CONN_TIMEOUT)
+		deadline = time(NULL) + CONN_TIMEOUT;
 	while (n < MAX_REQUEST && strstr(req, "\r\n") == NULL) {
 		if (time(NULL) >= deadline || poll(&p, 1, 1000) < 0)
 			return 0;
@@ -415,10 +420,11 @@ one_request(struct ca_oidc_login *l, int c, time_t deadline, char *code,
 	}
 	*end = '\0';
 	q = req + 14;
+	/* Not our redirect (anyone may reach the port): wait for ours. */
 	if (!query_get(q, "state", st, sizeof(st)) || strcmp(st, l->state) != 0) {
 		answer(c, "400 Bad Request", "Unexpected state.");
-		return ca_err(CA_ERR_AUTH, "OIDC: the redirect's state is not "
-		    "ours");
+		ca_warn("OIDC: a redirect with another state ignored");
+		return 0;
 	}
 	if (query_get(q, "error", err, sizeof(err))) {
 		answer(c, "200 OK", "Login refused. You can close this window.");

@@ -29,6 +29,7 @@
 #define WELL_KNOWN	"/.well-known/openid-configuration"
 #define MAX_LIST	64	/* admins, domains, groups, scopes */
 #define RETRY_FAILED	10	/* s before a failed first fetch is tried again */
+#define MAX_DATE	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /* ---- ca.json ---- */
 
@@ -84,7 +85,7 @@ str_list(struct json_object *o, const char *key, const char ***v, size_t *n)
 static int
 url_ok(const char *u)
 {
-	const char *h, *end;
+	const char *h, *end, *e;
 	size_t n;
 
 	for (h = u; *h != '\0'; h++)
@@ -102,6 +103,13 @@ url_ok(const char *u)
 	n = (size_t)(end - h);
 	if (*end != '\0' && *end != ':' && *end != '/')
 		return 0;
+	/* A port is digits: "localhost:80@evil/" names evil (userinfo). */
+	if (*end == ':') {
+		for (e = end + 1; isdigit((unsigned char)*e); e++)
+			;
+		if (*e != '\0' && *e != '/')
+			return 0;
+	}
 	return (n == 9 && strncmp(h, "127.0.0.1", n) == 0) ||
 	    (n == 9 && strncasecmp(h, "localhost", n) == 0) ||
 	    (n == 5 && strncmp(h, "[::1]", n) == 0);
@@ -529,6 +537,32 @@ ca_oidc_url_ok(const char *url)
 	return url_ok(url);
 }
 
+/* The length of u's "scheme://authority" (to the path, query or end). */
+static size_t
+origin_len(const char *u)
+{
+	const char *h = strstr(u, "://");
+
+	h = h != NULL ? h + 3 : u;
+	return (size_t)(h - u) + strcspn(h, "/?#");
+}
+
+/*
+ * The issuer must be of the discovery URL's origin (OpenID Connect
+ * Discovery 4.3 wants more: the URL is the issuer's; a tenant's issuer,
+ * "https://HOST/{tenantid}/v2.0" discovered at ".../common/v2.0", only
+ * shares its origin): the issuer names the provider in the certificates'
+ * URI SANs ("ISS#SUB"), and a provider must not speak for another.
+ */
+static int
+issuer_ok(const char *url, const char *iss)
+{
+	size_t n = origin_len(url);
+
+	return url_ok(iss) && origin_len(iss) == n &&
+	    strncasecmp(iss, url, n) == 0;
+}
+
 /* The discovery document's issuer and jwks_uri (malloc'd). */
 static int
 discover(const char *url, char **issuer, char **jwks_uri)
@@ -551,6 +585,11 @@ discover(const char *url, char **issuer, char **jwks_uri)
 	if (!url_ok(ju)) {
 		rc = ca_err(CA_ERR_AUTH, "%s: jwks_uri is not an https URL",
 		    url);
+		goto out;
+	}
+	if (!issuer_ok(url, iss)) {
+		rc = ca_err(CA_ERR_AUTH, "%s: issuer \"%.200s\" is not of the "
+		    "discovery URL's origin", url, iss);
 		goto out;
 	}
 	if ((*issuer = strdup(iss)) == NULL || (*jwks_uri = strdup(ju)) == NULL) {
@@ -905,6 +944,12 @@ check_times(struct json_object *claims, time_t now, int64_t *exp)
 	    ((rc = ca_json_int64(claims, "nbf", 0, &nbf)) != 0 &&
 	    rc != CA_ERR_NOTFOUND))
 		return CA_ERR_AUTH;
+	/* NumericDates up to year 9999, as lib/token.c: exp - iat must not
+	 * overflow into a short lifetime. */
+	if (*exp < 0 || *exp > MAX_DATE || iat < 0 || iat > MAX_DATE ||
+	    (rc == 0 && (nbf < 0 || nbf > MAX_DATE)))
+		return ca_err(CA_ERR_AUTH, "ID token exp, iat or nbf out of "
+		    "range");
 	if (*exp + CA_OIDC_LEEWAY < (int64_t)now)
 		return ca_err(CA_ERR_AUTH, "ID token expired");
 	if (iat - CA_OIDC_LEEWAY > (int64_t)now)
@@ -983,6 +1028,14 @@ ca_authz_oidc(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	}
 	if (rc != 0 && rc != CA_ERR_NOTFOUND)
 		goto auth;
+	/* Several audiences: azp says which party it was issued to (OpenID
+	 * Connect Core 3.1.3.7), else it may be another client's token. */
+	if (rc == CA_ERR_NOTFOUND && json_object_is_type(v, json_type_array) &&
+	    json_object_array_length(v) > 1) {
+		rc = ca_err(CA_ERR_AUTH, "ID token for several audiences "
+		    "without azp");
+		goto out;
+	}
 	if ((rc = check_times(claims, now, &exp)) != 0)
 		goto out;
 	if ((rc = ca_json_string(claims, "sub", 1, &sub)) != 0)

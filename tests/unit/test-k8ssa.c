@@ -204,6 +204,58 @@ test_accept(void)
 	free(kid2);
 }
 
+/*
+ * A token by hand: header {"alg": alg, "kid": kid}, the claims, and an
+ * HMAC-SHA256 of the signed part under secret (NULL: no signature).
+ */
+static char *
+forged(const char *alg, const char *kid, const char *claims,
+    const char *secret)
+{
+	char *h = NULL, *hb, *cb, *sb = NULL, *in = NULL, *out = NULL;
+	unsigned char mac[32];
+
+	if (asprintf(&h, "{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid) < 0 ||
+	    (hb = ca_b64url_encode(h, strlen(h))) == NULL ||
+	    (cb = ca_b64url_encode(claims, strlen(claims))) == NULL ||
+	    asprintf(&in, "%s.%s", hb, cb) < 0 ||
+	    (secret != NULL && (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret,
+	    strlen(secret), in, strlen(in), mac) < 0 ||
+	    (sb = ca_b64url_encode(mac, sizeof(mac))) == NULL)) ||
+	    asprintf(&out, "%s.%s", in, sb != NULL ? sb : "") < 0)
+		bail("forged");
+	free(h);
+	free(hb);
+	free(cb);
+	free(sb);
+	free(in);
+	return out;
+}
+
+/*
+ * Algorithm confusion: HS256 keyed with the cluster's public key (its
+ * PEM, as a JWT library that takes any key as a secret would), "none",
+ * and a kid of one key on a token signed by a stranger.
+ */
+static void
+test_algs(void)
+{
+	char claims[512], *kid1 = NULL;
+
+	snprintf(claims, sizeof(claims), "{" LEGACY "}");
+	if (ca_jwk_thumbprint(key1, &kid1) != 0)
+		bail("kid");
+	verify(forged("HS256", kid1, claims, pem1), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    NULL, "HS256 keyed with the public key's PEM");
+	verify(forged("none", kid1, claims, NULL), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    NULL, "alg none, no signature");
+	verify(forged("ES256", kid1, claims, NULL), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    NULL, "ES256, no signature");
+	verify(tok(evil, kid1, "{" LEGACY "}"), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "does not verify", "a stranger's signature under a known kid");
+	free(kid1);
+}
+
 static void
 test_refuse(void)
 {
@@ -247,6 +299,10 @@ test_refuse(void)
 	    "%lld,\"nbf\":%lld," PROJ "}", n + 600, n, n + 300),
 	    CA_AUTHZ_SIGN, CA_ERR_AUTH, "not valid before", "projected, nbf "
 	    "ahead");
+	verify(tok(key1, NULL, "{\"aud\":\"" SIGN "\",\"exp\":%lld,\"iat\":"
+	    "%lld," PROJ "}", 9000000000000000000LL, -9000000000000000000LL),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, NULL, "projected, exp - iat past "
+	    "INT64_MAX");
 	verify(tok(key1, NULL, "{\"aud\":\"" SIGN "\",\"exp\":\"soon\","
 	    "\"iat\":%lld," PROJ "}", n), CA_AUTHZ_SIGN, CA_ERR_AUTH,
 	    "exp, nbf and iat integers", "exp a string");
@@ -288,6 +344,7 @@ main(void)
 	test_conf();
 	test_accept();
 	test_refuse();
+	test_algs();
 
 	ca_authz_free(&z);
 	unload(&provs[0]);

@@ -14,6 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
@@ -26,10 +32,12 @@
 #include "oidc.h"
 #include "x509.h"
 #include "tap.h"
+#include "unit-ca.h"
 
 #define NOW	1767225600LL	/* 2026-01-01T00:00:00Z */
 #define ISS	"https://id.example"
-#define DISC	ISS "/.well-known/openid-configuration"
+#define WELL_KNOWN	"/.well-known/openid-configuration"
+#define DISC	ISS WELL_KNOWN
 
 static struct ca_jwk *key, *other;
 static struct ca_config cfg;
@@ -190,7 +198,7 @@ test_user(void)
 	is_str(z.identity, "alice@example.com", "  identity: the e-mail");
 	is_str(z.cred_id, "cid", "  extension credential: the clientID");
 
-	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":[\"x\",\"cid\"],"
+	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":[\"cid\"],"
 	    "\"sub\":\"alice\",\"groups\":[\"staff\"],\"iat\":%lld,"
 	    "\"exp\":%lld}", NOW, NOW + 60), CA_AUTHZ_SIGN, CA_ERR_AUTH,
 	    "allowed domain", "no e-mail where domains are set");
@@ -215,6 +223,19 @@ test_refused(void)
 	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
 	    "true", NOW, NOW + 300, ",\"azp\":\"other\"")), CA_AUTHZ_SIGN,
 	    CA_ERR_AUTH, "azp", "azp another client");
+	/* OpenID Connect Core 3.1.3.7: the party the token was issued to. */
+	check(idtok(key, NULL, ALICE(ISS, "[\"other\",\"cid\"]",
+	    "alice@example.com", "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "azp", "aud with another client too, no azp");
+	check(idtok(key, NULL, ALICE(ISS, "[\"cid\",\"other\"]",
+	    "alice@example.com", "true", NOW, NOW + 300, ",\"azp\":\"other\"")),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, "azp", "  azp the other client");
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "\"true\"", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    NULL, "email_verified the string \"true\"");
+	check(idtok(key, NULL, ALICE(ISS "/", "\"cid\"", "alice@example.com",
+	    "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
+	    "issuer", "the issuer with a trailing slash");
 	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
 	    "true", NOW - 400, NOW - 61, "")), CA_AUTHZ_SIGN, CA_ERR_AUTH,
 	    "expired", "expired 61 s ago");
@@ -233,6 +254,10 @@ test_refused(void)
 	check(idtok(key, NULL, "{\"iss\":\"" ISS "\",\"aud\":\"cid\","
 	    "\"sub\":\"alice\",\"iat\":%lld}", NOW), CA_AUTHZ_SIGN,
 	    CA_ERR_AUTH, "exp", "no exp");
+	/* exp - iat past INT64_MAX: a lifetime of "less than a day". */
+	check(idtok(key, NULL, ALICE(ISS, "\"cid\"", "alice@example.com",
+	    "true", -9000000000000000000LL, 9000000000000000000LL, "")),
+	    CA_AUTHZ_SIGN, CA_ERR_AUTH, NULL, "iat and exp far apart");
 	check(idtok(key, NULL, ALICE("https://evil.example", "\"cid\"",
 	    "alice@example.com", "true", NOW, NOW + 300, "")), CA_AUTHZ_SIGN,
 	    CA_ERR_AUTH, "issuer", "another issuer");
@@ -317,6 +342,16 @@ test_conf(void)
 	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
 	    "\"http://127.0.0.1.evil.test/\"}", &p), CA_ERR_CONFIG,
 	    "http to a host that starts like a loopback address refused");
+	/* curl reads "localhost:80@" as a user name and password. */
+	is_int(load("{\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://localhost:80@evil.test/\"}", &p), CA_ERR_CONFIG,
+	    "http with a loopback user name before another host refused");
+	ok(!ca_oidc_url_ok("http://127.0.0.1:@evil.test/jwks"),
+	    "  a jwks_uri of that shape refused");
+	ok(!ca_oidc_url_ok("http://[::1]:1@evil.test/"), "  [::1] too");
+	ok(ca_oidc_url_ok("http://127.0.0.1:8080/jwks") &&
+	    ca_oidc_url_ok("http://[::1]/a@b"), "  a port or an @ in the path "
+	    "kept");
 	is_int(load("{\"configurationEndpoint\":\"https://id.test\"}", &p),
 	    CA_ERR_CONFIG, "no clientID refused");
 	ok(strstr(ca_errmsg(), "clientID") != NULL, "  named");
@@ -416,6 +451,208 @@ test_header(void)
 	    43) > CA_OIDC_AGE_MAX, "a huge max-age: past the cap, no overflow");
 }
 
+/* A socket on 127.0.0.1: listening (port 0: any; *port gets it), else
+ * connected to port. -1 on failure. */
+static int
+loopback(int listening, int *port)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int s;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(listening ? 0 : (unsigned short)*port);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	if (listening ? bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(s, 4) < 0 ||
+	    getsockname(s, (struct sockaddr *)&sa, &sl) < 0 :
+	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		return -1;
+	}
+	if (listening)
+		*port = ntohs(sa.sin_port);
+	return s;
+}
+
+/* The value of "name=" in url, percent-decoding only %3A and %2F. */
+static void
+url_param(const char *url, const char *name, char *out, size_t size)
+{
+	const char *p = strstr(url, name);
+	size_t i = 0;
+
+	for (p = p != NULL ? p + strlen(name) : ""; *p != '\0' && *p != '&' &&
+	    i + 1 < size; p++) {
+		if (strncmp(p, "%3A", 3) == 0 || strncmp(p, "%2F", 3) == 0) {
+			out[i++] = p[2] == 'A' ? ':' : '/';
+			p += 2;
+		} else
+			out[i++] = *p;
+	}
+	out[i] = '\0';
+}
+
+/* A provider on the listening socket ls (closed here): a child that
+ * answers one request with doc1, then one with doc2 (when not NULL). */
+static pid_t
+provider(int ls, const char *doc1, const char *doc2)
+{
+	const char *docs[2] = { doc1, doc2 };
+	char req[2048];
+	pid_t pid;
+	int i, s;
+
+	if ((pid = fork()) == 0) {
+		for (i = 0; i < 2 && docs[i] != NULL; i++) {
+			if ((s = accept(ls, NULL, NULL)) < 0 ||
+			    read(s, req, sizeof(req)) <= 0)
+				break;
+			dprintf(s, "HTTP/1.1 200 OK\r\nContent-Type: "
+			    "application/json\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n%s", strlen(docs[i]),
+			    docs[i]);
+			close(s);
+		}
+		_exit(0);
+	}
+	close(ls);
+	return pid;
+}
+
+/*
+ * A discovery document whose issuer is another origin's (a provider
+ * claiming to be accounts.google.com) would put that issuer in the URI
+ * SANs of the certificates it authorizes: refused; a path is fine.
+ */
+static void
+test_discovery(void)
+{
+	struct ca_oidc_cache *c;
+	struct json_object *o = NULL;
+	char url[128], doc[512], *pub, *jwks;
+	int ls, port;
+	pid_t pid;
+
+	if (ca_oidc_cache_new(&c) != 0 || ca_jwk_to_json(key, 0, &o) != 0 ||
+	    (pub = ca_json_dump(o)) == NULL ||
+	    asprintf(&jwks, "{\"keys\":[%s]}", pub) < 0) {
+		printf("Bail out! discovery\n");
+		exit(1);
+	}
+	if ((ls = loopback(1, &port)) < 0) {
+		printf("Bail out! listen: %s\n", strerror(errno));
+		exit(1);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d" WELL_KNOWN, port);
+	snprintf(doc, sizeof(doc), "{\"issuer\":\"https://accounts.google."
+	    "com\",\"jwks_uri\":\"http://127.0.0.1:%d/jwks\"}", port);
+	pid = provider(ls, doc, jwks);
+	is_int(ca_oidc_refresh(c, url, NULL, NOW), CA_ERR_AUTH,
+	    "discovery: an issuer of another origin refused");
+	ok(strstr(ca_errmsg(), "issuer") != NULL, "  named (%s)", ca_errmsg());
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if ((ls = loopback(1, &port)) < 0) {
+		printf("Bail out! listen: %s\n", strerror(errno));
+		exit(1);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d" WELL_KNOWN, port);
+	snprintf(doc, sizeof(doc), "{\"issuer\":\"http://127.0.0.1:%d/"
+	    "realms/x\",\"jwks_uri\":\"http://127.0.0.1:%d/jwks\"}", port,
+	    port);
+	pid = provider(ls, doc, jwks);
+	is_int(ca_oidc_refresh(c, url, NULL, NOW), 0,
+	    "  the same origin with a path: taken");
+	waitpid(pid, NULL, 0);
+	ca_oidc_cache_free(c);
+	json_object_put(o);
+	free(pub);
+	free(jwks);
+}
+
+/*
+ * ca-token --oidc's listener against what else reaches its port: a
+ * connection that says nothing (a browser's preconnect, a local
+ * process), one that sends more than a request line, and a redirect
+ * with another state (a web page guessing the port) are answered or
+ * dropped, and the login still takes the redirect that carries our
+ * state (here one that says "access_denied"); then it stops listening.
+ */
+static void
+test_login(void)
+{
+	struct ca_authority *a = NULL;
+	struct ca_oidc_login *l = NULL;
+	struct json_object *j, *au, *list, *p;
+	char dir[4200], prov[4300], path[4400], doc[512];
+	char *url = NULL, *tok = NULL, redirect[128], state[64];
+	char big[9000];
+	int ls, s, idle, huge, bad, port, rport;
+	pid_t pid;
+
+	unit_ca_make(dir, sizeof(dir), prov, sizeof(prov));
+	if ((ls = loopback(1, &port)) < 0) {
+		printf("Bail out! listen: %s\n", strerror(errno));
+		exit(1);
+	}
+	/* The provider: one discovery document. */
+	snprintf(doc, sizeof(doc), "{\"issuer\":\"http://127.0.0.1:%d\","
+	    "\"authorization_endpoint\":\"http://127.0.0.1:%d/auth\","
+	    "\"token_endpoint\":\"http://127.0.0.1:%d/token\",\"jwks_uri\":"
+	    "\"http://127.0.0.1:%d/jwks\"}", port, port, port, port);
+	pid = provider(ls, doc, NULL);
+	snprintf(path, sizeof(path), "%s/config/ca.json", dir);
+	snprintf(doc, sizeof(doc), "{\"type\":\"OIDC\",\"name\":\"corp\","
+	    "\"clientID\":\"c\",\"configurationEndpoint\":"
+	    "\"http://127.0.0.1:%d\"}", port);
+	if ((j = json_object_from_file(path)) == NULL ||
+	    !json_object_object_get_ex(j, "authority", &au) ||
+	    !json_object_object_get_ex(au, "provisioners", &list) ||
+	    (p = json_tokener_parse(doc)) == NULL ||
+	    json_object_array_add(list, p) != 0 ||
+	    json_object_to_file_ext(path, j, JSON_C_TO_STRING_PLAIN) != 0 ||
+	    ca_authority_open_config(dir, &a) != 0 ||
+	    ca_oidc_login_start(a, "corp", &l, &url) != 0) {
+		printf("Bail out! login start: %s\n", ca_errmsg());
+		exit(1);
+	}
+	json_object_put(j);
+	waitpid(pid, NULL, 0);
+	url_param(url, "redirect_uri=", redirect, sizeof(redirect));
+	url_param(url, "&state=", state, sizeof(state));
+	rport = atoi(redirect + strlen("http://127.0.0.1:"));
+	/* Queued before the wait: nothing, 9000 bytes without a line,
+	 * another state, then ours. */
+	idle = loopback(0, &rport);
+	huge = loopback(0, &rport);
+	bad = loopback(0, &rport);
+	s = loopback(0, &rport);
+	ok(idle >= 0 && huge >= 0 && bad >= 0 && s >= 0,
+	    "login: four connections");
+	memset(big, 'A', sizeof(big));
+	ok(write(huge, big, sizeof(big)) > 0, "  9000 bytes sent");
+	dprintf(bad, "GET /callback?state=guess&code=evil HTTP/1.1\r\n\r\n");
+	dprintf(s, "GET /callback?state=%s&error=access_denied HTTP/1.1\r\n"
+	    "\r\n", state);
+	is_int(ca_oidc_login_wait(l, 30, &tok), CA_ERR_AUTH,
+	    "login: the redirect with our state is read");
+	ok(strstr(ca_errmsg(), "access_denied") != NULL,
+	    "  past an idle connection, a huge one and another state (%s)",
+	    ca_errmsg());
+	ok(loopback(0, &rport) < 0, "  then the port is closed: no second "
+	    "redirect");
+	close(idle);
+	close(huge);
+	close(bad);
+	close(s);
+	free(url);
+	ca_authority_close(a);
+}
+
 int
 main(void)
 {
@@ -426,6 +663,10 @@ main(void)
 	test_conf();
 	test_cache();
 	test_header();
+	test_discovery();
+	tmpdir_make("oidc");
+	test_login();
+	tmpdir_remove();
 	ca_authz_free(&z);
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;

@@ -43,8 +43,8 @@ static unsigned serial_no = 1;
 
 /*
  * A certificate for cn, signed by issuer (NULL: self-signed), valid from
- * nb to na; ca: a CA, else a leaf with keyUsage ku and, if eku is not
- * NULL, that one extendedKeyUsage.
+ * nb to na; ca: a CA (keyUsage keyCertSign when ku is 0), else a leaf
+ * with keyUsage ku; if eku is not NULL, that one extendedKeyUsage.
  */
 static void
 make(struct pki *p, const char *cn, const struct pki *issuer, int ca,
@@ -65,7 +65,7 @@ make(struct pki *p, const char *cn, const struct pki *issuer, int ca,
 	    gnutls_x509_crt_set_activation_time(p->crt, nb) < 0 ||
 	    gnutls_x509_crt_set_expiration_time(p->crt, na) < 0 ||
 	    gnutls_x509_crt_set_basic_constraints(p->crt, ca, -1) < 0 ||
-	    gnutls_x509_crt_set_key_usage(p->crt, ca ?
+	    gnutls_x509_crt_set_key_usage(p->crt, ca && ku == 0 ?
 	    GNUTLS_KEY_KEY_CERT_SIGN : ku) < 0 ||
 	    (eku != NULL && gnutls_x509_crt_set_key_purpose_oid(p->crt, eku,
 	    0) < 0) ||
@@ -326,6 +326,52 @@ test_refuse(void)
 	}
 }
 
+/*
+ * Chains that GnuTLS must refuse for us: an intermediate that is no CA,
+ * one for serverAuth only, one expired, one that may not sign
+ * certificates (keyUsage); the root as the leaf, the chain upside down;
+ * and one it takes: the chain padded with a stranger.
+ */
+static void
+test_chains(void)
+{
+	static const char *const what[] = { "an intermediate that is no CA",
+	    "an intermediate for serverAuth only", "an expired intermediate",
+	    "an intermediate without keyCertSign" };
+	struct pki bad[4], under[4];
+	const struct pki *c[3];
+	unsigned dsig = GNUTLS_KEY_DIGITAL_SIGNATURE;
+	size_t i;
+
+	make(&bad[0], "Not a CA", &root, 0, dsig | GNUTLS_KEY_KEY_CERT_SIGN,
+	    NULL, now - 86400, now + 86400);
+	make(&bad[1], "Server CA", &root, 1, 0, GNUTLS_KP_TLS_WWW_SERVER,
+	    now - 86400, now + 86400);
+	make(&bad[2], "Old CA", &root, 1, 0, NULL, now - 86400 * 3,
+	    now - 86400);
+	make(&bad[3], "No certSign CA", &root, 1, dsig, NULL, now - 86400,
+	    now + 86400);
+	for (i = 0; i < 4; i++) {
+		make(&under[i], "under", &bad[i], 0, dsig, NULL, now - 3600,
+		    now + 3600);
+		c[0] = &under[i], c[1] = &bad[i];
+		verify(mint(&under[i], c, 2, "x5c", SIGN, "a.test"),
+		    CA_AUTHZ_SIGN, CA_ERR_AUTH, "x5c chain refused", what[i]);
+		pki_free(&bad[i]);
+		pki_free(&under[i]);
+	}
+	c[0] = &leaf, c[1] = &other_root, c[2] = &inter;
+	verify(mint(&leaf, c, 3, "x5c", SIGN, "a.test"), CA_AUTHZ_SIGN, 0,
+	    NULL, "a stranger among the chain: ignored, the chain verifies");
+	c[0] = &root;
+	verify(mint(&root, c, 1, "x5c", SIGN, "a.test"), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, "lacks keyUsage digitalSignature", "the root itself "
+	    "(keyCertSign only) as the leaf");
+	c[0] = &inter, c[1] = &leaf;
+	verify(mint(&inter, c, 2, "x5c", SIGN, "a.test"), CA_AUTHZ_SIGN,
+	    CA_ERR_AUTH, NULL, "the chain upside down");
+}
+
 int
 main(void)
 {
@@ -355,6 +401,7 @@ main(void)
 	test_conf();
 	test_accept();
 	test_refuse();
+	test_chains();
 
 	ca_authz_free(&z);
 	unload(&provs[0]);

@@ -144,7 +144,20 @@ revoke_locked(struct ca_local *a, const struct ca_revoke_req *req,
 	rev.by = by;
 	pthread_mutex_lock(&a->store_lock);
 	if ((rc = ca_store_begin(a->store, 1)) == 0) {
-		rc = ca_db_add_revocation(a->store, &rev);
+		/* An X5C token's leaf issued here: unrevoked, in the same
+		 * transaction (as at issuance, lib/db.c). */
+		if (has_tok && z.check_unrevoked != NULL) {
+			int why;
+			time_t when;
+
+			rc = ca_db_get_revocation(a->store, z.check_unrevoked,
+			    &why, &when, NULL);
+			rc = rc == 0 ? ca_err(CA_ERR_AUTH, "certificate %s is "
+			    "revoked", z.check_unrevoked) :
+			    rc == CA_ERR_NOTFOUND ? 0 : rc;
+		}
+		if (rc == 0)
+			rc = ca_db_add_revocation(a->store, &rev);
 		if (rc == 0 && has_tok)
 			rc = ca_db_use_token(a->store, z.ott_scope, z.ott_id,
 			    prov->name, serial, z.ott_exp, now);

@@ -374,12 +374,14 @@ ca_authz_x5c(const struct ca_authz_ctx *x, const struct ca_jws *jws,
 	if ((rc = ca_authz_dup(t->jti, &out->ott_id)) != 0 ||
 	    (rc = leaf_identity(chain[0], &out->identity)) != 0)
 		goto out;
+	/* A leaf issued here must be unrevoked, to sign and to revoke. */
+	if ((rc = issued_here(x, chain[0], &out->check_unrevoked)) != 0)
+		goto out;
 	if (op == CA_AUTHZ_REVOKE) {
 		rc = ca_authz_dup(t->sub, &out->revoke_serial);
 		goto out;
 	}
-	if ((rc = ca_authz_token_names(out, t)) != 0 ||
-	    (rc = issued_here(x, chain[0], &out->check_unrevoked)) != 0)
+	if ((rc = ca_authz_token_names(out, t)) != 0)
 		goto out;
 	/* The certificate lives within the x5c leaf's validity. */
 	out->nb_min = gnutls_x509_crt_get_activation_time(chain[0]);

@@ -160,10 +160,21 @@ PY
 		--provisioner mine svc.test > mine1.tok
 	ca-token -d "$CA" --x5c-cert own.test.crt --x5c-key own.test.key \
 		--provisioner mine svc.test > mine2.tok
-	run -0 ca-sign -d "$CA" --token-file mine1.tok --key-out mine1.key
+	ca-sign -d "$CA" --token-file mine1.tok --key-out mine1.key > mine1.crt
 	run -0 ca-revoke -d "$CA" "0x$(serial_of own.test.crt)"
 	refused mine2.tok "certificate $(serial_of own.test.crt) is revoked"
-	assert_equal "$(issued)" 3
+	# Nor does it revoke (mine1's certificate) once revoked: 401.
+	start_server
+	ca-token --ca-url "$URL" --root "$CA/certs/root_ca.crt" --x5c-cert own.test.crt \
+		--x5c-key own.test.key --provisioner mine --revoke "0x$(serial_of mine1.crt)" > mine3.tok
+	run -1 --separate-stderr ca-revoke --ca-url "$URL" --root "$CA/certs/root_ca.crt" \
+		--token-file mine3.tok "0x$(serial_of mine1.crt)"
+	[[ $stderr == *"certificate $(serial_of own.test.crt) is revoked"* ]] || fail "$stderr"
+	stop_server
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "^$(serial_of mine1.crt)"$'\t.*\tvalid\t'
+	# (and ca-serve's own certificate)
+	assert_equal "$(issued)" 4
 }
 
 teardown() {

@@ -21,6 +21,7 @@
 
 #include "ca.h"
 #include "asn1.h"
+#include "keys.h"
 #include "scep-msg.h"
 
 #define MAX_RECIPIENTS	8
@@ -514,6 +515,24 @@ ca_scep_msg_free(struct ca_scep_msg *m)
 	}
 	memset(m, 0, sizeof(*m));
 	m->fail = CA_SCEP_BADMSGCHECK;
+}
+
+int
+ca_scep_signed_by(const struct ca_scep_msg *m, gnutls_pubkey_t pub)
+{
+	gnutls_pubkey_t s = NULL;
+	int rc;
+
+	if (m->signer == NULL)
+		return 0;
+	if (gnutls_pubkey_init(&s) < 0)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if (gnutls_pubkey_import_x509(s, m->signer, 0) < 0)
+		rc = 0;
+	else
+		rc = ca_pubkey_same(s, pub);
+	gnutls_pubkey_deinit(s);
+	return rc;
 }
 
 /* ---- writing: DER by hand, into a growing buffer ---- */

@@ -6,7 +6,8 @@
  *
  * Authorization, one rule per message type (step-ca's CVE-2026-30836 was
  * an UpdateReq signed without a challenge):
- *   PKCSReq     the challenge (constant time), the key size, the policy,
+ *   PKCSReq     signed by the CSR's key (RFC 8894 2.3), the challenge
+ *               (constant time), the key size, the policy,
  *               a senderNonce never seen (used_ott/scep/NAME.<hex>,
  *               burned in the issuance's transaction)
  *   RenewalReq  the same, and signed by an unexpired, unrevoked
@@ -533,6 +534,20 @@ enrol(struct enrol *e)
 	if (gnutls_pubkey_init(&pub) < 0 ||
 	    gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0) {
 		e->why = "the CSR's public key cannot be read";
+		goto out;
+	}
+	/*
+	 * RFC 8894 2.3: a PKCSReq is signed by the CSR's own key. Else an
+	 * envelope seen on the wire (plain HTTP) could be signed again by
+	 * anyone with a fresh senderNonce, and be paid for again and again.
+	 */
+	if (e->m->type == CA_SCEP_PKCSREQ &&
+	    (ok = ca_scep_signed_by(e->m, pub)) != 1) {
+		if (ok < 0) {
+			rc = ok;
+			goto out;
+		}
+		e->why = "a PKCSReq must be signed by the key of its CSR";
 		goto out;
 	}
 	if (gnutls_pubkey_get_pk_algorithm(pub, &bits) == GNUTLS_PK_RSA &&

@@ -10,6 +10,7 @@
  */
 #include <config.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,112 @@ test_broken(void)
 	ca_err_clear();
 	free(b);
 	gnutls_free(d.data);
+}
+
+/*
+ * A pkiMessage around env (an EnvelopedData) signed by the RA's key and
+ * certificate, with the attributes given as (OID, DER value) pairs: what
+ * anyone can make of an envelope seen on the wire.
+ */
+static gnutls_datum_t
+resign(const gnutls_datum_t *env, const char *const *attrs, size_t n)
+{
+	gnutls_pkcs7_t p7;
+	gnutls_pkcs7_attrs_t list = NULL;
+	gnutls_datum_t v, out = { NULL, 0 };
+	size_t i;
+
+	gnutls_pkcs7_init(&p7);
+	for (i = 0; i < n; i++) {
+		v.data = (unsigned char *)(uintptr_t)attrs[2 * i + 1];
+		v.size = (unsigned)(2 + (unsigned char)attrs[2 * i + 1][1]);
+		gnutls_pkcs7_add_attr(&list, attrs[2 * i], &v, 0);
+	}
+	if (gnutls_pkcs7_sign(p7, ra_crt, ra_key, env, list, NULL,
+	    GNUTLS_DIG_SHA256, GNUTLS_PKCS7_EMBED_DATA |
+	    GNUTLS_PKCS7_INCLUDE_CERT) < 0 ||
+	    gnutls_pkcs7_export2(p7, GNUTLS_X509_FMT_DER, &out) < 0)
+		printf("Bail out! cannot sign a test message\n");
+	gnutls_pkcs7_attrs_deinit(list);
+	gnutls_pkcs7_deinit(p7);
+	return out;
+}
+
+/* The envelope of a captured message. */
+static gnutls_datum_t
+envelope_of(const gnutls_datum_t *d)
+{
+	gnutls_pkcs7_t p7;
+	gnutls_datum_t env = { NULL, 0 };
+
+	gnutls_pkcs7_init(&p7);
+	if (gnutls_pkcs7_import(p7, d, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_pkcs7_get_embedded_data(p7, 0, &env) < 0)
+		printf("Bail out! no envelope\n");
+	gnutls_pkcs7_deinit(p7);
+	return env;
+}
+
+#define A_TYPE		"2.16.840.1.113733.1.9.2"
+#define A_TX		"2.16.840.1.113733.1.9.7"
+#define A_NONCE		"2.16.840.1.113733.1.9.5"
+#define V_NONCE		"\x04\x10" "0123456789abcdef"
+#define V_NONCE2	"\x04\x10" "fedcba9876543210"
+
+/* Whether m's signer holds the key of the CSR inside. */
+static int
+signed_by_csr_key(const struct ca_scep_msg *m)
+{
+	gnutls_x509_crq_t crq;
+	gnutls_pubkey_t pub;
+	int r = -1;
+
+	gnutls_x509_crq_init(&crq);
+	gnutls_pubkey_init(&pub);
+	if (gnutls_x509_crq_import(crq, &m->content, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_pubkey_import_x509_crq(pub, crq, 0) >= 0)
+		r = ca_scep_signed_by(m, pub);
+	gnutls_pubkey_deinit(pub);
+	gnutls_x509_crq_deinit(crq);
+	return r;
+}
+
+/*
+ * A PKCSReq's envelope seen on the wire, signed again by someone else
+ * with a fresh senderNonce: it still opens (the envelope is the CA's to
+ * read), so lib/scep.c must see that the signer is not the CSR's key
+ * (RFC 8894 2.3), or the senderNonce check would stop nothing.
+ */
+static void
+test_rewrapped(void)
+{
+	static const char *const attrs[] = { A_TYPE, "\x13\x02" "19",
+	    A_TX, "\x13\x03" "tx1", A_NONCE, V_NONCE };
+	const char *names[] = { "scepclient-pkcsreq-des-to-ra.der",
+	    "certmonger-pkcsreq-aes256-to-ra.der" };
+	gnutls_datum_t d, env, re;
+	struct ca_scep_msg m;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		d = load(names[i]);
+		is_int(ca_scep_open(d.data, d.size, ra_key, ra_crt, &m), 0,
+		    "%s: opened", names[i]);
+		is_int(signed_by_csr_key(&m), 1,
+		    "%s: signed by the CSR's key", names[i]);
+		ca_scep_msg_free(&m);
+		env = envelope_of(&d);
+		re = resign(&env, attrs, 3);
+		is_int(ca_scep_open(re.data, re.size, ra_key, ra_crt, &m), 0,
+		    "%s re-signed by another key: opens", names[i]);
+		is_int(m.fail, -1, "%s re-signed: the envelope opens", names[i]);
+		is_int(signed_by_csr_key(&m), 0,
+		    "%s re-signed: not signed by the CSR's key", names[i]);
+		ca_scep_msg_free(&m);
+		gnutls_free(re.data);
+		gnutls_free(env.data);
+		gnutls_free(d.data);
+	}
 }
 
 /* A CertRep read back: signature, attributes, and the envelope. */
@@ -340,6 +447,7 @@ main(void)
 	test_captured("certmonger-pkcsreq-aes256-to-ra.der", "certmonger");
 	test_wrong_key();
 	test_broken();
+	test_rewrapped();
 	test_certrep();
 	test_degenerate();
 	test_conf();

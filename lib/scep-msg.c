@@ -355,7 +355,10 @@ printable(const struct tlv *t)
 	return 1;
 }
 
-/* messageType, transactionID, senderNonce from the signer's attributes. */
+/*
+ * messageType, transactionID, senderNonce from the signer's attributes,
+ * each exactly once (a second one would be read over the first).
+ */
 static int
 read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 {
@@ -381,6 +384,8 @@ read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 					ret = -1;
 				m->type = m->type * 10 + (t.v[j] - '0');
 			}
+			if (have & 1)
+				ret = -1;
 			have |= 1;
 		} else if (strcmp(oid, "2.16.840.1.113733.1.9.7") == 0) {
 			if (attr_value(&val, 0x13, CA_SCEP_MAX_TXID, &t) != 0 ||
@@ -390,6 +395,8 @@ read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 				memcpy(m->tx, t.v, t.len);
 				m->tx[t.len] = '\0';
 			}
+			if (have & 2)
+				ret = -1;
 			have |= 2;
 		} else if (strcmp(oid, "2.16.840.1.113733.1.9.5") == 0) {
 			if (attr_value(&val, 0x04, CA_SCEP_NONCE_LEN, &t) != 0 ||
@@ -397,13 +404,15 @@ read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 				ret = -1;
 			else
 				memcpy(m->nonce, t.v, t.len);
+			if (have & 4)
+				ret = -1;
 			have |= 4;
 		}
 		gnutls_free(val.data);
 		if (ret < 0)
 			return -1;
 	}
-	return have == 7 ? 0 : -1;
+	return have == 7 && i < 64 ? 0 : -1;
 }
 
 int

@@ -245,6 +245,57 @@ test_rewrapped(void)
 	}
 }
 
+/* Signed attributes: each once, of its type; else refused (400). */
+static void
+test_attrs(void)
+{
+	static const struct {
+		const char	*what;
+		const char	*a[8];
+		size_t		 n;
+		int		 rc;
+	} t[] = {
+		{ "all three", { A_TYPE, "\x13\x02" "19", A_TX, "\x13\x01" "t",
+		    A_NONCE, V_NONCE }, 3, 0 },
+		{ "messageType twice", { A_TYPE, "\x13\x02" "19", A_TX,
+		    "\x13\x01" "t", A_NONCE, V_NONCE, A_TYPE, "\x13\x02" "18" },
+		    4, CA_ERR_INVAL },
+		{ "senderNonce twice", { A_TYPE, "\x13\x02" "19", A_TX,
+		    "\x13\x01" "t", A_NONCE, V_NONCE, A_NONCE, V_NONCE2 }, 4,
+		    CA_ERR_INVAL },
+		{ "transactionID twice", { A_TYPE, "\x13\x02" "19", A_TX,
+		    "\x13\x01" "t", A_NONCE, V_NONCE, A_TX, "\x13\x01" "u" }, 4,
+		    CA_ERR_INVAL },
+		{ "no senderNonce", { A_TYPE, "\x13\x02" "19", A_TX,
+		    "\x13\x01" "t" }, 2, CA_ERR_INVAL },
+		{ "messageType a UTF8String", { A_TYPE, "\x0c\x02" "19", A_TX,
+		    "\x13\x01" "t", A_NONCE, V_NONCE }, 3, CA_ERR_INVAL },
+		{ "messageType not a number", { A_TYPE, "\x13\x02" "1x", A_TX,
+		    "\x13\x01" "t", A_NONCE, V_NONCE }, 3, CA_ERR_INVAL },
+		{ "a 15-byte senderNonce", { A_TYPE, "\x13\x02" "19", A_TX,
+		    "\x13\x01" "t", A_NONCE, "\x04\x0f" "0123456789abcde" },
+		    3, CA_ERR_INVAL },
+		{ "transactionID with a quote", { A_TYPE, "\x13\x02" "19", A_TX,
+		    "\x13\x01" "\"", A_NONCE, V_NONCE }, 3, CA_ERR_INVAL },
+	};
+	gnutls_datum_t d = load("certmonger-pkcsreq-aes256-to-ra.der");
+	gnutls_datum_t env = envelope_of(&d), re;
+	struct ca_scep_msg m;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		re = resign(&env, t[i].a, t[i].n);
+		is_int(ca_scep_open(re.data, re.size, ra_key, ra_crt, &m),
+		    t[i].rc, "attributes, %s: %s", t[i].what,
+		    t[i].rc == 0 ? "opened" : "refused");
+		ca_err_clear();
+		ca_scep_msg_free(&m);
+		gnutls_free(re.data);
+	}
+	gnutls_free(env.data);
+	gnutls_free(d.data);
+}
+
 /* A CertRep read back: signature, attributes, and the envelope. */
 static void
 test_certrep(void)
@@ -448,6 +499,7 @@ main(void)
 	test_wrong_key();
 	test_broken();
 	test_rewrapped();
+	test_attrs();
 	test_certrep();
 	test_degenerate();
 	test_conf();

@@ -26,6 +26,9 @@
 #include "json.h"
 #include "scep-msg.h"
 #include "tap.h"
+#include "unit-ca.h"
+#include "db.h"
+#include "scep.h"
 
 static const char *dir;
 static gnutls_x509_crt_t ra_crt;
@@ -296,18 +299,176 @@ test_attrs(void)
 	gnutls_free(d.data);
 }
 
+/* A CertRep's pkiStatus * 10 + failInfo (SUCCESS: 0), or -1. */
+static int
+rep_status(const gnutls_datum_t *d)
+{
+	gnutls_datum_t a;
+	gnutls_pkcs7_t p7;
+	gnutls_pkcs7_signature_info_st info;
+	char *oid;
+	int status = -1, finfo = 0;
+	unsigned i;
+
+	if (gnutls_pkcs7_init(&p7) < 0)
+		return -1;
+	if (gnutls_pkcs7_import(p7, d, GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_pkcs7_get_signature_info(p7, 0, &info) >= 0) {
+		for (i = 0; gnutls_pkcs7_get_attr(info.signed_attrs, i, &oid, &a,
+		    0) >= 0; i++) {
+			if (strcmp(oid, "2.16.840.1.113733.1.9.3") == 0 &&
+			    a.size == 3)
+				status = a.data[2] - '0';
+			if (strcmp(oid, "2.16.840.1.113733.1.9.4") == 0 &&
+			    a.size == 3)
+				finfo = a.data[2] - '0';
+			gnutls_free(a.data);
+		}
+		gnutls_pkcs7_signature_info_deinit(&info);
+	}
+	gnutls_pkcs7_deinit(p7);
+	return status < 0 ? -1 : status * 10 + finfo;
+}
+
+/* PKIOperation of msg at /scep/scep: the CertRep's rep_status, or -1. */
+static int
+operate(struct ca_authority *a, const gnutls_datum_t *msg)
+{
+	struct ca_scep_req q;
+	struct ca_scep_resp r;
+	int st;
+
+	memset(&q, 0, sizeof(q));
+	q.name = "scep";
+	q.operation = "PKIOperation";
+	q.message = msg->data;
+	q.len = msg->size;
+	q.now = time(NULL);
+	if (ca_authority_scep(a, &q, &r) != 0) {
+		printf("# ca_authority_scep: %s\n", ca_errmsg());
+		ca_err_clear();
+		return -1;
+	}
+	{
+		gnutls_datum_t d = { r.body, (unsigned)r.len };
+
+		st = r.status == 200 ? rep_status(&d) : -1;
+	}
+	ca_scep_resp_free(&r);
+	return st;
+}
+
+/* How many certificates the store has. */
+static size_t
+issued(struct ca_authority *a)
+{
+	struct ca_cert_info *v = NULL;
+	size_t n = 0, i;
+
+	if (ca_authority_db_list(a, &v, &n) != 0)
+		return (size_t)-1;
+	for (i = 0; i < n; i++)
+		ca_cert_info_free(&v[i]);
+	free(v);
+	return n;
+}
+
+/*
+ * The provisioner on a real state directory: SCEP "scep", challenge "x",
+ * the fixtures' RA as decrypter. The captured scepclient request issues
+ * once; its envelope signed again by another key with fresh nonces, or
+ * under every other messageType, issues nothing.
+ */
+static void
+test_authority(void)
+{
+	static const char *const types[] = { "19", "17", "18", "20", "21",
+	    "22", "3" };
+	char cadir[4200], prov[4300], path[4400], tx[8], nonce[19];
+	const char *at[6];
+	struct ca_authority *a = NULL;
+	struct json_object *o = NULL, *provs, *p;
+	gnutls_datum_t d = load("scepclient-pkcsreq-des-to-ra.der"), env, re;
+	gnutls_datum_t c64, k64;
+	char *js = NULL;
+	size_t len, i;
+
+	tmpdir_make("scep");
+	unit_ca_make(cadir, sizeof(cadir), prov, sizeof(prov));
+	snprintf(path, sizeof(path), "%s/config/ca.json", cadir);
+	gnutls_base64_encode2(&ra_pem, &c64);
+	gnutls_base64_encode2(&ra_key_pem, &k64);
+	if (ca_file_read(path, 1 << 20, &js, &len) != 0 ||
+	    ca_json_parse(js, len, "ca.json", &o) != 0 ||
+	    !json_object_object_get_ex(o, "authority", &p) ||
+	    !json_object_object_get_ex(p, "provisioners", &provs)) {
+		printf("Bail out! ca.json: %s\n", ca_errmsg());
+		exit(1);
+	}
+	p = json_object_new_object();
+	json_object_object_add(p, "type", json_object_new_string("SCEP"));
+	json_object_object_add(p, "name", json_object_new_string("scep"));
+	json_object_object_add(p, "challenge", json_object_new_string("x"));
+	json_object_object_add(p, "decrypterCertificate",
+	    json_object_new_string((char *)c64.data));
+	json_object_object_add(p, "decrypterKeyPEM",
+	    json_object_new_string((char *)k64.data));
+	json_object_array_add(provs, p);
+	if (json_object_to_file(path, o) != 0 ||
+	    ca_authority_open(cadir, NULL, &a) != 0) {
+		printf("Bail out! the unit CA: %s\n", ca_errmsg());
+		exit(1);
+	}
+	is_int(operate(a, &d), 0, "authority: scepclient's PKCSReq: SUCCESS");
+	is_int(operate(a, &d), 22, "authority: the same again: FAILURE "
+	    "badRequest (senderNonce)");
+	env = envelope_of(&d);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(tx, sizeof(tx), "t%zu", i);
+		memcpy(nonce, "\x04\x10" "0123456789abcdef", 18);
+		nonce[2] = (char)('A' + i);
+		at[0] = A_TYPE;
+		at[1] = NULL;
+		at[2] = A_TX;
+		at[4] = A_NONCE;
+		at[5] = nonce;
+		{
+			char ty[8], txv[12];
+
+			ty[0] = 0x13;
+			ty[1] = (char)strlen(types[i]);
+			memcpy(ty + 2, types[i], strlen(types[i]) + 1);
+			txv[0] = 0x13;
+			txv[1] = (char)strlen(tx);
+			memcpy(txv + 2, tx, strlen(tx) + 1);
+			at[1] = ty;
+			at[3] = txv;
+			re = resign(&env, at, 3);
+		}
+		is_int(operate(a, &re), 22, "authority: its envelope signed "
+		    "again by another key, fresh senderNonce, messageType %s: "
+		    "FAILURE badRequest", types[i]);
+		gnutls_free(re.data);
+	}
+	is_int(issued(a), 1, "authority: one certificate issued in all");
+	gnutls_free(env.data);
+	gnutls_free(d.data);
+	gnutls_free(c64.data);
+	gnutls_free(k64.data);
+	free(js);
+	json_object_put(o);
+	ca_authority_close(a);
+	tmpdir_remove();
+}
+
 /* A CertRep read back: signature, attributes, and the envelope. */
 static void
 test_certrep(void)
 {
 	struct ca_scep_msg req, got;
 	struct ca_scep_rep rep;
-	gnutls_datum_t out = { NULL, 0 }, issued = { NULL, 0 }, a;
-	gnutls_pkcs7_t p7;
-	gnutls_pkcs7_signature_info_st info;
-	char *oid;
-	int alg, found, status = -1, finfo = -1;
-	unsigned i;
+	gnutls_datum_t out = { NULL, 0 }, issued = { NULL, 0 };
+	int alg, found;
 
 	/* The "client" is the RA certificate: we hold its key. */
 	memset(&req, 0, sizeof(req));
@@ -342,27 +503,9 @@ test_certrep(void)
 	rep.now = 1767225600;
 	is_int(ca_scep_certrep(&req, &rep, ra_crt, ra_key, &out), 0,
 	    "FAILURE CertRep");
-	gnutls_pkcs7_init(&p7);
 	/* Its signature: openssl cms -verify in tests/scep.bats. */
-	ok(gnutls_pkcs7_import(p7, &out, GNUTLS_X509_FMT_DER) >= 0 &&
-	    gnutls_pkcs7_get_signature_count(p7) == 1,
-	    "FAILURE: a SignedData, one signer");
-	if (gnutls_pkcs7_get_signature_info(p7, 0, &info) >= 0) {
-		for (i = 0; gnutls_pkcs7_get_attr(info.signed_attrs, i, &oid, &a,
-		    0) >= 0; i++) {
-			if (strcmp(oid, "2.16.840.1.113733.1.9.3") == 0 &&
-			    a.size == 3)
-				status = a.data[2] - '0';
-			if (strcmp(oid, "2.16.840.1.113733.1.9.4") == 0 &&
-			    a.size == 3)
-				finfo = a.data[2] - '0';
-			gnutls_free(a.data);
-		}
-		gnutls_pkcs7_signature_info_deinit(&info);
-	}
-	is_int(status, 2, "FAILURE: pkiStatus 2");
-	is_int(finfo, CA_SCEP_BADREQUEST, "FAILURE: failInfo badRequest");
-	gnutls_pkcs7_deinit(p7);
+	is_int(rep_status(&out), 2 * 10 + CA_SCEP_BADREQUEST,
+	    "FAILURE: pkiStatus 2, failInfo badRequest");
 	gnutls_free(out.data);
 	gnutls_free(issued.data);
 }
@@ -500,6 +643,7 @@ main(void)
 	test_broken();
 	test_rewrapped();
 	test_attrs();
+	test_authority();
 	test_certrep();
 	test_degenerate();
 	test_conf();

@@ -17,6 +17,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/pkcs7.h>
 #include <gnutls/x509.h>
 
@@ -35,18 +36,34 @@ static gnutls_x509_crt_t ra_crt;
 static gnutls_privkey_t ra_key;
 static gnutls_datum_t ra_pem, ra_key_pem, ra_enc_pem;
 
-static gnutls_datum_t
-load(const char *name)
+static void
+need(int good, const char *what)
 {
-	char path[4096];
+	if (!good) {
+		printf("Bail out! cannot %s\n", what);
+		exit(1);
+	}
+}
+
+static gnutls_datum_t
+load_path(const char *path)
+{
 	gnutls_datum_t d = { NULL, 0 };
 
-	snprintf(path, sizeof(path), "%s/scep/%s", dir, name);
 	if (gnutls_load_file(path, &d) < 0) {
 		printf("Bail out! cannot read %s\n", path);
 		exit(1);
 	}
 	return d;
+}
+
+static gnutls_datum_t
+load(const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/scep/%s", dir, name);
+	return load_path(path);
 }
 
 /* The CSR's challenge password, or "". */
@@ -148,7 +165,8 @@ test_broken(void)
  * anyone can make of an envelope seen on the wire.
  */
 static gnutls_datum_t
-resign(const gnutls_datum_t *env, const char *const *attrs, size_t n)
+resign_by(gnutls_x509_crt_t crt, gnutls_privkey_t key,
+    const gnutls_datum_t *env, const char *const *attrs, size_t n)
 {
 	gnutls_pkcs7_t p7;
 	gnutls_pkcs7_attrs_t list = NULL;
@@ -161,14 +179,20 @@ resign(const gnutls_datum_t *env, const char *const *attrs, size_t n)
 		v.size = (unsigned)(2 + (unsigned char)attrs[2 * i + 1][1]);
 		gnutls_pkcs7_add_attr(&list, attrs[2 * i], &v, 0);
 	}
-	if (gnutls_pkcs7_sign(p7, ra_crt, ra_key, env, list, NULL,
+	need(gnutls_pkcs7_sign(p7, crt, key, env, list, NULL,
 	    GNUTLS_DIG_SHA256, GNUTLS_PKCS7_EMBED_DATA |
-	    GNUTLS_PKCS7_INCLUDE_CERT) < 0 ||
-	    gnutls_pkcs7_export2(p7, GNUTLS_X509_FMT_DER, &out) < 0)
-		printf("Bail out! cannot sign a test message\n");
+	    GNUTLS_PKCS7_INCLUDE_CERT) >= 0 &&
+	    gnutls_pkcs7_export2(p7, GNUTLS_X509_FMT_DER, &out) >= 0,
+	    "sign a test message");
 	gnutls_pkcs7_attrs_deinit(list);
 	gnutls_pkcs7_deinit(p7);
 	return out;
+}
+
+static gnutls_datum_t
+resign(const gnutls_datum_t *env, const char *const *attrs, size_t n)
+{
+	return resign_by(ra_crt, ra_key, env, attrs, n);
 }
 
 /* The envelope of a captured message. */
@@ -299,6 +323,211 @@ test_attrs(void)
 	gnutls_free(d.data);
 }
 
+/* ---- requests of our own: a CSR, an envelope to the RA, a signer ---- */
+
+/* d = tag, length, d (DER). */
+static void
+wrap(gnutls_datum_t *d, unsigned tag)
+{
+	unsigned char h[6], *p;
+	size_t n = 0, len = d->size;
+
+	h[n++] = (unsigned char)tag;
+	if (len < 0x80)
+		h[n++] = (unsigned char)len;
+	else {
+		h[n++] = 0x82;
+		h[n++] = (unsigned char)(len >> 8);
+		h[n++] = (unsigned char)len;
+	}
+	p = malloc(n + len + 1);
+	memcpy(p, h, n);
+	if (len > 0)
+		memcpy(p + n, d->data, len);
+	free(d->data);
+	d->data = p;
+	d->size = (unsigned)(n + len);
+}
+
+/* d += the bytes v. */
+static void
+cat(gnutls_datum_t *d, const void *v, size_t n)
+{
+	d->data = realloc(d->data, d->size + n + 1);
+	memcpy(d->data + d->size, v, n);
+	d->size += (unsigned)n;
+}
+
+/* d += tag, length, v. */
+static void
+cat_tlv(gnutls_datum_t *d, unsigned tag, const void *v, size_t n)
+{
+	gnutls_datum_t t = { NULL, 0 };
+
+	cat(&t, v, n);
+	wrap(&t, tag);
+	cat(d, t.data, t.size);
+	free(t.data);
+}
+
+/* content in an EnvelopedData to the RA: AES-128-CBC, rsaEncryption. */
+static gnutls_datum_t
+envelope_to_ra(const gnutls_datum_t *content)
+{
+	static const unsigned char o_env[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
+	    0x0d, 0x01, 0x07, 0x03 }, o_data[] = { 0x2a, 0x86, 0x48, 0x86,
+	    0xf7, 0x0d, 0x01, 0x07, 0x01 }, o_rsa[] = { 0x2a, 0x86, 0x48,
+	    0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 }, o_aes[] = { 0x60, 0x86,
+	    0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x02 };
+	unsigned char k[16], iv[16], serial[64], *ct;
+	size_t slen = sizeof(serial), n = content->size + 16 -
+	    content->size % 16, i;
+	gnutls_datum_t kd = { k, 16 }, ivd = { iv, 16 }, ek = { NULL, 0 }, dn;
+	gnutls_datum_t ias = { NULL, 0 }, ri = { NULL, 0 }, eci = { NULL, 0 },
+	    alg = { NULL, 0 }, ed = { NULL, 0 }, ci = { NULL, 0 };
+	gnutls_pubkey_t pub;
+	gnutls_cipher_hd_t h;
+
+	gnutls_rnd(GNUTLS_RND_NONCE, k, 16);
+	gnutls_rnd(GNUTLS_RND_NONCE, iv, 16);
+	gnutls_pubkey_init(&pub);
+	gnutls_pubkey_import_x509(pub, ra_crt, 0);
+	gnutls_pubkey_encrypt_data(pub, 0, &kd, &ek);
+	gnutls_pubkey_deinit(pub);
+	ct = malloc(n);
+	memcpy(ct, content->data, content->size);
+	for (i = content->size; i < n; i++)
+		ct[i] = (unsigned char)(n - content->size);
+	gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_128_CBC, &kd, &ivd);
+	gnutls_cipher_encrypt(h, ct, n);
+	gnutls_cipher_deinit(h);
+	/* KeyTransRecipientInfo */
+	gnutls_x509_crt_get_raw_issuer_dn(ra_crt, &dn);
+	gnutls_x509_crt_get_serial(ra_crt, serial, &slen);
+	cat(&ias, dn.data, dn.size);
+	gnutls_free(dn.data);
+	if (serial[0] & 0x80) {
+		memmove(serial + 1, serial, slen++);
+		serial[0] = 0;
+	}
+	cat_tlv(&ias, 0x02, serial, slen);
+	wrap(&ias, 0x30);
+	cat(&ri, "\x02\x01\x00", 3);
+	cat(&ri, ias.data, ias.size);
+	cat_tlv(&alg, 0x06, o_rsa, sizeof(o_rsa));
+	cat(&alg, "\x05\x00", 2);
+	wrap(&alg, 0x30);
+	cat(&ri, alg.data, alg.size);
+	cat_tlv(&ri, 0x04, ek.data, ek.size);
+	wrap(&ri, 0x30);
+	wrap(&ri, 0x31);
+	/* EncryptedContentInfo */
+	free(alg.data);
+	alg.data = NULL;
+	alg.size = 0;
+	cat_tlv(&alg, 0x06, o_aes, sizeof(o_aes));
+	cat_tlv(&alg, 0x04, iv, 16);
+	wrap(&alg, 0x30);
+	cat_tlv(&eci, 0x06, o_data, sizeof(o_data));
+	cat(&eci, alg.data, alg.size);
+	cat_tlv(&eci, 0x80, ct, n);
+	wrap(&eci, 0x30);
+	cat(&ed, "\x02\x01\x00", 3);
+	cat(&ed, ri.data, ri.size);
+	cat(&ed, eci.data, eci.size);
+	wrap(&ed, 0x30);
+	wrap(&ed, 0xa0);
+	cat_tlv(&ci, 0x06, o_env, sizeof(o_env));
+	cat(&ci, ed.data, ed.size);
+	wrap(&ci, 0x30);
+	free(ias.data);
+	free(ri.data);
+	free(eci.data);
+	free(alg.data);
+	free(ed.data);
+	free(ct);
+	gnutls_free(ek.data);
+	return ci;
+}
+
+/* A CSR of key for CN=cn, challengePassword the DER value chal (or none). */
+static gnutls_datum_t
+csr_of(gnutls_privkey_t key, const char *cn, const char *chal, size_t clen)
+{
+	gnutls_x509_crq_t crq;
+	gnutls_pubkey_t pub;
+	gnutls_datum_t out = { NULL, 0 };
+
+	gnutls_x509_crq_init(&crq);
+	gnutls_pubkey_init(&pub);
+	gnutls_pubkey_import_privkey(pub, key, 0, 0);
+	need(gnutls_x509_crq_set_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME,
+	    0, cn, (unsigned)strlen(cn)) >= 0 &&
+	    gnutls_x509_crq_set_pubkey(crq, pub) >= 0 &&
+	    (chal == NULL || gnutls_x509_crq_set_attribute_by_oid(crq,
+	    "1.2.840.113549.1.9.7", (void *)(uintptr_t)chal, clen) >= 0) &&
+	    gnutls_x509_crq_privkey_sign(crq, key, GNUTLS_DIG_SHA256, 0) >= 0 &&
+	    gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &out) >= 0,
+	    "make a CSR");
+	gnutls_pubkey_deinit(pub);
+	gnutls_x509_crq_deinit(crq);
+	return out;
+}
+
+/*
+ * A certificate for key, CN=cn, valid from nb to na, signed by issuer's
+ * key ik (NULL: self-signed).
+ */
+static gnutls_x509_crt_t
+crt_of(gnutls_privkey_t key, const char *cn, time_t nb, time_t na,
+    gnutls_x509_crt_t issuer, gnutls_privkey_t ik)
+{
+	gnutls_x509_crt_t c;
+	gnutls_pubkey_t pub;
+	unsigned char serial[8];
+
+	gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial));
+	serial[0] &= 0x7f;
+	gnutls_x509_crt_init(&c);
+	gnutls_pubkey_init(&pub);
+	gnutls_pubkey_import_privkey(pub, key, 0, 0);
+	need(gnutls_x509_crt_set_version(c, 3) >= 0 &&
+	    gnutls_x509_crt_set_serial(c, serial, sizeof(serial)) >= 0 &&
+	    gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    cn, (unsigned)strlen(cn)) >= 0 &&
+	    gnutls_x509_crt_set_pubkey(c, pub) >= 0 &&
+	    gnutls_x509_crt_set_activation_time(c, nb) >= 0 &&
+	    gnutls_x509_crt_set_expiration_time(c, na) >= 0 &&
+	    gnutls_x509_crt_privkey_sign(c, issuer != NULL ? issuer : c,
+	    ik != NULL ? ik : key, GNUTLS_DIG_SHA256, 0) >= 0,
+	    "make a certificate");
+	gnutls_pubkey_deinit(pub);
+	return c;
+}
+
+/* A pkiMessage of messageType type, content in an envelope to the RA. */
+static gnutls_datum_t
+request(gnutls_x509_crt_t crt, gnutls_privkey_t key, const char *type,
+    const gnutls_datum_t *content)
+{
+	static unsigned seq;
+	char ty[8], tx[12], nonce[18];
+	const char *at[6] = { A_TYPE, ty, A_TX, tx, A_NONCE, nonce };
+	gnutls_datum_t env = envelope_to_ra(content), out;
+
+	ty[0] = 0x13;
+	ty[1] = (char)strlen(type);
+	memcpy(ty + 2, type, strlen(type) + 1);
+	tx[0] = 0x13;
+	tx[1] = (char)snprintf(tx + 2, sizeof(tx) - 2, "own%u", ++seq);
+	nonce[0] = 0x04;
+	nonce[1] = 0x10;
+	gnutls_rnd(GNUTLS_RND_NONCE, nonce + 2, 16);
+	out = resign_by(crt, key, &env, at, 3);
+	free(env.data);
+	return out;
+}
+
 /* A CertRep's pkiStatus * 10 + failInfo (SUCCESS: 0), or -1. */
 static int
 rep_status(const gnutls_datum_t *d)
@@ -330,6 +559,9 @@ rep_status(const gnutls_datum_t *d)
 	return status < 0 ? -1 : status * 10 + finfo;
 }
 
+/* The last PKIOperation's outcome, as the server logs it. */
+static char last_log[200];
+
 /* PKIOperation of msg at /scep/scep: the CertRep's rep_status, or -1. */
 static int
 operate(struct ca_authority *a, const gnutls_datum_t *msg)
@@ -354,6 +586,8 @@ operate(struct ca_authority *a, const gnutls_datum_t *msg)
 
 		st = r.status == 200 ? rep_status(&d) : -1;
 	}
+	snprintf(last_log, sizeof(last_log), "%s", r.log);
+	printf("# %s\n", last_log);
 	ca_scep_resp_free(&r);
 	return st;
 }
@@ -372,6 +606,95 @@ issued(struct ca_authority *a)
 	free(v);
 	return n;
 }
+
+/* A request of ours through a: its CertRep must say want. */
+static void
+expect(struct ca_authority *a, gnutls_x509_crt_t crt, gnutls_privkey_t key,
+    const char *type, const gnutls_datum_t *csr, int want, const char *what)
+{
+	gnutls_datum_t m = request(crt, key, type, csr);
+
+	is_int(operate(a, &m), want, "%s: %s", what, want == 0 ? "SUCCESS" :
+	    "FAILURE badRequest");
+	gnutls_free(m.data);
+}
+
+/* Our own requests through the authority (test_authority's). */
+static void
+test_own(struct ca_authority *a, const char *cadir)
+{
+	gnutls_privkey_t k1, k2, ik;
+	gnutls_x509_crt_t ic, self1, ours, expired, forged, ours_k2;
+	gnutls_datum_t d, csr;
+	char path[4400];
+	time_t now = time(NULL);
+
+	snprintf(path, sizeof(path), "%s/certs/intermediate_ca.crt", cadir);
+	d = load_path(path);
+	gnutls_x509_crt_init(&ic);
+	gnutls_x509_crt_import(ic, &d, GNUTLS_X509_FMT_PEM);
+	gnutls_free(d.data);
+	snprintf(path, sizeof(path), "%s/secrets/intermediate_ca_key", cadir);
+	d = load_path(path);
+	gnutls_privkey_init(&ik);
+	if (gnutls_privkey_import_x509_raw(ik, &d, GNUTLS_X509_FMT_PEM, NULL,
+	    0) < 0)
+		printf("Bail out! the intermediate's key\n");
+	gnutls_free(d.data);
+	gnutls_privkey_init(&k1);
+	gnutls_privkey_init(&k2);
+	gnutls_privkey_generate2(k1, GNUTLS_PK_RSA, 2048, 0, NULL, 0);
+	gnutls_privkey_generate2(k2, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0, NULL, 0);
+	self1 = crt_of(k1, "dev1.test", now - 60, now + 3600, NULL, NULL);
+	ours = crt_of(k1, "dev1.test", now - 60, now + 3600, ic, ik);
+	ours_k2 = crt_of(k2, "dev1.test", now - 60, now + 3600, ic, ik);
+	expired = crt_of(k1, "dev1.test", now - 7200, now - 3600, ic, ik);
+	forged = crt_of(k1, "dev1.test", now - 60, now + 3600, NULL, NULL);
+
+	csr = csr_of(k1, "dev1.test", "\x13\x01x", 3);
+	expect(a, self1, k1, "19", &csr, 0, "own PKCSReq, challenge \"x\"");
+	expect(a, ours_k2, k2, "19", &csr, 22, "a PKCSReq signed by another "
+	    "key, even a certificate of this CA's");
+	gnutls_free(csr.data);
+	csr = csr_of(k1, "dev1.test", "\x0c\x03x\0y", 5);
+	expect(a, self1, k1, "19", &csr, 22, "challenge \"x\\0y\"");
+	ok(strstr(last_log, "(wrong or missing challenge password)") != NULL,
+	    "  for its challenge");
+	gnutls_free(csr.data);
+	csr = csr_of(k1, "dev1.test", "\x13\x01X", 3);
+	expect(a, self1, k1, "19", &csr, 22, "challenge \"X\"");
+	gnutls_free(csr.data);
+	csr = csr_of(k1, "dev1.test", NULL, 0);
+	expect(a, self1, k1, "19", &csr, 22, "no challenge");
+	gnutls_free(csr.data);
+	/* RenewalReq: by a valid certificate of this CA, same subject. */
+	csr = csr_of(k2, "dev1.test", "\x13\x01x", 3);
+	expect(a, expired, k1, "17", &csr, 22, "RenewalReq by an expired "
+	    "certificate");
+	expect(a, forged, k1, "17", &csr, 22, "RenewalReq by a self-signed "
+	    "certificate");
+	expect(a, self1, k1, "17", &csr, 22, "RenewalReq by the throwaway "
+	    "signer");
+	expect(a, ours, k1, "17", &csr, 0, "RenewalReq by a certificate of "
+	    "this CA, same subject, new key");
+	expect(a, ours, k1, "18", &csr, 22, "the same as an UpdateReq");
+	gnutls_free(csr.data);
+	csr = csr_of(k2, "dev2.test", "\x13\x01x", 3);
+	expect(a, ours, k1, "17", &csr, 22, "RenewalReq for another subject");
+	gnutls_free(csr.data);
+
+	gnutls_x509_crt_deinit(ic);
+	gnutls_x509_crt_deinit(self1);
+	gnutls_x509_crt_deinit(ours);
+	gnutls_x509_crt_deinit(ours_k2);
+	gnutls_x509_crt_deinit(expired);
+	gnutls_x509_crt_deinit(forged);
+	gnutls_privkey_deinit(k1);
+	gnutls_privkey_deinit(k2);
+	gnutls_privkey_deinit(ik);
+}
+
 
 /*
  * The provisioner on a real state directory: SCEP "scep", challenge "x",
@@ -451,6 +774,7 @@ test_authority(void)
 		gnutls_free(re.data);
 	}
 	is_int(issued(a), 1, "authority: one certificate issued in all");
+	test_own(a, cadir);
 	gnutls_free(env.data);
 	gnutls_free(d.data);
 	gnutls_free(c64.data);

@@ -685,6 +685,16 @@ pki_operation(struct ca_local *a, const struct ca_provisioner *prov,
 			    "the message cannot be decrypted";
 			break;
 		}
+		/*
+		 * The certificate goes back enveloped to the signer's key
+		 * (rsaEncryption): not one to be issued if it cannot be.
+		 */
+		if (gnutls_x509_crt_get_pk_algorithm(m.signer, NULL) !=
+		    GNUTLS_PK_RSA) {
+			rep.fail_text = "the signer certificate has no RSA key "
+			    "to encrypt the answer to";
+			break;
+		}
 		e.a = a;
 		e.prov = prov;
 		e.c = c;

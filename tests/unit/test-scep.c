@@ -624,7 +624,8 @@ static void
 test_own(struct ca_authority *a, const char *cadir)
 {
 	gnutls_privkey_t k1, k2, ik;
-	gnutls_x509_crt_t ic, self1, ours, expired, forged, ours_k2;
+	gnutls_x509_crt_t ic, self1, self2, ours, expired, forged, ours_k2;
+	size_t n;
 	gnutls_datum_t d, csr;
 	char path[4400];
 	time_t now = time(NULL);
@@ -683,6 +684,17 @@ test_own(struct ca_authority *a, const char *cadir)
 	csr = csr_of(k2, "dev2.test", "\x13\x01x", 3);
 	expect(a, ours, k1, "17", &csr, 22, "RenewalReq for another subject");
 	gnutls_free(csr.data);
+	/*
+	 * An EC key signs its own PKCSReq: the CertRep cannot be enveloped
+	 * to it (rsaEncryption), so nothing may be issued for it either.
+	 */
+	n = issued(a);
+	self2 = crt_of(k2, "dev3.test", now - 60, now + 3600, NULL, NULL);
+	csr = csr_of(k2, "dev3.test", "\x13\x01x", 3);
+	expect(a, self2, k2, "19", &csr, 22, "a PKCSReq of an EC key");
+	is_int(issued(a), n, "  nothing issued for it");
+	gnutls_free(csr.data);
+	gnutls_x509_crt_deinit(self2);
 
 	gnutls_x509_crt_deinit(ic);
 	gnutls_x509_crt_deinit(self1);

@@ -370,7 +370,13 @@ cat_tlv(gnutls_datum_t *d, unsigned tag, const void *v, size_t n)
 	free(t.data);
 }
 
-/* content in an EnvelopedData to the RA: AES-128-CBC, rsaEncryption. */
+/*
+ * content in an EnvelopedData to the RA: AES-128-CBC, rsaEncryption;
+ * env_mode 1: without padding (content ends in a zero byte), 2: the
+ * content key encrypted is not 16 bytes.
+ */
+static int env_mode;
+
 static gnutls_datum_t
 envelope_to_ra(const gnutls_datum_t *content)
 {
@@ -392,8 +398,12 @@ envelope_to_ra(const gnutls_datum_t *content)
 	gnutls_rnd(GNUTLS_RND_NONCE, iv, 16);
 	gnutls_pubkey_init(&pub);
 	gnutls_pubkey_import_x509(pub, ra_crt, 0);
+	kd.size = env_mode == 2 ? 15 : 16;
 	gnutls_pubkey_encrypt_data(pub, 0, &kd, &ek);
+	kd.size = 16;
 	gnutls_pubkey_deinit(pub);
+	if (env_mode == 1)
+		n = content->size;
 	ct = malloc(n);
 	memcpy(ct, content->data, content->size);
 	for (i = content->size; i < n; i++)
@@ -615,7 +625,7 @@ expect(struct ca_authority *a, gnutls_x509_crt_t crt, gnutls_privkey_t key,
 	gnutls_datum_t m = request(crt, key, type, csr);
 
 	is_int(operate(a, &m), want, "%s: %s", what, want == 0 ? "SUCCESS" :
-	    "FAILURE badRequest");
+	    want == 21 ? "FAILURE badMessageCheck" : "FAILURE badRequest");
 	gnutls_free(m.data);
 }
 
@@ -684,6 +694,27 @@ test_own(struct ca_authority *a, const char *cadir)
 	csr = csr_of(k2, "dev2.test", "\x13\x01x", 3);
 	expect(a, ours, k1, "17", &csr, 22, "RenewalReq for another subject");
 	gnutls_free(csr.data);
+	/*
+	 * No padding oracle: bad padding, a content key of the wrong size,
+	 * and noise that unpads, all answer the same badMessageCheck.
+	 */
+	{
+		static const char *const what[] = { "noise that unpads",
+		    "bad padding", "a 15-byte content key" };
+		char noise[32] = { 1, 2, 3 }, first[200], *t;
+		gnutls_datum_t nd = { (unsigned char *)noise, 32 };
+
+		for (env_mode = 0; env_mode < 3; env_mode++) {
+			expect(a, self1, k1, "19", &nd, 21, what[env_mode]);
+			if ((t = strstr(last_log, " tx=")) != NULL)
+				*t = '\0';
+			if (env_mode == 0)
+				memcpy(first, last_log, sizeof(first));
+			else
+				is_str(last_log, first, "  the same reason");
+		}
+		env_mode = 0;
+	}
 	/*
 	 * An EC key signs its own PKCSReq: the CertRep cannot be enveloped
 	 * to it (rsaEncryption), so nothing may be issued for it either.

@@ -10,8 +10,11 @@
  *               (constant time), the key size, the policy,
  *               a senderNonce never seen (used_ott/scep/NAME.<hex>,
  *               burned in the issuance's transaction)
- *   RenewalReq  the same, and signed by an unexpired, unrevoked
+ *   RenewalReq  the same but signed by an unexpired, unrevoked
  *               certificate of this CA with the CSR's common name
+ *               (its key may be another: a renewal may rekey)
+ *   both        a signer with an RSA key, the one the answer is
+ *               enveloped to (checked before anything is issued)
  *   anything else (UpdateReq, CertPoll, GetCert, GetCRL): FAILURE
  *               badRequest, nothing recorded
  *

@@ -970,6 +970,7 @@ test_conf(void)
 	    "\"decrypterKeyPEM\":\"@ENC@\"}", "decrypterKeyPEM");
 	conf("{}", "\"challenge\" is required");
 	conf("{\"challenge\":\"\"}", "\"challenge\" is required");
+	conf("{\"challenge\":\"a\\u0000long-secret\"}", "\\u0000");
 	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":3}",
 	    "AES-GCM");
 	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":5}",

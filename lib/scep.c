@@ -46,6 +46,7 @@
 #define MAX_CAPS	32
 #define MAX_CAP_LEN	64
 #define MAX_PEM		(64 * 1024)
+#define MAX_CHALLENGE	255
 #define NONCE_KEEP	((int64_t)10 * 366 * 86400)
 
 /* The provisioner's parsed members (its impl). */
@@ -273,6 +274,12 @@ ca_scep_conf_load(struct json_object *o, struct ca_provisioner *p)
 	if (chal == NULL || chal[0] == '\0') {
 		rc = ca_err(CA_ERR_CONFIG, "\"challenge\" is required (a SCEP "
 		    "provisioner without one would issue to anyone)");
+		goto out;
+	}
+	/* enrol() reads a CSR's into a buffer of this size. */
+	if (strlen(chal) > MAX_CHALLENGE) {
+		rc = ca_err(CA_ERR_CONFIG, "\"challenge\": at most %d bytes (a "
+		    "longer one could never match)", MAX_CHALLENGE);
 		goto out;
 	}
 	if (challenge_mac(chal, strlen(chal), c->challenge) != 0) {
@@ -505,7 +512,7 @@ enrol(struct enrol *e)
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
 	unsigned char mac[32];
-	char chal[256], *hex = NULL, *signer = NULL, *ident = NULL;
+	char chal[MAX_CHALLENGE + 1], *hex = NULL, *signer = NULL, *ident = NULL;
 	size_t size = sizeof(chal) - 1;
 	unsigned bits = 0;
 	const char *cn;

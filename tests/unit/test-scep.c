@@ -971,6 +971,14 @@ test_conf(void)
 	conf("{}", "\"challenge\" is required");
 	conf("{\"challenge\":\"\"}", "\"challenge\" is required");
 	conf("{\"challenge\":\"a\\u0000long-secret\"}", "\\u0000");
+	{
+		char t[400];
+
+		snprintf(t, sizeof(t), "{\"challenge\":\"%0255d\"}", 0);
+		conf(t, NULL);
+		snprintf(t, sizeof(t), "{\"challenge\":\"%0256d\"}", 0);
+		conf(t, "at most 255 bytes");
+	}
 	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":3}",
 	    "AES-GCM");
 	conf("{\"challenge\":\"x\",\"encryptionAlgorithmIdentifier\":5}",

@@ -112,8 +112,24 @@ test_wrong_key(void)
 	gnutls_privkey_generate2(other, GNUTLS_PK_RSA, 2048, 0, NULL, 0);
 	is_int(ca_scep_open(d.data, d.size, other, ra_crt, &m), 0,
 	    "another RSA key: the SignedData still opens");
-	is_int(m.fail, CA_SCEP_BADMSGCHECK, "another RSA key: badMessageCheck");
-	ok(m.content.data == NULL, "another RSA key: no content");
+	/*
+	 * A wrong key decrypts to noise, which unpads once in about 256
+	 * (DES): then the "content" is noise, no CSR (lib/scep.c answers the
+	 * same badMessageCheck for it).
+	 */
+	if (m.fail == -1) {
+		gnutls_x509_crq_t crq;
+
+		gnutls_x509_crq_init(&crq);
+		ok(gnutls_x509_crq_import(crq, &m.content,
+		    GNUTLS_X509_FMT_DER) < 0, "another RSA key: noise that "
+		    "unpads, no CSR");
+		gnutls_x509_crq_deinit(crq);
+	} else {
+		is_int(m.fail, CA_SCEP_BADMSGCHECK,
+		    "another RSA key: badMessageCheck");
+		ok(m.content.data == NULL, "another RSA key: no content");
+	}
 	ca_scep_msg_free(&m);
 	gnutls_privkey_deinit(other);
 	gnutls_free(d.data);

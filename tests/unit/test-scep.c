@@ -28,6 +28,7 @@
 #include "scep-msg.h"
 #include "tap.h"
 #include "unit-ca.h"
+#include "crl.h"
 #include "db.h"
 #include "scep.h"
 
@@ -645,12 +646,47 @@ expect(struct ca_authority *a, gnutls_x509_crt_t crt, gnutls_privkey_t key,
 	gnutls_free(m.data);
 }
 
+/* The certificate the last PKIOperation issued, from the store. */
+static gnutls_x509_crt_t
+recorded(struct ca_authority *a)
+{
+	struct ca_cert_info ci;
+	gnutls_x509_crt_t c = NULL;
+	gnutls_datum_t d;
+	char serial[100];
+
+	memset(&ci, 0, sizeof(ci));
+	need(sscanf(last_log, "issued %99s ", serial) == 1 &&
+	    ca_authority_db_get(a, serial, &ci) == 0 &&
+	    gnutls_x509_crt_init(&c) >= 0, "find the certificate issued");
+	d.data = ci.der;
+	d.size = (unsigned)ci.der_len;
+	need(gnutls_x509_crt_import(c, &d, GNUTLS_X509_FMT_DER) >= 0,
+	    "read the certificate issued");
+	ca_cert_info_free(&ci);
+	return c;
+}
+
+/* "0x" and c's serial in hex, in buf. */
+static const char *
+last_serial(char *buf, size_t size, gnutls_x509_crt_t c)
+{
+	unsigned char s[64];
+	size_t len = sizeof(s), i, n;
+
+	gnutls_x509_crt_get_serial(c, s, &len);
+	n = (size_t)snprintf(buf, size, "0x");
+	for (i = 0; i < len && n + 3 < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%02x", s[i]);
+	return buf;
+}
+
 /* Our own requests through the authority (test_authority's). */
 static void
 test_own(struct ca_authority *a, const char *cadir)
 {
 	gnutls_privkey_t k1, k2, ik;
-	gnutls_x509_crt_t ic, self1, self2, ours, expired, forged, ours_k2;
+	gnutls_x509_crt_t ic, self1, self2, ours, expired, forged, ours_k2, got1;
 	size_t n;
 	gnutls_datum_t d, csr;
 	char path[4400];
@@ -681,6 +717,7 @@ test_own(struct ca_authority *a, const char *cadir)
 
 	csr = csr_of(k1, "dev1.test", "\x13\x01x", 3);
 	expect(a, self1, k1, "19", &csr, 0, "own PKCSReq, challenge \"x\"");
+	got1 = recorded(a);
 	expect(a, ours_k2, k2, "19", &csr, 22, "a PKCSReq signed by another "
 	    "key, even a certificate of this CA's");
 	gnutls_free(csr.data);
@@ -710,6 +747,28 @@ test_own(struct ca_authority *a, const char *cadir)
 	csr = csr_of(k2, "dev2.test", "\x13\x01x", 3);
 	expect(a, ours, k1, "17", &csr, 22, "RenewalReq for another subject");
 	gnutls_free(csr.data);
+	/* The certificate issued above, then revoked: renews no more. */
+	csr = csr_of(k2, "dev1.test", "\x13\x01x", 3);
+	expect(a, got1, k1, "17", &csr, 0, "RenewalReq by the certificate "
+	    "SCEP issued");
+	{
+		struct ca_revoke_req rr;
+		char hex[200], *rs = NULL;
+
+		memset(&rr, 0, sizeof(rr));
+		rr.serial = last_serial(hex, sizeof(hex), got1);
+		rr.reason = CA_REASON_KEY_COMPROMISE;
+		rr.trusted = 1;
+		rr.by = "test";
+		is_int(ca_authority_revoke(a, &rr, &rs), 0, "  revoked");
+		free(rs);
+	}
+	n = issued(a);
+	expect(a, got1, k1, "17", &csr, 22, "RenewalReq by it revoked");
+	ok(strstr(last_log, "revoked") != NULL, "  for that");
+	is_int(issued(a), n, "  nothing issued for it");
+	gnutls_free(csr.data);
+	gnutls_x509_crt_deinit(got1);
 	/*
 	 * No padding oracle: bad padding, a content key of the wrong size,
 	 * and noise that unpads, all answer the same badMessageCheck.

@@ -21,6 +21,7 @@
 
 #include "ca.h"
 #include "asn1.h"
+#include "keys.h"
 #include "scep-msg.h"
 
 #define MAX_RECIPIENTS	8
@@ -354,7 +355,10 @@ printable(const struct tlv *t)
 	return 1;
 }
 
-/* messageType, transactionID, senderNonce from the signer's attributes. */
+/*
+ * messageType, transactionID, senderNonce from the signer's attributes,
+ * each exactly once (a second one would be read over the first).
+ */
 static int
 read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 {
@@ -380,6 +384,8 @@ read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 					ret = -1;
 				m->type = m->type * 10 + (t.v[j] - '0');
 			}
+			if (have & 1)
+				ret = -1;
 			have |= 1;
 		} else if (strcmp(oid, "2.16.840.1.113733.1.9.7") == 0) {
 			if (attr_value(&val, 0x13, CA_SCEP_MAX_TXID, &t) != 0 ||
@@ -389,6 +395,8 @@ read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 				memcpy(m->tx, t.v, t.len);
 				m->tx[t.len] = '\0';
 			}
+			if (have & 2)
+				ret = -1;
 			have |= 2;
 		} else if (strcmp(oid, "2.16.840.1.113733.1.9.5") == 0) {
 			if (attr_value(&val, 0x04, CA_SCEP_NONCE_LEN, &t) != 0 ||
@@ -396,13 +404,15 @@ read_attrs(gnutls_pkcs7_attrs_t attrs, struct ca_scep_msg *m)
 				ret = -1;
 			else
 				memcpy(m->nonce, t.v, t.len);
+			if (have & 4)
+				ret = -1;
 			have |= 4;
 		}
 		gnutls_free(val.data);
 		if (ret < 0)
 			return -1;
 	}
-	return have == 7 ? 0 : -1;
+	return have == 7 && i < 64 ? 0 : -1;
 }
 
 int
@@ -514,6 +524,24 @@ ca_scep_msg_free(struct ca_scep_msg *m)
 	}
 	memset(m, 0, sizeof(*m));
 	m->fail = CA_SCEP_BADMSGCHECK;
+}
+
+int
+ca_scep_signed_by(const struct ca_scep_msg *m, gnutls_pubkey_t pub)
+{
+	gnutls_pubkey_t s = NULL;
+	int rc;
+
+	if (m->signer == NULL)
+		return 0;
+	if (gnutls_pubkey_init(&s) < 0)
+		return ca_err(CA_ERR_NOMEM, "out of memory");
+	if (gnutls_pubkey_import_x509(s, m->signer, 0) < 0)
+		rc = 0;
+	else
+		rc = ca_pubkey_same(s, pub);
+	gnutls_pubkey_deinit(s);
+	return rc;
 }
 
 /* ---- writing: DER by hand, into a growing buffer ---- */

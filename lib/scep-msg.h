@@ -71,6 +71,14 @@ int	 ca_scep_open(const void *der, size_t len, gnutls_privkey_t key,
 	    gnutls_x509_crt_t crt, struct ca_scep_msg *m);
 void	 ca_scep_msg_free(struct ca_scep_msg *m);
 
+/*
+ * Whether m's signer certificate holds pub: 1 yes, 0 no, or a CA_ERR_*.
+ * A PKCSReq must be signed by the key its CSR asks a certificate for
+ * (RFC 8894 2.3); else an envelope seen on the wire could be signed
+ * again by anyone with a fresh senderNonce.
+ */
+int	 ca_scep_signed_by(const struct ca_scep_msg *m, gnutls_pubkey_t pub);
+
 /* What a CertRep says. */
 struct ca_scep_rep {
 	int		 status;	/* 0 SUCCESS, 2 FAILURE */

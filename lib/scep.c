@@ -6,11 +6,15 @@
  *
  * Authorization, one rule per message type (step-ca's CVE-2026-30836 was
  * an UpdateReq signed without a challenge):
- *   PKCSReq     the challenge (constant time), the key size, the policy,
+ *   PKCSReq     signed by the CSR's key (RFC 8894 2.3), the challenge
+ *               (constant time), the key size, the policy,
  *               a senderNonce never seen (used_ott/scep/NAME.<hex>,
  *               burned in the issuance's transaction)
- *   RenewalReq  the same, and signed by an unexpired, unrevoked
+ *   RenewalReq  the same but signed by an unexpired, unrevoked
  *               certificate of this CA with the CSR's common name
+ *               (its key may be another: a renewal may rekey)
+ *   both        a signer with an RSA key, the one the answer is
+ *               enveloped to (checked before anything is issued)
  *   anything else (UpdateReq, CertPoll, GetCert, GetCRL): FAILURE
  *               badRequest, nothing recorded
  *
@@ -42,6 +46,7 @@
 #define MAX_CAPS	32
 #define MAX_CAP_LEN	64
 #define MAX_PEM		(64 * 1024)
+#define MAX_CHALLENGE	255
 #define NONCE_KEEP	((int64_t)10 * 366 * 86400)
 
 /* The provisioner's parsed members (its impl). */
@@ -269,6 +274,12 @@ ca_scep_conf_load(struct json_object *o, struct ca_provisioner *p)
 	if (chal == NULL || chal[0] == '\0') {
 		rc = ca_err(CA_ERR_CONFIG, "\"challenge\" is required (a SCEP "
 		    "provisioner without one would issue to anyone)");
+		goto out;
+	}
+	/* enrol() reads a CSR's into a buffer of this size. */
+	if (strlen(chal) > MAX_CHALLENGE) {
+		rc = ca_err(CA_ERR_CONFIG, "\"challenge\": at most %d bytes (a "
+		    "longer one could never match)", MAX_CHALLENGE);
 		goto out;
 	}
 	if (challenge_mac(chal, strlen(chal), c->challenge) != 0) {
@@ -501,7 +512,7 @@ enrol(struct enrol *e)
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
 	unsigned char mac[32];
-	char chal[256], *hex = NULL, *signer = NULL, *ident = NULL;
+	char chal[MAX_CHALLENGE + 1], *hex = NULL, *signer = NULL, *ident = NULL;
 	size_t size = sizeof(chal) - 1;
 	unsigned bits = 0;
 	const char *cn;
@@ -533,6 +544,20 @@ enrol(struct enrol *e)
 	if (gnutls_pubkey_init(&pub) < 0 ||
 	    gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0) {
 		e->why = "the CSR's public key cannot be read";
+		goto out;
+	}
+	/*
+	 * RFC 8894 2.3: a PKCSReq is signed by the CSR's own key. Else an
+	 * envelope seen on the wire (plain HTTP) could be signed again by
+	 * anyone with a fresh senderNonce, and be paid for again and again.
+	 */
+	if (e->m->type == CA_SCEP_PKCSREQ &&
+	    (ok = ca_scep_signed_by(e->m, pub)) != 1) {
+		if (ok < 0) {
+			rc = ok;
+			goto out;
+		}
+		e->why = "a PKCSReq must be signed by the key of its CSR";
 		goto out;
 	}
 	if (gnutls_pubkey_get_pk_algorithm(pub, &bits) == GNUTLS_PK_RSA &&
@@ -668,6 +693,16 @@ pki_operation(struct ca_local *a, const struct ca_provisioner *prov,
 			rep.fail_text = m.fail == CA_SCEP_BADALG ?
 			    "unsupported content encryption" :
 			    "the message cannot be decrypted";
+			break;
+		}
+		/*
+		 * The certificate goes back enveloped to the signer's key
+		 * (rsaEncryption): not one to be issued if it cannot be.
+		 */
+		if (gnutls_x509_crt_get_pk_algorithm(m.signer, NULL) !=
+		    GNUTLS_PK_RSA) {
+			rep.fail_text = "the signer certificate has no RSA key "
+			    "to encrypt the answer to";
 			break;
 		}
 		e.a = a;

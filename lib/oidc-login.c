@@ -81,18 +81,20 @@ put_enc(char *buf, size_t *off, const char *s)
 	return 0;
 }
 
-/* Append "&name=value" (value encoded; sep instead of '&' when given). */
+/* Append "&name=value" (both encoded; sep instead of '&' when given). */
 static int
 put_param(char *buf, size_t *off, char sep, const char *name,
     const char *value)
 {
-	size_t n = strlen(name);
+	int rc;
 
-	if (*off + n + 3 >= MAX_URL)
+	if (*off + 3 >= MAX_URL)
 		return ca_err(CA_ERR_TOOBIG, "OIDC: URL too long");
 	buf[(*off)++] = sep;
-	memcpy(buf + *off, name, n);
-	*off += n;
+	if ((rc = put_enc(buf, off, name)) != 0)
+		return rc;
+	if (*off + 2 >= MAX_URL)
+		return ca_err(CA_ERR_TOOBIG, "OIDC: URL too long");
 	buf[(*off)++] = '=';
 	return put_enc(buf, off, value);
 }
@@ -251,11 +253,21 @@ auth_url(struct ca_oidc_login *l, const char *endpoint,
 	    (rc = put_param(buf, &off, '&', "nonce", l->nonce)) != 0)
 		return rc;
 	if (ca_json_object(prov, "authParams", 0, &v) == 0) {
-		json_object_object_foreach(v, k, val)
+		static const char *const ours[] = { "client_id",
+		    "response_type", "scope", "redirect_uri", "code_challenge",
+		    "code_challenge_method", "state", "nonce" };
+
+		json_object_object_foreach(v, k, val) {
+			/* Never one of the flow's own parameters. */
+			for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+				if (strcmp(k, ours[i]) == 0)
+					return ca_err(CA_ERR_CONFIG, "OIDC: "
+					    "authParams may not set %s", k);
 			if (json_object_is_type(val, json_type_string) &&
 			    (rc = put_param(buf, &off, '&', k,
 			    json_object_get_string(val))) != 0)
 				return rc;
+		}
 	}
 	ca_err_clear();
 	if ((*url = strdup(buf)) == NULL)

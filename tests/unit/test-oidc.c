@@ -590,7 +590,7 @@ test_login(void)
 	struct json_object *j, *au, *list, *p;
 	char dir[4200], prov[4300], path[4400], doc[512];
 	char *url = NULL, *tok = NULL, redirect[128], state[64];
-	char big[9000];
+	char big[9000], badprov[512];
 	int ls, s, idle, huge, bad, port, rport;
 	pid_t pid;
 
@@ -604,15 +604,22 @@ test_login(void)
 	    "\"authorization_endpoint\":\"http://127.0.0.1:%d/auth\","
 	    "\"token_endpoint\":\"http://127.0.0.1:%d/token\",\"jwks_uri\":"
 	    "\"http://127.0.0.1:%d/jwks\"}", port, port, port, port);
-	pid = provider(ls, doc, NULL);
+	pid = provider(ls, doc, doc);
 	snprintf(path, sizeof(path), "%s/config/ca.json", dir);
 	snprintf(doc, sizeof(doc), "{\"type\":\"OIDC\",\"name\":\"corp\","
 	    "\"clientID\":\"c\",\"configurationEndpoint\":"
-	    "\"http://127.0.0.1:%d\"}", port);
+	    "\"http://127.0.0.1:%d\",\"authParams\":{\"prompt\":\"login\","
+	    "\"a b&c\":\"d=e\"}}", port);
+	snprintf(badprov, sizeof(badprov), "{\"type\":\"OIDC\",\"name\":\"bad\","
+	    "\"clientID\":\"b\",\"configurationEndpoint\":"
+	    "\"http://127.0.0.1:%d\",\"authParams\":{\"state\":\"x\"}}",
+	    port);
 	if ((j = json_object_from_file(path)) == NULL ||
 	    !json_object_object_get_ex(j, "authority", &au) ||
 	    !json_object_object_get_ex(au, "provisioners", &list) ||
 	    (p = json_tokener_parse(doc)) == NULL ||
+	    json_object_array_add(list, p) != 0 ||
+	    (p = json_tokener_parse(badprov)) == NULL ||
 	    json_object_array_add(list, p) != 0 ||
 	    json_object_to_file_ext(path, j, JSON_C_TO_STRING_PLAIN) != 0 ||
 	    ca_authority_open_config(dir, &a) != 0 ||
@@ -621,6 +628,19 @@ test_login(void)
 		exit(1);
 	}
 	json_object_put(j);
+	/* authParams: encoded, and never one of the flow's own. */
+	ok(strstr(url, "&prompt=login") != NULL &&
+	    strstr(url, "&a%20b%26c=d%3De") != NULL,
+	    "login: authParams encoded in the URL");
+	{
+		struct ca_oidc_login *l2 = NULL;
+		char *u2 = NULL;
+
+		is_int(ca_oidc_login_start(a, "bad", &l2, &u2), CA_ERR_CONFIG,
+		    "login: authParams may not set the flow's state (%s)",
+		    ca_errmsg());
+		free(u2);
+	}
 	waitpid(pid, NULL, 0);
 	url_param(url, "redirect_uri=", redirect, sizeof(redirect));
 	url_param(url, "&state=", state, sizeof(state));

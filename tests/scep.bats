@@ -168,8 +168,17 @@ ra_scep() {
 	run -0 --separate-stderr sh -c 'cd f && exec scepclient -server-url "$1" \
 		-private-key f.key -cn ra.scep.test -ca-fingerprint "$2" -challenge "$3"' \
 		sh "$SCEP" "$RA_FP" "$ch"
+	msgs wrong.der:19:wrong ok.der:19:"$ch":0102030405060708090a0b0c0d0e0f11
 	RA_HTTP=1 ra_serve ra_scep
 	url=http://127.0.0.1:$RA_HPORT/scep/scep
+	# Refused at the RA, nothing relayed (the upstream's store unchanged):
+	# a wrong challenge, a senderNonce again.
+	SCEP=$url refused wrong.der
+	SCEP=$url run -0 post ok.der
+	assert_equal "$(rep_status)" "0 -"
+	SCEP=$url refused ok.der
+	grep -q "scep=\"FAILURE failInfo=2 to type 19 (senderNonce already used)" \
+		"$BATS_TEST_TMPDIR/ra.log"
 	# GetCACert: the decrypter, then the upstream's intermediate.
 	curl -sSf -o ca.p7 "$url?operation=GetCACert"
 	run -0 openssl pkcs7 -inform DER -in ca.p7 -print_certs -noout
@@ -202,7 +211,7 @@ ra_scep() {
 	run -0 ca-db -d "$RA" list
 	assert_line --regexp "^$(serial_of old.pem)"$'\t.*\tvalid\tscep\tCN=ra.scep.test\tra.scep.test\t.*\tCN=ra.scep.test; tx='
 	assert_line --regexp "^$(serial_of client.pem)"$'\t.*\tvalid\tscep\tCN=ra.scep.test\tra.scep.test\t.*\tCN=ra.scep.test; tx='
-	assert_equal "$(ca-db -d "$RA" list | tail -n +2 | wc -l)" 3
+	assert_equal "$(ca-db -d "$RA" list | tail -n +2 | wc -l)" 4
 }
 
 # certmonger without D-Bus (DESIGN13 3.2): private state directories, a

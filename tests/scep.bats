@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # scep.bats - the SCEP provisioner (RFC 8894) end to end through ca-serve:
 # Debian's scepclient (micromdm) enrols and renews over the plain HTTP
-# listener, every message type's own authorization (step-ca's
-# CVE-2026-30836 was an UpdateReq signed without a challenge) with the
-# messages of tests/scep-tool.py, and what the plain listener serves.
+# listener (also through a registration authority), every message type's
+# own authorization (step-ca's CVE-2026-30836 was an UpdateReq signed
+# without a challenge) with the messages of tests/scep-tool.py, and what
+# the plain listener serves.
 # Answers are read with openssl cms; certificates checked with openssl
 # verify -x509_strict. The PKCS#7 details are tests/unit/test-scep.c's.
 

@@ -127,6 +127,7 @@ int	 ca_local_issue_and_record(struct ca_local *a, const struct ca_provisioner *
     const struct ca_leaf *leaf, const char *jti, int64_t token_exp,
     time_t now, gnutls_datum_t *pem, char **serial_hex);
 int	 ca_local_relay_token_unused(struct ca_local *a, const char *kid, const char *jti);
+int	 ca_local_relay_recorded(struct ca_local *a, const char *serial);
 int	 ca_local_relay_finish(struct ca_local *a, const struct ca_provisioner *prov,
     gnutls_pubkey_t pub, const struct ca_names *names,
     const struct ca_issuance_extra *ex, const char *jti, int64_t token_exp,

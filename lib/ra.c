@@ -504,6 +504,34 @@ ca_local_relay_token_unused(struct ca_local *a, const char *kid, const char *jti
 	return rc;
 }
 
+/* A registration authority: whether serial is a certificate it recorded
+ * and not revoked (a SCEP RenewalReq's signer), before the upstream is
+ * asked; the revocation is checked again in the recording commit. */
+int
+ca_local_relay_recorded(struct ca_local *a, const char *serial)
+{
+	time_t at;
+	int rc, reason;
+
+	pthread_mutex_lock(&a->store_lock);
+	if ((rc = ca_store_begin(a->store, 0)) == 0) {
+		if ((rc = ca_db_exists(a->store, serial)) == 0)
+			rc = ca_err(CA_ERR_NOTFOUND, "certificate %s was not "
+			    "recorded here", serial);
+		else if (rc == 1 && (rc = ca_db_get_revocation(a->store,
+		    serial, &reason, &at, NULL)) == 0)
+			rc = ca_err(CA_ERR_AUTH, "certificate %s is revoked",
+			    serial);
+		else if (rc == CA_ERR_NOTFOUND) {
+			ca_err_clear();
+			rc = 0;
+		}
+		ca_store_abort(a->store);
+	}
+	pthread_mutex_unlock(&a->store_lock);
+	return rc;
+}
+
 /*
  * What the upstream answered (*crt_pem, *chain_pem): checked, then
  * recorded here with the token; freed on failure.

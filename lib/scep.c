@@ -332,9 +332,11 @@ ca_scep_config_check(const struct ca_config *cfg)
 		p = &cfg->provisioners[i];
 		if (p->kind != CA_PROV_SCEP || (c = p->impl) == NULL)
 			continue;
-		if (cfg->is_ra) {
-			rc = ca_err(CA_ERR_CONFIG, "provisioner \"%s\": SCEP is "
-			    "not served by a registration authority", p->name);
+		if (cfg->is_ra && c->crt == NULL) {
+			rc = ca_err(CA_ERR_CONFIG, "provisioner \"%s\": SCEP on "
+			    "a registration authority needs \"decrypterCertificate"
+			    "\" and \"decrypterKeyPEM\" (it has no intermediate "
+			    "key to decrypt with)", p->name);
 			break;
 		}
 		if (c->crt != NULL)
@@ -500,6 +502,46 @@ struct enrol {
 	char			*serial;
 };
 
+/*
+ * A registration authority's issuance: the CSR relayed to its upstream
+ * with the names found here (the CN alone when the CSR has no SAN), the
+ * senderNonce unspent here before and spent with the record after; *pem
+ * the upstream's certificate, in gnutls memory as the local path's.
+ */
+static int
+relay(struct enrol *e, gnutls_x509_crq_t crq, gnutls_pubkey_t pub,
+    const struct ca_authz *z, time_t nb, time_t na, const char *nonce,
+    const struct ca_issuance_extra *ex, gnutls_datum_t *pem)
+{
+	const char *const *sans = (const char *const *)z->sans;
+	const char *one[1];
+	char *crt = NULL, *chain = NULL;
+	size_t n = z->n_sans;
+	int rc;
+
+	if (n == 0 && z->cn != NULL) {
+		one[0] = z->cn;
+		sans = one;
+		n = 1;
+	}
+	if (n == 0)
+		return ca_err(CA_ERR_FORBIDDEN, "the CSR names nothing for the "
+		    "upstream CA");
+	rc = ca_local_relay_and_record(e->a, e->prov, crq, pub,
+	    z->cn != NULL ? z->cn : sans[0], sans, n, &z->names, nb, na, nonce,
+	    (int64_t)e->now + NONCE_KEEP, e->now, ex, &crt, &chain, &e->serial);
+	if (rc == 0) {
+		pem->size = (unsigned)strlen(crt);
+		if ((pem->data = gnutls_malloc(pem->size + 1)) == NULL)
+			rc = ca_err(CA_ERR_NOMEM, "out of memory");
+		else
+			memcpy(pem->data, crt, pem->size + 1);
+	}
+	free(crt);
+	free(chain);
+	return rc;
+}
+
 /* PKCSReq and RenewalReq: 0 (issued, or e->why set), or a CA failure. */
 static int
 enrol(struct enrol *e)
@@ -598,6 +640,19 @@ enrol(struct enrol *e)
 	    (e->why = renewal_signer(e->a, e->m->signer, cn, e->now,
 	    &signer)) != NULL)
 		goto out;
+	/* A registration authority renews only what it recorded. */
+	if (signer != NULL && e->a->upstream != NULL &&
+	    (rc = ca_local_relay_recorded(e->a, signer)) != 0) {
+		if (rc != CA_ERR_AUTH && rc != CA_ERR_NOTFOUND)
+			goto out;
+		ca_info("SCEP %s: %s", e->prov->name, ca_errmsg());
+		ca_err_clear();
+		e->why = rc == CA_ERR_AUTH ? "the RenewalReq's signer "
+		    "certificate is revoked" : "a RenewalReq must be signed by "
+		    "a certificate this registration authority recorded";
+		rc = 0;
+		goto out;
+	}
 	/* 4. Issue and record, the senderNonce spent in the same commit. */
 	memset(&sr, 0, sizeof(sr));
 	if ((rc = ca_local_validity(e->a, e->prov, &sr, e->now, &nb, &na)) != 0)
@@ -620,7 +675,9 @@ enrol(struct enrol *e)
 	ex.renewed_from = signer;
 	ex.step_type = CA_STEP_TYPE_SCEP;
 	ex.cred_id = "";
-	{
+	if (e->a->upstream != NULL)
+		rc = relay(e, crq, pub, &z, nb, na, hex, &ex, &pem);
+	else {
 		struct ca_leaf leaf = { cn, &z.names, pub, nb, na,
 		    e->a->cfg->crl_url, e->a->cfg->ocsp_url, 0, NULL, NULL,
 		    NULL };
@@ -630,12 +687,14 @@ enrol(struct enrol *e)
 		    &e->serial);
 	}
 	if (rc == CA_ERR_REPLAY || rc == CA_ERR_FORBIDDEN ||
-	    rc == CA_ERR_INVAL || rc == CA_ERR_NOTFOUND || rc == CA_ERR_AUTH) {
+	    rc == CA_ERR_INVAL || rc == CA_ERR_NOTFOUND || rc == CA_ERR_AUTH ||
+	    rc == CA_ERR_UPSTREAM) {
 		ca_info("SCEP %s: %s", e->prov->name, ca_errmsg());
 		ca_err_clear();
 		e->why = rc == CA_ERR_REPLAY ? "senderNonce already used" :
 		    rc == CA_ERR_AUTH && signer != NULL ? "the RenewalReq's "
 		    "signer certificate is revoked" :
+		    rc == CA_ERR_UPSTREAM ? "the upstream CA did not issue" :
 		    "the request is not allowed";
 		rc = 0;
 		goto out;
@@ -787,10 +846,7 @@ ca_local_scep(struct ca_authority *ah, const struct ca_scep_req *req,
 	struct ca_local *a = ah->impl;
 	int rc;
 
-	if (a->upstream != NULL)
-		return ca_err(CA_ERR_CONFIG, "SCEP is not served by a "
-		    "registration authority");
-	if (a->issuer.key == NULL)
+	if (a->issuer.key == NULL && a->upstream == NULL)
 		return ca_err(CA_ERR_CONFIG, "this CA cannot sign (no key)");
 	pthread_rwlock_rdlock(&a->cfg_lock);
 	rc = scep_locked(a, req, resp);

@@ -201,8 +201,10 @@ start_server() {
 # ra_serve: a registration authority in front of the running ca-serve
 # (its upstream provisioner "admin"), on port 0; sets RA, RA_URL, RA_PID
 # (stop_ra stops it). Its provisioners are added with ca-provisioner -d "$RA".
+# RA_HTTP=1: a plain listener too, its port in RA_HPORT.
 ra_serve() {
-	local fifo=$BATS_TEST_TMPDIR/ra.fifo
+	local fifo=$BATS_TEST_TMPDIR/ra.fifo plain=()
+	[ -z "${RA_HTTP:-}" ] || plain=(--insecure-listen 127.0.0.1:0)
 	RA=$BATS_TEST_TMPDIR/ra
 	ca-init --ra --upstream "$URL" --upstream-fingerprint "$FP" \
 		--upstream-provisioner admin --upstream-password-file "$PW" -d "$RA" \
@@ -212,9 +214,9 @@ ra_serve() {
 	rm -f "$fifo"
 	mkfifo "$fifo"
 	ca-serve -d "$RA" --upstream-password-file "$PW" --listen 127.0.0.1:0 \
-		--ready-fd 3 --log-file "$BATS_TEST_TMPDIR/ra.log" 3>"$fifo" &
+		"${plain[@]}" --ready-fd 3 --log-file "$BATS_TEST_TMPDIR/ra.log" 3>"$fifo" &
 	RA_PID=$!
-	read -r RA_URL < "$fifo" || true
+	{ read -r RA_URL; [ -z "${RA_HTTP:-}" ] || read -r RA_HPORT; } < "$fifo" || true
 	[ -n "$RA_URL" ] || fail "the RA did not start: $(cat "$BATS_TEST_TMPDIR/ra.log")"
 	RA_URL=https://localhost:$RA_URL
 }

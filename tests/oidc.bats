@@ -154,6 +154,47 @@ cert_of() { sed -n '1s/^{"crt":"\([^"]*\)".*/\1/p' <<< "$output" | sed 's/\\n/\n
 	run -2 ca-token -d "$CA" --oidc --password-file /dev/null
 }
 
+# The RA's OIDC provisioner "corp" (ra_serve's callback), as the CA's.
+ra_corp() {
+	ca-provisioner -d "$RA" add corp --type OIDC --client-id ca-tools \
+		--configuration-endpoint "$ISSUER" --admin root@example.com \
+		--domain example.com
+}
+
+@test "through a registration authority: a user's ID token at the RA, the certificate from the upstream; recorded on both sides" {
+	local PW=$BATS_FILE_TMPDIR/template/pw FP
+	FP=$(cat "$BATS_FILE_TMPDIR/template/fp")
+	# Made now: an earlier test may have rotated the provider's key.
+	idtokens . alice:ra root:root
+	ra_serve ra_corp
+	BASE=$(issued)	# the RA's own TLS certificate is the upstream's too
+	run -0 --separate-stderr ca-sign --ca-url "$RA_URL" --root "$CA/certs/root_ca.crt" \
+		--token-file ra.tok --key-out ra.key
+	printf '%s\n' "$output" > ra.crt
+	run -0 openssl x509 -in ra.crt -noout -subject -ext subjectAltName
+	assert_line 'subject=CN = alice'
+	assert_line --regexp "^ +email:alice@example.com, URI:$ISSUER#alice\$"
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" -untrusted ra.crt ra.crt
+	# One-time at the RA: the second use relays nothing.
+	run -1 --separate-stderr ca-sign --ca-url "$RA_URL" --root "$CA/certs/root_ca.crt" \
+		--token-file ra.tok --key-out ra2.key
+	[[ $stderr == *'already used'* ]] || fail "$stderr"
+	# An admin's: the CSR's names, relayed as such.
+	run -0 --separate-stderr ca-sign --ca-url "$RA_URL" --root "$CA/certs/root_ca.crt" \
+		--token-file root.tok --csr any.test.csr
+	printf '%s\n' "$output" > admin.crt
+	run -0 openssl x509 -in admin.crt -noout -subject -ext subjectAltName
+	assert_line 'subject=CN = any.test'
+	assert_line --regexp '^ +DNS:any.test$'
+	stop_ra
+	[ "$(new_certs)" = 2 ]
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "^$(serial_of ra.crt)"$'\t.*\tvalid\tadmin\tCN=alice\t'
+	run -0 ca-db -d "$RA" list
+	assert_line --regexp "^$(serial_of ra.crt)"$'\t.*\tvalid\tcorp\tCN=alice\t'
+	assert_line --regexp "^$(serial_of admin.crt)"$'\t.*\tvalid\tcorp\tCN=any.test\t'
+}
+
 @test "ca-provisioner add --type OIDC: what it writes, what it refuses" {
 	cp -a "$CA" own
 	printf 's3cret\n' > secret

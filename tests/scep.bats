@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # scep.bats - the SCEP provisioner (RFC 8894) end to end through ca-serve:
 # Debian's scepclient (micromdm) enrols and renews over the plain HTTP
-# listener, every message type's own authorization (step-ca's
-# CVE-2026-30836 was an UpdateReq signed without a challenge) with the
-# messages of tests/scep-tool.py, and what the plain listener serves.
+# listener (also through a registration authority), every message type's
+# own authorization (step-ca's CVE-2026-30836 was an UpdateReq signed
+# without a challenge) with the messages of tests/scep-tool.py, and what
+# the plain listener serves.
 # Answers are read with openssl cms; certificates checked with openssl
 # verify -x509_strict. The PKCS#7 details are tests/unit/test-scep.c's.
 
@@ -144,6 +145,74 @@ refused() {
 	assert_equal "$(store_state)" "$before"
 	cmp client.pem revoked.pem
 	grep -q 'to type 17 (the RenewalReq.s signer certificate is revoked)' "$SERVER_LOG"
+}
+
+# The RA's SCEP provisioner "scep" (ra_serve's callback): it has no
+# intermediate key, so the decrypter must be given (ra.crt, issued by the
+# upstream's intermediate).
+ra_scep() {
+	local t=$BATS_FILE_TMPDIR
+	run -1 --separate-stderr ca-provisioner -d "$RA" add bare --type SCEP \
+		--challenge-file "$t/challenge"
+	[[ $stderr == *'SCEP on a registration authority needs "decrypterCertificate" and "decrypterKeyPEM"'* ]] ||
+		fail "$stderr"
+	ca-provisioner -d "$RA" add scep --type SCEP --challenge-file "$t/challenge" \
+		--decrypter-cert "$t/ra.crt" --decrypter-key "$t/ra.key"
+}
+
+@test "through a registration authority: scepclient enrols and renews, the upstream CA issues, openssl verifies, both record it; a renewal of what the RA never recorded refused" {
+	local PW=$BATS_FILE_TMPDIR/template/pw FP ch url
+	FP=$(cat "$BATS_FILE_TMPDIR/template/fp")
+	ch=$(cat "$BATS_FILE_TMPDIR/challenge")
+	# A certificate of the same intermediate, enrolled at the CA itself.
+	mkdir f
+	run -0 --separate-stderr sh -c 'cd f && exec scepclient -server-url "$1" \
+		-private-key f.key -cn ra.scep.test -ca-fingerprint "$2" -challenge "$3"' \
+		sh "$SCEP" "$RA_FP" "$ch"
+	msgs wrong.der:19:wrong ok.der:19:"$ch":0102030405060708090a0b0c0d0e0f11
+	RA_HTTP=1 ra_serve ra_scep
+	url=http://127.0.0.1:$RA_HPORT/scep/scep
+	# Refused at the RA, nothing relayed (the upstream's store unchanged):
+	# a wrong challenge, a senderNonce again.
+	SCEP=$url refused wrong.der
+	SCEP=$url run -0 post ok.der
+	assert_equal "$(rep_status)" "0 -"
+	SCEP=$url refused ok.der
+	grep -q "scep=\"FAILURE failInfo=2 to type 19 (senderNonce already used)" \
+		"$BATS_TEST_TMPDIR/ra.log"
+	# GetCACert: the decrypter, then the upstream's intermediate.
+	curl -sSf -o ca.p7 "$url?operation=GetCACert"
+	run -0 openssl pkcs7 -inform DER -in ca.p7 -print_certs -noout
+	assert_equal "$(grep -c '^subject=' <<< "$output")" 2
+	assert_line --index 0 'subject=CN = scep SCEP RA'
+	run -0 --separate-stderr scepclient -server-url "$url" -private-key c.key \
+		-cn ra.scep.test -ca-fingerprint "$RA_FP" -challenge "$ch"
+	[[ $stderr == *'pkiStatus=SUCCESS'* ]] || fail "$stderr"
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+		-untrusted "$CA/certs/intermediate_ca.crt" client.pem
+	cp client.pem old.pem
+	run -0 --separate-stderr scepclient -server-url "$url" -private-key c.key \
+		-certificate client.pem -cn ra.scep.test -ca-fingerprint "$RA_FP" -challenge "$ch"
+	[ "$(serial_of client.pem)" != "$(serial_of old.pem)" ]
+	run -0 openssl verify -x509_strict -CAfile "$CA/certs/root_ca.crt" \
+		-untrusted "$CA/certs/intermediate_ca.crt" client.pem
+	# The CA's own certificate, not recorded by the RA: nothing relayed.
+	local before
+	before=$(issued)
+	run -1 --separate-stderr scepclient -server-url "$url" -private-key f/f.key \
+		-certificate f/client.pem -cn ra.scep.test -ca-fingerprint "$RA_FP" \
+		-challenge "$ch"
+	grep -q 'to type 17 (a RenewalReq must be signed by a certificate this registration authority recorded)' \
+		"$BATS_TEST_TMPDIR/ra.log"
+	assert_equal "$(issued)" "$before"
+	stop_ra
+	run -0 ca-db -d "$CA" list
+	assert_line --regexp "^$(serial_of old.pem)"$'\t.*\tvalid\tadmin\t'
+	assert_line --regexp "^$(serial_of client.pem)"$'\t.*\tvalid\tadmin\t'
+	run -0 ca-db -d "$RA" list
+	assert_line --regexp "^$(serial_of old.pem)"$'\t.*\tvalid\tscep\tCN=ra.scep.test\tra.scep.test\t.*\tCN=ra.scep.test; tx='
+	assert_line --regexp "^$(serial_of client.pem)"$'\t.*\tvalid\tscep\tCN=ra.scep.test\tra.scep.test\t.*\tCN=ra.scep.test; tx='
+	assert_equal "$(ca-db -d "$RA" list | tail -n +2 | wc -l)" 4
 }
 
 # certmonger without D-Bus (DESIGN13 3.2): private state directories, a

@@ -212,7 +212,8 @@ static char *
 forged(const char *alg, const char *kid, const char *claims,
     const char *secret)
 {
-	char *h = NULL, *hb, *cb, *sb = NULL, *in = NULL, *out = NULL;
+	char *h = NULL, *hb = NULL, *cb = NULL, *sb = NULL;
+	char *in = NULL, *out = NULL;
 	unsigned char mac[32];
 
 	if (asprintf(&h, "{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid) < 0 ||

@@ -752,8 +752,16 @@ route_scep(struct ca_server *s, struct MHD_Connection *c, struct req *r,
 	gnutls_free(der.data);
 	if (rc != 0)
 		return reply_failure(s, c, r, rc);
-	if (resp.status >= 400 && resp.body != NULL)
-		ca_escape(r->detail, sizeof(r->detail), (char *)resp.body, 0);
+	if (resp.status >= 400 && resp.body != NULL) {
+		/* The body is bytes (resp.len), not a string. */
+		char txt[256];
+		size_t n = resp.len < sizeof(txt) - 1 ? resp.len :
+		    sizeof(txt) - 1;
+
+		memcpy(txt, resp.body, n);
+		txt[n] = '\0';
+		ca_escape(r->detail, sizeof(r->detail), txt, 0);
+	}
 	if (resp.log[0] != '\0') {
 		char e[300];
 

@@ -27,7 +27,12 @@ curl_open(void)
 	CURLcode cc;
 	int rc;
 
-	if ((curl_dl = dlopen(CA_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
+	/* NODELETE: a tool that loads it for one fetch and unloads it (the
+	 * OIDC keys of an offline ca-sign) must not unmap a library whose
+	 * dependencies left thread-local storage behind (LeakSanitizer
+	 * crashed on it at exit). */
+	if ((curl_dl = dlopen(CA_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL |
+	    RTLD_NODELETE)) == NULL)
 		return ca_err(CA_ERR_CONFIG,
 		    "cannot load %s, which the online mode needs (install the Debian package libcurl3-gnutls): %s",
 		    CA_LIBCURL_SONAME, dlerror());

@@ -171,11 +171,16 @@ scep_run() {
 	c0=$(cpu_ticks "$SERVE_PID")
 	t0=$(now)
 	for ((i = 0; i < SCEP_N; i++)); do
-		SSL_CERT_FILE=$ROOT "$GNU_TIME" -a -o logs/scep.time -f '%U %S' \
+		# A directory each: scepclient leaves its self-signed
+		# certificate and CSR (self.pem, csr.pem) in the current one,
+		# and would sign the next request with another key's.
+		mkdir -p "scep/$i"
+		(cd "scep/$i" && SSL_CERT_FILE=$ROOT "$GNU_TIME" -a \
+		    -o "$W/logs/scep.time" -f '%U %S' \
 		    scepclient -server-url "https://localhost:$PORT/scep/scep" \
-		    -private-key "scep/$i.key" -certificate "scep/$i.pem" \
+		    -private-key key.pem -certificate "../$i.pem" \
 		    -cn "scep$i.bench" -challenge bench -ca-fingerprint "$RA_FP" \
-		    >>logs/scep.out 2>&1 || fail "scepclient $i failed"
+		    >>"$W/logs/scep.out" 2>&1) || fail "scepclient $i failed"
 	done
 	t1=$(now)
 	c1=$(cpu_ticks "$SERVE_PID")

@@ -10,6 +10,7 @@
 //       play the browser for an authorization URL a client printed:
 //       follow the provider's redirects and finally the one to the
 //       client's own loopback redirect URI (ca-token --oidc).
+import './node18.mjs';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 

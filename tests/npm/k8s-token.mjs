@@ -20,6 +20,7 @@
 // expired / not-yet-valid cases), CLAIMS (JSON merged over the claims, for
 // hostile cases: e.g. '{"sub":""}').
 // (Adapted for ca-tools' tests from the design study's peer script.)
+import './node18.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair, exportPKCS8, exportSPKI, importPKCS8 } from 'jose';

@@ -30,6 +30,7 @@
 // Test hooks (never in a real provider):
 //   POST /_test/rotate   replace the signing key by a new one (new kid):
 //                        the CA must refetch the JWKS on the unknown kid
+import './node18.mjs';
 import { createServer } from 'node:http';
 import { writeFileSync, renameSync, writeSync, closeSync } from 'node:fs';
 import { generateKeyPair, exportJWK } from 'jose';

@@ -192,7 +192,6 @@ ca_authz_free(struct ca_authz *z)
 	free(z->revoke_serial);
 	free(z->cnf_x5rt);
 	free(z->cnf_kid);
-	json_object_put(z->tmpl);
 	free(z->payload);
 	memset(z, 0, sizeof(*z));
 }

@@ -73,7 +73,6 @@ struct ca_authz {
 	char		*check_unrevoked;	/* X5C leaf issued here: its serial, checked in the commit */
 	char		*revoke_serial;	/* CA_AUTHZ_REVOKE: the serial the token is for (its sub) */
 	char		*cnf_x5rt, *cnf_kid;	/* the token's cnf (JWK, X5C); NULL: none */
-	struct json_object *tmpl;	/* template data (issue 12), or NULL */
 	char		*payload;	/* the token's payload (JSON): a template's .Token */
 	size_t		 payload_len;
 };
@@ -133,9 +132,7 @@ const char *ca_authz_cred_name(enum ca_cred c);
 /*
  * The verifiers, one file each; the same signature. Each looks only at
  * provisioners of its own kind and fills *out. jws and claims are the
- * parsed token (borrowed); tok/len the compact text (for a hash id).
- * Not yet built: OIDC (lib/oidc.c) returns CA_ERR_AUTH "not
- * implemented".
+ * parsed token (borrowed); tok/len the compact text.
  */
 typedef int (*ca_authz_fn)(const struct ca_authz_ctx *x,
 	    const struct ca_jws *jws, struct json_object *claims,
@@ -157,8 +154,7 @@ int	 ca_authz_oidc(const struct ca_authz_ctx *, const struct ca_jws *,
 /*
  * Each type's ca.json members (its "impl" in struct ca_provisioner), loaded
  * by conf.c once the type is served (ca_config_kind_served): 0, or
- * CA_ERR_CONFIG naming the member. Not yet built: they return
- * CA_ERR_CONFIG "not yet supported".
+ * CA_ERR_CONFIG naming the member.
  */
 int	 ca_x5c_conf_load(struct json_object *o, struct ca_provisioner *p);
 int	 ca_k8ssa_conf_load(struct json_object *o, struct ca_provisioner *p);
